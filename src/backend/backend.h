@@ -1,0 +1,66 @@
+/*
+ * backend.h — the interface every backend implements (a table of function pointers).
+ *
+ * The engine (src/engine) owns the graph, the memory plan and the execution order; a
+ * backend provides, per node, a check (refuse early), a prepare (pack weights, choose
+ * algorithms, declare workspace bytes) and a run over materialized tensors, plus memory
+ * and stream primitives. Backends never see ONNX, only the IR.
+ */
+#ifndef ODET_BACKEND_H
+#define ODET_BACKEND_H
+
+#include "graph/ir.h"
+
+/* Everything a kernel needs to run one node. */
+typedef struct be_run_args {
+	odet_ctx *ctx;
+	const ir_graph *g;
+	const ir_node *node;
+	void *state;               /* from prepare (may be NULL) */
+	const odet_tensor *in;     /* n_in tensors; in[i].data == NULL for an omitted input */
+	int n_in;
+	odet_tensor *out;          /* n_out tensors, memory provided by the caller */
+	int n_out;
+	void *workspace;           /* prepare's workspace bytes, suitably aligned */
+	size_t workspace_size;
+	odet_threadpool *pool;     /* CPU threads */
+	void *stream;              /* backend stream (cudaStream_t for CUDA; NULL on CPU) */
+} be_run_args;
+
+typedef struct odet_backend {
+	const char *name;              /* "cpu", "cuda" */
+	odet_backend_kind kind;
+	/* ODET_OK if node n (shapes and dtypes known) can run here; otherwise
+	 * ODET_ERR_UNSUPPORTED with a message naming node, op and reason. */
+	odet_status (*check)(odet_ctx *ctx, const ir_graph *g, const ir_node *n);
+	/* Per-node preparation at build/load time. *state may stay NULL; *workspace = bytes. */
+	odet_status (*prepare)(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
+			       size_t *workspace);
+	void (*release)(const ir_node *n, void *state);
+	odet_status (*run)(const be_run_args *a);
+	/* Memory in this backend's address space. */
+	odet_status (*mem_alloc)(odet_ctx *ctx, size_t bytes, void **out);
+	void (*mem_free)(void *p);
+	/* Copies between host and backend memory, ordered on stream (NULL stream: synchronous). */
+	odet_status (*copy_to)(odet_ctx *ctx, void *dst, const void *host_src, size_t bytes, void *stream);
+	odet_status (*copy_from)(odet_ctx *ctx, void *host_dst, const void *src, size_t bytes, void *stream);
+	odet_status (*stream_create)(odet_ctx *ctx, void **stream);
+	void (*stream_destroy)(void *stream);
+	odet_status (*stream_sync)(odet_ctx *ctx, void *stream);
+} odet_backend;
+
+/* The CPU backend: always present, the reference for every other backend. */
+const odet_backend *odet_backend_cpu(void);
+
+#ifdef ODET_HAVE_CUDA
+const odet_backend *odet_backend_cuda(void);
+#else
+static inline const odet_backend *odet_backend_cuda(void) { return NULL; }
+#endif
+
+/* Evaluate one node on host tensors with a backend that runs in host memory (CPU):
+ * check + prepare + run + release, workspace allocated here. Used by constant folding. */
+odet_status be_eval_node(const odet_backend *be, odet_ctx *ctx, const ir_graph *g, const ir_node *n,
+			 const odet_tensor *in, odet_tensor *out);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * core.h — internal services shared by every layer: errors, logging, checked arithmetic,
+ * allocation, the thread pool and file reading. Nothing here knows about graphs.
+ */
+#ifndef ODET_CORE_H
+#define ODET_CORE_H
+
+#include "odet.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- limits applied to every untrusted file */
+#define ODET_LIMIT_MAX_RANK ODET_MAX_RANK
+#define ODET_LIMIT_MAX_TENSOR_BYTES ((int64_t)1 << 36) /* 64 GiB: refuse anything larger */
+#define ODET_LIMIT_MAX_NODES (1 << 20)
+#define ODET_LIMIT_MAX_NAME 4096
+
+typedef struct odet_threadpool odet_threadpool;
+
+struct odet_ctx {
+	odet_ctx_opts opts;
+	odet_threadpool *pool;
+	odet_status last_status;
+	char last_error[1024];
+};
+
+/* Record an error on ctx and return it. Message: free text; callers name the file/node/op.
+ * A NULL ctx is allowed (message dropped). */
+odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefix the current message with more context ("model.onnx: " + old message). */
+odet_status odet_error_prefix(odet_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void odet_log(const odet_ctx *ctx, odet_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- overflow-checked arithmetic: return false on overflow */
+static inline bool odet_mul_i64(int64_t a, int64_t b, int64_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool odet_add_i64(int64_t a, int64_t b, int64_t *out)
+{
+	return !__builtin_add_overflow(a, b, out);
+}
+static inline bool odet_mul_size(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool odet_add_size(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_add_overflow(a, b, out);
+}
+/* Product of dims (all >= 0) with overflow check; false on negative dim or overflow. */
+bool odet_dims_numel(const int64_t *dims, int rank, int64_t *out);
+
+/* ---- allocation: plain malloc wrappers that never return NULL silently */
+void *odet_malloc(odet_ctx *ctx, size_t n);             /* sets ODET_ERR_NO_MEMORY on failure */
+void *odet_calloc(odet_ctx *ctx, size_t n, size_t size); /* overflow-checked */
+void *odet_realloc_array(odet_ctx *ctx, void *p, size_t n, size_t size);
+char *odet_strdup(odet_ctx *ctx, const char *s);
+/* 64-byte aligned; free with odet_aligned_free. */
+void *odet_aligned_alloc(odet_ctx *ctx, size_t n);
+void odet_aligned_free(void *p);
+
+/* ---- thread pool: parallel_for over [0, n) split into contiguous chunks */
+typedef void (*odet_range_fn)(void *arg, int64_t begin, int64_t end, int thread);
+odet_status odet_threadpool_create(int n_threads, odet_threadpool **out);
+void odet_threadpool_destroy(odet_threadpool *p);
+int odet_threadpool_size(const odet_threadpool *p);
+/* Runs fn over [0, n) in at most size() chunks; chunks are at least `grain` long.
+ * Calls from inside a running task execute serially. pool may be NULL (serial). */
+void odet_parallel_for(odet_threadpool *p, int64_t n, int64_t grain, odet_range_fn fn, void *arg);
+
+/* ---- files */
+/* Read a whole file (limit bytes at most). *data is malloc'ed; free() it. */
+odet_status odet_file_read(odet_ctx *ctx, const char *path, size_t limit, void **data, size_t *size);
+/* Write atomically: path.tmp.<pid> then rename. */
+odet_status odet_file_write_atomic(odet_ctx *ctx, const char *path, const void *data, size_t size);
+
+/* ---- float16 conversion (IEEE binary16, round to nearest even) */
+float odet_f16_to_f32(uint16_t h);
+uint16_t odet_f32_to_f16(float f);
+
+/* ---- checksums */
+uint32_t odet_crc32(uint32_t crc, const void *data, size_t n);
+
+#endif

@@ -1,0 +1,54 @@
+/* ctx.c — the library context: options, thread pool, last error. */
+#include "core.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+odet_ctx_opts odet_ctx_opts_default(void)
+{
+	odet_ctx_opts o = {0};
+	o.n_threads = 0;
+	o.log_level = ODET_LOG_WARN;
+	o.max_image_pixels = (int64_t)1 << 28;
+	o.max_json_depth = 64;
+	return o;
+}
+
+odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
+{
+	if (!out)
+		return ODET_ERR_INVALID_ARG;
+	*out = NULL;
+	odet_ctx *ctx = calloc(1, sizeof *ctx);
+	if (!ctx)
+		return ODET_ERR_NO_MEMORY;
+	ctx->opts = opts ? *opts : odet_ctx_opts_default();
+	int n = ctx->opts.n_threads;
+	if (n <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (int)c : 1;
+	}
+	if (n > 256)
+		n = 256;
+	ctx->opts.n_threads = n;
+	odet_status rc = odet_threadpool_create(n, &ctx->pool);
+	if (rc) {
+		free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return ODET_OK;
+}
+
+void odet_ctx_destroy(odet_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	odet_threadpool_destroy(ctx->pool);
+	free(ctx);
+}
+
+const char *odet_ctx_last_error(const odet_ctx *ctx)
+{
+	return ctx ? ctx->last_error : "";
+}

@@ -1,0 +1,47 @@
+/*
+ * passes.h — graph transformations, one file each. Every pass keeps the graph valid
+ * (topologically ordered, shapes consistent) and reports what it changed at debug level.
+ */
+#ifndef ODET_PASSES_H
+#define ODET_PASSES_H
+
+#include "graph/ir.h"
+
+/* Evaluates node n on host tensors (inputs constant, outputs preallocated from inferred
+ * shapes). Supplied by the engine (CPU backend) so that passes stay below the backends. */
+typedef odet_status (*ir_eval_fn)(void *user, const ir_graph *g, const ir_node *n,
+				  const odet_tensor *in, odet_tensor *out);
+
+/* Fix symbolic/unknown input dims: batch (> 0) for dim 0, h/w (> 0) for the last two dims
+ * of 4-D inputs; 0 leaves a dim as it is. */
+odet_status pass_set_input_shape(ir_graph *g, int batch, int h, int w);
+/* Shape and dtype inference over all nodes with overflow-checked arithmetic. */
+odet_status pass_infer_shapes(ir_graph *g);
+/* Evaluate nodes whose inputs are all constant (and Shape of known shapes); replace their
+ * outputs by constants. Interleaves shape inference so chains fold in one pass. */
+odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user);
+/* BatchNormalization after Conv (and FrozenBatchNorm's per-channel Mul + Add) into the
+ * Conv's weights and bias. */
+odet_status pass_fold_batchnorm(ir_graph *g);
+/* Conv + bias + activation (+ residual Add) into one Conv node (see ir_act in ir.h). */
+odet_status pass_fuse_conv(ir_graph *g);
+/* Remove nodes whose outputs nobody uses, Identity nodes, and unused values. */
+odet_status pass_eliminate_dead(ir_graph *g);
+
+/* The default pipeline used by odet_engine_build. */
+typedef struct pass_opts {
+	int batch, input_h, input_w;
+	ir_eval_fn eval;
+	void *eval_user;
+	int fuse;               /* 0 disables fold_batchnorm/fuse_conv (debugging) */
+} pass_opts;
+odet_status passes_run_default(ir_graph *g, const pass_opts *o);
+
+/* Per-node cost (used by odet inspect): multiply-adds*2 and parameter count. */
+typedef struct ir_cost {
+	int64_t flops;
+	int64_t params;
+} ir_cost;
+ir_cost ir_node_cost(const ir_graph *g, const ir_node *n);
+
+#endif

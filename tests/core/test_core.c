@@ -1,0 +1,100 @@
+/* test_core.c — status table, checked arithmetic, float16 conversion, CRC-32, thread pool,
+ * and the IR's construction/compaction helpers. */
+#include "core/core.h"
+#include "graph/ir.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void sum_range(void *arg, int64_t b, int64_t e, int thread)
+{
+	int64_t *out = arg;
+	for (int64_t i = b; i < e; i++)
+		__atomic_fetch_add(out, i, __ATOMIC_RELAXED);
+}
+
+int main(void)
+{
+	/* status table */
+	for (int s = 0; s < ODET_STATUS_COUNT; s++)
+		CHECK(strlen(odet_status_str((odet_status)s)) > 0);
+	CHECK(odet_status_exit_code(ODET_OK) == 0);
+	CHECK(odet_status_exit_code(ODET_ERR_BAD_INPUT) == 2);
+	CHECK(odet_status_exit_code(ODET_ERR_IO) == 1);
+
+	/* checked arithmetic */
+	int64_t n;
+	int64_t dims[3] = {1 << 30, 1 << 30, 1 << 30};
+	CHECK(!odet_dims_numel(dims, 3, &n));
+	int64_t neg[2] = {3, -1};
+	CHECK(!odet_dims_numel(neg, 2, &n));
+	int64_t ok[3] = {2, 3, 4};
+	CHECK(odet_dims_numel(ok, 3, &n) && n == 24);
+
+	/* float16: exhaustive round trip of every finite half, and rounding of floats */
+	int bad = 0;
+	for (uint32_t h = 0; h < 0x10000; h++) {
+		if (((h >> 10) & 0x1f) == 0x1f)
+			continue;
+		if (odet_f32_to_f16(odet_f16_to_f32((uint16_t)h)) != h)
+			bad++;
+	}
+	CHECK_MSG(bad == 0, "%d halves do not round-trip", bad);
+	CHECK(odet_f32_to_f16(1.0f) == 0x3c00);
+	CHECK(odet_f32_to_f16(65504.0f) == 0x7bff);
+	CHECK(odet_f32_to_f16(1e6f) == 0x7c00);
+	CHECK(odet_f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00);   /* tie to even */
+	CHECK(odet_f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02);   /* tie to even, up */
+	CHECK(odet_f16_to_f32(0x0001) == 5.9604644775390625e-08f);
+
+	/* CRC-32 of "123456789" is 0xCBF43926 */
+	CHECK(odet_crc32(0, "123456789", 9) == 0xCBF43926u);
+
+	/* thread pool: every index once */
+	odet_threadpool *pool;
+	CHECK(odet_threadpool_create(4, &pool) == ODET_OK);
+	for (int rep = 0; rep < 50; rep++) {
+		int64_t sum = 0;
+		odet_parallel_for(pool, 10007, 1, sum_range, &sum);
+		CHECK(sum == (int64_t)10007 * 10006 / 2);
+	}
+	odet_threadpool_destroy(pool);
+
+	/* IR: build a -> Relu -> b -> Identity -> c, kill Identity, compact */
+	odet_ctx *ctx;
+	CHECK(odet_ctx_create(NULL, &ctx) == ODET_OK);
+	ir_graph *g;
+	CHECK(ir_graph_create(ctx, &g) == ODET_OK);
+	int64_t d[2] = {2, 3};
+	int a = ir_value_add(g, "a", ODET_F32, 2, d);
+	int b = ir_value_add(g, "b", ODET_F32, 2, d);
+	int c = ir_value_add(g, "c", ODET_F32, 2, d);
+	int n1 = ir_node_add(g, IR_OP_IDENTITY, "id", 1, &b, 1, &c);
+	int n0 = ir_node_add(g, IR_OP_RELU, "relu", 1, &a, 1, &b);
+	CHECK(n0 == 1 && n1 == 0);
+	g->inputs = calloc(1, sizeof(int));
+	g->outputs = calloc(1, sizeof(int));
+	g->inputs[0] = a;
+	g->n_inputs = 1;
+	g->outputs[0] = c;
+	g->n_outputs = 1;
+	g->values[c].is_output = true;
+	CHECK(ir_graph_toposort(g) == ODET_OK);
+	CHECK(g->nodes[0].op == IR_OP_RELU);
+	CHECK(ir_op_lookup("", "Conv") == IR_OP_CONV);
+	CHECK(ir_op_lookup("ai.onnx", "Relu") == IR_OP_RELU);
+	CHECK(ir_op_lookup("", "NoSuchOp") == IR_OP_COUNT);
+	g->nodes[1].dead = true;
+	ir_value_replace_uses(g, c, b);
+	CHECK(ir_graph_compact(g) == ODET_OK);
+	CHECK(g->n_nodes == 1 && g->n_values == 2);
+	CHECK(strcmp(g->values[g->outputs[0]].name, "b") == 0);
+	ir_graph *g2;
+	CHECK(ir_graph_clone(g, &g2) == ODET_OK);
+	CHECK(g2->n_nodes == 1 && g2->n_values == 2);
+	ir_graph_free(g2);
+	ir_graph_free(g);
+	odet_ctx_destroy(ctx);
+	return test_summary("core");
+}
