@@ -5,11 +5,13 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev
  libonnx-testdata libcjson-dev libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev
- python3-onnx python3-numpy libdnnl-dev libopenblas-dev valgrind nodejs npm"
+ python3-onnx python3-numpy libdnnl-dev libopenblas-dev valgrind"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# node and npm: Debian's, unless the machine already has them (e.g. from nodesource)
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
 	echo "deps: installing Debian packages:$missing"
 	SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
