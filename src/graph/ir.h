@@ -7,6 +7,24 @@
  * Shapes: rank -1 = unknown; a dim of -1 = unknown; sym[i] names a symbolic dim ("batch").
  * Attributes keep ONNX's names and types; ONNX-domain ops keep ONNX semantics, so the
  * ONNX spec is the spec of every IR op unless its line in ops.def says otherwise.
+ *
+ * Canonical forms: the importer rewrites older opsets into the newest form, so kernels and
+ * shape functions implement one semantic per op:
+ *   Squeeze/Unsqueeze  axes as input 1 (int64), never an attribute (opset 13 form)
+ *   Split              split sizes as optional input 1; attr axis; without input 1 the
+ *                      input is split equally into n_out parts (last part smaller if uneven)
+ *   Clip               min, max as optional inputs 1, 2 (opset 11 form)
+ *   Pad                pads input 1, optional constant_value input 2, optional axes input 3, attr mode
+ *   Slice              starts, ends, optional axes, steps as inputs 1..4 (opset 10+ form)
+ *   Reduce{Mean,Sum,Max} axes as optional input 1 (opset 18 form); attrs keepdims,
+ *                      noop_with_empty_axes
+ *   Resize             inputs X, roi, scales, sizes (opset 11+ form); ONNX Upsample (7-9)
+ *                      becomes Resize with coordinate_transformation_mode "asymmetric" and
+ *                      nearest_mode "floor"; Resize-10 likewise
+ *   Softmax            attr axis (opset 13 semantics); older opsets carry attr
+ *                      odet_coerce2d = 1: softmax over the flattened dims [axis, rank)
+ *   Constant           becomes a CONST value (no node); Dropout becomes Identity
+ *   ConstantOfShape    attr value (TENSOR) refers to a CONST value holding one element
  */
 #ifndef ODET_IR_H
 #define ODET_IR_H
