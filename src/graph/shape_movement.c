@@ -341,7 +341,7 @@ static int64_t slice_len(int64_t d, int64_t start, int64_t end, int64_t step)
 		start = d - 1;
 	if (end > d - 1)
 		end = d - 1;
-	return start > end ? (start - end - 1) / (-step) + 1 : 0;
+	return start > end ? (end - start + 1) / step + 1 : 0; /* no -step: step may be INT64_MIN */
 }
 
 odet_status ir_shape_SLICE(ir_graph *g, ir_node *n)

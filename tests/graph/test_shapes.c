@@ -194,6 +194,13 @@ static void test_conv_pool(void)
 	ir_attr_set_int(g, n, "ceil_mode", 1);
 	CHECK(shape(n) == ODET_OK);
 	CHECK_SHAPE(n, 0, 1, 1, 3, 3);
+	/* ONNX backend test maxpool_2d_ceil_output_size_reduce_by_one: 2x2, k1 s2 ceil → 1x1 */
+	n = node(IR_OP_MAXPOOL, "reduce_by_one", IN(tv(L(1, 1, 2, 2))), 1);
+	ir_attr_set_ints(g, n, "kernel_shape", L(1, 1));
+	ir_attr_set_ints(g, n, "strides", L(2, 2));
+	ir_attr_set_int(g, n, "ceil_mode", 1);
+	CHECK(shape(n) == ODET_OK);
+	CHECK_SHAPE(n, 0, 1, 1, 1, 1);
 	n = node(IR_OP_MAXPOOL, "nokernel", IN(p5), 1);
 	CHECK(shape(n) == ODET_ERR_BAD_INPUT);
 
@@ -458,6 +465,50 @@ static void test_slice(void)
 	CHECK(shape(n) == ODET_ERR_BAD_INPUT);
 }
 
+/* Slice lengths against a brute-force count of the visited indices. The start is clamped as
+ * the ONNX spec and ONNX Runtime do: [0, d] for positive steps, [0, d-1] for negative ones
+ * (numpy differs for a negative step with start < -d: it visits nothing). */
+static void test_slice_bruteforce(void)
+{
+	const int64_t se[] = {INT64_MIN, -9, -7, -6, -5, -3, -1, 0, 1, 2, 4, 5, 6, 8, INT64_MAX};
+	const int64_t steps[] = {-3, -2, -1, 1, 2, 3, INT64_MAX, INT64_MIN};
+	int bad = 0, total = 0;
+	for (int64_t d = 0; d <= 6; d++) {
+		int x = tv(L(d));
+		for (size_t a = 0; a < sizeof se / sizeof se[0]; a++)
+			for (size_t b = 0; b < sizeof se / sizeof se[0]; b++)
+				for (size_t c = 0; c < sizeof steps / sizeof steps[0]; c++) {
+					int64_t st = se[a], en = se[b], sp = steps[c];
+					/* start normalized and clamped (it fixes the phase), end only normalized */
+					int64_t s0 = st < 0 ? (st < -d ? -1 : st + d) : st;
+					int64_t e0 = en < 0 ? (en < -d ? -d - 1 : en + d) : en;
+					int64_t want = 0;
+					if (sp > 0) {
+						if (s0 < 0)
+							s0 = 0;
+						for (int64_t i = 0; i < d; i++)
+							want += i >= s0 && i < e0 && (i - s0) % sp == 0;
+					} else {
+						if (s0 < 0)
+							s0 = 0;
+						if (s0 > d - 1)
+							s0 = d - 1;
+						for (int64_t i = 0; i < d; i++)
+							want += i <= s0 && i > e0 && (i == s0 || (sp != INT64_MIN && (s0 - i) % (-sp) == 0));
+					}
+					int n = node(IR_OP_SLICE, "bf", IN(x, ci(L(st)), ci(L(en)), ci(L(0)), ci(L(sp))), 1);
+					total++;
+					if (shape(n) != ODET_OK || outv(n, 0)->dims[0] != want) {
+						if (bad++ < 5)
+							fprintf(stderr, "slice d=%lld [%lld:%lld:%lld]: got %lld want %lld\n",
+								(long long)d, (long long)st, (long long)en, (long long)sp,
+								(long long)outv(n, 0)->dims[0], (long long)want);
+					}
+				}
+	}
+	CHECK_MSG(bad == 0, "%d of %d slice cases wrong", bad, total);
+}
+
 static void test_generate(void)
 {
 	int x = tv(L(1, 3, 19, 19));
@@ -572,6 +623,7 @@ int main(void)
 	test_elementwise();
 	test_reshape();
 	test_slice();
+	test_slice_bruteforce();
 	test_generate();
 	test_overflow();
 	/* every op of ops.def has a shape function */
