@@ -396,6 +396,14 @@ static void test_set_input_shape(void)
 	CHECK(pass_infer_shapes(g) == ODET_ERR_UNSUPPORTED);
 	CHECK(strstr(odet_ctx_last_error(ctx), "mystery") != NULL);
 	ir_graph_free(g);
+
+	/* a 4 TiB ConstantOfShape is refused by shape inference, naming the node */
+	g = new_graph();
+	int64_t huge[2] = {(int64_t)1 << 20, (int64_t)1 << 20};
+	op1(g, IR_OP_CONSTANTOFSHAPE, "huge", IN(const_i64(g, 1, huge, 2)), "h", &o);
+	CHECK(pass_infer_shapes(g) == ODET_ERR_LIMIT);
+	CHECK(strstr(odet_ctx_last_error(ctx), "huge") != NULL);
+	ir_graph_free(g);
 }
 
 /* x.view(x.size(0), -1, 4) as torch exports it */
