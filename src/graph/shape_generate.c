@@ -78,8 +78,12 @@ odet_status ir_shape_RESIZE(ir_graph *g, ir_node *n)
 				double t = (double)sizes[j] / (double)d;
 				s = larger ? fmin(s, t) : fmax(s, t);
 			}
-			for (int j = 0; j < k; j++)
-				sizes[j] = (int64_t)llround(s * (double)x->dims[ax[j]]);
+			for (int j = 0; j < k; j++) {
+				double o = s * (double)x->dims[ax[j]];
+				if (!(o < 9.0e18))
+					return shp_fail(g, n, "scaled dim %d overflows", ax[j]);
+				sizes[j] = (int64_t)llround(o);
+			}
 		}
 		for (int j = 0; j < k; j++) {
 			if (sizes[j] < 0)

@@ -614,6 +614,88 @@ static void test_overflow(void)
 	CHECK(shape(n) == ODET_ERR_BAD_INPUT);
 }
 
+/* Random inputs and attributes for every op: any status is fine, a crash or a rank/dim
+ * outside the IR's limits is not (run under valgrind by the bad-input CI). */
+static uint32_t rs = 2463534242u;
+static uint32_t rnd(uint32_t n)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 17;
+	rs ^= rs << 5;
+	return rs % n;
+}
+
+static int64_t rnd_dim(void)
+{
+	static const int64_t v[] = {-1, 0, 1, 1, 2, 3, 4, 7, 16, (int64_t)1 << 40, INT64_MAX};
+	return v[rnd(sizeof v / sizeof v[0])];
+}
+
+static int64_t rnd_int(void)
+{
+	static const int64_t v[] = {-3, -2, -1, 0, 1, 2, 3, 5, INT64_MIN, INT64_MAX, (int64_t)1 << 40};
+	return v[rnd(sizeof v / sizeof v[0])];
+}
+
+static void test_random(void)
+{
+	static const char *const int_attrs[] = {"axis", "group", "to", "start", "end", "keepdims",
+						"noop_with_empty_axes", "ceil_mode", "allowzero", "transA",
+						"transB", "select_last_index"};
+	static const char *const ints_attrs[] = {"axes", "perm", "pads", "strides", "kernel_shape",
+						 "dilations", "split"};
+	int bad = 0;
+	for (int op = 0; op < IR_OP_COUNT; op++) {
+		for (int t = 0; t < 300; t++) {
+			ir_graph *save = g;
+			if (ir_graph_create(ctx, &g))
+				return;
+			int in[6], n_in = (int)rnd(6), n_out = 1 + (int)rnd(3);
+			for (int i = 0; i < n_in; i++) {
+				int64_t d[ODET_MAX_RANK];
+				int r = (int)rnd(6) - 1, kind = (int)rnd(4);
+				for (int k = 0; k < ODET_MAX_RANK; k++)
+					d[k] = rnd_dim();
+				if (kind == 0) {
+					in[i] = -1;
+				} else if (kind == 1) {
+					int64_t v[6];
+					int cnt = (int)rnd(6);
+					for (int k = 0; k < cnt; k++)
+						v[k] = rnd_int();
+					in[i] = rnd(4) ? ci(v, cnt) : cs(v[0] = rnd_int());
+				} else {
+					in[i] = ir_value_add(g, NULL, rnd(3) ? ODET_F32 : ODET_I64, r, r >= 0 ? d : NULL);
+				}
+			}
+			int n = node((ir_op)op, "rnd", n_in, in, n_out);
+			for (int a = (int)rnd(4); a > 0; a--) {
+				int64_t v[6];
+				int cnt = (int)rnd(6);
+				for (int k = 0; k < cnt; k++)
+					v[k] = rnd_int();
+				if (rnd(2))
+					ir_attr_set_int(g, n, int_attrs[rnd(sizeof int_attrs / sizeof int_attrs[0])], rnd_int());
+				else
+					ir_attr_set_ints(g, n, ints_attrs[rnd(sizeof ints_attrs / sizeof ints_attrs[0])], v, cnt);
+			}
+			if (rnd(4) == 0)
+				ir_attr_set_string(g, n, "auto_pad", rnd(2) ? "SAME_UPPER" : "VALID");
+			if (shape(n) == ODET_OK) {
+				for (int k = 0; k < n_out; k++) {
+					const ir_value *v = outv(n, k);
+					bad += v->rank < -1 || v->rank > ODET_MAX_RANK;
+					for (int i = 0; i < v->rank && i < ODET_MAX_RANK; i++)
+						bad += v->dims[i] < -1;
+				}
+			}
+			ir_graph_free(g);
+			g = save;
+		}
+	}
+	CHECK_MSG(bad == 0, "%d invalid output shapes from random nodes", bad);
+}
+
 int main(void)
 {
 	if (odet_ctx_create(NULL, &ctx) || ir_graph_create(ctx, &g))
@@ -626,6 +708,7 @@ int main(void)
 	test_slice_bruteforce();
 	test_generate();
 	test_overflow();
+	test_random();
 	/* every op of ops.def has a shape function */
 	for (int op = 0; op < IR_OP_COUNT; op++)
 		CHECK_MSG(ir_shape_fn_of((ir_op)op) != NULL, "no shape function for %s", ir_op_name((ir_op)op));

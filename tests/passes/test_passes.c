@@ -465,13 +465,21 @@ static void test_fold_misc(void)
 	op1(g, IR_OP_CONSTANTOFSHAPE, "cos_small", IN(const_i64(g, 1, small, 2)), "cs", &cs);
 	mark_output(g, cb);
 	mark_output(g, cs);
+	int s2;
+	int sn = op1(g, IR_OP_SHAPE, "shape_hw", IN(x), "s2", &s2);
+	ir_attr_set_int(g, sn, "start", -2);
+	mark_output(g, s2);
 	eval_stats st = {0};
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	CHECK(pass_fold_constants(g, test_eval, &st) == ODET_OK);
 	CHECK(st.calls == 1); /* only cos_small reached the evaluator (which refused it) */
 	CHECK(g->values[s].kind == IR_VALUE_CONST && g->values[s].is_output);
 	CHECK(pass_eliminate_dead(g) == ODET_OK);
-	CHECK(g->n_nodes == 2 && g->n_outputs == 3);
+	CHECK(g->n_nodes == 2 && g->n_outputs == 4);
+	const ir_value *hw = &g->values[g->outputs[3]];
+	CHECK(hw->kind == IR_VALUE_CONST && hw->rank == 1 && hw->dims[0] == 2);
+	if (hw->kind == IR_VALUE_CONST)
+		CHECK(((const int64_t *)hw->data)[0] == 4 && ((const int64_t *)hw->data)[1] == 5);
 	int so = g->outputs[0];
 	CHECK(g->values[so].kind == IR_VALUE_CONST && strcmp(g->values[so].name, "s") == 0);
 	if (g->values[so].kind == IR_VALUE_CONST) {
