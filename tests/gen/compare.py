@@ -39,6 +39,37 @@ def rel_error(ref, out):
     return float(np.max(np.abs(o[both] - r[both]), initial=0.0)) / scale
 
 
+def compare_files(ref_path, out_path, rtol):
+    """Compare two tensor files; returns (lines, worst error, number of failed outputs).
+    Raises OSError / tensorfile.TensorFileError on unreadable files."""
+    ref = tensorfile.read(ref_path)
+    out = tensorfile.read(out_path)
+    by_name = dict(out)
+    by_pos = len(out) == len(ref) and not all(n in by_name for n, _ in ref)
+    worst, failed, lines = 0.0, 0, []
+    for i, (name, r) in enumerate(ref):
+        o = out[i][1] if by_pos else by_name.get(name)
+        if o is None:
+            lines.append("  %-28s MISSING in %s" % (name, out_path))
+            failed += 1
+            worst = float("inf")
+            continue
+        if tuple(o.shape) != tuple(r.shape):
+            lines.append("  %-28s SHAPE %s != ref %s" % (name, list(o.shape), list(r.shape)))
+            failed += 1
+            worst = float("inf")
+            continue
+        if r.dtype.kind in "biu" or o.dtype.kind in "biu":
+            err = 0.0 if np.array_equal(r, o) else float("inf")
+        else:
+            err = rel_error(r, o)
+        ok = err <= rtol
+        failed += not ok
+        worst = max(worst, err)
+        lines.append("  %-28s %-18s rel_err %.3e %s" % (name, list(r.shape), err, "ok" if ok else "FAIL"))
+    return lines, worst, failed
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("ref")
@@ -46,33 +77,11 @@ def main(argv):
     ap.add_argument("--rtol", type=float, default=1e-4)
     a = ap.parse_args(argv)
     try:
-        ref = tensorfile.read(a.ref)
-        out = tensorfile.read(a.out)
+        lines, worst, failed = compare_files(a.ref, a.out, a.rtol)
     except (OSError, tensorfile.TensorFileError) as e:
         print("compare: %s" % e, file=sys.stderr)
         return 2
-    by_name = dict(out)
-    by_pos = len(out) == len(ref) and not all(n in by_name for n, _ in ref)
-    worst = 0.0
-    failed = 0
-    for i, (name, r) in enumerate(ref):
-        o = out[i][1] if by_pos else by_name.get(name)
-        if o is None:
-            print("  %-28s MISSING in %s" % (name, a.out))
-            failed += 1
-            continue
-        if tuple(o.shape) != tuple(r.shape):
-            print("  %-28s SHAPE %s != ref %s" % (name, list(o.shape), list(r.shape)))
-            failed += 1
-            continue
-        if r.dtype.kind in "biu":
-            err = 0.0 if np.array_equal(r, o) else float("inf")
-        else:
-            err = rel_error(r, o)
-        ok = err <= a.rtol
-        failed += not ok
-        worst = max(worst, err)
-        print("  %-28s %-18s rel_err %.3e %s" % (name, list(r.shape), err, "ok" if ok else "FAIL"))
+    print("\n".join(lines))
     print("max rel error %.3e (rtol %.1e): %s" % (worst, a.rtol, "ok" if not failed else "FAIL"))
     return 1 if failed else 0
 
