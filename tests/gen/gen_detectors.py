@@ -214,11 +214,11 @@ def main(argv):
         m = b.model()
         path = os.path.join(a.out, n + ".onnx")
         netbuild.save(m, path, external or a.external)
-        outs = ", ".join("%s %s" % (o.name, ["batch" if v is None else v for v in b.shape[o.name]])
-                         for o in m.graph.output)
+        dims = lambda vi: [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]  # noqa: E731
+        outs = ", ".join("%s %s" % (o.name, dims(o)) for o in m.graph.output)
         print("%-18s %s  params %d  nodes %d  input %s  -> %s" % (
             n, path, netbuild.count_params(m), len(m.graph.node),
-            [d.dim_param or d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim], outs))
+            dims(m.graph.input[0]), outs))
     if a.numpy_ref:
         if len(names) != 1:
             ap.error("--numpy-ref needs exactly one model")
