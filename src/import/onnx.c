@@ -363,7 +363,8 @@ static odet_status import_graph(onnx_imp *imp, const Onnx__GraphProto *gp)
 	}
 	if ((rc = import_outputs(imp, gp)))
 		return rc;
-	return ir_graph_toposort(g);
+	/* (graph.c's toposort memcpy's into a NULL node array when there are no nodes) */
+	return g->n_nodes ? ir_graph_toposort(g) : ODET_OK;
 }
 
 /* ---------------------------------------------------------------- entry points */

@@ -193,14 +193,19 @@ def ext_tensor(name, arr, location, offset=None, length=None):
     return t
 
 
+alias = os.path.join(ext, "alias.bin")  # a symlink that stays inside the folder is legal
+if os.path.lexists(alias):
+    os.remove(alias)
+os.symlink("sub/c.bin", alias)
 m = model([helper.make_node("Add", ["x", "ea"], ["y"], name="add")], [vi("x", shape=[3, 5])],
-          [vi("y"), vi("eb", TensorProto.INT64), vi("ec", TensorProto.FLOAT16)],
+          [vi("y"), vi("eb", TensorProto.INT64), vi("ec", TensorProto.FLOAT16), vi("ed", TensorProto.FLOAT16)],
           [ext_tensor("ea", ea, "weights.bin", 0, ea.nbytes), ext_tensor("eb", eb, "weights.bin", 4096),
-           ext_tensor("ec", ec, "sub/c.bin")], check=False)
+           ext_tensor("ec", ec, "sub/c.bin"), ext_tensor("ed", ec, "alias.bin")], check=False)
 save(m, os.path.join(ext, "model.onnx"))
 expect("ext", "ea", ea)
 expect("ext", "eb", eb)
 expect("ext", "ec", ec)
+expect("ext", "ed", ec)
 
 # ---- bad models: <expected status>__<case>
 bad = {}

@@ -249,6 +249,7 @@ static void test_data(void)
 		check_raw("ext", "ea", val(g, "ea"), ODET_F32);
 		check_raw("ext", "eb", val(g, "eb"), ODET_I64);
 		check_raw("ext", "ec", val(g, "ec"), ODET_F16);
+		check_raw("ext", "ed", val(g, "ed"), ODET_F16);
 		CHECK(g->n_inputs == 1 && g->n_nodes == 1);
 		ir_graph_free(g);
 	}

@@ -1,11 +1,11 @@
 /* test_onnx_malformed.c — bad input to the ONNX importer gives the documented status and one
  * message prefixed with the file path, never a crash (run under valgrind by ctest too).
  *   1. OUTDIR/bad/<status>__<case>[.onnx|/model.onnx] from gen_models.py: expected status
- *   2. truncation of small.onnx at every stride-th byte: every proper prefix fails
+ *   2. truncation of small.onnx at every stride-th byte: every proper prefix is bad input
  *   3. random bit flips and byte overwrites (fixed seed): OK or bad input/unsupported/limit
  *   4. hand-made wire data: wrong wire types, groups, overlong varints, huge lengths, nesting
  *   5. TensorProto truncation through odet_import_onnx_tensor
- * Usage: test_onnx_malformed OUTDIR [--stride K] [--flips N] */
+ * Usage: test_onnx_malformed OUTDIR [--stride K] [--flips N] [--flip-model PATH]... */
 #include "core/core.h"
 #include "graph/ir.h"
 #include "import/import.h"
@@ -113,7 +113,7 @@ static void test_truncation(const uint8_t *buf, size_t n, size_t stride)
 	for (size_t k = 0; k < n; k += stride) {
 		odet_status rc = import_buf(buf, k, "small.onnx");
 		tried++;
-		if (!refusal(rc) || !prefixed("small.onnx")) {
+		if (rc != ODET_ERR_BAD_INPUT || !prefixed("small.onnx")) {
 			if (wrong++ < 5)
 				fprintf(stderr, "truncated at %zu: %s: %s\n", k, odet_status_str(rc),
 					odet_ctx_last_error(ctx));
@@ -234,7 +234,7 @@ static void test_tensor(const char *dir, size_t stride)
 		odet_tensor t;
 		char *name = NULL;
 		odet_status rc = odet_import_onnx_tensor(ctx, data, k, &t, &name);
-		if (!refusal(rc) || name || t.data || !prefixed("TensorProto"))
+		if (rc != ODET_ERR_BAD_INPUT || name || t.data || !prefixed("TensorProto"))
 			wrong++;
 		if (!rc) {
 			free(t.data);
@@ -277,12 +277,40 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/small.onnx", argv[1]);
 	if (odet_file_read(ctx, path, 1 << 20, &small, &n) == ODET_OK) {
 		test_truncation(small, n, stride);
-		test_flips(small, n, flips);
 		free(small);
 	} else {
 		CHECK_MSG(0, "%s", odet_ctx_last_error(ctx));
 	}
+	/* bit flips: small.onnx is mostly weights; the others are mostly structure */
+	static const char *const flip_models[] = {"small.onnx", "ok/typed.onnx", "ok/cos_v13.onnx",
+						  "ok/pad_v10.onnx", "ok/upsample_v7.onnx"};
+	for (size_t k = 0; k < sizeof flip_models / sizeof flip_models[0]; k++) {
+		snprintf(path, sizeof path, "%s/%s", argv[1], flip_models[k]);
+		if (odet_file_read(ctx, path, 1 << 20, &small, &n) != ODET_OK) {
+			CHECK_MSG(0, "%s", odet_ctx_last_error(ctx));
+			continue;
+		}
+		printf("%s: ", flip_models[k]);
+		test_flips(small, n, flips);
+		free(small);
+	}
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--flip-model") || odet_file_read(ctx, argv[i + 1], 1 << 30, &small, &n))
+			continue;
+		printf("%s: ", argv[i + 1]);
+		test_flips(small, n, flips);
+		free(small);
+	}
 	test_wire();
+	/* external data from a buffer without a model folder is refused, naming the tensor */
+	snprintf(path, sizeof path, "%s/ok/ext/model.onnx", argv[1]);
+	if (odet_file_read(ctx, path, 1 << 20, &small, &n) == ODET_OK) {
+		odet_status rc = import_buf(small, n, "mem");
+		CHECK_MSG(rc == ODET_ERR_UNSUPPORTED && prefixed("mem") &&
+				  strstr(odet_ctx_last_error(ctx), "initializer 'ea'"),
+			  "%s", odet_ctx_last_error(ctx));
+		free(small);
+	}
 	test_tensor(argv[1], stride);
 	odet_ctx_destroy(ctx);
 	return test_summary("onnx_malformed");
