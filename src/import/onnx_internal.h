@@ -80,4 +80,33 @@ odet_status onnx_constant_node(onnx_imp *imp, Onnx__NodeProto *np, const char *l
 /* Pass 2: node idx (outputs already declared) -> IR node(s). */
 odet_status onnx_node_convert(onnx_imp *imp, Onnx__NodeProto *np, int idx);
 
+/* ---- node builder shared by onnx_ops.c (canonical forms) and onnx_attrs.c (attributes) */
+typedef struct onnx_nbuild {
+	onnx_imp *imp;
+	Onnx__NodeProto *np;
+	const char *label, *op_type;
+	ir_op op;
+	int n_in, in[IR_MAX_IO + 4];
+	int n_out, out[IR_MAX_IO];
+	int n_attrs, cap_attrs;
+	ir_attr *attrs;
+	bool coerce2d;
+} onnx_nbuild;
+
+/* "node '<label>': op <op_type> (opset N): <message>" */
+odet_status onnx_node_err(const onnx_nbuild *b, odet_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void onnx_attr_release(ir_attr *a);
+ir_attr *onnx_battr(onnx_nbuild *b, const char *name);
+void onnx_battr_drop(onnx_nbuild *b, const char *name);
+/* Append (or replace) an attribute; takes ownership of a's pointers, also on failure. */
+odet_status onnx_battr_put(onnx_nbuild *b, ir_attr *a);
+odet_status onnx_battr_string(onnx_nbuild *b, const char *name, const char *s);
+odet_status onnx_battr_int(onnx_nbuild *b, const char *name, int64_t v);
+odet_status onnx_battr_tensor(onnx_nbuild *b, const char *name, int value);
+/* ONNX attribute -> ir_attr (TENSOR: a new CONST value). */
+odet_status onnx_attr_convert(onnx_nbuild *b, Onnx__AttributeProto *ap, ir_attr *a);
+/* Attribute names/types/values and input/output counts of the canonical form. */
+odet_status onnx_check_node(onnx_nbuild *b);
+
 #endif
