@@ -143,7 +143,8 @@ static odet_status external_read(onnx_imp *imp, const Onnx__TensorProto *t, cons
 				what, loc, real);
 		goto out_free;
 	}
-	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted in the folder must not hang the import (S_ISREG below) */
+	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: external data '%s' is not a readable file",

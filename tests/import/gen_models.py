@@ -293,6 +293,8 @@ ext_cases = {
     "bad_input__ext_offset": ("w.bin", 4096),
     "bad_input__ext_short": ("w.bin", 8),
     "bad_input__ext_missing": ("missing.bin", None),
+    "bad_input__ext_fifo": ("fifo.bin", None),  # must not block the importer
+    "bad_input__ext_dir": ("sub", None),
 }
 for case, (loc, off) in ext_cases.items():
     d = os.path.join(bad_dir, case)
@@ -304,6 +306,8 @@ for case, (loc, off) in ext_cases.items():
         if os.path.lexists(p):
             os.remove(p)
         os.symlink("../outside.bin", p)
+    if case.endswith("fifo") and not os.path.exists(os.path.join(d, "fifo.bin")):
+        os.mkfifo(os.path.join(d, "fifo.bin"))
     arr = np.zeros(4, np.float32)
     m = model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", shape=[4])], Y,
               [ext_tensor("w", arr, loc, off)], check=False)
