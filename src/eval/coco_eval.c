@@ -22,8 +22,9 @@
  *   (ignored detections count in neither); rc = tp/npig, pr = tp/(fp+tp+spacing(1)); the
  *   precision envelope; q[r] = pr[searchsorted(rc, recThrs[r], 'left')] or 0 past the end;
  *   recall = rc[-1] (0 without detections); -1 where npig == 0.
- * summarize: means over the entries > -1, summed with numpy's pairwise summation in numpy's
- *   element order (t, r, k), so that the figures agree bit for bit.
+ * summarize: means over the entries > -1, summed as np.mean does (pairwise summation within
+ *   blocks of 8192 elements, blocks added in order) in numpy's element order (t, r, k), so
+ *   that the figures agree bit for bit.
  */
 #include "eval/coco_internal.h"
 
@@ -39,6 +40,7 @@
 #define N_A 4
 #define N_M 3
 #define MAX_DET 100
+#define NUMPY_BUFSIZE 8192 /* numpy's default ufunc buffer size: reductions run in such blocks */
 
 static const int max_dets[N_M] = {1, 10, 100};
 static const double area_lo[N_A] = {0.0, 0.0, 1024.0, 9216.0};
@@ -92,7 +94,11 @@ static double mean_valid(const double *s, int64_t n, int64_t stride, double *buf
 			buf[m++] = s[i * stride];
 	if (m == 0)
 		return -1;
-	return (0.0 + pairwise_sum(buf, m)) / (double)m;
+	/* np.add.reduce: 0 + the pairwise sums of consecutive blocks of numpy's buffer size */
+	double sum = 0.0;
+	for (int64_t i = 0; i < m; i += NUMPY_BUFSIZE)
+		sum += pairwise_sum(buf + i, m - i < NUMPY_BUFSIZE ? m - i : NUMPY_BUFSIZE);
+	return sum / (double)m;
 }
 
 /* ---------------------------------------------------------------- stable sort */
@@ -415,31 +421,31 @@ static odet_status eval_category(const coco_eval *e, prep *p, scratch *s, int32_
 					*rec = nd ? (double)tp / npig : 0;
 					continue;
 				}
-				double rcv = 0, prv = 0;
+				/* ignored detections only repeat the previous rc/pr (0/0 and 0/eps at
+				 * the start): dropping them changes neither rc[-1], nor the envelope's
+				 * suffix maxima, nor the value searchsorted picks */
+				int64_t n = 0;
 				for (int64_t j = 0; j < nd; j++) {
 					int64_t x = s->list[j] * N_A + a;
-					if (!((s->ig[x] >> t) & 1) || j == 0) {
-						if (!((s->ig[x] >> t) & 1)) {
-							if ((s->mt[x] >> t) & 1)
-								tp++;
-							else
-								fp++;
-						}
-						rcv = (double)tp / npig;
-						prv = (double)tp / ((double)fp + (double)tp + DBL_EPSILON);
-					}
-					s->rc[j] = rcv;
-					s->pr[j] = prv;
+					if ((s->ig[x] >> t) & 1)
+						continue;
+					if ((s->mt[x] >> t) & 1)
+						tp++;
+					else
+						fp++;
+					s->rc[n] = (double)tp / npig;
+					s->pr[n] = (double)tp / ((double)fp + (double)tp + DBL_EPSILON);
+					n++;
 				}
-				*rec = nd ? s->rc[nd - 1] : 0;
-				for (int64_t j = nd - 1; j > 0; j--)
+				*rec = n ? s->rc[n - 1] : 0;
+				for (int64_t j = n - 1; j > 0; j--)
 					if (s->pr[j] > s->pr[j - 1])
 						s->pr[j - 1] = s->pr[j];
 				int64_t ptr = 0;
 				for (int r = 0; r < N_R; r++) {
-					while (ptr < nd && s->rc[ptr] < p->rec_thr[r])
+					while (ptr < n && s->rc[ptr] < p->rec_thr[r])
 						ptr++;
-					p->prec[(((int64_t)a * N_T + t) * N_R + r) * K + k] = ptr < nd ? s->pr[ptr] : 0;
+					p->prec[(((int64_t)a * N_T + t) * N_R + r) * K + k] = ptr < n ? s->pr[ptr] : 0;
 				}
 			}
 		}

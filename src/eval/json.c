@@ -14,6 +14,7 @@
 #include "eval/json.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -289,6 +290,14 @@ static const double pow10_exact[23] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+#if LDBL_MANT_DIG == 64 && FLT_RADIX == 2
+static const long double pow10_exact_ld[28] = {
+	1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L, 1e13L,
+	1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L,
+	1e26L, 1e27L,
+};
+#endif
+
 static inline int is_digit(int c)
 {
 	return c >= '0' && c <= '9';
@@ -299,6 +308,15 @@ static odet_status read_number(json_reader *r)
 {
 	char tok[JSON_MAX_NUMBER + 1];
 	size_t n = 0;
+	/* fast path: the whole token inside the window */
+	const char *s = r->buf + r->pos, *p0 = s, *end = r->buf + r->len;
+	while (p0 < end && (is_digit(*p0) || *p0 == '-' || *p0 == '+' || *p0 == '.' || *p0 == 'e' || *p0 == 'E'))
+		p0++;
+	if (p0 < end && (size_t)(p0 - s) <= JSON_MAX_NUMBER) {
+		n = (size_t)(p0 - s);
+		memcpy(tok, s, n);
+		r->pos += n;
+	}
 	for (;;) {
 		int c = peekc(r);
 		if (!(is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'))
@@ -388,9 +406,26 @@ static odet_status read_number(json_reader *r)
 		double v = (double)mant;
 		v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
 		r->num = neg ? -v : v;
-	} else {
-		r->num = strtod(tok, NULL); /* correctly rounded; overflow gives +-inf as Python does */
+		return ODET_OK;
 	}
+#if LDBL_MANT_DIG == 64 && FLT_RADIX == 2
+	/* 16-19 digits (float32 detector output printed with repr): one correctly rounded x87
+	 * operation on the exact mantissa (10^27 is exact in 64 bits); its rounding to double is
+	 * the correct one unless the 64-bit result lies exactly on a double midpoint (the 11
+	 * dropped bits equal 0x400), which goes to strtod */
+	if (!many && mant != 0 && exp10 >= -27 && exp10 <= 27) {
+		long double p10 = pow10_exact_ld[exp10 < 0 ? -exp10 : exp10];
+		long double v = (long double)mant;
+		v = exp10 >= 0 ? v * p10 : v / p10;
+		uint64_t sig;
+		memcpy(&sig, &v, sizeof sig);
+		if ((sig & 0x7ff) != 0x400) {
+			r->num = neg ? -(double)v : (double)v;
+			return ODET_OK;
+		}
+	}
+#endif
+	r->num = strtod(tok, NULL); /* correctly rounded; overflow gives +-inf as Python does */
 	return ODET_OK;
 bad:
 	return json_fail(r, ODET_ERR_BAD_INPUT, "malformed JSON: invalid number '%.40s'", tok);

@@ -8,8 +8,9 @@
  * Python's json extensions NaN, Infinity and -Infinity are accepted as numbers so that the
  * caller can refuse them with a message naming the record and field.
  *
- * Numbers are converted exactly (correctly rounded, as strtod): Clinger's fast path for up to
- * 15 significant digits and |exponent| <= 22, strtod on the token otherwise.
+ * Numbers are converted exactly (correctly rounded, as strtod): Clinger's fast path (mantissa
+ * <= 2^53, |exponent| <= 22); up to 19 digits with |exponent| <= 27 one x87 extended-precision
+ * operation, checked for the double-rounding case; strtod on the token otherwise.
  * Errors: "<name>: byte <offset> (<where>): malformed JSON: <reason>", ODET_ERR_BAD_INPUT.
  */
 #ifndef ODET_EVAL_JSON_H
