@@ -56,6 +56,10 @@ static odet_status open_common(json_reader *r, odet_ctx *ctx, const char *name)
 	if (!r->stack)
 		return ODET_ERR_NO_MEMORY;
 	r->state = ST_VALUE;
+	/* long double arithmetic really carries 64 bits (not so under valgrind, or with the x87
+	 * precision control lowered): otherwise numbers of 16+ digits go to strtod */
+	volatile long double one = 1.0L, tiny = LDBL_EPSILON;
+	r->extended_ok = LDBL_MANT_DIG == 64 && one + tiny != one;
 	return ODET_OK;
 }
 
@@ -413,7 +417,7 @@ static odet_status read_number(json_reader *r)
 	 * operation on the exact mantissa (10^27 is exact in 64 bits); its rounding to double is
 	 * the correct one unless the 64-bit result lies exactly on a double midpoint (the 11
 	 * dropped bits equal 0x400), which goes to strtod */
-	if (!many && mant != 0 && exp10 >= -27 && exp10 <= 27) {
+	if (r->extended_ok && !many && mant != 0 && exp10 >= -27 && exp10 <= 27) {
 		long double p10 = pow10_exact_ld[exp10 < 0 ? -exp10 : exp10];
 		long double v = (long double)mant;
 		v = exp10 >= 0 ? v * p10 : v / p10;

@@ -49,6 +49,7 @@ typedef struct json_reader {
 	int state;
 	int skipping; /* > 0: strings and numbers are validated, not decoded */
 	int io_error; /* a read failed (reported as ODET_ERR_IO) */
+	int extended_ok; /* long double has a working 64-bit mantissa (fast exact numbers) */
 	char *str;    /* decoded key or string, NUL-terminated */
 	size_t str_len, str_cap;
 	double num;
