@@ -196,11 +196,13 @@ static odet_status read_object(coco_eval *e, json_reader *r, field_fn field, voi
 		size_t kl = r->str_len < sizeof key - 1 ? r->str_len : sizeof key - 1;
 		memcpy(key, r->str ? r->str : "", kl);
 		key[kl] = 0;
+		/* a longer key, or one with a NUL inside, is none of ours */
+		int ours = r->str_len < sizeof key - 1 && strlen(key) == r->str_len;
 		rc = json_next(r, &tok);
 		if (rc)
 			return rc;
 		int used = 0;
-		if (r->str_len < sizeof key - 1) {
+		if (ours) {
 			r->where_field = key;
 			rc = field(e, r, key, tok, rec, seen, &used);
 			r->where_field = NULL;

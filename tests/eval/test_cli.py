@@ -4,6 +4,7 @@ table, --json file), 2 with one stderr line naming the file, record and field on
 usage, 1 on an unreadable file.  usage: test_cli.py path/to/odet"""
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,23 @@ def main():
         check(rc == 2, 'unknown option exits 2')
         rc, so, se = run(odet, '--annotations', os.path.join(d, 'missing.json'), '--results', good)
         check(rc == 1 and 'missing.json' in se and 'cannot open' in se, 'missing file exits 1: %r' % se)
+        # streaming: a 48 MB annotations file (one annotation with a huge polygon) is read in a
+        # fraction of its size (a document tree would need several times the file)
+        big = os.path.join(d, 'big.json')
+        with open(big, 'w') as f:
+            f.write('{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 3, '
+                    '"segmentation": [[')
+            chunk = ', '.join(['123.45'] * 100000)
+            for i in range(60):
+                f.write((', ' if i else '') + chunk)
+            f.write(']], "bbox": [0, 0, 10, 10], "area": 100}], "categories": [{"id": 3}]}')
+        size = os.path.getsize(big)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        rc, so, se = run(odet, '--annotations', big, '--results', good)
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        check(rc == 0 and so.splitlines()[0].endswith('= 1.000'), 'big file evaluates (%d: %s)' % (rc, se))
+        check(rss < size / 2, 'big file: max RSS %d bytes for a %d-byte file (children before: %d KB)'
+              % (rss, size, before))
         rc, so, se = run(odet, '--help')
         check(rc == 0 and 'usage' in so, '--help')
     print('eval_cli: %d passed, %d failed' % (passed, failed))

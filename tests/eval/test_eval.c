@@ -203,7 +203,8 @@ static void test_categories(void)
 	coco_eval *e = NULL;
 	/* category 2 has no ground truth: its FP does not count (-1 excluded from the mean);
 	 * category 7 is unknown: never evaluated, counted */
-	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1, \"file_name\": \"a/b/x.jpg\"}], \"annotations\": [{\"id\": 1,"
+	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1, \"file_name\": \"a/b/x.jpg\"}, {\"file_name\": "
+		 "\"a_long_file_name_of_more_than_32_characters.jpg\", \"id\": 9}], \"annotations\": [{\"id\": 1,"
 		 " \"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100}], \"categories\": ["
 		 "{\"id\": 2, \"name\": \"two\"}, {\"id\": 1, \"name\": \"one\"}]}");
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.5},"
@@ -222,6 +223,7 @@ static void test_categories(void)
 	CHECK(coco_eval_find_image(e, "a/b/x.jpg", &id) == 0 && id == 1);
 	CHECK(coco_eval_find_image(e, "/data/val/x.jpg", &id) == 0 && id == 1);
 	CHECK(coco_eval_find_image(e, "y.jpg", &id) == ODET_ERR_BAD_INPUT);
+	CHECK(coco_eval_find_image(e, "a_long_file_name_of_more_than_32_characters.jpg", &id) == 0 && id == 9);
 	/* detections from memory: a second exact detection of the same box (lower score) is a
 	 * FP after the TP: AP stays 1/(1+eps); an unknown image id is refused */
 	double bb[4] = {0, 0, 10, 10};
