@@ -107,6 +107,18 @@ static void test_crowd_and_ignore(void)
 	CHECK_STAT(s, COCO_AP, (ONE_MINUS + 9 * 0.5) / 10);
 	CHECK_STAT(s, COCO_AP50, ONE_MINUS);
 
+	/* a regular box [0,0,10,10] inside the crowd region, a detection [0,0,10,12]: IoU 100/120
+	 * with the box, 1 with the crowd. Up to 0.80 it matches the regular box and stops before
+	 * the (ignored, sorted last) crowd region: TP; at 0.85..0.95 only the crowd matches:
+	 * ignored, and the box is missed -> AP = 7/10 * 1/(1+eps), AR = 0.7 */
+	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}], \"annotations\": ["
+		 "{\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 100, 100], \"area\": 10000, \"iscrowd\": 1},"
+		 "{\"id\": 2, \"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100, \"iscrowd\": 0}], %s}",
+		 CATS1);
+	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 12], \"score\": 0.9}]", s, NULL) == 0);
+	CHECK_STAT(s, COCO_AP, 0.7 * ONE_MINUS);
+	CHECK_STAT(s, COCO_AR100, 0.7);
+
 	/* 'ignore': 1 without iscrowd is overridden (ignore := iscrowd): the box counts, so no
 	 * detections give AP 0 (not -1) */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}], \"annotations\": [{\"id\": 1, \"image_id\": 1,"
