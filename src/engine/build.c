@@ -243,6 +243,19 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The batch given to the passes: a symbolic batch takes opts->batch; a model with a fixed
+ * batch keeps it unless a batch other than the default 1 was asked for (the passes then
+ * report the conflict). */
+static int batch_for_passes(const ir_graph *g, int batch)
+{
+	for (int i = 0; i < g->n_inputs; i++) {
+		const ir_value *v = &g->values[g->inputs[i]];
+		if (v->rank < 0 || (v->rank >= 1 && v->dims[0] < 0))
+			return batch;
+	}
+	return batch != 1 ? batch : 0;
+}
+
 static odet_status run_passes(odet_ctx *ctx, ir_graph *g, const odet_build_opts *o)
 {
 	if (!passes_run_default) {
@@ -250,7 +263,7 @@ static odet_status run_passes(odet_ctx *ctx, ir_graph *g, const odet_build_opts 
 		return pass_infer_shapes ? pass_infer_shapes(g) : ODET_OK;
 	}
 	pass_opts po = {
-		.batch = o->batch, .input_h = o->input_h, .input_w = o->input_w,
+		.batch = batch_for_passes(g, o->batch), .input_h = o->input_h, .input_w = o->input_w,
 		.eval = eval_on_cpu, .eval_user = NULL, .fuse = 1,
 	};
 	return passes_run_default(g, &po);
@@ -299,7 +312,7 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 }
 
 odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
-			      const odet_backend *be, odet_engine **out)
+			      const odet_backend *be, bool passes, odet_engine **out)
 {
 	if (!ctx || !src || !out || !be)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "odet_engine_build: NULL argument");
@@ -325,7 +338,7 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		fprintf(stderr, "---- imported graph\n");
 		odet_graph_print(e->g, stderr);
 	}
-	if ((rc = run_passes(ctx, e->g, &o)))
+	if (passes && (rc = run_passes(ctx, e->g, &o)))
 		goto out_destroy;
 	if ((rc = attach_head(ctx, e, &o)))
 		goto out_destroy;
@@ -335,6 +348,11 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 	}
 	if ((rc = engine_finalize(e)))
 		goto out_destroy;
+	/* the batch the engine runs: dim 0 of the first input (a fixed batch may differ from
+	 * the default option) */
+	if (e->g->n_inputs > 0 && e->g->values[e->g->inputs[0]].rank >= 1 &&
+	    e->g->values[e->g->inputs[0]].dims[0] >= 1 && e->g->values[e->g->inputs[0]].dims[0] <= 65536)
+		e->opts.batch = (int)e->g->values[e->g->inputs[0]].dims[0];
 	e->build_seconds = now_seconds() - t0;
 	odet_log(ctx, ODET_LOG_INFO, "engine built: %d nodes (%d imported), arena %zu bytes (naive %zu), %.3f s",
 		 e->g->n_nodes, e->nodes_before, e->plan.arena_bytes, e->plan.naive_bytes, e->build_seconds);
@@ -352,7 +370,7 @@ odet_status odet_engine_build(odet_ctx *ctx, const odet_graph *g, const odet_bui
 	odet_status rc = engine_backend_select(ctx, opts ? opts->backend : ODET_BACKEND_AUTO, &be);
 	if (rc)
 		return rc;
-	return engine_build_with(ctx, g, opts, be, out);
+	return engine_build_with(ctx, g, opts, be, true, out);
 }
 
 const odet_graph *odet_engine_graph(const odet_engine *e)

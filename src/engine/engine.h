@@ -74,9 +74,10 @@ struct odet_exec {
 
 /* Select the backend for a build/load; error when the requested one is unavailable. */
 odet_status engine_backend_select(odet_ctx *ctx, odet_backend_kind kind, const odet_backend **out);
-/* Build with an explicit backend (tests supply their own kernels through it). */
+/* Build with an explicit backend (tests supply their own kernels through it); passes =
+ * false skips the graph passes (the graph is used as given, shapes must be complete). */
 odet_status engine_build_with(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *opts,
-			      const odet_backend *be, odet_engine **out);
+			      const odet_backend *be, bool passes, odet_engine **out);
 /* Load a plan from memory with an explicit backend (NULL = the plan's backend kind).
  * label names the file in error messages. */
 odet_status engine_load_buffer(odet_ctx *ctx, const void *data, size_t size, const char *label,

@@ -25,7 +25,9 @@ static bool tb_same_dims(const ir_value *a, const ir_value *b)
 
 static odet_status tb_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
-	for (int k = 0; k < n->n_in; k++)
+	/* ReduceMax: input 1 = axes, a constant int64 [-1] (canonical opset-18 form) */
+	int n_data_in = n->op == IR_OP_REDUCEMAX ? 1 : n->n_in;
+	for (int k = 0; k < n_data_in; k++)
 		if (!ir_in(g, n, k) || ir_in(g, n, k)->dtype != ODET_F32)
 			goto bad;
 	for (int k = 0; k < n->n_out; k++)
@@ -45,8 +47,12 @@ static odet_status tb_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 			return ODET_OK;
 		break;
 	case IR_OP_REDUCEMAX: {
-		const ir_value *x = ir_in(g, n, 0);
-		if (n->n_in != 1 || x->rank < 1 || x->dims[x->rank - 1] < 1 || y->rank != x->rank - 1)
+		const ir_value *x = ir_in(g, n, 0), *axes = ir_in(g, n, 1);
+		if (n->n_in != 2 || !axes || axes->kind != IR_VALUE_CONST || axes->dtype != ODET_I64 ||
+		    ir_value_numel(axes) != 1 || ir_attr_int(n, "keepdims", 1) != 0)
+			break;
+		if (x->rank < 1 || x->dims[x->rank - 1] < 1 || y->rank != x->rank - 1 ||
+		    (ir_const_i64(axes, 0) != -1 && ir_const_i64(axes, 0) != x->rank - 1))
 			break;
 		for (int i = 0; i < y->rank; i++)
 			if (y->dims[i] != x->dims[i])
@@ -294,7 +300,12 @@ static inline ir_graph *make_head_graph(odet_ctx *ctx)
 	int s = ir_value_add(g, "det_scores", ODET_F32, 2, dk);
 	int k = ir_const_add(g, "det_classes", ODET_I32, 2, dk, cls);
 	ir_node_add(g, IR_OP_RELU, "boxes", 1, &x, 1, &b);
-	ir_node_add(g, IR_OP_REDUCEMAX, "scores", 1, &x, 1, &s);
+	int64_t one = 1;
+	int64_t *axv = malloc(sizeof(int64_t));
+	*axv = -1;
+	int axes = ir_const_add(g, "axes", ODET_I64, 1, &one, axv);
+	int rm = ir_node_add(g, IR_OP_REDUCEMAX, "scores", 2, (int[]){x, axes}, 1, &s);
+	ir_attr_set_int(g, rm, "keepdims", 0);
 	g->inputs = malloc(sizeof(int));
 	g->outputs = malloc(4 * sizeof(int));
 	g->inputs[g->n_inputs++] = x;

@@ -228,7 +228,7 @@ static void test_small_graph(odet_ctx *ctx)
 	odet_build_opts o = odet_build_opts_default();
 	o.batch = 2;
 	odet_engine *e = NULL;
-	odet_status rc = engine_build_with(ctx, g, &o, test_backend(), &e);
+	odet_status rc = engine_build_with(ctx, g, &o, test_backend(), false, &e);
 	CHECK_MSG(rc == ODET_OK, "build: %s", odet_ctx_last_error(ctx));
 	if (rc) {
 		ir_graph_free(g);
@@ -414,7 +414,7 @@ static void test_random_graphs(odet_ctx *ctx)
 	for (int round = 0; round < 60; round++) {
 		ir_graph *g = make_random_graph(ctx, &seed);
 		odet_engine *e = NULL;
-		odet_status rc = engine_build_with(ctx, g, NULL, test_backend(), &e);
+		odet_status rc = engine_build_with(ctx, g, NULL, test_backend(), false, &e);
 		CHECK_MSG(rc == ODET_OK, "random graph %d: %s", round, odet_ctx_last_error(ctx));
 		if (!rc) {
 			check_engine_plan(e);
@@ -449,7 +449,7 @@ static void test_detections(odet_ctx *ctx)
 	odet_build_opts o = odet_build_opts_default();
 	o.batch = 2;
 	odet_engine *e = NULL;
-	CHECK(engine_build_with(ctx, g, &o, test_backend(), &e) == ODET_OK);
+	CHECK(engine_build_with(ctx, g, &o, test_backend(), false, &e) == ODET_OK);
 	if (!e) {
 		ir_graph_free(g);
 		return;
@@ -460,7 +460,8 @@ static void test_detections(odet_ctx *ctx)
 	size_t size;
 	odet_engine *l = NULL;
 	CHECK(engine_save_buffer(e, &buf, &size) == ODET_OK);
-	CHECK(engine_load_buffer(ctx, buf, size, "head.plan", test_backend(), &l) == ODET_OK);
+	odet_status rc = engine_load_buffer(ctx, buf, size, "head.plan", test_backend(), &l);
+	CHECK_MSG(rc == ODET_OK, "head plan: %s", odet_ctx_last_error(ctx));
 	free(buf);
 	odet_engine_destroy(e);
 	if (!l) {
@@ -510,20 +511,20 @@ static void test_refusals(odet_ctx *ctx)
 	int v = ir_value_find(g, "c");
 	g->values[v].dims[2] = -1;
 	odet_engine *e = NULL;
-	odet_status rc = engine_build_with(ctx, g, NULL, test_backend(), &e);
+	odet_status rc = engine_build_with(ctx, g, NULL, test_backend(), false, &e);
 	CHECK(rc == ODET_ERR_UNSUPPORTED && e == NULL);
 	CHECK_MSG(strstr(odet_ctx_last_error(ctx), "'c'") != NULL, "%s", odet_ctx_last_error(ctx));
 	ir_graph_free(g);
 	/* unknown input dims */
 	g = make_small_graph(ctx);
 	g->values[g->inputs[1]].dims[0] = -1;
-	CHECK(engine_build_with(ctx, g, NULL, test_backend(), &e) == ODET_ERR_UNSUPPORTED);
+	CHECK(engine_build_with(ctx, g, NULL, test_backend(), false, &e) == ODET_ERR_UNSUPPORTED);
 	CHECK(strstr(odet_ctx_last_error(ctx), "graph input 'y'") != NULL);
 	ir_graph_free(g);
 	/* an op the backend cannot run: refused at build, naming node and op */
 	g = make_small_graph(ctx);
 	g->nodes[3].op = IR_OP_SUB;
-	CHECK(engine_build_with(ctx, g, NULL, test_backend(), &e) == ODET_ERR_UNSUPPORTED);
+	CHECK(engine_build_with(ctx, g, NULL, test_backend(), false, &e) == ODET_ERR_UNSUPPORTED);
 	CHECK(strstr(odet_ctx_last_error(ctx), "add_d") && strstr(odet_ctx_last_error(ctx), "Sub"));
 	ir_graph_free(g);
 	/* options */

@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	odet_build_opts o = odet_build_opts_default();
 	o.batch = 2;
 	odet_engine *e = NULL;
-	CHECK(engine_build_with(ctx, g, &o, test_backend(), &e) == ODET_OK);
+	CHECK(engine_build_with(ctx, g, &o, test_backend(), false, &e) == ODET_OK);
 	if (e) {
 		void *buf;
 		size_t size;
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 	/* with a head section (marked the way odet_head_attach would) */
 	g = make_head_graph(ctx);
 	e = NULL;
-	CHECK(engine_build_with(ctx, g, &o, test_backend(), &e) == ODET_OK);
+	CHECK(engine_build_with(ctx, g, &o, test_backend(), false, &e) == ODET_OK);
 	if (e) {
 		void *buf;
 		size_t size;
