@@ -14,6 +14,17 @@
 #pragma weak odet_graph_print
 #pragma weak ir_node_cost
 
+int cli_error(odet_ctx *ctx, odet_status s, const char *what)
+{
+	const char *msg = ctx ? odet_ctx_last_error(ctx) : "";
+	size_t n = strlen(what);
+	if (msg && !strncmp(msg, what, n) && msg[n] == ':') {
+		fprintf(stderr, "odet: %s\n", msg);
+		return odet_status_exit_code(s);
+	}
+	return cli_fail(ctx, s, what);
+}
+
 bool cli_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -80,6 +91,9 @@ odet_status cli_ctx(int n_threads, bool verbose, odet_ctx **out)
 bool cli_is_plan(const char *path)
 {
 	char magic[8];
+	size_t n = strlen(path);
+	if (n >= 5 && !strcmp(path + n - 5, ".plan"))
+		return true;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return false;

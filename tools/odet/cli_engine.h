@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+/* cli_fail, without repeating `what` when the message already starts with it. */
+int cli_error(odet_ctx *ctx, odet_status s, const char *what);
 /* Parse an integer in [min, max]; false (message printed) otherwise. */
 bool cli_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out);
 bool cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
@@ -18,7 +20,7 @@ const char *cli_arg(const char *cmd, int argc, char **argv, int *i);
 
 /* A context with n_threads (0 = all cores) and the log level (verbose: info). */
 odet_status cli_ctx(int n_threads, bool verbose, odet_ctx **out);
-/* Whether path starts with the plan magic. */
+/* Whether path is a plan: named *.plan, or starting with the plan magic. */
 bool cli_is_plan(const char *path);
 /* Load an ONNX model as a graph (ODET_ERR_UNSUPPORTED when the importer is not linked). */
 odet_status cli_load_graph(odet_ctx *ctx, const char *path, odet_graph **out);

@@ -208,34 +208,34 @@ int cmd_bench(int argc, char **argv)
 			rc = odet_engine_build(ctx, g, &o, &e);
 	}
 	if (rc) {
-		ret = cli_fail(ctx, rc, model);
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
 	if ((rc = bench_setup(e, &b))) {
-		ret = cli_fail(ctx, rc, model);
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
 	bench_timing t;
 	for (long i = 0; i < warmup; i++)
 		if ((rc = bench_iteration(&b, (int)(i % BENCH_BUFFERS), &t))) {
-			ret = cli_fail(ctx, rc, model);
+			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
 	size_t cap = 1024, count = 0;
 	if (!(lat = malloc(cap * sizeof *lat))) {
-		ret = cli_fail(NULL, ODET_ERR_NO_MEMORY, "bench");
+		ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
 		goto out;
 	}
 	double start = now_ms(), end = start + duration * 1e3, stop;
 	do {
 		if ((rc = bench_iteration(&b, (int)(count % BENCH_BUFFERS), &t))) {
-			ret = cli_fail(ctx, rc, model);
+			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
 		if (count == cap) {
 			double *nl = realloc(lat, 2 * cap * sizeof *lat);
 			if (!nl) {
-				ret = cli_fail(NULL, ODET_ERR_NO_MEMORY, "bench");
+				ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
 				goto out;
 			}
 			lat = nl;

@@ -88,16 +88,16 @@ int cmd_build(int argc, char **argv)
 	double t0 = now();
 	odet_status rc = cli_load_graph(ctx, model, &g);
 	if (rc) {
-		ret = cli_fail(ctx, rc, model);
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
 	double t_import = now() - t0;
 	if ((rc = odet_engine_build(ctx, g, &o, &e))) {
-		ret = cli_fail(ctx, rc, model);
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
 	if ((rc = odet_engine_save(e, out))) {
-		ret = cli_fail(ctx, rc, out);
+		ret = cli_error(ctx, rc, out);
 		goto out;
 	}
 	double t_total = now() - t0;

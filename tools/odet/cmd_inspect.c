@@ -76,20 +76,20 @@ int cmd_inspect(int argc, char **argv)
 	int ret = 0;
 	if (cli_is_plan(model)) {
 		if ((rc = odet_engine_load(ctx, model, 0, &e))) {
-			ret = cli_fail(ctx, rc, model);
+			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
 		printf("== plan %s (batch %d)\n", model, e->opts.batch);
 	} else {
 		if ((rc = cli_load_graph(ctx, model, &g))) {
-			ret = cli_fail(ctx, rc, model);
+			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
 		printf("== imported graph (%s)\n", model);
 		cli_print_graph(g, stdout);
 		if ((rc = odet_engine_build(ctx, g, &o, &e))) {
 			fflush(stdout);
-			ret = cli_fail(ctx, rc, model);
+			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
 		printf("\n");

@@ -107,7 +107,7 @@ int cmd_run(int argc, char **argv)
 	int *map = NULL;
 	odet_status rc = odet_tensor_file_read(ctx, in_path, &in, &n_in);
 	if (rc) {
-		ret = cli_fail(ctx, rc, in_path);
+		ret = cli_error(ctx, rc, in_path);
 		goto out;
 	}
 	if (cli_is_plan(model)) {
@@ -140,7 +140,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (rc) {
-		ret = cli_fail(ctx, rc, model);
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
 	int ni = odet_engine_num_inputs(e);
@@ -150,7 +150,7 @@ int cmd_run(int argc, char **argv)
 	tout = calloc((size_t)n_out + 1, sizeof *tout);
 	outs = calloc((size_t)n_out + 1, sizeof *outs);
 	if (!map || !tin || !tout || !outs) {
-		ret = cli_fail(NULL, ODET_ERR_NO_MEMORY, "run");
+		ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "run");
 		goto out;
 	}
 	if (match_inputs(e, in, n_in, map)) {
@@ -167,16 +167,16 @@ int cmd_run(int argc, char **argv)
 		outs[i].t = tout[i];
 		outs[i].t.data = tout[i].data = odet_aligned_alloc(ctx, bytes);
 		if (!outs[i].name || !tout[i].data) {
-			ret = cli_fail(ctx, ODET_ERR_NO_MEMORY, "run");
+			ret = cli_error(ctx, ODET_ERR_NO_MEMORY, "run");
 			goto out;
 		}
 	}
 	if ((rc = odet_exec_create(e, &x)) || (rc = odet_exec_infer(x, tin, ni, tout, n_out))) {
-		ret = cli_fail(ctx, rc, model);
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
 	if ((rc = odet_tensor_file_write(ctx, out_path, outs, n_out))) {
-		ret = cli_fail(ctx, rc, out_path);
+		ret = cli_error(ctx, rc, out_path);
 		goto out;
 	}
 	for (int i = 0; i < n_out; i++) {
