@@ -41,11 +41,21 @@ odet_status engine_backend_select(odet_ctx *ctx, odet_backend_kind kind, const o
 {
 	*out = NULL;
 	switch (kind) {
-	case ODET_BACKEND_AUTO:
-		/* CUDA when compiled in (device presence is checked by the CUDA backend's
-		 * prepare once it exists); CPU otherwise */
-		*out = odet_backend_cuda() ? odet_backend_cuda() : odet_backend_cpu();
+	case ODET_BACKEND_AUTO: {
+		/* CUDA when compiled in and a device answers (a 64-byte allocation succeeds);
+		 * CPU otherwise */
+		const odet_backend *cuda = odet_backend_cuda();
+		void *probe = NULL;
+		if (cuda && cuda->mem_alloc(ctx, 64, &probe) == ODET_OK) {
+			cuda->mem_free(probe);
+			*out = cuda;
+			return ODET_OK;
+		}
+		if (cuda)
+			odet_log(ctx, ODET_LOG_INFO, "no usable GPU: using the CPU backend");
+		*out = odet_backend_cpu();
 		return ODET_OK;
+	}
 	case ODET_BACKEND_CPU:
 		*out = odet_backend_cpu();
 		return ODET_OK;
