@@ -45,7 +45,7 @@ void odet_detections_free(odet_detections *d)
 }
 
 /* Copy rows [0, n) of each image from a [B, K, width] source into a [B, cap, width]
- * destination (element size es). */
+ * destination, width_bytes per row. */
 static odet_status copy_rows(odet_exec *x, void *dst, int value, int64_t b, int64_t k, int cap,
 			     size_t width_bytes)
 {
