@@ -173,6 +173,10 @@ static odet_status check_shapes(odet_ctx *ctx, const ir_graph *g)
  * producers before consumers. Cheap, and it keeps the planner and exec safe. */
 static odet_status check_structure(odet_ctx *ctx, const ir_graph *g)
 {
+	for (int i = 0; i < g->n_inputs; i++)
+		if (g->inputs[i] < 0 || g->inputs[i] >= g->n_values ||
+		    g->values[g->inputs[i]].kind != IR_VALUE_INPUT)
+			return odet_error(ctx, ODET_ERR_INTERNAL, "graph input %d is not an input value", i);
 	for (int i = 0; i < g->n_nodes; i++) {
 		const ir_node *n = &g->nodes[i];
 		for (int k = 0; k < n->n_in; k++) {
@@ -184,6 +188,15 @@ static odet_status check_structure(odet_ctx *ctx, const ir_graph *g)
 				return odet_error(ctx, ODET_ERR_BAD_INPUT,
 						  "node '%s' (%s): input '%s' is not produced by an earlier node",
 						  n->name, ir_op_name(n->op), g->values[v].name);
+			if (v >= 0 && g->values[v].kind == IR_VALUE_INPUT) {
+				bool listed = false;
+				for (int j = 0; j < g->n_inputs && !listed; j++)
+					listed = g->inputs[j] == v;
+				if (!listed)
+					return odet_error(ctx, ODET_ERR_BAD_INPUT,
+							  "node '%s' (%s): input '%s' is marked as a graph input but not listed",
+							  n->name, ir_op_name(n->op), g->values[v].name);
+			}
 		}
 		for (int k = 0; k < n->n_out; k++) {
 			int v = n->out[k];

@@ -527,6 +527,12 @@ static void test_refusals(odet_ctx *ctx)
 	CHECK(engine_build_with(ctx, g, NULL, test_backend(), false, &e) == ODET_ERR_UNSUPPORTED);
 	CHECK(strstr(odet_ctx_last_error(ctx), "add_d") && strstr(odet_ctx_last_error(ctx), "Sub"));
 	ir_graph_free(g);
+	/* a value marked as an input but missing from the input list */
+	g = make_small_graph(ctx);
+	g->n_inputs = 1;
+	CHECK(engine_build_with(ctx, g, NULL, test_backend(), false, &e) == ODET_ERR_BAD_INPUT);
+	CHECK(strstr(odet_ctx_last_error(ctx), "'y'") != NULL);
+	ir_graph_free(g);
 	/* options */
 	g = make_small_graph(ctx);
 	odet_build_opts o = odet_build_opts_default();
