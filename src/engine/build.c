@@ -1,0 +1,443 @@
+/*
+ * build.c — odet_engine_build and what build and load share.
+ *
+ * Build: clone the graph; run the default passes (fix batch / input size, shape inference,
+ * constant folding with the CPU backend as evaluator, BatchNorm folding, Conv fusion, dead
+ * code); attach the detection head (a preset, a config file, or auto-recognition) and infer
+ * shapes again; then engine_finalize: every value's shape must be known (static shapes are
+ * what make a memory plan possible), the backend checks every node (an op it cannot run is
+ * refused here, naming op, node and reason), prepares every node (packed weights, workspace
+ * sizes), and the memory plan places everything in one arena (memplan.c).
+ */
+#include "engine/engine.h"
+#include "heads/head.h"
+#include "passes/passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* provided by the passes layer; weak until merged */
+#pragma weak passes_run_default
+#pragma weak pass_infer_shapes
+/* provided by the heads layer; weak until merged */
+#pragma weak odet_head_attach
+#pragma weak odet_head_describe
+/* provided by the graph/passes layer (printing); weak until merged */
+#pragma weak odet_graph_print
+
+odet_build_opts odet_build_opts_default(void)
+{
+	odet_build_opts o;
+	memset(&o, 0, sizeof o);
+	o.backend = ODET_BACKEND_AUTO;
+	o.device = 0;
+	o.batch = 1;
+	o.precision = ODET_PRECISION_FP32;
+	return o;
+}
+
+odet_status engine_backend_select(odet_ctx *ctx, odet_backend_kind kind, const odet_backend **out)
+{
+	*out = NULL;
+	switch (kind) {
+	case ODET_BACKEND_AUTO: {
+		/* CUDA when compiled in and a device answers (a 64-byte allocation succeeds);
+		 * CPU otherwise */
+		const odet_backend *cuda = odet_backend_cuda();
+		void *probe = NULL;
+		if (cuda && cuda->mem_alloc(ctx, 64, &probe) == ODET_OK) {
+			cuda->mem_free(probe);
+			*out = cuda;
+			return ODET_OK;
+		}
+		if (cuda)
+			odet_log(ctx, ODET_LOG_INFO, "no usable GPU: using the CPU backend");
+		*out = odet_backend_cpu();
+		return ODET_OK;
+	}
+	case ODET_BACKEND_CPU:
+		*out = odet_backend_cpu();
+		return ODET_OK;
+	case ODET_BACKEND_CUDA:
+		if (!odet_backend_cuda())
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					  "the CUDA backend is not available (odet built without CUDA)");
+		*out = odet_backend_cuda();
+		return ODET_OK;
+	}
+	return odet_error(ctx, ODET_ERR_INVALID_ARG, "unknown backend kind %d", (int)kind);
+}
+
+static odet_status eval_on_cpu(void *user, const ir_graph *g, const ir_node *n, const odet_tensor *in,
+			       odet_tensor *out)
+{
+	(void)user;
+	return be_eval_node(odet_backend_cpu(), g->ctx, g, n, in, out);
+}
+
+bool engine_outputs_are_head(const ir_graph *g)
+{
+	static const char *const names[ODET_HEAD_NUM_OUTPUTS] = {"det_count", "det_boxes",
+								  "det_scores", "det_classes"};
+	static const odet_dtype types[ODET_HEAD_NUM_OUTPUTS] = {ODET_I32, ODET_F32, ODET_F32, ODET_I32};
+	static const int ranks[ODET_HEAD_NUM_OUTPUTS] = {1, 3, 2, 2};
+	if (g->n_outputs != ODET_HEAD_NUM_OUTPUTS)
+		return false;
+	const ir_value *o[ODET_HEAD_NUM_OUTPUTS];
+	for (int i = 0; i < ODET_HEAD_NUM_OUTPUTS; i++) {
+		o[i] = &g->values[g->outputs[i]];
+		if (strcmp(o[i]->name, names[i]) != 0 || o[i]->dtype != types[i] || o[i]->rank != ranks[i] ||
+		    !ir_value_shape_known(o[i]))
+			return false;
+	}
+	int64_t b = o[0]->dims[0], k = o[1]->dims[1];
+	return o[1]->dims[0] == b && o[1]->dims[2] == 4 && o[2]->dims[0] == b && o[2]->dims[1] == k &&
+	       o[3]->dims[0] == b && o[3]->dims[1] == k;
+}
+
+/* Data-dependent shapes: ops whose output shape is given by the values of these inputs. */
+static int shape_input_of(ir_op op)
+{
+	switch (op) {
+	case IR_OP_RESHAPE: case IR_OP_EXPAND: case IR_OP_TILE: case IR_OP_SLICE:
+	case IR_OP_PAD: case IR_OP_RESIZE: case IR_OP_TOPK: case IR_OP_SPLIT:
+	case IR_OP_SQUEEZE: case IR_OP_UNSQUEEZE:
+		return 1;
+	case IR_OP_CONSTANTOFSHAPE: case IR_OP_RANGE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static bool value_usable(const ir_value *v)
+{
+	return ir_value_shape_known(v) && odet_dtype_size(v->dtype) > 0;
+}
+
+/* Every value reachable by the nodes must have a known dtype and shape. */
+static odet_status check_shapes(odet_ctx *ctx, const ir_graph *g)
+{
+	char buf[128];
+	for (int i = 0; i < g->n_inputs; i++) {
+		const ir_value *v = &g->values[g->inputs[i]];
+		if (odet_dtype_size(v->dtype) == 0)
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED, "graph input '%s': dtype %s is not supported",
+					  v->name, odet_dtype_name(v->dtype));
+		if (!ir_value_shape_known(v))
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					  "graph input '%s' has unknown dims %s: fix them with the batch / input size options",
+					  v->name, ir_shape_str(v, buf, sizeof buf));
+	}
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		for (int k = 0; k < n->n_in; k++) {
+			const ir_value *v = ir_in(g, n, k);
+			if (v && v->kind == IR_VALUE_CONST && odet_dtype_size(v->dtype) == 0)
+				return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+						  "node '%s' (%s): constant '%s' has dtype %s, which odet does not support",
+						  n->name, ir_op_name(n->op), v->name, odet_dtype_name(v->dtype));
+		}
+		for (int k = 0; k < n->n_out; k++) {
+			const ir_value *v = ir_out(g, n, k);
+			if (!v || value_usable(v))
+				continue;
+			if (v->kind != IR_VALUE_CONST && odet_dtype_size(v->dtype) == 0 && v->dtype != ODET_DTYPE_UNDEFINED)
+				return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+						  "value '%s' (output of node '%s', %s): dtype %s is not supported",
+						  v->name, n->name, ir_op_name(n->op), odet_dtype_name(v->dtype));
+			int si = shape_input_of(n->op);
+			const ir_value *sv = si >= 0 ? ir_in(g, n, si) : NULL;
+			if (sv && sv->kind != IR_VALUE_CONST)
+				return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+						  "value '%s' (output of node '%s', %s) has unknown shape %s: it depends on "
+						  "data computed at run time (input '%s' is not constant); odet needs static shapes",
+						  v->name, n->name, ir_op_name(n->op), ir_shape_str(v, buf, sizeof buf),
+						  sv->name);
+			if (!ir_shape_fn_of(n->op))
+				return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+						  "value '%s' (output of node '%s'): op %s has no shape function",
+						  v->name, n->name, ir_op_name(n->op));
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					  "value '%s' (output of node '%s', %s) has unknown %s %s after shape inference",
+					  v->name, n->name, ir_op_name(n->op),
+					  v->dtype == ODET_DTYPE_UNDEFINED ? "dtype" : "shape",
+					  ir_shape_str(v, buf, sizeof buf));
+		}
+	}
+	return ODET_OK;
+}
+
+/* Structural sanity shared by build and load: indices in range, one producer per value,
+ * producers before consumers. Cheap, and it keeps the planner and exec safe. */
+static odet_status check_structure(odet_ctx *ctx, const ir_graph *g)
+{
+	for (int i = 0; i < g->n_inputs; i++)
+		if (g->inputs[i] < 0 || g->inputs[i] >= g->n_values ||
+		    g->values[g->inputs[i]].kind != IR_VALUE_INPUT)
+			return odet_error(ctx, ODET_ERR_INTERNAL, "graph input %d is not an input value", i);
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		for (int k = 0; k < n->n_in; k++) {
+			int v = n->in[k];
+			if (v < -1 || v >= g->n_values)
+				return odet_error(ctx, ODET_ERR_INTERNAL, "node '%s': input %d out of range", n->name, k);
+			if (v >= 0 && g->values[v].kind == IR_VALUE_INTERMEDIATE &&
+			    (g->values[v].producer < 0 || g->values[v].producer >= i))
+				return odet_error(ctx, ODET_ERR_BAD_INPUT,
+						  "node '%s' (%s): input '%s' is not produced by an earlier node",
+						  n->name, ir_op_name(n->op), g->values[v].name);
+			if (v >= 0 && g->values[v].kind == IR_VALUE_INPUT) {
+				bool listed = false;
+				for (int j = 0; j < g->n_inputs && !listed; j++)
+					listed = g->inputs[j] == v;
+				if (!listed)
+					return odet_error(ctx, ODET_ERR_BAD_INPUT,
+							  "node '%s' (%s): input '%s' is marked as a graph input but not listed",
+							  n->name, ir_op_name(n->op), g->values[v].name);
+			}
+		}
+		for (int k = 0; k < n->n_out; k++) {
+			int v = n->out[k];
+			if (v < 0 || v >= g->n_values || g->values[v].producer != i)
+				return odet_error(ctx, ODET_ERR_INTERNAL, "node '%s': output %d inconsistent", n->name, k);
+		}
+	}
+	for (int i = 0; i < g->n_outputs; i++) {
+		const ir_value *v = &g->values[g->outputs[i]];
+		if (v->kind == IR_VALUE_INTERMEDIATE && v->producer < 0)
+			return odet_error(ctx, ODET_ERR_BAD_INPUT, "graph output '%s' is never produced",
+					  v->name);
+	}
+	return ODET_OK;
+}
+
+odet_status engine_finalize(odet_engine *e)
+{
+	odet_ctx *ctx = e->ctx;
+	ir_graph *g = e->g;
+	int nn = g->n_nodes;
+	odet_status rc = check_structure(ctx, g);
+	if (rc)
+		return rc;
+	rc = check_shapes(ctx, g);
+	if (rc)
+		return rc;
+	for (int i = 0; i < nn; i++) {
+		rc = e->be->check(ctx, g, &g->nodes[i]);
+		if (rc)
+			return rc;
+	}
+	e->state = odet_calloc(ctx, (size_t)nn + 1, sizeof(void *));
+	e->prepared = odet_calloc(ctx, (size_t)nn + 1, sizeof(bool));
+	e->plan.ws_size = odet_calloc(ctx, (size_t)nn + 1, sizeof(size_t));
+	if (!e->state || !e->prepared || !e->plan.ws_size)
+		return ODET_ERR_NO_MEMORY;
+	for (int i = 0; i < nn; i++) {
+		rc = e->be->prepare(ctx, g, &g->nodes[i], &e->state[i], &e->plan.ws_size[i]);
+		if (rc)
+			return rc;
+		e->prepared[i] = true;
+	}
+	return engine_plan_memory(e);
+}
+
+void odet_engine_destroy(odet_engine *e)
+{
+	if (!e)
+		return;
+	if (e->g && e->prepared)
+		for (int i = 0; i < e->g->n_nodes; i++)
+			if (e->prepared[i])
+				e->be->release(&e->g->nodes[i], e->state[i]);
+	free(e->state);
+	free(e->prepared);
+	engine_plan_free(&e->plan);
+	ir_graph_free(e->g);
+	free(e->head_desc);
+	free(e);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The batch given to the passes: a symbolic batch takes opts->batch; a model with a fixed
+ * batch keeps it unless a batch other than the default 1 was asked for (the passes then
+ * report the conflict). */
+static int batch_for_passes(const ir_graph *g, int batch)
+{
+	for (int i = 0; i < g->n_inputs; i++) {
+		const ir_value *v = &g->values[g->inputs[i]];
+		if (v->rank < 0 || (v->rank >= 1 && v->dims[0] < 0))
+			return batch;
+	}
+	return batch != 1 ? batch : 0;
+}
+
+static odet_status run_passes(odet_ctx *ctx, ir_graph *g, const odet_build_opts *o)
+{
+	if (!passes_run_default) {
+		odet_log(ctx, ODET_LOG_WARN, "graph passes are not linked in this build: graph used as imported");
+		return pass_infer_shapes ? pass_infer_shapes(g) : ODET_OK;
+	}
+	pass_opts po = {
+		.batch = batch_for_passes(g, o->batch), .input_h = o->input_h, .input_w = o->input_w,
+		.eval = eval_on_cpu, .eval_user = NULL, .fuse = 1,
+	};
+	return passes_run_default(g, &po);
+}
+
+static odet_status attach_head(odet_ctx *ctx, odet_engine *e, const odet_build_opts *o)
+{
+	ir_graph *g = e->g;
+	if (o->no_head)
+		return ODET_OK;
+	if (!odet_head_attach) {
+		if (o->head)
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					  "head '%s': detection heads are not available in this build", o->head);
+		return ODET_OK;
+	}
+	odet_status rc = odet_head_attach(ctx, g, o->head);
+	if (rc)
+		return rc;
+	if (!g->head)
+		return ODET_OK;
+	if (pass_infer_shapes && (rc = pass_infer_shapes(g)))
+		return rc;
+	if (!engine_outputs_are_head(g))
+		return odet_error(ctx, ODET_ERR_INTERNAL,
+				  "the attached head's outputs do not follow heads/head.h");
+	e->has_head = true;
+	const char *d = odet_head_describe ? odet_head_describe(g) : NULL;
+	if (d && !(e->head_desc = odet_strdup(ctx, d)))
+		return ODET_ERR_NO_MEMORY;
+	return ODET_OK;
+}
+
+static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const odet_backend *be)
+{
+	if (o->batch < 1 || o->batch > 65536)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "batch %d out of range 1..65536", o->batch);
+	if (o->input_h < 0 || o->input_w < 0 || o->input_h > 65536 || o->input_w > 65536)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "input size %dx%d out of range", o->input_h,
+				  o->input_w);
+	if (o->precision != ODET_PRECISION_FP32 && be->kind == ODET_BACKEND_CPU)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "precision %s: the CPU backend runs fp32 only",
+				  o->precision == ODET_PRECISION_FP16 ? "fp16" : "int8");
+	return ODET_OK;
+}
+
+odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			      const odet_backend *be, bool passes, odet_engine **out)
+{
+	if (!ctx || !src || !out || !be)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "odet_engine_build: NULL argument");
+	*out = NULL;
+	odet_build_opts o = opts ? *opts : odet_build_opts_default();
+	double t0 = now_seconds();
+	odet_status rc = check_opts(ctx, &o, be);
+	if (rc)
+		return rc;
+	odet_engine *e = odet_calloc(ctx, 1, sizeof *e);
+	if (!e)
+		return ODET_ERR_NO_MEMORY;
+	e->ctx = ctx;
+	e->be = be;
+	e->opts = o;
+	e->opts.head = NULL;
+	e->opts.backend = be->kind;
+	e->nodes_before = src->n_nodes;
+	if ((rc = ir_graph_clone(src, &e->g)))
+		goto out_destroy;
+	e->g->ctx = ctx;
+	if (o.verbose && odet_graph_print) {
+		fprintf(stderr, "---- imported graph\n");
+		odet_graph_print(e->g, stderr);
+	}
+	if (passes && (rc = run_passes(ctx, e->g, &o)))
+		goto out_destroy;
+	if ((rc = attach_head(ctx, e, &o)))
+		goto out_destroy;
+	if (o.verbose && odet_graph_print) {
+		fprintf(stderr, "---- optimized graph\n");
+		odet_graph_print(e->g, stderr);
+	}
+	if ((rc = engine_finalize(e)))
+		goto out_destroy;
+	/* the batch the engine runs: dim 0 of the first input (a fixed batch may differ from
+	 * the default option) */
+	if (e->g->n_inputs > 0 && e->g->values[e->g->inputs[0]].rank >= 1 &&
+	    e->g->values[e->g->inputs[0]].dims[0] >= 1 && e->g->values[e->g->inputs[0]].dims[0] <= 65536)
+		e->opts.batch = (int)e->g->values[e->g->inputs[0]].dims[0];
+	e->build_seconds = now_seconds() - t0;
+	odet_log(ctx, ODET_LOG_INFO, "engine built: %d nodes (%d imported), arena %zu bytes (naive %zu), %.3f s",
+		 e->g->n_nodes, e->nodes_before, e->plan.arena_bytes, e->plan.naive_bytes, e->build_seconds);
+	*out = e;
+	return ODET_OK;
+out_destroy:
+	odet_engine_destroy(e);
+	return rc;
+}
+
+odet_status odet_engine_build(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *opts,
+			      odet_engine **out)
+{
+	const odet_backend *be;
+	odet_status rc = engine_backend_select(ctx, opts ? opts->backend : ODET_BACKEND_AUTO, &be);
+	if (rc)
+		return rc;
+	return engine_build_with(ctx, g, opts, be, true, out);
+}
+
+const odet_graph *odet_engine_graph(const odet_engine *e)
+{
+	return e ? e->g : NULL;
+}
+
+int odet_engine_num_inputs(const odet_engine *e)
+{
+	return e ? e->g->n_inputs : 0;
+}
+
+int odet_engine_num_outputs(const odet_engine *e)
+{
+	return e ? e->g->n_outputs : 0;
+}
+
+static odet_status value_info(const odet_engine *e, const int *list, int count, int i, const char *what,
+			      const char **name, odet_tensor *info)
+{
+	if (!e || !info)
+		return ODET_ERR_INVALID_ARG;
+	if (i < 0 || i >= count)
+		return odet_error(e->ctx, ODET_ERR_INVALID_ARG, "%s index %d out of range (engine has %d)",
+				  what, i, count);
+	const ir_value *v = &e->g->values[list[i]];
+	memset(info, 0, sizeof *info);
+	info->dtype = v->dtype;
+	info->rank = v->rank;
+	for (int k = 0; k < v->rank; k++)
+		info->dims[k] = v->dims[k];
+	info->data = NULL;
+	info->device = -1;
+	if (name)
+		*name = v->name;
+	return ODET_OK;
+}
+
+odet_status odet_engine_input_info(const odet_engine *e, int i, const char **name, odet_tensor *info)
+{
+	return value_info(e, e ? e->g->inputs : NULL, e ? e->g->n_inputs : 0, i, "input", name, info);
+}
+
+odet_status odet_engine_output_info(const odet_engine *e, int i, const char **name, odet_tensor *info)
+{
+	return value_info(e, e ? e->g->outputs : NULL, e ? e->g->n_outputs : 0, i, "output", name, info);
+}

@@ -1,0 +1,102 @@
+/*
+ * engine.h — internals of an odet engine (src/engine): the optimized graph, the backend's
+ * per-node state, the static memory plan, and the exec context that runs it.
+ *
+ *   build.c      odet_engine_build: clone → passes → head → shape check → backend check
+ *   memplan.c    lifetimes and greedy best-fit placement of every intermediate in one arena
+ *   plan.c       plan files (docs/plan-format.md): save, load (untrusted input)
+ *   exec.c       exec contexts: arena, per-node tensor descriptors, odet_exec_infer
+ *   detections.c odet_detections_*, odet_exec_run (network + head outputs)
+ *
+ * Memory plan: every value that is not a constant (graph inputs, intermediates, graph
+ * outputs) and every node's workspace has an offset in ONE arena per exec context. Graph
+ * inputs are copied into the arena by the exec and outputs copied out of it, so kernels
+ * only ever see arena or constant pointers. Time steps: 0 = graph inputs are written,
+ * node i runs at step i + 1, step n_nodes + 1 = outputs are read. A value lives from the
+ * step that defines it to the last step that reads it; a workspace lives for its node's
+ * step only. Items whose lifetimes intersect never share bytes.
+ */
+#ifndef ODET_ENGINE_H
+#define ODET_ENGINE_H
+
+#include "backend/backend.h"
+
+#define ENGINE_ALIGN 64
+
+/* One item of the memory plan: a value or a node's workspace. */
+typedef struct memplan_item {
+	size_t size;        /* bytes (already rounded up to ENGINE_ALIGN) */
+	int first, last;    /* lifetime in time steps, inclusive */
+	size_t offset;      /* output of the planner */
+} memplan_item;
+
+/* Place items (greedy best-fit over sizes sorted descending, ENGINE_ALIGN-aligned offsets).
+ * *arena_bytes = planned arena size; *naive_bytes = sum of all sizes. */
+odet_status memplan_solve(odet_ctx *ctx, memplan_item *items, int n, size_t *arena_bytes,
+			  size_t *naive_bytes);
+
+typedef struct engine_plan {
+	/* per value: arena offset or SIZE_MAX when the value is not in the arena (constants,
+	 * values nobody uses) */
+	size_t *value_offset;
+	size_t *value_size;
+	int *value_first, *value_last; /* lifetimes (time steps) of values in the arena */
+	/* per node: workspace offset and size */
+	size_t *ws_offset;
+	size_t *ws_size;
+	size_t arena_bytes;
+	size_t naive_bytes;
+} engine_plan;
+
+struct odet_engine {
+	odet_ctx *ctx;
+	const odet_backend *be;
+	odet_build_opts opts;       /* as built (head string not kept: see head_desc) */
+	ir_graph *g;                /* optimized graph (owned); constants in host memory */
+	void **state;               /* per node, from backend->prepare */
+	bool *prepared;             /* per node: prepare succeeded (release needed) */
+	engine_plan plan;
+	bool has_head;              /* outputs follow src/heads/head.h */
+	char *head_desc;            /* one line (may be NULL) */
+	/* statistics for odet build / inspect */
+	int nodes_before;           /* nodes of the imported graph (-1 if unknown: loaded plan) */
+	double build_seconds;
+};
+
+struct odet_exec {
+	odet_engine *e;
+	void *arena;                /* backend memory of plan.arena_bytes */
+	void *stream;
+	/* per node: tensor descriptors of inputs and outputs, bound to arena or constant data */
+	odet_tensor **in, **out;
+	odet_tensor *tensors;       /* storage of all descriptors */
+};
+
+/* Select the backend for a build/load; error when the requested one is unavailable. */
+odet_status engine_backend_select(odet_ctx *ctx, odet_backend_kind kind, const odet_backend **out);
+/* Build with an explicit backend (tests supply their own kernels through it); passes =
+ * false skips the graph passes (the graph is used as given, shapes must be complete). */
+odet_status engine_build_with(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *opts,
+			      const odet_backend *be, bool passes, odet_engine **out);
+/* Load a plan from memory with an explicit backend (NULL = the plan's backend kind).
+ * label names the file in error messages. */
+odet_status engine_load_buffer(odet_ctx *ctx, const void *data, size_t size, const char *label,
+			       const odet_backend *be, odet_engine **out);
+/* Serialize to a malloc'ed buffer (what odet_engine_save writes). */
+odet_status engine_save_buffer(const odet_engine *e, void **data, size_t *size);
+
+/* Shared by build and load: every value's shape known, backend check + prepare for every
+ * node, memory plan. On failure the engine keeps what must be released. */
+odet_status engine_finalize(odet_engine *e);
+/* Memory plan of e->g (memplan.c). */
+odet_status engine_plan_memory(odet_engine *e);
+void engine_plan_free(engine_plan *p);
+/* Whether the graph outputs are the four of head.h (det_count, det_boxes, det_scores,
+ * det_classes) with consistent dtypes and shapes. */
+bool engine_outputs_are_head(const ir_graph *g);
+/* Pointer to an output's bytes after a run: arena or constant data. */
+const void *exec_value_ptr(const odet_exec *x, int value);
+/* Run every node of the engine (inputs already in the arena). */
+odet_status exec_run_nodes(odet_exec *x);
+
+#endif

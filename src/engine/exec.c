@@ -1,0 +1,189 @@
+/*
+ * exec.c — exec contexts: one arena (the memory plan's size, backend memory) and one
+ * stream each; per-node tensor descriptors are bound once at creation so that running
+ * allocates nothing. odet_exec_infer validates the caller's tensors exactly (count, dtype,
+ * rank, dims), copies the inputs into the arena, runs the nodes in order and copies the
+ * outputs out. Constants are read from the graph's host data.
+ */
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const void *exec_value_ptr(const odet_exec *x, int v)
+{
+	const ir_value *val = &x->e->g->values[v];
+	if (val->kind == IR_VALUE_CONST)
+		return val->data;
+	size_t off = x->e->plan.value_offset[v];
+	return off == SIZE_MAX ? NULL : (const char *)x->arena + off;
+}
+
+static void bind(odet_exec *x, int v, odet_tensor *t)
+{
+	memset(t, 0, sizeof *t);
+	t->device = x->e->be->kind == ODET_BACKEND_CPU ? -1 : x->e->opts.device;
+	if (v < 0)
+		return; /* omitted optional input: data NULL */
+	const ir_value *val = &x->e->g->values[v];
+	t->dtype = val->dtype;
+	t->rank = val->rank;
+	for (int k = 0; k < val->rank; k++)
+		t->dims[k] = val->dims[k];
+	t->data = (void *)exec_value_ptr(x, v);
+}
+
+odet_status odet_exec_create(odet_engine *e, odet_exec **out)
+{
+	if (!e || !out)
+		return ODET_ERR_INVALID_ARG;
+	*out = NULL;
+	odet_ctx *ctx = e->ctx;
+	const ir_graph *g = e->g;
+	odet_exec *x = odet_calloc(ctx, 1, sizeof *x);
+	if (!x)
+		return ODET_ERR_NO_MEMORY;
+	x->e = e;
+	odet_status rc = e->be->mem_alloc(ctx, e->plan.arena_bytes, &x->arena);
+	if (rc)
+		goto out_destroy;
+	if ((rc = e->be->stream_create(ctx, &x->stream)))
+		goto out_destroy;
+	size_t total = 0;
+	for (int i = 0; i < g->n_nodes; i++)
+		total += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+	x->in = odet_calloc(ctx, (size_t)g->n_nodes + 1, sizeof *x->in);
+	x->out = odet_calloc(ctx, (size_t)g->n_nodes + 1, sizeof *x->out);
+	x->tensors = odet_calloc(ctx, total + 1, sizeof *x->tensors);
+	if (!x->in || !x->out || !x->tensors) {
+		rc = ODET_ERR_NO_MEMORY;
+		goto out_destroy;
+	}
+	odet_tensor *t = x->tensors;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		x->in[i] = t;
+		for (int k = 0; k < n->n_in; k++)
+			bind(x, n->in[k], t++);
+		x->out[i] = t;
+		for (int k = 0; k < n->n_out; k++)
+			bind(x, n->out[k], t++);
+	}
+	*out = x;
+	return ODET_OK;
+out_destroy:
+	odet_exec_destroy(x);
+	return rc;
+}
+
+void odet_exec_destroy(odet_exec *x)
+{
+	if (!x)
+		return;
+	if (x->stream)
+		x->e->be->stream_destroy(x->stream);
+	if (x->arena)
+		x->e->be->mem_free(x->arena);
+	free(x->in);
+	free(x->out);
+	free(x->tensors);
+	free(x);
+}
+
+odet_status exec_run_nodes(odet_exec *x)
+{
+	const odet_engine *e = x->e;
+	const ir_graph *g = e->g;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		size_t ws = e->plan.ws_size[i];
+		be_run_args a = {
+			.ctx = e->ctx, .g = g, .node = n, .state = e->state[i],
+			.in = x->in[i], .n_in = n->n_in, .out = x->out[i], .n_out = n->n_out,
+			.workspace = ws ? (char *)x->arena + e->plan.ws_offset[i] : NULL,
+			.workspace_size = ws, .pool = e->ctx->pool, .stream = x->stream,
+		};
+		odet_status rc = e->be->run(&a);
+		if (rc)
+			return rc;
+	}
+	return ODET_OK;
+}
+
+/* The caller's tensor t must match value v exactly. */
+static odet_status check_tensor(odet_ctx *ctx, const ir_value *v, const odet_tensor *t, const char *what,
+				int i)
+{
+	char buf[128];
+	if (!t->data)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "%s %d ('%s'): data is NULL", what, i, v->name);
+	if (t->device >= 0)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG,
+				  "%s %d ('%s'): device tensors are not accepted here (host memory only)",
+				  what, i, v->name);
+	if (t->dtype != v->dtype)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "%s %d ('%s'): dtype %s, the engine expects %s",
+				  what, i, v->name, odet_dtype_name(t->dtype), odet_dtype_name(v->dtype));
+	bool same = t->rank == v->rank;
+	for (int k = 0; same && k < v->rank; k++)
+		same = t->dims[k] == v->dims[k];
+	if (!same) {
+		char got[128];
+		size_t off = 0;
+		off += (size_t)snprintf(got, sizeof got, "[");
+		for (int k = 0; k < t->rank && k < ODET_MAX_RANK && off < sizeof got; k++)
+			off += (size_t)snprintf(got + off, sizeof got - off, "%s%lld", k ? "," : "",
+						(long long)t->dims[k]);
+		if (off < sizeof got)
+			snprintf(got + off, sizeof got - off, "]");
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "%s %d ('%s'): shape %s, the engine expects %s",
+				  what, i, v->name, got, ir_shape_str(v, buf, sizeof buf));
+	}
+	return ODET_OK;
+}
+
+odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
+			    int n_outputs)
+{
+	if (!x)
+		return ODET_ERR_INVALID_ARG;
+	const odet_engine *e = x->e;
+	odet_ctx *ctx = e->ctx;
+	const ir_graph *g = e->g;
+	if (n_inputs != g->n_inputs || n_outputs != g->n_outputs)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG,
+				  "odet_exec_infer: %d inputs and %d outputs given, the engine has %d and %d",
+				  n_inputs, n_outputs, g->n_inputs, g->n_outputs);
+	if ((n_inputs && !inputs) || (n_outputs && !outputs))
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "odet_exec_infer: NULL tensor array");
+	odet_status rc;
+	for (int i = 0; i < n_inputs; i++)
+		if ((rc = check_tensor(ctx, &g->values[g->inputs[i]], &inputs[i], "input", i)))
+			return rc;
+	for (int i = 0; i < n_outputs; i++)
+		if ((rc = check_tensor(ctx, &g->values[g->outputs[i]], &outputs[i], "output", i)))
+			return rc;
+	for (int i = 0; i < n_inputs; i++) {
+		int v = g->inputs[i];
+		rc = e->be->copy_to(ctx, (char *)x->arena + e->plan.value_offset[v], inputs[i].data,
+				    e->plan.value_size[v], x->stream);
+		if (rc)
+			return rc;
+	}
+	if ((rc = exec_run_nodes(x)))
+		return rc;
+	for (int i = 0; i < n_outputs; i++) {
+		int v = g->outputs[i];
+		const ir_value *val = &g->values[v];
+		if (val->kind == IR_VALUE_CONST) {
+			if (val->nbytes)
+				memcpy(outputs[i].data, val->data, val->nbytes);
+			continue;
+		}
+		rc = e->be->copy_from(ctx, outputs[i].data, exec_value_ptr(x, v), e->plan.value_size[v],
+				      x->stream);
+		if (rc)
+			return rc;
+	}
+	return e->be->stream_sync(ctx, x->stream);
+}

@@ -1,0 +1,200 @@
+/* cli_engine.c — helpers shared by `odet inspect|build|run|bench` (cli_engine.h). */
+#include "cli_engine.h"
+#include "passes/passes.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* provided by the importer; weak until merged */
+#pragma weak odet_graph_load_onnx
+/* provided by the graph/passes layer (printing, cost model); weak until merged */
+#pragma weak odet_graph_print
+#pragma weak ir_node_cost
+
+int cli_error(odet_ctx *ctx, odet_status s, const char *what)
+{
+	const char *msg = ctx ? odet_ctx_last_error(ctx) : "";
+	size_t n = strlen(what);
+	if (msg && !strncmp(msg, what, n) && msg[n] == ':') {
+		fprintf(stderr, "odet: %s\n", msg);
+		return odet_status_exit_code(s);
+	}
+	return cli_fail(ctx, s, what);
+}
+
+bool cli_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "odet %s: %s expects an integer in %ld..%ld, got '%s'\n", cmd, opt, min, max, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr, "odet %s: %s expects a number in %g..%g, got '%s'\n", cmd, opt, min, max, s);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool cli_hw(const char *cmd, const char *s, int *h, int *w)
+{
+	char *end;
+	long a = strtol(s, &end, 10), b;
+	if (end != s && (*end == 'x' || *end == 'X')) {
+		const char *t = end + 1;
+		b = strtol(t, &end, 10);
+		if (end != t && !*end && a > 0 && b > 0 && a <= 65536 && b <= 65536) {
+			*h = (int)a;
+			*w = (int)b;
+			return true;
+		}
+	}
+	fprintf(stderr, "odet %s: --input-size expects HxW (e.g. 640x640), got '%s'\n", cmd, s);
+	return false;
+}
+
+const char *cli_arg(const char *cmd, int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "odet %s: %s needs an argument\n", cmd, argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+odet_status cli_ctx(int n_threads, bool verbose, odet_ctx **out)
+{
+	odet_ctx_opts o = odet_ctx_opts_default();
+	o.n_threads = n_threads;
+	o.log_level = verbose ? ODET_LOG_INFO : ODET_LOG_WARN;
+	odet_status rc = odet_ctx_create(&o, out);
+	if (rc)
+		fprintf(stderr, "odet: cannot create a context: %s\n", odet_status_str(rc));
+	return rc;
+}
+
+bool cli_is_plan(const char *path)
+{
+	char magic[8];
+	size_t n = strlen(path);
+	if (n >= 5 && !strcmp(path + n - 5, ".plan"))
+		return true;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	bool yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, "ODETPLAN", 8) == 0;
+	fclose(f);
+	return yes;
+}
+
+odet_status cli_load_graph(odet_ctx *ctx, const char *path, odet_graph **out)
+{
+	if (!odet_graph_load_onnx)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: the ONNX importer is not available in this build",
+				  path);
+	return odet_graph_load_onnx(ctx, path, out);
+}
+
+void cli_print_graph(const odet_graph *g, FILE *f)
+{
+	if (odet_graph_print) {
+		odet_graph_print(g, f);
+		return;
+	}
+	char buf[128];
+	for (int i = 0; i < g->n_inputs; i++) {
+		const ir_value *v = &g->values[g->inputs[i]];
+		fprintf(f, "  input  %s %s %s\n", v->name, odet_dtype_name(v->dtype), ir_shape_str(v, buf, sizeof buf));
+	}
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		fprintf(f, "  %4d %-18s %s:", i, ir_op_name(n->op), n->name);
+		for (int k = 0; k < n->n_in; k++)
+			fprintf(f, " %s", n->in[k] >= 0 ? g->values[n->in[k]].name : "-");
+		fprintf(f, " ->");
+		for (int k = 0; k < n->n_out; k++)
+			fprintf(f, " %s %s", g->values[n->out[k]].name, ir_shape_str(&g->values[n->out[k]], buf, sizeof buf));
+		fprintf(f, "\n");
+	}
+	for (int i = 0; i < g->n_outputs; i++) {
+		const ir_value *v = &g->values[g->outputs[i]];
+		fprintf(f, "  output %s %s %s\n", v->name, odet_dtype_name(v->dtype), ir_shape_str(v, buf, sizeof buf));
+	}
+	fprintf(f, "  %d nodes, %d values\n", g->n_nodes, g->n_values);
+}
+
+void cli_graph_cost(const odet_graph *g, int64_t *flops, int64_t *params)
+{
+	*flops = *params = 0;
+	if (!ir_node_cost)
+		return;
+	for (int i = 0; i < g->n_nodes; i++) {
+		ir_cost c = ir_node_cost(g, &g->nodes[i]);
+		*flops += c.flops;
+		*params += c.params;
+	}
+}
+
+const char *cli_bytes(double b, char *buf, size_t n)
+{
+	if (b >= 1024.0 * 1024 * 1024)
+		snprintf(buf, n, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+	else if (b >= 1024.0 * 1024)
+		snprintf(buf, n, "%.2f MiB", b / (1024.0 * 1024));
+	else if (b >= 1024.0)
+		snprintf(buf, n, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, n, "%.0f B", b);
+	return buf;
+}
+
+int64_t cli_peak_rss(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (int64_t)ru.ru_maxrss * 1024; /* Linux: kilobytes */
+}
+
+void cli_print_engine(const odet_engine *e, FILE *f)
+{
+	char a[32], b[32], s[160];
+	const engine_plan *p = &e->plan;
+	size_t ws = 0;
+	for (int i = 0; i < e->g->n_nodes; i++)
+		ws += p->ws_size[i];
+	fprintf(f, "backend:      %s (batch %d%s)\n", e->be->name, e->opts.batch,
+		e->opts.input_h ? ", input size fixed" : "");
+	fprintf(f, "head:         %s\n",
+		e->has_head ? (e->head_desc ? e->head_desc : "attached") : "none (raw network outputs)");
+	fprintf(f, "memory plan:  arena %s (%zu bytes) vs naive sum %s (%zu bytes), %.1f%%; workspaces %s\n",
+		cli_bytes((double)p->arena_bytes, a, sizeof a), p->arena_bytes,
+		cli_bytes((double)p->naive_bytes, b, sizeof b), p->naive_bytes,
+		p->naive_bytes ? 100.0 * (double)p->arena_bytes / (double)p->naive_bytes : 100.0,
+		cli_bytes((double)ws, (char[32]){0}, 32));
+	for (int i = 0; i < e->g->n_inputs; i++) {
+		const ir_value *v = &e->g->values[e->g->inputs[i]];
+		fprintf(f, "input %d:      %s %s %s\n", i, v->name, odet_dtype_name(v->dtype),
+			ir_shape_str(v, s, sizeof s));
+	}
+	for (int i = 0; i < e->g->n_outputs; i++) {
+		const ir_value *v = &e->g->values[e->g->outputs[i]];
+		fprintf(f, "output %d:     %s %s %s\n", i, v->name, odet_dtype_name(v->dtype),
+			ir_shape_str(v, s, sizeof s));
+	}
+}

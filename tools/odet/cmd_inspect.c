@@ -1,0 +1,106 @@
+/*
+ * cmd_inspect.c — `odet inspect MODEL [--batch N] [--input-size HxW] [--head SPEC|--no-head]
+ * [--threads N] [-v]`: for an ONNX model, the imported graph, then the optimized graph
+ * after the passes (built on the CPU backend with the given options), the head and the
+ * memory plan; for a plan file, the graph stored in it, the head and the memory plan.
+ */
+#include "cli_engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: odet inspect MODEL(.onnx|.plan) [--batch N] [--input-size HxW]\n"
+		   "                    [--head SPEC | --no-head] [--threads N] [-v]\n"
+		   "Print the imported graph, the optimized graph, the detection head and the memory plan.\n"
+		   "  --batch N          value of the batch dimension (default 1)\n"
+		   "  --input-size HxW   fix the image input's height and width\n"
+		   "  --head SPEC        head preset or config file (default: recognized from the outputs)\n"
+		   "  --no-head          never attach a head\n"
+		   "  --threads N        CPU threads for constant folding (default: all cores)\n"
+		   "  -v                 log passes and planning\n");
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	const char *model = NULL;
+	odet_build_opts o = odet_build_opts_default();
+	long threads = 0, n;
+	bool verbose = false;
+	o.backend = ODET_BACKEND_CPU;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--batch")) {
+			if (!(v = cli_arg("inspect", argc, argv, &i)) || !cli_int("inspect", a, v, 1, 65536, &n))
+				return 2;
+			o.batch = (int)n;
+		} else if (!strcmp(a, "--input-size")) {
+			if (!(v = cli_arg("inspect", argc, argv, &i)) || !cli_hw("inspect", v, &o.input_h, &o.input_w))
+				return 2;
+		} else if (!strcmp(a, "--head")) {
+			if (!(o.head = cli_arg("inspect", argc, argv, &i)))
+				return 2;
+		} else if (!strcmp(a, "--no-head")) {
+			o.no_head = 1;
+		} else if (!strcmp(a, "--threads")) {
+			if (!(v = cli_arg("inspect", argc, argv, &i)) || !cli_int("inspect", a, v, 0, 256, &threads))
+				return 2;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			verbose = true;
+		} else if (a[0] == '-' || model) {
+			fprintf(stderr, "odet inspect: unexpected argument '%s'\n", a);
+			usage(stderr);
+			return 2;
+		} else {
+			model = a;
+		}
+	}
+	if (!model) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.head && o.no_head) {
+		fprintf(stderr, "odet inspect: --head and --no-head exclude each other\n");
+		return 2;
+	}
+	odet_ctx *ctx;
+	if (cli_ctx((int)threads, verbose, &ctx))
+		return 1;
+	odet_graph *g = NULL;
+	odet_engine *e = NULL;
+	odet_status rc;
+	int ret = 0;
+	if (cli_is_plan(model)) {
+		if ((rc = odet_engine_load(ctx, model, 0, &e))) {
+			ret = cli_error(ctx, rc, model);
+			goto out;
+		}
+		printf("== plan %s (batch %d)\n", model, e->opts.batch);
+	} else {
+		if ((rc = cli_load_graph(ctx, model, &g))) {
+			ret = cli_error(ctx, rc, model);
+			goto out;
+		}
+		printf("== imported graph (%s)\n", model);
+		cli_print_graph(g, stdout);
+		if ((rc = odet_engine_build(ctx, g, &o, &e))) {
+			fflush(stdout);
+			ret = cli_error(ctx, rc, model);
+			goto out;
+		}
+		printf("\n");
+	}
+	printf("== optimized graph\n");
+	cli_print_graph(odet_engine_graph(e), stdout);
+	printf("\n");
+	cli_print_engine(e, stdout);
+out:
+	odet_engine_destroy(e);
+	odet_graph_destroy(g);
+	odet_ctx_destroy(ctx);
+	return ret;
+}
