@@ -212,3 +212,13 @@ void cpu_sgemm(odet_threadpool *pool, const cpu_sgemm_args *g, void *ws)
 	j.n_tiles = tm * tn;
 	odet_parallel_for(pool, j.n_tiles, 1, sgemm_range, &j);
 }
+
+void cpu_sgemm_serial(const cpu_sgemm_args *g, void *slot)
+{
+	if (g->m <= 0 || g->n <= 0)
+		return;
+	sgemm_job j = {.g = g, .ws = slot, .mc = MC, .nc = NC, .ukr = pick_ukernel()};
+	j.tiles_n = (g->n + NC - 1) / NC;
+	j.n_tiles = (g->m + MC - 1) / MC * j.tiles_n;
+	sgemm_range(&j, 0, j.n_tiles, 0);
+}

@@ -30,5 +30,8 @@ size_t cpu_sgemm_workspace(int n_threads);
 /* Runs on `pool` (may be NULL = serial); ws holds cpu_sgemm_workspace(size of pool) bytes,
  * 64-byte aligned. When called from inside a pool task it runs serially. */
 void cpu_sgemm(odet_threadpool *pool, const cpu_sgemm_args *g, void *ws);
+/* The same in the calling thread only; slot holds cpu_sgemm_workspace(1) bytes. For callers
+ * that parallelize over many small products themselves (batched MatMul). */
+void cpu_sgemm_serial(const cpu_sgemm_args *g, void *slot);
 
 #endif

@@ -109,4 +109,63 @@ static inline odet_status cpu_window_check_out(odet_ctx *ctx, const ir_node *n, 
 	return ODET_OK;
 }
 
+/* MaxPool / AveragePool: check X, Y and fill the window. */
+static inline odet_status cpu_pool_geometry(odet_ctx *ctx, const ir_graph *g, const ir_node *n, cpu_window *w)
+{
+	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
+	const char *op = ir_op_name(n->op);
+	if (!x || !y)
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': %s needs X and Y", n->name, op);
+	if (x->dtype != ODET_F32 || y->dtype != ODET_F32)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s on %s (only float32 on CPU)", n->name,
+				  op, odet_dtype_name(x->dtype));
+	if (!ir_value_shape_known(x) || !ir_value_shape_known(y) || x->rank < 3 || y->rank != x->rank)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s needs known shapes of rank >= 3",
+				  n->name, op);
+	if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1])
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': %s output N, C differ from input", n->name, op);
+	odet_status rc = cpu_window_init(ctx, n, x->rank - 2, x->dims + 2, NULL, w);
+	return rc ? rc : cpu_window_check_out(ctx, n, w, y->dims + 2);
+}
+
+/* Geometry padded to 3 spatial dims (leading dims: size 1, kernel 1, stride 1, no pad), so
+ * 1-D, 2-D and 3-D windows share one loop nest. */
+typedef struct cpu_window3 {
+	int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+	int64_t in_sp, out_sp, kk;
+} cpu_window3;
+
+static inline void cpu_window_to3(const cpu_window *w, cpu_window3 *g)
+{
+	int k0 = 3 - w->nd;
+	for (int i = 0; i < 3; i++) {
+		bool real = i >= k0;
+		g->in[i] = real ? w->in[i - k0] : 1;
+		g->out[i] = real ? w->out[i - k0] : 1;
+		g->k[i] = real ? w->k[i - k0] : 1;
+		g->s[i] = real ? w->s[i - k0] : 1;
+		g->d[i] = real ? w->d[i - k0] : 1;
+		g->pb[i] = real ? w->pb[i - k0] : 0;
+		g->pe[i] = real ? w->pe[i - k0] : 0;
+	}
+	g->in_sp = g->in[0] * g->in[1] * g->in[2];
+	g->out_sp = g->out[0] * g->out[1] * g->out[2];
+	g->kk = g->k[0] * g->k[1] * g->k[2];
+}
+
+/* Kernel taps [*lo, *hi) of dim i that fall inside the input for output index o; *npad =
+ * taps inside input + pads (AveragePool count_include_pad), clipped like ONNX Runtime. */
+static inline void cpu_window3_taps(const cpu_window3 *g, int i, int64_t o, int64_t *lo, int64_t *hi,
+				    int64_t *npad)
+{
+	int64_t start = o * g->s[i] - g->pb[i], d = g->d[i], k = g->k[i];
+	*lo = start < 0 ? (-start + d - 1) / d : 0;
+	int64_t last = g->in[i] - 1 - start;
+	*hi = last < 0 ? 0 : (last / d + 1 < k ? last / d + 1 : k);
+	if (*hi < *lo)
+		*hi = *lo;
+	int64_t lastp = g->in[i] + g->pe[i] - 1 - start;
+	*npad = lastp < 0 ? 0 : (lastp / d + 1 < k ? lastp / d + 1 : k);
+}
+
 #endif
