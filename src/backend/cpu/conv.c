@@ -5,7 +5,8 @@
  * or fed at run time), optional B [M], optional residual (input 3, Y's shape).
  * Attributes: group, strides, dilations, pads, auto_pad, kernel_shape, odet_act/_alpha/_beta
  * (act.h); odet_conv_algo (odet-internal, for tests and benchmarks): 0 auto, 1 im2col+GEMM,
- * 2 oneDNN on plain NCHW tensors, 3 oneDNN on blocked tensors (reorders around the conv).
+ * 2 oneDNN on plain NCHW tensors, 3 oneDNN on the layout it prefers, 4 direct (C/group == 1
+ * only), 5 oneDNN on nChw16c; 3 and 5 reorder input, output and residual around the conv.
  *
  * Algorithms:
  *   oneDNN (when built with it): one convolution primitive per node, created at prepare
@@ -30,7 +31,10 @@
 #include <omp.h>
 #endif
 
-enum { CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4 };
+enum {
+	CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4,
+	CONV_DNNL_BLOCK16 = 5,
+};
 
 #ifdef ODET_HAVE_DNNL
 typedef struct conv_dnnl {
@@ -179,6 +183,8 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	const char *what = "engine";
 	int nd = p->nd, r = nd + 2, k0 = 3 - nd;
 	bool blocked = p->algo == CONV_DNNL_BLOCKED;
+	bool b16 = p->algo == CONV_DNNL_BLOCK16;
+	static const dnnl_format_tag_t b16_tag[4] = {0, dnnl_nCw16c, dnnl_nChw16c, dnnl_nCdhw16c};
 	static const dnnl_format_tag_t act_tag[4] = {0, dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
 	static const dnnl_format_tag_t wei_tag[4] = {0, dnnl_oiw, dnnl_oihw, dnnl_oidhw};
 	static const dnnl_format_tag_t gwei_tag[4] = {0, dnnl_goiw, dnnl_goihw, dnnl_goidhw};
@@ -214,8 +220,10 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, wr, wd, dnnl_f32,
 					      p->group > 1 ? gwei_tag[nd] : wei_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&src_any, r, xd, dnnl_f32, blocked ? dnnl_format_tag_any : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dst_any, r, yd, dnnl_f32, blocked ? dnnl_format_tag_any : act_tag[nd])) ||
+	    (s = dnnl_memory_desc_init_by_tag(&src_any, r, xd, dnnl_f32,
+					      blocked ? dnnl_format_tag_any : b16 && p->c >= 16 ? b16_tag[nd] : act_tag[nd])) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dst_any, r, yd, dnnl_f32,
+					      blocked ? dnnl_format_tag_any : b16 ? b16_tag[nd] : act_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&wei_any, wr, wd, dnnl_f32, dnnl_format_tag_any)))
 		goto out_dnnl;
 	dnnl_convolution_desc_t cd;
@@ -477,25 +485,33 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		return odet_error(ctx, ODET_ERR_LIMIT, "node '%s': Conv patch matrix too large", n->name);
 	}
 	p->algo = (int)ir_attr_int(n, "odet_conv_algo", CONV_AUTO);
-	/* oneDNN on blocked layouts, reorders included, measured 1.5-4x faster than on plain
-	 * NCHW and than im2col+sgemm on ResNet-50 shapes (bench_conv.c) */
-	if (p->algo == CONV_AUTO)
-		p->algo = CONV_DNNL_BLOCKED;
+	/* Auto: oneDNN on nChw16c (src stays NCHW when C < 16), reorders included, measured
+	 * 1.5-4x faster than oneDNN on plain NCHW and than im2col+sgemm on ResNet-50 shapes and
+	 * a little faster than oneDNN's own layout choice (nhwc); bench_conv.c. If oneDNN
+	 * refuses a shape, its own layout choice is tried, then im2col+GEMM / direct. */
+	bool autoselect = p->algo == CONV_AUTO;
+	if (autoselect)
+		p->algo = CONV_DNNL_BLOCK16;
 #ifndef ODET_HAVE_DNNL
-	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED)
+	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16)
 		p->algo = p->cg == 1 ? CONV_DIRECT : CONV_GEMM;
 #endif
-	if (p->algo < CONV_GEMM || p->algo > CONV_DIRECT)
+	if (p->algo < CONV_GEMM || p->algo > CONV_DNNL_BLOCK16)
 		p->algo = CONV_GEMM;
 	if (p->algo == CONV_DIRECT && p->cg != 1)
 		p->algo = CONV_GEMM;
 	size_t ws = 0;
 #ifdef ODET_HAVE_DNNL
-	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED) {
+	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16) {
 		rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+		if (rc && autoselect) {
+			ws = 0;
+			p->algo = CONV_DNNL_BLOCKED;
+			rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+		}
 		if (rc) {
-			/* a shape oneDNN refuses still runs on the GEMM path */
-			odet_log(ctx, ODET_LOG_DEBUG, "%s; using im2col+GEMM", odet_ctx_last_error(ctx));
+			/* a shape oneDNN refuses still runs on the GEMM / direct path */
+			odet_log(ctx, ODET_LOG_DEBUG, "%s; using im2col+GEMM or direct", odet_ctx_last_error(ctx));
 			p->algo = p->cg == 1 ? CONV_DIRECT : CONV_GEMM;
 			ws = 0;
 		}

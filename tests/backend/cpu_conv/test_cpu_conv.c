@@ -257,7 +257,7 @@ static void test_conv(const conv_spec *cs)
 	double *ref = malloc(sizeof(double) * (size_t)ny);
 	float *y = malloc(sizeof(float) * (size_t)ny);
 	conv_ref(cs, in[0].data, in[1].data, in[2].data, in[3].data, ref);
-	static const int algos[] = {0, 1, 2, 3, 4};
+	static const int algos[] = {0, 1, 2, 3, 4, 5};
 	for (size_t ai = 0; ai < sizeof algos / sizeof algos[0]; ai++) {
 		if (algos[ai] == 4 && cs->c / cs->group != 1)
 			continue;
