@@ -41,34 +41,77 @@ typedef struct pool_job {
 	float *y;
 } pool_job;
 
+/* Output columns [lo, hi) whose windows lie wholly inside the input along W. */
+static void interior_cols(const cpu_window3 *g, int64_t *lo, int64_t *hi)
+{
+	int64_t s = g->s[2], ext = (g->k[2] - 1) * g->d[2];
+	*lo = (g->pb[2] + s - 1) / s;
+	int64_t last = g->in[2] - 1 + g->pb[2] - ext; /* ox * s <= last */
+	*hi = last < 0 ? 0 : last / s + 1;
+	if (*hi > g->out[2])
+		*hi = g->out[2];
+	if (*lo > *hi)
+		*lo = *hi;
+}
+
+static float max_window(const cpu_window3 *g, const float *x, int64_t oz, int64_t z0, int64_t z1, int64_t oy,
+			int64_t y0, int64_t y1, int64_t ox)
+{
+	int64_t x0, x1, np;
+	cpu_window3_taps(g, 2, ox, &x0, &x1, &np);
+	float m = -INFINITY;
+	for (int64_t kz = z0; kz < z1; kz++) {
+		int64_t iz = oz * g->s[0] - g->pb[0] + kz * g->d[0];
+		for (int64_t ky = y0; ky < y1; ky++) {
+			int64_t iy = oy * g->s[1] - g->pb[1] + ky * g->d[1];
+			const float *row = x + (iz * g->in[1] + iy) * g->in[2];
+			int64_t ix = ox * g->s[2] - g->pb[2] + x0 * g->d[2];
+			for (int64_t kx = x0; kx < x1; kx++, ix += g->d[2])
+				m = row[ix] > m ? row[ix] : m;
+		}
+	}
+	return m;
+}
+
+/* Per output row: edge columns tap by tap; interior columns row by row, one kernel column
+ * at a time, without bounds checks (the loop the compiler can keep branch-free). */
 static void maxpool_range(void *arg, int64_t begin, int64_t end, int thread)
 {
 	const pool_job *j = arg;
 	const cpu_window3 *g = j->g;
+	int64_t lo, hi;
+	interior_cols(g, &lo, &hi);
 	for (int64_t t = begin; t < end; t++) {
 		const float *x = j->x + t * g->in_sp;
 		float *y = j->y + t * g->out_sp;
 		for (int64_t oz = 0; oz < g->out[0]; oz++) {
 			int64_t z0, z1, np;
 			cpu_window3_taps(g, 0, oz, &z0, &z1, &np);
-			for (int64_t oy = 0; oy < g->out[1]; oy++) {
+			for (int64_t oy = 0; oy < g->out[1]; oy++, y += g->out[2]) {
 				int64_t y0, y1;
 				cpu_window3_taps(g, 1, oy, &y0, &y1, &np);
-				for (int64_t ox = 0; ox < g->out[2]; ox++) {
-					int64_t x0, x1;
-					cpu_window3_taps(g, 2, ox, &x0, &x1, &np);
-					float m = -INFINITY;
-					for (int64_t kz = z0; kz < z1; kz++) {
-						int64_t iz = oz * g->s[0] - g->pb[0] + kz * g->d[0];
-						for (int64_t ky = y0; ky < y1; ky++) {
-							int64_t iy = oy * g->s[1] - g->pb[1] + ky * g->d[1];
-							const float *row = x + (iz * g->in[1] + iy) * g->in[2];
-							int64_t ix = ox * g->s[2] - g->pb[2] + x0 * g->d[2];
-							for (int64_t kx = x0; kx < x1; kx++, ix += g->d[2])
-								m = row[ix] > m ? row[ix] : m;
+				for (int64_t ox = 0; ox < lo; ox++)
+					y[ox] = max_window(g, x, oz, z0, z1, oy, y0, y1, ox);
+				for (int64_t ox = hi; ox < g->out[2]; ox++)
+					y[ox] = max_window(g, x, oz, z0, z1, oy, y0, y1, ox);
+				for (int64_t ox = lo; ox < hi; ox++)
+					y[ox] = -INFINITY;
+				for (int64_t kz = z0; kz < z1; kz++) {
+					int64_t iz = oz * g->s[0] - g->pb[0] + kz * g->d[0];
+					for (int64_t ky = y0; ky < y1; ky++) {
+						int64_t iy = oy * g->s[1] - g->pb[1] + ky * g->d[1];
+						const float *row = x + (iz * g->in[1] + iy) * g->in[2] - g->pb[2];
+						for (int64_t kx = 0; kx < g->k[2]; kx++) {
+							const float *r = row + kx * g->d[2];
+							if (g->s[2] == 2) {
+								for (int64_t ox = lo; ox < hi; ox++)
+									y[ox] = r[2 * ox] > y[ox] ? r[2 * ox] : y[ox];
+							} else {
+								for (int64_t ox = lo; ox < hi; ox++)
+									y[ox] = r[ox * g->s[2]] > y[ox] ? r[ox * g->s[2]] : y[ox];
+							}
 						}
 					}
-					*y++ = m;
 				}
 			}
 		}

@@ -1,8 +1,10 @@
 /*
  * bench_conv.c — times odet's CPU Conv kernel on the conv shapes of ResNet-50 (batch 1 by
  * default) for each algorithm and prints GFLOP/s. Not run by ctest.
- *   bench_conv [threads] [batch] [algo list e.g. 123] [reps]
- * algo: 1 im2col+sgemm, 2 oneDNN plain NCHW, 3 oneDNN blocked (see conv.c).
+ *   bench_conv [threads] [batch] [algo list e.g. 1235] [reps]
+ *   bench_conv [threads] [batch] pool [reps]   (ResNet's MaxPool 3x3/2 on 64x112x112)
+ * algo: 0 auto, 1 im2col+sgemm, 2 oneDNN plain NCHW, 3 oneDNN's layout, 5 oneDNN nChw16c
+ * (see conv.c).
  * Each layer: Conv + bias + ReLU (as after BatchNorm folding); input random in [-1, 1].
  */
 #include "backend/cpu/cpu.h"
@@ -45,6 +47,39 @@ static float *rand_buf(int64_t n, unsigned *seed)
 	return p;
 }
 
+static int bench_pool(odet_ctx *ctx, int batch, int reps)
+{
+	unsigned seed = 2;
+	int64_t xd[4] = {batch, 64, 112, 112}, yd[4] = {batch, 64, 56, 56};
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int x = ir_value_add(g, "x", ODET_F32, 4, xd), y = ir_value_add(g, "y", ODET_F32, 4, yd);
+	int n = ir_node_add(g, IR_OP_MAXPOOL, "pool", 1, &x, 1, &y);
+	int64_t ks[2] = {3, 3}, st[2] = {2, 2}, pads[4] = {1, 1, 1, 1};
+	ir_attr_set_ints(g, n, "kernel_shape", ks, 2);
+	ir_attr_set_ints(g, n, "strides", st, 2);
+	ir_attr_set_ints(g, n, "pads", pads, 4);
+	odet_tensor tx = {ODET_F32, 4, {0}, rand_buf(xd[0] * xd[1] * xd[2] * xd[3], &seed), -1};
+	odet_tensor ty = {ODET_F32, 4, {0}, malloc(sizeof(float) * (size_t)(yd[0] * yd[1] * yd[2] * yd[3])), -1};
+	memcpy(tx.dims, xd, sizeof xd);
+	memcpy(ty.dims, yd, sizeof yd);
+	double best = 1e30;
+	for (int r = 0; r <= reps; r++) {
+		double t0 = now();
+		if (be_eval_node(odet_backend_cpu(), ctx, g, &g->nodes[n], &tx, &ty)) {
+			printf("maxpool failed: %s\n", odet_ctx_last_error(ctx));
+			return 1;
+		}
+		double dt = now() - t0;
+		best = r && dt < best ? dt : best;
+	}
+	printf("maxpool 3x3/2 [%d,64,112,112]: %.3f ms\n", batch, best * 1e3);
+	free(tx.data);
+	free(ty.data);
+	ir_graph_free(g);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int threads = argc > 1 ? atoi(argv[1]) : 2, batch = argc > 2 ? atoi(argv[2]) : 1;
@@ -55,6 +90,11 @@ int main(int argc, char **argv)
 	odet_ctx *ctx;
 	if (odet_ctx_create(&o, &ctx))
 		return 1;
+	if (strcmp(algos, "pool") == 0) {
+		int rc = bench_pool(ctx, batch, reps);
+		odet_ctx_destroy(ctx);
+		return rc;
+	}
 	const cpu_kernel *k = &cpu_kernel_CONV;
 	unsigned seed = 1;
 	printf("%-10s %6s %8s", "layer", "MFLOP", "");

@@ -10,7 +10,7 @@ async function main() {
 	const threads = parseInt(process.argv[3] || '2');
 	const reps = parseInt(process.argv[4] || '5');
 	const order = ['conv1', 'l1.1x1a', 'l1.3x3', 'l1.1x1b', 'l1.1x1c', 'l2.3x3s2', 'l2.3x3',
-		'l2.1x1b', 'l2.1x1c', 'l3.3x3', 'l3.1x1b', 'l3.1x1c', 'l4.3x3', 'l4.1x1b', 'l4.1x1c'];
+		'l2.1x1b', 'l2.1x1c', 'l3.3x3', 'l3.1x1b', 'l3.1x1c', 'l4.3x3', 'l4.1x1b', 'l4.1x1c', 'maxpool'];
 	let total = 0;
 	for (const name of order) {
 		const file = path.join(dir, name + '.onnx');

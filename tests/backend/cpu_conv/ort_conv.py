@@ -35,3 +35,14 @@ for name, c, h, m, k, s, p in LAYERS:
     with open(os.path.join(out, name + ".onnx.json"), "w") as f:
         f.write("[%d,%d,%d,%d]" % (batch, c, h, h))
     print(name, 2.0 * batch * m * oh * oh * c * k * k / 1e6)
+
+# ResNet's stem MaxPool (3x3, stride 2, pad 1) on the conv1 output
+pool = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+g = helper.make_graph([pool], "maxpool",
+                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 64, 112, 112])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 64, 56, 56])])
+model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 8
+onnx.save(model, os.path.join(out, "maxpool.onnx"))
+with open(os.path.join(out, "maxpool.onnx.json"), "w") as f:
+    f.write("[%d,64,112,112]" % batch)
