@@ -17,8 +17,9 @@
  *     epilogue pass (bias, residual, activation) per output channel.
  *   direct: channel-wise convolutions (C/group == 1, e.g. depthwise), one plane per task.
  */
+#include "backend/cpu/conv.h"
+
 #include "backend/cpu/act.h"
-#include "backend/cpu/cpu.h"
 #include "backend/cpu/sgemm.h"
 #include "backend/cpu/window.h"
 
@@ -403,8 +404,6 @@ out:
 	return ODET_OK;
 }
 
-/* Implementation oneDNN chose (benchmarks); "" without oneDNN or on the GEMM path. */
-const char *cpu_conv_impl_name(const void *state);
 const char *cpu_conv_impl_name(const void *state)
 {
 	const conv_plan *p = state;
@@ -417,7 +416,6 @@ const char *cpu_conv_impl_name(const void *state)
 	return name;
 }
 #else
-const char *cpu_conv_impl_name(const void *state);
 const char *cpu_conv_impl_name(const void *state)
 {
 	const conv_plan *p = state;
@@ -503,6 +501,10 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	size_t ws = 0;
 #ifdef ODET_HAVE_DNNL
 	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16) {
+		/* a refusal here is not the caller's error: keep the context's message as it was */
+		odet_status saved_status = ctx->last_status;
+		char saved[sizeof ctx->last_error];
+		memcpy(saved, ctx->last_error, sizeof saved);
 		rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
 		if (rc && autoselect) {
 			ws = 0;
@@ -514,6 +516,8 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 			odet_log(ctx, ODET_LOG_DEBUG, "%s; using im2col+GEMM or direct", odet_ctx_last_error(ctx));
 			p->algo = p->cg == 1 ? CONV_DIRECT : CONV_GEMM;
 			ws = 0;
+			ctx->last_status = saved_status;
+			memcpy(ctx->last_error, saved, sizeof saved);
 		}
 	}
 #endif

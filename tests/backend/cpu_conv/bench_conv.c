@@ -7,13 +7,11 @@
  * (see conv.c).
  * Each layer: Conv + bias + ReLU (as after BatchNorm folding); input random in [-1, 1].
  */
-#include "backend/cpu/cpu.h"
+#include "backend/cpu/conv.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-const char *cpu_conv_impl_name(const void *state);
 
 typedef struct layer {
 	const char *name;
