@@ -45,6 +45,7 @@ typedef struct conv_dnnl {
 	dnnl_memory_desc_t src_user, dst_user, wei_user, bias_md;
 	dnnl_memory_desc_t src_md, dst_md, wei_md, scratch_md;
 	void *wei_packed;  /* constant W in wei_md (NULL when W is fed at run time) */
+	bool res_binary;   /* residual read by a binary post-op (else: sum into prefilled dst) */
 	size_t off_src, off_dst, off_wei, off_scratch; /* workspace offsets */
 } conv_dnnl;
 #endif
@@ -170,6 +171,28 @@ static dnnl_status_t run_reorder(conv_dnnl *dn, dnnl_stream_t st, dnnl_primitive
 	return s;
 }
 
+static dnnl_status_t append_act(dnnl_post_ops_t po, const cpu_act *act)
+{
+	switch (act->kind) {
+	case IR_ACT_RELU:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
+	case IR_ACT_LEAKYRELU:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, act->alpha, 0);
+	case IR_ACT_CLIP:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, act->alpha, act->beta);
+	case IR_ACT_SIGMOID:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0, 0);
+	case IR_ACT_HARDSIGMOID: {
+		dnnl_status_t s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, act->alpha, act->beta);
+		return s ? s : dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
+	}
+	case IR_ACT_HARDSWISH:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_hardswish, 0, 0);
+	default:
+		return dnnl_success;
+	}
+}
+
 static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
 				     size_t *ws)
 {
@@ -234,41 +257,41 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 						      &dst_any, st, dl, pl, pr);
 	if (s)
 		goto out_dnnl;
-	what = "post-ops";
-	if ((s = dnnl_primitive_attr_create(&attr)) || (s = dnnl_post_ops_create(&po)))
-		goto out_dnnl;
-	if ((s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)))
-		goto out_dnnl;
-	if (p->has_res && (s = dnnl_post_ops_append_sum(po, 1.0f)))
-		goto out_dnnl;
-	switch (p->act.kind) {
-	case IR_ACT_RELU:
-		s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
-		break;
-	case IR_ACT_LEAKYRELU:
-		s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, p->act.alpha, 0);
-		break;
-	case IR_ACT_CLIP:
-		s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, p->act.alpha, p->act.beta);
-		break;
-	case IR_ACT_SIGMOID:
-		s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0, 0);
-		break;
-	case IR_ACT_HARDSIGMOID:
-		s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, p->act.alpha, p->act.beta);
-		if (!s)
-			s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
-		break;
-	case IR_ACT_HARDSWISH:
-		s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_hardswish, 0, 0);
-		break;
-	default:
-		break;
+	/* residual: first as a binary-add post-op reading the NCHW tensor directly (no reorder,
+	 * no copy); if no implementation takes that, as a sum post-op into a prefilled dst */
+	for (int attempt = p->has_res ? 0 : 1; attempt < 2; attempt++) {
+		what = "post-ops";
+		if (po)
+			dnnl_post_ops_destroy(po);
+		if (attr)
+			dnnl_primitive_attr_destroy(attr);
+		po = NULL;
+		attr = NULL;
+		if ((s = dnnl_primitive_attr_create(&attr)) || (s = dnnl_post_ops_create(&po)) ||
+		    (s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)))
+			goto out_dnnl;
+		dn->res_binary = p->has_res && attempt == 0;
+		if (dn->res_binary)
+			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->dst_user);
+		else if (p->has_res)
+			s = dnnl_post_ops_append_sum(po, 1.0f);
+		if (s || (s = append_act(po, &p->act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
+			goto out_dnnl;
+		what = "convolution primitive descriptor";
+		pd = NULL;
+		s = dnnl_primitive_desc_create(&pd, &cd, attr, dn->eng, NULL);
+		/* oneDNN's reference implementations are far slower than odet's own path */
+		const char *impl = NULL;
+		if (s == dnnl_success && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&
+		    impl && strncmp(impl, "ref", 3) == 0) {
+			dnnl_primitive_desc_destroy(pd);
+			pd = NULL;
+			s = dnnl_unimplemented;
+		}
+		if (s == dnnl_success)
+			break;
 	}
-	if (s || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
-		goto out_dnnl;
-	what = "convolution primitive descriptor";
-	if ((s = dnnl_primitive_desc_create(&pd, &cd, attr, dn->eng, NULL)))
+	if (s)
 		goto out_dnnl;
 	dn->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
 	dn->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -286,7 +309,8 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	if (!dnnl_memory_desc_equal(&dn->dst_md, &dn->dst_user)) {
 		if ((s = make_reorder(dn->eng, &dn->dst_md, &dn->dst_user, &dn->dst_reorder)))
 			goto out_dnnl;
-		if (p->has_res && (s = make_reorder(dn->eng, &dn->dst_user, &dn->dst_md, &dn->res_reorder)))
+		if (p->has_res && !dn->res_binary &&
+		    (s = make_reorder(dn->eng, &dn->dst_user, &dn->dst_md, &dn->res_reorder)))
 			goto out_dnnl;
 		dn->off_dst = ws_take(ws, dnnl_memory_desc_get_size(&dn->dst_md));
 	}
@@ -340,7 +364,7 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	const float *b = p->has_bias ? a->in[2].data : NULL, *res = p->has_res ? a->in[3].data : NULL;
 	float *y = a->out[0].data;
 	dnnl_stream_t st = NULL;
-	dnnl_memory_t mem[5] = {0};
+	dnnl_memory_t mem[6] = {0};
 	const char *what = "stream";
 	dnnl_status_t s;
 	omp_set_num_threads(odet_threadpool_size(a->pool));
@@ -363,7 +387,7 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	}
 	if (dn->dst_reorder)
 		dst = ws + dn->off_dst;
-	if (res) {
+	if (res && !dn->res_binary) {
 		what = "residual reorder";
 		if (dn->res_reorder) {
 			if ((s = run_reorder(dn, st, dn->res_reorder, &dn->dst_user, res, &dn->dst_md, dst)))
@@ -377,14 +401,21 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	    (s = dnnl_memory_create(&mem[1], &dn->wei_md, dn->eng, (void *)wei)) ||
 	    (s = dnnl_memory_create(&mem[2], &dn->dst_md, dn->eng, dst)) ||
 	    (s = dnnl_memory_create(&mem[3], &dn->scratch_md, dn->eng, ws + dn->off_scratch)) ||
-	    (b && (s = dnnl_memory_create(&mem[4], &dn->bias_md, dn->eng, (void *)b))))
+	    (b && (s = dnnl_memory_create(&mem[4], &dn->bias_md, dn->eng, (void *)b))) ||
+	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->dst_user, dn->eng, (void *)res))))
 		goto out;
-	dnnl_exec_arg_t args[5] = {
-		{DNNL_ARG_SRC, mem[0]}, {DNNL_ARG_WEIGHTS, mem[1]}, {DNNL_ARG_DST, mem[2]},
-		{DNNL_ARG_SCRATCHPAD, mem[3]}, {DNNL_ARG_BIAS, mem[4]},
-	};
+	dnnl_exec_arg_t args[6];
+	int n_args = 0;
+	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, mem[0]};
+	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, mem[1]};
+	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_DST, mem[2]};
+	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mem[3]};
+	if (mem[4])
+		args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mem[4]};
+	if (mem[5])
+		args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem[5]};
 	what = "convolution";
-	if ((s = dnnl_primitive_execute(dn->conv, st, b ? 5 : 4, args)))
+	if ((s = dnnl_primitive_execute(dn->conv, st, n_args, args)))
 		goto out;
 	if (dn->dst_reorder) {
 		what = "output reorder";
@@ -393,7 +424,7 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	}
 	s = dnnl_stream_wait(st);
 out:
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (mem[i])
 			dnnl_memory_destroy(mem[i]);
 	if (st)
