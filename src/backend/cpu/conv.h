@@ -1,0 +1,11 @@
+/* conv.h — what the CPU Conv kernel (conv.c) shows beyond cpu_kernel_CONV: for benchmarks. */
+#ifndef ODET_CPU_CONV_H
+#define ODET_CPU_CONV_H
+
+#include "backend/cpu/cpu.h"
+
+/* Name of the implementation a prepared Conv state runs: oneDNN's implementation string
+ * ("jit:avx512_core", "brgconv:avx512_core", ...), "im2col+sgemm" or "direct". */
+const char *cpu_conv_impl_name(const void *state);
+
+#endif
