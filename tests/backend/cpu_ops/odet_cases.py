@@ -15,7 +15,7 @@ BF16 = 16
 
 
 def _tensor(name, arr, dtype_code=None):
-    arr = np.ascontiguousarray(arr)
+    arr = np.array(arr, order="C")  # (ascontiguousarray would make rank 0 into rank 1)
     code = dtype_code if dtype_code is not None else DTYPES[arr.dtype]
     nb = name.encode()
     out = struct.pack('<I', len(nb)) + nb + struct.pack('<II', code, arr.ndim)
