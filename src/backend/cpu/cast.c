@@ -40,6 +40,13 @@ static int64_t f2i(double d)
 	return (int64_t)d;
 }
 
+/* One loop per dtype case (the switch stays outside the element loop). */
+#define EACH(stmt)                                  \
+	for (int k = 0; k < n; k++) {               \
+		int64_t j = i + k;                  \
+		stmt;                               \
+	}
+
 static bool is_float(odet_dtype t)
 {
 	return t == ODET_F32 || t == ODET_F64 || t == ODET_F16 || t == ODET_BF16;
@@ -48,62 +55,60 @@ static bool is_float(odet_dtype t)
 /* Load n elements of src (dtype t) starting at element i into doubles. */
 static void load_f(odet_dtype t, const void *src, int64_t i, int n, double *d)
 {
-	for (int k = 0; k < n; k++) {
-		int64_t j = i + k;
-		switch (t) {
-		case ODET_F32: d[k] = ((const float *)src)[j]; break;
-		case ODET_F64: d[k] = ((const double *)src)[j]; break;
-		case ODET_F16: d[k] = odet_f16_to_f32(((const uint16_t *)src)[j]); break;
-		case ODET_BF16: d[k] = bf16_to_f32(((const uint16_t *)src)[j]); break;
-		case ODET_I8: d[k] = ((const int8_t *)src)[j]; break;
-		case ODET_I16: d[k] = ((const int16_t *)src)[j]; break;
-		case ODET_I32: d[k] = ((const int32_t *)src)[j]; break;
-		case ODET_I64: d[k] = (double)((const int64_t *)src)[j]; break;
-		case ODET_U8: case ODET_BOOL: d[k] = ((const uint8_t *)src)[j]; break;
-		case ODET_U16: d[k] = ((const uint16_t *)src)[j]; break;
-		case ODET_U32: d[k] = ((const uint32_t *)src)[j]; break;
-		case ODET_U64: d[k] = (double)((const uint64_t *)src)[j]; break;
-		default: d[k] = 0; break;
-		}
+	switch (t) {
+	case ODET_F32: EACH(d[k] = ((const float *)src)[j]); break;
+	case ODET_F64: EACH(d[k] = ((const double *)src)[j]); break;
+	case ODET_F16: EACH(d[k] = odet_f16_to_f32(((const uint16_t *)src)[j])); break;
+	case ODET_BF16: EACH(d[k] = bf16_to_f32(((const uint16_t *)src)[j])); break;
+	case ODET_I8: EACH(d[k] = ((const int8_t *)src)[j]); break;
+	case ODET_I16: EACH(d[k] = ((const int16_t *)src)[j]); break;
+	case ODET_I32: EACH(d[k] = ((const int32_t *)src)[j]); break;
+	case ODET_I64: EACH(d[k] = (double)((const int64_t *)src)[j]); break;
+	case ODET_U8: case ODET_BOOL: EACH(d[k] = ((const uint8_t *)src)[j]); break;
+	case ODET_U16: EACH(d[k] = ((const uint16_t *)src)[j]); break;
+	case ODET_U32: EACH(d[k] = ((const uint32_t *)src)[j]); break;
+	case ODET_U64: EACH(d[k] = (double)((const uint64_t *)src)[j]); break;
+	default:
+		for (int k = 0; k < n; k++)
+			d[k] = 0;
+		break;
 	}
 }
 
 /* Load integer/bool elements as int64 (uint64 keeps its bits). */
 static void load_i(odet_dtype t, const void *src, int64_t i, int n, int64_t *d)
 {
-	for (int k = 0; k < n; k++) {
-		int64_t j = i + k;
-		switch (t) {
-		case ODET_I8: d[k] = ((const int8_t *)src)[j]; break;
-		case ODET_I16: d[k] = ((const int16_t *)src)[j]; break;
-		case ODET_I32: d[k] = ((const int32_t *)src)[j]; break;
-		case ODET_I64: d[k] = ((const int64_t *)src)[j]; break;
-		case ODET_U8: case ODET_BOOL: d[k] = ((const uint8_t *)src)[j]; break;
-		case ODET_U16: d[k] = ((const uint16_t *)src)[j]; break;
-		case ODET_U32: d[k] = ((const uint32_t *)src)[j]; break;
-		case ODET_U64: d[k] = (int64_t)((const uint64_t *)src)[j]; break;
-		default: d[k] = 0; break;
-		}
+	switch (t) {
+	case ODET_I8: EACH(d[k] = ((const int8_t *)src)[j]); break;
+	case ODET_I16: EACH(d[k] = ((const int16_t *)src)[j]); break;
+	case ODET_I32: EACH(d[k] = ((const int32_t *)src)[j]); break;
+	case ODET_I64: EACH(d[k] = ((const int64_t *)src)[j]); break;
+	case ODET_U8: case ODET_BOOL: EACH(d[k] = ((const uint8_t *)src)[j]); break;
+	case ODET_U16: EACH(d[k] = ((const uint16_t *)src)[j]); break;
+	case ODET_U32: EACH(d[k] = ((const uint32_t *)src)[j]); break;
+	case ODET_U64: EACH(d[k] = (int64_t)((const uint64_t *)src)[j]); break;
+	default:
+		for (int k = 0; k < n; k++)
+			d[k] = 0;
+		break;
 	}
 }
 
 /* Store int64 values into an integer/bool dtype (wrapping to the width). */
 static void store_i(odet_dtype t, void *dst, int64_t i, int n, const int64_t *v)
 {
-	for (int k = 0; k < n; k++) {
-		int64_t j = i + k;
-		switch (t) {
-		case ODET_I8: ((int8_t *)dst)[j] = (int8_t)v[k]; break;
-		case ODET_I16: ((int16_t *)dst)[j] = (int16_t)v[k]; break;
-		case ODET_I32: ((int32_t *)dst)[j] = (int32_t)v[k]; break;
-		case ODET_I64: ((int64_t *)dst)[j] = v[k]; break;
-		case ODET_U8: ((uint8_t *)dst)[j] = (uint8_t)v[k]; break;
-		case ODET_BOOL: ((uint8_t *)dst)[j] = v[k] != 0; break;
-		case ODET_U16: ((uint16_t *)dst)[j] = (uint16_t)v[k]; break;
-		case ODET_U32: ((uint32_t *)dst)[j] = (uint32_t)v[k]; break;
-		case ODET_U64: ((uint64_t *)dst)[j] = (uint64_t)v[k]; break;
-		default: break;
-		}
+	switch (t) {
+	case ODET_I8: EACH(((int8_t *)dst)[j] = (int8_t)v[k]); break;
+	case ODET_I16: EACH(((int16_t *)dst)[j] = (int16_t)v[k]); break;
+	case ODET_I32: EACH(((int32_t *)dst)[j] = (int32_t)v[k]); break;
+	case ODET_I64: EACH(((int64_t *)dst)[j] = v[k]); break;
+	case ODET_U8: EACH(((uint8_t *)dst)[j] = (uint8_t)v[k]); break;
+	case ODET_BOOL: EACH(((uint8_t *)dst)[j] = v[k] != 0); break;
+	case ODET_U16: EACH(((uint16_t *)dst)[j] = (uint16_t)v[k]); break;
+	case ODET_U32: EACH(((uint32_t *)dst)[j] = (uint32_t)v[k]); break;
+	case ODET_U64: EACH(((uint64_t *)dst)[j] = (uint64_t)v[k]); break;
+	default:
+		break;
 	}
 }
 
@@ -116,15 +121,12 @@ static void store_f(odet_dtype t, void *dst, int64_t i, int n, const double *v)
 		store_i(t, dst, i, n, tmp);
 		return;
 	}
-	for (int k = 0; k < n; k++) {
-		int64_t j = i + k;
-		switch (t) {
-		case ODET_F32: ((float *)dst)[j] = (float)v[k]; break;
-		case ODET_F64: ((double *)dst)[j] = v[k]; break;
-		case ODET_F16: ((uint16_t *)dst)[j] = odet_f32_to_f16((float)v[k]); break;
-		case ODET_BF16: ((uint16_t *)dst)[j] = f32_to_bf16((float)v[k]); break;
-		default: break;
-		}
+	switch (t) {
+	case ODET_F32: EACH(((float *)dst)[j] = (float)v[k]); break;
+	case ODET_F64: EACH(((double *)dst)[j] = v[k]); break;
+	case ODET_F16: EACH(((uint16_t *)dst)[j] = odet_f32_to_f16((float)v[k])); break;
+	case ODET_BF16: EACH(((uint16_t *)dst)[j] = f32_to_bf16((float)v[k])); break;
+	default: break;
 	}
 }
 

@@ -223,6 +223,25 @@ static void rs_pass_range(void *arg, int64_t b, int64_t e, int thread)
 	}
 }
 
+/* The innermost dim (inner == 1): one task per outer row, taps along the row. */
+static void rs_pass_last_range(void *arg, int64_t b, int64_t e, int thread)
+{
+	const rs_pass *ps = arg;
+	const rs_taps *t = ps->t;
+	for (int64_t o = b; o < e; o++) {
+		const float *s = ps->src + o * t->in;
+		float *d = ps->dst + o * t->out;
+		for (int64_t j = 0; j < t->out; j++) {
+			const int64_t *idx = t->idx + j * t->n;
+			const float *w = t->w + j * t->n;
+			float v = 0;
+			for (int k = 0; k < t->n; k++)
+				v += w[k] * s[idx[k]];
+			d[j] = t->ext[j] ? ps->ext : v;
+		}
+	}
+}
+
 typedef struct rs_gather {
 	int rank;
 	const int64_t *dims;       /* output dims */
@@ -408,8 +427,13 @@ static odet_status resize_run(const be_run_args *a)
 			inner *= cur[k];
 		float *dst = d == first ? (float *)y->data : buf[which];
 		rs_pass ps = {.t = &taps[d], .src = src, .dst = dst, .inner = inner, .ext = p.extrapolation};
-		int64_t rows = outer * taps[d].out;
-		odet_parallel_for(a->pool, rows, CPU_GRAIN / (inner * taps[d].n) + 1, rs_pass_range, &ps);
+		if (inner == 1) {
+			int64_t work = taps[d].out * taps[d].n;
+			odet_parallel_for(a->pool, outer, CPU_GRAIN / work + 1, rs_pass_last_range, &ps);
+		} else {
+			int64_t rows = outer * taps[d].out;
+			odet_parallel_for(a->pool, rows, CPU_GRAIN / (inner * taps[d].n) + 1, rs_pass_range, &ps);
+		}
 		cur[d] = y->dims[d];
 		src = dst;
 		which ^= 1;

@@ -25,6 +25,22 @@ typedef struct softmax_job {
 		typedef TYPE T;                                                                \
 		int64_t n = j->n, inner = j->inner;                                            \
 		int64_t col_blocks = (inner + CPU_SM_COLS - 1) / CPU_SM_COLS;                  \
+		if (inner == 1) {                                                              \
+			for (int64_t o = b; o < e; o++) {                                      \
+				const T *x = (const T *)j->x + o * n;                          \
+				T *y = (T *)j->y + o * n, m = -INFINITY, s = 0;                \
+				for (int64_t k = 0; k < n; k++)                                \
+					m = x[k] > m || x[k] != x[k] ? x[k] : m;               \
+				for (int64_t k = 0; k < n; k++) {                              \
+					y[k] = exp(x[k] - m);                                  \
+					s += y[k];                                             \
+				}                                                              \
+				s = 1 / s;                                                     \
+				for (int64_t k = 0; k < n; k++)                                \
+					y[k] *= s;                                             \
+			}                                                                      \
+			return;                                                                \
+		}                                                                              \
 		for (int64_t t = b; t < e; t++) {                                              \
 			int64_t o = t / col_blocks, c0 = (t % col_blocks) * CPU_SM_COLS;        \
 			int64_t w = inner - c0 < CPU_SM_COLS ? inner - c0 : CPU_SM_COLS;         \
@@ -37,7 +53,7 @@ typedef struct softmax_job {
 			}                                                                      \
 			for (int64_t k = 0; k < n; k++)                                        \
 				for (int64_t c = 0; c < w; c++)                                \
-					m[c] = fmax(m[c], x[k * inner + c]);                   \
+					m[c] = x[k * inner + c] > m[c] || x[k * inner + c] != x[k * inner + c] ? x[k * inner + c] : m[c]; \
 			for (int64_t k = 0; k < n; k++)                                        \
 				for (int64_t c = 0; c < w; c++) {                              \
 					T v = exp(x[k * inner + c] - m[c]);                    \

@@ -7,7 +7,7 @@
  *   LeakyRelu   x >= 0 ? x : alpha * x          attr alpha (0.01)
  *   Clip        min(max(x, lo), hi)             optional inputs 1 (min), 2 (max): scalars of
  *                                               X's dtype; omitted = no bound
- *   Sigmoid     1 / (1 + exp(-x)), computed without overflow for large |x|
+ *   Sigmoid     1 / (1 + exp(-x)) (exp overflowing to inf gives the right limit 0)
  *   HardSigmoid max(0, min(1, alpha * x + beta)) attrs alpha (0.2), beta (0.5)
  *   HardSwish   x * max(0, min(1, x / 6 + 0.5))
  *   Tanh Exp Log Sqrt Neg Abs Floor Ceil         as in C's <math.h>
@@ -37,7 +37,7 @@ typedef void (*unary_fn)(const unary_params *p, void *y, const void *x, int64_t 
 	X(__VA_ARGS__, RELU, x < 0 ? (T)0 : x)                                          \
 	X(__VA_ARGS__, LEAKYRELU, x >= 0 ? x : (T)(p->alpha * x))                       \
 	X(__VA_ARGS__, CLIP, x < (T)p->lo ? (T)p->lo : (x > (T)p->hi ? (T)p->hi : x))   \
-	X(__VA_ARGS__, SIGMOID, x >= 0 ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x))) \
+	X(__VA_ARGS__, SIGMOID, (T)1 / ((T)1 + exp(-x)))                               \
 	X(__VA_ARGS__, HARDSIGMOID, fmax((T)0, fmin((T)1, (T)(p->alpha * x + p->beta)))) \
 	X(__VA_ARGS__, HARDSWISH, x * fmax((T)0, fmin((T)1, x / (T)6 + (T)0.5)))        \
 	X(__VA_ARGS__, TANH, tanh(x))                                                   \
