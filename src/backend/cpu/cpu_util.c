@@ -79,8 +79,7 @@ void cpu_strides(const odet_tensor *t, int64_t *strides)
 	}
 }
 
-/* Drop size-1 dims and merge neighbours whose strides chain for every operand. */
-static void bcast_merge(cpu_bcast *b)
+void cpu_bcast_merge(cpu_bcast *b)
 {
 	int r = 0;
 	for (int d = 0; d < b->rank; d++) {
@@ -135,7 +134,7 @@ bool cpu_bcast_init(cpu_bcast *b, const odet_tensor *out, const odet_tensor *con
 			s *= dim;
 		}
 	}
-	bcast_merge(b);
+	cpu_bcast_merge(b);
 	return true;
 }
 
@@ -255,7 +254,7 @@ void cpu_strided_copy(odet_threadpool *pool, void *out, const void *in, size_t e
 	}
 	if (b.numel <= 0)
 		return;
-	bcast_merge(&b);
+	cpu_bcast_merge(&b);
 	cpu_row_fn fn = esz == 1 ? copy_row1 : esz == 2 ? copy_row2 : esz == 4 ? copy_row4 :
 			esz == 8 ? copy_row8 : copy_row_any;
 	const void *x[1] = {in};
@@ -275,4 +274,59 @@ odet_status cpu_broadcast_copy(const be_run_args *a, const odet_tensor *in, odet
 	const void *x[1] = {in->data};
 	cpu_bcast_run(a->pool, &b, out->data, esz, x, &esz, fn, &esz);
 	return ODET_OK;
+}
+
+typedef struct map_gather {
+	int rank;
+	const int64_t *dims;       /* output dims */
+	int64_t *const *map;       /* per dim: source offset (elements) or -1 */
+	const char *src;
+	char *dst;
+	size_t esz;
+	const void *fill;
+} map_gather;
+
+/* Rows of the output's last dim. */
+static void map_gather_range(void *arg, int64_t b, int64_t e, int thread)
+{
+	const map_gather *gt = arg;
+	int r = gt->rank;
+	int64_t last = gt->dims[r - 1];
+	const int64_t *ml = gt->map[r - 1];
+	size_t esz = gt->esz;
+	for (int64_t row = b; row < e; row++) {
+		int64_t base = 0, rem = row;
+		for (int d = r - 2; d >= 0; d--) {
+			int64_t m = gt->map[d][rem % gt->dims[d]];
+			rem /= gt->dims[d];
+			base = (base < 0 || m < 0) ? -1 : base + m;
+		}
+		char *dst = gt->dst + row * last * (int64_t)esz;
+		if (esz == 4 && base >= 0) {
+			const uint32_t *s = (const uint32_t *)gt->src + base;
+			uint32_t *d = (uint32_t *)dst, ev;
+			memcpy(&ev, gt->fill, 4);
+			for (int64_t i = 0; i < last; i++)
+				d[i] = ml[i] < 0 ? ev : s[ml[i]];
+			continue;
+		}
+		for (int64_t i = 0; i < last; i++) {
+			const void *s = (base < 0 || ml[i] < 0) ? gt->fill : gt->src + (base + ml[i]) * (int64_t)esz;
+			memcpy(dst + i * (int64_t)esz, s, esz);
+		}
+	}
+}
+
+void cpu_map_gather(odet_threadpool *pool, int rank, const int64_t *dims, int64_t *const *map, const void *src,
+		    void *dst, size_t esz, const void *fill)
+{
+	int64_t rows = 1;
+	if (rank < 1)
+		return;
+	for (int d = 0; d < rank - 1; d++)
+		rows *= dims[d];
+	if (rows <= 0 || dims[rank - 1] <= 0)
+		return;
+	map_gather gt = {.rank = rank, .dims = dims, .map = map, .src = src, .dst = dst, .esz = esz, .fill = fill};
+	odet_parallel_for(pool, rows, CPU_GRAIN / dims[rank - 1] + 1, map_gather_range, &gt);
 }

@@ -62,6 +62,9 @@ typedef struct cpu_bcast {
 	int64_t numel;
 } cpu_bcast;
 
+/* Drop size-1 dims and merge neighbours whose strides chain for every operand. */
+void cpu_bcast_merge(cpu_bcast *b);
+
 /* Set up for operands ins[0..n) broadcast to out's shape. False if a shape does not broadcast. */
 bool cpu_bcast_init(cpu_bcast *b, const odet_tensor *out, const odet_tensor *const *ins, int n);
 
@@ -82,6 +85,12 @@ odet_status cpu_bcast_node(const be_run_args *a, const odet_tensor *const *ins, 
  * in + sum c[d] * s[d] elements. Generic over element size. Threaded for large outputs. */
 void cpu_strided_copy(odet_threadpool *pool, void *out, const void *in, size_t esz, int rank,
 		      const int64_t *dims, const int64_t *s);
+
+/* Gather through per-dim maps: output element c (contiguous, dims) copies
+ * src[sum map[d][c[d]]] (map values are element offsets), or *fill (esz bytes) when any
+ * map[d][c[d]] is -1. Used by Pad and nearest Resize; threaded over rows of the last dim. */
+void cpu_map_gather(odet_threadpool *pool, int rank, const int64_t *dims, int64_t *const *map, const void *src,
+		    void *dst, size_t esz, const void *fill);
 
 /* Broadcast in to out's shape (Expand; Max/Min of one input); any element size. */
 odet_status cpu_broadcast_copy(const be_run_args *a, const odet_tensor *in, odet_tensor *out);

@@ -3,8 +3,8 @@
  *   reflect, edge or wrap. Any fixed-size dtype; pads int64 [2 * n_axes] (begins, then ends;
  *   negative values crop); constant_value: one element of data's dtype (default 0); axes
  *   (int32/int64, negative allowed) default to all dims.
- *   Per dim a map from output coordinate to input coordinate (-1 = constant) is built, then
- *   each output element copies its mapped source. reflect/edge/wrap need non-empty input dims.
+ *   Per dim a map from output coordinate to input offset (-1 = constant) is built, then
+ *   the output is gathered through the maps (cpu_map_gather, threaded over rows). reflect/edge/wrap need non-empty input dims.
  */
 #include "backend/cpu/cpu_util.h"
 
@@ -127,20 +127,10 @@ static odet_status pad_run(const be_run_args *a)
 			m[d][o] = i < 0 ? -1 : i * xs[d];
 		}
 	}
-	int64_t c[ODET_MAX_RANK] = {0};
-	char *dst = y->data;
-	const char *src = x->data;
-	for (int64_t k = 0; k < numel; k++) {
-		int64_t s = 0;
-		for (int d = 0; d < r && s >= 0; d++)
-			s = m[d][c[d]] < 0 ? -1 : s + m[d][c[d]];
-		memcpy(dst + k * (int64_t)esz, s < 0 ? (const char *)cval : src + s * (int64_t)esz, esz);
-		for (int d = r - 1; d >= 0; d--) {
-			if (++c[d] < y->dims[d])
-				break;
-			c[d] = 0;
-		}
-	}
+	if (r == 0)
+		memcpy(y->data, x->data, esz);
+	else
+		cpu_map_gather(a->pool, r, y->dims, m, x->data, y->data, esz, cval);
 	free(map);
 	return ODET_OK;
 }

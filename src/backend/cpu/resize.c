@@ -242,47 +242,6 @@ static void rs_pass_last_range(void *arg, int64_t b, int64_t e, int thread)
 	}
 }
 
-typedef struct rs_gather {
-	int rank;
-	const int64_t *dims;       /* output dims */
-	int64_t *const *map;       /* per dim: source offset (elements) or -1 */
-	const char *src;
-	char *dst;
-	size_t esz;
-	const void *ext;
-} rs_gather;
-
-/* Nearest: rows of the output's last dim. */
-static void rs_gather_range(void *arg, int64_t b, int64_t e, int thread)
-{
-	const rs_gather *gt = arg;
-	int r = gt->rank;
-	int64_t last = gt->dims[r - 1];
-	const int64_t *ml = gt->map[r - 1];
-	size_t esz = gt->esz;
-	for (int64_t row = b; row < e; row++) {
-		int64_t base = 0, rem = row;
-		for (int d = r - 2; d >= 0; d--) {
-			int64_t m = gt->map[d][rem % gt->dims[d]];
-			rem /= gt->dims[d];
-			base = (base < 0 || m < 0) ? -1 : base + m;
-		}
-		char *dst = gt->dst + row * last * (int64_t)esz;
-		if (esz == 4 && base >= 0) {
-			const uint32_t *s = (const uint32_t *)gt->src + base;
-			uint32_t *d = (uint32_t *)dst, ev;
-			memcpy(&ev, gt->ext, 4);
-			for (int64_t i = 0; i < last; i++)
-				d[i] = ml[i] < 0 ? ev : s[ml[i]];
-			continue;
-		}
-		for (int64_t i = 0; i < last; i++) {
-			const void *s = (base < 0 || ml[i] < 0) ? gt->ext : gt->src + (base + ml[i]) * (int64_t)esz;
-			memcpy(dst + i * (int64_t)esz, s, esz);
-		}
-	}
-}
-
 /* The extrapolation value in X's dtype (nearest works on any dtype). */
 static void rs_ext_value(odet_dtype t, float v, uint8_t *out)
 {
@@ -377,10 +336,7 @@ static odet_status resize_run(const be_run_args *a)
 		rs_ext_value(x->dtype, p.extrapolation, ev);
 		for (int d = 0; d < r; d++)
 			maps[d] = taps[d].idx;
-		rs_gather gt = {.rank = r, .dims = y->dims, .map = maps, .src = x->data, .dst = y->data,
-				.esz = odet_dtype_size(x->dtype), .ext = ev};
-		int64_t rows = numel / y->dims[r - 1];
-		odet_parallel_for(a->pool, rows, CPU_GRAIN / y->dims[r - 1] + 1, rs_gather_range, &gt);
+		cpu_map_gather(a->pool, r, y->dims, maps, x->data, y->data, odet_dtype_size(x->dtype), ev);
 		rc = ODET_OK;
 		goto out_free;
 	}

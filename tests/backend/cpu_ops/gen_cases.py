@@ -291,7 +291,7 @@ case('identity_scalar', 'Identity', [np.float64(3.5)], [np.float64(3.5)])
 
 for shape, perm in (((2, 3), None), ((2, 3, 4), [1, 0, 2]), ((2, 3, 4, 5, 6), [4, 2, 0, 3, 1]),
                     ((1, 64, 40, 41), [0, 2, 3, 1]), ((5, 7), [1, 0]), ((3,), [0])):
-    for dt in (np.float32, np.uint8, np.int64):
+    for dt in (np.float32, np.uint8, np.int64, np.float16):
         if dt != np.float32 and len(shape) != 3:
             continue
         x = rnd(*shape, dtype=dt)
@@ -355,6 +355,10 @@ case('pad_axes', 'Pad', [x, i64([2, 1]), None, i64([-2])], [y], {'mode': 'reflec
 case('pad_negative', 'Pad', [x, i64([0, -1, 1, 0, 0, 0, -2, 2])],
      [np.pad(x[:, 1:, :2, :], [(0, 0), (0, 0), (1, 0), (0, 2)])])
 xi = rnd(3, 3, dtype=np.int32)
+case('pad_rank0', 'Pad', [np.float32(2), i64([])], [np.float32(2)])
+x = rnd(2, 64, 41, 40)
+case('pad_large_reflect', 'Pad', [x, i64([0, 0, 3, 2, 0, 0, 1, 4])], [np.pad(x, [(0, 0), (0, 0), (3, 1), (2, 4)], mode='reflect')],
+     {'mode': 'reflect'})
 case('pad_int32_default_zero', 'Pad', [xi, i64([1, 1, 1, 1])], [np.pad(xi, 1)])
 case('pad_bad_mode', 'Pad', [xi, i64([1, 1, 1, 1])], [np.pad(xi, 1)], {'mode': 'symmetric'}, expect_fail=True)
 
