@@ -48,7 +48,7 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 		for (int64_t o = b; o < e; o++) {                                               \
 			int64_t base = reduce_base(j, o), c[ODET_MAX_RANK] = {0}, off = 0;     \
 			double fs = 0;                                                          \
-			UTYPE us = 0;                                                           \
+			uint64_t us = 0; /* integer sums wrap like the output dtype */         \
 			T m = is_int ? (T)((T)-1 < 0 ? -(int64_t)(((uint64_t)1 << (sizeof(T) * 8 - 1)) - 1) - 1 : 0) \
 				     : (T)-INFINITY;                                            \
 			if (j->rcount == 0)                                                     \
@@ -63,7 +63,7 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 					}                                                       \
 				} else if (is_int) {                                            \
 					for (int64_t i = 0; i < in; i++)                        \
-						us += (UTYPE)p[i * is];                         \
+						us += (uint64_t)(int64_t)p[i * is];             \
 				} else {                                                        \
 					for (int64_t i = 0; i < in; i++)                        \
 						fs += (double)p[i * is];                        \
@@ -83,8 +83,8 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 			if (j->op == IR_OP_REDUCEMAX)                                           \
 				y[o] = m;                                                       \
 			else if (is_int)                                                        \
-				y[o] = j->op == IR_OP_REDUCEMEAN && j->rcount ?                 \
-				       (T)((T)us / (T)j->rcount) : (T)us;                       \
+				y[o] = j->op != IR_OP_REDUCEMEAN ? (T)us :                      \
+				       (T)-1 < 0 ? (T)((int64_t)us / j->rcount) : (T)(us / (uint64_t)j->rcount); \
 			else                                                                    \
 				y[o] = (T)(j->op == IR_OP_REDUCEMEAN ? fs / (double)j->rcount : fs); \
 		}                                                                               \

@@ -5,8 +5,8 @@
  *   the list also for int8..int64 and uint8..uint64 (Relu, Clip, Neg, Abs, Floor, Ceil).
  *   Relu        max(x, 0) (NaN propagates)
  *   LeakyRelu   x >= 0 ? x : alpha * x          attr alpha (0.01)
- *   Clip        min(max(x, lo), hi)             optional inputs 1 (min), 2 (max): scalars of
- *                                               X's dtype; omitted = no bound
+ *   Clip        min(max(x, lo), hi) (hi wins    optional inputs 1 (min), 2 (max): scalars of
+ *               when lo > hi; NaN propagates)   X's dtype; omitted = no bound
  *   Sigmoid     1 / (1 + exp(-x)) (exp overflowing to inf gives the right limit 0)
  *   HardSigmoid max(0, min(1, alpha * x + beta)) attrs alpha (0.2), beta (0.5)
  *   HardSwish   x * max(0, min(1, x / 6 + 0.5))
@@ -30,13 +30,16 @@ typedef struct unary_params {
 	uint64_t ulo, uhi;     /* Clip bounds (unsigned int types) */
 } unary_params;
 
+/* min(v, hi) keeping a NaN v (fmin would drop it) */
+#define fmin_nan(v, hi) ((v) > (hi) ? (hi) : (v))
+
 typedef void (*unary_fn)(const unary_params *p, void *y, const void *x, int64_t n);
 
 /* X(..., ID, expression of x (type T) and p) — valid for float types. */
 #define UNARY_FLOAT_OPS(X, ...)                                                         \
 	X(__VA_ARGS__, RELU, x < 0 ? (T)0 : x)                                          \
 	X(__VA_ARGS__, LEAKYRELU, x >= 0 ? x : (T)(p->alpha * x))                       \
-	X(__VA_ARGS__, CLIP, x < (T)p->lo ? (T)p->lo : (x > (T)p->hi ? (T)p->hi : x))   \
+	X(__VA_ARGS__, CLIP, fmin_nan(x < (T)p->lo ? (T)p->lo : x, (T)p->hi))           \
 	X(__VA_ARGS__, SIGMOID, (T)1 / ((T)1 + exp(-x)))                               \
 	X(__VA_ARGS__, HARDSIGMOID, fmax((T)0, fmin((T)1, (T)(p->alpha * x + p->beta)))) \
 	X(__VA_ARGS__, HARDSWISH, x * fmax((T)0, fmin((T)1, x / (T)6 + (T)0.5)))        \
@@ -52,7 +55,7 @@ typedef void (*unary_fn)(const unary_params *p, void *y, const void *x, int64_t 
 /* X(..., ID, expression) — valid for integer types (UT: T's unsigned twin; LO/HI: Clip bounds). */
 #define UNARY_INT_OPS(X, ...)                                                           \
 	X(__VA_ARGS__, RELU, x < 0 ? (T)0 : x)                                          \
-	X(__VA_ARGS__, CLIP, x < LO ? LO : (x > HI ? HI : x))                           \
+	X(__VA_ARGS__, CLIP, (x < LO ? LO : x) > HI ? HI : (x < LO ? LO : x))           \
 	X(__VA_ARGS__, NEG, (T)(UT)(0 - (UT)x))                                         \
 	X(__VA_ARGS__, ABS, x < 0 ? (T)(UT)(0 - (UT)x) : x)                             \
 	X(__VA_ARGS__, FLOOR, x)                                                        \

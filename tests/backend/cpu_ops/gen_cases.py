@@ -79,6 +79,9 @@ case('clip_both', 'Clip', [x, np.float32(-1.5), np.float32(2)], [np.clip(x, -1.5
 case('clip_min_only', 'Clip', [x, np.float32(0.5)], [np.maximum(x, 0.5)])
 case('clip_max_only', 'Clip', [x, None, np.float32(0.5)], [np.minimum(x, 0.5)])
 case('clip_none', 'Clip', [x], [x])
+case('clip_lo_above_hi', 'Clip', [x, np.float32(1), np.float32(-1)], [np.minimum(np.maximum(x, 1), -1)])
+xn = np.array([np.nan, -5, 5], dtype=np.float32)
+case('clip_nan', 'Clip', [xn, np.float32(-1), np.float32(1)], [np.clip(xn, -1, 1)])
 xi = rnd(5, 5, dtype=np.int8)
 case('clip_int8', 'Clip', [xi, np.int8(-3), np.int8(4)], [np.clip(xi, -3, 4)])
 xl = rnd(3, 40, 41, 17)
@@ -226,11 +229,13 @@ for op, f in RED.items():
     x = rnd(3, 4)
     case('%s_empty_axes_noop' % op.lower(), op, [x, i64([])], [x], {'noop_with_empty_axes': 1})
     case('%s_empty_axes_all' % op.lower(), op, [x, i64([])], [f(x, keepdims=True)])
-    for dt in (np.int32, np.int64, np.float64):
-        x = rnd(4, 3, 5, dtype=dt)
+    for dt in (np.int32, np.int64, np.float64, np.int8, np.uint8):
+        x = rnd(4, 300, 5, dtype=dt)
         y = f(x, axis=1, keepdims=True)
         if op == 'ReduceMean' and np.issubdtype(dt, np.integer):
             y = np.trunc(y)
+        if op == 'ReduceSum':
+            y = f(x.astype(np.int64) if np.issubdtype(dt, np.integer) else x, axis=1, keepdims=True)
         case('%s_%s' % (op.lower(), np.dtype(dt).name), op, [x, i64([1])], [y.astype(dt)])
 
 
