@@ -44,6 +44,33 @@ odet_status cpu_read_floats(const be_run_args *a, int input, double *out, int ma
 odet_status cpu_check_dtype(odet_ctx *ctx, const ir_graph *g, const ir_node *n, bool output, int i,
 			    const odet_dtype *ok);
 
+/* Workspace carving: kernels that need scratch memory declare its size in prepare (from the
+ * graph's shapes) and carve it at run time in the same order. Sizes round up to 64 bytes.
+ * cpu_ws_add returns false on overflow; cpu_ws_take returns NULL when the rest is too small. */
+typedef struct cpu_ws {
+	char *p;
+	size_t left;
+} cpu_ws;
+
+static inline bool cpu_ws_add(size_t *total, size_t n, size_t size)
+{
+	size_t b;
+	if (!odet_mul_size(n, size, &b) || !odet_add_size(b, 63, &b))
+		return false;
+	return odet_add_size(*total, b & ~(size_t)63, total);
+}
+
+static inline void *cpu_ws_take(cpu_ws *ws, size_t n, size_t size)
+{
+	size_t b = (n * size + 63) & ~(size_t)63;
+	void *p = ws->p;
+	if (b > ws->left)
+		return NULL;
+	ws->p += b;
+	ws->left -= b;
+	return p;
+}
+
 /* Row strides of a tensor (elements). */
 void cpu_strides(const odet_tensor *t, int64_t *strides);
 

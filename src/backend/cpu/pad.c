@@ -8,7 +8,6 @@
  */
 #include "backend/cpu/cpu_util.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } pad_mode;
@@ -38,6 +37,25 @@ static odet_status pad_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	if (cv && cv->dtype != x->dtype)
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Pad constant_value has dtype %s, data %s", n->name,
 				  odet_dtype_name(cv->dtype), odet_dtype_name(x->dtype));
+	return ODET_OK;
+}
+
+/* Workspace: one int64 map entry per output coordinate of every dim. */
+static bool pad_ws_size(int r, const int64_t *out, size_t *bytes)
+{
+	int64_t total = 0;
+	*bytes = 0;
+	for (int d = 0; d < r; d++)
+		if (out[d] < 0 || !odet_add_i64(total, out[d], &total))
+			return false;
+	return cpu_ws_add(bytes, (size_t)total, sizeof(int64_t));
+}
+
+static odet_status pad_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state, size_t *workspace)
+{
+	const ir_value *y = ir_out(g, n, 0);
+	if (!ir_value_shape_known(y) || !pad_ws_size(y->rank, y->dims, workspace))
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Pad needs a known output shape", n->name);
 	return ODET_OK;
 }
 
@@ -113,9 +131,16 @@ static odet_status pad_run(const be_run_args *a)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): constant_value dtype differs", nd->name);
 		memcpy(cval, a->in[2].data, esz);
 	}
-	int64_t *map = odet_calloc(a->ctx, (size_t)(total ? total : 1), sizeof *map);
+	if (r == 0) {
+		memcpy(y->data, x->data, esz);
+		return ODET_OK;
+	}
+	size_t need;
+	cpu_ws ws = {a->workspace, a->workspace_size};
+	int64_t *map = pad_ws_size(r, y->dims, &need) ? cpu_ws_take(&ws, (size_t)total, sizeof *map) : NULL;
 	if (!map)
-		return ODET_ERR_NO_MEMORY;
+		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (Pad): workspace of %zu bytes is too small",
+				  nd->name, a->workspace_size);
 	int64_t *m[ODET_MAX_RANK], xs[ODET_MAX_RANK];
 	cpu_strides(x, xs);
 	int64_t off = 0;
@@ -127,12 +152,8 @@ static odet_status pad_run(const be_run_args *a)
 			m[d][o] = i < 0 ? -1 : i * xs[d];
 		}
 	}
-	if (r == 0)
-		memcpy(y->data, x->data, esz);
-	else
-		cpu_map_gather(a->pool, r, y->dims, m, x->data, y->data, esz, cval);
-	free(map);
+	cpu_map_gather(a->pool, r, y->dims, m, x->data, y->data, esz, cval);
 	return ODET_OK;
 }
 
-const cpu_kernel cpu_kernel_PAD = {.check = pad_check, .run = pad_run};
+const cpu_kernel cpu_kernel_PAD = {.check = pad_check, .prepare = pad_prepare, .run = pad_run};

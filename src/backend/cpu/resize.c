@@ -15,7 +15,8 @@
  *     around x_original with edge replication (weights zeroed and renormalized outside
  *     with exclude_outside). Nearest is a gather through per-dim index maps; linear/cubic
  *     run one separable pass per resized dim (innermost first), skipping identity dims.
- *     Rows are split over the thread pool.
+ *     Rows are split over the thread pool. Scratch (taps, two pass buffers) is the
+ *     workspace declared by prepare from the graph's shapes.
  */
 #include "backend/cpu/cpu_util.h"
 
@@ -85,6 +86,45 @@ static odet_status resize_check(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	if (p.mode != RS_NEAREST && x->dtype != ODET_F32)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Resize %s on %s is not supported (float32 only)",
 				  n->name, mode_names[p.mode], odet_dtype_name(x->dtype));
+	return ODET_OK;
+}
+
+/* Scratch of a resize from in[] to out[] dims: taps (idx, w, ext) for every output
+ * coordinate and, for linear/cubic, two ping-pong buffers bounded by prod(max(in, out)). */
+static bool rs_ws_size(int r, const int64_t *in, const int64_t *out, int n_taps, size_t *bytes)
+{
+	int64_t total = 0, big = 1;
+	*bytes = 0;
+	for (int d = 0; d < r; d++) {
+		if (in[d] < 0 || out[d] < 0 || !odet_add_i64(total, out[d], &total) ||
+		    !odet_mul_i64(big, in[d] > out[d] ? in[d] : out[d], &big))
+			return false;
+	}
+	bool ok = cpu_ws_add(bytes, (size_t)total * (size_t)n_taps, sizeof(int64_t)) &&
+		  cpu_ws_add(bytes, (size_t)total * (size_t)n_taps, sizeof(float)) &&
+		  cpu_ws_add(bytes, (size_t)total, 1);
+	if (n_taps > 1)
+		ok = ok && cpu_ws_add(bytes, (size_t)big, sizeof(float)) && cpu_ws_add(bytes, (size_t)big, sizeof(float));
+	return ok;
+}
+
+static int rs_n_taps(const rs_params *p)
+{
+	return p->mode == RS_NEAREST ? 1 : p->mode == RS_LINEAR ? 2 : 4;
+}
+
+static odet_status resize_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
+				  size_t *workspace)
+{
+	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
+	rs_params p;
+	odet_status rc = rs_params_of(ctx, n, &p);
+	if (rc)
+		return rc;
+	if (!ir_value_shape_known(x) || !ir_value_shape_known(y) || x->rank != y->rank ||
+	    !rs_ws_size(x->rank, x->dims, y->dims, rs_n_taps(&p), workspace))
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Resize needs known, matching input/output shapes",
+				  n->name);
 	return ODET_OK;
 }
 
@@ -300,14 +340,15 @@ static odet_status resize_run(const be_run_args *a)
 		return ODET_OK;
 	for (int d = 0; d < r; d++)
 		total += y->dims[d];
-	int n_taps = p.mode == RS_NEAREST ? 1 : p.mode == RS_LINEAR ? 2 : 4;
-	int64_t *idx = odet_calloc(a->ctx, (size_t)total * (size_t)n_taps, sizeof *idx);
-	float *w = odet_calloc(a->ctx, (size_t)total * (size_t)n_taps, sizeof *w);
-	uint8_t *ext = odet_calloc(a->ctx, (size_t)total, 1);
-	float *buf[2] = {NULL, NULL};
-	rc = ODET_ERR_NO_MEMORY;
-	if (!idx || !w || !ext)
-		goto out_free;
+	int n_taps = rs_n_taps(&p);
+	size_t need;
+	cpu_ws ws = {a->workspace, a->workspace_size};
+	if (!rs_ws_size(r, x->dims, y->dims, n_taps, &need) || need > a->workspace_size)
+		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (Resize): workspace of %zu bytes, need %zu",
+				  nd->name, a->workspace_size, need);
+	int64_t *idx = cpu_ws_take(&ws, (size_t)total * (size_t)n_taps, sizeof *idx);
+	float *w = cpu_ws_take(&ws, (size_t)total * (size_t)n_taps, sizeof *w);
+	uint8_t *ext = cpu_ws_take(&ws, (size_t)total, 1);
 	rs_taps taps[ODET_MAX_RANK];
 	int64_t off = 0, xs[ODET_MAX_RANK];
 	cpu_strides(x, xs);
@@ -337,8 +378,7 @@ static odet_status resize_run(const be_run_args *a)
 		for (int d = 0; d < r; d++)
 			maps[d] = taps[d].idx;
 		cpu_map_gather(a->pool, r, y->dims, maps, x->data, y->data, odet_dtype_size(x->dtype), ev);
-		rc = ODET_OK;
-		goto out_free;
+		return ODET_OK;
 	}
 	/* separable passes, innermost dim first; intermediate shapes shrink/grow one dim at a time */
 	int64_t cur[ODET_MAX_RANK], max_numel = 0, cur_numel = odet_tensor_numel(x);
@@ -357,14 +397,13 @@ static odet_status resize_run(const be_run_args *a)
 	}
 	if (last < 0) {
 		memcpy(y->data, x->data, (size_t)numel * sizeof(float));
-		rc = ODET_OK;
-		goto out_free;
+		return ODET_OK;
 	}
-	for (int k = 0; k < 2; k++) {
-		buf[k] = odet_aligned_alloc(a->ctx, (size_t)max_numel * sizeof(float));
-		if (!buf[k])
-			goto out_free;
-	}
+	float *buf[2];
+	for (int k = 0; k < 2; k++)
+		buf[k] = cpu_ws_take(&ws, (size_t)max_numel, sizeof(float));
+	if (!buf[0] || !buf[1])
+		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (Resize): workspace too small", nd->name);
 	const float *src = x->data;
 	int which = 0;
 	int first = -1;
@@ -394,14 +433,7 @@ static odet_status resize_run(const be_run_args *a)
 		src = dst;
 		which ^= 1;
 	}
-	rc = ODET_OK;
-out_free:
-	odet_aligned_free(buf[0]);
-	odet_aligned_free(buf[1]);
-	free(idx);
-	free(w);
-	free(ext);
-	return rc;
+	return ODET_OK;
 }
 
-const cpu_kernel cpu_kernel_RESIZE = {.check = resize_check, .run = resize_run};
+const cpu_kernel cpu_kernel_RESIZE = {.check = resize_check, .prepare = resize_prepare, .run = resize_run};

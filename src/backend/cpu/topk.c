@@ -6,7 +6,7 @@
  *   is always sorted (attr sorted = 0 allows any order). NaN counts as larger than any
  *   number (it comes first for largest, last for smallest), like numpy's sort order.
  *   int64 values are compared as doubles (exact up to 2^53).
- *   Per slice: copy (value, index) pairs, partial selection with qsort on the first K.
+ *   Per slice: (value, index) pairs in the workspace, sorted with qsort; the first K are kept.
  */
 #include "backend/cpu/cpu_util.h"
 
@@ -59,6 +59,20 @@ static odet_status topk_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 	return cpu_check_dtype(ctx, g, n, false, 0, ok);
 }
 
+/* Workspace: one (value, index) pair per element of the sorted axis. */
+static odet_status topk_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
+				size_t *workspace)
+{
+	const ir_value *x = ir_in(g, n, 0);
+	int axis;
+	*workspace = 0;
+	if (!ir_value_shape_known(x) || !cpu_norm_axis(ir_attr_int(n, "axis", -1), x->rank, &axis) ||
+	    !cpu_ws_add(workspace, (size_t)x->dims[axis], sizeof(topk_pair)))
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': TopK needs a known input shape and a valid axis",
+				  n->name);
+	return ODET_OK;
+}
+
 static odet_status topk_run(const be_run_args *a)
 {
 	const ir_node *nd = a->node;
@@ -87,9 +101,11 @@ static odet_status topk_run(const be_run_args *a)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (TopK): output shape/dtype mismatch", nd->name);
 	if (outer * inner * k == 0)
 		return ODET_OK;
-	topk_pair *buf = odet_calloc(a->ctx, (size_t)n, sizeof *buf);
+	cpu_ws ws = {a->workspace, a->workspace_size};
+	topk_pair *buf = cpu_ws_take(&ws, (size_t)n, sizeof *buf);
 	if (!buf)
-		return ODET_ERR_NO_MEMORY;
+		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (TopK): workspace of %zu bytes is too small",
+				  nd->name, a->workspace_size);
 	bool largest = ir_attr_int(nd, "largest", 1) != 0;
 	size_t esz = odet_dtype_size(x->dtype);
 	for (int64_t o = 0; o < outer; o++) {
@@ -110,8 +126,7 @@ static odet_status topk_run(const be_run_args *a)
 			}
 		}
 	}
-	free(buf);
 	return ODET_OK;
 }
 
-const cpu_kernel cpu_kernel_TOPK = {.check = topk_check, .run = topk_run};
+const cpu_kernel cpu_kernel_TOPK = {.check = topk_check, .prepare = topk_prepare, .run = topk_run};
