@@ -3,9 +3,9 @@
  * uint8..uint64, bool (strings are refused).
  *   Elements go through a block of doubles (from or to a float type) or of int64 (between
  *   integer/bool types, so 64-bit values stay exact).
- *   float -> int: truncation toward zero as C does; NaN, ±inf and values outside int64
- *                 become INT64_MIN first (what x86 and numpy produce), then wrap to the
- *                 target width like numpy's astype.
+ *   float -> int: truncation toward zero as C does, through int64, then wrapping to the
+ *                 target width; NaN, ±inf and values outside int64 (undefined in ONNX)
+ *                 become INT64_MIN, i.e. 0 in narrower types.
  *   -> bool: x != 0 (NaN is true). -> float16: round to nearest even. -> bfloat16: truncation
  *   of the float32 bits (what ONNX 1.12's reference and its node tests do; NaN stays NaN).
  */

@@ -66,7 +66,10 @@ static odet_status slice_run(const be_run_args *a)
 			s += dim;
 		if (e < 0)
 			e += dim;
-		if (st > 0) {
+		if (dim == 0) {
+			s = 0;
+			count[ax] = 0;
+		} else if (st > 0) {
 			s = clamp64(s, 0, dim);
 			e = clamp64(e, 0, dim);
 			count[ax] = e > s ? (e - s - 1) / st + 1 : 0;

@@ -321,6 +321,8 @@ for name, st, en, ax, sp in (('basic', [1, 2], [4, 6], [0, 1], [1, 1]), ('neg_st
     case('slice_' + name, 'Slice', [x, i64(st), i64(en), i64(ax), i64(sp)], [y])
 case('slice_default_axes_steps_i32', 'Slice', [x, np.array([1, 1], dtype=np.int32), np.array([3, 5], dtype=np.int32)],
      [x[1:3, 1:5]])
+xe = rnd(3, 0, 2)
+case('slice_empty_dim_neg_step', 'Slice', [xe, i64([0]), i64([-10]), i64([1]), i64([-1])], [xe[:, 0:-10:-1]])
 case('slice_step0', 'Slice', [x, i64([0]), i64([2]), i64([0]), i64([0])], [x[0:2]], expect_fail=True)
 
 x = rnd(5, 4, 3)
