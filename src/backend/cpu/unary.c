@@ -1,8 +1,9 @@
 /*
  * unary.c — the unary elementwise family, generated from one op list × one dtype list.
  *
- *   Y = f(X), same shape and dtype. float32/float64 for every op; the ops marked "int" in
- *   the list also for int8..int64 and uint8..uint64 (Relu, Clip, Neg, Abs, Floor, Ceil).
+ *   Y = f(X), same shape and dtype. float32/float64 for every op (UNARY_FLOAT_OPS); Relu,
+ *   Clip, Neg, Abs, Floor, Ceil also for int8..int64 and uint8..uint64 (UNARY_INT_OPS;
+ *   Neg/Abs wrap like numpy: -INT_MIN = INT_MIN).
  *   Relu        max(x, 0) (NaN propagates)
  *   LeakyRelu   x >= 0 ? x : alpha * x          attr alpha (0.01)
  *   Clip        min(max(x, lo), hi) (hi wins    optional inputs 1 (min), 2 (max): scalars of
@@ -16,7 +17,6 @@
  */
 #include "backend/cpu/cpu_util.h"
 
-#include <float.h>
 #include <tgmath.h>
 #include <string.h>
 
@@ -30,8 +30,9 @@ typedef struct unary_params {
 	uint64_t ulo, uhi;     /* Clip bounds (unsigned int types) */
 } unary_params;
 
-/* min(v, hi) keeping a NaN v (fmin would drop it) */
+/* min(v, hi) and clamp to [0, 1] keeping a NaN v (fmin/fmax would drop it) */
 #define fmin_nan(v, hi) ((v) > (hi) ? (hi) : (v))
+#define clamp01(v) ((v) < 0 ? (T)0 : (v) > 1 ? (T)1 : (v))
 
 typedef void (*unary_fn)(const unary_params *p, void *y, const void *x, int64_t n);
 
@@ -41,8 +42,8 @@ typedef void (*unary_fn)(const unary_params *p, void *y, const void *x, int64_t 
 	X(__VA_ARGS__, LEAKYRELU, x >= 0 ? x : (T)(p->alpha * x))                       \
 	X(__VA_ARGS__, CLIP, fmin_nan(x < (T)p->lo ? (T)p->lo : x, (T)p->hi))           \
 	X(__VA_ARGS__, SIGMOID, (T)1 / ((T)1 + exp(-x)))                               \
-	X(__VA_ARGS__, HARDSIGMOID, fmax((T)0, fmin((T)1, (T)(p->alpha * x + p->beta)))) \
-	X(__VA_ARGS__, HARDSWISH, x * fmax((T)0, fmin((T)1, x / (T)6 + (T)0.5)))        \
+	X(__VA_ARGS__, HARDSIGMOID, clamp01((T)(p->alpha * x + p->beta)))              \
+	X(__VA_ARGS__, HARDSWISH, x * clamp01(x / (T)6 + (T)0.5))                      \
 	X(__VA_ARGS__, TANH, tanh(x))                                                   \
 	X(__VA_ARGS__, EXP, exp(x))                                                     \
 	X(__VA_ARGS__, LOG, log(x))                                                     \
