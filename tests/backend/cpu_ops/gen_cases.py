@@ -392,6 +392,25 @@ for dt, s, l, d in ((np.float32, 0.5, 3.7, 0.4), (np.int32, 10, 2, -3), (np.int6
     y = np.arange(s, l, d, dtype=dt)
     case('range_%s' % np.dtype(dt).name, 'Range', [dt(s), dt(l), dt(d)], [y])
 
+# data movement on other element sizes
+xb = rng.integers(0, 2, size=(3, 1, 4)).astype(np.bool_)
+case('expand_bool', 'Expand', [xb, i64([2, 3, 5, 4])], [np.broadcast_to(xb, (2, 3, 5, 4))])
+xl = rnd(2, 3, dtype=np.int64)
+case('tile_int64', 'Tile', [xl, i64([3, 2])], [np.tile(xl, [3, 2])])
+xh = rnd(4, 6, dtype=np.float16)
+case('gather_f16_axis1', 'Gather', [xh, i64([5, 0, -1])], [np.take(xh, [5, 0, -1], axis=1)], {'axis': 1})
+x8 = rnd(5, 6, 7, dtype=np.int8)
+case('slice_int8', 'Slice', [x8, i64([4, 1]), i64([0, 7]), i64([0, 2]), i64([-2, 3])], [x8[4:0:-2, :, 1:7:3]])
+xu = rnd(2, 9, dtype=np.uint8)
+case('split_uint8', 'Split', [xu, i64([4, 5])], np.split(xu, [4], axis=1), {'axis': 1})
+cb = rng.integers(0, 2, size=(4, 1)).astype(np.bool_)
+case('where_bool', 'Where', [cb, xb.reshape(3, 4)[0], np.ones((4, 4), np.bool_)],
+     [np.where(cb, xb.reshape(3, 4)[0], np.ones((4, 4), np.bool_))])
+xd = rnd(2, 3, 2, dtype=np.float64)
+case('pad_f64_edge', 'Pad', [xd, i64([1, 0, 2, 0, 1, 1])], [np.pad(xd, [(1, 0), (0, 1), (2, 1)], mode='edge')],
+     {'mode': 'edge'})
+case('concat_bool', 'Concat', [xb, xb], [np.concatenate([xb, xb], axis=0)], {'axis': 0})
+
 # ---------------------------------------------------------------- Resize (ONNX's numpy reference)
 from onnx.backend.test.case.node.resize import (cubic_coeffs, interpolate_nd, linear_coeffs,  # noqa: E402
                                                 nearest_coeffs)
