@@ -116,8 +116,11 @@ static void store_f(odet_dtype t, void *dst, int64_t i, int n, const double *v)
 {
 	int64_t tmp[CAST_BLOCK];
 	if (!is_float(t)) {
-		for (int k = 0; k < n; k++)
+		for (int k = 0; k < n; k++) {
 			tmp[k] = t == ODET_BOOL ? v[k] != 0 : f2i(v[k]);
+			if (t == ODET_U64 && v[k] >= 9223372036854775808.0 && v[k] < 18446744073709551616.0)
+				tmp[k] = (int64_t)(uint64_t)v[k]; /* the upper half of uint64 */
+		}
 		store_i(t, dst, i, n, tmp);
 		return;
 	}

@@ -183,6 +183,8 @@ case('cast_specials_to_bool', 'Cast', [x], [x.astype(np.bool_)], {'to': 9})
 case('cast_specials_to_f16', 'Cast', [x], [x.astype(np.float16)], {'to': 10})
 x = rnd(3, 50, 300)
 case('cast_large_f32_to_f16', 'Cast', [x], [x.astype(np.float16)], {'to': 10}, tol=(0, 0))
+xf = np.array([1e19, 2.0**63, 2.0**64 - 2048, 3.5], dtype=np.float64)
+case('cast_f64_to_u64_upper', 'Cast', [xf], [xf.astype(np.uint64)], {'to': 13})
 xi = rng.integers(-2**62, 2**62, size=(20,)).astype(np.int64)
 case('cast_i64_to_u64_exact', 'Cast', [xi], [xi.astype(np.uint64)], {'to': 13})
 
