@@ -3,7 +3,8 @@
  *   X, Y: float32 or float64, any rank >= 1; attr axis (default -1, negative counts back).
  *   attr odet_coerce2d = 1 (older opsets): softmax over the flattened dims [axis, rank).
  *   The tensor is viewed as [outer, n, inner]; for inner == 1 rows are contiguous,
- *   otherwise columns are processed in blocks of CPU_SM_COLS along inner. Rows are split
+ *   otherwise columns are processed in blocks of CPU_SM_COLS along inner. Sums are
+ *   accumulated in double (rows of thousands of anchors). Rows are split
  *   over the thread pool when the tensor is large.
  */
 #include "backend/cpu/cpu_util.h"
@@ -28,7 +29,8 @@ typedef struct softmax_job {
 		if (inner == 1) {                                                              \
 			for (int64_t o = b; o < e; o++) {                                      \
 				const T *x = (const T *)j->x + o * n;                          \
-				T *y = (T *)j->y + o * n, m = -INFINITY, s = 0;                \
+				T *y = (T *)j->y + o * n, m = -INFINITY;                       \
+				double s = 0;                                                  \
 				for (int64_t k = 0; k < n; k++)                                \
 					m = x[k] > m || x[k] != x[k] ? x[k] : m;               \
 				for (int64_t k = 0; k < n; k++) {                              \
@@ -37,7 +39,7 @@ typedef struct softmax_job {
 				}                                                              \
 				s = 1 / s;                                                     \
 				for (int64_t k = 0; k < n; k++)                                \
-					y[k] *= s;                                             \
+					y[k] *= (T)s;                                          \
 			}                                                                      \
 			return;                                                                \
 		}                                                                              \
@@ -46,7 +48,8 @@ typedef struct softmax_job {
 			int64_t w = inner - c0 < CPU_SM_COLS ? inner - c0 : CPU_SM_COLS;         \
 			const T *x = (const T *)j->x + o * n * inner + c0;                     \
 			T *y = (T *)j->y + o * n * inner + c0;                                 \
-			T m[CPU_SM_COLS], s[CPU_SM_COLS];                                      \
+			T m[CPU_SM_COLS];                                                      \
+			double s[CPU_SM_COLS];                                                 \
 			for (int64_t c = 0; c < w; c++) {                                      \
 				m[c] = -INFINITY;                                              \
 				s[c] = 0;                                                      \
@@ -64,7 +67,7 @@ typedef struct softmax_job {
 				s[c] = 1 / s[c];                                               \
 			for (int64_t k = 0; k < n; k++)                                        \
 				for (int64_t c = 0; c < w; c++)                                \
-					y[k * inner + c] *= s[c];                              \
+					y[k * inner + c] *= (T)s[c];                           \
 		}                                                                              \
 	}
 CPU_FLOAT_TYPES(DEF_SOFTMAX)
