@@ -87,10 +87,14 @@ def convert(test_dir, out_dir, stats):
     name = os.path.basename(test_dir)
     model = onnx.load(os.path.join(test_dir, 'model.onnx'))
     g = model.graph
-    if len(g.node) != 1 or g.node[0].op_type not in OPS or g.node[0].domain not in ('', 'ai.onnx'):
+    # one op node, possibly fed by Constant nodes (their values become inputs)
+    consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in g.node
+              if n.op_type == 'Constant' and len(g.node) > 1 and n.attribute[0].name == 'value'}
+    ops = [n for n in g.node if n.output[0] not in consts]
+    if len(ops) != 1 or ops[0].op_type not in OPS or ops[0].domain not in ('', 'ai.onnx'):
         stats['other'] += 1
         return
-    node = g.node[0]
+    node = ops[0]
     opset = max([o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')] or [1])
     if any(not vi.type.HasField('tensor_type') for vi in list(g.input) + list(g.output)):
         stats['skipped'].append(name + ' (not a tensor)')
@@ -104,6 +108,9 @@ def convert(test_dir, out_dir, stats):
             for i, n in enumerate(node.input):
                 if not n:
                     ins.append(None)
+                    continue
+                if n in consts:
+                    ins.append(consts[n])
                     continue
                 k = in_names.index(n)
                 arr, is_bf16 = load_pb(os.path.join(ds, 'input_%d.pb' % k), g.input[k].type.tensor_type.elem_type)
