@@ -554,7 +554,7 @@ static int mode_priors(char **argv)
 
 static int mode_e2e(int argc, char **argv)
 {
-	if (argc < 12)
+	if (argc < 11)
 		return 2;
 	int64_t B = atoll(argv[3]), H = atoll(argv[4]), W = atoll(argv[5]);
 	const char *prefix = argv[6];
