@@ -147,8 +147,8 @@ out_free:
 	return rc;
 }
 
-void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, float mul, const float add[3],
-		  float fill, float *dst, io_lbox *lb)
+void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, const float scale[3],
+		  const float bias[3], float fill, float *dst, io_lbox *lb)
 {
 	float s = fminf((float)dst_w / (float)src->w, (float)dst_h / (float)src->h);
 	int rw = (int)lrintf(src->w * s), rh = (int)lrintf(src->h * s);
@@ -198,7 +198,7 @@ void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, f
 				}
 			}
 			for (int c = 0; c < 3; c++) {
-				float val = v[c] * mul + (add ? add[c] : 0.0f);
+				float val = v[c] * scale[c] + bias[c];
 				if (layout == IO_LAYOUT_NCHW)
 					dst[c * plane + (size_t)y * dst_w + x] = val;
 				else

@@ -32,9 +32,9 @@ typedef enum io_layout { IO_LAYOUT_NCHW = 0, IO_LAYOUT_NHWC = 1 } io_layout;
 
 /* Resize src keeping its aspect ratio to fit dst_w × dst_h (bilinear, half-pixel centres),
  * centre it, pad with `fill` (in 0..255 units), and write float pixels
- * value = pixel * mul + add[channel] into dst (one image: 3*dst_h*dst_w floats). */
-void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, float mul, const float add[3],
-		  float fill, float *dst, io_lbox *lb);
+ * value = pixel * scale[c] + bias[c] into dst (one image: 3*dst_h*dst_w floats). */
+void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, const float scale[3],
+		  const float bias[3], float fill, float *dst, io_lbox *lb);
 
 /* Draw a box outline (thickness px) and a label above it (white text on the box colour). */
 void io_draw_box(io_image *img, float x1, float y1, float x2, float y2, const uint8_t color[3], int thickness,
