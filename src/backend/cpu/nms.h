@@ -1,0 +1,52 @@
+/*
+ * nms.h — parameters and the host implementation of odet's class-aware batched NMS
+ * (op BatchedNms, ops.def). Shared by the CPU kernel, the CUDA launcher (same parameter
+ * struct, same semantics) and the tests/bench harnesses.
+ *
+ * Semantics, per image b (boxes [B,N,4] x1y1x2y2, scores [B,N,C]):
+ *  1. candidates: pairs (anchor i, class c), c != background, score finite and > score_threshold;
+ *  2. top-k: topk_mode 0 keeps the topk best per class; topk_mode 1 keeps the topk best (anchor,
+ *     class) pairs per level (levels = consecutive anchor ranges of level_sizes) — torchvision
+ *     RetinaNet. "Best" = higher score, ties by lower anchor index, then lower class. topk <= 0: all;
+ *  3. per class, greedy NMS in that order: a candidate is suppressed by an earlier kept one of the
+ *     same class when IoU > iou_threshold (>= with iou_ge = 1, NVIDIA SSD's rule). IoU exactly as
+ *     torchvision: inter / (area_a + area_b - inter), areas (x2-x1)*(y2-y1), no +1, float32;
+ *  4. all kept candidates of the image ordered by the same key; the first max_detections are
+ *     written (boxes * out_scale), rows past det_count are zero.
+ */
+#ifndef ODET_CPU_NMS_H
+#define ODET_CPU_NMS_H
+
+#include "graph/ir.h"
+
+#define NMS_MAX_LEVELS 16
+
+typedef struct nms_params {
+	float score_threshold;
+	float iou_threshold;
+	int64_t topk;                /* <= 0: no limit */
+	int topk_mode;               /* 0 per class, 1 per level */
+	int n_levels;
+	int64_t level_sizes[NMS_MAX_LEVELS];
+	int64_t max_detections;      /* K, > 0 */
+	int64_t background;          /* class skipped, -1 none */
+	int iou_ge;
+	float out_scale_x, out_scale_y;
+} nms_params;
+
+nms_params nms_params_default(void);
+/* Read the attributes of a BatchedNms node; validates them (message names the node). */
+odet_status nms_params_from_node(odet_ctx *ctx, const ir_graph *g, const ir_node *n, nms_params *p);
+/* Validate p against N anchors and C classes. */
+odet_status nms_params_check(odet_ctx *ctx, const nms_params *p, int64_t N, int64_t C, const char *who);
+
+/* Host NMS. boxes/scores dtype ODET_F32 or ODET_F16. Workspace from cpu_nms_workspace_size with
+ * the same n_threads; pool may have fewer threads than n_threads (never more). */
+odet_status cpu_nms_workspace_size(const nms_params *p, int64_t B, int64_t N, int64_t C, int n_threads,
+				   size_t *bytes);
+odet_status cpu_nms_run(odet_ctx *ctx, odet_threadpool *pool, int n_threads, const nms_params *p,
+			int64_t B, int64_t N, int64_t C, odet_dtype dtype, const void *boxes,
+			const void *scores, void *workspace, size_t workspace_size, int32_t *det_count,
+			float *det_boxes, float *det_scores, int32_t *det_classes);
+
+#endif
