@@ -118,6 +118,10 @@ const char *odet_ctx_last_error(const odet_ctx *ctx);
 /* ---------------------------------------------------------------- graph */
 
 odet_status odet_graph_load_onnx(odet_ctx *ctx, const char *path, odet_graph **out);
+/* TF.js graph model (model.json with its weight shards beside it). */
+odet_status odet_graph_load_tfjs(odet_ctx *ctx, const char *path, odet_graph **out);
+/* By file type: *.json → TF.js, anything else → ONNX. */
+odet_status odet_graph_load(odet_ctx *ctx, const char *path, odet_graph **out);
 void odet_graph_destroy(odet_graph *g);
 /* Print nodes with shapes, FLOPs and parameter counts, and totals. */
 odet_status odet_graph_print(const odet_graph *g, FILE *f);
@@ -162,6 +166,19 @@ int odet_engine_num_outputs(const odet_engine *e);
 /* Name, dtype and shape of an input/output; info->data is NULL. */
 odet_status odet_engine_input_info(const odet_engine *e, int i, const char **name, odet_tensor *info);
 odet_status odet_engine_output_info(const odet_engine *e, int i, const char **name, odet_tensor *info);
+
+/* What a caller needs to feed the engine images and name its detections. Set by the head
+ * (presets know their model's preprocessing and label set) and kept in plan files. */
+typedef enum odet_layout { ODET_LAYOUT_NCHW = 0, ODET_LAYOUT_NHWC = 1 } odet_layout;
+typedef struct odet_model_info {
+	odet_layout layout;      /* of the image input */
+	int input_h, input_w;    /* image input size in pixels */
+	float pixel_scale[3];    /* input value = rgb_pixel(0..255) * pixel_scale[c] + pixel_bias[c] */
+	float pixel_bias[3];
+	int num_classes;         /* classes the head reports (0 = no head) */
+	int coco_offset;         /* COCO-80 index = class - coco_offset; -1: classes are COCO category ids */
+} odet_model_info;
+odet_status odet_engine_model_info(const odet_engine *e, odet_model_info *info);
 
 /* ---------------------------------------------------------------- execution */
 

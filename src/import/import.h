@@ -16,4 +16,7 @@ odet_status odet_import_onnx_tensor(odet_ctx *ctx, const void *data, size_t size
 odet_status odet_import_onnx_tensor_file(odet_ctx *ctx, const char *path, odet_tensor *out,
 					 char **name);
 
+/* TF.js graph model: model.json + weight shards in the same folder (see tfjs.c). */
+odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **out);
+
 #endif
