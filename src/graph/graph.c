@@ -645,6 +645,7 @@ odet_status ir_graph_clone(const ir_graph *g, ir_graph **out)
 	if (rc)
 		return rc;
 	c->opset = g->opset;
+	c->info = g->info;
 	if (g->name && !(c->name = odet_strdup(ctx, g->name)))
 		goto out_nomem;
 	if (g->note && !(c->note = odet_strdup(ctx, g->note)))

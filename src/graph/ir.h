@@ -128,6 +128,9 @@ struct odet_graph {
 	int n_inputs, n_outputs;
 	int *inputs;                /* value indices of graph inputs (not constants) */
 	int *outputs;
+	/* How images feed the network and how its classes are named; set by the head
+	 * (num_classes 0 = no head) and kept in plan files. */
+	odet_model_info info;
 	/* Detection head attached by src/heads (NULL = none); opaque to this layer. */
 	void *head;
 	void (*head_free)(void *head);

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#pragma weak odet_graph_load_onnx /* TEMP until the onnx branch merges */
 
 odet_status odet_graph_load_tfjs(odet_ctx *ctx, const char *path, odet_graph **out)
 {
