@@ -228,6 +228,15 @@ odet_status engine_save_buffer(const odet_engine *e, void **data, size_t *size)
 	uint8_t zeros[PLAN_HEADER_SIZE] = {0};
 	*data = NULL;
 	*size = 0;
+	/* reserve about the final size up front: constants dominate, and growing by doubling
+	 * would hold up to twice the weights while copying */
+	size_t reserve = 1 << 16;
+	for (int v = 0; v < e->g->n_values; v++)
+		reserve += e->g->values[v].nbytes + PLAN_ALIGN + 256;
+	reserve += (size_t)e->g->n_nodes * 512;
+	if (!(w.p = malloc(reserve)))
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "out of memory serializing the plan (%zu bytes)", reserve);
+	w.cap = reserve;
 	/* header and table placeholders */
 	put(&w, zeros, PLAN_HEADER_SIZE);
 	uint32_t n_sec_planned = e->has_head ? 2 : 1;
