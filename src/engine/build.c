@@ -17,14 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-/* provided by the passes layer; weak until merged */
-#pragma weak passes_run_default
-#pragma weak pass_infer_shapes
-/* provided by the heads layer; weak until merged */
-#pragma weak odet_head_attach
-#pragma weak odet_head_describe
-/* provided by the graph/passes layer (printing); weak until merged */
-#pragma weak odet_graph_print
 
 odet_build_opts odet_build_opts_default(void)
 {
@@ -281,10 +273,6 @@ static int batch_for_passes(const ir_graph *g, int batch)
 
 static odet_status run_passes(odet_ctx *ctx, ir_graph *g, const odet_build_opts *o)
 {
-	if (!passes_run_default) {
-		odet_log(ctx, ODET_LOG_WARN, "graph passes are not linked in this build: graph used as imported");
-		return pass_infer_shapes ? pass_infer_shapes(g) : ODET_OK;
-	}
 	pass_opts po = {
 		.batch = batch_for_passes(g, o->batch), .input_h = o->input_h, .input_w = o->input_w,
 		.eval = eval_on_cpu, .eval_user = NULL, .fuse = 1,
@@ -297,24 +285,18 @@ static odet_status attach_head(odet_ctx *ctx, odet_engine *e, const odet_build_o
 	ir_graph *g = e->g;
 	if (o->no_head)
 		return ODET_OK;
-	if (!odet_head_attach) {
-		if (o->head)
-			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-					  "head '%s': detection heads are not available in this build", o->head);
-		return ODET_OK;
-	}
 	odet_status rc = odet_head_attach(ctx, g, o->head);
 	if (rc)
 		return rc;
 	if (!g->head)
 		return ODET_OK;
-	if (pass_infer_shapes && (rc = pass_infer_shapes(g)))
+	if ((rc = pass_infer_shapes(g)))
 		return rc;
 	if (!engine_outputs_are_head(g))
 		return odet_error(ctx, ODET_ERR_INTERNAL,
 				  "the attached head's outputs do not follow heads/head.h");
 	e->has_head = true;
-	const char *d = odet_head_describe ? odet_head_describe(g) : NULL;
+	const char *d = odet_head_describe(g);
 	if (d && !(e->head_desc = odet_strdup(ctx, d)))
 		return ODET_ERR_NO_MEMORY;
 	return ODET_OK;
@@ -357,7 +339,7 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 	if ((rc = ir_graph_clone(src, &e->g)))
 		goto out_destroy;
 	e->g->ctx = ctx;
-	if (o.verbose && odet_graph_print) {
+	if (o.verbose) {
 		fprintf(stderr, "---- imported graph\n");
 		odet_graph_print(e->g, stderr);
 	}
@@ -365,7 +347,7 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if ((rc = attach_head(ctx, e, &o)))
 		goto out_destroy;
-	if (o.verbose && odet_graph_print) {
+	if (o.verbose) {
 		fprintf(stderr, "---- optimized graph\n");
 		odet_graph_print(e->g, stderr);
 	}

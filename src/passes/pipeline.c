@@ -1,7 +1,7 @@
 /*
  * pipeline.c — the default pass pipeline of odet_engine_build:
- *   set_input_shape → infer_shapes → fold_constants → fold_batchnorm → fuse_conv →
- *   eliminate_dead → infer_shapes   (fold_batchnorm and fuse_conv only when o->fuse)
+ *   set_input_shape → infer_shapes → fold_constants → fold_transposes → fold_batchnorm →
+ *   fuse_conv → eliminate_dead → infer_shapes   (the folds and fusion only when o->fuse)
  */
 #include "passes/passes.h"
 
@@ -14,7 +14,8 @@ odet_status passes_run_default(ir_graph *g, const pass_opts *o)
 	    (rc = pass_infer_shapes(g)) ||
 	    (rc = pass_fold_constants(g, o->eval, o->eval_user)))
 		return rc;
-	if (o->fuse && ((rc = pass_fold_batchnorm(g)) || (rc = pass_fuse_conv(g))))
+	if (o->fuse && ((rc = pass_fold_transposes(g)) || (rc = pass_infer_shapes(g)) ||
+			(rc = pass_fold_batchnorm(g)) || (rc = pass_fuse_conv(g))))
 		return rc;
 	if ((rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
 		return rc;

@@ -8,11 +8,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* provided by the importer; weak until merged */
-#pragma weak odet_graph_load_onnx
-/* provided by the graph/passes layer (printing, cost model); weak until merged */
-#pragma weak odet_graph_print
-#pragma weak ir_node_cost
 
 int cli_error(odet_ctx *ctx, odet_status s, const char *what)
 {
@@ -104,45 +99,17 @@ bool cli_is_plan(const char *path)
 
 odet_status cli_load_graph(odet_ctx *ctx, const char *path, odet_graph **out)
 {
-	if (!odet_graph_load_onnx)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: the ONNX importer is not available in this build",
-				  path);
-	return odet_graph_load_onnx(ctx, path, out);
+	return odet_graph_load(ctx, path, out);
 }
 
 void cli_print_graph(const odet_graph *g, FILE *f)
 {
-	if (odet_graph_print) {
-		odet_graph_print(g, f);
-		return;
-	}
-	char buf[128];
-	for (int i = 0; i < g->n_inputs; i++) {
-		const ir_value *v = &g->values[g->inputs[i]];
-		fprintf(f, "  input  %s %s %s\n", v->name, odet_dtype_name(v->dtype), ir_shape_str(v, buf, sizeof buf));
-	}
-	for (int i = 0; i < g->n_nodes; i++) {
-		const ir_node *n = &g->nodes[i];
-		fprintf(f, "  %4d %-18s %s:", i, ir_op_name(n->op), n->name);
-		for (int k = 0; k < n->n_in; k++)
-			fprintf(f, " %s", n->in[k] >= 0 ? g->values[n->in[k]].name : "-");
-		fprintf(f, " ->");
-		for (int k = 0; k < n->n_out; k++)
-			fprintf(f, " %s %s", g->values[n->out[k]].name, ir_shape_str(&g->values[n->out[k]], buf, sizeof buf));
-		fprintf(f, "\n");
-	}
-	for (int i = 0; i < g->n_outputs; i++) {
-		const ir_value *v = &g->values[g->outputs[i]];
-		fprintf(f, "  output %s %s %s\n", v->name, odet_dtype_name(v->dtype), ir_shape_str(v, buf, sizeof buf));
-	}
-	fprintf(f, "  %d nodes, %d values\n", g->n_nodes, g->n_values);
+	odet_graph_print(g, f);
 }
 
 void cli_graph_cost(const odet_graph *g, int64_t *flops, int64_t *params)
 {
 	*flops = *params = 0;
-	if (!ir_node_cost)
-		return;
 	for (int i = 0; i < g->n_nodes; i++) {
 		ir_cost c = ir_node_cost(g, &g->nodes[i]);
 		*flops += c.flops;
