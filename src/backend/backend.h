@@ -25,6 +25,7 @@ typedef struct be_run_args {
 	size_t workspace_size;
 	odet_threadpool *pool;     /* CPU threads */
 	void *stream;              /* backend stream (cudaStream_t for CUDA; NULL on CPU) */
+	void *exec_ctx;            /* backend per-exec state (CUDA: library handles); may be NULL */
 } be_run_args;
 
 typedef struct odet_backend {
