@@ -2,6 +2,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,15 @@ odet_status odet_file_read(odet_ctx *ctx, const char *path, size_t limit, void *
 {
 	*data = NULL;
 	*size = 0;
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* O_NONBLOCK: a FIFO or device must not hang the open; only regular files are read */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return odet_error(ctx, ODET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return odet_error(ctx, ODET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	}
 	struct stat st;
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);

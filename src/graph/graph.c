@@ -510,7 +510,8 @@ odet_status ir_graph_toposort(ir_graph *g)
 	}
 	for (int i = 0; i < nn; i++)
 		sorted[i] = g->nodes[order[i]];
-	memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
+	if (nn > 0)
+		memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
 	free(sorted);
 	for (int i = 0; i < nn; i++)
 		for (int k = 0; k < g->nodes[i].n_out; k++)

@@ -12,5 +12,8 @@ odet_status odet_import_onnx_buffer(odet_ctx *ctx, const void *data, size_t size
 /* ONNX TensorProto (the .pb files of ONNX's node tests) into a host tensor (data malloc'ed). */
 odet_status odet_import_onnx_tensor(odet_ctx *ctx, const void *data, size_t size, odet_tensor *out,
 				    char **name);
+/* The same from a .pb file; messages are prefixed with the path. */
+odet_status odet_import_onnx_tensor_file(odet_ctx *ctx, const char *path, odet_tensor *out,
+					 char **name);
 
 #endif

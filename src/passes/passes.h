@@ -17,6 +17,8 @@ typedef odet_status (*ir_eval_fn)(void *user, const ir_graph *g, const ir_node *
 odet_status pass_set_input_shape(ir_graph *g, int batch, int h, int w);
 /* Shape and dtype inference over all nodes with overflow-checked arithmetic. */
 odet_status pass_infer_shapes(ir_graph *g);
+/* Shape function of one node (error naming the op when none is linked). */
+odet_status pass_infer_shape_node(ir_graph *g, ir_node *n);
 /* Evaluate nodes whose inputs are all constant (and Shape of known shapes); replace their
  * outputs by constants. Interleaves shape inference so chains fold in one pass. */
 odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user);

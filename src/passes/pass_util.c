@@ -1,0 +1,65 @@
+/* pass_util.c — helpers shared by the passes (see pass_util.h). */
+#include "passes/pass_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pass_sole_consumer(const ir_graph *g, int v)
+{
+	if (v < 0 || g->values[v].is_output)
+		return -1;
+	int found = -1;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int k = 0; k < n->n_in; k++) {
+			if (n->in[k] != v)
+				continue;
+			if (found >= 0)
+				return -1;
+			found = i;
+		}
+	}
+	return found;
+}
+
+odet_status pass_node_set_input(ir_graph *g, int node, int slot, int v)
+{
+	ir_node *n = &g->nodes[node];
+	if (slot >= IR_MAX_IO)
+		return odet_error(g->ctx, ODET_ERR_INTERNAL, "input slot %d out of range", slot);
+	if (slot >= n->n_in) {
+		int *in = odet_realloc_array(g->ctx, n->in, (size_t)slot + 1, sizeof(int));
+		if (!in)
+			return ODET_ERR_NO_MEMORY;
+		for (int k = n->n_in; k <= slot; k++)
+			in[k] = -1;
+		n->in = in;
+		n->n_in = slot + 1;
+	}
+	n->in[slot] = v;
+	return ODET_OK;
+}
+
+int pass_const_f32(ir_graph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
+		   const float *src)
+{
+	int64_t numel;
+	size_t bytes;
+	char name[512];
+	if (!odet_dims_numel(dims, rank, &numel) || !odet_mul_size((size_t)numel, sizeof(float), &bytes)) {
+		odet_error(g->ctx, ODET_ERR_INTERNAL, "constant '%s%s': invalid dims", base, suffix);
+		return -1;
+	}
+	snprintf(name, sizeof name, "%s%s", base, suffix);
+	for (int k = 1; ir_value_find(g, name) >= 0; k++)
+		snprintf(name, sizeof name, "%s%s%d", base, suffix, k);
+	float *data = odet_calloc(g->ctx, bytes ? bytes : 1, 1);
+	if (!data)
+		return -1;
+	if (src)
+		memcpy(data, src, bytes);
+	return ir_const_add(g, name, ODET_F32, rank, dims, data);
+}

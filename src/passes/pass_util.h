@@ -1,0 +1,17 @@
+/* pass_util.h — small graph-rewriting helpers shared by the passes in this folder. */
+#ifndef ODET_PASS_UTIL_H
+#define ODET_PASS_UTIL_H
+
+#include "passes/passes.h"
+
+/* The one live node reading value v, when v has exactly one use and is not a graph
+ * output; -1 otherwise. */
+int pass_sole_consumer(const ir_graph *g, int v);
+/* Set input `slot` of node `node`, growing its input list with omitted (-1) slots. */
+odet_status pass_node_set_input(ir_graph *g, int node, int slot, int v);
+/* Add a float32 constant (data copied or zeroed when src is NULL) named after `base`
+ * with `suffix`, unique in the graph. Returns the value index or -1. */
+int pass_const_f32(ir_graph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
+		   const float *src);
+
+#endif

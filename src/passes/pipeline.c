@@ -1,0 +1,22 @@
+/*
+ * pipeline.c — the default pass pipeline of odet_engine_build:
+ *   set_input_shape → infer_shapes → fold_constants → fold_batchnorm → fuse_conv →
+ *   eliminate_dead → infer_shapes   (fold_batchnorm and fuse_conv only when o->fuse)
+ */
+#include "passes/passes.h"
+
+odet_status passes_run_default(ir_graph *g, const pass_opts *o)
+{
+	odet_status rc;
+	if (!g || !o)
+		return ODET_ERR_INVALID_ARG;
+	if ((rc = pass_set_input_shape(g, o->batch, o->input_h, o->input_w)) ||
+	    (rc = pass_infer_shapes(g)) ||
+	    (rc = pass_fold_constants(g, o->eval, o->eval_user)))
+		return rc;
+	if (o->fuse && ((rc = pass_fold_batchnorm(g)) || (rc = pass_fuse_conv(g))))
+		return rc;
+	if ((rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
+		return rc;
+	return ODET_OK;
+}
