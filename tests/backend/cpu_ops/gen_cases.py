@@ -369,6 +369,8 @@ x = rnd(2, 64, 41, 40)
 case('pad_large_reflect', 'Pad', [x, i64([0, 0, 3, 2, 0, 0, 1, 4])], [np.pad(x, [(0, 0), (0, 0), (3, 1), (2, 4)], mode='reflect')],
      {'mode': 'reflect'})
 case('pad_int32_default_zero', 'Pad', [xi, i64([1, 1, 1, 1])], [np.pad(xi, 1)])
+case('pad_huge', 'Pad', [xi, i64([-2**63, 0, 2**63 - 1, 0])], [xi[:2]], expect_fail=True)
+case('tile_overflow', 'Tile', [xi, i64([2**62, 1])], [xi], expect_fail=True)
 case('pad_bad_mode', 'Pad', [xi, i64([1, 1, 1, 1])], [np.pad(xi, 1)], {'mode': 'symmetric'}, expect_fail=True)
 
 x = rnd(2, 3, 4, 5)
