@@ -325,6 +325,7 @@ case('slice_default_axes_steps_i32', 'Slice', [x, np.array([1, 1], dtype=np.int3
      [x[1:3, 1:5]])
 xe = rnd(3, 0, 2)
 case('slice_empty_dim_neg_step', 'Slice', [xe, i64([0]), i64([-10]), i64([1]), i64([-1])], [xe[:, 0:-10:-1]])
+case('slice_huge_step', 'Slice', [x, i64([1]), i64([5]), i64([0]), i64([2**62])], [x[1:5:2**62]])
 case('slice_step0', 'Slice', [x, i64([0]), i64([2]), i64([0]), i64([0])], [x[0:2]], expect_fail=True)
 
 x = rnd(5, 4, 3)
