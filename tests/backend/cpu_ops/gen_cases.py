@@ -266,7 +266,8 @@ def topk(x, k, axis, largest):
 
 
 for shape, k, axis, largest in (((3, 7), 3, -1, 1), ((3, 7), 7, 1, 0), ((5, 4, 3), 2, 1, 1), ((11,), 0, 0, 1),
-                                ((2, 9, 3), 4, -2, 0), ((1, 1000), 100, 1, 1)):
+                                ((2, 9, 3), 4, -2, 0), ((1, 1000), 100, 1, 1), ((64, 700), 7, -1, 1),
+                                ((5, 900, 6), 10, 1, 0), ((2, 3000), 3000, 1, 1)):
     x = rng.integers(0, 5, size=shape).astype(np.float32)  # many ties: lower index first
     v, i = topk(x, k, axis % len(shape), largest)
     case('topk_%s_k%d_a%d_l%d' % ('x'.join(map(str, shape)), k, axis, largest), 'TopK', [x, i64([k])], [v, i],
