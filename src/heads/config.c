@@ -21,6 +21,10 @@ static void common(head_spec *s, const char *name, head_type t)
 	s->background = -1;
 	s->reg_max = 16;
 	s->fig_size = 300;
+	/* defaults of a config file without base: overridden by every preset */
+	s->score_threshold = 0.05f;
+	s->iou_threshold = 0.5f;
+	s->max_detections = 100;
 	for (int c = 0; c < 3; c++)
 		s->pixel_scale[c] = 1.0f / 255.0f;
 }
