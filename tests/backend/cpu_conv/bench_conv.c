@@ -18,7 +18,8 @@ typedef struct layer {
 	int c, h, m, k, s, p;
 } layer;
 
-/* the distinct conv shapes of ResNet-50 at 224x224 (torchvision v1.5: stride on the 3x3) */
+/* the distinct conv shapes of ResNet-50 at 224x224 (torchvision v1.5: stride on the 3x3),
+ * then detection neck/head shapes */
 static const layer layers[] = {
 	{"conv1", 3, 224, 64, 7, 2, 3},
 	{"l1.1x1a", 64, 56, 64, 1, 1, 0},   {"l1.3x3", 64, 56, 64, 3, 1, 1},
@@ -28,6 +29,10 @@ static const layer layers[] = {
 	{"l3.3x3", 256, 14, 256, 3, 1, 1},  {"l3.1x1b", 256, 14, 1024, 1, 1, 0},
 	{"l3.1x1c", 1024, 14, 256, 1, 1, 0}, {"l4.3x3", 512, 7, 512, 3, 1, 1},
 	{"l4.1x1b", 512, 7, 2048, 1, 1, 0}, {"l4.1x1c", 2048, 7, 512, 1, 1, 0},
+	/* detection necks and heads: RetinaNet-R50-FPN at 512 (P3), SSD300 heads at 38x38 */
+	{"fpn.lat", 512, 64, 256, 1, 1, 0}, {"ret.3x3", 256, 64, 256, 3, 1, 1},
+	{"ret.cls", 256, 64, 720, 3, 1, 1}, {"ret.box", 256, 64, 36, 3, 1, 1},
+	{"ssd.loc", 1024, 38, 16, 3, 1, 1}, {"ssd.conf", 1024, 38, 324, 3, 1, 1},
 };
 
 static double now(void)
