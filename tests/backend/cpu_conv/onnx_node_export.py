@@ -10,6 +10,9 @@ from onnx import numpy_helper
 
 OPS = {"Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Gemm", "MatMul"}
 src, out = sys.argv[1], sys.argv[2]
+if not os.path.isdir(src):
+    print("%s: no ONNX node tests here (apt-get install libonnx-testdata); skipped" % src)
+    sys.exit(77)
 os.makedirs(out, exist_ok=True)
 lines = []
 for name in sorted(os.listdir(src)):
