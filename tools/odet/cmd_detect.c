@@ -183,6 +183,17 @@ static int category_id(const odet_model_info *mi, int cls)
 	return (k >= 0 && k < IO_COCO_CLASSES) ? io_coco_category_id[k] : -1;
 }
 
+/* model-input pixels → original-image pixels, clipped to the image */
+static void map_box(const float *b, const io_lbox *lb, const io_image *img, float bx[4])
+{
+	for (int c = 0; c < 4; c++) {
+		float pad = (c & 1) ? lb->pad_y : lb->pad_x;
+		float lim = (c & 1) ? (float)img->h : (float)img->w;
+		bx[c] = (b[c] - pad) / lb->scale;
+		bx[c] = bx[c] < 0 ? 0 : bx[c] > lim ? lim : bx[c];
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -417,14 +428,8 @@ int cmd_detect(int argc, char **argv)
 					continue;
 				int cls = dets.classes[(size_t)i * dets.capacity + k];
 				const float *b = dets.boxes + ((size_t)i * dets.capacity + k) * 4;
-				/* model pixels → original pixels */
 				float bx[4];
-				for (int c = 0; c < 4; c++) {
-					float pad = (c & 1) ? boxes[i].pad_y : boxes[i].pad_x;
-					float lim = (c & 1) ? (float)imgs[i].h : (float)imgs[i].w;
-					bx[c] = (b[c] - pad) / boxes[i].scale;
-					bx[c] = bx[c] < 0 ? 0 : bx[c] > lim ? lim : bx[c];
-				}
+				map_box(b, &boxes[i], &imgs[i], bx);
 				const char *cn = class_name(&mi, cls, nbuf, sizeof nbuf);
 				int cat = category_id(&mi, cls);
 				fprintf(jf, "%s\n{\"image_id\": ", first_record ? "" : ",");
@@ -432,17 +437,24 @@ int cmd_detect(int argc, char **argv)
 				fprintf(jf, ", \"category_id\": %d, \"bbox\": [%.2f, %.2f, %.2f, %.2f], \"score\": %.5f}", cat,
 					bx[0], bx[1], bx[2] - bx[0], bx[3] - bx[1], s);
 				first_record = 0;
-				if (o.draw) {
-					uint8_t col[3];
-					char label[96];
-					io_class_color(cls, col);
-					snprintf(label, sizeof label, "%s %.2f", cn, s);
-					int th = imgs[i].w >= 1200 ? 4 : imgs[i].w >= 500 ? 3 : 2;
-					io_draw_box(&imgs[i], bx[0], bx[1], bx[2], bx[3], col, th, label);
-				}
 				if (ll < sizeof line - 64)
 					ll += (size_t)snprintf(line + ll, sizeof line - ll, "%s%s %.2f", kept ? ", " : "", cn, s);
 				kept++;
+			}
+			/* draw lowest scores first so the best boxes and labels end on top */
+			for (int k = dets.count[i] - 1; o.draw && k >= 0; k--) {
+				float sc = dets.scores[(size_t)i * dets.capacity + k];
+				if (sc < o.score)
+					continue;
+				int cls = dets.classes[(size_t)i * dets.capacity + k];
+				float bx[4];
+				uint8_t col[3];
+				char label[96];
+				map_box(dets.boxes + ((size_t)i * dets.capacity + k) * 4, &boxes[i], &imgs[i], bx);
+				io_class_color(cls, col);
+				snprintf(label, sizeof label, "%s %.2f", class_name(&mi, cls, nbuf, sizeof nbuf), sc);
+				int th = imgs[i].w >= 1200 ? 4 : imgs[i].w >= 500 ? 3 : 2;
+				io_draw_box(&imgs[i], bx[0], bx[1], bx[2], bx[3], col, th, label);
 			}
 			n_dets += kept;
 			n_images++;
