@@ -68,11 +68,11 @@ __global__ void tr_gather(cu_bcast b, const T *x, T *y)
 template <typename T>
 void tr_launch(const cu_bcast *b, const tr_geom *g, const void *x, void *y, cudaStream_t st)
 {
-	if (g->p < 0) {
+	int64_t tj = (g->dims[g->rank - 1] + TR_TILE - 1) / TR_TILE, ti = g->p < 0 ? 0 : (g->dims[g->p] + TR_TILE - 1) / TR_TILE;
+	if (g->p < 0 || ti > 65535) { /* grid y limit: very long dims take the gather */
 		tr_gather<T><<<cu_grid(b->numel, CU_BLOCK), CU_BLOCK, 0, st>>>(*b, (const T *)x, (T *)y);
 		return;
 	}
-	int64_t tj = (g->dims[g->rank - 1] + TR_TILE - 1) / TR_TILE, ti = (g->dims[g->p] + TR_TILE - 1) / TR_TILE;
 	dim3 grid((unsigned)tj, (unsigned)ti, (unsigned)(g->rest < 65535 ? g->rest : 65535));
 	tr_tiled<T><<<grid, dim3(TR_TILE, TR_ROWS), 0, st>>>(*g, (const T *)x, (T *)y);
 }
