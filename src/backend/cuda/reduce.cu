@@ -67,7 +67,7 @@ __global__ void reduce_kernel(reduce_geom g, const T *x, T *y)
 			else if (is_int)
 				is = (int64_t)((uint64_t)is + (uint64_t)(int64_t)v);
 			else
-				fs += (double)v;
+				fs += g.op == 3 ? (double)v * (double)v : (double)v;
 		}
 		for (int k = 16; k; k >>= 1) {
 			if (g.op == 2) {
@@ -87,7 +87,7 @@ __global__ void reduce_kernel(reduce_geom g, const T *x, T *y)
 			y[o] = g.op == 1 ? (A(-1) < A(0) ? (A)(is / g.rcount) : (A)((uint64_t)is / (uint64_t)g.rcount))
 					 : (A)is;
 		else
-			y[o] = N::st((A)(g.op == 1 ? fs / (double)g.rcount : fs));
+			y[o] = N::st((A)(g.op == 1 ? fs / (double)g.rcount : g.op == 3 ? sqrt(fs) : fs));
 	}
 }
 
@@ -115,7 +115,8 @@ odet_status reduce_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
 	int64_t axes[ODET_MAX_RANK];
 	int na;
-	if (!x || !y || !reduce_dtype_ok(x->dtype) || y->dtype != x->dtype)
+	if (!x || !y || !reduce_dtype_ok(x->dtype) || y->dtype != x->dtype ||
+	    (n->op == IR_OP_REDUCEL2 && x->dtype != ODET_F32 && x->dtype != ODET_F16))
 		return cu_refuse(ctx, n, "dtype not supported");
 	if (ir_attr_get(n, "axes"))
 		return cu_refuse(ctx, n, "attribute axes (want input 1)");
@@ -156,7 +157,7 @@ odet_status reduce_run(const be_run_args *a)
 			red[d] = true;
 	reduce_geom g;
 	memset(&g, 0, sizeof g);
-	g.op = nd->op == IR_OP_REDUCESUM ? 0 : nd->op == IR_OP_REDUCEMEAN ? 1 : 2;
+	g.op = nd->op == IR_OP_REDUCESUM ? 0 : nd->op == IR_OP_REDUCEMEAN ? 1 : nd->op == IR_OP_REDUCEMAX ? 2 : 3;
 	g.rcount = 1;
 	g.kept = 1;
 	cu_strides(x, str);
@@ -200,3 +201,4 @@ odet_status reduce_run(const be_run_args *a)
 KERNEL(REDUCESUM)
 KERNEL(REDUCEMEAN)
 KERNEL(REDUCEMAX)
+KERNEL(REDUCEL2)
