@@ -211,6 +211,20 @@ def part1(cli, repo, tmp):
     got, err = run_odet(cli, tmp, path, [("image", np.zeros((1, 3, 4, 4), np.float32))])
     check(got is None and "score_threshold" in err and "constant" in err,
           "dynamic score_threshold refused clearly (got: %r)" % err)
+    # refusal: two NonMaxSuppression nodes
+    m = make_model(1, 2, 4, 0, 10, 0.5, 0.3, seed=8)
+    m.graph.node.append(helper.make_node("NonMaxSuppression", ["boxes", "scores"], ["selected2"], name="nms2"))
+    m.graph.output.append(helper.make_tensor_value_info("selected2", TensorProto.INT64, ["K", 3]))
+    path = os.path.join(tmp, "two_nms.onnx")
+    onnx.save(m, path)
+    got, err = run_odet(cli, tmp, path, [("image", np.zeros((1, 3, 4, 4), np.float32))])
+    check(got is None and "more than once" in err, "two NonMaxSuppression refused clearly (got: %r)" % err)
+    # max_output_boxes_per_class 0 selects nothing, as in ONNX
+    m = make_model(1, 2, 4, 0, 0, 0.5, 0.3, seed=9)
+    path = os.path.join(tmp, "max_zero.onnx")
+    onnx.save(m, path)
+    got, err = run_odet(cli, tmp, path, [("image", np.ones((1, 3, 4, 4), np.float32))])
+    check(got is not None and int(got["det_count"][0]) == 0, "max_output_boxes_per_class 0 selects nothing (%r)" % err)
 
 
 def part2(cli, tmp):
