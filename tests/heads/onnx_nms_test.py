@@ -43,12 +43,16 @@ def check(cond, what):
         print("FAIL:", what)
 
 
-def make_model(B, C, S, center, max_out, iou, score, seed):
-    """image [B,3,S,S] -> 1x1 conv -> boxes [B,S*S,4], scores [B,C,S*S] -> NMS -> tail."""
+def make_model(B, C, S, center, max_out, iou, score, seed, pre_topk=0):
+    """image [B,3,S,S] -> 1x1 conv -> boxes [B,S*S,4], scores [B,C,S*S] -> NMS -> tail.
+    pre_topk > 0 (B = 1): the EfficientNMS-like form, NMS on the pre_topk anchors of highest
+    class-maximum score only (ReduceMax, TopK, Gather before NMS)."""
     rng = np.random.default_rng(seed)
     N = S * S
-    w = rng.normal(0, 1, (4 + C, 3, 1, 1)).astype(np.float32)
-    bias = rng.normal(0, 0.5, (4 + C,)).astype(np.float32)
+    # dyadic weights (and inputs, see part1): every product and sum of the conv is exact in
+    # float32, so ONNX Runtime and odet compute the network bit for bit whatever their order
+    w = (np.round(rng.normal(0, 1, (4 + C, 3, 1, 1)) * 8) / 8).astype(np.float32)
+    bias = (np.round(rng.normal(0, 0.5, (4 + C,)) * 8) / 8).astype(np.float32)
     gy, gx = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
     if center:
         grid = np.stack([gx, gy, np.full_like(gx, 3), np.full_like(gy, 3)], -1)  # xc yc w h
@@ -63,7 +67,8 @@ def make_model(B, C, S, center, max_out, iou, score, seed):
         numpy_helper.from_array(grid, "grid"), numpy_helper.from_array(scale, "bscale"),
         numpy_helper.from_array(np.array([4, C], np.int64), "split"),
         numpy_helper.from_array(np.array([-1, 4], np.int64), "flat4"),
-        numpy_helper.from_array(np.array([N], np.int64), "n_anchors"),
+        numpy_helper.from_array(np.array([pre_topk or N], np.int64), "n_anchors"),
+        numpy_helper.from_array(np.array([pre_topk or 1], np.int64), "pre_k"),
         numpy_helper.from_array(np.array([0], np.int64), "zero1"),
         numpy_helper.from_array(np.array([1], np.int64), "one1"),
         numpy_helper.from_array(np.array([2], np.int64), "two1"),
@@ -89,9 +94,15 @@ def make_model(B, C, S, center, max_out, iou, score, seed):
         helper.make_node("Split", ["flat", "split"], ["raw_boxes", "raw_scores"], axis=1, name="split"),
         helper.make_node("Transpose", ["raw_boxes"], ["tb"], perm=[0, 2, 1], name="tb"),
         helper.make_node("Mul", ["tb", "bscale"], ["sb"], name="sb"),
-        helper.make_node("Add", ["sb", "grid"], ["boxes"], name="boxes"),
-        helper.make_node("Relu", ["raw_scores"], ["scores"], name="scores"),  # exact in both engines
-        helper.make_node("NonMaxSuppression", nms_in, ["selected"], center_point_box=center, name="nms"),
+        helper.make_node("Add", ["sb", "grid"], ["boxes_all" if pre_topk else "boxes"], name="boxes"),
+        helper.make_node("Relu", ["raw_scores"], ["scores_all" if pre_topk else "scores"], name="scores"),
+    ] + ([] if not pre_topk else [
+        helper.make_node("ReduceMax", ["scores_all"], ["best"], axes=[1], keepdims=0, name="best"),
+        helper.make_node("TopK", ["best", "pre_k"], ["best_v", "best_i"], axis=1, name="pre_topk"),
+        helper.make_node("Squeeze", ["best_i", "zero1"], ["best_i1"], name="pre_sq"),
+        helper.make_node("Gather", ["boxes_all", "best_i1"], ["boxes"], axis=1, name="pre_boxes"),
+        helper.make_node("Gather", ["scores_all", "best_i1"], ["scores"], axis=2, name="pre_scores"),
+    ]) + [        helper.make_node("NonMaxSuppression", nms_in, ["selected"], center_point_box=center, name="nms"),
         # tail: batch, class, box index columns; flat box index b*N+i; Gather boxes, GatherND scores
         helper.make_node("Gather", ["selected", "zero1"], ["sel_b2"], axis=1, name="col_b"),
         helper.make_node("Gather", ["selected", "one1"], ["sel_c2"], axis=1, name="col_c"),
@@ -166,14 +177,21 @@ def part1(cli, repo, tmp):
         ("no_score_threshold", 1, 2, 6, 0, 1000, 0.6, None),
         ("iou_zero", 2, 3, 6, 0, 10, 0.0, 0.4),
         ("iou_one", 1, 3, 6, 0, 10, 1.0, 0.4),
+        ("pre_topk", 1, 3, 8, 0, 4, 0.3, 0.1),        # TopK/Gather before NMS, continuous input
+        ("capped", 2, 3, 8, 0, 100, 0.5, 0.3),        # --head onnx-nms:7
     ]
     total = 0
+    seed0 = int(os.environ.get("ODET_NMS_SEED", "0"))  # other seeds: a longer random sweep
     for k, (name, B, C, S, center, max_out, iou, score) in enumerate(cases):
-        m = make_model(B, C, S, center, max_out, iou, score, seed=100 + k)
+        k += seed0
+        m = make_model(B, C, S, center, max_out, iou, score, seed=100 + k, pre_topk=20 if name == "pre_topk" else 0)
         path = os.path.join(tmp, name + ".onnx")
         onnx.save(m, path)
         rng = np.random.default_rng(k)
-        img = rng.choice(np.array([0.0, 0.5, 1.0], np.float32), size=(B, 3, S, S))
+        if name in ("pre_topk", "capped"):
+            img = (rng.integers(0, 64, (B, 3, S, S)) / 64).astype(np.float32)  # few ties
+        else:
+            img = rng.choice(np.array([0.0, 0.5, 1.0], np.float32), size=(B, 3, S, S))
         ip, op = os.path.join(tmp, "ort_in.bin"), os.path.join(tmp, "ort_out.bin")
         tensorfile.write(ip, [("image", img)])
         r = subprocess.run([node, ort, path, ip, op], capture_output=True, text=True)
@@ -181,7 +199,8 @@ def part1(cli, repo, tmp):
             check(False, "%s: ort_run.js failed: %s" % (name, r.stderr.strip()[-400:]))
             continue
         ref = dict(tensorfile.read(op))
-        got, err = run_odet(cli, tmp, path, [("image", img)])
+        cap = 7 if name == "capped" else 0
+        got, err = run_odet(cli, tmp, path, [("image", img)], "onnx-nms:%d" % cap if cap else "onnx-nms")
         if got is None:
             check(False, "%s: odet run failed: %s" % (name, err))
             continue
@@ -189,6 +208,13 @@ def part1(cli, repo, tmp):
         for b in range(B):
             sel = ref["det_batch_o"] == b
             want = rows(to_xyxy(ref["det_boxes_o"][sel], center), ref["det_scores_o"][sel], ref["det_labels_o"][sel])
+            if cap:
+                # the cap's best by score; the case must not tie at the cut
+                sc = np.sort(ref["det_scores_o"][sel])[::-1]
+                check(len(sc) > cap and sc[cap - 1] > sc[cap], "%s image %d: no tie at the cap" % (name, b))
+                keep = ref["det_scores_o"][sel] >= sc[cap - 1]
+                want = rows(to_xyxy(ref["det_boxes_o"][sel][keep], center), ref["det_scores_o"][sel][keep],
+                            ref["det_labels_o"][sel][keep])
             total += len(want)
             check(sets[b] == want, "%s image %d: odet %d detections, ONNX Runtime %d; first differences %s / %s" %
                   (name, b, len(sets[b]), len(want), [x for x in sets[b] if x not in want][:2],
