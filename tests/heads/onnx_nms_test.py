@@ -177,6 +177,7 @@ def part1(cli, repo, tmp):
         ("no_score_threshold", 1, 2, 6, 0, 1000, 0.6, None),
         ("iou_zero", 2, 3, 6, 0, 10, 0.0, 0.4),
         ("iou_one", 1, 3, 6, 0, 10, 1.0, 0.4),
+        ("score_equals_threshold", 2, 3, 6, 0, 100, 0.5, 0.0),  # Relu zeros == threshold: kept only if >=
         ("pre_topk", 1, 3, 8, 0, 4, 0.3, 0.1),        # TopK/Gather before NMS, continuous input
         ("capped", 2, 3, 8, 0, 100, 0.5, 0.3),        # --head onnx-nms:7
     ]
@@ -245,6 +246,14 @@ def part1(cli, repo, tmp):
     onnx.save(m, path)
     got, err = run_odet(cli, tmp, path, [("image", np.zeros((1, 3, 4, 4), np.float32))])
     check(got is None and "more than once" in err, "two NonMaxSuppression refused clearly (got: %r)" % err)
+    # refusal: NonMaxSuppression without scores
+    m = make_model(1, 2, 4, 0, 10, 0.5, 0.3, seed=10)
+    nms = [n for n in m.graph.node if n.op_type == "NonMaxSuppression"][0]
+    del nms.input[1:]
+    path = os.path.join(tmp, "nms_one_input.onnx")
+    onnx.save(m, path)
+    got, err = run_odet(cli, tmp, path, [("image", np.zeros((1, 3, 4, 4), np.float32))])
+    check(got is None and "boxes and scores" in err, "NonMaxSuppression without scores refused (got: %r)" % err)
     # max_output_boxes_per_class 0 selects nothing, as in ONNX
     m = make_model(1, 2, 4, 0, 0, 0.5, 0.3, seed=9)
     path = os.path.join(tmp, "max_zero.onnx")
