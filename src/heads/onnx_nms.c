@@ -213,6 +213,8 @@ odet_status head_attach_onnx_nms(odet_ctx *ctx, ir_graph *g, int marker, const c
 	snprintf(label, sizeof label, "%s", g->nodes[marker].name ? g->nodes[marker].name : "NonMaxSuppression");
 	ir_node *m = &g->nodes[marker];
 	int center = (int)ir_attr_int(m, "center_point_box", 0);
+	long long cut_nodes = (long long)ir_attr_int(m, "cut_nodes", 0);
+	long long cut_outputs = (long long)ir_attr_int(m, "cut_outputs", 0);
 	int boxes = m->in[0], scores = m->in[1];
 	int has_max, has_iou, has_score;
 	double max_out = 0, iou = 0, sthr = 0;
@@ -274,9 +276,11 @@ odet_status head_attach_onnx_nms(odet_ctx *ctx, ir_graph *g, int marker, const c
 	char line[512];
 	snprintf(line, sizeof line,
 		 "onnx-nms: NonMaxSuppression '%s' replaced by odet's batched NMS (boxes %s, score > %g, "
-		 "IoU > %g suppresses, %lld per class, %lld per image%s)",
+		 "IoU > %g suppresses, %lld per class, %lld per image%s); %lld node(s) not needed for its inputs and the "
+		 "model's %lld output(s) were cut",
 		 label, center ? "xc yc w h" : "y1 x1 y2 x2", s.score_threshold, s.iou_threshold,
-		 (long long)per_class, (long long)K, K == cap && per_class > 0 ? ", capped" : "");
+		 (long long)per_class, (long long)K, K == cap && per_class > 0 ? ", capped" : "", cut_nodes,
+		 cut_outputs);
 	rc = head_finish(ctx, g, &s, rc, first_node, nms, sc, line);
 	if (rc)
 		return rc;

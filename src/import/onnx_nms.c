@@ -11,9 +11,10 @@
  *     depends on its output, and nodes that only feed that tail or other graph outputs — is not
  *     imported (unsupported ops there, such as NonZero or Loop, do not matter).
  *   onnx_nms_outputs (instead of the graph outputs): adds an OnnxNms marker node (ops.def) with
- *     NonMaxSuppression's inputs and center_point_box; its placeholder output is the graph's only
- *     output. The model's outputs are replaced by the head's det_* outputs when it attaches, and
- *     g->note says what was cut.
+ *     NonMaxSuppression's inputs and center_point_box (and, for the head's describe line,
+ *     cut_nodes/cut_outputs: what was dropped); its placeholder output is the graph's only output.
+ *     The model's outputs are replaced by the head's det_* outputs when it attaches; g->note says
+ *     what was cut.
  */
 #include "import/onnx_internal.h"
 
@@ -166,7 +167,9 @@ odet_status onnx_nms_outputs(onnx_imp *imp, const Onnx__GraphProto *gp, const on
 	if (out < 0 || onnx_name_put(imp, g->values[out].name, out, -1))
 		return ODET_ERR_NO_MEMORY;
 	int m = ir_node_add(g, IR_OP_ONNX_NMS, label, 5, in, 1, &out);
-	if (m < 0 || ir_attr_set_int(g, m, "center_point_box", center))
+	if (m < 0 || ir_attr_set_int(g, m, "center_point_box", center) ||
+	    ir_attr_set_int(g, m, "cut_nodes", cut->n_dropped) ||
+	    ir_attr_set_int(g, m, "cut_outputs", (int64_t)gp->n_output))
 		return ODET_ERR_NO_MEMORY;
 	if (!(g->outputs = odet_calloc(ctx, 1, sizeof(int))))
 		return ODET_ERR_NO_MEMORY;
