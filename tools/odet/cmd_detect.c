@@ -381,7 +381,7 @@ int cmd_detect(int argc, char **argv)
 		exit_code = cli_fail(ctx, ODET_ERR_NO_MEMORY, "detect");
 		goto out_free;
 	}
-	if (o.draw && mkdir(o.out_dir, 0777) != 0 && errno != EEXIST) {
+	if ((o.draw || !o.json_path) && mkdir(o.out_dir, 0777) != 0 && errno != EEXIST) {
 		fprintf(stderr, "odet: %s: cannot create folder: %s\n", o.out_dir, strerror(errno));
 		exit_code = 1;
 		goto out_free;
