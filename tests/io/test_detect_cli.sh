@@ -53,6 +53,11 @@ grep -q "Average Precision  (AP) @\[ IoU=0.50:0.95 | area=   all | maxDets=100 \
 ap50=$(grep "IoU=0.50      | area=   all" "$T/stdout2" | sed 's/.*= //')
 /usr/bin/python3 -c "import sys; assert float(sys.argv[1]) > 0.5" "$ap50"; ok $? "AP50 on the dog $ap50 > 0.5"
 
+# --no-draw: no annotated images, but the results file still lands in the output folder
+"$ODET" detect "$MODEL" "$T/in/dog.jpg" --out "$T/out3" --no-draw --quiet >/dev/null 2>&1
+ok $? "detect --no-draw exits 0"
+[ -s "$T/out3/detections.json" ] && [ ! -f "$T/out3/dog.jpg" ]; ok $? "--no-draw writes only detections.json"
+
 # bad usage
 "$ODET" detect "$MODEL" >/dev/null 2>&1; rc=$?
 ok $([ $rc = 2 ] && echo 0 || echo 1) "no source: exit $rc, expected 2"
