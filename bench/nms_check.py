@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""nms_check.py — correctness of odet's NMS and decode on the device (torch + torchvision there).
+
+usage: python3 bench/nms_check.py <libodet_nms.so>      (build it with bench/nms_build.sh)
+
+1. CPU NMS keeps exactly the set torchvision.ops.batched_nms keeps (fp32; random and adversarial
+   cases: identical boxes, identical scores, zero-area boxes, NaN/Inf, zero candidates, 10,000
+   candidates). Each box has one class (odet scores [1,N,C] hold -inf elsewhere); odet runs with no
+   threshold, no top-k and K = N. Non-finite scores are removed before torchvision sees them (odet
+   never selects them). Small random cases use one class: torchvision adds class offsets to the
+   coordinates for <= 1000 boxes, which changes IoU rounding.
+2. CUDA NMS output equals the CPU output bit for bit (counts, boxes, scores, classes), both top-k
+   modes, f32 and f16 inputs, realistic SSD/RetinaNet-sized cases and the adversarial ones.
+3. CUDA BoxDecode / ClassScores agree with the CPU kernels to 1e-6 relative (boxes: relative to
+   max(|coordinate|, box size); expf may differ by 2 ulp between CUDA and glibc).
+Prints one line per case and "nms_check: N passed, N failed".
+"""
+import sys
+
+import numpy as np
+import torch
+import torchvision
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from nms_common import Lib  # noqa: E402
+
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    passed += bool(ok)
+    failed += not ok
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+
+
+def rand_boxes(rng, n, extent=1000.0, maxwh=120.0):
+    xy = rng.uniform(0, extent, (n, 2)).astype(np.float32)
+    wh = rng.uniform(1, maxwh, (n, 2)).astype(np.float32)
+    return np.concatenate([xy, xy + wh], 1).astype(np.float32)
+
+
+def vs_torchvision(lib, name, boxes, scores, labels, C, iou=0.5):
+    N = len(boxes)
+    dense = np.full((1, N, C), -np.inf, np.float32)
+    dense[0, np.arange(N), labels] = scores
+    p = dict(thr=-3.0e38, iou=iou, topk=0, K=max(N, 1))
+    cnt, ob, os_, oc = lib.cpu_nms(p, boxes[None], dense)
+    ours = set()
+    # recover anchor indices: boxes and classes identify rows; use a lookup on exact values
+    key = {}
+    for i in range(N):
+        key.setdefault((tuple(boxes[i].tolist()), int(labels[i]), float(scores[i])), []).append(i)
+    for k in range(cnt[0]):
+        lst = key[(tuple(ob[0, k].tolist()), int(oc[0, k]), float(os_[0, k]))]
+        ours.add(lst.pop(0))
+    fin = np.isfinite(scores)
+    idx = np.nonzero(fin)[0]
+    keep = torchvision.ops.batched_nms(torch.from_numpy(boxes[idx]), torch.from_numpy(scores[idx]),
+                                       torch.from_numpy(labels[idx].astype(np.int64)), iou)
+    theirs = set(idx[keep.numpy()].tolist())
+    check(ours == theirs, "cpu == torchvision.batched_nms  %-28s kept %d / %d (torchvision %d)" %
+          (name, len(ours), N, len(theirs)))
+
+
+def cuda_vs_cpu(lib, name, p, boxes, scores, f16=False):
+    dt = np.float16 if f16 else np.float32
+    b, s = boxes.astype(dt), scores.astype(dt)
+    ref = lib.cpu_nms(p, b, s)
+    tb = torch.from_numpy(b).cuda()
+    ts = torch.from_numpy(s).cuda()
+    ws, outs = lib.cuda_nms_prepare(p, *s.shape, torch)
+    lib.cuda_nms(p, tb, ts, ws, outs, torch)
+    got = [o.cpu().numpy() for o in outs]
+    same = all(np.array_equal(g.view(np.uint32) if g.dtype == np.float32 else g,
+                              r.view(np.uint32) if r.dtype == np.float32 else r) for g, r in zip(got, ref))
+    if not same:
+        diff = [int((g != r).sum()) for g, r in zip(got, ref)]
+        print("   counts cuda %s cpu %s; differing elements %s" % (got[0][:8], ref[0][:8], diff))
+    check(same, "cuda == cpu  %-34s %s kept %s" % (name, "f16" if f16 else "f32", int(ref[0].sum())))
+
+
+def realistic_ssd(rng, B, N=8732, C=81):
+    logits = rng.normal(0, 1, (B, N, C)).astype(np.float32)
+    logits[:, :, 0] += 6
+    for b in range(B):  # objects: clusters of anchors with a confident class
+        for _ in range(rng.integers(3, 15)):
+            a = rng.integers(0, N - 60)
+            logits[b, a:a + 40, rng.integers(1, C)] += rng.uniform(6, 12)
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    scores = (e / e.sum(-1, keepdims=True)).astype(np.float32)
+    cx, cy = rng.uniform(0, 300, (2, B, N)).astype(np.float32)
+    w, h = rng.uniform(5, 150, (2, B, N)).astype(np.float32)
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1).astype(np.float32)
+    return boxes, scores
+
+
+def main():
+    lib = Lib(sys.argv[1])
+    rng = np.random.default_rng(7)
+    # ---- 1. CPU vs torchvision
+    for t in range(3):
+        b = rand_boxes(rng, 2000)
+        vs_torchvision(lib, "random 2000x5 #%d" % t, b, rng.random(2000).astype(np.float32),
+                       rng.integers(0, 5, 2000), 5, iou=0.3 + 0.2 * t)
+    b = rand_boxes(rng, 600, 300)
+    vs_torchvision(lib, "random 600x1", b, rng.random(600).astype(np.float32), np.zeros(600, np.int64), 1)
+    b = np.tile(np.array([[10, 20, 110, 220]], np.float32), (1500, 1))
+    vs_torchvision(lib, "identical boxes", b, rng.random(1500).astype(np.float32), rng.integers(0, 3, 1500), 3)
+    b = rand_boxes(rng, 1500, 300)
+    vs_torchvision(lib, "identical scores", b, np.full(1500, 0.5, np.float32), rng.integers(0, 3, 1500), 3)
+    b = rand_boxes(rng, 1500, 300)
+    b[::2, 2] = b[::2, 0]
+    b[::7] = b[0]
+    vs_torchvision(lib, "zero-area boxes", b, rng.random(1500).astype(np.float32), rng.integers(0, 3, 1500), 3)
+    s = rng.random(1500).astype(np.float32)
+    s[::3], s[1::7], s[2::11] = np.nan, np.inf, -np.inf
+    vs_torchvision(lib, "NaN/Inf scores", rand_boxes(rng, 1500, 300), s, rng.integers(0, 3, 1500), 3)
+    vs_torchvision(lib, "zero candidates", np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
+                   np.zeros(0, np.int64), 1)
+    vs_torchvision(lib, "10000 candidates", rand_boxes(rng, 10000, 3000, 60), rng.random(10000).astype(np.float32),
+                   np.zeros(10000, np.int64), 1)
+    # ---- 2. CUDA vs CPU
+    B, N, C = 4, 3000, 10
+    boxes = np.stack([rand_boxes(rng, N, 600) for _ in range(B)])
+    scores = rng.random((B, N, C)).astype(np.float32)
+    p0 = dict(thr=0.3, iou=0.5, topk=100, K=300)
+    p1 = dict(thr=0.3, iou=0.5, topk=500, mode=1, levels=[2000, 700, 300], K=300)
+    for f16 in (False, True):
+        cuda_vs_cpu(lib, "random per-class top-k", p0, boxes, scores, f16)
+        cuda_vs_cpu(lib, "random per-level top-k", p1, boxes, scores, f16)
+    cuda_vs_cpu(lib, "random ge, bg 0, scaled", dict(thr=0.1, iou=0.45, topk=200, K=200, bg=0, ge=1, osx=2, osy=3),
+                boxes, scores)
+    cuda_vs_cpu(lib, "no top-k, K 5000", dict(thr=0.9, iou=0.6, K=5000), boxes, scores)
+    same_b = np.tile(np.array([10, 20, 110, 220], np.float32), (B, N, 1))
+    cuda_vs_cpu(lib, "identical boxes", p0, same_b, scores)
+    cuda_vs_cpu(lib, "identical scores", p0, boxes, np.full_like(scores, 0.5))
+    cuda_vs_cpu(lib, "identical boxes and scores", p1, same_b, np.full_like(scores, 0.5))
+    zb = boxes.copy()
+    zb[:, ::2, 2] = zb[:, ::2, 0]
+    cuda_vs_cpu(lib, "zero-area boxes", p0, zb, scores)
+    ns = scores.copy()
+    ns[:, ::3, :] = np.nan
+    ns[:, 1::5, 2] = np.inf
+    ns[:, 2::7, 1] = -np.inf
+    cuda_vs_cpu(lib, "NaN/Inf scores", p0, boxes, ns)
+    cuda_vs_cpu(lib, "zero candidates", p0, boxes, np.zeros_like(scores))
+    big_b = rand_boxes(rng, 10000, 3000, 60)[None]
+    cuda_vs_cpu(lib, "10000 candidates top-k 10000", dict(thr=-1.0, iou=0.5, topk=10000, K=10000), big_b,
+                rng.random((1, 10000, 1)).astype(np.float32))
+    sb, ss = realistic_ssd(rng, 8)
+    for thr in (0.05, 0.001):
+        cuda_vs_cpu(lib, "SSD-like b8 thr %g" % thr, dict(thr=thr, iou=0.45, topk=200, K=200, bg=0, ge=1), sb, ss)
+    rb = np.stack([rand_boxes(rng, 120087, 800, 200) for _ in range(2)])
+    rs = (1 / (1 + np.exp(-rng.normal(-7, 1.5, (2, 120087, 91))))).astype(np.float32)
+    lv = [90000, 22500, 5625, 1521, 441]
+    cuda_vs_cpu(lib, "RetinaNet-like b2", dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=lv, K=300), rb, rs)
+    # determinism: the same CUDA call twice
+    p = dict(thr=0.001, iou=0.45, topk=200, K=200, bg=0)
+    ws, o1 = lib.cuda_nms_prepare(p, *ss.shape, torch)
+    t_b, t_s = torch.from_numpy(sb).cuda(), torch.from_numpy(ss).cuda()
+    a = [x.clone() for x in lib.cuda_nms(p, t_b, t_s, ws, o1, torch)]
+    b2 = lib.cuda_nms(p, t_b, t_s, ws, o1, torch)
+    check(all(torch.equal(x, y) for x, y in zip(a, b2)), "cuda run to run identical")
+    # ---- 3. decode
+    anchors = rand_boxes(rng, 8732, 300, 100)
+    cxcywh = np.concatenate([(anchors[:, :2] + anchors[:, 2:]) / 600, (anchors[:, 2:] - anchors[:, :2]) / 300], 1)
+    deltas = rng.normal(0, 1, (4, 8732, 4)).astype(np.float32)
+    for name, d, an, dl in (
+            ("coder 0 layout 1", dict(coder=0, layout=1), cxcywh, deltas.transpose(0, 2, 1).copy()),
+            ("coder 1 layout 0 clip", dict(coder=1, layout=0, weights=(10, 10, 5, 5), xclip=float(np.log(1000 / 16)),
+                                            cw=300.0, ch=300.0), anchors, deltas)):
+        ref = lib.cpu_box_decode(d, dl, an)
+        out = torch.zeros(4, 8732, 4, device="cuda")
+        lib.cuda_box_decode(d, torch.from_numpy(dl).cuda(), torch.from_numpy(an.astype(np.float32)).cuda(), out, torch)
+        got = out.cpu().numpy()
+        # relative to the box: coordinates near 0 come from cancellation (x - w/2), so the
+        # denominator is max(|coordinate|, box width, box height)
+        size = np.maximum(ref[..., 2] - ref[..., 0], ref[..., 3] - ref[..., 1])[..., None]
+        rel = np.max(np.abs(got - ref) / np.maximum(np.maximum(np.abs(ref), size), 1e-12))
+        exact = float(np.mean(got == ref))
+        check(rel <= 1e-6, "decode cuda vs cpu %-22s max relative difference %.2e (%.4f bit-equal)" %
+              (name, rel, exact))
+    x = rng.normal(0, 3, (4, 81, 8732)).astype(np.float32)
+    for act in (1, 2):
+        ref = lib.cpu_scores(1, act, x)
+        out = torch.zeros(4, 8732, 81, device="cuda")
+        lib.cuda_scores(1, act, torch.from_numpy(x).cuda(), out, torch)
+        got = out.cpu().numpy()
+        rel = np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-30))
+        check(rel <= 1e-6, "scores cuda vs cpu %-22s max relative difference %.2e" %
+              ("softmax" if act == 1 else "sigmoid", rel))
+    print("nms_check: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+/*
+ * decode.cu — BoxDecode and ClassScores on CUDA (specs in ops.def; same float32 operation
+ * order as backend/cpu/decode.c, explicit round-to-nearest intrinsics so no FMA contraction;
+ * expf differs from the host's by at most 2 ulp). One thread per (image, anchor).
+ */
+#include <cuda_fp16.h>
+
+#include "backend/cuda/cuda_util.h"
+#include "backend/cuda/nms.h"
+
+namespace {
+
+template <typename T> __device__ __forceinline__ float ldf(const T *p, long long i);
+template <> __device__ __forceinline__ float ldf<float>(const float *p, long long i) { return p[i]; }
+template <> __device__ __forceinline__ float ldf<__half>(const __half *p, long long i) { return __half2float(p[i]); }
+
+__device__ __forceinline__ float clampf_t(float x, float lo, float hi)
+{
+	x = x < lo ? lo : x;
+	return x > hi ? hi : x;
+}
+
+template <typename T>
+__global__ void box_decode_kernel(cuda_box_decode_params p, long long B, long long N, const T *d, const T *an,
+				  float *out)
+{
+	long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+	if (r >= B * N)
+		return;
+	long long b = r / N, i = r % N;
+	float dv[4], av[4], o[4];
+	for (int k = 0; k < 4; k++) {
+		dv[k] = ldf<T>(d, p.layout ? (b * 4 + k) * N + i : r * 4 + k);
+		av[k] = ldf<T>(an, i * 4 + k);
+	}
+	if (p.coder == 0) {
+		float x = __fmul_rn(p.scale_xy, dv[0]), y = __fmul_rn(p.scale_xy, dv[1]);
+		float w = __fmul_rn(p.scale_wh, dv[2]), h = __fmul_rn(p.scale_wh, dv[3]);
+		x = __fadd_rn(__fmul_rn(x, av[2]), av[0]);
+		y = __fadd_rn(__fmul_rn(y, av[3]), av[1]);
+		w = __fmul_rn(expf(w), av[2]);
+		h = __fmul_rn(expf(h), av[3]);
+		o[0] = __fsub_rn(x, __fmul_rn(0.5f, w)), o[1] = __fsub_rn(y, __fmul_rn(0.5f, h));
+		o[2] = __fadd_rn(x, __fmul_rn(0.5f, w)), o[3] = __fadd_rn(y, __fmul_rn(0.5f, h));
+	} else {
+		float widths = __fsub_rn(av[2], av[0]), heights = __fsub_rn(av[3], av[1]);
+		float cx = __fadd_rn(av[0], __fmul_rn(0.5f, widths)), cy = __fadd_rn(av[1], __fmul_rn(0.5f, heights));
+		float dx = __fdiv_rn(dv[0], p.weights[0]), dy = __fdiv_rn(dv[1], p.weights[1]);
+		float dw = __fdiv_rn(dv[2], p.weights[2]), dh = __fdiv_rn(dv[3], p.weights[3]);
+		dw = dw > p.xform_clip ? p.xform_clip : dw;
+		dh = dh > p.xform_clip ? p.xform_clip : dh;
+		float pcx = __fadd_rn(__fmul_rn(dx, widths), cx), pcy = __fadd_rn(__fmul_rn(dy, heights), cy);
+		float pw = __fmul_rn(expf(dw), widths), ph = __fmul_rn(expf(dh), heights);
+		float hw = __fmul_rn(0.5f, pw), hh = __fmul_rn(0.5f, ph);
+		o[0] = __fsub_rn(pcx, hw), o[1] = __fsub_rn(pcy, hh), o[2] = __fadd_rn(pcx, hw), o[3] = __fadd_rn(pcy, hh);
+	}
+	o[0] = __fmul_rn(o[0], p.out_scale_x), o[2] = __fmul_rn(o[2], p.out_scale_x);
+	o[1] = __fmul_rn(o[1], p.out_scale_y), o[3] = __fmul_rn(o[3], p.out_scale_y);
+	if (p.clip_w > 0) {
+		o[0] = clampf_t(o[0], 0, p.clip_w), o[2] = clampf_t(o[2], 0, p.clip_w);
+		o[1] = clampf_t(o[1], 0, p.clip_h), o[3] = clampf_t(o[3], 0, p.clip_h);
+	}
+	float4 v = make_float4(o[0], o[1], o[2], o[3]);
+	reinterpret_cast<float4 *>(out)[r] = v;
+}
+
+/* One block = TA consecutive rows (image, anchor) staged in shared memory, so that reads
+ * (either layout) and writes of [B,N,C] are coalesced; one warp per row computes (softmax
+ * max/sum by warp shuffles, so the sum's rounding may differ from the CPU's sequential one). */
+template <typename T>
+__global__ void class_scores_kernel(int layout, int act, long long B, long long N, long long C, int TA, const T *x,
+				    float *out)
+{
+	extern __shared__ float sm[];
+	const long long r0 = (long long)blockIdx.x * TA, rows = B * N;
+	const int na = (int)min((long long)TA, rows - r0);
+	const long long ne = (long long)na * C;
+	for (long long e = threadIdx.x; e < ne; e += blockDim.x) {
+		if (layout == 0) {
+			sm[e] = ldf<T>(x, r0 * C + e);
+		} else {
+			long long a = e % na, c = e / na, r = r0 + a, b = r / N, i = r % N;
+			sm[a * C + c] = ldf<T>(x, (b * C + c) * N + i);
+		}
+	}
+	__syncthreads();
+	const int lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+	for (int a = threadIdx.x >> 5; a < na; a += nw) { /* one warp per row */
+		float *o = sm + (long long)a * C;
+		if (act == 1) {
+			float m = -INFINITY, s = 0;
+			for (long long c = lane; c < C; c += 32)
+				m = o[c] > m ? o[c] : m;
+			for (int k = 16; k; k >>= 1) {
+				float v = __shfl_xor_sync(0xffffffffu, m, k);
+				m = v > m ? v : m;
+			}
+			for (long long c = lane; c < C; c += 32) {
+				float e = expf(__fsub_rn(o[c], m));
+				o[c] = e;
+				s = __fadd_rn(s, e);
+			}
+			for (int k = 16; k; k >>= 1)
+				s = __fadd_rn(s, __shfl_xor_sync(0xffffffffu, s, k));
+			float inv = __fdiv_rn(1.0f, s);
+			for (long long c = lane; c < C; c += 32)
+				o[c] = __fmul_rn(o[c], inv);
+		} else if (act == 2) {
+			for (long long c = lane; c < C; c += 32)
+				o[c] = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-o[c])));
+		}
+	}
+	__syncthreads();
+	for (long long e = threadIdx.x; e < ne; e += blockDim.x)
+		out[r0 * C + e] = sm[e];
+}
+
+} /* namespace */
+
+extern "C" odet_status cuda_box_decode_launch(const cuda_box_decode_params *p, int64_t B, int64_t N, odet_dtype dtype,
+					      const void *deltas, const void *anchors, float *out, void *stream)
+{
+	long long n = (long long)B * N;
+	if (n <= 0)
+		return ODET_OK;
+	unsigned blocks = (unsigned)((n + 255) / 256);
+	cudaStream_t st = (cudaStream_t)stream;
+	if (dtype == ODET_F32)
+		box_decode_kernel<float><<<blocks, 256, 0, st>>>(*p, B, N, (const float *)deltas, (const float *)anchors, out);
+	else if (dtype == ODET_F16)
+		box_decode_kernel<__half><<<blocks, 256, 0, st>>>(*p, B, N, (const __half *)deltas, (const __half *)anchors,
+								  out);
+	else
+		return ODET_ERR_UNSUPPORTED;
+	return ODET_CUDA(cudaGetLastError());
+}
+
+extern "C" odet_status cuda_class_scores_launch(int layout, int activation, int64_t B, int64_t N, int64_t C,
+						odet_dtype dtype, const void *logits, float *out, void *stream)
+{
+	long long n = (long long)B * N;
+	if (n <= 0)
+		return ODET_OK;
+	if (C < 1 || C > 6144)
+		return ODET_ERR_UNSUPPORTED; /* one row must fit in shared memory */
+	int TA = (int)(6144 / C); /* <= 24 KiB of shared memory per block */
+	TA = TA > 64 ? 64 : TA;
+	unsigned blocks = (unsigned)((n + TA - 1) / TA);
+	size_t smem = (size_t)TA * (size_t)C * sizeof(float);
+	cudaStream_t st = (cudaStream_t)stream;
+	if (dtype == ODET_F32)
+		class_scores_kernel<float><<<blocks, 256, smem, st>>>(layout, activation, B, N, C, TA, (const float *)logits,
+								      out);
+	else if (dtype == ODET_F16)
+		class_scores_kernel<__half><<<blocks, 256, smem, st>>>(layout, activation, B, N, C, TA,
+								       (const __half *)logits, out);
+	else
+		return ODET_ERR_UNSUPPORTED;
+	return ODET_CUDA(cudaGetLastError());
+}
