@@ -398,6 +398,10 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if (o.precision == ODET_PRECISION_FP16 && (rc = pass_precision_fp16(e->g, o.keep_fp32, o.n_keep_fp32)))
 		goto out_destroy;
+	/* fp16 convolutions run on tensor cores fastest in NHWC */
+	if (passes && be->kind == ODET_BACKEND_CUDA && o.precision == ODET_PRECISION_FP16 &&
+	    (rc = pass_layout_nhwc(e->g)))
+		goto out_destroy;
 	if (o.verbose) {
 		fprintf(stderr, "---- optimized graph\n");
 		odet_graph_print(e->g, stderr);

@@ -39,6 +39,10 @@ odet_status pass_eliminate_dead(ir_graph *g);
  * precision changes. Unknown names in keep are an error. */
 odet_status pass_precision_fp16(ir_graph *g, const char *const *keep, int n_keep);
 
+/* NHWC layout for 4-D Conv / MaxPool / AveragePool (attribute odet_nhwc, see layout.c):
+ * explicit Transposes only where the layout changes. For CUDA fp16 engines. */
+odet_status pass_layout_nhwc(ir_graph *g);
+
 /* The default pipeline used by odet_engine_build. */
 typedef struct pass_opts {
 	int batch, input_h, input_w;

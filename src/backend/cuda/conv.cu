@@ -13,6 +13,8 @@
  * cudnnConvolutionBiasActivationForward (y = act(conv + R + B)) when the chosen algorithm
  * allows it (identity activation requires IMPLICIT_PRECOMP_GEMM); otherwise
  * cudnnConvolutionForward followed by a fused epilogue kernel (bias, residual, any ir_act).
+ * Layout: NCHW, or NHWC with weights KRSC when the node has odet_nhwc = 1 (passes/layout.c;
+ * fp16 engines: cuDNN's tensor-core kernels run NHWC natively).
  */
 #include "backend/cuda/cuda_core.h"
 #include "backend/cuda/window.h"
@@ -109,7 +111,8 @@ static odet_status conv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 					  n->name, i, odet_dtype_name(v->dtype), odet_dtype_name(x->dtype));
 	}
 	cuda_window cw;
-	if (!cuda_window_read(g, n, x->rank == 4 ? w->dims[2] : 1, w->dims[w->rank - 1], &cw))
+	bool nhwc = ir_attr_int(n, "odet_nhwc", 0) != 0;
+	if (!cuda_window_read(g, n, x->rank == 4 ? w->dims[nhwc ? 1 : 2] : 1, w->dims[w->rank - (nhwc ? 2 : 1)], &cw))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 				  "node '%s' (Conv): only 1-D and 2-D convolutions run on CUDA", n->name);
 	if (cw.pt != cw.pb || cw.pl != cw.pr)
@@ -204,7 +207,9 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 {
 	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *y = ir_out(g, n, 0);
 	cuda_window cw;
-	cuda_window_read(g, n, x->rank == 4 ? w->dims[2] : 1, w->dims[w->rank - 1], &cw);
+	bool nhwc = ir_attr_int(n, "odet_nhwc", 0) != 0;
+	cudnnTensorFormat_t fmt = nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+	cuda_window_read(g, n, x->rank == 4 ? w->dims[nhwc ? 1 : 2] : 1, w->dims[w->rank - (nhwc ? 2 : 1)], &cw);
 	conv_state *s = (conv_state *)odet_calloc(ctx, 1, sizeof *s);
 	if (!s)
 		return ODET_ERR_NO_MEMORY;
@@ -214,7 +219,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	cuda_act_read(n, &s->act);
 	s->m = cw.oc;
 	s->n = cw.n;
-	s->plane = cw.oh * cw.ow;
+	s->plane = nhwc ? 1 : cw.oh * cw.ow; /* channel of element i: (i / plane) % m */
 #define DNN(call, what) if ((rc = odet_cudnn_check(ctx, (call), n, what))) goto out_release
 	DNN(cudnnCreateTensorDescriptor(&s->xd), "descriptor");
 	DNN(cudnnCreateTensorDescriptor(&s->yd), "descriptor");
@@ -222,12 +227,12 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	DNN(cudnnCreateFilterDescriptor(&s->wd), "descriptor");
 	DNN(cudnnCreateConvolutionDescriptor(&s->cd), "descriptor");
 	DNN(cudnnCreateActivationDescriptor(&s->ad), "descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->xd, CUDNN_TENSOR_NCHW, dt, (int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
+	DNN(cudnnSetTensor4dDescriptor(s->xd, fmt, dt, (int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
 	    "input descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->yd, CUDNN_TENSOR_NCHW, dt, (int)cw.n, (int)cw.oc, (int)cw.oh, (int)cw.ow),
+	DNN(cudnnSetTensor4dDescriptor(s->yd, fmt, dt, (int)cw.n, (int)cw.oc, (int)cw.oh, (int)cw.ow),
 	    "output descriptor");
 	DNN(cudnnSetTensor4dDescriptor(s->bd, CUDNN_TENSOR_NCHW, dt, 1, (int)cw.oc, 1, 1), "bias descriptor");
-	DNN(cudnnSetFilter4dDescriptor(s->wd, dt, CUDNN_TENSOR_NCHW, (int)w->dims[0], (int)w->dims[1],
+	DNN(cudnnSetFilter4dDescriptor(s->wd, dt, fmt, (int)w->dims[0], (int)(nhwc ? w->dims[3] : w->dims[1]),
 				       (int)cw.kh, (int)cw.kw),
 	    "filter descriptor");
 	DNN(cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh, (int)cw.sw, (int)cw.dh,
@@ -304,7 +309,7 @@ static odet_status conv_run(const be_run_args *a)
 					  a->node, "cudnnConvolutionForward");
 	if (rc || (!b && !r && s->act.kind == IR_ACT_NONE))
 		return rc;
-	rc = epilogue(y, b, r, a->out[0].dtype, s->n * s->m * s->plane, s->plane, s->m, &s->act,
+	rc = epilogue(y, b, r, a->out[0].dtype, odet_tensor_numel(&a->out[0]), s->plane, s->m, &s->act,
 		      (cudaStream_t)a->stream);
 	return rc ? odet_cuda_check(a->ctx, cudaGetLastError(), a->node, "epilogue launch") : ODET_OK;
 }

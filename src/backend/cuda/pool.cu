@@ -6,7 +6,8 @@
  * shape inference, ceil_mode included); attrs kernel_shape, strides, dilations (MaxPool),
  * pads / auto_pad, count_include_pad (AveragePool: divide by the window clipped to the
  * padded input when 1, by the valid elements when 0). One thread per output element,
- * float32 accumulation. MaxPool's optional indices output is refused.
+ * float32 accumulation. MaxPool's optional indices output is refused. odet_nhwc = 1
+ * (passes/layout.c): X and Y are [N,H,W,C] (consecutive threads read consecutive channels).
  * GlobalAveragePool: X [N,C,spatial...] -> [N,C,1...]: one warp per (n, c), float32 sum.
  */
 #include "backend/cuda/cuda_core.h"
@@ -19,6 +20,7 @@ typedef struct pool_geo {
 	int n, c, h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
 	int ph_end, pw_end; /* h + pb, w + pr: extent of the padded input */
 	int include_pad;
+	int nhwc;
 } pool_geo;
 
 template <typename T> static __device__ __forceinline__ float ldf(const T *p, int64_t i) { return (float)p[i]; }
@@ -30,10 +32,23 @@ static __global__ void pool_kernel(const T *x, T *y, pool_geo g)
 	int64_t total = (int64_t)g.n * g.c * g.oh * g.ow;
 	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
 	     i += (int64_t)gridDim.x * blockDim.x) {
-		int ox = (int)(i % g.ow);
-		int oy = (int)((i / g.ow) % g.oh);
-		int64_t nc = i / ((int64_t)g.ow * g.oh);
-		const T *p = x + nc * g.h * g.w;
+		int ox, oy;
+		const T *p;
+		int64_t step; /* element stride between horizontally adjacent pixels */
+		if (g.nhwc) {
+			int c = (int)(i % g.c);
+			ox = (int)((i / g.c) % g.ow);
+			oy = (int)((i / ((int64_t)g.c * g.ow)) % g.oh);
+			int64_t nn = i / ((int64_t)g.c * g.ow * g.oh);
+			p = x + nn * g.h * g.w * g.c + c;
+			step = g.c;
+		} else {
+			ox = (int)(i % g.ow);
+			oy = (int)((i / g.ow) % g.oh);
+			int64_t nc = i / ((int64_t)g.ow * g.oh);
+			p = x + nc * g.h * g.w;
+			step = 1;
+		}
 		int y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
 		float acc = MAX ? -FLT_MAX : 0.0f;
 		int cnt = 0;
@@ -45,7 +60,7 @@ static __global__ void pool_kernel(const T *x, T *y, pool_geo g)
 				int xx = x0 + kx * g.dw;
 				if (xx < 0 || xx >= g.w)
 					continue;
-				float v = ldf(p, (int64_t)yy * g.w + xx);
+				float v = ldf(p, ((int64_t)yy * g.w + xx) * step);
 				if (MAX)
 					acc = v > acc ? v : acc;
 				else
@@ -84,6 +99,7 @@ static odet_status pool_check_common(odet_ctx *ctx, const ir_graph *g, const ir_
 				  n->name);
 	cuda_window w;
 	if (nk != x->rank - 2 || !cuda_window_read(g, n, x->rank == 4 ? k[0] : 1, k[nk - 1], &w) ||
+	    w.c > INT32_MAX ||
 	    w.oh > INT32_MAX || w.ow > INT32_MAX || w.kh > 65536 || w.kw > 65536 || w.sh > 65536 ||
 	    w.sw > 65536 || w.dh > 65536 || w.dw > 65536 || w.pt > 65536 || w.pl > 65536 || w.pb > 65536 ||
 	    w.pr > 65536)
@@ -92,7 +108,8 @@ static odet_status pool_check_common(odet_ctx *ctx, const ir_graph *g, const ir_
 	if (pg) {
 		pool_geo p = {(int)w.n, (int)w.c, (int)w.h, (int)w.w, (int)w.oh, (int)w.ow, (int)w.kh, (int)w.kw,
 			      (int)w.sh, (int)w.sw, (int)w.dh, (int)w.dw, (int)w.pt, (int)w.pl,
-			      (int)(w.h + w.pb), (int)(w.w + w.pr), (int)ir_attr_int(n, "count_include_pad", 0)};
+			      (int)(w.h + w.pb), (int)(w.w + w.pr), (int)ir_attr_int(n, "count_include_pad", 0),
+			      (int)ir_attr_int(n, "odet_nhwc", 0)};
 		*pg = p;
 	}
 	return ODET_OK;

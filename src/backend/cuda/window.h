@@ -3,7 +3,8 @@
  * rank 4; a rank-3 tensor is treated as H = 1). Pads follow ONNX: attr pads [hb, wb, he, we],
  * auto_pad VALID = 0, SAME_UPPER / SAME_LOWER from the output size (extra pad at the end /
  * at the beginning). The output size is taken from the IR (shape inference computed it,
- * ceil_mode included), so the kernels only need begin pads.
+ * ceil_mode included), so the kernels only need begin pads. With attribute odet_nhwc = 1
+ * (passes/layout.c) X and Y are [N,H,W,C] (rank 4 only).
  */
 #ifndef ODET_CUDA_WINDOW_H
 #define ODET_CUDA_WINDOW_H
@@ -29,13 +30,25 @@ static inline bool cuda_window_read(const ir_graph *g, const ir_node *n, int64_t
 	if (!x || !y || (x->rank != 4 && x->rank != 3) || y->rank != x->rank)
 		return false;
 	bool r3 = x->rank == 3;
-	w->n = x->dims[0];
-	w->c = x->dims[1];
-	w->h = r3 ? 1 : x->dims[2];
-	w->w = x->dims[x->rank - 1];
-	w->oc = y->dims[1];
-	w->oh = r3 ? 1 : y->dims[2];
-	w->ow = y->dims[y->rank - 1];
+	if (ir_attr_int(n, "odet_nhwc", 0)) {
+		if (r3)
+			return false;
+		w->n = x->dims[0];
+		w->h = x->dims[1];
+		w->w = x->dims[2];
+		w->c = x->dims[3];
+		w->oh = y->dims[1];
+		w->ow = y->dims[2];
+		w->oc = y->dims[3];
+	} else {
+		w->n = x->dims[0];
+		w->c = x->dims[1];
+		w->h = r3 ? 1 : x->dims[2];
+		w->w = x->dims[x->rank - 1];
+		w->oc = y->dims[1];
+		w->oh = r3 ? 1 : y->dims[2];
+		w->ow = y->dims[y->rank - 1];
+	}
 	w->kh = kh;
 	w->kw = kw;
 	w->sh = w->sw = w->dh = w->dw = 1;
