@@ -6,20 +6,20 @@
 #   bench/cuda_check.sh DIR
 #
 # 1. test_cuda_core (ops vs the CPU backend, graph replay, plans);
-# 2. a generated SSD300-R50 (tests/gen/gen_detectors.py, width / 2, batch 2): `odet run` on
+# 2. a generated SSD300-R50 (tests/gen/gen_detectors.py, width / 2, symbolic batch, run at 2): `odet run` on
 #    the CPU and on CUDA fp32 -> tests/gen/compare.py --rtol 1e-4; CUDA fp16 vs CPU (report);
 # 3. the same network with the NVIDIA SSD head: detections CPU vs CUDA;
 # 4. odet bench on CUDA (fp32 and fp16, batch 8, --profile on fp16).
-# Logs under $OUT (when set). Prints a summary table at the end.
+# Logs in /tmp/cuda_check/logs, packed into $OUT/cuda_check_logs.tgz when $OUT is set.
+# Prints a summary table at the end.
 set -u
 DIR=${1:?usage: cuda_check.sh DIR}
 DIR=$(cd "$DIR" && pwd)
 ODET=$DIR/odet
 export LD_LIBRARY_PATH="$DIR:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-OUTD=${OUT:-/tmp/cuda_check_out}
-mkdir -p "$OUTD"
 W=/tmp/cuda_check
-mkdir -p $W
+OUTD=$W/logs
+mkdir -p $W "$OUTD"
 PY=${PYTHON:-python3}
 declare -a SUMMARY
 row() { SUMMARY+=("$*"); echo "## $*"; }
@@ -28,7 +28,7 @@ nvidia-smi -L
 "$DIR/test_cuda_core" 2>&1 | tee "$OUTD/test_cuda_core.log"
 row "test_cuda_core: $(tail -1 "$OUTD/test_cuda_core.log")"
 
-$PY tests/gen/gen_detectors.py ssd300_r50 --out $W --width-div 2 --batch 2 --seed 3 >"$OUTD/gen.log" 2>&1 || cat "$OUTD/gen.log"
+$PY tests/gen/gen_detectors.py ssd300_r50 --out $W --width-div 2 --batch-symbolic --seed 3 >"$OUTD/gen.log" 2>&1 || cat "$OUTD/gen.log"
 M=$W/ssd300_r50.onnx
 $PY - "$W/in.bin" <<'EOF'
 import sys, numpy as np
@@ -106,3 +106,5 @@ done
 echo
 echo "================ summary"
 for r in "${SUMMARY[@]}"; do echo "$r"; done
+[ -n "${OUT:-}" ] && tar -czf "$OUT/cuda_check_logs.tgz" -C $W logs
+exit 0

@@ -57,6 +57,15 @@ def build_model():
     return m.eval()
 
 
+def bbox_view_reshape(self, src, loc, conf):
+    """NvSSD300.bbox_view with reshape: view() fails on channels_last outputs."""
+    ret = []
+    for s, l, c in zip(src, loc, conf):
+        ret.append((l(s).reshape(s.size(0), 4, -1), c(s).reshape(s.size(0), self.label_num, -1)))
+    locs, confs = list(zip(*ret))
+    return torch.cat(locs, 2).contiguous(), torch.cat(confs, 2).contiguous()
+
+
 def torch_eager(model, batch, runs):
     m = model.cuda().half().to(memory_format=torch.channels_last)
     xs = []
@@ -79,9 +88,20 @@ def torch_eager(model, batch, runs):
     return float(np.median(times))
 
 
-def run(cmd, logf, timeout=600):
+def run(cmd, logf, timeout=300):
     t0 = time.time()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    # a carried build: libodet.so and the libraries it needs sit beside the CLI
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = ":".join(
+        [os.path.dirname(os.path.abspath(cmd[0])), "/usr/local/cuda/lib64"] +
+        ([env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else []))
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                           env=env)
+    except subprocess.TimeoutExpired:
+        with open(logf, "a") as f:
+            f.write("$ %s\n(timed out after %d s)\n" % (" ".join(cmd), timeout))
+        return 124, "timed out"
     with open(logf, "a") as f:
         f.write("$ %s\n%s\n(%.1f s, rc %d)\n" % (" ".join(cmd), p.stdout, time.time() - t0, p.returncode))
     return p.returncode, p.stdout
@@ -92,6 +112,54 @@ def bench_json(out):
         if line.startswith("{"):
             return json.loads(line)
     return None
+
+
+def write_report(a, dev, rows, check):
+    """The table (stdout, peers_table.md, peers.json) and, with --md, the BENCHMARKS.md section."""
+    lines = []
+    lines.append("| batch | torch eager fp16 img/s | odet fp16 net img/s | × eager | % of ceiling | odet net median GPU ms | odet e2e (head, H2D+D2H, 2 streams) img/s | e2e / net | odet build s (net, e2e) |")
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        b = r["batch"]
+        eager = b / r["eager_ms"] * 1e3 if "eager_ms" in r else None
+        net = None
+        if "net" in r:
+            ms = r["net"]["compute_ms"]["median"]
+            net = b / ms * 1e3
+        e2e = r["e2e"]["images_per_s"] if "e2e" in r else None
+        f = lambda v, fmt="%.0f": (fmt % v) if v is not None else "—"  # noqa: E731
+        lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s, %s |" % (
+            b, f(eager), f(net), f(net / eager if net and eager else None, "%.2f"),
+            f(net * GFLOP / 1e3 / CEIL * 100 if net else None, "%.1f%%"),
+            f(r["net"]["compute_ms"]["median"] if "net" in r else None, "%.3f"), f(e2e),
+            f(e2e / net if e2e and net else None, "%.2f"), f(r.get("net_build_s"), "%.1f"),
+            f(r.get("e2e_build_s"), "%.1f")))
+    lines.append("")
+    lines.append("fp16 vs fp32 (odet CUDA, batch 8): " + "; ".join(
+        "%s %s" % (k, ("max rel err %.2e" % v) if isinstance(v, float) else v) for k, v in check.items()))
+    table = "\n".join(lines)
+    log("\n" + table)
+    with open(os.path.join(a.out, "peers_table.md"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(a.out, "peers.json"), "w") as f:
+        json.dump({"device": dev, "rows": rows, "check": check}, f, indent=1)
+    if a.md:
+        date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+        sec = ["## CUDA backend (H100)", "",
+               "Device: %s, torch %s, cuDNN %s; %s. Command: `python3 bench/peers.py --odet DIR/odet --batches %s"
+               " --runs %d --duration %g` (odet fp16 plans, CUDA graph replay). SSD300-R50 NVIDIA layout,"
+               " 40.3 GFLOP/image, ceiling 777 TFLOP/s. torch.compile max-autotune not run (time)." % (
+                   dev, torch.__version__, torch.backends.cudnn.version(), date, a.batches, a.runs, a.duration),
+               "", table, ""]
+        text = open(a.md).read() if os.path.exists(a.md) else "# Benchmarks\n"
+        k = text.find("## CUDA backend (H100)")
+        if k >= 0:
+            e = text.find("\n## ", k + 5)
+            text = text[:k] + "\n".join(sec) + (text[e + 1:] if e >= 0 else "")
+        else:
+            text = text.rstrip() + "\n\n" + "\n".join(sec)
+        with open(a.md, "w") as f:
+            f.write(text)
 
 
 def main():
@@ -119,6 +187,8 @@ def main():
     export_models.export(model, x, onnx_path, ["locs", "confs"])
     log("exported %s in %.1f s" % (onnx_path, time.time() - t0))
 
+    import types
+    model.bbox_view = types.MethodType(bbox_view_reshape, model)
     rows = []
     for b in batches:
         r = {"batch": b}
@@ -140,6 +210,8 @@ def main():
                 log("odet build %s batch %d failed:\n%s" % (kind, b, out[-1500:]))
                 continue
             cmd = [odet, "bench", plan, "--duration", str(a.duration), "--streams", "1" if kind == "net" else "2"]
+            if kind == "net" and b == 64:
+                cmd.append("--profile")
             rc, out = run(cmd, logf)
             j = bench_json(out)
             if rc or not j:
@@ -148,6 +220,7 @@ def main():
             r[kind] = j
         rows.append(r)
         log(json.dumps(r))
+        write_report(a, dev, rows, {})  # partial report after each batch
 
     # fp16 vs fp32 (CUDA) at batch 8: network outputs and detections
     check = {}
@@ -192,50 +265,7 @@ def main():
         check["detections"] = "%d of %d fp32 detections found in fp16 (class, IoU>0.9); counts fp32 %s fp16 %s" % (
             agree, tot, list(map(int, r32["det_count"])), list(map(int, r16["det_count"])))
 
-    # table
-    lines = []
-    lines.append("| batch | torch eager fp16 img/s | odet fp16 net img/s | × eager | % of ceiling | odet net median GPU ms | odet e2e (head, H2D+D2H, 2 streams) img/s | e2e / net |")
-    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        b = r["batch"]
-        eager = b / r["eager_ms"] * 1e3 if "eager_ms" in r else None
-        net = None
-        if "net" in r:
-            ms = r["net"]["compute_ms"]["median"]
-            net = b / ms * 1e3
-        e2e = r["e2e"]["images_per_s"] if "e2e" in r else None
-        f = lambda v, fmt="%.0f": (fmt % v) if v is not None else "—"  # noqa: E731
-        lines.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
-            b, f(eager), f(net), f(net / eager if net and eager else None, "%.2f"),
-            f(net * GFLOP / 1e3 / CEIL * 100 if net else None, "%.1f%%"),
-            f(r["net"]["compute_ms"]["median"] if "net" in r else None, "%.3f"), f(e2e),
-            f(e2e / net if e2e and net else None, "%.2f")))
-    lines.append("")
-    lines.append("fp16 vs fp32 (odet CUDA, batch 8): " + "; ".join(
-        "%s %s" % (k, ("max rel err %.2e" % v) if isinstance(v, float) else v) for k, v in check.items()))
-    table = "\n".join(lines)
-    log("\n" + table)
-    with open(os.path.join(a.out, "peers_table.md"), "w") as f:
-        f.write(table + "\n")
-    with open(os.path.join(a.out, "peers.json"), "w") as f:
-        json.dump({"device": dev, "rows": rows, "check": check}, f, indent=1)
-    if a.md:
-        date = datetime.datetime.utcnow().strftime("%Y-%m-%d")
-        sec = ["## CUDA backend (H100)", "",
-               "Device: %s, torch %s, cuDNN %s; %s. Command: `python3 bench/peers.py --odet DIR/odet --batches %s"
-               " --runs %d --duration %g` (odet fp16 plans, CUDA graph replay). SSD300-R50 NVIDIA layout,"
-               " 40.3 GFLOP/image, ceiling 777 TFLOP/s. torch.compile max-autotune not run (time)." % (
-                   dev, torch.__version__, torch.backends.cudnn.version(), date, a.batches, a.runs, a.duration),
-               "", table, ""]
-        text = open(a.md).read() if os.path.exists(a.md) else "# Benchmarks\n"
-        k = text.find("## CUDA backend (H100)")
-        if k >= 0:
-            e = text.find("\n## ", k + 5)
-            text = text[:k] + "\n".join(sec) + (text[e + 1:] if e >= 0 else "")
-        else:
-            text = text.rstrip() + "\n\n" + "\n".join(sec)
-        with open(a.md, "w") as f:
-            f.write(text)
+    write_report(a, dev, rows, check)
 
 
 if __name__ == "__main__":
