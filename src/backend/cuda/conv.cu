@@ -21,7 +21,7 @@
 
 #include <stdlib.h>
 
-#define CONV_WS_CAP ((size_t)256 << 20)
+#define CONV_WS_CAP ((size_t)512 << 20)
 
 typedef struct conv_state {
 	cudnnTensorDescriptor_t xd, yd, bd;
@@ -30,6 +30,7 @@ typedef struct conv_state {
 	cudnnActivationDescriptor_t ad;
 	cudnnConvolutionFwdAlgo_t algo;
 	bool fused;          /* cudnnConvolutionBiasActivationForward */
+	bool has_res;        /* residual input present */
 	cuda_act act;
 	void *zero_bias;     /* device zeros [M] when B is omitted (fused path) */
 	size_t ws;
@@ -193,6 +194,32 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, siz
 		s->ms = perf[best].time;
 		cudnnSetConvolutionMathType(s->cd, perf[best].mathType);
 	}
+	if (s->fused && s->act.kind == IR_ACT_NONE && s->algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)
+		s->fused = false;
+	/* the fused call is not available for every algorithm / layout: try it once here so
+	 * that a refusal falls back to conv + epilogue at build time, never at run time */
+	if (s->fused) {
+		void *bias = NULL;
+		float one = 1.0f, zero = 0.0f;
+		if (cudaMalloc(&bias, (size_t)s->m * 4) != cudaSuccess) {
+			cudaGetLastError();
+			s->fused = false;
+		} else {
+			cudaMemset(bias, 0, (size_t)s->m * 4);
+			cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
+				h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws, s->ws, s->has_res ? &one : &zero, s->yd, y,
+				s->bd, bias, s->ad, s->yd, y);
+			if (st == CUDNN_STATUS_SUCCESS && cudaDeviceSynchronize() == cudaSuccess) {
+				odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): fused bias+activation available", n->name);
+			} else {
+				cudaGetLastError();
+				odet_log(ctx, ODET_LOG_INFO, "node '%s' (Conv): cuDNN refuses the fused call for algo %d (%s): conv + epilogue",
+					 n->name, (int)s->algo, cudnnGetErrorString(st));
+				s->fused = false;
+			}
+			cudaFree(bias);
+		}
+	}
 out_free:
 	cudaFree(x);
 	cudaFree(w);
@@ -260,14 +287,16 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 			goto out_release;
 		}
 	}
+	s->has_res = ir_in(g, n, 3) != NULL;
 	{
 		size_t es = odet_dtype_size(x->dtype);
 		size_t xb = (size_t)ir_value_numel(x) * es, yb = (size_t)ir_value_numel(y) * es, wb = w->nbytes;
+		/* fused when the activation is ReLU, or none with the one algorithm cuDNN fuses an
+		 * identity activation with (decided after tuning; conv_tune tries the call) */
+		s->fused = s->act.kind == IR_ACT_RELU || s->act.kind == IR_ACT_NONE;
 		if ((rc = conv_tune(ctx, n, s, xb, wb, yb)))
 			goto out_release;
 	}
-	s->fused = (s->act.kind == IR_ACT_RELU ||
-		    (s->act.kind == IR_ACT_NONE && s->algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM));
 	if (s->fused && !ir_in(g, n, 2)) {
 		size_t bb = (size_t)cw.oc * odet_dtype_size(x->dtype);
 		if ((rc = odet_cuda_check(ctx, cudaMalloc(&s->zero_bias, bb), n, "cudaMalloc")) ||

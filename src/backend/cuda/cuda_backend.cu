@@ -5,8 +5,8 @@
  * is refused at build time naming node and op. Memory: cudaMalloc'ed device memory (the
  * engine allocates one arena per exec and one constant block per engine). Copies are
  * cudaMemcpyAsync on the given stream (NULL stream: synchronous copy). Streams are
- * non-blocking streams of the current device. Per-exec state: a cuDNN and a cuBLASLt
- * handle bound to the exec's stream (cuda_core.h), created once per exec. Graph capture
+ * non-blocking streams of the current device. Per-exec state: a cuDNN handle bound to the
+ * exec's stream (cuda_core.h), created once per exec. Graph capture
  * (stream capture, relaxed mode) and timing events for the engine's replay and bench.
  */
 #include "backend/cuda/cuda_core.h"
@@ -173,11 +173,6 @@ static odet_status cu_exec_ctx_create(odet_ctx *ctx, void *stream, void **out)
 		return odet_error(ctx, ODET_ERR_DEVICE, "cudnnCreate: %s", cudnnGetErrorString(s));
 	}
 	cudnnSetStream(x->dnn, x->stream);
-	if (cublasLtCreate(&x->lt) != CUBLAS_STATUS_SUCCESS) {
-		cudnnDestroy(x->dnn);
-		free(x);
-		return odet_error(ctx, ODET_ERR_DEVICE, "cublasLtCreate failed");
-	}
 	*out = x;
 	return ODET_OK;
 }
@@ -188,7 +183,6 @@ static void cu_exec_ctx_destroy(void *p)
 	if (!x)
 		return;
 	cudnnDestroy(x->dnn);
-	cublasLtDestroy(x->lt);
 	free(x);
 }
 

@@ -1,8 +1,8 @@
 /*
  * cuda_core.h — state shared by the CUDA backend core (cuda_backend.cu) and the library-
  * backed kernels (conv.cu, gemm.cu, pool.cu, batchnorm.cu): the per-exec context handed to
- * kernels as be_run_args.exec_ctx (one cuDNN and one cuBLASLt handle bound to the exec's
- * stream), and status helpers for cuDNN / cuBLAS. C++ (nvcc) only.
+ * kernels as be_run_args.exec_ctx (a cuDNN handle bound to the exec's stream; cuBLASLt is
+ * loaded on demand by gemm.cu), and status helpers for cuDNN / cuBLAS. C++ (nvcc) only.
  */
 #ifndef ODET_CUDA_CORE_H
 #define ODET_CUDA_CORE_H
@@ -20,7 +20,6 @@ extern "C" {
 
 typedef struct cuda_exec_ctx {
 	cudnnHandle_t dnn;
-	cublasLtHandle_t lt;
 	cudaStream_t stream;
 } cuda_exec_ctx;
 

@@ -9,14 +9,56 @@
  * be 1) or [M,N] (beta * C). Other C shapes are refused at build naming the node.
  * MatMul: A [..., M, K], B [..., K, N]; 1-D operands promoted as in numpy; batch dims equal
  * or one operand without batch dims (broadcast through a zero batch stride).
+ * cuBLASLt is loaded with dlopen by the first Gemm/MatMul prepared on CUDA (linking it costs
+ * every odet process ~210 MB of resident memory at start-up); each node's state holds the
+ * function table and a cuBLASLt handle (handles are not bound to a stream).
  */
 #include "backend/cuda/cuda_core.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 
 #define GEMM_WS ((size_t)32 << 20)
+#define LT_STR2(x) #x
+#define LT_STR(x) LT_STR2(x)
+
+#define LT_FNS(X) X(cublasLtCreate) X(cublasLtDestroy) X(cublasLtMatmul) X(cublasLtMatmulAlgoGetHeuristic) \
+	X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy) X(cublasLtMatmulDescSetAttribute)      \
+	X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceDestroy)                            \
+	X(cublasLtMatmulPreferenceSetAttribute) X(cublasLtMatrixLayoutCreate)                           \
+	X(cublasLtMatrixLayoutDestroy) X(cublasLtMatrixLayoutSetAttribute)
+
+typedef struct lt_api {
+	void *lib;
+#define LT_FIELD(name) decltype(&::name) name;
+	LT_FNS(LT_FIELD)
+#undef LT_FIELD
+} lt_api;
+
+static odet_status lt_load(odet_ctx *ctx, const ir_node *n, lt_api *api)
+{
+	static const char *const names[] = {"libcublasLt.so." LT_STR(CUBLAS_VER_MAJOR), "libcublasLt.so"};
+	memset(api, 0, sizeof *api);
+	for (size_t i = 0; i < sizeof names / sizeof names[0] && !api->lib; i++)
+		api->lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!api->lib)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (%s): cuBLASLt (%s) cannot be loaded: %s", n->name,
+				  ir_op_name(n->op), names[0], dlerror());
+#define LT_LOAD(fn)                                                                                     \
+	if (!(api->fn = (decltype(api->fn))dlsym(api->lib, #fn))) {                                    \
+		dlclose(api->lib);                                                                           \
+		api->lib = NULL;                                                                             \
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s has no symbol %s", n->name, names[0], \
+				  #fn);                                                                    \
+	}
+	LT_FNS(LT_LOAD)
+#undef LT_LOAD
+	return ODET_OK;
+}
 
 typedef struct gemm_state {
+	lt_api api;
+	cublasLtHandle_t lt;
 	cublasLtMatmulDesc_t op;
 	cublasLtMatrixLayout_t la, lb, lc;
 	cublasLtMatmulAlgo_t algo;
@@ -105,22 +147,26 @@ static void gemm_release(void *p)
 	gemm_state *s = (gemm_state *)p;
 	if (!s)
 		return;
-	if (s->op) cublasLtMatmulDescDestroy(s->op);
-	if (s->la) cublasLtMatrixLayoutDestroy(s->la);
-	if (s->lb) cublasLtMatrixLayoutDestroy(s->lb);
-	if (s->lc) cublasLtMatrixLayoutDestroy(s->lc);
+	if (s->api.lib) {
+		if (s->op) s->api.cublasLtMatmulDescDestroy(s->op);
+		if (s->la) s->api.cublasLtMatrixLayoutDestroy(s->la);
+		if (s->lb) s->api.cublasLtMatrixLayoutDestroy(s->lb);
+		if (s->lc) s->api.cublasLtMatrixLayoutDestroy(s->lc);
+		if (s->lt) s->api.cublasLtDestroy(s->lt);
+		dlclose(s->api.lib);
+	}
 	free(s);
 }
 
-static odet_status layout(cublasLtMatrixLayout_t *l, cudaDataType_t t, int64_t rows, int64_t cols, int64_t ld,
+static odet_status layout(const lt_api *api, cublasLtMatrixLayout_t *l, cudaDataType_t t, int64_t rows, int64_t cols, int64_t ld,
 			  int64_t batch, int64_t stride)
 {
-	if (cublasLtMatrixLayoutCreate(l, t, (uint64_t)rows, (uint64_t)cols, ld) != CUBLAS_STATUS_SUCCESS)
+	if (api->cublasLtMatrixLayoutCreate(l, t, (uint64_t)rows, (uint64_t)cols, ld) != CUBLAS_STATUS_SUCCESS)
 		return ODET_ERR_DEVICE;
 	if (batch > 1) {
 		int32_t bc = (int32_t)batch;
-		cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &bc, sizeof bc);
-		cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride);
+		api->cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &bc, sizeof bc);
+		api->cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride);
 	}
 	return ODET_OK;
 }
@@ -136,9 +182,13 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	if (!s)
 		return ODET_ERR_NO_MEMORY;
 	cudaDataType_t t = a->dtype == ODET_F16 ? CUDA_R_16F : CUDA_R_32F;
-	odet_status rc = ODET_OK;
-	cublasLtHandle_t lt = NULL;
+	odet_status rc = lt_load(ctx, n, &s->api);
 	cublasLtMatmulPreference_t pref = NULL;
+	const lt_api *L = &s->api;
+	if (rc) {
+		free(s);
+		return rc;
+	}
 	s->alpha = n->op == IR_OP_GEMM ? ir_attr_float(n, "alpha", 1.0f) : 1.0f;
 	s->beta = n->op == IR_OP_GEMM ? ir_attr_float(n, "beta", 1.0f) : 1.0f;
 	if (c) {
@@ -151,32 +201,32 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	}
 	/* column-major: D^T [n, m] = opB^T [n, k] x opA^T [k, m] */
 	cublasOperation_t opb = sh.tb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = sh.ta ? CUBLAS_OP_T : CUBLAS_OP_N;
-	if (cublasLtMatmulDescCreate(&s->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) {
+	if (L->cublasLtMatmulDescCreate(&s->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) {
 		rc = odet_error(ctx, ODET_ERR_DEVICE, "node '%s': cublasLtMatmulDescCreate failed", n->name);
 		goto out_release;
 	}
-	cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_TRANSA, &opb, sizeof opb);
-	cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_TRANSB, &opa, sizeof opa);
+	L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_TRANSA, &opb, sizeof opb);
+	L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_TRANSB, &opa, sizeof opa);
 	if (s->c_bias) {
 		cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
-		cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep);
+		L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep);
 	}
 	/* first operand (B): stored [k, n] row-major = col-major [n, k] (ld n) unless transposed */
-	if ((rc = layout(&s->la, t, sh.tb ? sh.k : sh.n, sh.tb ? sh.n : sh.k, sh.tb ? sh.k : sh.n, sh.batch, sh.sb)) ||
-	    (rc = layout(&s->lb, t, sh.ta ? sh.m : sh.k, sh.ta ? sh.k : sh.m, sh.ta ? sh.m : sh.k, sh.batch, sh.sa)) ||
-	    (rc = layout(&s->lc, t, sh.n, sh.m, sh.n, sh.batch, sh.m * sh.n))) {
+	if ((rc = layout(L, &s->la, t, sh.tb ? sh.k : sh.n, sh.tb ? sh.n : sh.k, sh.tb ? sh.k : sh.n, sh.batch, sh.sb)) ||
+	    (rc = layout(L, &s->lb, t, sh.ta ? sh.m : sh.k, sh.ta ? sh.k : sh.m, sh.ta ? sh.m : sh.k, sh.batch, sh.sa)) ||
+	    (rc = layout(L, &s->lc, t, sh.n, sh.m, sh.n, sh.batch, sh.m * sh.n))) {
 		rc = odet_error(ctx, ODET_ERR_DEVICE, "node '%s': cublasLtMatrixLayoutCreate failed", n->name);
 		goto out_release;
 	}
-	if ((rc = odet_cublas_check(ctx, cublasLtCreate(&lt), n, "cublasLtCreate")))
+	if ((rc = odet_cublas_check(ctx, L->cublasLtCreate(&s->lt), n, "cublasLtCreate")))
 		goto out_release;
 	{
 		size_t cap = GEMM_WS;
-		cublasLtMatmulPreferenceCreate(&pref);
-		cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &cap, sizeof cap);
+		L->cublasLtMatmulPreferenceCreate(&pref);
+		L->cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &cap, sizeof cap);
 		cublasLtMatmulHeuristicResult_t res;
 		int got = 0;
-		cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(lt, s->op, s->la, s->lb, s->lc, s->lc, pref, 1, &res, &got);
+		cublasStatus_t st = L->cublasLtMatmulAlgoGetHeuristic(s->lt, s->op, s->la, s->lb, s->lc, s->lc, pref, 1, &res, &got);
 		if (st != CUBLAS_STATUS_SUCCESS || got < 1) {
 			rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (%s): cuBLASLt has no algorithm for %lldx%lldx%lld",
 					n->name, ir_op_name(n->op), (long long)sh.m, (long long)sh.n, (long long)sh.k);
@@ -185,16 +235,13 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		s->algo = res.algo;
 		s->ws = res.workspaceSize;
 	}
-	cublasLtMatmulPreferenceDestroy(pref);
-	cublasLtDestroy(lt);
+	L->cublasLtMatmulPreferenceDestroy(pref);
 	*workspace = s->ws;
 	*state = s;
 	return ODET_OK;
 out_release:
 	if (pref)
-		cublasLtMatmulPreferenceDestroy(pref);
-	if (lt)
-		cublasLtDestroy(lt);
+		L->cublasLtMatmulPreferenceDestroy(pref);
 	gemm_release(s);
 	return rc;
 }
@@ -202,8 +249,7 @@ out_release:
 static odet_status gemm_run(const be_run_args *a)
 {
 	const gemm_state *s = (const gemm_state *)a->state;
-	const cuda_exec_ctx *xc = (const cuda_exec_ctx *)a->exec_ctx;
-	if (!s || !xc)
+	if (!s)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': no CUDA state", a->node->name);
 	const void *c = a->node->op == IR_OP_GEMM && a->n_in > 2 ? a->in[2].data : NULL;
 	void *y = a->out[0].data;
@@ -211,10 +257,10 @@ static odet_status gemm_run(const be_run_args *a)
 	if (c && s->c_bias) {
 		/* cublasLtMatmulDescSetAttribute is not thread-safe on a shared descriptor; the bias
 		 * pointer differs per exec only when the bias is not a constant, so set it here */
-		cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c, sizeof c);
+		s->api.cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c, sizeof c);
 	}
 	return odet_cublas_check(a->ctx,
-				 cublasLtMatmul(xc->lt, s->op, &s->alpha, a->in[1].data, s->la, a->in[0].data, s->lb,
+				 s->api.cublasLtMatmul(s->lt, s->op, &s->alpha, a->in[1].data, s->la, a->in[0].data, s->lb,
 						&beta, (c && s->c_full) ? c : y, s->lc, y, s->lc, &s->algo,
 						a->workspace, s->ws, (cudaStream_t)a->stream),
 				 a->node, "cublasLtMatmul");
