@@ -8,17 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODEL=${1:-centernet}
 [ $# -gt 0 ] && shift
 "$ROOT/scripts/deps.sh"
-# sample photos: extracted from Debian's darknet package (not installed)
-SAMPLES="$ROOT/.cache/samples"
-if [ ! -f "$SAMPLES/dog.jpg" ]; then
-	echo "demo: fetching sample photos from Debian's darknet package"
-	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download darknet >/dev/null 2>&1 || { apt-get update -qq && apt-get download darknet >/dev/null; })
-	dpkg-deb -x "$tmp"/darknet_*.deb "$tmp/x"
-	mkdir -p "$SAMPLES"
-	for f in dog horses person giraffe kite eagle; do cp "$tmp/x/usr/share/darknet/data/$f.jpg" "$SAMPLES/"; done
-	rm -rf "$tmp"
-fi
+SAMPLES=$("$ROOT/scripts/samples.sh")
 BUILD="$ROOT/build"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target odet_cli >/dev/null

@@ -15,6 +15,7 @@
  */
 #include "engine/engine.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,8 @@
 #define PLAN_SECTION_ENTRY 32u
 #define PLAN_MAX_SECTIONS 16u
 #define PLAN_ALIGN 64u
+
+#define PLAN_HEAD_INFO_BYTES 32u /* 3 + 3 floats, 2 int32 */
 
 #define PLAN_FLAG_NO_HEAD 1u
 #define PLAN_FLAG_HAS_HEAD 2u
@@ -256,7 +259,13 @@ odet_status engine_save_buffer(const odet_engine *e, void **data, size_t *size)
 		sec[n_sec].type = PLAN_SEC_HEAD;
 		sec[n_sec].offset = w.n;
 		put_str(&w, e->head_desc);
-		put_u32(&w, 0); /* opaque head bytes: reserved */
+		/* head bytes: the model info (preprocessing, label set) of the head */
+		const odet_model_info *mi = &e->g->info;
+		put_u32(&w, PLAN_HEAD_INFO_BYTES);
+		put(&w, mi->pixel_scale, sizeof mi->pixel_scale);
+		put(&w, mi->pixel_bias, sizeof mi->pixel_bias);
+		put_u32(&w, (uint32_t)mi->num_classes);
+		put_u32(&w, (uint32_t)mi->coco_offset);
 		sec[n_sec].size = w.n - sec[n_sec].offset;
 		n_sec++;
 	}
@@ -773,11 +782,28 @@ out_free:
 	return rc;
 }
 
-static odet_status read_head(loader *L, const uint8_t *p, size_t size, char **desc)
+static odet_status read_head(loader *L, const uint8_t *p, size_t size, char **desc, odet_model_info *mi)
 {
 	rd r = {.p = p, .n = size};
 	*desc = get_str(&r, ODET_LIMIT_MAX_NAME, NULL);
 	uint32_t opaque = get_u32(&r);
+	if (!r.bad && opaque == PLAN_HEAD_INFO_BYTES && opaque <= remaining(&r)) {
+		get(&r, mi->pixel_scale, sizeof mi->pixel_scale);
+		get(&r, mi->pixel_bias, sizeof mi->pixel_bias);
+		mi->num_classes = (int)get_u32(&r);
+		mi->coco_offset = (int)get_u32(&r);
+		bool ok = mi->num_classes >= 0 && mi->num_classes <= (1 << 20) && mi->coco_offset >= -1 &&
+			  mi->coco_offset <= (1 << 20);
+		for (int c = 0; c < 3; c++)
+			ok = ok && isfinite(mi->pixel_scale[c]) && isfinite(mi->pixel_bias[c]);
+		if (!ok) {
+			free(*desc);
+			*desc = NULL;
+			return odet_error(L->ctx, ODET_ERR_BAD_INPUT, "%s: section %d (head): invalid model info",
+					  L->label, L->sec_index);
+		}
+		opaque = 0;
+	}
 	if (r.bad || opaque > remaining(&r)) {
 		free(*desc);
 		*desc = NULL;
@@ -936,7 +962,7 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 		goto out_destroy;
 	L.sec_index = head_i;
 	L.sec_name = "head";
-	if (head_p && (rc = read_head(&L, head_p, head_n, &e->head_desc)))
+	if (head_p && (rc = read_head(&L, head_p, head_n, &e->head_desc, &e->g->info)))
 		goto out_destroy;
 	L.sec_index = 0;
 	if (flags & PLAN_FLAG_HAS_HEAD) {

@@ -98,6 +98,11 @@ odet_status ir_shape_REDUCEMAX(ir_graph *g, ir_node *n)
 	return reduce(g, n);
 }
 
+odet_status ir_shape_REDUCEL2(ir_graph *g, ir_node *n)
+{
+	return reduce(g, n);
+}
+
 odet_status ir_shape_ARGMAX(ir_graph *g, ir_node *n)
 {
 	ir_value *x;

@@ -21,6 +21,22 @@ static void common(head_spec *s, const char *name, head_type t)
 	s->background = -1;
 	s->reg_max = 16;
 	s->fig_size = 300;
+	/* defaults of a config file without base: overridden by every preset */
+	s->score_threshold = 0.05f;
+	s->iou_threshold = 0.5f;
+	s->max_detections = 100;
+	for (int c = 0; c < 3; c++)
+		s->pixel_scale[c] = 1.0f / 255.0f;
+}
+
+/* torchvision/NVIDIA ImageNet normalization: (rgb / 255 - mean) / std */
+static void imagenet_norm(head_spec *s)
+{
+	static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+	for (int c = 0; c < 3; c++) {
+		s->pixel_scale[c] = 1.0f / (255.0f * std[c]);
+		s->pixel_bias[c] = -mean[c] / std[c];
+	}
 }
 
 static void ssd_levels(head_spec *s)
@@ -48,6 +64,8 @@ odet_status head_preset(const char *name, head_spec *s)
 		s->scale_xy = 0.1, s->scale_wh = 0.2;
 		s->score_threshold = 0.05f, s->iou_threshold = 0.45f;
 		s->topk = 200, s->max_detections = 200, s->background = 0, s->iou_ge = 1;
+		imagenet_norm(s);
+		s->coco_offset = 1; /* 81 classes, 0 = background */
 	} else if (!strcmp(name, "ssd300-vgg16")) {
 		static const double sc[7] = {0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05};
 		common(s, name, HEAD_SSD);
@@ -58,6 +76,10 @@ odet_status head_preset(const char *name, head_spec *s)
 		s->weights[2] = s->weights[3] = 5.0f;
 		s->score_threshold = 0.01f, s->iou_threshold = 0.45f;
 		s->topk = 400, s->max_detections = 200, s->background = 0;
+		/* torchvision SSD: image_mean (0.48235, 0.45882, 0.40784), image_std 1/255 */
+		s->pixel_scale[0] = s->pixel_scale[1] = s->pixel_scale[2] = 1.0f;
+		s->pixel_bias[0] = -0.48235f * 255, s->pixel_bias[1] = -0.45882f * 255, s->pixel_bias[2] = -0.40784f * 255;
+		s->coco_offset = -1; /* 91 classes indexed by COCO category id */
 	} else if (!strcmp(name, "retinanet")) {
 		static const double sz[5][3] = {{32, 40, 50}, {64, 80, 101}, {128, 161, 203}, {256, 322, 406},
 						{512, 645, 812}};
@@ -72,6 +94,8 @@ odet_status head_preset(const char *name, head_spec *s)
 		s->ar[0][0] = 0.5, s->ar[0][1] = 1.0, s->ar[0][2] = 2.0;
 		s->score_threshold = 0.05f, s->iou_threshold = 0.5f;
 		s->topk = 1000, s->max_detections = 300;
+		imagenet_norm(s);
+		s->coco_offset = -1;
 	} else if (!strcmp(name, "yolov5") || !strcmp(name, "yolov8")) {
 		static const float an[3][6] = {{10, 13, 16, 30, 33, 23}, {30, 61, 62, 45, 59, 119},
 					       {116, 90, 156, 198, 373, 326}};
@@ -85,6 +109,17 @@ odet_status head_preset(const char *name, head_spec *s)
 		}
 		s->score_threshold = 0.25f, s->iou_threshold = 0.45f;
 		s->topk = 0, s->max_detections = 300;
+	} else if (!strcmp(name, "centernet")) {
+		/* human-models' CenterNet: raw 0..255 RGB in, the graph's own top-100 peaks */
+		common(s, name, HEAD_CENTERNET);
+		s->pixel_scale[0] = s->pixel_scale[1] = s->pixel_scale[2] = 1.0f;
+		s->score_threshold = 0.05f, s->iou_threshold = 1.0f;
+		s->topk = 100, s->max_detections = 100;
+	} else if (!strcmp(name, "nanodet")) {
+		/* NanoDet-m (GFL): rgb / 255 in (as human feeds it); NanoDet's test config */
+		common(s, name, HEAD_NANODET);
+		s->score_threshold = 0.05f, s->iou_threshold = 0.6f;
+		s->topk = 1000, s->max_detections = 100;
 	} else {
 		return ODET_ERR_INVALID_ARG;
 	}
@@ -155,7 +190,8 @@ static int set_key(head_spec *s, const char *k, const char *v)
 		return snprintf(s->name, sizeof s->name, "%s", v) >= (int)sizeof s->name ? -1 : 0;
 	if (!strcmp(k, "type")) {
 		head_type t = !strcmp(v, "ssd") ? HEAD_SSD : !strcmp(v, "retinanet") ? HEAD_RETINANET
-			    : !strcmp(v, "yolov5") ? HEAD_YOLOV5 : !strcmp(v, "yolov8") ? HEAD_YOLOV8 : 0;
+			    : !strcmp(v, "yolov5") ? HEAD_YOLOV5 : !strcmp(v, "yolov8") ? HEAD_YOLOV8
+			    : !strcmp(v, "centernet") ? HEAD_CENTERNET : !strcmp(v, "nanodet") ? HEAD_NANODET : 0;
 		s->type = t;
 		return t ? 0 : -1;
 	}

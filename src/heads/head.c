@@ -56,8 +56,9 @@ static odet_status net_of(odet_ctx *ctx, const ir_graph *g, head_net *net)
 	for (int i = 0; i < g->n_inputs; i++) {
 		const ir_value *v = &g->values[g->inputs[i]];
 		if (v->rank == 4) {
-			net->H = v->dims[2];
-			net->W = v->dims[3];
+			bool nhwc = v->dims[3] == 3 && v->dims[1] != 3; /* TF.js images are NHWC */
+			net->H = nhwc ? v->dims[1] : v->dims[2];
+			net->W = nhwc ? v->dims[2] : v->dims[3];
 			break;
 		}
 	}
@@ -113,6 +114,37 @@ static int recognize(const ir_graph *g, const head_net *net, char *name, size_t 
 			snprintf(name, nn, "retinanet");
 			snprintf(why, nw, "outputs %s and %s match torchvision RetinaNet anchors for a %lldx%lld input",
 				 shape(g, a, s1, 64), shape(g, b, s2, 64), (long long)net->H, (long long)net->W);
+			return 1;
+		}
+	}
+	if (net->n_out == 2) {
+		const ir_value *p = &g->values[net->out[0]], *q = &g->values[net->out[1]];
+		if (p->rank == 4 && q->rank == 4 && p->dims[1] == q->dims[1] && p->dims[2] == q->dims[2] &&
+		    ((p->dims[3] == 4 && q->dims[3] > 4) || (q->dims[3] == 4 && p->dims[3] > 4))) {
+			snprintf(name, nn, "centernet");
+			snprintf(why, nw, "outputs %s and %s match a CenterNet heat map and box sizes (NHWC)",
+				 shape(g, net->out[0], s1, 64), shape(g, net->out[1], s2, 64));
+			return 1;
+		}
+	}
+	if (net->n_out >= 2 && net->n_out % 2 == 0 && net->H > 0 && net->W > 0) {
+		/* NanoDet: pairs (scores [B,N,C], distributions [B,N,4R]) on grids of the input */
+		int pairs = 0;
+		for (int k = 0; k < net->n_out; k++) {
+			const ir_value *v = &g->values[net->out[k]];
+			if (v->rank != 3 || v->dims[1] <= 0)
+				break;
+			for (int m = 0; m < net->n_out; m++) {
+				const ir_value *d = &g->values[net->out[m]];
+				if (m != k && d->rank == 3 && d->dims[1] == v->dims[1] && d->dims[2] % 4 == 0 &&
+				    d->dims[2] < v->dims[2] && (net->H * net->W) % v->dims[1] == 0)
+					pairs++;
+			}
+		}
+		if (pairs == net->n_out / 2) {
+			snprintf(name, nn, "nanodet");
+			snprintf(why, nw, "%d outputs pair per level as scores [B,N,C] and box distributions [B,N,4R]",
+				 net->n_out);
 			return 1;
 		}
 	}
@@ -203,6 +235,8 @@ odet_status odet_head_attach(odet_ctx *ctx, ir_graph *g, const char *spec)
 		break;
 	case HEAD_YOLOV5:
 	case HEAD_YOLOV8: rc = head_build_yolo(g, &net, &s, &boxes, &scores); break;
+	case HEAD_CENTERNET: rc = head_build_centernet(g, &net, &s, &boxes, &scores); break;
+	case HEAD_NANODET: rc = head_build_nanodet(g, &net, &s, &boxes, &scores); break;
 	default: rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "head %s: unknown type", s.name);
 	}
 	if (!rc)
@@ -244,6 +278,12 @@ odet_status odet_head_attach(odet_ctx *ctx, ir_graph *g, const char *spec)
 		 n_levels ? "per level" : "per class", (long long)s.max_detections);
 	g->head = info;
 	g->head_free = info_free;
+	for (int c = 0; c < 3; c++) {
+		g->info.pixel_scale[c] = s.pixel_scale[c];
+		g->info.pixel_bias[c] = s.pixel_bias[c];
+	}
+	g->info.coco_offset = s.coco_offset;
+	g->info.num_classes = (int)g->values[scores].dims[2];
 	return ODET_OK;
 }
 

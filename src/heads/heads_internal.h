@@ -50,6 +50,10 @@ typedef struct head_spec {
 	int n_anchors[HEAD_MAX_LEVELS];     /* v5: (w,h) pairs per level */
 	float anchors[HEAD_MAX_LEVELS][2 * HEAD_MAX_PER_LEVEL];
 	int reg_max;
+	/* what the model expects and reports (odet_model_info): input = rgb * scale + bias;
+	 * COCO-80 index = class - coco_offset (-1: classes are COCO category ids) */
+	float pixel_scale[3], pixel_bias[3];
+	int coco_offset;
 } head_spec;
 
 typedef struct head_info {

@@ -66,6 +66,7 @@ static const op_spec op_specs[IR_OP_COUNT] = {
 	[IR_OP_REDUCEMEAN] = {1, 2, 1, "keepdims:i noop_with_empty_axes:i"},
 	[IR_OP_REDUCESUM] = {1, 2, 1, "keepdims:i noop_with_empty_axes:i"},
 	[IR_OP_REDUCEMAX] = {1, 2, 1, "keepdims:i noop_with_empty_axes:i"},
+	[IR_OP_REDUCEL2] = {1, 2, 1, "keepdims:i noop_with_empty_axes:i"},
 	[IR_OP_ARGMAX] = {1, 1, 1, "axis:i keepdims:i select_last_index:i"},
 	[IR_OP_TOPK] = {2, 2, 2, "axis:i largest:i sorted:i"},
 	[IR_OP_CONCAT] = {1, IR_MAX_IO, 1, "axis:i"},

@@ -199,6 +199,7 @@ static odet_status canon(onnx_nbuild *b)
 		break;
 	case IR_OP_REDUCEMEAN:
 	case IR_OP_REDUCEMAX:
+	case IR_OP_REDUCEL2:
 		if (opset < 18)
 			rc = ints_to_input(b, "axes", 1, false);
 		break;

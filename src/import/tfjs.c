@@ -889,6 +889,11 @@ static odet_status tr_with_ints(tf_import *t, int ni)
 			return ODET_ERR_NO_MEMORY;
 		return ODET_OK;
 	}
+	/* TF.js graphs saved at batch 1 bake that 1 into Reshape targets; a leading 1 becomes 0
+	 * ("keep the input's dim 0") so the graph runs at any batch. Reshapes that really
+	 * collapse to a leading 1 do not occur in the detectors' graphs this serves. */
+	if (irop == IR_OP_RESHAPE && cnt >= 2 && vals[0] == 1)
+		((int64_t *)t->g->values[iv].data)[0] = 0;
 	int ins[2] = {x, iv};
 	int out = new_value(t, n->name);
 	node = out < 0 ? -1 : add_node(t, irop, n->name, 2, ins, out);
@@ -976,8 +981,12 @@ static odet_status translate(tf_import *t, int ni)
 		if (v < 0)
 			return ODET_ERR_NO_MEMORY;
 		t->g->values[v].kind = IR_VALUE_INPUT;
-		if (rank > 0 && d[0] < 0)
+		/* the batch dimension is symbolic even where the model was saved with batch 1:
+		 * engines pick their batch at build time (see the Reshape rewrite below) */
+		if (rank > 0 && d[0] <= 1) {
+			t->g->values[v].dims[0] = -1;
 			t->g->values[v].sym[0] = odet_strdup(t->ctx, "batch");
+		}
 		int *ni3 = odet_realloc_array(t->ctx, t->g->inputs, (size_t)t->g->n_inputs + 1, sizeof(int));
 		if (!ni3)
 			return ODET_ERR_NO_MEMORY;

@@ -90,7 +90,7 @@ void io_draw_box(io_image *img, float fx1, float fy1, float fx2, float fy2, cons
 	if (!label || !*label)
 		return;
 	/* text scale grows with the image so labels stay readable on large photos */
-	int sc = img->w >= 1600 ? 3 : img->w >= 700 ? 2 : 1;
+	int sc = img->w >= 1600 ? 3 : img->w >= 480 ? 2 : 1;
 	int len = (int)strlen(label);
 	int tw = len * 6 * sc + 2 * sc, th = 9 * sc;
 	int lx = x1, ly = y1 - th;

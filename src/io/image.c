@@ -35,7 +35,7 @@ static odet_status decode_jpeg(odet_ctx *ctx, const uint8_t *data, size_t size, 
 	tjhandle tj = tjInitDecompress();
 	if (!tj)
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "%s: cannot create a JPEG decoder", label);
-	int w, h, sub, cs;
+	int w = 0, h = 0, sub = 0, cs = 0;
 	odet_status rc = ODET_OK;
 	if (size > (size_t)0x7fffffff ||
 	    tjDecompressHeader3(tj, data, (unsigned long)size, &w, &h, &sub, &cs) != 0) {

@@ -85,6 +85,7 @@ ir_cost ir_node_cost(const ir_graph *g, const ir_node *n)
 	case IR_OP_REDUCEMEAN:
 	case IR_OP_REDUCESUM:
 	case IR_OP_REDUCEMAX:
+	case IR_OP_REDUCEL2:
 	case IR_OP_ARGMAX:
 	case IR_OP_TOPK:
 		c.flops = nx;

@@ -513,6 +513,12 @@ def reducesum_all(c):
     unary(c, "ReduceSum", c.randn(3, 4, 5), keepdims=0)
 
 
+@case("ReduceL2")
+def reducel2_channels_keep(c):
+    # opset 17: axes is an attribute (the importer turns it into an input)
+    unary(c, "ReduceL2", c.randn(2, 5, 3, 4), axes=[1], keepdims=1)
+
+
 @case("ReduceMax")
 def reducemax_axes(c):
     unary(c, "ReduceMax", c.randn(2, 3, 5, 4), axes=[1, -1], keepdims=0)

@@ -491,6 +491,50 @@ static void test_attach(void)
 	ir_graph_free(g);
 }
 
+/* raw YOLO heads (one level, from config files): all logits 0, so every sigmoid is 0.5 and
+ * every DFL bin weight 1/4; expected boxes worked out by hand from the ultralytics formulas */
+static void test_yolo_raw(void)
+{
+	const char *path = "test_heads_yolo.cfg";
+	for (int v = 5; v <= 8; v += 3) {
+		FILE *f = fopen(path, "w");
+		if (v == 5)
+			fprintf(f, "type = yolov5\ndecoded = 0\nsteps = 8\nanchors = 10 13\nscore_threshold = 0.1\n");
+		else
+			fprintf(f, "type = yolov8\ndecoded = 0\nsteps = 8\nreg_max = 4\n");
+		fclose(f);
+		/* v5: [1, 1*(5+2), 1, 1]; v8: [1, 4*4+2, 1, 1] */
+		ir_graph *g;
+		ir_graph_create(g_ctx, &g);
+		int64_t id[4] = {1, 3, 8, 8}, od[4] = {1, v == 5 ? 7 : 18, 1, 1};
+		int img = ir_value_add(g, "image", ODET_F32, 4, id), o = ir_value_add(g, "p3", ODET_F32, 4, od);
+		g->values[img].kind = g->values[o].kind = IR_VALUE_INPUT;
+		g->values[o].is_output = true;
+		g->inputs = calloc(2, sizeof(int));
+		g->outputs = calloc(1, sizeof(int));
+		g->inputs[0] = img, g->inputs[1] = o, g->n_inputs = 2;
+		g->outputs[0] = o, g->n_outputs = 1;
+		odet_status rc = odet_head_attach(g_ctx, g, path);
+		CHECK_MSG(rc == ODET_OK, "yolov%d raw attach: %s", v, odet_ctx_last_error(g_ctx));
+		float x[18] = {0};
+		void *feeds[1] = {x};
+		void **buf = rc ? NULL : run_graph(g, feeds);
+		if (buf) {
+			int32_t *cnt = buf[g->outputs[0]], *cls = buf[g->outputs[3]];
+			float *bx = buf[g->outputs[1]], *sc = buf[g->outputs[2]];
+			CHECK(cnt[0] == 2 && cls[0] == 0 && cls[1] == 1); /* one box per class, equal scores */
+			if (v == 5) { /* cx = (2*0.5 - 0.5 + 0)*8 = 4, w = (2*0.5)^2*10 = 10, h = 13 */
+				CHECK(sc[0] == 0.25f && bx[0] == -1 && bx[1] == -2.5f && bx[2] == 9 && bx[3] == 10.5f);
+			} else { /* distances = 1.5 each side around the centre 0.5 cell: (-1, -1, 2, 2) * 8 */
+				CHECK(sc[0] == 0.5f && bx[0] == -8 && bx[1] == -8 && bx[2] == 16 && bx[3] == 16);
+			}
+		}
+		free_run(g, buf);
+		ir_graph_free(g);
+	}
+	remove(path);
+}
+
 static void test_config(void)
 {
 	const char *path = "test_heads_custom.cfg";
@@ -615,6 +659,7 @@ int main(int argc, char **argv)
 		test_nms();
 		test_attach();
 		test_config();
+		test_yolo_raw();
 		rc = test_summary("heads");
 	}
 	odet_ctx_destroy(g_ctx);

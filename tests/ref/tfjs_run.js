@@ -5,7 +5,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const NODE_DIR = process.env.ODET_NODE_DIR || path.join(__dirname, '..', '..', '.cache', 'node');
+const NODE_DIR = path.resolve(process.env.ODET_NODE_DIR || path.join(__dirname, '..', '..', '.cache', 'node'));
 const tf = require(path.join(NODE_DIR, 'node_modules', '@tensorflow', 'tfjs'));
 
 const DTYPES = { 1: ['float32', Float32Array], 6: ['int32', Int32Array], 7: ['int64', BigInt64Array] };

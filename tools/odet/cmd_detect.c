@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "core/core.h"
+#include "eval/coco_eval.h"
 #include "io/coco_labels.h"
 #include "io/image.h"
 
@@ -24,7 +25,7 @@
 #include <unistd.h>
 
 typedef struct detect_opts {
-	const char *model, *out_dir, *json_path, *head;
+	const char *model, *out_dir, *json_path, *head, *annotations;
 	float score;
 	int batch, threads, quiet, draw;
 } detect_opts;
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 		   "  --score T        minimum score to report (default 0.3)\n"
 		   "  --batch N        images per batch (default 1; a plan keeps its own)\n"
 		   "  --head SPEC      detection head preset or config (default: recognized)\n"
+		   "  --annotations F  COCO instances JSON: use its image ids and evaluate the detections\n"
 		   "  --threads N      CPU threads (default: all cores)\n"
 		   "  --no-draw        do not write annotated images\n"
 		   "  --quiet          no per-image lines\n"
@@ -183,6 +185,17 @@ static int category_id(const odet_model_info *mi, int cls)
 	return (k >= 0 && k < IO_COCO_CLASSES) ? io_coco_category_id[k] : -1;
 }
 
+/* model-input pixels → original-image pixels, clipped to the image */
+static void map_box(const float *b, const io_lbox *lb, const io_image *img, float bx[4])
+{
+	for (int c = 0; c < 4; c++) {
+		float pad = (c & 1) ? lb->pad_y : lb->pad_x;
+		float lim = (c & 1) ? (float)img->h : (float)img->w;
+		bx[c] = (b[c] - pad) / lb->scale;
+		bx[c] = bx[c] < 0 ? 0 : bx[c] > lim ? lim : bx[c];
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -245,6 +258,9 @@ static int parse_args(int argc, char **argv, detect_opts *o, path_list *srcs_raw
 		} else if (!strcmp(a, "--head") && v) {
 			o->head = v;
 			i++;
+		} else if (!strcmp(a, "--annotations") && v) {
+			o->annotations = v;
+			i++;
 		} else if (!strcmp(a, "--no-draw")) {
 			o->draw = 0;
 		} else if (!strcmp(a, "--quiet")) {
@@ -299,6 +315,7 @@ int cmd_detect(int argc, char **argv)
 	odet_engine *e = NULL;
 	odet_exec *x = NULL;
 	odet_detections dets = {0};
+	coco_eval *ev = NULL;
 	float *input = NULL;
 	io_image *imgs = NULL;
 	io_lbox *boxes = NULL;
@@ -317,6 +334,10 @@ int cmd_detect(int argc, char **argv)
 	co.n_threads = o.threads;
 	if ((rc = odet_ctx_create(&co, &ctx))) {
 		exit_code = cli_fail(NULL, rc, "detect");
+		goto out_free;
+	}
+	if (o.annotations && (rc = coco_eval_load_gt(ctx, o.annotations, &ev))) {
+		exit_code = cli_fail(ctx, rc, o.annotations);
 		goto out_free;
 	}
 	if (expand_sources(raw.v, raw.n, &files, &n_bad)) {
@@ -409,6 +430,13 @@ int cmd_detect(int argc, char **argv)
 			const char *path = files.v[start + i];
 			char stem[1024], line[2048], nbuf[32];
 			stem_of(path, stem, sizeof stem);
+			int64_t coco_id = -1;
+			if (ev && coco_eval_find_image(ev, base_name(path), &coco_id) != ODET_OK) {
+				fprintf(stderr, "odet: %s: not in %s, not evaluated\n", base_name(path), o.annotations);
+				coco_id = -1;
+			}
+			if (coco_id >= 0)
+				snprintf(stem, sizeof stem, "%lld", (long long)coco_id);
 			size_t ll = (size_t)snprintf(line, sizeof line, "%s: ", base_name(path));
 			int kept = 0;
 			for (int k = 0; k < dets.count[i]; k++) {
@@ -417,14 +445,8 @@ int cmd_detect(int argc, char **argv)
 					continue;
 				int cls = dets.classes[(size_t)i * dets.capacity + k];
 				const float *b = dets.boxes + ((size_t)i * dets.capacity + k) * 4;
-				/* model pixels → original pixels */
 				float bx[4];
-				for (int c = 0; c < 4; c++) {
-					float pad = (c & 1) ? boxes[i].pad_y : boxes[i].pad_x;
-					float lim = (c & 1) ? (float)imgs[i].h : (float)imgs[i].w;
-					bx[c] = (b[c] - pad) / boxes[i].scale;
-					bx[c] = bx[c] < 0 ? 0 : bx[c] > lim ? lim : bx[c];
-				}
+				map_box(b, &boxes[i], &imgs[i], bx);
 				const char *cn = class_name(&mi, cls, nbuf, sizeof nbuf);
 				int cat = category_id(&mi, cls);
 				fprintf(jf, "%s\n{\"image_id\": ", first_record ? "" : ",");
@@ -432,17 +454,31 @@ int cmd_detect(int argc, char **argv)
 				fprintf(jf, ", \"category_id\": %d, \"bbox\": [%.2f, %.2f, %.2f, %.2f], \"score\": %.5f}", cat,
 					bx[0], bx[1], bx[2] - bx[0], bx[3] - bx[1], s);
 				first_record = 0;
-				if (o.draw) {
-					uint8_t col[3];
-					char label[96];
-					io_class_color(cls, col);
-					snprintf(label, sizeof label, "%s %.2f", cn, s);
-					int th = imgs[i].w >= 1200 ? 4 : imgs[i].w >= 500 ? 3 : 2;
-					io_draw_box(&imgs[i], bx[0], bx[1], bx[2], bx[3], col, th, label);
+				if (coco_id >= 0 && cat > 0) {
+					double xywh[4] = {bx[0], bx[1], bx[2] - bx[0], bx[3] - bx[1]};
+					if ((rc = coco_eval_add_detection(ev, coco_id, cat, xywh, s))) {
+						exit_code = cli_fail(ctx, rc, "detect");
+						goto out_free;
+					}
 				}
 				if (ll < sizeof line - 64)
 					ll += (size_t)snprintf(line + ll, sizeof line - ll, "%s%s %.2f", kept ? ", " : "", cn, s);
 				kept++;
+			}
+			/* draw lowest scores first so the best boxes and labels end on top */
+			for (int k = dets.count[i] - 1; o.draw && k >= 0; k--) {
+				float sc = dets.scores[(size_t)i * dets.capacity + k];
+				if (sc < o.score)
+					continue;
+				int cls = dets.classes[(size_t)i * dets.capacity + k];
+				float bx[4];
+				uint8_t col[3];
+				char label[96];
+				map_box(dets.boxes + ((size_t)i * dets.capacity + k) * 4, &boxes[i], &imgs[i], bx);
+				io_class_color(cls, col);
+				snprintf(label, sizeof label, "%s %.2f", class_name(&mi, cls, nbuf, sizeof nbuf), sc);
+				int th = imgs[i].w >= 1200 ? 4 : imgs[i].w >= 500 ? 3 : 2;
+				io_draw_box(&imgs[i], bx[0], bx[1], bx[2], bx[3], col, th, label);
 			}
 			n_dets += kept;
 			n_images++;
@@ -476,6 +512,14 @@ int cmd_detect(int argc, char **argv)
 	double el = now_s() - t0;
 	fprintf(stderr, "odet: %d images, %d detections in %.2f s (%.1f img/s); results in %s%s%s\n", n_images, n_dets,
 		el, el > 0 ? n_images / el : 0.0, json_path, o.draw ? ", images in " : "", o.draw ? o.out_dir : "");
+	if (ev) {
+		if ((rc = coco_eval_evaluate(ev))) {
+			exit_code = cli_fail(ctx, rc, "evaluate");
+			goto out_free;
+		}
+		printf("COCO bbox evaluation against %s (scores >= %.2f kept):\n", o.annotations, o.score);
+		coco_eval_print_summary(ev, stdout);
+	}
 	if (n_bad) {
 		fprintf(stderr, "odet: %d input(s) failed and were skipped\n", n_bad);
 		exit_code = 2;
@@ -492,6 +536,7 @@ out_free:
 	free(boxes);
 	free(ok);
 	odet_detections_free(&dets);
+	coco_eval_destroy(ev);
 	odet_exec_destroy(x);
 	odet_engine_destroy(e);
 	odet_ctx_destroy(ctx);

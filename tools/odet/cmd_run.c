@@ -143,9 +143,13 @@ int cmd_run(int argc, char **argv)
 				for (int j = 0; j < n_in; j++)
 					if (!strcmp(in[j].name, g->values[g->inputs[0]].name))
 						k = j;
-			if (n_in > 0 && in[k].t.rank >= 1 && in[k].t.dims[0] >= 1 && in[k].t.dims[0] <= 65536)
+			/* only dims the model leaves open are taken from the tensor */
+			const ir_value *gi = g->n_inputs > 0 ? &g->values[g->inputs[0]] : NULL;
+			bool open_b = gi && gi->rank >= 1 && gi->dims[0] < 0;
+			bool open_hw = gi && gi->rank == 4 && (gi->dims[2] < 0 || gi->dims[3] < 0);
+			if (open_b && n_in > 0 && in[k].t.rank >= 1 && in[k].t.dims[0] >= 1 && in[k].t.dims[0] <= 65536)
 				o.batch = (int)in[k].t.dims[0];
-			if (n_in > 0 && in[k].t.rank == 4 && in[k].t.dims[2] <= 65536 && in[k].t.dims[3] <= 65536) {
+			if (open_hw && n_in > 0 && in[k].t.rank == 4 && in[k].t.dims[2] <= 65536 && in[k].t.dims[3] <= 65536) {
 				o.input_h = (int)in[k].t.dims[2];
 				o.input_w = (int)in[k].t.dims[3];
 			}

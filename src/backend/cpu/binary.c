@@ -9,7 +9,7 @@
  *   Max Min       variadic (1..N inputs, all broadcast); NaN propagates (numpy maximum)
  *   Pow           base float32/float64/int32/int64, exponent of those or uint32/uint64;
  *                 computed as C pow() in double, converted to the base dtype (C conversion,
- *                 truncating toward zero for integer bases)
+ *                 truncating toward zero for integer bases); float32 ** 2 is x * x
  * Rows along the last merged dim are specialised for the contiguous/scalar cases so the
  * compiler vectorises them; large outputs are split over the thread pool (cpu_bcast_*).
  */
@@ -89,6 +89,30 @@ CPU_NUM_TYPES(DEF_TYPE)
 #define DEF_POW_BASE(S, T) POW_EXP_TYPES(DEF_POW, S, T)
 POW_BASE_TYPES(DEF_POW_BASE)
 
+/* Pow of a float32 base by a constant exponent 2 (YOLO box decoding): exactly pow's result,
+ * without the libm call. */
+static void pow_F32_square(const void *p, void *yv, const void *const *x, const int64_t *sx, int64_t n)
+{
+	float *y = yv;
+	const float *a = x[0];
+	for (int64_t i = 0; i < n; i++)
+		y[i] = a[i * sx[0]] * a[i * sx[0]];
+}
+
+/* Exponent tensor of one element equal to 2? */
+static bool exponent_is_two(const odet_tensor *b)
+{
+	if (odet_tensor_numel(b) != 1)
+		return false;
+	switch (b->dtype) {
+	case ODET_F32: return *(const float *)b->data == 2.0f;
+	case ODET_F64: return *(const double *)b->data == 2.0;
+	case ODET_I32: return *(const int32_t *)b->data == 2;
+	case ODET_I64: return *(const int64_t *)b->data == 2;
+	default: return false;
+	}
+}
+
 typedef struct binary_entry {
 	ir_op op;
 	odet_dtype a, b;
@@ -149,6 +173,8 @@ static odet_status binary_run(const be_run_args *a)
 	if (!fn)
 		return odet_error(a->ctx, ODET_ERR_UNSUPPORTED, "node '%s' (%s): dtypes not supported", n->name,
 				  ir_op_name(n->op));
+	if (n->op == IR_OP_POW && a->in[0].dtype == ODET_F32 && exponent_is_two(&a->in[1]))
+		fn = pow_F32_square;
 	const odet_tensor *ins[2] = {&a->in[0], &a->in[1]};
 	odet_status rc = cpu_bcast_node(a, ins, 2, y, fn, NULL);
 	/* Max/Min of more inputs: fold the rest into the output in place */

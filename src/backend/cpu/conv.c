@@ -8,10 +8,14 @@
  * 2 oneDNN on plain NCHW tensors, 3 oneDNN on the layout it prefers, 4 direct (C/group == 1
  * only), 5 oneDNN on nChw16c; 3 and 5 reorder input, output and residual around the conv.
  *
- * Algorithms:
+ * Algorithms (auto: 5, else 3, else GEMM/direct — whichever first gets a fast implementation):
  *   oneDNN (when built with it): one convolution primitive per node, created at prepare
- *     with post-ops sum (residual) and eltwise (activation); constant weights are reordered
- *     once into the primitive's layout; oneDNN's OpenMP threads are set to the pool's size.
+ *     with post-ops for the residual (binary add reading the NCHW tensor where a fast
+ *     implementation takes it, else sum into a dst prefilled with the residual) and the
+ *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
+ *     the GEMM path). Constant weights are reordered once into the primitive's layout; input,
+ *     output and residual are reordered per run. oneDNN threads with OpenMP: each run sets
+ *     the calling thread's OpenMP thread count to the pool's size.
  *   im2col + GEMM (sgemm.c): per image and group, the input patch matrix
  *     [C/g * prod(k)][prod(out)] (skipped for 1x1/stride 1/no pad) times W_g; then one
  *     epilogue pass (bias, residual, activation) per output channel.

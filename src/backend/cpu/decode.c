@@ -83,6 +83,10 @@ static void box_rows(void *arg, int64_t begin, int64_t end, int thread)
 
 static odet_status box_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
+	int64_t coder = ir_attr_int(n, "coder", 0), layout = ir_attr_int(n, "layout", 0);
+	if ((coder != 0 && coder != 1) || (layout != 0 && layout != 1))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (BoxDecode): coder %lld, layout %lld (0 or 1)",
+				  n->name, (long long)coder, (long long)layout);
 	odet_status rc = check_float_in(ctx, g, n, 0);
 	return rc ? rc : check_float_in(ctx, g, n, 1);
 }

@@ -10,6 +10,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
 static odet_status maxpool_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
@@ -39,6 +42,7 @@ typedef struct pool_job {
 	const cpu_window3 *g;
 	const float *x;
 	float *y;
+	void (*rowmax_s2)(float *restrict y, const float *restrict r, int64_t n);
 } pool_job;
 
 /* Output columns [lo, hi) whose windows lie wholly inside the input along W. */
@@ -75,6 +79,29 @@ static float max_window(const cpu_window3 *g, const float *x, int64_t oz, int64_
 
 /* Per output row: edge columns tap by tap; interior columns row by row, one kernel column
  * at a time, without bounds checks (the loop the compiler can keep branch-free). */
+/* y[i] = max(y[i], r[2 i]) for i in [0, n) */
+static void rowmax_s2_c(float *restrict y, const float *restrict r, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		y[i] = r[2 * i] > y[i] ? r[2 * i] : y[i];
+}
+
+#ifdef __x86_64__
+__attribute__((target("avx512f"))) static void rowmax_s2_avx512(float *restrict y, const float *restrict r,
+								  int64_t n)
+{
+	const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	int64_t i = 0;
+	/* i + 16 < n: the second load's last element r[2i+31] is still inside the row */
+	for (; i + 16 < n; i += 16) {
+		__m512 a = _mm512_loadu_ps(r + 2 * i), b = _mm512_loadu_ps(r + 2 * i + 16);
+		__m512 e = _mm512_permutex2var_ps(a, even, b);
+		_mm512_storeu_ps(y + i, _mm512_max_ps(e, _mm512_loadu_ps(y + i)));
+	}
+	rowmax_s2_c(y + i, r + 2 * i, n - i);
+}
+#endif
+
 static void maxpool_range(void *arg, int64_t begin, int64_t end, int thread)
 {
 	const pool_job *j = arg;
@@ -104,8 +131,7 @@ static void maxpool_range(void *arg, int64_t begin, int64_t end, int thread)
 						for (int64_t kx = 0; kx < g->k[2]; kx++) {
 							const float *r = row + kx * g->d[2];
 							if (g->s[2] == 2) {
-								for (int64_t ox = lo; ox < hi; ox++)
-									y[ox] = r[2 * ox] > y[ox] ? r[2 * ox] : y[ox];
+								j->rowmax_s2(y + lo, r + 2 * lo, hi - lo);
 							} else {
 								for (int64_t ox = lo; ox < hi; ox++)
 									y[ox] = r[ox * g->s[2]] > y[ox] ? r[ox * g->s[2]] : y[ox];
@@ -120,7 +146,11 @@ static void maxpool_range(void *arg, int64_t begin, int64_t end, int thread)
 
 static odet_status maxpool_run(const be_run_args *a)
 {
-	pool_job j = {.g = a->state, .x = a->in[0].data, .y = a->out[0].data};
+	pool_job j = {.g = a->state, .x = a->in[0].data, .y = a->out[0].data, .rowmax_s2 = rowmax_s2_c};
+#ifdef __x86_64__
+	if (__builtin_cpu_supports("avx512f"))
+		j.rowmax_s2 = rowmax_s2_avx512;
+#endif
 	int64_t grain = j.g->out_sp * j.g->kk >= 4096 ? 1 : 4096 / (j.g->out_sp * j.g->kk + 1) + 1;
 	odet_parallel_for(a->pool, a->in[0].dims[0] * a->in[0].dims[1], grain, maxpool_range, &j);
 	return ODET_OK;

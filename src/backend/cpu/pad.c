@@ -10,6 +10,9 @@
 
 #include <string.h>
 
+/* |pad| above this cannot describe a tensor odet could allocate */
+#define PAD_LIMIT ((int64_t)1 << 40)
+
 typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } pad_mode;
 
 static int pad_mode_of(const ir_node *n)
@@ -110,7 +113,11 @@ static odet_status pad_run(const be_run_args *a)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): axis %lld out of range", nd->name,
 					  (long long)axes[i]);
 		begin[ax] = pads[i];
-		want[ax] = x->dims[ax] + pads[i] + pads[na + i];
+		if (pads[i] < -PAD_LIMIT || pads[i] > PAD_LIMIT || pads[na + i] < -PAD_LIMIT || pads[na + i] > PAD_LIMIT ||
+		    !odet_add_i64(x->dims[ax], pads[i], &want[ax]) || !odet_add_i64(want[ax], pads[na + i], &want[ax]) ||
+		    want[ax] < 0)
+			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): pads %lld, %lld do not fit dim %d",
+					  nd->name, (long long)pads[i], (long long)pads[na + i], ax);
 	}
 	size_t esz = odet_dtype_size(x->dtype);
 	int64_t total = 0;

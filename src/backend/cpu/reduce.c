@@ -1,5 +1,6 @@
 /*
- * reduce.c — ReduceSum, ReduceMean, ReduceMax (opset 18 form).
+ * reduce.c — ReduceSum, ReduceMean, ReduceMax, ReduceL2 (opset 18 form; L2 = sqrt of the sum
+ * of squares, float dtypes only).
  *   X: float32/float64/int8..int64/uint8..uint64. Optional input 1 `axes` (int64, may be
  *   empty or omitted: all axes, or with attr noop_with_empty_axes = 1 the identity).
  *   attr keepdims (1). Y has X's dtype.
@@ -66,7 +67,8 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 						us += (uint64_t)(int64_t)p[i * is];             \
 				} else {                                                        \
 					for (int64_t i = 0; i < in; i++)                        \
-						fs += (double)p[i * is];                        \
+						fs += j->op == IR_OP_REDUCEL2 ? (double)p[i * is] * (double)p[i * is] \
+									       : (double)p[i * is];             \
 				}                                                               \
 				int d = r - 2;                                                  \
 				for (; d >= 0; d--) {                                           \
@@ -86,7 +88,8 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 				y[o] = j->op != IR_OP_REDUCEMEAN ? (T)us :                      \
 				       (T)-1 < 0 ? (T)((int64_t)us / j->rcount) : (T)(us / (uint64_t)j->rcount); \
 			else                                                                    \
-				y[o] = (T)(j->op == IR_OP_REDUCEMEAN ? fs / (double)j->rcount : fs); \
+				y[o] = (T)(j->op == IR_OP_REDUCEMEAN ? fs / (double)j->rcount     \
+					   : j->op == IR_OP_REDUCEL2 ? sqrt(fs) : fs);            \
 		}                                                                               \
 	}
 CPU_NUM_TYPES(DEF_REDUCE)
@@ -122,7 +125,8 @@ static odet_status reduce_check(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	if (ir_attr_get(n, "axes"))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s: attribute axes (want input 1)", n->name,
 				  ir_op_name(n->op));
-	if (!reduce_lookup(x->dtype) || ir_out(g, n, 0)->dtype != x->dtype)
+	bool is_float = x->dtype == ODET_F32 || x->dtype == ODET_F64;
+	if (!reduce_lookup(x->dtype) || ir_out(g, n, 0)->dtype != x->dtype || (n->op == IR_OP_REDUCEL2 && !is_float))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s: dtype %s is not supported on CPU", n->name,
 				  ir_op_name(n->op), odet_dtype_name(x->dtype));
 	return ODET_OK;
@@ -200,3 +204,4 @@ static odet_status reduce_run(const be_run_args *a)
 KERNEL(REDUCESUM)
 KERNEL(REDUCEMEAN)
 KERNEL(REDUCEMAX)
+KERNEL(REDUCEL2)

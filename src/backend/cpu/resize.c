@@ -152,6 +152,15 @@ static double rs_coord(const rs_params *p, double x, double scale, int64_t in, d
 	return 0;
 }
 
+/* rs_coord limited to [-4, in + 3]: taps further out clamp to the same edge values (or are
+ * all excluded), and absurd scales from untrusted inputs cannot overflow the indices. */
+static double rs_coord_clamped(const rs_params *p, double x, double scale, int64_t in, double roi0, double roi1,
+			       bool *outside)
+{
+	double r = rs_coord(p, x, scale, in, roi0, roi1, outside);
+	return r < -4 ? -4 : r > (double)in + 3 ? (double)in + 3 : r;
+}
+
 static int64_t clamp_idx(int64_t i, int64_t n)
 {
 	return i < 0 ? 0 : i >= n ? n - 1 : i;
@@ -188,7 +197,7 @@ static void rs_make_taps(const rs_params *p, rs_taps *t, double scale, double ro
 	t->identity = t->in == t->out;
 	for (int64_t j = 0; j < t->out; j++) {
 		bool outside;
-		double xo = rs_coord(p, (double)j, scale, t->in, roi0, roi1, &outside);
+		double xo = rs_coord_clamped(p, (double)j, scale, t->in, roi0, roi1, &outside);
 		double c[4];
 		double f = ceil(xo);
 		double r = xo == f ? 1.0 : xo - floor(xo);
@@ -367,7 +376,7 @@ static odet_status resize_run(const be_run_args *a)
 		}
 		for (int64_t j = 0; j < t->out; j++) {
 			bool outside;
-			double xo = rs_coord(&p, (double)j, scales[d], t->in, roi[d], roi[r + d], &outside);
+			double xo = rs_coord_clamped(&p, (double)j, scales[d], t->in, roi[d], roi[r + d], &outside);
 			t->idx[j] = outside ? -1 : rs_nearest_idx(&p, xo, t->in) * xs[d];
 		}
 	}

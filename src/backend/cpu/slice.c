@@ -57,7 +57,7 @@ static odet_status slice_run(const be_run_args *a)
 	}
 	for (int i = 0; i < ns; i++) {
 		int ax;
-		if (!cpu_norm_axis(axes[i], x->rank, &ax) || seen[ax] || steps[i] == 0)
+		if (!cpu_norm_axis(axes[i], x->rank, &ax) || seen[ax] || steps[i] == 0 || steps[i] == INT64_MIN)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Slice): bad axis %lld or step 0", nd->name,
 					  (long long)axes[i]);
 		seen[ax] = true;
@@ -79,7 +79,7 @@ static odet_status slice_run(const be_run_args *a)
 			count[ax] = s > e ? (s - e - 1) / -st + 1 : 0;
 		}
 		start[ax] = s;
-		step[ax] = st;
+		step[ax] = count[ax] > 1 ? st : 1; /* a huge unused step must not overflow the stride */
 	}
 	cpu_strides(x, xs);
 	int64_t base = 0, s[ODET_MAX_RANK];

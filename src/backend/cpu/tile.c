@@ -26,8 +26,10 @@ static odet_status tile_run(const be_run_args *a)
 	if (rc)
 		return rc;
 	bool ok = nr == x->rank && y->rank == x->rank && y->dtype == x->dtype;
-	for (int d = 0; ok && d < x->rank; d++)
-		ok = rep[d] >= 0 && y->dims[d] == x->dims[d] * rep[d];
+	for (int d = 0; ok && d < x->rank; d++) {
+		int64_t want;
+		ok = rep[d] >= 0 && odet_mul_i64(x->dims[d], rep[d], &want) && y->dims[d] == want;
+	}
 	if (!ok)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Tile): repeats do not match the shapes",
 				  a->node->name);

@@ -6,7 +6,8 @@
  *   is always sorted (attr sorted = 0 allows any order). NaN counts as larger than any
  *   number (it comes first for largest, last for smallest), like numpy's sort order.
  *   int64 values are compared as doubles (exact up to 2^53).
- *   Per slice: (value, index) pairs in the workspace, sorted with qsort; the first K are kept.
+ *   Per slice a heap of the best K (value, index) pairs (O(n log K)), then qsort of the K;
+ *   slices are split over the thread pool, one heap per thread in the workspace.
  */
 #include "backend/cpu/cpu_util.h"
 
@@ -59,15 +60,87 @@ static odet_status topk_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 	return cpu_check_dtype(ctx, g, n, false, 0, ok);
 }
 
-/* Workspace: one (value, index) pair per element of the sorted axis. */
+typedef int (*topk_cmp)(const void *, const void *);
+
+/* Sift h[i] down a heap whose root is the element that sorts last (the one to evict). */
+static void heap_down(topk_pair *h, int64_t n, int64_t i, topk_cmp cmp)
+{
+	for (;;) {
+		int64_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && cmp(&h[c + 1], &h[c]) > 0)
+			c++;
+		if (cmp(&h[c], &h[i]) <= 0)
+			return;
+		topk_pair t = h[i];
+		h[i] = h[c];
+		h[c] = t;
+		i = c;
+	}
+}
+
+static void heap_up(topk_pair *h, int64_t i, topk_cmp cmp)
+{
+	while (i > 0) {
+		int64_t p = (i - 1) / 2;
+		if (cmp(&h[i], &h[p]) <= 0)
+			return;
+		topk_pair t = h[i];
+		h[i] = h[p];
+		h[p] = t;
+		i = p;
+	}
+}
+
+typedef struct topk_job {
+	const odet_tensor *x;
+	odet_tensor *vals, *idx;
+	int64_t n, k, inner;
+	topk_cmp cmp;
+	topk_pair *heaps;       /* k pairs per thread */
+} topk_job;
+
+/* Slices [b, e) (slice = outer * inner + i): keep the best k in a heap, then sort them. */
+static void topk_range(void *arg, int64_t b, int64_t e, int thread)
+{
+	const topk_job *j = arg;
+	topk_pair *h = j->heaps + (int64_t)thread * j->k;
+	size_t esz = odet_dtype_size(j->x->dtype);
+	for (int64_t sl = b; sl < e; sl++) {
+		int64_t o = sl / j->inner, i = sl % j->inner, base = o * j->n * j->inner + i, m = 0;
+		for (int64_t el = 0; el < j->n; el++) {
+			int64_t src = base + el * j->inner;
+			topk_pair c = {j->x->dtype == ODET_I64 ? (double)((const int64_t *)j->x->data)[src]
+							       : load(j->x->dtype, j->x->data, src), el};
+			if (m < j->k) {
+				h[m] = c;
+				heap_up(h, m++, j->cmp);
+			} else if (j->cmp(&c, &h[0]) < 0) {
+				h[0] = c;
+				heap_down(h, m, 0, j->cmp);
+			}
+		}
+		qsort(h, (size_t)m, sizeof *h, j->cmp);
+		int64_t obase = o * j->k * j->inner + i;
+		for (int64_t el = 0; el < j->k; el++) {
+			int64_t dst = obase + el * j->inner, src = base + h[el].i * j->inner;
+			memcpy((char *)j->vals->data + dst * (int64_t)esz, (const char *)j->x->data + src * (int64_t)esz, esz);
+			((int64_t *)j->idx->data)[dst] = h[el].i;
+		}
+	}
+}
+
+/* Workspace: per thread of the context's pool, one (value, index) pair per element of the
+ * axis (K <= dim; K itself is a run-time input). */
 static odet_status topk_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
 				size_t *workspace)
 {
 	const ir_value *x = ir_in(g, n, 0);
-	int axis;
+	int axis, threads = ctx->pool ? odet_threadpool_size(ctx->pool) : 1;
 	*workspace = 0;
 	if (!ir_value_shape_known(x) || !cpu_norm_axis(ir_attr_int(n, "axis", -1), x->rank, &axis) ||
-	    !cpu_ws_add(workspace, (size_t)x->dims[axis], sizeof(topk_pair)))
+	    !cpu_ws_add(workspace, (size_t)x->dims[axis] * (size_t)threads, sizeof(topk_pair)))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': TopK needs a known input shape and a valid axis",
 				  n->name);
 	return ODET_OK;
@@ -101,31 +174,16 @@ static odet_status topk_run(const be_run_args *a)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (TopK): output shape/dtype mismatch", nd->name);
 	if (outer * inner * k == 0)
 		return ODET_OK;
-	cpu_ws ws = {a->workspace, a->workspace_size};
-	topk_pair *buf = cpu_ws_take(&ws, (size_t)n, sizeof *buf);
-	if (!buf)
+	topk_job j = {.x = x, .vals = vals, .idx = idx, .n = n, .k = k, .inner = inner,
+		      .cmp = ir_attr_int(nd, "largest", 1) ? cmp_largest : cmp_smallest, .heaps = a->workspace};
+	int threads = a->pool ? odet_threadpool_size(a->pool) : 1;
+	size_t per = (size_t)k * sizeof(topk_pair);
+	if (!a->workspace || a->workspace_size < per)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (TopK): workspace of %zu bytes is too small",
 				  nd->name, a->workspace_size);
-	bool largest = ir_attr_int(nd, "largest", 1) != 0;
-	size_t esz = odet_dtype_size(x->dtype);
-	for (int64_t o = 0; o < outer; o++) {
-		for (int64_t i = 0; i < inner; i++) {
-			int64_t base = o * n * inner + i;
-			for (int64_t e = 0; e < n; e++) {
-				int64_t src = base + e * inner;
-				buf[e].v = x->dtype == ODET_I64 ? (double)((const int64_t *)x->data)[src]
-								: load(x->dtype, x->data, src);
-				buf[e].i = e;
-			}
-			qsort(buf, (size_t)n, sizeof *buf, largest ? cmp_largest : cmp_smallest);
-			int64_t obase = o * k * inner + i;
-			for (int64_t e = 0; e < k; e++) {
-				int64_t dst = obase + e * inner, src = base + buf[e].i * inner;
-				memcpy((char *)vals->data + dst * (int64_t)esz, (const char *)x->data + src * (int64_t)esz, esz);
-				((int64_t *)idx->data)[dst] = buf[e].i;
-			}
-		}
-	}
+	/* one heap per thread; with less workspace than that, run on the calling thread */
+	odet_threadpool *pool = a->workspace_size >= per * (size_t)threads ? a->pool : NULL;
+	odet_parallel_for(pool, outer * inner, CPU_GRAIN / n + 1, topk_range, &j);
 	return ODET_OK;
 }
 

@@ -1,9 +1,9 @@
 /*
  * unary.c — the unary elementwise family, generated from one op list × one dtype list.
  *
- *   Y = f(X), same shape and dtype. float32/float64 for every op (UNARY_FLOAT_OPS); Relu,
- *   Clip, Neg, Abs, Floor, Ceil also for int8..int64 and uint8..uint64 (UNARY_INT_OPS;
- *   Neg/Abs wrap like numpy: -INT_MIN = INT_MIN).
+ *   Y = f(X), same shape and dtype. float32/float64 for every op; Relu, Clip, Neg, Abs,
+ *   Floor, Ceil (marked ALL in UNARY_OPS) also for int8..int64 and uint8..uint64 (Neg/Abs
+ *   wrap like numpy: -INT_MIN = INT_MIN).
  *   Relu        max(x, 0) (NaN propagates)
  *   LeakyRelu   x >= 0 ? x : alpha * x          attr alpha (0.01)
  *   Clip        min(max(x, lo), hi) (hi wins    optional inputs 1 (min), 2 (max): scalars of
@@ -36,50 +36,52 @@ typedef struct unary_params {
 
 typedef void (*unary_fn)(const unary_params *p, void *y, const void *x, int64_t n);
 
-/* X(..., ID, expression of x (type T) and p) — valid for float types. */
-#define UNARY_FLOAT_OPS(X, ...)                                                         \
-	X(__VA_ARGS__, RELU, x < 0 ? (T)0 : x)                                          \
-	X(__VA_ARGS__, LEAKYRELU, x >= 0 ? x : (T)(p->alpha * x))                       \
-	X(__VA_ARGS__, CLIP, fmin_nan(x < (T)p->lo ? (T)p->lo : x, (T)p->hi))           \
-	X(__VA_ARGS__, SIGMOID, (T)1 / ((T)1 + exp(-x)))                               \
-	X(__VA_ARGS__, HARDSIGMOID, clamp01((T)(p->alpha * x + p->beta)))              \
-	X(__VA_ARGS__, HARDSWISH, x * clamp01(x / (T)6 + (T)0.5))                      \
-	X(__VA_ARGS__, TANH, tanh(x))                                                   \
-	X(__VA_ARGS__, EXP, exp(x))                                                     \
-	X(__VA_ARGS__, LOG, log(x))                                                     \
-	X(__VA_ARGS__, SQRT, sqrt(x))                                                   \
-	X(__VA_ARGS__, NEG, -x)                                                         \
-	X(__VA_ARGS__, ABS, fabs(x))                                                    \
-	X(__VA_ARGS__, FLOOR, floor(x))                                                 \
-	X(__VA_ARGS__, CEIL, ceil(x))
+/*
+ * The op list: X(..., ID, TYPES, expression of x (type T), p and
+ *   IS_INT, UT (T's unsigned twin), LO/HI (Clip bounds in T))
+ * TYPES: ALL = float and integer dtypes, FLOAT = float dtypes only. In ALL expressions the
+ * integer-only and float-only branches sit behind IS_INT, so neither is evaluated for the
+ * other kind of type.
+ */
+#define UNARY_OPS(X, ...)                                                                        \
+	X(__VA_ARGS__, RELU, ALL, x < 0 ? (T)0 : x)                                              \
+	X(__VA_ARGS__, LEAKYRELU, FLOAT, x >= 0 ? x : (T)(p->alpha * x))                         \
+	X(__VA_ARGS__, CLIP, ALL, fmin_nan(x < LO ? LO : x, HI))                                 \
+	X(__VA_ARGS__, SIGMOID, FLOAT, (T)1 / ((T)1 + exp(-x)))                                  \
+	X(__VA_ARGS__, HARDSIGMOID, FLOAT, clamp01((T)(p->alpha * x + p->beta)))                 \
+	X(__VA_ARGS__, HARDSWISH, FLOAT, x * clamp01(x / (T)6 + (T)0.5))                         \
+	X(__VA_ARGS__, TANH, FLOAT, tanh(x))                                                     \
+	X(__VA_ARGS__, EXP, FLOAT, exp(x))                                                       \
+	X(__VA_ARGS__, LOG, FLOAT, log(x))                                                       \
+	X(__VA_ARGS__, SQRT, FLOAT, sqrt(x))                                                     \
+	X(__VA_ARGS__, NEG, ALL, IS_INT ? (T)(UT)(0 - (UT)x) : -x)                               \
+	X(__VA_ARGS__, ABS, ALL, IS_INT ? (x < 0 ? (T)(UT)(0 - (UT)x) : x) : (T)fabs(x))         \
+	X(__VA_ARGS__, FLOOR, ALL, IS_INT ? x : (T)floor(x))                                     \
+	X(__VA_ARGS__, CEIL, ALL, IS_INT ? x : (T)ceil(x))
 
-/* X(..., ID, expression) — valid for integer types (UT: T's unsigned twin; LO/HI: Clip bounds). */
-#define UNARY_INT_OPS(X, ...)                                                           \
-	X(__VA_ARGS__, RELU, x < 0 ? (T)0 : x)                                          \
-	X(__VA_ARGS__, CLIP, (x < LO ? LO : x) > HI ? HI : (x < LO ? LO : x))           \
-	X(__VA_ARGS__, NEG, (T)(UT)(0 - (UT)x))                                         \
-	X(__VA_ARGS__, ABS, x < 0 ? (T)(UT)(0 - (UT)x) : x)                             \
-	X(__VA_ARGS__, FLOOR, x)                                                        \
-	X(__VA_ARGS__, CEIL, x)
-
-#define DEF_FN(S, TYPE, UTYPE, ID, EXPR)                                                \
+#define DEF_FN(S, TYPE, UTYPE, ID, EXPR)                                                         \
 	static void unary_##ID##_##S(const unary_params *p, void *yv, const void *xv, int64_t n) \
-	{                                                                               \
-		typedef TYPE T;                                                         \
-		typedef UTYPE UT;                                                       \
-		T *y = yv;                                                              \
-		const T *xs = xv;                                                       \
-		const bool is_signed = (T)-1 < 0;                                       \
-		const T LO = is_signed ? (T)p->ilo : (T)p->ulo;                         \
-		const T HI = is_signed ? (T)p->ihi : (T)p->uhi;                         \
-		(void)LO; (void)HI; (void)(UT)0;                                        \
-		for (int64_t i = 0; i < n; i++) {                                       \
-			T x = xs[i];                                                    \
-			y[i] = (EXPR);                                                  \
-		}                                                                       \
+	{                                                                                        \
+		typedef TYPE T;                                                                  \
+		typedef UTYPE UT;                                                                \
+		T *y = yv;                                                                       \
+		const T *xs = xv;                                                                \
+		const bool IS_INT = (T)0.5 == 0, is_signed = (T)-1 < 0;                          \
+		const T LO = !IS_INT ? (T)p->lo : is_signed ? (T)p->ilo : (T)p->ulo;             \
+		const T HI = !IS_INT ? (T)p->hi : is_signed ? (T)p->ihi : (T)p->uhi;             \
+		(void)LO; (void)HI; (void)(UT)0; (void)IS_INT;                                   \
+		for (int64_t i = 0; i < n; i++) {                                                \
+			T x = xs[i];                                                             \
+			y[i] = (EXPR);                                                           \
+		}                                                                                \
 	}
-#define DEF_FLOAT_TYPE(S, T, UT) UNARY_FLOAT_OPS(DEF_FN, S, T, UT)
-#define DEF_INT_TYPE(S, T, UT) UNARY_INT_OPS(DEF_FN, S, T, UT)
+/* float types get every op, integer types the ALL ones */
+#define DEF_FLOAT_OP(S, T, UT, ID, TYPES, EXPR) DEF_FN(S, T, UT, ID, EXPR)
+#define DEF_INT_OP(S, T, UT, ID, TYPES, EXPR) DEF_INT_OP_##TYPES(S, T, UT, ID, EXPR)
+#define DEF_INT_OP_ALL(S, T, UT, ID, EXPR) DEF_FN(S, T, UT, ID, EXPR)
+#define DEF_INT_OP_FLOAT(S, T, UT, ID, EXPR)
+#define DEF_FLOAT_TYPE(S, T, UT) UNARY_OPS(DEF_FLOAT_OP, S, T, UT)
+#define DEF_INT_TYPE(S, T, UT) UNARY_OPS(DEF_INT_OP, S, T, UT)
 CPU_FLOAT_TYPES(DEF_FLOAT_TYPE)
 CPU_INT_TYPES(DEF_INT_TYPE)
 
@@ -89,9 +91,13 @@ typedef struct unary_entry {
 	unary_fn fn;
 } unary_entry;
 
-#define ENTRY(S, T, UT, ID, EXPR) {IR_OP_##ID, ODET_##S, unary_##ID##_##S},
-#define ENTRY_FLOAT_TYPE(S, T, UT) UNARY_FLOAT_OPS(ENTRY, S, T, UT)
-#define ENTRY_INT_TYPE(S, T, UT) UNARY_INT_OPS(ENTRY, S, T, UT)
+#define ENTRY(S, ID) {IR_OP_##ID, ODET_##S, unary_##ID##_##S},
+#define ENTRY_FLOAT_OP(S, T, UT, ID, TYPES, EXPR) ENTRY(S, ID)
+#define ENTRY_INT_OP(S, T, UT, ID, TYPES, EXPR) ENTRY_INT_OP_##TYPES(S, ID)
+#define ENTRY_INT_OP_ALL(S, ID) ENTRY(S, ID)
+#define ENTRY_INT_OP_FLOAT(S, ID)
+#define ENTRY_FLOAT_TYPE(S, T, UT) UNARY_OPS(ENTRY_FLOAT_OP, S, T, UT)
+#define ENTRY_INT_TYPE(S, T, UT) UNARY_OPS(ENTRY_INT_OP, S, T, UT)
 
 static const unary_entry unary_table[] = {
 	CPU_FLOAT_TYPES(ENTRY_FLOAT_TYPE)

@@ -470,6 +470,8 @@ static void test_pools(void)
 {
 	static const pool_spec specs[] = {
 		{"max 3x3 s2 p1", true, 2, 2, 5, {15, 16}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, false, false},
+		{"max s2 wide rows", true, 2, 2, 3, {9, 77}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, false, false},
+		{"max s2 k2 row end", true, 2, 1, 2, {4, 66}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, false, false},
 		{"max ceil", true, 2, 1, 3, {6, 7}, {3, 3}, {2, 2}, {1, 1}, {0}, NULL, true, false},
 		{"max ceil drop", true, 2, 1, 3, {5, 5}, {2, 2}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, true, false},
 		{"max dil asym", true, 2, 2, 3, {11, 10}, {3, 2}, {1, 2}, {2, 3}, {2, 0, 1, 1}, NULL, false, false},
@@ -580,7 +582,8 @@ static void test_gemm_case(int64_t m, int64_t n, int64_t k, bool ta, bool tb, fl
 	int64_t cm = 1, cn = 1;
 	if (c_rank >= 0) {
 		in[2].rank = c_rank;
-		memcpy(in[2].dims, c_dims, sizeof(int64_t) * (size_t)c_rank);
+		if (c_rank > 0)
+			memcpy(in[2].dims, c_dims, sizeof(int64_t) * (size_t)c_rank);
 		in[2].data = rand_array(numel(c_rank, c_dims));
 		in[2].is_const = true;
 		cm = c_rank == 2 ? c_dims[0] : 1;

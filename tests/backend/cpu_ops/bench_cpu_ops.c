@@ -45,23 +45,29 @@ int main(int argc, char **argv)
 	static const float scale2[4] = {1, 1, 2, 2};
 	static const int64_t starts[1] = {0}, ends[1] = {1 << 30}, axes[1] = {3}, steps[1] = {2};
 	const bench benches[] = {
-		{"Add 1x64x160x160 + 1x64x1x1", IR_OP_ADD, 2, {ODET_F32, ODET_F32}, {4, 4},
-		 {{1, 64, 160, 160}, {1, 64, 1, 1}}, 4, {1, 64, 160, 160}, ODET_F32},
-		{"Sigmoid 1x64x160x160", IR_OP_SIGMOID, 1, {ODET_F32}, {4}, {{1, 64, 160, 160}}, 4,
-		 {1, 64, 160, 160}, ODET_F32},
-		{"Transpose 1x3x85x80x80 perm 0,1,3,4,2", IR_OP_TRANSPOSE, 1, {ODET_F32}, {5}, {{1, 3, 85, 80, 80}}, 5,
-		 {1, 3, 80, 80, 85}, ODET_F32, NULL, NULL, "perm", {0, 1, 3, 4, 2}, 5},
-		{"Resize nearest 2x 1x256x40x40", IR_OP_RESIZE, 3, {ODET_F32, ODET_F32, ODET_F32}, {4, 1, 1},
-		 {{1, 256, 40, 40}, {0}, {4}}, 4, {1, 256, 80, 80}, ODET_F32, "mode", "nearest"},
-		{"Resize linear 2x 1x256x40x40", IR_OP_RESIZE, 3, {ODET_F32, ODET_F32, ODET_F32}, {4, 1, 1},
-		 {{1, 256, 40, 40}, {0}, {4}}, 4, {1, 256, 80, 80}, ODET_F32, "mode", "linear"},
-		{"Softmax 1x8400x80 axis -1", IR_OP_SOFTMAX, 1, {ODET_F32}, {3}, {{1, 8400, 80}}, 3, {1, 8400, 80},
-		 ODET_F32},
-		{"Cast f32->f16 1x3x640x640", IR_OP_CAST, 1, {ODET_F32}, {4}, {{1, 3, 640, 640}}, 4, {1, 3, 640, 640},
-		 ODET_F16},
-		{"Slice 1x64x160x160 W step 2", IR_OP_SLICE, 5, {ODET_F32, ODET_I64, ODET_I64}, {4, 1, 1},
-		 {{1, 64, 160, 160}, {1}, {1}}, 4, {1, 64, 160, 80}, ODET_F32},
+		{.label = "Add 1x64x160x160 + 1x64x1x1", .op = IR_OP_ADD, .n_in = 2, .dt = {ODET_F32, ODET_F32},
+		 .rank = {4, 4}, .dims = {{1, 64, 160, 160}, {1, 64, 1, 1}}, .orank = 4, .odims = {1, 64, 160, 160},
+		 .odt = ODET_F32},
+		{.label = "Sigmoid 1x64x160x160", .op = IR_OP_SIGMOID, .n_in = 1, .dt = {ODET_F32}, .rank = {4},
+		 .dims = {{1, 64, 160, 160}}, .orank = 4, .odims = {1, 64, 160, 160}, .odt = ODET_F32},
+		{.label = "Transpose 1x3x85x80x80 perm 0,1,3,4,2", .op = IR_OP_TRANSPOSE, .n_in = 1, .dt = {ODET_F32},
+		 .rank = {5}, .dims = {{1, 3, 85, 80, 80}}, .orank = 5, .odims = {1, 3, 80, 80, 85}, .odt = ODET_F32,
+		 .iattr = "perm", .ivals = {0, 1, 3, 4, 2}, .n_ivals = 5},
+		{.label = "Resize nearest 2x 1x256x40x40", .op = IR_OP_RESIZE, .n_in = 3,
+		 .dt = {ODET_F32, ODET_F32, ODET_F32}, .rank = {4, 1, 1}, .dims = {{1, 256, 40, 40}, {0}, {4}},
+		 .orank = 4, .odims = {1, 256, 80, 80}, .odt = ODET_F32, .sattr = "mode", .sval = "nearest"},
+		{.label = "Resize linear 2x 1x256x40x40", .op = IR_OP_RESIZE, .n_in = 3,
+		 .dt = {ODET_F32, ODET_F32, ODET_F32}, .rank = {4, 1, 1}, .dims = {{1, 256, 40, 40}, {0}, {4}},
+		 .orank = 4, .odims = {1, 256, 80, 80}, .odt = ODET_F32, .sattr = "mode", .sval = "linear"},
+		{.label = "Softmax 1x8400x80 axis -1", .op = IR_OP_SOFTMAX, .n_in = 1, .dt = {ODET_F32}, .rank = {3},
+		 .dims = {{1, 8400, 80}}, .orank = 3, .odims = {1, 8400, 80}, .odt = ODET_F32},
+		{.label = "Cast f32->f16 1x3x640x640", .op = IR_OP_CAST, .n_in = 1, .dt = {ODET_F32}, .rank = {4},
+		 .dims = {{1, 3, 640, 640}}, .orank = 4, .odims = {1, 3, 640, 640}, .odt = ODET_F16},
+		{.label = "Slice 1x64x160x160 W step 2", .op = IR_OP_SLICE, .n_in = 5,
+		 .dt = {ODET_F32, ODET_I64, ODET_I64}, .rank = {4, 1, 1}, .dims = {{1, 64, 160, 160}, {1}, {1}},
+		 .orank = 4, .odims = {1, 64, 160, 80}, .odt = ODET_F32},
 	};
+
 	odet_ctx_opts o = odet_ctx_opts_default();
 	o.n_threads = threads;
 	odet_ctx *ctx;
@@ -76,7 +82,7 @@ int main(int argc, char **argv)
 		double bytes = 0, *t = calloc((size_t)reps, sizeof *t);
 		if (ir_graph_create(ctx, &g))
 			return 1;
-		int n_in = bn->op == IR_OP_SLICE ? 5 : bn->n_in;
+		int n_in = bn->n_in;
 		for (int i = 0; i < n_in; i++) {
 			const int64_t one[1] = {1};
 			int k = i < 3 ? i : 1;

@@ -131,6 +131,9 @@ case('max_one', 'Max', [a], [a])
 a, b = rnd(3, 4, lo=0.1, hi=3), rnd(4, lo=-2, hi=2)
 case('pow_f32', 'Pow', [a, b], [np.power(a, b)])
 case('pow_f32_i64', 'Pow', [a, i64([0, 1, 2, 3])], [np.power(a, np.float32([0, 1, 2, 3])).astype(np.float32)])
+xs = rnd(3, 40, 41, 5)
+case('pow_square_large', 'Pow', [xs, np.float32(2)], [np.power(xs, np.float32(2))])
+case('pow_square_i64_exp', 'Pow', [a, i64(2)], [np.power(a, 2).astype(np.float32)])
 ai = np.array([[1, 2, 3], [-2, 5, 0]], dtype=np.int64)
 case('pow_i64', 'Pow', [ai, i64([3, 2, 1])], [np.power(ai, i64([3, 2, 1]))])
 case('pow_i32_f32', 'Pow', [ai.astype(np.int32), np.float32(2)], [np.power(ai, 2).astype(np.int32)])
@@ -266,7 +269,8 @@ def topk(x, k, axis, largest):
 
 
 for shape, k, axis, largest in (((3, 7), 3, -1, 1), ((3, 7), 7, 1, 0), ((5, 4, 3), 2, 1, 1), ((11,), 0, 0, 1),
-                                ((2, 9, 3), 4, -2, 0), ((1, 1000), 100, 1, 1)):
+                                ((2, 9, 3), 4, -2, 0), ((1, 1000), 100, 1, 1), ((64, 700), 7, -1, 1),
+                                ((5, 900, 6), 10, 1, 0), ((2, 3000), 3000, 1, 1)):
     x = rng.integers(0, 5, size=shape).astype(np.float32)  # many ties: lower index first
     v, i = topk(x, k, axis % len(shape), largest)
     case('topk_%s_k%d_a%d_l%d' % ('x'.join(map(str, shape)), k, axis, largest), 'TopK', [x, i64([k])], [v, i],
@@ -325,6 +329,7 @@ case('slice_default_axes_steps_i32', 'Slice', [x, np.array([1, 1], dtype=np.int3
      [x[1:3, 1:5]])
 xe = rnd(3, 0, 2)
 case('slice_empty_dim_neg_step', 'Slice', [xe, i64([0]), i64([-10]), i64([1]), i64([-1])], [xe[:, 0:-10:-1]])
+case('slice_huge_step', 'Slice', [x, i64([1]), i64([5]), i64([0]), i64([2**62])], [x[1:5:2**62]])
 case('slice_step0', 'Slice', [x, i64([0]), i64([2]), i64([0]), i64([0])], [x[0:2]], expect_fail=True)
 
 x = rnd(5, 4, 3)
@@ -369,6 +374,8 @@ x = rnd(2, 64, 41, 40)
 case('pad_large_reflect', 'Pad', [x, i64([0, 0, 3, 2, 0, 0, 1, 4])], [np.pad(x, [(0, 0), (0, 0), (3, 1), (2, 4)], mode='reflect')],
      {'mode': 'reflect'})
 case('pad_int32_default_zero', 'Pad', [xi, i64([1, 1, 1, 1])], [np.pad(xi, 1)])
+case('pad_huge', 'Pad', [xi, i64([-2**63, 0, 2**63 - 1, 0])], [xi[:2]], expect_fail=True)
+case('tile_overflow', 'Tile', [xi, i64([2**62, 1])], [xi], expect_fail=True)
 case('pad_bad_mode', 'Pad', [xi, i64([1, 1, 1, 1])], [np.pad(xi, 1)], {'mode': 'symmetric'}, expect_fail=True)
 
 x = rnd(2, 3, 4, 5)
@@ -469,6 +476,9 @@ y = x.repeat(2, axis=2).repeat(2, axis=3)
 case('resize_nearest_2x_large', 'Resize', [x, None, np.array([1, 1, 2, 2], np.float32)], [y],
      {'mode': 'nearest', 'coordinate_transformation_mode': 'asymmetric', 'nearest_mode': 'floor'})
 x = rnd(1, 1, 4, 4)
+# scales inconsistent with the output (tiny): coordinates far outside, taps clamp to the edge
+case('resize_absurd_scale', 'Resize', [x, None, np.array([1, 1, 1e-30, 1e-30], np.float32)],
+     [np.full((1, 1, 2, 2), x[0, 0, -1, -1], np.float32)], {'mode': 'linear'})
 case('resize_antialias_refused', 'Resize', [x, None, np.array([1, 1, 2, 2], np.float32)], [np.zeros((1, 1, 8, 8), np.float32)],
      {'mode': 'linear', 'antialias': 1}, expect_fail=True)
 case('resize_linear_int_refused', 'Resize', [xb, None, np.array([1, 1, 2, 2], np.float32)],

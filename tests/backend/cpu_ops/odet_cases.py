@@ -57,3 +57,27 @@ def write_case(path, op, inputs, outputs, attrs=None, tol=None, expect_fail=Fals
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'wb') as f:
         f.write(data)
+
+
+def read_tensors(path):
+    """Read a tensor file into an ordered {name: ndarray} (bfloat16 comes back as uint16 bits)."""
+    codes = {v: k for k, v in DTYPES.items()}
+    codes[BF16] = np.dtype(np.uint16)
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:4] != b'ODTN':
+        raise ValueError(path + ': not a tensor file')
+    count, off, out = struct.unpack_from('<I', data, 8)[0], 12, {}
+    for _ in range(count):
+        (nl,) = struct.unpack_from('<I', data, off)
+        name = data[off + 4:off + 4 + nl].decode()
+        off += 4 + nl
+        code, rank = struct.unpack_from('<II', data, off)
+        off += 8
+        dims = struct.unpack_from('<%dq' % rank, data, off)
+        off += 8 * rank
+        dt = codes[code]
+        n = int(np.prod(dims)) if rank else 1
+        out[name] = np.frombuffer(data, dtype=dt.newbyteorder('<'), count=n, offset=off).reshape(dims).astype(dt)
+        off += n * dt.itemsize
+    return out

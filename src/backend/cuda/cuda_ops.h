@@ -1,0 +1,293 @@
+/*
+ * cuda_ops.h — helpers shared by the CUDA kernels of the elementwise, reduction and
+ * data-movement ops (C++ / nvcc only):
+ *   - dtype lists for macro-generated variants (one list, never a copy per type) and
+ *     cu_num<T>: load to the compute type (float for f32/f16, T for integers) and store back;
+ *   - cu_bcast: numpy broadcasting of up to CU_BCAST_MAX operands over up to 8 dims, passed
+ *     to kernels by value (size-1 dims dropped, neighbours merged like the CPU's cpu_bcast);
+ *   - launch geometry (grid-stride loops), element-size dispatch, reading constant integer
+ *     inputs from the graph at check/run time (the CUDA kernels never read device tensors on
+ *     the host), and the common check messages.
+ */
+#ifndef ODET_CUDA_OPS_H
+#define ODET_CUDA_OPS_H
+
+#include <cuda_fp16.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+extern "C" {
+#include "backend/cuda/cuda.h"
+}
+#include "backend/cuda/cuda_util.h"
+
+/* the integer variants are generic over signedness: "x < 0" is false for unsigned types */
+#pragma nv_diag_suppress 186
+
+#define CU_BLOCK 256
+#define CU_MAX_GRID (1 << 20)
+
+/* X(DTYPE_SUFFIX, c_type) */
+#define CU_FLOAT_TYPES(X) X(F32, float) X(F16, __half)
+#define CU_INT_TYPES(X) X(I8, int8_t) X(I32, int32_t) X(I64, int64_t) X(U8, uint8_t)
+#define CU_NUM_TYPES(X) CU_FLOAT_TYPES(X) CU_INT_TYPES(X)
+
+/* Compute type: float for float16/float32, the type itself for integers. */
+template <typename T> struct cu_num {
+	typedef T acc;
+	static const bool is_float = false;
+	static __device__ __forceinline__ T ld(T x) { return x; }
+	static __device__ __forceinline__ T st(T x) { return x; }
+};
+template <> struct cu_num<float> {
+	typedef float acc;
+	static const bool is_float = true;
+	static __device__ __forceinline__ float ld(float x) { return x; }
+	static __device__ __forceinline__ float st(float x) { return x; }
+};
+template <> struct cu_num<__half> {
+	typedef float acc;
+	static const bool is_float = true;
+	static __device__ __forceinline__ float ld(__half x) { return __half2float(x); }
+	static __device__ __forceinline__ __half st(float x) { return __float2half_rn(x); }
+};
+
+/* Blocks for n elements with a grid-stride loop. */
+static inline unsigned cu_grid(int64_t n, int block)
+{
+	int64_t g = (n + block - 1) / block;
+	return g < 1 ? 1 : g > CU_MAX_GRID ? CU_MAX_GRID : (unsigned)g;
+}
+
+#define CU_FOR(i, n) \
+	for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+/* ---------------------------------------------------------------- broadcasting */
+#define CU_BCAST_MAX 3
+typedef struct cu_bcast {
+	int rank; /* >= 1 */
+	int n;    /* operands */
+	int64_t dims[ODET_MAX_RANK];
+	int64_t s[CU_BCAST_MAX][ODET_MAX_RANK];
+	int64_t numel;
+} cu_bcast;
+
+/* Drop size-1 dims and merge neighbours whose strides chain for every operand. */
+static inline void cu_bcast_merge(cu_bcast *b)
+{
+	int r = 0;
+	for (int d = 0; d < b->rank; d++) {
+		if (b->dims[d] == 1)
+			continue;
+		bool merge = r > 0;
+		for (int k = 0; k < b->n && merge; k++)
+			merge = b->s[k][r - 1] == b->s[k][d] * b->dims[d];
+		if (merge) {
+			b->dims[r - 1] *= b->dims[d];
+			for (int k = 0; k < b->n; k++)
+				b->s[k][r - 1] = b->s[k][d];
+			continue;
+		}
+		b->dims[r] = b->dims[d];
+		for (int k = 0; k < b->n; k++)
+			b->s[k][r] = b->s[k][d];
+		r++;
+	}
+	if (r == 0) {
+		b->dims[0] = 1;
+		for (int k = 0; k < b->n; k++)
+			b->s[k][0] = 0;
+		r = 1;
+	}
+	b->rank = r;
+}
+
+/* Set up operands ins[0..n) broadcast to out's shape. False if a shape does not broadcast. */
+static inline bool cu_bcast_init(cu_bcast *b, const odet_tensor *out, const odet_tensor *const *ins, int n)
+{
+	memset(b, 0, sizeof *b);
+	if (n > CU_BCAST_MAX || out->rank > ODET_MAX_RANK)
+		return false;
+	b->n = n;
+	b->rank = out->rank;
+	b->numel = odet_tensor_numel(out);
+	for (int d = 0; d < out->rank; d++)
+		b->dims[d] = out->dims[d];
+	for (int k = 0; k < n; k++) {
+		const odet_tensor *x = ins[k];
+		int off = out->rank - x->rank;
+		int64_t st = 1;
+		if (off < 0)
+			return false;
+		for (int d = out->rank - 1; d >= 0; d--) {
+			if (d < off) {
+				b->s[k][d] = 0;
+				continue;
+			}
+			int64_t xd = x->dims[d - off];
+			if (xd == out->dims[d])
+				b->s[k][d] = xd == 1 ? 0 : st;
+			else if (xd == 1)
+				b->s[k][d] = 0;
+			else
+				return false;
+			st *= xd;
+		}
+	}
+	cu_bcast_merge(b);
+	return b->numel >= 0;
+}
+
+/* Element offsets of every operand for output element i. */
+template <int N>
+static __device__ __forceinline__ void cu_bcast_off(const cu_bcast &b, int64_t i, int64_t *off)
+{
+#pragma unroll
+	for (int k = 0; k < N; k++)
+		off[k] = 0;
+	for (int d = b.rank - 1; d > 0; d--) {
+		int64_t c = i % b.dims[d];
+		i /= b.dims[d];
+#pragma unroll
+		for (int k = 0; k < N; k++)
+			off[k] += c * b.s[k][d];
+	}
+#pragma unroll
+	for (int k = 0; k < N; k++)
+		off[k] += i * b.s[k][0];
+}
+
+/* ---------------------------------------------------------------- element-size dispatch */
+/* Unsigned integer type of an element size (1, 2, 4, 8); copies move bits only. */
+template <int S> struct cu_bits;
+template <> struct cu_bits<1> { typedef uint8_t t; };
+template <> struct cu_bits<2> { typedef uint16_t t; };
+template <> struct cu_bits<4> { typedef uint32_t t; };
+template <> struct cu_bits<8> { typedef uint64_t t; };
+
+static inline bool cu_esz_ok(size_t esz)
+{
+	return esz == 1 || esz == 2 || esz == 4 || esz == 8;
+}
+
+/* Runs CALL(T) with T the bit type of esz (1, 2, 4 or 8); otherwise rc = UNSUPPORTED. */
+#define CU_BY_SIZE(esz, rc, CALL)                                                    \
+	do {                                                                         \
+		switch (esz) {                                                       \
+		case 1: { typedef uint8_t T; CALL; break; }                          \
+		case 2: { typedef uint16_t T; CALL; break; }                         \
+		case 4: { typedef uint32_t T; CALL; break; }                         \
+		case 8: { typedef uint64_t T; CALL; break; }                         \
+		default: rc = ODET_ERR_UNSUPPORTED; break;                           \
+		}                                                                    \
+	} while (0)
+
+/* ---------------------------------------------------------------- graph helpers */
+static inline bool cu_norm_axis(int64_t axis, int rank, int *out)
+{
+	if (axis < -rank || axis >= rank)
+		return false;
+	*out = (int)(axis < 0 ? axis + rank : axis);
+	return true;
+}
+
+/* true when input i is omitted or an empty tensor */
+static inline bool cu_in_absent(const ir_graph *g, const ir_node *n, int i)
+{
+	const ir_value *v = ir_in(g, n, i);
+	return !v || (v->rank >= 0 && ir_value_shape_known(v) && ir_value_numel(v) == 0);
+}
+
+/* Input i as host integers from the graph (a CONST int32/int64 value of at most max
+ * elements). False when the input is not a constant of that kind. */
+static inline bool cu_const_ints(const ir_graph *g, const ir_node *n, int i, int64_t *out, int max, int *count)
+{
+	const ir_value *v = ir_in(g, n, i);
+	if (!v || v->kind != IR_VALUE_CONST || !v->data || (v->dtype != ODET_I64 && v->dtype != ODET_I32))
+		return false;
+	int64_t ne = ir_value_numel(v);
+	if (ne < 0 || ne > max)
+		return false;
+	for (int64_t k = 0; k < ne; k++)
+		out[k] = ir_const_i64(v, k);
+	*count = (int)ne;
+	return true;
+}
+
+/* Input i as host doubles from the graph (a CONST f32/f16/f64 value). */
+static inline bool cu_const_floats(const ir_graph *g, const ir_node *n, int i, double *out, int max, int *count)
+{
+	const ir_value *v = ir_in(g, n, i);
+	if (!v || v->kind != IR_VALUE_CONST || (!v->data && v->nbytes))
+		return false;
+	int64_t ne = ir_value_numel(v);
+	if (ne < 0 || ne > max)
+		return false;
+	for (int64_t k = 0; k < ne; k++) {
+		switch (v->dtype) {
+		case ODET_F32: out[k] = ((const float *)v->data)[k]; break;
+		case ODET_F64: out[k] = ((const double *)v->data)[k]; break;
+		case ODET_F16: out[k] = odet_f16_to_f32(((const uint16_t *)v->data)[k]); break;
+		default: return false;
+		}
+	}
+	*count = (int)ne;
+	return true;
+}
+
+static inline odet_status cu_refuse(odet_ctx *ctx, const ir_node *n, const char *why)
+{
+	return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s on CUDA: %s", n->name, ir_op_name(n->op), why);
+}
+
+static inline odet_status cu_bad(const be_run_args *a, const char *why)
+{
+	return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (%s, CUDA): %s", a->node->name,
+			  ir_op_name(a->node->op), why);
+}
+
+/* Status of the last launch, with an error naming the node. */
+static inline odet_status cu_launched(const be_run_args *a)
+{
+	cudaError_t e = cudaGetLastError();
+	if (e == cudaSuccess)
+		return ODET_OK;
+	return odet_error(a->ctx, ODET_ERR_DEVICE, "node '%s' (%s, CUDA): launch failed: %s", a->node->name,
+			  ir_op_name(a->node->op), cudaGetErrorString(e));
+}
+
+static inline bool cu_is_float(odet_dtype t)
+{
+	return t == ODET_F32 || t == ODET_F16;
+}
+
+/* Row strides (elements) of a dense tensor. */
+static inline void cu_strides(const odet_tensor *t, int64_t *s)
+{
+	int64_t st = 1;
+	for (int d = t->rank - 1; d >= 0; d--) {
+		s[d] = st;
+		st *= t->dims[d];
+	}
+}
+
+/* [outer, n, inner] view around axis of dims */
+static inline void cu_split_axis(const odet_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner)
+{
+	*outer = 1;
+	*inner = 1;
+	*n = t->rank ? t->dims[axis] : 1;
+	for (int d = 0; d < t->rank; d++) {
+		if (d < axis)
+			*outer *= t->dims[d];
+		else if (d > axis)
+			*inner *= t->dims[d];
+	}
+}
+
+#endif
