@@ -10,6 +10,8 @@
  *   one output [B,N,5+C], N = 3 * sum (H/s)(W/s) over s = 8,16,32 -> yolov5 (exported, decoded)
  *   one output [B,4+C,N], N = sum (H/s)(W/s) over s = 8,16,32     -> yolov8 (exported, decoded)
  * Anything else: no head, graph unchanged.
+ * A graph holding an OnnxNms marker (the model's own NonMaxSuppression, cut at import) always
+ * gets the onnx-nms head (onnx_nms.c).
  */
 #include "heads/heads_internal.h"
 
@@ -167,8 +169,8 @@ static int recognize(const ir_graph *g, const head_net *net, char *name, size_t 
 	return 0;
 }
 
-static odet_status add_nms(ir_graph *g, const head_spec *s, int boxes, int scores, const float out_scale[2],
-			   const int64_t *level_sizes, int n_levels, int *node)
+odet_status head_add_nms(ir_graph *g, const head_spec *s, int boxes, int scores, const float out_scale[2],
+		     const int64_t *level_sizes, int n_levels, int *node)
 {
 	static const char *names[ODET_HEAD_NUM_OUTPUTS] = {"det_count", "det_boxes", "det_scores", "det_classes"};
 	int out[ODET_HEAD_NUM_OUTPUTS];
@@ -207,6 +209,10 @@ odet_status odet_head_attach(odet_ctx *ctx, ir_graph *g, const char *spec)
 	odet_status rc = net_of(ctx, g, &net);
 	if (g->head)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "head: a head is already attached");
+	/* a model with its own NonMaxSuppression (cut by the ONNX importer): onnx_nms.c */
+	int marker = head_onnx_nms_find(g);
+	if (marker >= 0 || (spec && head_onnx_nms_spec(spec)))
+		return head_attach_onnx_nms(ctx, g, marker, spec);
 	if (!spec) {
 		if (rc || !recognize(g, &net, name, sizeof name, why, sizeof why))
 			return ODET_OK;
@@ -240,7 +246,17 @@ odet_status odet_head_attach(odet_ctx *ctx, ir_graph *g, const char *spec)
 	default: rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "head %s: unknown type", s.name);
 	}
 	if (!rc)
-		rc = add_nms(g, &s, boxes, scores, out_scale, level_sizes, n_levels, &nms);
+		rc = head_add_nms(g, &s, boxes, scores, out_scale, level_sizes, n_levels, &nms);
+	char line[512];
+	snprintf(line, sizeof line, "%s: %s%s; score > %g, IoU %g, top-%lld %s, %lld per image", s.name,
+		 spec ? "" : "recognized: ", why, s.score_threshold, s.iou_threshold, (long long)s.topk,
+		 n_levels ? "per level" : "per class", (long long)s.max_detections);
+	return head_finish(ctx, g, &s, rc, first_node, nms, scores, line);
+}
+
+odet_status head_finish(odet_ctx *ctx, ir_graph *g, const head_spec *s, odet_status rc, int first_node, int nms,
+			int scores, const char *line)
+{
 	/* shapes of the new nodes */
 	for (int i = first_node; !rc && i < g->n_nodes; i++) {
 		ir_shape_fn fn = ir_shape_fn_of(g->nodes[i].op);
@@ -249,13 +265,13 @@ odet_status odet_head_attach(odet_ctx *ctx, ir_graph *g, const char *spec)
 		for (int k = 0; !rc && k < g->nodes[i].n_out; k++)
 			if (!ir_value_shape_known(&g->values[g->nodes[i].out[k]]))
 				rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "head %s: node '%s' has an unknown output shape",
-						s.name, g->nodes[i].name);
+						s->name, g->nodes[i].name);
 	}
 	if (rc) {
 		for (int i = first_node; i < g->n_nodes; i++)
 			g->nodes[i].dead = true;
 		ir_graph_compact(g);
-		return odet_error_prefix(ctx, "head %s: ", s.name);
+		return odet_error_prefix(ctx, "head %s: ", s->name);
 	}
 	head_info *info = odet_calloc(ctx, 1, sizeof *info);
 	int *outs = odet_calloc(ctx, ODET_HEAD_NUM_OUTPUTS, sizeof(int));
@@ -273,16 +289,14 @@ odet_status odet_head_attach(odet_ctx *ctx, ir_graph *g, const char *spec)
 	free(g->outputs);
 	g->outputs = outs;
 	g->n_outputs = ODET_HEAD_NUM_OUTPUTS;
-	snprintf(info->line, sizeof info->line, "%s: %s%s; score > %g, IoU %g, top-%lld %s, %lld per image", s.name,
-		 spec ? "" : "recognized: ", why, s.score_threshold, s.iou_threshold, (long long)s.topk,
-		 n_levels ? "per level" : "per class", (long long)s.max_detections);
+	snprintf(info->line, sizeof info->line, "%s", line);
 	g->head = info;
 	g->head_free = info_free;
 	for (int c = 0; c < 3; c++) {
-		g->info.pixel_scale[c] = s.pixel_scale[c];
-		g->info.pixel_bias[c] = s.pixel_bias[c];
+		g->info.pixel_scale[c] = s->pixel_scale[c];
+		g->info.pixel_bias[c] = s->pixel_bias[c];
 	}
-	g->info.coco_offset = s.coco_offset;
+	g->info.coco_offset = s->coco_offset;
 	g->info.num_classes = (int)g->values[scores].dims[2];
 	return ODET_OK;
 }

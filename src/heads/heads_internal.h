@@ -90,5 +90,17 @@ int64_t head_retinanet_count(const head_spec *s, int64_t H, int64_t W);
 /* helpers (head.c) */
 int head_add_node(ir_graph *g, ir_op op, const char *name, int n_in, const int *in, int n_out, int *out);
 int head_find_output(const ir_graph *g, const head_net *net, int64_t d1, int64_t d2, int exclude);
+/* BatchedNms node on boxes/scores with s's NMS parameters; outputs det_* (head.h). */
+odet_status head_add_nms(ir_graph *g, const head_spec *s, int boxes, int scores, const float out_scale[2],
+			 const int64_t *level_sizes, int n_levels, int *node);
+/* Shapes of nodes first_node.. (rc != OK: removes them and returns rc), then makes BatchedNms
+ * node nms's outputs the graph outputs, line the describe text, s's pixel/class info the model's. */
+odet_status head_finish(odet_ctx *ctx, ir_graph *g, const head_spec *s, odet_status rc, int first_node, int nms,
+			int scores, const char *line);
+
+/* onnx_nms.c: the head for a model's own ONNX NonMaxSuppression (OnnxNms marker) */
+int head_onnx_nms_find(const ir_graph *g);        /* marker node index, -1 none */
+bool head_onnx_nms_spec(const char *spec);        /* "onnx-nms" or "onnx-nms:<cap>" */
+odet_status head_attach_onnx_nms(odet_ctx *ctx, ir_graph *g, int marker, const char *spec);
 
 #endif

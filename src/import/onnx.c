@@ -13,6 +13,8 @@
  *      (onnx_ops.c)
  *   6. graph outputs (is_output), declared shapes of outputs and value_info copied onto
  *      values whose shape is still unknown; then ir_graph_toposort (cycles, missing producers)
+ * A model with its own NonMaxSuppression is cut there before step 4 (onnx_nms.c): only the
+ * nodes its inputs need are imported and an OnnxNms marker replaces the graph outputs.
  */
 #include "import/import.h"
 #include "import/onnx_internal.h"
@@ -351,20 +353,26 @@ static odet_status import_graph(onnx_imp *imp, const Onnx__GraphProto *gp)
 		return rc;
 	if ((rc = import_inputs(imp, gp)))
 		return rc;
+	onnx_nms_cut cut; /* a NonMaxSuppression: only the nodes it needs (onnx_nms.c) */
+	if ((rc = onnx_nms_plan(imp, gp, &cut)))
+		return rc;
 	for (size_t i = 0; i < gp->n_node; i++)
-		if ((rc = node_declare(imp, gp->node[i], (int)i)))
-			return rc;
+		if ((!cut.keep || cut.keep[i]) && (rc = node_declare(imp, gp->node[i], (int)i)))
+			goto out_cut;
 	for (size_t i = 0; i < gp->n_node; i++) {
 		const char *op = gp->node[i]->op_type;
-		if (strcmp(op, "Constant") == 0)
+		if (strcmp(op, "Constant") == 0 || (cut.keep && !cut.keep[i]))
 			continue;
 		if ((rc = onnx_node_convert(imp, gp->node[i], (int)i)))
-			return rc;
+			goto out_cut;
 	}
-	if ((rc = import_outputs(imp, gp)))
-		return rc;
+	rc = cut.keep ? onnx_nms_outputs(imp, gp, &cut) : import_outputs(imp, gp);
 	/* (graph.c's toposort memcpy's into a NULL node array when there are no nodes) */
-	return g->n_nodes ? ir_graph_toposort(g) : ODET_OK;
+	if (!rc && g->n_nodes)
+		rc = ir_graph_toposort(g);
+out_cut:
+	free(cut.keep);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- entry points */

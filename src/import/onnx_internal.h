@@ -80,6 +80,17 @@ odet_status onnx_constant_node(onnx_imp *imp, Onnx__NodeProto *np, const char *l
 /* Pass 2: node idx (outputs already declared) -> IR node(s). */
 odet_status onnx_node_convert(onnx_imp *imp, Onnx__NodeProto *np, int idx);
 
+/* ---- onnx_nms.c: a model's own NonMaxSuppression is cut, an OnnxNms marker left for the head */
+typedef struct onnx_nms_cut {
+	int node;         /* file index of the NonMaxSuppression node, -1 = none */
+	uint8_t *keep;    /* per file node: 1 = import it (ancestor of NMS's inputs); malloc'ed */
+	int n_dropped;    /* nodes not imported besides NMS */
+} onnx_nms_cut;
+/* Find NonMaxSuppression (more than one: refused) and the nodes to keep; keep = NULL if none. */
+odet_status onnx_nms_plan(onnx_imp *imp, const Onnx__GraphProto *gp, onnx_nms_cut *cut);
+/* Instead of the graph outputs: the OnnxNms marker node, its output the only graph output. */
+odet_status onnx_nms_outputs(onnx_imp *imp, const Onnx__GraphProto *gp, const onnx_nms_cut *cut);
+
 /* ---- node builder shared by onnx_ops.c (canonical forms) and onnx_attrs.c (attributes) */
 typedef struct onnx_nbuild {
 	onnx_imp *imp;

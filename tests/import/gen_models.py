@@ -240,7 +240,7 @@ bad["bad_input__no_data"] = model(relu, X, Y, [t], check=False)
 bad["unsupported__string_init"] = model(relu, X, Y, [helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])],
                                         check=False)
 bad["unsupported__unknown_op"] = model(
-    [helper.make_node("NonMaxSuppression", ["b", "s"], ["y"], name="nms_1")],
+    [helper.make_node("NonZero", ["b"], ["y"], name="nz_1")],
     [vi("b", shape=[1, 4, 4]), vi("s", shape=[1, 1, 4])], [vi("y", TensorProto.INT64)], opset=17)
 bad["unsupported__other_domain"] = model(
     [helper.make_node("FusedConv", ["x"], ["y"], name="fc", domain="com.microsoft")], X, Y,

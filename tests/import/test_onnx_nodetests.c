@@ -53,7 +53,8 @@ static const char *unknown_op(const Onnx__ModelProto *m, char *buf, size_t n)
 	for (size_t i = 0; m->graph && i < m->graph->n_node; i++) {
 		const Onnx__NodeProto *np = m->graph->node[i];
 		const char *dom = np->domain ? np->domain : "";
-		if (!*dom && (strcmp(np->op_type, "Upsample") == 0 || strcmp(np->op_type, "Dropout") == 0))
+		if (!*dom && (strcmp(np->op_type, "Upsample") == 0 || strcmp(np->op_type, "Dropout") == 0 ||
+			     strcmp(np->op_type, "NonMaxSuppression") == 0)) /* cut for the onnx-nms head */
 			continue;
 		if ((*dom && strcmp(dom, "ai.onnx") != 0) || ir_op_lookup("", np->op_type) == IR_OP_COUNT) {
 			snprintf(buf, n, "%s%s%s", dom, *dom ? "." : "", np->op_type);

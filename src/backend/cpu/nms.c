@@ -4,7 +4,7 @@
  * Inputs  boxes [B,N,4] f32|f16 (x1 y1 x2 y2), scores [B,N,C] f32|f16.
  * Outputs det_count [B] i32, det_boxes [B,K,4] f32, det_scores [B,K] f32, det_classes [B,K] i32.
  * Attributes score_threshold, iou_threshold, topk, topk_mode, level_sizes (ints), max_detections,
- * background, iou_ge, out_scale_x, out_scale_y.
+ * background, iou_ge, out_scale_x, out_scale_y, max_per_class (kept per class, 0 = no limit).
  * Algorithm: topk_mode 0 runs one task per (image, class) — bounded heap for the top-k, sort,
  * greedy NMS that stops after K kept — then one task per image merges the kept lists.
  * topk_mode 1 runs one task per image (per-level heaps, grouping by class, greedy per class).
@@ -147,6 +147,8 @@ static odet_status make_plan(const nms_params *p, int64_t B, int64_t N, int64_t 
 	int64_t m;
 	if (p->topk_mode == 0) {
 		pl->kc = min64(min64(topk, N), pl->K);
+		if (p->max_per_class > 0)
+			pl->kc = min64(pl->kc, p->max_per_class);
 		m = N;
 		int64_t merge;
 		if (!odet_mul_i64(C, pl->kc, &merge))
@@ -323,8 +325,9 @@ static void task_level(void *arg, int64_t begin, int64_t end, int thread)
 			int64_t g1 = g0;
 			while (g1 < n && s.a[g1].c == s.a[g0].c)
 				g1++;
+			int64_t cap = p->max_per_class > 0 ? min64(pl->K, p->max_per_class) : pl->K;
 			int64_t k = greedy(s.a + g0, g1 - g0, bb, j->dt, p->iou_threshold, p->iou_ge, s.bx, s.area,
-					   s.supp, pl->K, s.keep);
+					   s.supp, cap, s.keep);
 			for (int64_t q = 0; q < k; q++)
 				s.b[nk++] = s.a[g0 + s.keep[q]];
 			g0 = g1;
@@ -388,6 +391,7 @@ odet_status nms_params_from_node(odet_ctx *ctx, const ir_graph *g, const ir_node
 	p->iou_ge = ir_attr_int(n, "iou_ge", 0) != 0;
 	p->out_scale_x = ir_attr_float(n, "out_scale_x", 1.0f);
 	p->out_scale_y = ir_attr_float(n, "out_scale_y", 1.0f);
+	p->max_per_class = ir_attr_int(n, "max_per_class", 0);
 	const int64_t *ls;
 	int nl = ir_attr_ints(n, "level_sizes", &ls);
 	if (nl > NMS_MAX_LEVELS)

@@ -11,6 +11,7 @@
  *  3. per class, greedy NMS in that order: a candidate is suppressed by an earlier kept one of the
  *     same class when IoU > iou_threshold (>= with iou_ge = 1, NVIDIA SSD's rule). IoU exactly as
  *     torchvision: inter / (area_a + area_b - inter), areas (x2-x1)*(y2-y1), no +1, float32;
+ *     the greedy pass stops once max_per_class (attr, > 0) candidates of the class are kept;
  *  4. all kept candidates of the image ordered by the same key; the first max_detections are
  *     written (boxes * out_scale), rows past det_count are zero.
  */
@@ -32,6 +33,8 @@ typedef struct nms_params {
 	int64_t background;          /* class skipped, -1 none */
 	int iou_ge;
 	float out_scale_x, out_scale_y;
+	int64_t max_per_class;       /* kept per (image, class) after NMS, <= 0: no limit (ONNX
+				      * NonMaxSuppression's max_output_boxes_per_class) */
 } nms_params;
 
 nms_params nms_params_default(void);

@@ -387,6 +387,8 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 		pl->S1 = B * d.L;
 	}
 	d.kc = d.K < d.T ? d.K : d.T;
+	if (np->max_per_class > 0 && d.kc > np->max_per_class)
+		d.kc = np->max_per_class; /* ONNX max_output_boxes_per_class */
 	if (d.kc < 1)
 		d.kc = 1;
 	d.cbmax = (int)((d.T + 63) / 64);
