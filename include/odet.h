@@ -149,6 +149,9 @@ typedef struct odet_build_opts {
 	const char *head;      /* detection head preset name or config file; NULL = auto */
 	int no_head;           /* 1 = never attach a head, run the raw network */
 	int verbose;           /* print the graph before/after passes to stderr */
+	/* fp16: names of nodes kept in fp32 (NULL-free array of n_keep_fp32 names) */
+	const char *const *keep_fp32;
+	int n_keep_fp32;
 } odet_build_opts;
 
 odet_build_opts odet_build_opts_default(void);

@@ -48,6 +48,30 @@ typedef struct odet_backend {
 	odet_status (*stream_create)(odet_ctx *ctx, void **stream);
 	void (*stream_destroy)(void *stream);
 	odet_status (*stream_sync)(odet_ctx *ctx, void *stream);
+	/* ---- optional hooks (NULL on the CPU backend) */
+	/* Make `device` current for this thread (build, load, exec creation, runs). */
+	odet_status (*set_device)(odet_ctx *ctx, int device);
+	/* Device description recorded in plans: info[0] = GPU architecture (major*10+minor),
+	 * info[1] = runtime version (e.g. 13000), info[2] = library version (cuDNN, e.g. 91400). */
+	odet_status (*device_info)(odet_ctx *ctx, int device, uint32_t info[3]);
+	/* Per-exec state (library handles bound to stream), passed as be_run_args.exec_ctx. */
+	odet_status (*exec_ctx_create)(odet_ctx *ctx, void *stream, void **exec_ctx);
+	void (*exec_ctx_destroy)(void *exec_ctx);
+	/* Graph capture of everything enqueued on stream between begin and end; end returns
+	 * an executable graph (or an error: the caller falls back to running the nodes). */
+	odet_status (*capture_begin)(odet_ctx *ctx, void *stream);
+	odet_status (*capture_end)(odet_ctx *ctx, void *stream, void **graph);
+	odet_status (*graph_launch)(odet_ctx *ctx, void *graph, void *stream);
+	void (*graph_destroy)(void *graph);
+	/* Timing events on a stream (bench, --profile). */
+	odet_status (*event_create)(odet_ctx *ctx, void **ev);
+	void (*event_destroy)(void *ev);
+	odet_status (*event_record)(odet_ctx *ctx, void *ev, void *stream);
+	/* milliseconds between two recorded events (waits for `b`) */
+	odet_status (*event_elapsed)(odet_ctx *ctx, void *a, void *b, float *ms);
+	/* Page-locked host memory for fast asynchronous copies (bench, pipelines). */
+	odet_status (*host_alloc)(odet_ctx *ctx, size_t bytes, void **out);
+	void (*host_free)(void *p);
 } odet_backend;
 
 /* The CPU backend: always present, the reference for every other backend. */

@@ -232,7 +232,49 @@ odet_status engine_finalize(odet_engine *e)
 			return rc;
 		e->prepared[i] = true;
 	}
+	if ((rc = engine_upload_constants(e)))
+		return rc;
 	return engine_plan_memory(e);
+}
+
+odet_status engine_upload_constants(odet_engine *e)
+{
+	const ir_graph *g = e->g;
+	odet_ctx *ctx = e->ctx;
+	if (e->be->kind == ODET_BACKEND_CPU)
+		return ODET_OK;
+	e->const_off = odet_calloc(ctx, (size_t)g->n_values + 1, sizeof *e->const_off);
+	if (!e->const_off)
+		return ODET_ERR_NO_MEMORY;
+	for (int v = 0; v < g->n_values; v++)
+		e->const_off[v] = SIZE_MAX;
+	/* constants read by a node or returned as an output, 256-byte aligned */
+	size_t total = 0;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		for (int k = 0; k < n->n_in; k++) {
+			int v = n->in[k];
+			if (v < 0 || g->values[v].kind != IR_VALUE_CONST || e->const_off[v] != SIZE_MAX)
+				continue;
+			e->const_off[v] = total;
+			size_t sz = (g->values[v].nbytes + 255) & ~(size_t)255;
+			if (!odet_add_size(total, sz, &total))
+				return odet_error(ctx, ODET_ERR_LIMIT, "constants overflow size_t");
+		}
+	}
+	e->const_bytes = total;
+	if (!total)
+		return ODET_OK;
+	odet_status rc = e->be->mem_alloc(ctx, total, &e->const_dev);
+	if (rc)
+		return rc;
+	for (int v = 0; v < g->n_values; v++)
+		if (e->const_off[v] != SIZE_MAX && g->values[v].nbytes &&
+		    (rc = e->be->copy_to(ctx, (char *)e->const_dev + e->const_off[v], g->values[v].data,
+					 g->values[v].nbytes, NULL)))
+			return rc;
+	odet_log(ctx, ODET_LOG_INFO, "constants: %zu bytes uploaded once to %s memory", total, e->be->name);
+	return ODET_OK;
 }
 
 void odet_engine_destroy(odet_engine *e)
@@ -243,6 +285,9 @@ void odet_engine_destroy(odet_engine *e)
 		for (int i = 0; i < e->g->n_nodes; i++)
 			if (e->prepared[i])
 				e->be->release(&e->g->nodes[i], e->state[i]);
+	if (e->const_dev)
+		e->be->mem_free(e->const_dev);
+	free(e->const_off);
 	free(e->state);
 	free(e->prepared);
 	engine_plan_free(&e->plan);
@@ -343,9 +388,19 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		fprintf(stderr, "---- imported graph\n");
 		odet_graph_print(e->g, stderr);
 	}
+	if (be->set_device && (rc = be->set_device(ctx, o.device)))
+		goto out_destroy;
+	if (be->device_info && (rc = be->device_info(ctx, o.device, e->devinfo)))
+		goto out_destroy;
 	if (passes && (rc = run_passes(ctx, e->g, &o)))
 		goto out_destroy;
 	if ((rc = attach_head(ctx, e, &o)))
+		goto out_destroy;
+	if (o.precision == ODET_PRECISION_FP16 && (rc = pass_precision_fp16(e->g, o.keep_fp32, o.n_keep_fp32)))
+		goto out_destroy;
+	/* fp16 convolutions run on tensor cores fastest in NHWC */
+	if (passes && be->kind == ODET_BACKEND_CUDA && o.precision == ODET_PRECISION_FP16 &&
+	    (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
 	if (o.verbose) {
 		fprintf(stderr, "---- optimized graph\n");

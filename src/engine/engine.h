@@ -58,6 +58,12 @@ struct odet_engine {
 	engine_plan plan;
 	bool has_head;              /* outputs follow src/heads/head.h */
 	char *head_desc;            /* one line (may be NULL) */
+	/* constants in backend memory (non-CPU backends): one block per engine, shared by
+	 * every exec; const_off[v] = offset of constant value v or SIZE_MAX */
+	void *const_dev;
+	size_t *const_off;
+	size_t const_bytes;
+	uint32_t devinfo[3];        /* backend device_info at build/load (plans record it) */
 	/* statistics for odet build / inspect */
 	int nodes_before;           /* nodes of the imported graph (-1 if unknown: loaded plan) */
 	double build_seconds;
@@ -70,6 +76,14 @@ struct odet_exec {
 	/* per node: tensor descriptors of inputs and outputs, bound to arena or constant data */
 	odet_tensor **in, **out;
 	odet_tensor *tensors;       /* storage of all descriptors */
+	void *exec_ctx;             /* backend per-exec state (library handles) */
+	/* graph replay: the node sequence is captured on the second run (the first one warms
+	 * up libraries that load kernels lazily) and replayed afterwards; a failed capture
+	 * is reported once and the exec keeps running node by node */
+	void *graph;
+	int runs;
+	bool graph_failed;
+	bool no_graph;              /* set by callers (bench --no-graph, profiling) */
 };
 
 /* Select the backend for a build/load; error when the requested one is unavailable. */
@@ -96,7 +110,21 @@ void engine_plan_free(engine_plan *p);
 bool engine_outputs_are_head(const ir_graph *g);
 /* Pointer to an output's bytes after a run: arena or constant data. */
 const void *exec_value_ptr(const odet_exec *x, int value);
-/* Run every node of the engine (inputs already in the arena). */
+/* Run every node of the engine (inputs already in the arena): graph replay when the
+ * backend captures graphs, node by node otherwise. Nothing is synchronized. */
 odet_status exec_run_nodes(odet_exec *x);
+/* Run the nodes one by one with a timing event after each (backends with events);
+ * ms[i] = GPU time of node i. Synchronizes. */
+odet_status exec_profile_nodes(odet_exec *x, float *ms);
+/* odet_exec_infer without the final synchronization; ev (optional, 4 backend events)
+ * are recorded before the input copies, after them, after the nodes and after the output
+ * copies. Finish with e->be->stream_sync(ctx, x->stream). */
+odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
+			 int n_outputs, void *const ev[4]);
+/* Upload the engine's constants to backend memory (non-CPU backends; build.c). */
+odet_status engine_upload_constants(odet_engine *e);
+/* Load with a device index (odet_engine_load). */
+odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size, const char *label,
+				   const odet_backend *be, int device, odet_engine **out);
 
 #endif

@@ -3,7 +3,11 @@
  * stream each; per-node tensor descriptors are bound once at creation so that running
  * allocates nothing. odet_exec_infer validates the caller's tensors exactly (count, dtype,
  * rank, dims), copies the inputs into the arena, runs the nodes in order and copies the
- * outputs out. Constants are read from the graph's host data.
+ * outputs out. Constants are read from the graph's host data on the CPU backend and from
+ * the engine's constant block in backend memory otherwise (uploaded once per engine,
+ * shared by every exec). On backends that capture graphs (CUDA) the node sequence is
+ * captured on the exec's second run and replayed from then on; between the input upload
+ * and the output download nothing is allocated and the host does not wait.
  */
 #include "engine/engine.h"
 
@@ -13,8 +17,12 @@
 const void *exec_value_ptr(const odet_exec *x, int v)
 {
 	const ir_value *val = &x->e->g->values[v];
-	if (val->kind == IR_VALUE_CONST)
+	if (val->kind == IR_VALUE_CONST) {
+		const odet_engine *e = x->e;
+		if (e->const_dev && e->const_off && e->const_off[v] != SIZE_MAX)
+			return (const char *)e->const_dev + e->const_off[v];
 		return val->data;
+	}
 	size_t off = x->e->plan.value_offset[v];
 	return off == SIZE_MAX ? NULL : (const char *)x->arena + off;
 }
@@ -44,10 +52,14 @@ odet_status odet_exec_create(odet_engine *e, odet_exec **out)
 	if (!x)
 		return ODET_ERR_NO_MEMORY;
 	x->e = e;
-	odet_status rc = e->be->mem_alloc(ctx, e->plan.arena_bytes, &x->arena);
-	if (rc)
+	odet_status rc = ODET_OK;
+	if (e->be->set_device && (rc = e->be->set_device(ctx, e->opts.device)))
+		goto out_destroy;
+	if ((rc = e->be->mem_alloc(ctx, e->plan.arena_bytes, &x->arena)))
 		goto out_destroy;
 	if ((rc = e->be->stream_create(ctx, &x->stream)))
+		goto out_destroy;
+	if (e->be->exec_ctx_create && (rc = e->be->exec_ctx_create(ctx, x->stream, &x->exec_ctx)))
 		goto out_destroy;
 	size_t total = 0;
 	for (int i = 0; i < g->n_nodes; i++)
@@ -80,6 +92,10 @@ void odet_exec_destroy(odet_exec *x)
 {
 	if (!x)
 		return;
+	if (x->graph && x->e->be->graph_destroy)
+		x->e->be->graph_destroy(x->graph);
+	if (x->exec_ctx && x->e->be->exec_ctx_destroy)
+		x->e->be->exec_ctx_destroy(x->exec_ctx);
 	if (x->stream)
 		x->e->be->stream_destroy(x->stream);
 	if (x->arena)
@@ -90,24 +106,99 @@ void odet_exec_destroy(odet_exec *x)
 	free(x);
 }
 
-odet_status exec_run_nodes(odet_exec *x)
+static odet_status run_one(odet_exec *x, int i)
 {
 	const odet_engine *e = x->e;
 	const ir_graph *g = e->g;
-	for (int i = 0; i < g->n_nodes; i++) {
-		const ir_node *n = &g->nodes[i];
-		size_t ws = e->plan.ws_size[i];
-		be_run_args a = {
-			.ctx = e->ctx, .g = g, .node = n, .state = e->state[i],
-			.in = x->in[i], .n_in = n->n_in, .out = x->out[i], .n_out = n->n_out,
-			.workspace = ws ? (char *)x->arena + e->plan.ws_offset[i] : NULL,
-			.workspace_size = ws, .pool = e->ctx->pool, .stream = x->stream,
-		};
-		odet_status rc = e->be->run(&a);
+	const ir_node *n = &g->nodes[i];
+	size_t ws = e->plan.ws_size[i];
+	be_run_args a = {
+		.ctx = e->ctx, .g = g, .node = n, .state = e->state[i],
+		.in = x->in[i], .n_in = n->n_in, .out = x->out[i], .n_out = n->n_out,
+		.workspace = ws ? (char *)x->arena + e->plan.ws_offset[i] : NULL,
+		.workspace_size = ws, .pool = e->ctx->pool, .stream = x->stream, .exec_ctx = x->exec_ctx,
+	};
+	return e->be->run(&a);
+}
+
+static odet_status run_direct(odet_exec *x)
+{
+	for (int i = 0; i < x->e->g->n_nodes; i++) {
+		odet_status rc = run_one(x, i);
 		if (rc)
 			return rc;
 	}
 	return ODET_OK;
+}
+
+/* Capture the node sequence into x->graph; on failure the stream is left usable and
+ * graph_failed set (reported once). */
+static void capture(odet_exec *x)
+{
+	const odet_backend *be = x->e->be;
+	odet_ctx *ctx = x->e->ctx;
+	void *graph = NULL;
+	odet_status rc = be->capture_begin(ctx, x->stream);
+	if (!rc) {
+		odet_status run_rc = run_direct(x);
+		rc = be->capture_end(ctx, x->stream, &graph);
+		if (!rc && run_rc) {
+			be->graph_destroy(graph);
+			graph = NULL;
+			rc = run_rc;
+		}
+	}
+	if (rc || !graph) {
+		x->graph_failed = true;
+		odet_log(ctx, ODET_LOG_WARN, "graph capture failed (%s): running node by node",
+			 odet_ctx_last_error(ctx));
+		return;
+	}
+	x->graph = graph;
+}
+
+odet_status exec_run_nodes(odet_exec *x)
+{
+	const odet_backend *be = x->e->be;
+	bool graphs = be->capture_begin && be->capture_end && be->graph_launch && be->graph_destroy &&
+		      !x->no_graph && !x->graph_failed;
+	x->runs++;
+	if (graphs && !x->graph && x->runs >= 2)
+		capture(x);
+	if (graphs && x->graph)
+		return be->graph_launch(x->e->ctx, x->graph, x->stream);
+	return run_direct(x);
+}
+
+odet_status exec_profile_nodes(odet_exec *x, float *ms)
+{
+	const odet_engine *e = x->e;
+	const odet_backend *be = e->be;
+	odet_ctx *ctx = e->ctx;
+	int nn = e->g->n_nodes;
+	if (!be->event_create)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "the %s backend has no timing events", be->name);
+	void **ev = odet_calloc(ctx, (size_t)nn + 1, sizeof *ev);
+	if (!ev)
+		return ODET_ERR_NO_MEMORY;
+	odet_status rc = ODET_OK;
+	int made = 0;
+	for (; made <= nn; made++)
+		if ((rc = be->event_create(ctx, &ev[made])))
+			goto out_events;
+	if ((rc = be->event_record(ctx, ev[0], x->stream)))
+		goto out_events;
+	for (int i = 0; i < nn; i++)
+		if ((rc = run_one(x, i)) || (rc = be->event_record(ctx, ev[i + 1], x->stream)))
+			goto out_events;
+	for (int i = 0; i < nn; i++)
+		if ((rc = be->event_elapsed(ctx, ev[i], ev[i + 1], &ms[i])))
+			goto out_events;
+out_events:
+	for (int i = 0; i < made; i++)
+		be->event_destroy(ev[i]);
+	free(ev);
+	return rc;
 }
 
 /* The caller's tensor t must match value v exactly. */
@@ -142,8 +233,8 @@ static odet_status check_tensor(odet_ctx *ctx, const ir_value *v, const odet_ten
 	return ODET_OK;
 }
 
-odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
-			    int n_outputs)
+odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
+			 int n_outputs, void *const ev[4])
 {
 	if (!x)
 		return ODET_ERR_INVALID_ARG;
@@ -163,6 +254,8 @@ odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_input
 	for (int i = 0; i < n_outputs; i++)
 		if ((rc = check_tensor(ctx, &g->values[g->outputs[i]], &outputs[i], "output", i)))
 			return rc;
+	if (ev && (rc = e->be->event_record(ctx, ev[0], x->stream)))
+		return rc;
 	for (int i = 0; i < n_inputs; i++) {
 		int v = g->inputs[i];
 		rc = e->be->copy_to(ctx, (char *)x->arena + e->plan.value_offset[v], inputs[i].data,
@@ -170,7 +263,11 @@ odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_input
 		if (rc)
 			return rc;
 	}
+	if (ev && (rc = e->be->event_record(ctx, ev[1], x->stream)))
+		return rc;
 	if ((rc = exec_run_nodes(x)))
+		return rc;
+	if (ev && (rc = e->be->event_record(ctx, ev[2], x->stream)))
 		return rc;
 	for (int i = 0; i < n_outputs; i++) {
 		int v = g->outputs[i];
@@ -185,5 +282,18 @@ odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_input
 		if (rc)
 			return rc;
 	}
-	return e->be->stream_sync(ctx, x->stream);
+	if (ev && (rc = e->be->event_record(ctx, ev[3], x->stream)))
+		return rc;
+	return ODET_OK;
+}
+
+odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
+			    int n_outputs)
+{
+	if (!x)
+		return ODET_ERR_INVALID_ARG;
+	odet_status rc = exec_enqueue(x, inputs, n_inputs, outputs, n_outputs, NULL);
+	if (rc)
+		return rc;
+	return x->e->be->stream_sync(x->e->ctx, x->stream);
 }

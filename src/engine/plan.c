@@ -294,6 +294,9 @@ odet_status engine_save_buffer(const odet_engine *e, void **data, size_t *size)
 	u = (ODET_VERSION_MAJOR << 16) | (ODET_VERSION_MINOR << 8) | ODET_VERSION_PATCH; memcpy(h + 16, &u, 4);
 	u = (uint32_t)e->be->kind; memcpy(h + 20, &u, 4);
 	/* 24: GPU architecture, 28: CUDA runtime version, 32: cuDNN version (0 on CPU) */
+	memcpy(h + 24, &e->devinfo[0], 4);
+	memcpy(h + 28, &e->devinfo[1], 4);
+	memcpy(h + 32, &e->devinfo[2], 4);
 	u = (uint32_t)e->opts.precision; memcpy(h + 36, &u, 4);
 	s = e->opts.batch; memcpy(h + 40, &s, 4);
 	s = e->opts.input_h; memcpy(h + 44, &s, 4);
@@ -831,6 +834,12 @@ static uint64_t rd64(const uint8_t *p)
 odet_status engine_load_buffer(odet_ctx *ctx, const void *data, size_t size, const char *label,
 			       const odet_backend *be, odet_engine **out)
 {
+	return engine_load_buffer_dev(ctx, data, size, label, be, 0, out);
+}
+
+odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size, const char *label,
+				   const odet_backend *be, int device, odet_engine **out)
+{
 	const uint8_t *p = data;
 	loader L = {.ctx = ctx, .label = label ? label : "plan"};
 	if (!out)
@@ -874,8 +883,29 @@ odet_status engine_load_buffer(odet_ctx *ctx, const void *data, size_t size, con
 		if ((rc = engine_backend_select(ctx, (odet_backend_kind)backend_kind, &be)))
 			return rc;
 	}
-	/* GPU architecture and CUDA/cuDNN versions (header bytes 24..35) are checked by the
-	 * CUDA backend once it exists; CPU plans carry zeros. */
+	/* GPU architecture and CUDA/cuDNN versions (header bytes 24..35): a plan runs only on
+	 * the architecture and library versions it was built (and tuned) for */
+	uint32_t devinfo[3] = {0, 0, 0};
+	if (be->set_device && (rc = be->set_device(ctx, device)))
+		return rc;
+	if (be->device_info && (rc = be->device_info(ctx, device, devinfo)))
+		return rc;
+	{
+		uint32_t arch = rd32(p + 24), rt = rd32(p + 28), dnn = rd32(p + 32);
+		if (arch != devinfo[0])
+			return plan_bad(&L, ODET_ERR_MISMATCH,
+					"built for GPU architecture sm_%u, device %d is sm_%u: rebuild the plan on this machine",
+					arch, device, devinfo[0]);
+		if (rt / 1000 != devinfo[1] / 1000 || rt % 1000 / 10 != devinfo[1] % 1000 / 10)
+			return plan_bad(&L, ODET_ERR_MISMATCH,
+					"built with CUDA runtime %u.%u, this process runs %u.%u: rebuild the plan",
+					rt / 1000, rt % 1000 / 10, devinfo[1] / 1000, devinfo[1] % 1000 / 10);
+		if (dnn != devinfo[2])
+			return plan_bad(&L, ODET_ERR_MISMATCH,
+					"built with cuDNN %u.%u.%u, this process loads cuDNN %u.%u.%u: rebuild the plan",
+					dnn / 10000, dnn % 10000 / 100, dnn % 100, devinfo[2] / 10000,
+					devinfo[2] % 10000 / 100, devinfo[2] % 100);
+	}
 
 	const uint8_t *graph_p = NULL, *head_p = NULL;
 	size_t graph_n = 0, head_n = 0;
@@ -923,6 +953,8 @@ odet_status engine_load_buffer(odet_ctx *ctx, const void *data, size_t size, con
 	e->opts.input_h = ih;
 	e->opts.input_w = iw;
 	e->opts.no_head = (flags & PLAN_FLAG_NO_HEAD) != 0;
+	e->opts.device = device;
+	memcpy(e->devinfo, devinfo, sizeof devinfo);
 	e->nodes_before = -1;
 	L.sec_index = graph_i;
 	L.sec_name = "graph";
@@ -960,9 +992,7 @@ odet_status odet_engine_load(odet_ctx *ctx, const char *path, int device, odet_e
 	odet_status rc = odet_file_read(ctx, path, (size_t)ODET_LIMIT_MAX_TENSOR_BYTES, &data, &size);
 	if (rc)
 		return rc;
-	rc = engine_load_buffer(ctx, data, size, path, NULL, out);
-	if (!rc)
-		(*out)->opts.device = device;
+	rc = engine_load_buffer_dev(ctx, data, size, path, NULL, device, out);
 	free(data);
 	return rc;
 }

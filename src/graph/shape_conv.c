@@ -127,7 +127,7 @@ static odet_status check_residual(ir_graph *g, const ir_node *n, const ir_value 
 	return ODET_OK;
 }
 
-odet_status ir_shape_CONV(ir_graph *g, ir_node *n)
+static odet_status conv_nchw(ir_graph *g, ir_node *n)
 {
 	ir_value *x, *w;
 	char a[160], b[160];
@@ -234,14 +234,68 @@ static odet_status pool(ir_graph *g, ir_node *n, int max_out)
 	return ODET_OK;
 }
 
-odet_status ir_shape_MAXPOOL(ir_graph *g, ir_node *n)
+static odet_status maxpool_nchw(ir_graph *g, ir_node *n)
 {
 	return pool(g, n, 2);
 }
 
-odet_status ir_shape_AVGPOOL(ir_graph *g, ir_node *n)
+static odet_status avgpool_nchw(ir_graph *g, ir_node *n)
 {
 	return pool(g, n, 1);
+}
+
+/* odet_nhwc = 1 (passes/layout.c, CUDA): X, the residual and Y are [N,H,W,C] and Conv's W is
+ * [M,kh,kw,C/g]. The NCHW shape function runs on permuted views of the 4-D operands. */
+static void permute4(ir_value *v, const int p[4])
+{
+	int64_t d[4];
+	for (int i = 0; i < 4; i++)
+		d[i] = v->dims[p[i]];
+	memcpy(v->dims, d, sizeof d);
+}
+
+static odet_status nhwc_shape(ir_graph *g, ir_node *n, odet_status (*fn)(ir_graph *, ir_node *))
+{
+	static const int to_nchw[4] = {0, 3, 1, 2}, to_nhwc[4] = {0, 2, 3, 1};
+	ir_value *v[4] = {NULL, NULL, NULL, NULL};
+	for (int k = 0; k < 4; k++) {
+		if (k == 2 || (k == 1 && n->op != IR_OP_CONV))
+			continue;
+		ir_value *x = ir_in(g, n, k);
+		if (!x || x->rank != 4)
+			continue;
+		if (k == 3 && x == v[0])
+			continue;
+		v[k] = x;
+		permute4(x, to_nchw);
+	}
+	if (!v[0]) {
+		if (ir_in(g, n, 0) && ir_in(g, n, 0)->rank >= 0)
+			return shp_fail(g, n, "odet_nhwc needs a 4-D input");
+	}
+	odet_status rc = fn(g, n);
+	for (int k = 0; k < 4; k++)
+		if (v[k])
+			permute4(v[k], to_nhwc);
+	ir_value *y = ir_out(g, n, 0);
+	if (!rc && y && y->rank == 4)
+		permute4(y, to_nhwc);
+	return rc;
+}
+
+odet_status ir_shape_CONV(ir_graph *g, ir_node *n)
+{
+	return ir_attr_int(n, "odet_nhwc", 0) ? nhwc_shape(g, n, conv_nchw) : conv_nchw(g, n);
+}
+
+odet_status ir_shape_MAXPOOL(ir_graph *g, ir_node *n)
+{
+	return ir_attr_int(n, "odet_nhwc", 0) ? nhwc_shape(g, n, maxpool_nchw) : maxpool_nchw(g, n);
+}
+
+odet_status ir_shape_AVGPOOL(ir_graph *g, ir_node *n)
+{
+	return ir_attr_int(n, "odet_nhwc", 0) ? nhwc_shape(g, n, avgpool_nchw) : avgpool_nchw(g, n);
 }
 
 odet_status ir_shape_GLOBALAVGPOOL(ir_graph *g, ir_node *n)

@@ -33,6 +33,16 @@ odet_status pass_fold_transposes(ir_graph *g);
 /* Remove nodes whose outputs nobody uses, Identity nodes, and unused values. */
 odet_status pass_eliminate_dead(ir_graph *g);
 
+/* fp16 precision (CUDA): float32 activations and float constants of the network become
+ * float16; graph inputs and outputs stay float32 behind Cast nodes; detection-head ops
+ * (domain odet) and the nodes named in keep (n names) stay float32, with Casts where the
+ * precision changes. Unknown names in keep are an error. */
+odet_status pass_precision_fp16(ir_graph *g, const char *const *keep, int n_keep);
+
+/* NHWC layout for 4-D Conv / MaxPool / AveragePool (attribute odet_nhwc, see layout.c):
+ * explicit Transposes only where the layout changes. For CUDA fp16 engines. */
+odet_status pass_layout_nhwc(ir_graph *g);
+
 /* The default pipeline used by odet_engine_build. */
 typedef struct pass_opts {
 	int batch, input_h, input_w;

@@ -165,3 +165,76 @@ void cli_print_engine(const odet_engine *e, FILE *f)
 			ir_shape_str(v, s, sizeof s));
 	}
 }
+
+void cli_engine_opts_init(cli_engine_opts *c)
+{
+	memset(c, 0, sizeof *c);
+	c->backend = ODET_BACKEND_AUTO;
+	c->precision = ODET_PRECISION_FP32;
+}
+
+int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c)
+{
+	const char *a = argv[*i], *v;
+	long n;
+	if (!strcmp(a, "--backend")) {
+		if (!(v = cli_arg(cmd, argc, argv, i)))
+			return -1;
+		c->backend_given = true;
+		if (!strcmp(v, "cpu"))
+			c->backend = ODET_BACKEND_CPU;
+		else if (!strcmp(v, "cuda"))
+			c->backend = ODET_BACKEND_CUDA;
+		else if (!strcmp(v, "auto"))
+			c->backend = ODET_BACKEND_AUTO;
+		else {
+			fprintf(stderr, "odet %s: --backend expects cpu, cuda or auto, got '%s'\n", cmd, v);
+			return -1;
+		}
+		return 1;
+	}
+	if (!strcmp(a, "--precision")) {
+		if (!(v = cli_arg(cmd, argc, argv, i)))
+			return -1;
+		if (!strcmp(v, "fp32"))
+			c->precision = ODET_PRECISION_FP32;
+		else if (!strcmp(v, "fp16"))
+			c->precision = ODET_PRECISION_FP16;
+		else {
+			fprintf(stderr, "odet %s: --precision expects fp32 or fp16, got '%s'\n", cmd, v);
+			return -1;
+		}
+		return 1;
+	}
+	if (!strcmp(a, "--device")) {
+		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 0, 1023, &n))
+			return -1;
+		c->device = (int)n;
+		return 1;
+	}
+	if (!strcmp(a, "--keep-fp32")) {
+		int before = c->n_keep;
+		while (*i + 1 < argc && argv[*i + 1][0] != '-') {
+			if (c->n_keep == CLI_MAX_KEEP) {
+				fprintf(stderr, "odet %s: --keep-fp32: at most %d nodes\n", cmd, CLI_MAX_KEEP);
+				return -1;
+			}
+			c->keep[c->n_keep++] = argv[++*i];
+		}
+		if (c->n_keep == before) {
+			fprintf(stderr, "odet %s: --keep-fp32 needs at least one node name\n", cmd);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o)
+{
+	o->backend = c->backend;
+	o->precision = c->precision;
+	o->device = c->device;
+	o->keep_fp32 = c->n_keep ? c->keep : NULL;
+	o->n_keep_fp32 = c->n_keep;
+}

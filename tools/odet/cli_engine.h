@@ -18,6 +18,29 @@ bool cli_hw(const char *cmd, const char *s, int *h, int *w);
 /* The option's argument, or NULL (message printed) when missing. */
 const char *cli_arg(const char *cmd, int argc, char **argv, int *i);
 
+/* Options shared by build / run / bench / inspect: --backend cpu|cuda|auto, --precision
+ * fp32|fp16, --device K, --keep-fp32 NODE... (names up to the next option). */
+#define CLI_MAX_KEEP 256
+typedef struct cli_engine_opts {
+	odet_backend_kind backend;
+	odet_precision precision;
+	int device;
+	const char *keep[CLI_MAX_KEEP];
+	int n_keep;
+	bool backend_given;
+} cli_engine_opts;
+void cli_engine_opts_init(cli_engine_opts *c);
+/* 1: argv[*i] was one of these options (consumed with its arguments); 0: not one of them;
+ * -1: bad value (message printed). */
+int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c);
+/* Copy the parsed options into build options (keep points into c). */
+void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
+#define CLI_ENGINE_USAGE \
+	"  --backend B     cpu, cuda or auto (default: cuda when a GPU answers)\n" \
+	"  --precision P   fp32 (default) or fp16 (CUDA)\n" \
+	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine\n" \
+	"  --device K      GPU index (default 0)\n"
+
 /* A context with n_threads (0 = all cores) and the log level (verbose: info). */
 odet_status cli_ctx(int n_threads, bool verbose, odet_ctx **out);
 /* Whether path is a plan: named *.plan, or starting with the plan magic. */

@@ -5,12 +5,14 @@
  * positive integers otherwise), rotating over BENCH_BUFFERS input sets so that no run
  * sees the cache its predecessor left. Ends with one JSON line for scripts.
  *
- * Structure: one bench_iteration() per batch returning a bench_timing. On CPU only
- * `total` is measured; a CUDA backend will fill the H2D / compute / D2H split with
- * events and add --streams (several exec contexts in flight), without changing the
- * statistics or the report.
+ * Structure: one bench_iteration() per batch. On CPU only `total` is measured (host clock).
+ * On a GPU backend (events): --streams N exec contexts are kept in flight round-robin, the
+ * host buffers are page-locked, and each batch records four events (before H2D, after
+ * H2D, after the nodes, after D2H) from which total / H2D / compute / D2H are read when
+ * the slot comes round again; --profile times every node (events, node by node).
  */
 #include "cli_engine.h"
+#include "passes/passes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,29 +22,46 @@
 
 #define BENCH_BUFFERS 3
 
+#define BENCH_MAX_STREAMS 16
+
 typedef struct bench_timing {
 	double total_ms;
 	double h2d_ms, compute_ms, d2h_ms; /* 0 on CPU: not separable */
 } bench_timing;
 
-typedef struct bench {
+/* One exec context with its own output buffers and (GPU) timing events. */
+typedef struct bench_slot {
 	odet_exec *x;
-	int n_in, n_out;
-	odet_tensor *in[BENCH_BUFFERS]; /* n_in tensors per buffer set */
 	odet_tensor *out;
+	void *ev[4];
+	bool inflight;
+} bench_slot;
+
+typedef struct bench {
+	odet_engine *e;
+	int n_in, n_out, n_slots;
+	odet_tensor *in[BENCH_BUFFERS]; /* n_in tensors per buffer set */
+	bench_slot slot[BENCH_MAX_STREAMS];
+	bool gpu;                       /* events, pinned host buffers, asynchronous slots */
 } bench;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: odet bench MODEL(.plan|.onnx) [--batch N] [--duration S] [--warmup N]\n"
-		   "                  [--threads N] [--head SPEC | --no-head] [-v]\n"
-		   "Measure throughput and latency on random inputs (CPU backend for now).\n"
+		   "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--profile]\n"
+		   "                  [--no-graph] [--backend B] [--precision P] [--device K] [-v]\n"
+		   "Measure throughput and latency on random inputs.\n"
 		   "  --batch N       batch for an ONNX model (a plan keeps its own; default 1)\n"
 		   "  --duration S    seconds of timed runs (default 5)\n"
 		   "  --warmup N      untimed runs first (default 3)\n"
 		   "  --threads N     CPU threads (default: all cores)\n"
 		   "  --head SPEC, --no-head   head for an ONNX model (default: recognized)\n"
-		   "Prints images/s, latency min/median/p90/p99 per batch, then one JSON line.\n");
+		   "  --streams N     GPU: N exec contexts in flight (own stream and arena, shared weights)\n"
+		   "  --profile       GPU: per-layer time (CUDA events, node by node), top layers first\n"
+		   "  --no-graph      GPU: launch node by node instead of replaying a captured graph\n"
+		   CLI_ENGINE_USAGE
+		   "Prints images/s, latency min/median/p90/p99 per batch (GPU: split into H2D, compute,\n"
+		   "D2H from CUDA events), then one JSON line.\n");
 }
 
 static double now_ms(void)
@@ -75,55 +94,225 @@ static void fill(odet_tensor *t, uint64_t *seed)
 	}
 }
 
-static odet_status bench_setup(odet_engine *e, bench *b)
+static odet_status host_alloc(const bench *b, size_t bytes, void **p)
+{
+	if (b->gpu && b->e->be->host_alloc)
+		return b->e->be->host_alloc(b->e->ctx, bytes, p);
+	*p = odet_aligned_alloc(b->e->ctx, bytes);
+	return *p ? ODET_OK : ODET_ERR_NO_MEMORY;
+}
+
+static void host_free(const bench *b, void *p)
+{
+	if (!p)
+		return;
+	if (b->gpu && b->e->be->host_free)
+		b->e->be->host_free(p);
+	else
+		odet_aligned_free(p);
+}
+
+static odet_status bench_setup(odet_engine *e, int n_slots, bench *b)
 {
 	odet_ctx *ctx = e->ctx;
 	uint64_t seed = 0x0de7;
+	odet_status rc;
 	memset(b, 0, sizeof *b);
+	b->e = e;
+	b->gpu = e->be->event_create && e->be->event_record && e->be->event_elapsed;
 	b->n_in = odet_engine_num_inputs(e);
 	b->n_out = odet_engine_num_outputs(e);
+	b->n_slots = b->gpu ? n_slots : 1;
 	for (int s = 0; s < BENCH_BUFFERS; s++) {
 		if (!(b->in[s] = odet_calloc(ctx, (size_t)b->n_in + 1, sizeof(odet_tensor))))
 			return ODET_ERR_NO_MEMORY;
 		for (int i = 0; i < b->n_in; i++) {
 			odet_engine_input_info(e, i, NULL, &b->in[s][i]);
 			size_t bytes = (size_t)odet_tensor_numel(&b->in[s][i]) * odet_dtype_size(b->in[s][i].dtype);
-			if (!(b->in[s][i].data = odet_aligned_alloc(ctx, bytes)))
-				return ODET_ERR_NO_MEMORY;
+			if ((rc = host_alloc(b, bytes, &b->in[s][i].data)))
+				return rc;
 			fill(&b->in[s][i], &seed);
 		}
 	}
-	if (!(b->out = odet_calloc(ctx, (size_t)b->n_out + 1, sizeof(odet_tensor))))
-		return ODET_ERR_NO_MEMORY;
-	for (int i = 0; i < b->n_out; i++) {
-		odet_engine_output_info(e, i, NULL, &b->out[i]);
-		size_t bytes = (size_t)odet_tensor_numel(&b->out[i]) * odet_dtype_size(b->out[i].dtype);
-		if (!(b->out[i].data = odet_aligned_alloc(ctx, bytes)))
+	for (int k = 0; k < b->n_slots; k++) {
+		bench_slot *sl = &b->slot[k];
+		if (!(sl->out = odet_calloc(ctx, (size_t)b->n_out + 1, sizeof(odet_tensor))))
 			return ODET_ERR_NO_MEMORY;
+		for (int i = 0; i < b->n_out; i++) {
+			odet_engine_output_info(e, i, NULL, &sl->out[i]);
+			size_t bytes = (size_t)odet_tensor_numel(&sl->out[i]) * odet_dtype_size(sl->out[i].dtype);
+			if ((rc = host_alloc(b, bytes, &sl->out[i].data)))
+				return rc;
+		}
+		if ((rc = odet_exec_create(e, &sl->x)))
+			return rc;
+		for (int j = 0; b->gpu && j < 4; j++)
+			if ((rc = e->be->event_create(ctx, &sl->ev[j])))
+				return rc;
 	}
-	return odet_exec_create(e, &b->x);
+	return ODET_OK;
 }
 
 static void bench_free(bench *b)
 {
-	odet_exec_destroy(b->x);
+	for (int k = 0; k < b->n_slots; k++) {
+		bench_slot *sl = &b->slot[k];
+		if (sl->x && sl->inflight)
+			b->e->be->stream_sync(b->e->ctx, sl->x->stream);
+		for (int j = 0; j < 4; j++)
+			if (sl->ev[j])
+				b->e->be->event_destroy(sl->ev[j]);
+		odet_exec_destroy(sl->x);
+		for (int i = 0; sl->out && i < b->n_out; i++)
+			host_free(b, sl->out[i].data);
+		free(sl->out);
+	}
 	for (int s = 0; s < BENCH_BUFFERS; s++) {
 		for (int i = 0; b->in[s] && i < b->n_in; i++)
-			odet_aligned_free(b->in[s][i].data);
+			host_free(b, b->in[s][i].data);
 		free(b->in[s]);
 	}
-	for (int i = 0; b->out && i < b->n_out; i++)
-		odet_aligned_free(b->out[i].data);
-	free(b->out);
 }
 
-/* One batch: inputs host → engine, run, outputs engine → host. */
-static odet_status bench_iteration(bench *b, int set, bench_timing *t)
+/* Wait for slot k's batch in flight (if any) and read its event times. */
+static odet_status slot_finish(bench *b, int k, bench_timing *t, bool *got)
 {
-	double t0 = now_ms();
-	odet_status rc = odet_exec_infer(b->x, b->in[set], b->n_in, b->out, b->n_out);
-	t->total_ms = now_ms() - t0;
-	t->h2d_ms = t->compute_ms = t->d2h_ms = 0;
+	bench_slot *sl = &b->slot[k];
+	odet_ctx *ctx = b->e->ctx;
+	const odet_backend *be = b->e->be;
+	*got = false;
+	if (!sl->inflight)
+		return ODET_OK;
+	sl->inflight = false;
+	odet_status rc = be->stream_sync(ctx, sl->x->stream);
+	float a, c, d, tot;
+	if (rc || (rc = be->event_elapsed(ctx, sl->ev[0], sl->ev[1], &a)) ||
+	    (rc = be->event_elapsed(ctx, sl->ev[1], sl->ev[2], &c)) ||
+	    (rc = be->event_elapsed(ctx, sl->ev[2], sl->ev[3], &d)) ||
+	    (rc = be->event_elapsed(ctx, sl->ev[0], sl->ev[3], &tot)))
+		return rc;
+	t->h2d_ms = a;
+	t->compute_ms = c;
+	t->d2h_ms = d;
+	t->total_ms = tot;
+	*got = true;
+	return ODET_OK;
+}
+
+/* One batch. CPU: inputs host → engine, run, outputs engine → host, timed on the host.
+ * GPU: the next slot's previous batch is waited for (its times reported), then this batch
+ * is enqueued on that slot without waiting. */
+static odet_status bench_iteration(bench *b, long iter, bench_timing *t, bool *got)
+{
+	int set = (int)(iter % BENCH_BUFFERS);
+	if (!b->gpu) {
+		double t0 = now_ms();
+		odet_status rc = odet_exec_infer(b->slot[0].x, b->in[set], b->n_in, b->slot[0].out, b->n_out);
+		t->total_ms = now_ms() - t0;
+		t->h2d_ms = t->compute_ms = t->d2h_ms = 0;
+		*got = true;
+		return rc;
+	}
+	int k = (int)(iter % b->n_slots);
+	odet_status rc = slot_finish(b, k, t, got);
+	if (rc)
+		return rc;
+	bench_slot *sl = &b->slot[k];
+	if ((rc = exec_enqueue(sl->x, b->in[set], b->n_in, sl->out, b->n_out, sl->ev)))
+		return rc;
+	sl->inflight = true;
+	return ODET_OK;
+}
+
+typedef struct prof_row {
+	int node;
+	double ms;
+} prof_row;
+
+static int cmp_prof(const void *a, const void *b)
+{
+	double x = ((const prof_row *)a)->ms, y = ((const prof_row *)b)->ms;
+	return (x < y) - (x > y);
+}
+
+/* --profile: node-by-node runs with an event after each node; median of `reps` runs per
+ * node; top layers first with their share and their fraction of the fp16 tensor-core
+ * ceiling (777 TFLOP/s on H100) for layers with a FLOP count. */
+static odet_status bench_profile(bench *b, int reps)
+{
+	odet_engine *e = b->e;
+	const ir_graph *g = e->g;
+	int nn = g->n_nodes;
+	odet_exec *x = b->slot[0].x;
+	float *ms = calloc((size_t)nn * (size_t)reps + 1, sizeof *ms);
+	prof_row *rows = calloc((size_t)nn + 1, sizeof *rows);
+	float *col = calloc((size_t)reps + 1, sizeof *col);
+	odet_status rc = ODET_OK;
+	if (!ms || !rows || !col) {
+		rc = ODET_ERR_NO_MEMORY;
+		goto out_free;
+	}
+	for (int r = 0; r < reps; r++) {
+		odet_status c2 = exec_enqueue(x, b->in[r % BENCH_BUFFERS], b->n_in, b->slot[0].out, b->n_out, NULL);
+		if (c2 || (c2 = e->be->stream_sync(e->ctx, x->stream))) {
+			rc = c2;
+			goto out_free;
+		}
+		/* exec_enqueue ran the graph; now time the nodes one by one (inputs in place) */
+		if ((rc = exec_profile_nodes(x, ms + (size_t)r * nn)))
+			goto out_free;
+	}
+	double total = 0;
+	for (int i = 0; i < nn; i++) {
+		for (int r = 0; r < reps; r++)
+			col[r] = ms[(size_t)r * nn + i];
+		/* median by insertion sort (reps is small) */
+		for (int p = 1; p < reps; p++)
+			for (int q = p; q > 0 && col[q - 1] > col[q]; q--) {
+				float tmp = col[q];
+				col[q] = col[q - 1];
+				col[q - 1] = tmp;
+			}
+		rows[i].node = i;
+		rows[i].ms = col[reps / 2];
+		total += rows[i].ms;
+	}
+	qsort(rows, (size_t)nn, sizeof *rows, cmp_prof);
+	printf("profile:    %d nodes, %.3f ms per batch node by node (median of %d runs per node)\n", nn, total,
+	       reps);
+	printf("  %-4s %-40s %-16s %9s %6s %7s %9s\n", "rank", "node", "op", "ms", "%", "cum%", "TFLOP/s");
+	double cum = 0;
+	for (int i = 0; i < nn; i++) {
+		const ir_node *n = &g->nodes[rows[i].node];
+		ir_cost c = ir_node_cost(g, n);
+		cum += rows[i].ms;
+		double tf = rows[i].ms > 0 ? (double)c.flops / (rows[i].ms * 1e-3) / 1e12 : 0;
+		if (i < 30 || rows[i].ms > 0.05 * total)
+			printf("  %-4d %-40.40s %-16.16s %9.4f %6.2f %7.2f %9.1f\n", i + 1, n->name, ir_op_name(n->op),
+			       rows[i].ms, 100 * rows[i].ms / total, 100 * cum / total, tf);
+	}
+	/* per-op summary */
+	printf("  by op:\n");
+	for (int op = 0; op < IR_OP_COUNT; op++) {
+		double t = 0, fl = 0;
+		int cnt = 0;
+		for (int i = 0; i < nn; i++)
+			if ((int)g->nodes[i].op == op) {
+				for (int r = 0; r < nn; r++)
+					if (rows[r].node == i)
+						t += rows[r].ms;
+				fl += (double)ir_node_cost(g, &g->nodes[i]).flops;
+				cnt++;
+			}
+		if (cnt)
+			printf("    %-16s %4d nodes %9.4f ms %6.2f%%  %7.1f TFLOP/s (%.1f%% of 777)\n", ir_op_name((ir_op)op),
+			       cnt, t, 100 * t / total, t > 0 ? fl / (t * 1e-3) / 1e12 : 0,
+			       t > 0 ? 100 * fl / (t * 1e-3) / 777e12 : 0);
+	}
+out_free:
+	free(ms);
+	free(rows);
+	free(col);
 	return rc;
 }
 
@@ -143,12 +332,19 @@ int cmd_bench(int argc, char **argv)
 {
 	const char *model = NULL;
 	odet_build_opts o = odet_build_opts_default();
-	long threads = 0, warmup = 3, n;
+	long threads = 0, warmup = 3, n, streams = 1;
 	double duration = 5.0;
-	bool verbose = false, batch_given = false;
+	bool verbose = false, batch_given = false, profile = false, no_graph = false;
+	cli_engine_opts eo;
+	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		int eok = cli_engine_opt("bench", argc, argv, &i, &eo);
+		if (eok < 0)
+			return 2;
+		if (eok > 0) {
+			continue;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--batch")) {
@@ -170,6 +366,14 @@ int cmd_bench(int argc, char **argv)
 				return 2;
 		} else if (!strcmp(a, "--no-head")) {
 			o.no_head = 1;
+		} else if (!strcmp(a, "--streams")) {
+			if (!(v = cli_arg("bench", argc, argv, &i)) ||
+			    !cli_int("bench", a, v, 1, BENCH_MAX_STREAMS, &streams))
+				return 2;
+		} else if (!strcmp(a, "--profile")) {
+			profile = true;
+		} else if (!strcmp(a, "--no-graph")) {
+			no_graph = true;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			verbose = true;
 		} else if (a[0] == '-' || model) {
@@ -195,7 +399,7 @@ int cmd_bench(int argc, char **argv)
 	int ret = 0;
 	odet_status rc;
 	if (cli_is_plan(model)) {
-		rc = odet_engine_load(ctx, model, 0, &e);
+		rc = odet_engine_load(ctx, model, eo.device, &e);
 		if (!rc && batch_given && e->opts.batch != o.batch) {
 			fprintf(stderr, "odet bench: %s was built for batch %d; rebuild it for batch %d\n", model,
 				e->opts.batch, o.batch);
@@ -204,6 +408,7 @@ int cmd_bench(int argc, char **argv)
 		}
 	} else {
 		rc = cli_load_graph(ctx, model, &g);
+		cli_engine_apply(&eo, &o);
 		if (!rc)
 			rc = odet_engine_build(ctx, g, &o, &e);
 	}
@@ -211,29 +416,55 @@ int cmd_bench(int argc, char **argv)
 		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
-	if ((rc = bench_setup(e, &b))) {
+	if ((rc = bench_setup(e, (int)streams, &b))) {
 		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
+	for (int k = 0; k < b.n_slots; k++)
+		b.slot[k].x->no_graph = no_graph;
 	bench_timing t;
-	for (long i = 0; i < warmup; i++)
-		if ((rc = bench_iteration(&b, (int)(i % BENCH_BUFFERS), &t))) {
+	bool got;
+	/* warm-up: every slot runs at least twice (the second run captures its graph) */
+	long nwarm = warmup > 2L * b.n_slots ? warmup : 2L * b.n_slots;
+	for (long i = 0; i < nwarm; i++)
+		if ((rc = bench_iteration(&b, i, &t, &got))) {
 			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
-	size_t cap = 1024, count = 0;
-	if (!(lat = malloc(cap * sizeof *lat))) {
+	for (int k = 0; k < b.n_slots; k++)
+		if ((rc = slot_finish(&b, k, &t, &got))) {
+			ret = cli_error(ctx, rc, model);
+			goto out;
+		}
+	size_t cap = 1024, count = 0, launched = 0;
+	if (!(lat = malloc(4 * cap * sizeof *lat))) {
 		ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
 		goto out;
 	}
 	double start = now_ms(), end = start + duration * 1e3, stop;
-	do {
-		if ((rc = bench_iteration(&b, (int)(count % BENCH_BUFFERS), &t))) {
+	bool draining = false;
+	for (long i = 0;; i++) {
+		stop = now_ms();
+		if (!draining && stop >= end)
+			draining = true;
+		if (draining) {
+			/* collect the batches still in flight */
+			int k = (int)(i % b.n_slots);
+			if (!b.gpu || launched == count)
+				break;
+			rc = slot_finish(&b, k, &t, &got);
+		} else {
+			rc = bench_iteration(&b, i, &t, &got);
+			launched++;
+		}
+		if (rc) {
 			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
+		if (!got)
+			continue;
 		if (count == cap) {
-			double *nl = realloc(lat, 2 * cap * sizeof *lat);
+			double *nl = realloc(lat, 2 * 4 * cap * sizeof *lat);
 			if (!nl) {
 				ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
 				goto out;
@@ -241,30 +472,74 @@ int cmd_bench(int argc, char **argv)
 			lat = nl;
 			cap *= 2;
 		}
-		lat[count++] = t.total_ms;
-		stop = now_ms();
-	} while (stop < end);
+		lat[count] = t.total_ms;
+		lat[cap + count] = t.h2d_ms;
+		lat[2 * cap + count] = t.compute_ms;
+		lat[3 * cap + count] = t.d2h_ms;
+		count++;
+	}
+	stop = now_ms();
+	if (!count) {
+		ret = cli_error(ctx, ODET_ERR_INTERNAL, "bench: no batch completed");
+		goto out;
+	}
 	double wall_s = (stop - start) / 1e3;
 	double ips = (double)count * e->opts.batch / wall_s;
-	qsort(lat, count, sizeof *lat, cmp_double);
-	double p50 = percentile(lat, count, 50), p90 = percentile(lat, count, 90),
-	       p99 = percentile(lat, count, 99);
-	printf("model:      %s (%s backend, batch %d, %d threads)\n", model, e->be->name, e->opts.batch,
-	       ctx->opts.n_threads);
+	double st[4][4]; /* [total,h2d,compute,d2h][min,p50,p90,p99] */
+	for (int c = 0; c < 4; c++) {
+		double *col = lat + (size_t)c * cap;
+		qsort(col, count, sizeof *col, cmp_double);
+		st[c][0] = col[0];
+		st[c][1] = percentile(col, count, 50);
+		st[c][2] = percentile(col, count, 90);
+		st[c][3] = percentile(col, count, 99);
+	}
+	const char *prec = e->opts.precision == ODET_PRECISION_FP16 ? "fp16" : "fp32";
+	bool graphs = b.gpu && b.slot[0].x->graph != NULL;
+	if (b.gpu)
+		printf("model:      %s (%s backend, %s, batch %d, device %d, %d stream%s, %s)\n", model, e->be->name,
+		       prec, e->opts.batch, e->opts.device, b.n_slots, b.n_slots > 1 ? "s" : "",
+		       graphs ? "graph replay" : "node by node");
+	else
+		printf("model:      %s (%s backend, batch %d, %d threads)\n", model, e->be->name, e->opts.batch,
+		       ctx->opts.n_threads);
 	printf("runs:       %zu in %.2f s after %ld warm-up runs, %d input buffers in rotation\n", count, wall_s,
-	       warmup, BENCH_BUFFERS);
+	       nwarm, BENCH_BUFFERS);
 	printf("throughput: %.2f images/s\n", ips);
-	printf("latency:    min %.3f ms, median %.3f ms, p90 %.3f ms, p99 %.3f ms (per batch)\n", lat[0], p50,
-	       p90, p99);
+	printf("latency:    min %.3f ms, median %.3f ms, p90 %.3f ms, p99 %.3f ms (per batch%s)\n", st[0][0],
+	       st[0][1], st[0][2], st[0][3], b.gpu ? ", CUDA events H2D start to D2H end" : "");
+	if (b.gpu) {
+		static const char *const nm[4] = {"", "H2D", "compute", "D2H"};
+		for (int c = 1; c < 4; c++)
+			printf("  %-8s  min %.3f ms, median %.3f ms, p90 %.3f ms, p99 %.3f ms\n", nm[c], st[c][0],
+			       st[c][1], st[c][2], st[c][3]);
+	}
 	printf("{\"model\":\"");
 	for (const char *c = model; *c; c++) {
 		if (*c == '"' || *c == '\\')
 			putchar('\\');
 		putchar((unsigned char)*c < 0x20 ? '?' : *c);
 	}
-	printf("\",\"backend\":\"%s\",\"batch\":%d,\"threads\":%d,\"runs\":%zu,\"seconds\":%.3f,"
-	       "\"images_per_s\":%.3f,\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f}}\n",
-	       e->be->name, e->opts.batch, ctx->opts.n_threads, count, wall_s, ips, lat[0], p50, p90, p99);
+	printf("\",\"backend\":\"%s\",\"precision\":\"%s\",\"batch\":%d,\"threads\":%d,\"streams\":%d,"
+	       "\"graph\":%s,\"runs\":%zu,\"seconds\":%.3f,"
+	       "\"images_per_s\":%.3f,\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f}",
+	       e->be->name, prec, e->opts.batch, ctx->opts.n_threads, b.n_slots, graphs ? "true" : "false", count,
+	       wall_s, ips, st[0][0], st[0][1], st[0][2], st[0][3]);
+	if (b.gpu) {
+		static const char *const key[4] = {"", "h2d_ms", "compute_ms", "d2h_ms"};
+		for (int c = 1; c < 4; c++)
+			printf(",\"%s\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f}", key[c], st[c][0],
+			       st[c][1], st[c][2], st[c][3]);
+	}
+	printf("}\n");
+	if (profile) {
+		if (!b.gpu) {
+			fprintf(stderr, "odet bench: --profile needs a GPU backend (CUDA events)\n");
+		} else if ((rc = bench_profile(&b, 5))) {
+			ret = cli_error(ctx, rc, model);
+			goto out;
+		}
+	}
 out:
 	free(lat);
 	bench_free(&b);

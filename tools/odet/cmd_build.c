@@ -14,7 +14,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW]\n"
 		   "                  [--head SPEC | --no-head] [--threads N] [-v]\n"
-		   "Compile a model into a plan file (CPU backend for now).\n"
+		   "Compile a model into a plan file.\n" CLI_ENGINE_USAGE
 		   "  -o, --output PATH  the plan file to write (written atomically)\n"
 		   "  --batch N          value of the batch dimension (default 1)\n"
 		   "  --input-size HxW   fix the image input's height and width\n"
@@ -37,9 +37,16 @@ int cmd_build(int argc, char **argv)
 	odet_build_opts o = odet_build_opts_default();
 	long threads = 0, n;
 	bool verbose = false;
+	cli_engine_opts eo;
+	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		int eok = cli_engine_opt("build", argc, argv, &i, &eo);
+		if (eok < 0)
+			return 2;
+		if (eok > 0) {
+			continue;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
@@ -92,6 +99,7 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	double t_import = now() - t0;
+	cli_engine_apply(&eo, &o);
 	if ((rc = odet_engine_build(ctx, g, &o, &e))) {
 		ret = cli_error(ctx, rc, model);
 		goto out;

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 		   "  --head SPEC        head preset or config file (default: recognized from the outputs)\n"
 		   "  --no-head          never attach a head\n"
 		   "  --threads N        CPU threads for constant folding (default: all cores)\n"
-		   "  -v                 log passes and planning\n");
+		   "  -v                 log passes and planning\n"
+		   "Builds on the CPU unless one of these is given:\n" CLI_ENGINE_USAGE);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -29,9 +30,16 @@ int cmd_inspect(int argc, char **argv)
 	long threads = 0, n;
 	bool verbose = false;
 	o.backend = ODET_BACKEND_CPU;
+	cli_engine_opts eo;
+	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		int eok = cli_engine_opt("inspect", argc, argv, &i, &eo);
+		if (eok < 0)
+			return 2;
+		if (eok > 0) {
+			continue;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--batch")) {
@@ -75,7 +83,7 @@ int cmd_inspect(int argc, char **argv)
 	odet_status rc;
 	int ret = 0;
 	if (cli_is_plan(model)) {
-		if ((rc = odet_engine_load(ctx, model, 0, &e))) {
+		if ((rc = odet_engine_load(ctx, model, eo.device, &e))) {
 			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
@@ -87,6 +95,11 @@ int cmd_inspect(int argc, char **argv)
 		}
 		printf("== imported graph (%s)\n", model);
 		cli_print_graph(g, stdout);
+		if (eo.backend_given || eo.precision != ODET_PRECISION_FP32) {
+			cli_engine_apply(&eo, &o);
+			if (!eo.backend_given)
+				o.backend = ODET_BACKEND_AUTO;
+		}
 		if ((rc = odet_engine_build(ctx, g, &o, &e))) {
 			fflush(stdout);
 			ret = cli_error(ctx, rc, model);

@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		   "  --input PATH    input tensors, matched to the model's inputs by name, else by position\n"
 		   "  --output PATH   output tensors (all outputs of the engine, with their names)\n"
 		   "  --threads N     CPU threads (default: all cores)\n"
-		   "  --head SPEC     for an ONNX model: attach this head (default: none, raw outputs)\n");
+		   "  --head SPEC     for an ONNX model: attach this head (default: none, raw outputs)\n"
+		   "ONNX models run on the CPU unless one of these is given:\n" CLI_ENGINE_USAGE);
 }
 
 /* For each engine input, the index of the file tensor that feeds it. */
@@ -63,9 +64,16 @@ int cmd_run(int argc, char **argv)
 	const char *model = NULL, *in_path = NULL, *out_path = NULL, *head = NULL;
 	long threads = 0;
 	bool verbose = false;
+	cli_engine_opts eo;
+	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		int eok = cli_engine_opt("run", argc, argv, &i, &eo);
+		if (eok < 0)
+			return 2;
+		if (eok > 0) {
+			continue;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--input") || !strcmp(a, "-i")) {
@@ -116,12 +124,17 @@ int cmd_run(int argc, char **argv)
 			ret = 2;
 			goto out;
 		}
-		rc = odet_engine_load(ctx, model, 0, &e);
+		rc = odet_engine_load(ctx, model, eo.device, &e);
 	} else {
 		rc = cli_load_graph(ctx, model, &g);
 		if (!rc) {
 			odet_build_opts o = odet_build_opts_default();
 			o.backend = ODET_BACKEND_CPU;
+			if (eo.backend_given || eo.precision != ODET_PRECISION_FP32) {
+				cli_engine_apply(&eo, &o);
+				if (!eo.backend_given)
+					o.backend = ODET_BACKEND_AUTO;
+			}
 			o.head = head;
 			o.no_head = head == NULL;
 			/* the batch (and image size) of the tensor that feeds the first input */

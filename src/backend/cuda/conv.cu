@@ -1,0 +1,346 @@
+/*
+ * conv.cu — Conv on CUDA through cuDNN (legacy API, present in cuDNN 9.14).
+ *
+ * Inputs: X [N,C,H,W] (or [N,C,W]), W [M,C/group,kh,kw] constant, optional B [M], optional
+ * residual R of Y's shape (odet's fused Conv, ir.h); Y [N,M,oh,ow]. Dtypes: all float32 or
+ * all float16 (fp16 computes in float32 on tensor cores). Attributes: strides, dilations,
+ * pads / auto_pad, group, odet_act (+ alpha/beta).
+ * Algorithm: symmetric pads only (cuDNN); asymmetric pads are refused at build naming the
+ * node. At prepare time every forward algorithm cuDNN offers for the shape is timed
+ * (cudnnFindConvolutionForwardAlgorithmEx on scratch buffers) and the fastest that fits the
+ * workspace cap is kept (fp32: FMA math only, no TF32, so results match the CPU reference;
+ * fp16: tensor-op math). Run: ReLU/none with or without residual goes through
+ * cudnnConvolutionBiasActivationForward (y = act(conv + R + B)) when the chosen algorithm
+ * allows it (identity activation requires IMPLICIT_PRECOMP_GEMM); otherwise
+ * cudnnConvolutionForward followed by a fused epilogue kernel (bias, residual, any ir_act).
+ * Layout: NCHW, or NHWC with weights KRSC when the node has odet_nhwc = 1 (passes/layout.c;
+ * fp16 engines: cuDNN's tensor-core kernels run NHWC natively).
+ */
+#include "backend/cuda/cuda_core.h"
+#include "backend/cuda/window.h"
+
+#include <stdlib.h>
+
+#define CONV_WS_CAP ((size_t)512 << 20)
+
+typedef struct conv_state {
+	cudnnTensorDescriptor_t xd, yd, bd;
+	cudnnFilterDescriptor_t wd;
+	cudnnConvolutionDescriptor_t cd;
+	cudnnActivationDescriptor_t ad;
+	cudnnConvolutionFwdAlgo_t algo;
+	bool fused;          /* cudnnConvolutionBiasActivationForward */
+	bool has_res;        /* residual input present */
+	cuda_act act;
+	void *zero_bias;     /* device zeros [M] when B is omitted (fused path) */
+	size_t ws;
+	int64_t m, plane;    /* output channels, oh*ow */
+	int64_t n;
+	float ms;            /* tuned time */
+} conv_state;
+
+/* ---- epilogue: y = act(y + b[c] + r) over [n, m, plane] */
+template <typename T>
+static __device__ __forceinline__ float ld(const T *p, int64_t i) { return (float)p[i]; }
+template <>
+__device__ __forceinline__ float ld<__half>(const __half *p, int64_t i) { return __half2float(p[i]); }
+
+static __device__ __forceinline__ float act_apply(int kind, float a, float b, float x)
+{
+	switch (kind) {
+	case IR_ACT_RELU: return x > 0 ? x : 0;
+	case IR_ACT_LEAKYRELU: return x < 0 ? a * x : x;
+	case IR_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+	case IR_ACT_SIGMOID: return 1.0f / (1.0f + __expf(-x));
+	case IR_ACT_HARDSIGMOID: { float y = a * x + b; return y < 0 ? 0 : (y > 1 ? 1 : y); }
+	case IR_ACT_HARDSWISH: { float y = x * (1.0f / 6) + 0.5f; return x * (y < 0 ? 0 : (y > 1 ? 1 : y)); }
+	default: return x;
+	}
+}
+
+template <typename T>
+static __global__ void epilogue_kernel(T *y, const T *bias, const T *res, int64_t total, int64_t plane,
+				       int64_t m, int kind, float a, float b)
+{
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
+	     i += (int64_t)gridDim.x * blockDim.x) {
+		float v = ld(y, i);
+		if (bias)
+			v += ld(bias, (i / plane) % m);
+		if (res)
+			v += ld(res, i);
+		v = act_apply(kind, a, b, v);
+		y[i] = (T)v;
+	}
+}
+
+static odet_status epilogue(void *y, const void *bias, const void *res, odet_dtype dt, int64_t total,
+			    int64_t plane, int64_t m, const cuda_act *act, cudaStream_t s)
+{
+	int threads = 256;
+	int64_t blocks = (total + threads - 1) / threads;
+	if (blocks > 65535 * 8)
+		blocks = 65535 * 8;
+	if (dt == ODET_F16)
+		epilogue_kernel<__half><<<(unsigned)blocks, threads, 0, s>>>(
+			(__half *)y, (const __half *)bias, (const __half *)res, total, plane, m, act->kind,
+			act->alpha, act->beta);
+	else
+		epilogue_kernel<float><<<(unsigned)blocks, threads, 0, s>>>(
+			(float *)y, (const float *)bias, (const float *)res, total, plane, m, act->kind,
+			act->alpha, act->beta);
+	return ODET_CUDA(cudaGetLastError());
+}
+
+/* ---- node adapter */
+
+static odet_status conv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
+{
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *y = ir_out(g, n, 0);
+	if (!x || !w || !y || w->kind != IR_VALUE_CONST || w->rank != x->rank)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (Conv): the CUDA backend needs a constant weight of the input's rank",
+				  n->name);
+	if (x->dtype != ODET_F32 && x->dtype != ODET_F16)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Conv): dtype %s on CUDA", n->name,
+				  odet_dtype_name(x->dtype));
+	for (int i = 1; i < n->n_in; i++) {
+		const ir_value *v = ir_in(g, n, i);
+		if (v && v->dtype != x->dtype)
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					  "node '%s' (Conv): input %d is %s, input 0 is %s (the precision pass must make them agree)",
+					  n->name, i, odet_dtype_name(v->dtype), odet_dtype_name(x->dtype));
+	}
+	cuda_window cw;
+	bool nhwc = ir_attr_int(n, "odet_nhwc", 0) != 0;
+	if (!cuda_window_read(g, n, x->rank == 4 ? w->dims[nhwc ? 1 : 2] : 1, w->dims[w->rank - (nhwc ? 2 : 1)], &cw))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (Conv): only 1-D and 2-D convolutions run on CUDA", n->name);
+	if (cw.pt != cw.pb || cw.pl != cw.pr)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (Conv): asymmetric pads (%lld,%lld,%lld,%lld) are not supported by the CUDA backend (cuDNN)",
+				  n->name, (long long)cw.pt, (long long)cw.pl, (long long)cw.pb, (long long)cw.pr);
+	cuda_act a;
+	if (!cuda_act_read(n, &a))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Conv): unknown fused activation %d",
+				  n->name, a.kind);
+	return ODET_OK;
+}
+
+static void conv_release(void *p)
+{
+	conv_state *s = (conv_state *)p;
+	if (!s)
+		return;
+	if (s->xd) cudnnDestroyTensorDescriptor(s->xd);
+	if (s->yd) cudnnDestroyTensorDescriptor(s->yd);
+	if (s->bd) cudnnDestroyTensorDescriptor(s->bd);
+	if (s->wd) cudnnDestroyFilterDescriptor(s->wd);
+	if (s->cd) cudnnDestroyConvolutionDescriptor(s->cd);
+	if (s->ad) cudnnDestroyActivationDescriptor(s->ad);
+	if (s->zero_bias) cudaFree(s->zero_bias);
+	free(s);
+}
+
+/* Fill a scratch buffer with small non-zero values (timing only). */
+static __global__ void fill_kernel(unsigned char *p, size_t n)
+{
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+		p[i] = (unsigned char)(0x3c ^ (i & 0x1));
+}
+
+static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, size_t xb, size_t wb, size_t yb)
+{
+	cudnnHandle_t h = NULL;
+	void *x = NULL, *w = NULL, *y = NULL, *ws = NULL;
+	size_t wsb = CONV_WS_CAP;
+	odet_status rc = odet_cudnn_check(ctx, cudnnCreate(&h), n, "cudnnCreate");
+	if (rc)
+		return rc;
+	if ((rc = odet_cuda_check(ctx, cudaMalloc(&x, xb), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&w, wb), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&y, yb), n, "cudaMalloc (tuning)")))
+		goto out_free;
+	while (cudaMalloc(&ws, wsb) != cudaSuccess && wsb > ((size_t)1 << 20)) {
+		cudaGetLastError();
+		ws = NULL;
+		wsb /= 4;
+	}
+	fill_kernel<<<256, 256>>>((unsigned char *)x, xb);
+	fill_kernel<<<256, 256>>>((unsigned char *)w, wb);
+	{
+		cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+		int got = 0;
+		rc = odet_cudnn_check(ctx,
+				      cudnnFindConvolutionForwardAlgorithmEx(h, s->xd, x, s->wd, w, s->cd, s->yd, y,
+									     CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+									     &got, perf, ws, ws ? wsb : 0),
+				      n, "cudnnFindConvolutionForwardAlgorithmEx");
+		if (rc)
+			goto out_free;
+		int best = -1;
+		for (int i = 0; i < got; i++)
+			if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= wsb) {
+				best = i;
+				break; /* sorted by time */
+			}
+		if (best < 0) {
+			rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Conv): cuDNN has no algorithm for this shape",
+					n->name);
+			goto out_free;
+		}
+		s->algo = perf[best].algo;
+		s->ws = perf[best].memory;
+		s->ms = perf[best].time;
+		cudnnSetConvolutionMathType(s->cd, perf[best].mathType);
+	}
+	if (s->fused && s->act.kind == IR_ACT_NONE && s->algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)
+		s->fused = false;
+	/* the fused call is not available for every algorithm / layout: try it once here so
+	 * that a refusal falls back to conv + epilogue at build time, never at run time */
+	if (s->fused) {
+		void *bias = NULL;
+		float one = 1.0f, zero = 0.0f;
+		if (cudaMalloc(&bias, (size_t)s->m * 4) != cudaSuccess) {
+			cudaGetLastError();
+			s->fused = false;
+		} else {
+			cudaMemset(bias, 0, (size_t)s->m * 4);
+			cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
+				h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws, s->ws, s->has_res ? &one : &zero, s->yd, y,
+				s->bd, bias, s->ad, s->yd, y);
+			if (st == CUDNN_STATUS_SUCCESS && cudaDeviceSynchronize() == cudaSuccess) {
+				odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): fused bias+activation available", n->name);
+			} else {
+				cudaGetLastError();
+				odet_log(ctx, ODET_LOG_INFO, "node '%s' (Conv): cuDNN refuses the fused call for algo %d (%s): conv + epilogue",
+					 n->name, (int)s->algo, cudnnGetErrorString(st));
+				s->fused = false;
+			}
+			cudaFree(bias);
+		}
+	}
+out_free:
+	cudaFree(x);
+	cudaFree(w);
+	cudaFree(y);
+	cudaFree(ws);
+	cudnnDestroy(h);
+	return rc;
+}
+
+static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
+				size_t *workspace)
+{
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *y = ir_out(g, n, 0);
+	cuda_window cw;
+	bool nhwc = ir_attr_int(n, "odet_nhwc", 0) != 0;
+	cudnnTensorFormat_t fmt = nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+	cuda_window_read(g, n, x->rank == 4 ? w->dims[nhwc ? 1 : 2] : 1, w->dims[w->rank - (nhwc ? 2 : 1)], &cw);
+	conv_state *s = (conv_state *)odet_calloc(ctx, 1, sizeof *s);
+	if (!s)
+		return ODET_ERR_NO_MEMORY;
+	odet_status rc;
+	cudnnDataType_t dt = odet_cudnn_dtype(x->dtype);
+	int group = (int)ir_attr_int(n, "group", 1);
+	cuda_act_read(n, &s->act);
+	s->m = cw.oc;
+	s->n = cw.n;
+	s->plane = nhwc ? 1 : cw.oh * cw.ow; /* channel of element i: (i / plane) % m */
+#define DNN(call, what) if ((rc = odet_cudnn_check(ctx, (call), n, what))) goto out_release
+	DNN(cudnnCreateTensorDescriptor(&s->xd), "descriptor");
+	DNN(cudnnCreateTensorDescriptor(&s->yd), "descriptor");
+	DNN(cudnnCreateTensorDescriptor(&s->bd), "descriptor");
+	DNN(cudnnCreateFilterDescriptor(&s->wd), "descriptor");
+	DNN(cudnnCreateConvolutionDescriptor(&s->cd), "descriptor");
+	DNN(cudnnCreateActivationDescriptor(&s->ad), "descriptor");
+	DNN(cudnnSetTensor4dDescriptor(s->xd, fmt, dt, (int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
+	    "input descriptor");
+	DNN(cudnnSetTensor4dDescriptor(s->yd, fmt, dt, (int)cw.n, (int)cw.oc, (int)cw.oh, (int)cw.ow),
+	    "output descriptor");
+	DNN(cudnnSetTensor4dDescriptor(s->bd, CUDNN_TENSOR_NCHW, dt, 1, (int)cw.oc, 1, 1), "bias descriptor");
+	DNN(cudnnSetFilter4dDescriptor(s->wd, dt, fmt, (int)w->dims[0], (int)(nhwc ? w->dims[3] : w->dims[1]),
+				       (int)cw.kh, (int)cw.kw),
+	    "filter descriptor");
+	DNN(cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh, (int)cw.sw, (int)cw.dh,
+					    (int)cw.dw, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+	    "convolution descriptor");
+	DNN(cudnnSetConvolutionGroupCount(s->cd, group), "group count");
+	DNN(cudnnSetConvolutionMathType(s->cd, x->dtype == ODET_F16 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+	    "math type");
+	DNN(cudnnSetActivationDescriptor(s->ad, s->act.kind == IR_ACT_RELU ? CUDNN_ACTIVATION_RELU
+									  : CUDNN_ACTIVATION_IDENTITY,
+					 CUDNN_NOT_PROPAGATE_NAN, 0.0),
+	    "activation descriptor");
+#undef DNN
+	{
+		int on, oc, oh, ow;
+		rc = odet_cudnn_check(ctx, cudnnGetConvolution2dForwardOutputDim(s->cd, s->xd, s->wd, &on, &oc, &oh, &ow),
+				      n, "output size");
+		if (rc)
+			goto out_release;
+		if (on != cw.n || oc != cw.oc || oh != cw.oh || ow != cw.ow) {
+			rc = odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					"node '%s' (Conv): cuDNN computes output %dx%dx%dx%d, the graph says %lldx%lldx%lldx%lld",
+					n->name, on, oc, oh, ow, (long long)cw.n, (long long)cw.oc, (long long)cw.oh,
+					(long long)cw.ow);
+			goto out_release;
+		}
+	}
+	s->has_res = ir_in(g, n, 3) != NULL;
+	{
+		size_t es = odet_dtype_size(x->dtype);
+		size_t xb = (size_t)ir_value_numel(x) * es, yb = (size_t)ir_value_numel(y) * es, wb = w->nbytes;
+		/* fused when the activation is ReLU, or none with the one algorithm cuDNN fuses an
+		 * identity activation with (decided after tuning; conv_tune tries the call) */
+		s->fused = s->act.kind == IR_ACT_RELU || s->act.kind == IR_ACT_NONE;
+		if ((rc = conv_tune(ctx, n, s, xb, wb, yb)))
+			goto out_release;
+	}
+	if (s->fused && !ir_in(g, n, 2)) {
+		size_t bb = (size_t)cw.oc * odet_dtype_size(x->dtype);
+		if ((rc = odet_cuda_check(ctx, cudaMalloc(&s->zero_bias, bb), n, "cudaMalloc")) ||
+		    (rc = odet_cuda_check(ctx, cudaMemset(s->zero_bias, 0, bb), n, "cudaMemset")))
+			goto out_release;
+	}
+	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): cuDNN algo %d, %s, workspace %zu, %.3f ms", n->name,
+		 (int)s->algo, s->fused ? "fused bias+act" : "conv+epilogue", s->ws, s->ms);
+	*workspace = s->ws;
+	*state = s;
+	return ODET_OK;
+out_release:
+	conv_release(s);
+	return rc;
+}
+
+static odet_status conv_run(const be_run_args *a)
+{
+	const conv_state *s = (const conv_state *)a->state;
+	const cuda_exec_ctx *xc = (const cuda_exec_ctx *)a->exec_ctx;
+	if (!s || !xc)
+		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (Conv): no CUDA state", a->node->name);
+	const void *x = a->in[0].data, *w = a->in[1].data;
+	const void *b = a->n_in > 2 ? a->in[2].data : NULL;
+	const void *r = a->n_in > 3 ? a->in[3].data : NULL;
+	void *y = a->out[0].data;
+	float one = 1.0f, zero = 0.0f;
+	if (s->fused) {
+		return odet_cudnn_check(
+			a->ctx,
+			cudnnConvolutionBiasActivationForward(xc->dnn, &one, s->xd, x, s->wd, w, s->cd, s->algo,
+							      a->workspace, s->ws, r ? &one : &zero, s->yd,
+							      r ? r : y, s->bd, b ? b : s->zero_bias, s->ad, s->yd, y),
+			a->node, "cudnnConvolutionBiasActivationForward");
+	}
+	odet_status rc = odet_cudnn_check(a->ctx,
+					  cudnnConvolutionForward(xc->dnn, &one, s->xd, x, s->wd, w, s->cd, s->algo,
+								  a->workspace, s->ws, &zero, s->yd, y),
+					  a->node, "cudnnConvolutionForward");
+	if (rc || (!b && !r && s->act.kind == IR_ACT_NONE))
+		return rc;
+	rc = epilogue(y, b, r, a->out[0].dtype, odet_tensor_numel(&a->out[0]), s->plane, s->m, &s->act,
+		      (cudaStream_t)a->stream);
+	return rc ? odet_cuda_check(a->ctx, cudaGetLastError(), a->node, "epilogue launch") : ODET_OK;
+}
+
+extern "C" const cuda_kernel cuda_kernel_CONV = {conv_check, conv_prepare, conv_release, conv_run};

@@ -1,0 +1,152 @@
+/*
+ * layout.c — NHWC layout for convolution chains (CUDA fp16 engines: cuDNN's tensor-core
+ * kernels are fastest on NHWC data).
+ *
+ * Every 4-D Conv (constant weight) and every 4-D MaxPool / AveragePool without an indices
+ * output is rewritten to work on NHWC values and gets attribute odet_nhwc = 1:
+ *   input X [N,C,H,W]    -> X' [N,H,W,C]   (the NHWC twin of X, see below)
+ *   weight W [M,C/g,kh,kw] constant -> W' [M,kh,kw,C/g] (transposed on the host)
+ *   residual R (Conv input 3) -> its NHWC twin
+ *   output Y [N,M,oh,ow] -> Y' [N,oh,ow,M], and Y = Transpose(Y', [0,3,1,2]) for readers
+ *   that stay NCHW.
+ * The NHWC twin of a value is found, not recomputed: a value produced by a rewritten node
+ * already has one (Y'), any other value gets one Transpose(X, [0,2,3,1]) shared by all its
+ * NHWC readers. So a chain conv -> conv -> pool -> conv carries no transposes at all, and
+ * transposes remain only where the layout really changes (graph input, heads). Layout
+ * changes are explicit Transpose nodes: kernels only ever see dense tensors in IR-dim order.
+ * Transposes nobody reads are removed, the graph is re-sorted and shapes re-inferred (the
+ * shape functions of Conv and the pools read odet_nhwc).
+ */
+#include "passes/passes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool nhwc_candidate(const ir_graph *g, const ir_node *n)
+{
+	const ir_value *x = ir_in(g, n, 0);
+	if (!x || x->rank != 4 || n->dead || ir_attr_int(n, "odet_nhwc", 0))
+		return false;
+	if (n->op == IR_OP_CONV) {
+		const ir_value *w = ir_in(g, n, 1);
+		return w && w->kind == IR_VALUE_CONST && w->rank == 4 && w->data;
+	}
+	if (n->op == IR_OP_MAXPOOL || n->op == IR_OP_AVGPOOL)
+		return n->n_out == 1 || n->out[1] < 0;
+	return false;
+}
+
+static int add_transpose(ir_graph *g, int v, const int64_t perm[4], const char *suffix)
+{
+	const ir_value *s = &g->values[v];
+	int64_t d[4];
+	for (int i = 0; i < 4; i++)
+		d[i] = s->dims[perm[i]];
+	char name[256];
+	snprintf(name, sizeof name, "%s_%s", s->name, suffix);
+	odet_dtype dt = s->dtype;
+	int nv = ir_value_add(g, name, dt, 4, d);
+	if (nv < 0)
+		return -1;
+	int node = ir_node_add(g, IR_OP_TRANSPOSE, name, 1, &v, 1, &nv);
+	if (node < 0 || ir_attr_set_ints(g, node, "perm", perm, 4))
+		return -1;
+	return nv;
+}
+
+/* KCRS -> KRSC on the host (any element size). */
+static int weight_krsc(ir_graph *g, int v)
+{
+	const ir_value *w = &g->values[v];
+	int64_t m = w->dims[0], c = w->dims[1], kh = w->dims[2], kw = w->dims[3];
+	size_t es = odet_dtype_size(w->dtype);
+	unsigned char *d = malloc(w->nbytes + 1);
+	if (!d)
+		return -1;
+	const unsigned char *s = w->data;
+	for (int64_t a = 0; a < m; a++)
+		for (int64_t b = 0; b < c; b++)
+			for (int64_t y = 0; y < kh; y++)
+				for (int64_t x = 0; x < kw; x++)
+					memcpy(d + ((((a * kh + y) * kw + x) * c + b) * es),
+					       s + ((((a * c + b) * kh + y) * kw + x) * es), es);
+	int64_t nd[4] = {m, kh, kw, c};
+	char name[256];
+	snprintf(name, sizeof name, "%s_krsc", w->name);
+	return ir_const_add(g, name, w->dtype, 4, nd, d);
+}
+
+odet_status pass_layout_nhwc(ir_graph *g)
+{
+	static const int64_t to_nhwc[4] = {0, 2, 3, 1}, to_nchw[4] = {0, 3, 1, 2};
+	odet_ctx *ctx = g->ctx;
+	int nv0 = g->n_values, n0 = g->n_nodes, done = 0;
+	int *twin = malloc(sizeof(int) * ((size_t)nv0 + 1));
+	odet_status rc = ODET_OK;
+	if (!twin)
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: out of memory");
+	for (int v = 0; v < nv0; v++)
+		twin[v] = -1;
+	for (int i = 0; i < n0; i++) {
+		if (!nhwc_candidate(g, &g->nodes[i]))
+			continue;
+		int nin = g->nodes[i].n_in;
+		for (int k = 0; k < nin; k++) {
+			int v = g->nodes[i].in[k];
+			if (v < 0 || (k != 0 && k != 3))
+				continue;
+			if (v >= nv0) {
+				rc = odet_error(ctx, ODET_ERR_INTERNAL, "layout pass: unexpected new value");
+				goto out_free;
+			}
+			if (twin[v] < 0 && (twin[v] = add_transpose(g, v, to_nhwc, "nhwc")) < 0) {
+				rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: cannot add a Transpose");
+				goto out_free;
+			}
+			g->nodes[i].in[k] = twin[v];
+		}
+		if (g->nodes[i].op == IR_OP_CONV) {
+			int w = weight_krsc(g, g->nodes[i].in[1]);
+			if (w < 0) {
+				rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: cannot transpose a weight");
+				goto out_free;
+			}
+			g->nodes[i].in[1] = w;
+		}
+		/* output: Y' produced here, Y = Transpose(Y') for NCHW readers */
+		int y = g->nodes[i].out[0];
+		const ir_value *yv = &g->values[y];
+		int64_t d[4] = {yv->dims[0], yv->dims[2], yv->dims[3], yv->dims[1]};
+		char name[256];
+		snprintf(name, sizeof name, "%s_nhwc", yv->name);
+		int yn = ir_value_add(g, name, yv->dtype, 4, d);
+		if (yn < 0) {
+			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: out of memory");
+			goto out_free;
+		}
+		g->nodes[i].out[0] = yn;
+		g->values[yn].producer = i;
+		char tname[300];
+		snprintf(tname, sizeof tname, "%s_nchw", g->nodes[i].name);
+		int t = ir_node_add(g, IR_OP_TRANSPOSE, tname, 1, &yn, 1, &y);
+		if (t < 0 || ir_attr_set_ints(g, t, "perm", to_nchw, 4) ||
+		    ir_attr_set_int(g, i, "odet_nhwc", 1)) {
+			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: out of memory");
+			goto out_free;
+		}
+		g->values[y].producer = t;
+		twin[y] = yn;
+		done++;
+	}
+	if (!done)
+		goto out_free;
+	if ((rc = ir_graph_toposort(g)) || (rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
+		goto out_free;
+	int tr = 0;
+	for (int i = 0; i < g->n_nodes; i++)
+		tr += g->nodes[i].op == IR_OP_TRANSPOSE;
+	odet_log(ctx, ODET_LOG_INFO, "layout: %d conv/pool nodes in NHWC, %d Transpose nodes in the graph", done, tr);
+out_free:
+	free(twin);
+	return rc;
+}

@@ -1,0 +1,423 @@
+/*
+ * test_cuda_core.c — the CUDA backend's own ops (Conv with its fused forms, MaxPool,
+ * AveragePool, GlobalAveragePool, BatchNormalization, Gemm, MatMul) against the CPU backend
+ * on awkward shapes (odd sizes, groups, depthwise, dilation, strides, ceil_mode, padding
+ * modes, broadcast batches), through whole engines built with the default passes: device
+ * constants, per-exec handles, graph capture and replay (several runs per exec, new inputs
+ * each time), two exec contexts on one engine, a plan round trip, refusals naming the node.
+ * fp32 must agree within 1e-4 of the output's largest magnitude; fp16 engines (NHWC convs
+ * and pools, Casts and Transposes: when those kernels are linked) within 2e-2.
+ * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
+ */
+#include "engine/engine.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned rng = 12345;
+
+static float frand(void)
+{
+	rng = rng * 1103515245u + 12345u;
+	return ((float)((rng >> 8) & 0xffff) / 65536.0f) * 2.0f - 1.0f;
+}
+
+typedef struct tcase {
+	ir_graph *g;
+	int y;          /* output value */
+	int node;       /* main node */
+} tcase;
+
+static int add_input(ir_graph *g, const char *name, int rank, const int64_t *dims)
+{
+	int v = ir_value_add(g, name, ODET_F32, rank, dims);
+	g->values[v].kind = IR_VALUE_INPUT;
+	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+	g->inputs[g->n_inputs++] = v;
+	return v;
+}
+
+static int add_const(ir_graph *g, const char *name, int rank, const int64_t *dims, float scale)
+{
+	int64_t n = 1;
+	for (int i = 0; i < rank; i++)
+		n *= dims[i];
+	float *d = malloc(sizeof(float) * (size_t)n);
+	for (int64_t i = 0; i < n; i++)
+		d[i] = frand() * scale;
+	return ir_const_add(g, name, ODET_F32, rank, dims, d);
+}
+
+static void set_output(ir_graph *g, int v)
+{
+	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+	g->outputs[g->n_outputs++] = v;
+	g->values[v].is_output = true;
+}
+
+
+/* Build CPU and CUDA engines of g, run both on the same random inputs `runs` times (the
+ * CUDA exec captures its graph on run 2 and replays it), compare every output. */
+static void compare(odet_ctx *ctx, const char *what, ir_graph *g, odet_precision prec, float tol)
+{
+	odet_build_opts o = odet_build_opts_default();
+	o.no_head = 1;
+	odet_engine *ec = NULL, *eg = NULL;
+	o.backend = ODET_BACKEND_CPU;
+	odet_status rc = odet_engine_build(ctx, g, &o, &ec);
+	CHECK_MSG(rc == ODET_OK, "%s: CPU build: %s", what, odet_ctx_last_error(ctx));
+	o.backend = ODET_BACKEND_CUDA;
+	o.precision = prec;
+	rc = odet_engine_build(ctx, g, &o, &eg);
+	if (rc == ODET_ERR_UNSUPPORTED && prec == ODET_PRECISION_FP16 &&
+	    strstr(odet_ctx_last_error(ctx), "has no CUDA kernel")) {
+		printf("  %-34s fp16 skipped: %s\n", what, odet_ctx_last_error(ctx));
+		odet_engine_destroy(ec);
+		return;
+	}
+	CHECK_MSG(rc == ODET_OK, "%s: CUDA build: %s", what, odet_ctx_last_error(ctx));
+	if (!ec || !eg) {
+		odet_engine_destroy(ec);
+		odet_engine_destroy(eg);
+		return;
+	}
+	int ni = odet_engine_num_inputs(ec), no = odet_engine_num_outputs(ec);
+	odet_tensor in[4], oc[4], og[4], og2[4];
+	odet_exec *xc = NULL, *xg = NULL, *xg2 = NULL;
+	CHECK(odet_exec_create(ec, &xc) == ODET_OK);
+	CHECK(odet_exec_create(eg, &xg) == ODET_OK);
+	CHECK(odet_exec_create(eg, &xg2) == ODET_OK);
+	for (int i = 0; i < ni; i++) {
+		odet_engine_input_info(ec, i, NULL, &in[i]);
+		in[i].data = malloc(sizeof(float) * (size_t)odet_tensor_numel(&in[i]));
+	}
+	for (int i = 0; i < no; i++) {
+		odet_engine_output_info(ec, i, NULL, &oc[i]);
+		og[i] = og2[i] = oc[i];
+		size_t b = sizeof(float) * (size_t)odet_tensor_numel(&oc[i]);
+		oc[i].data = malloc(b);
+		og[i].data = malloc(b);
+		og2[i].data = malloc(b);
+	}
+	double worst = 0;
+	for (int run = 0; run < 3 && xc && xg && xg2; run++) {
+		for (int i = 0; i < ni; i++)
+			for (int64_t k = 0; k < odet_tensor_numel(&in[i]); k++)
+				((float *)in[i].data)[k] = frand();
+		CHECK(odet_exec_infer(xc, in, ni, oc, no) == ODET_OK);
+		rc = odet_exec_infer(xg, in, ni, og, no);
+		CHECK_MSG(rc == ODET_OK, "%s: CUDA run %d: %s", what, run, odet_ctx_last_error(ctx));
+		CHECK(odet_exec_infer(xg2, in, ni, og2, no) == ODET_OK);
+		for (int i = 0; i < no; i++) {
+			const float *a = oc[i].data, *b = og[i].data, *b2 = og2[i].data;
+			int64_t n = odet_tensor_numel(&oc[i]);
+			double mx = 1e-6, err = 0;
+			for (int64_t k = 0; k < n; k++)
+				mx = fmax(mx, fabs(a[k]));
+			for (int64_t k = 0; k < n; k++) {
+				err = fmax(err, fabs((double)a[k] - b[k]) / mx);
+				err = fmax(err, fabs((double)a[k] - b2[k]) / mx);
+				if (b[k] != b[k])
+					err = INFINITY;
+			}
+			worst = fmax(worst, err);
+		}
+	}
+	CHECK_MSG(worst <= tol, "%s: max relative error %.3g > %.3g", what, worst, tol);
+	printf("  %-34s %s max rel err %.2e (graph %s)\n", what, prec == ODET_PRECISION_FP16 ? "fp16" : "fp32",
+	       worst, xg && xg->graph ? "replayed" : "not captured");
+	for (int i = 0; i < ni; i++)
+		free(in[i].data);
+	for (int i = 0; i < no; i++) {
+		free(oc[i].data);
+		free(og[i].data);
+		free(og2[i].data);
+	}
+	odet_exec_destroy(xc);
+	odet_exec_destroy(xg);
+	odet_exec_destroy(xg2);
+	odet_engine_destroy(ec);
+	odet_engine_destroy(eg);
+}
+
+typedef struct conv_spec {
+	const char *name;
+	int64_t n, c, h, w, m, k, s, d, group, pad;
+	bool bias;
+	int post;       /* 0 none, 1 Relu, 2 LeakyRelu, 3 residual Add + Relu, 4 Clip 0..6, 5 Sigmoid */
+	const int64_t *pads; /* explicit 4 pads (asymmetric) */
+} conv_spec;
+
+static ir_graph *conv_graph(odet_ctx *ctx, const conv_spec *s)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t xd[4] = {s->n, s->c, s->h, s->w};
+	int x = add_input(g, "x", 4, xd);
+	int64_t wd[4] = {s->m, s->c / s->group, s->k, s->k};
+	int w = add_const(g, "w", 4, wd, 1.0f / sqrtf((float)(s->c / s->group * s->k * s->k)));
+	int64_t bd[1] = {s->m};
+	int b = s->bias ? add_const(g, "b", 1, bd, 0.5f) : -1;
+	int y = ir_value_add(g, "conv_out", ODET_F32, -1, NULL);
+	int in[3] = {x, w, b};
+	int node = ir_node_add(g, IR_OP_CONV, "the_conv", s->bias ? 3 : 2, in, 1, &y);
+	int64_t st[2] = {s->s, s->s}, dl[2] = {s->d, s->d}, pd[4] = {s->pad, s->pad, s->pad, s->pad},
+		ks[2] = {s->k, s->k};
+	ir_attr_set_ints(g, node, "strides", st, 2);
+	ir_attr_set_ints(g, node, "dilations", dl, 2);
+	ir_attr_set_ints(g, node, "pads", s->pads ? s->pads : pd, 4);
+	ir_attr_set_ints(g, node, "kernel_shape", ks, 2);
+	ir_attr_set_int(g, node, "group", s->group);
+	int out = y;
+	if (s->post == 3) {
+		/* residual: a second input of the conv output's shape */
+		int64_t oh = (s->h + 2 * s->pad - s->d * (s->k - 1) - 1) / s->s + 1;
+		int64_t ow = (s->w + 2 * s->pad - s->d * (s->k - 1) - 1) / s->s + 1;
+		int64_t rd[4] = {s->n, s->m, oh, ow};
+		int r = add_input(g, "r", 4, rd);
+		int sum = ir_value_add(g, "sum", ODET_F32, -1, NULL);
+		ir_node_add(g, IR_OP_ADD, "add", 2, (int[]){y, r}, 1, &sum);
+		out = sum;
+	}
+	if (s->post) {
+		int z = ir_value_add(g, "act", ODET_F32, -1, NULL);
+		if (s->post == 1 || s->post == 3) {
+			ir_node_add(g, IR_OP_RELU, "relu", 1, &out, 1, &z);
+		} else if (s->post == 2) {
+			int k2 = ir_node_add(g, IR_OP_LEAKYRELU, "leaky", 1, &out, 1, &z);
+			ir_attr_set_float(g, k2, "alpha", 0.1f);
+		} else if (s->post == 4) {
+			int64_t one = 1;
+			int lo = ir_const_add(g, "lo", ODET_F32, 0, &one, calloc(1, sizeof(float)));
+			float *six = malloc(sizeof(float));
+			*six = 0.3f;
+			int hi = ir_const_add(g, "hi", ODET_F32, 0, &one, six);
+			ir_node_add(g, IR_OP_CLIP, "clip", 3, (int[]){out, lo, hi}, 1, &z);
+		} else {
+			ir_node_add(g, IR_OP_SIGMOID, "sig", 1, &out, 1, &z);
+		}
+		out = z;
+	}
+	set_output(g, out);
+	return g;
+}
+
+static void test_convs(odet_ctx *ctx)
+{
+	static const int64_t asym[4] = {0, 0, 1, 1};
+	static const conv_spec specs[] = {
+		{"conv 3x3 relu", 2, 5, 13, 11, 7, 3, 1, 1, 1, 1, true, 1, NULL},
+		{"conv 1x1 s2 no bias", 3, 8, 9, 10, 6, 1, 2, 1, 1, 0, false, 0, NULL},
+		{"conv grouped g3 dil2", 1, 6, 15, 12, 9, 3, 1, 2, 3, 2, true, 0, NULL},
+		{"conv depthwise s2 leaky", 2, 8, 17, 9, 8, 3, 2, 1, 8, 1, true, 2, NULL},
+		{"conv 7x7 s2 residual relu", 2, 3, 23, 19, 16, 7, 2, 1, 1, 3, true, 3, NULL},
+		{"conv 3x3 clip", 1, 4, 8, 8, 5, 3, 1, 1, 1, 1, true, 4, NULL},
+		{"conv 5x5 sigmoid wide", 1, 32, 6, 7, 64, 5, 1, 1, 1, 2, true, 5, NULL},
+	};
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		ir_graph *g = conv_graph(ctx, &specs[i]);
+		compare(ctx, specs[i].name, g, ODET_PRECISION_FP32, 1e-4f);
+		compare(ctx, specs[i].name, g, ODET_PRECISION_FP16, 2e-2f); /* NHWC */
+		ir_graph_free(g);
+	}
+	/* asymmetric pads: refused at build, naming the node */
+	conv_spec a = {"asym", 1, 3, 8, 8, 4, 2, 2, 1, 1, 0, true, 0, asym};
+	ir_graph *g = conv_graph(ctx, &a);
+	odet_build_opts o = odet_build_opts_default();
+	o.backend = ODET_BACKEND_CUDA;
+	o.no_head = 1;
+	odet_engine *e = NULL;
+	odet_status rc = odet_engine_build(ctx, g, &o, &e);
+	CHECK(rc == ODET_ERR_UNSUPPORTED && strstr(odet_ctx_last_error(ctx), "the_conv") &&
+	      strstr(odet_ctx_last_error(ctx), "asymmetric"));
+	odet_engine_destroy(e);
+	ir_graph_free(g);
+}
+
+static ir_graph *unary_graph(odet_ctx *ctx, ir_op op, int rank, const int64_t *dims, tcase *tc)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int x = add_input(g, "x", rank, dims);
+	int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+	tc->node = ir_node_add(g, op, "the_node", 1, &x, 1, &y);
+	tc->y = y;
+	set_output(g, y);
+	tc->g = g;
+	return g;
+}
+
+static void test_pools(odet_ctx *ctx)
+{
+	static const struct {
+		const char *name;
+		ir_op op;
+		int64_t k, s, pad, ceil, incl;
+		int64_t h, w;
+	} ps[] = {
+		{"maxpool 3x3 s2 p1", IR_OP_MAXPOOL, 3, 2, 1, 0, 0, 15, 12},
+		{"maxpool 2x2 s2 ceil", IR_OP_MAXPOOL, 2, 2, 0, 1, 0, 9, 7},
+		{"avgpool 3x3 s2 p1 excl", IR_OP_AVGPOOL, 3, 2, 1, 0, 0, 11, 10},
+		{"avgpool 3x3 s2 p1 incl ceil", IR_OP_AVGPOOL, 3, 2, 1, 1, 1, 10, 13},
+	};
+	for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+		tcase tc;
+		int64_t d[4] = {2, 3, ps[i].h, ps[i].w};
+		ir_graph *g = unary_graph(ctx, ps[i].op, 4, d, &tc);
+		int64_t k[2] = {ps[i].k, ps[i].k}, s[2] = {ps[i].s, ps[i].s},
+			p[4] = {ps[i].pad, ps[i].pad, ps[i].pad, ps[i].pad};
+		ir_attr_set_ints(g, tc.node, "kernel_shape", k, 2);
+		ir_attr_set_ints(g, tc.node, "strides", s, 2);
+		ir_attr_set_ints(g, tc.node, "pads", p, 4);
+		ir_attr_set_int(g, tc.node, "ceil_mode", ps[i].ceil);
+		if (ps[i].op == IR_OP_AVGPOOL)
+			ir_attr_set_int(g, tc.node, "count_include_pad", ps[i].incl);
+		compare(ctx, ps[i].name, g, ODET_PRECISION_FP32, 1e-5f);
+		if (i == 0 || i == 3) /* fp16: NHWC pools between Transposes */
+			compare(ctx, ps[i].name, g, ODET_PRECISION_FP16, 2e-2f);
+		ir_graph_free(g);
+	}
+	tcase tc;
+	int64_t d[4] = {2, 7, 5, 3};
+	ir_graph *g = unary_graph(ctx, IR_OP_GLOBALAVGPOOL, 4, d, &tc);
+	compare(ctx, "globalavgpool 5x3", g, ODET_PRECISION_FP32, 1e-5f);
+	ir_graph_free(g);
+	int64_t d2[4] = {3, 5, 19, 21};
+	g = unary_graph(ctx, IR_OP_GLOBALAVGPOOL, 4, d2, &tc);
+	compare(ctx, "globalavgpool 19x21", g, ODET_PRECISION_FP32, 1e-5f);
+	ir_graph_free(g);
+}
+
+static void test_batchnorm(odet_ctx *ctx)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t d[4] = {2, 6, 7, 5}, c = 6;
+	int x = add_input(g, "x", 4, d);
+	int sc = add_const(g, "scale", 1, &c, 1.0f), b = add_const(g, "bias", 1, &c, 1.0f);
+	int mean = add_const(g, "mean", 1, &c, 0.5f);
+	float *var = malloc(sizeof(float) * 6);
+	for (int i = 0; i < 6; i++)
+		var[i] = 0.5f + 0.4f * frand();
+	int vv = ir_const_add(g, "var", ODET_F32, 1, &c, var);
+	int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+	int n = ir_node_add(g, IR_OP_BATCHNORM, "bn", 5, (int[]){x, sc, b, mean, vv}, 1, &y);
+	ir_attr_set_float(g, n, "epsilon", 1e-3f);
+	set_output(g, y);
+	compare(ctx, "batchnorm", g, ODET_PRECISION_FP32, 1e-5f);
+	ir_graph_free(g);
+}
+
+static void test_gemms(odet_ctx *ctx)
+{
+	/* Gemm transB with bias [N] */
+	{
+		ir_graph *g;
+		ir_graph_create(ctx, &g);
+		int64_t ad[2] = {5, 37}, bd[2] = {19, 37}, cd[1] = {19};
+		int a = add_input(g, "a", 2, ad);
+		int b = add_const(g, "b", 2, bd, 0.2f), c = add_const(g, "c", 1, cd, 1.0f);
+		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+		int n = ir_node_add(g, IR_OP_GEMM, "gemm", 3, (int[]){a, b, c}, 1, &y);
+		ir_attr_set_int(g, n, "transB", 1);
+		set_output(g, y);
+		compare(ctx, "gemm transB bias[N]", g, ODET_PRECISION_FP32, 1e-4f);
+		compare(ctx, "gemm transB bias[N]", g, ODET_PRECISION_FP16, 2e-2f);
+		ir_graph_free(g);
+	}
+	/* Gemm transA, alpha, C [M,N] with beta */
+	{
+		ir_graph *g;
+		ir_graph_create(ctx, &g);
+		int64_t ad[2] = {13, 6}, bd[2] = {13, 9}, cd[2] = {6, 9};
+		int a = add_input(g, "a", 2, ad);
+		int b = add_const(g, "b", 2, bd, 0.5f), c = add_const(g, "c", 2, cd, 1.0f);
+		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+		int n = ir_node_add(g, IR_OP_GEMM, "gemm2", 3, (int[]){a, b, c}, 1, &y);
+		ir_attr_set_int(g, n, "transA", 1);
+		ir_attr_set_float(g, n, "alpha", 0.5f);
+		ir_attr_set_float(g, n, "beta", 0.7f);
+		set_output(g, y);
+		compare(ctx, "gemm transA alpha C[M,N] beta", g, ODET_PRECISION_FP32, 1e-4f);
+		ir_graph_free(g);
+	}
+	/* MatMul batched, equal batch dims; and broadcast of a 2-D B */
+	{
+		ir_graph *g;
+		ir_graph_create(ctx, &g);
+		int64_t ad[4] = {2, 3, 5, 4}, bd[4] = {2, 3, 4, 6};
+		int a = add_input(g, "a", 4, ad), b = add_input(g, "b", 4, bd);
+		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+		ir_node_add(g, IR_OP_MATMUL, "mm", 2, (int[]){a, b}, 1, &y);
+		set_output(g, y);
+		compare(ctx, "matmul batched", g, ODET_PRECISION_FP32, 1e-4f);
+		ir_graph_free(g);
+	}
+	{
+		ir_graph *g;
+		ir_graph_create(ctx, &g);
+		int64_t ad[3] = {4, 5, 7}, bd[2] = {7, 3};
+		int a = add_input(g, "a", 3, ad), b = add_const(g, "b", 2, bd, 1.0f);
+		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+		ir_node_add(g, IR_OP_MATMUL, "mm2", 2, (int[]){a, b}, 1, &y);
+		set_output(g, y);
+		compare(ctx, "matmul broadcast B", g, ODET_PRECISION_FP32, 1e-4f);
+		ir_graph_free(g);
+	}
+}
+
+/* A CUDA plan survives a round trip and records the device it was built on. */
+static void test_plan(odet_ctx *ctx)
+{
+	conv_spec s = {"plan", 1, 4, 9, 9, 8, 3, 1, 1, 1, 1, true, 1, NULL};
+	ir_graph *g = conv_graph(ctx, &s);
+	odet_build_opts o = odet_build_opts_default();
+	o.backend = ODET_BACKEND_CUDA;
+	o.no_head = 1;
+	odet_engine *e = NULL, *l = NULL;
+	CHECK(odet_engine_build(ctx, g, &o, &e) == ODET_OK);
+	void *buf = NULL;
+	size_t size = 0;
+	if (e && engine_save_buffer(e, &buf, &size) == ODET_OK) {
+		uint32_t arch;
+		memcpy(&arch, (char *)buf + 24, 4);
+		CHECK(arch >= 50 && arch == e->devinfo[0]);
+		odet_status rc = engine_load_buffer_dev(ctx, buf, size, "t.plan", NULL, 0, &l);
+		CHECK_MSG(rc == ODET_OK, "plan load: %s", odet_ctx_last_error(ctx));
+		CHECK(l && l->be == e->be && l->g->n_nodes == e->g->n_nodes);
+		/* a device index this machine does not have: refused with a reason */
+		odet_engine *l2 = NULL;
+		CHECK(engine_load_buffer_dev(ctx, buf, size, "t.plan", NULL, 1000, &l2) != ODET_OK);
+		odet_engine_destroy(l2);
+	} else {
+		CHECK(!"save");
+	}
+	free(buf);
+	odet_engine_destroy(l);
+	odet_engine_destroy(e);
+	ir_graph_free(g);
+}
+
+int main(void)
+{
+	const odet_backend *be = odet_backend_cuda();
+	odet_ctx *ctx = NULL;
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.n_threads = 2;
+	co.log_level = ODET_LOG_ERROR;
+	if (odet_ctx_create(&co, &ctx))
+		return 1;
+	if (!be || !be->set_device || be->set_device(ctx, 0) != ODET_OK) {
+		printf("cuda_core: skipped (%s)\n", be ? odet_ctx_last_error(ctx) : "built without CUDA");
+		odet_ctx_destroy(ctx);
+		return 77;
+	}
+	test_convs(ctx);
+	test_pools(ctx);
+	test_batchnorm(ctx);
+	test_gemms(ctx);
+	test_plan(ctx);
+	odet_ctx_destroy(ctx);
+	return test_summary("cuda_core");
+}

@@ -1,0 +1,180 @@
+/*
+ * test_cuda_passes.c — the graph passes of CUDA engines, on the host (no GPU needed):
+ *   pass_precision_fp16: activations and float constants become float16, graph inputs and
+ *     outputs keep float32 and their names behind Casts, --keep-fp32 nodes stay float32 with
+ *     Casts around them, one Cast per converted activation, unknown names refused;
+ *   pass_layout_nhwc: a Conv -> MaxPool -> Conv chain keeps exactly two Transposes (at the
+ *     input and at the output), weights become KRSC with the same values, shapes re-inferred
+ *     in NHWC, a value read by two NHWC nodes gets one Transpose.
+ */
+#include "passes/passes.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int add_input(ir_graph *g, const char *name, int rank, const int64_t *d)
+{
+	int v = ir_value_add(g, name, ODET_F32, rank, d);
+	g->values[v].kind = IR_VALUE_INPUT;
+	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
+	g->inputs[g->n_inputs++] = v;
+	return v;
+}
+
+static void add_output(ir_graph *g, int v)
+{
+	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
+	g->outputs[g->n_outputs++] = v;
+	g->values[v].is_output = true;
+}
+
+static int add_weight(ir_graph *g, const char *name, int64_t m, int64_t c, int64_t k)
+{
+	int64_t d[4] = {m, c, k, k};
+	float *w = malloc(sizeof(float) * (size_t)(m * c * k * k));
+	for (int64_t i = 0; i < m * c * k * k; i++)
+		w[i] = (float)(i % 17) * 0.125f - 1.0f;
+	return ir_const_add(g, name, ODET_F32, 4, d, w);
+}
+
+static int add_conv(ir_graph *g, const char *name, int x, int w, int64_t pad)
+{
+	int y = ir_value_add(g, NULL, ODET_F32, -1, NULL);
+	int n = ir_node_add(g, IR_OP_CONV, name, 2, (int[]){x, w}, 1, &y);
+	int64_t p[4] = {pad, pad, pad, pad};
+	ir_attr_set_ints(g, n, "pads", p, 4);
+	return y;
+}
+
+/* x [1,4,9,9] -> conv a (3x3) -> relu r -> maxpool p (2x2 s2) -> conv b (1x1) -> y */
+static ir_graph *chain(odet_ctx *ctx)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t d[4] = {1, 4, 9, 9};
+	int x = add_input(g, "x", 4, d);
+	int a = add_conv(g, "conv_a", x, add_weight(g, "wa", 6, 4, 3), 1);
+	int r = ir_value_add(g, "r", ODET_F32, -1, NULL);
+	ir_node_add(g, IR_OP_RELU, "relu", 1, &a, 1, &r);
+	int p = ir_value_add(g, "p", ODET_F32, -1, NULL);
+	int pn = ir_node_add(g, IR_OP_MAXPOOL, "pool", 1, &r, 1, &p);
+	int64_t k[2] = {2, 2};
+	ir_attr_set_ints(g, pn, "kernel_shape", k, 2);
+	ir_attr_set_ints(g, pn, "strides", k, 2);
+	int y = add_conv(g, "conv_b", p, add_weight(g, "wb", 5, 6, 1), 0);
+	add_output(g, y);
+	free(g->values[y].name);
+	g->values[y].name = strdup("y");
+	CHECK(pass_infer_shapes(g) == ODET_OK);
+	return g;
+}
+
+static int count_op(const ir_graph *g, ir_op op)
+{
+	int c = 0;
+	for (int i = 0; i < g->n_nodes; i++)
+		c += g->nodes[i].op == op;
+	return c;
+}
+
+static const ir_node *find_node(const ir_graph *g, const char *name)
+{
+	for (int i = 0; i < g->n_nodes; i++)
+		if (!strcmp(g->nodes[i].name, name))
+			return &g->nodes[i];
+	return NULL;
+}
+
+static void test_precision(odet_ctx *ctx)
+{
+	ir_graph *g = chain(ctx);
+	CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK);
+	const ir_value *in = &g->values[g->inputs[0]], *out = &g->values[g->outputs[0]];
+	CHECK(in->dtype == ODET_F32 && !strcmp(in->name, "x"));
+	CHECK(out->dtype == ODET_F32 && !strcmp(out->name, "y"));
+	CHECK(count_op(g, IR_OP_CAST) == 2);
+	const ir_node *a = find_node(g, "conv_a"), *b = find_node(g, "conv_b");
+	CHECK(a && b);
+	if (a && b) {
+		CHECK(ir_in(g, a, 0)->dtype == ODET_F16 && ir_in(g, a, 1)->dtype == ODET_F16 &&
+		      ir_in(g, a, 1)->kind == IR_VALUE_CONST && ir_out(g, a, 0)->dtype == ODET_F16);
+		/* weight values converted (0.125 steps are exact in fp16) */
+		const uint16_t *w = ir_in(g, a, 1)->data;
+		CHECK(odet_f16_to_f32(w[3]) == 3 * 0.125f - 1.0f);
+		CHECK(ir_out(g, b, 0)->dtype == ODET_F16);
+	}
+	ir_graph_free(g);
+
+	/* keep relu and pool in fp32: Casts around them, conv outputs still fp16 */
+	g = chain(ctx);
+	const char *keep[2] = {"relu", "pool"};
+	CHECK(pass_precision_fp16(g, keep, 2) == ODET_OK);
+	const ir_node *r = find_node(g, "relu"), *p = find_node(g, "pool");
+	CHECK(r && p && ir_in(g, r, 0)->dtype == ODET_F32 && ir_out(g, p, 0)->dtype == ODET_F32);
+	CHECK(count_op(g, IR_OP_CAST) == 4);
+	CHECK(pass_infer_shapes(g) == ODET_OK);
+	ir_graph_free(g);
+
+	/* an unknown name is refused, naming it */
+	g = chain(ctx);
+	const char *bad[1] = {"no_such_node"};
+	CHECK(pass_precision_fp16(g, bad, 1) == ODET_ERR_INVALID_ARG &&
+	      strstr(odet_ctx_last_error(ctx), "no_such_node"));
+	ir_graph_free(g);
+}
+
+static void test_layout(odet_ctx *ctx)
+{
+	ir_graph *g = chain(ctx);
+	/* relu would sit between conv_a and the pool: fuse it into the conv as the pipeline does */
+	CHECK(pass_fuse_conv(g) == ODET_OK && pass_eliminate_dead(g) == ODET_OK);
+	CHECK(pass_layout_nhwc(g) == ODET_OK);
+	CHECK(count_op(g, IR_OP_TRANSPOSE) == 2);
+	const ir_node *a = find_node(g, "conv_a"), *b = find_node(g, "conv_b"), *p = find_node(g, "pool");
+	CHECK(a && b && p);
+	if (a && b && p) {
+		CHECK(ir_attr_int(a, "odet_nhwc", 0) == 1 && ir_attr_int(p, "odet_nhwc", 0) == 1);
+		const ir_value *x = ir_in(g, a, 0), *w = ir_in(g, a, 1), *ya = ir_out(g, a, 0);
+		CHECK(x->dims[1] == 9 && x->dims[2] == 9 && x->dims[3] == 4);
+		CHECK(w->dims[0] == 6 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] == 4);
+		CHECK(ya->dims[1] == 9 && ya->dims[2] == 9 && ya->dims[3] == 6);
+		const ir_value *yp = ir_out(g, p, 0);
+		CHECK(yp->dims[1] == 4 && yp->dims[2] == 4 && yp->dims[3] == 6);
+		/* KRSC weight: element (m=1, y=2, x=0, c=3) = KCRS element (1, 3, 2, 0) */
+		const float *wd = w->data;
+		int64_t krsc = ((1 * 3 + 2) * 3 + 0) * 4 + 3, kcrs = ((1 * 4 + 3) * 3 + 2) * 3 + 0;
+		CHECK(wd[krsc] == (float)(kcrs % 17) * 0.125f - 1.0f);
+	}
+	const ir_value *out = &g->values[g->outputs[0]];
+	CHECK(!strcmp(out->name, "y") && out->dims[1] == 5 && out->dims[2] == 4 && out->dims[3] == 4);
+	ir_graph_free(g);
+
+	/* one input read by two convs: one Transpose for both */
+	ir_graph_create(ctx, &g);
+	int64_t d[4] = {2, 3, 8, 8};
+	int x = add_input(g, "x", 4, d);
+	int y1 = add_conv(g, "c1", x, add_weight(g, "w1", 4, 3, 3), 1);
+	int y2 = add_conv(g, "c2", x, add_weight(g, "w2", 4, 3, 1), 0);
+	add_output(g, y1);
+	add_output(g, y2);
+	CHECK(pass_infer_shapes(g) == ODET_OK);
+	CHECK(pass_layout_nhwc(g) == ODET_OK);
+	CHECK(count_op(g, IR_OP_TRANSPOSE) == 3);
+	CHECK(g->values[g->outputs[0]].dims[1] == 4 && g->values[g->outputs[1]].dims[3] == 8);
+	ir_graph_free(g);
+}
+
+int main(void)
+{
+	odet_ctx *ctx = NULL;
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.n_threads = 1;
+	co.log_level = ODET_LOG_ERROR;
+	if (odet_ctx_create(&co, &ctx))
+		return 1;
+	test_precision(ctx);
+	test_layout(ctx);
+	odet_ctx_destroy(ctx);
+	return test_summary("cuda_passes");
+}
