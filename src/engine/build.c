@@ -396,6 +396,8 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if ((rc = attach_head(ctx, e, &o)))
 		goto out_destroy;
+	if (passes && be->kind == ODET_BACKEND_CUDA && (rc = pass_symmetric_conv_pads(e->g)))
+		goto out_destroy;
 	if (o.precision == ODET_PRECISION_FP16 && (rc = pass_precision_fp16(e->g, o.keep_fp32, o.n_keep_fp32)))
 		goto out_destroy;
 	/* fp16 convolutions run on tensor cores fastest in NHWC */

@@ -13,7 +13,9 @@
  *     (background skipped) are appended to their segment's region — segment (image, class) in
  *     mode 0, (image, level) in mode 1 — shared-memory counters, one global atomic per
  *     (block, segment); order inside a region is arbitrary, the sort makes it canonical;
- *  2. segmented sort of the regions (cub::DeviceSegmentedSort, non-contiguous segments);
+ *  2. segmented sort of the regions (cub::DeviceSegmentedRadixSort, non-contiguous segments;
+ *     not cub::DeviceSegmentedSort: above ~300 segments it copies group sizes to the host and
+ *     synchronizes the stream, which stalls the pipeline and breaks CUDA graph capture);
  *  2b. mode 1: the top-k of each (image, level) are scattered into (image, class) regions and
  *     sorted again;
  *  3. per (image, class): n = min(count, top-k); IoU bitmask in 64x64 tiles (one bit per pair,
@@ -408,18 +410,18 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 	u64 *kn = NULL;
 	int *in = NULL;
 	long long *ln = NULL;
-	if (cub::DeviceSegmentedSort::SortKeys(NULL, t, kn, kn, pl->items, pl->S1, in, in))
+	if (cub::DeviceSegmentedRadixSort::SortKeys(NULL, t, kn, kn, pl->items, pl->S1, in, in))
 		return ODET_ERR_DEVICE;
 	tb = t > tb ? t : tb;
 	if (d.mode == 1) {
-		if (cub::DeviceSegmentedSort::SortKeys(NULL, t, kn, kn, pl->S * d.region, pl->S, in, in))
+		if (cub::DeviceSegmentedRadixSort::SortKeys(NULL, t, kn, kn, pl->S * d.region, pl->S, in, in))
 			return ODET_ERR_DEVICE;
 		tb = t > tb ? t : tb;
 	}
 	if (cub::DeviceScan::InclusiveSum(NULL, t, ln, ln, (int)pl->S))
 		return ODET_ERR_DEVICE;
 	tb = t > tb ? t : tb;
-	if (cub::DeviceSegmentedSort::StableSortPairs(NULL, t, kn, kn, in, in, pl->mitems, B, in, in))
+	if (cub::DeviceSegmentedRadixSort::SortPairs(NULL, t, kn, kn, in, in, pl->mitems, B, in, in))
 		return ODET_ERR_DEVICE;
 	tb = t > tb ? t : tb;
 	pl->temp_bytes = tb;
@@ -494,7 +496,7 @@ odet_status launch(const plan &pl, const T *boxes, const T *scores, unsigned cha
 	if (d.mode == 1)
 		level_starts_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, lstart);
 	offsets_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, cnt1, d.mode == 1 ? lstart : NULL, d.region, beg1, end1);
-	rc = ODET_CUDA(cub::DeviceSegmentedSort::SortKeys(temp, tb, keysA, keysB, pl.items, S1, beg1, end1, st));
+	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, keysA, keysB, pl.items, S1, beg1, end1, 0, 64, st));
 	if (rc)
 		return rc;
 	const u64 *sorted = keysB;
@@ -506,7 +508,7 @@ odet_status launch(const plan &pl, const T *boxes, const T *scores, unsigned cha
 		long long nt = pl.S1 * d.topk;
 		scatter_kernel<<<(unsigned)((nt + 255) / 256), 256, 0, st>>>(d, keysB, beg1, cnt1, keysA, cnt2);
 		offsets_kernel<<<(S + 255) / 256, 256, 0, st>>>(S, cnt2, NULL, d.region, beg2, end2);
-		rc = ODET_CUDA(cub::DeviceSegmentedSort::SortKeys(temp, tb, keysA, keysB, pl.S * d.region, S, beg2, end2,
+		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, keysA, keysB, pl.S * d.region, S, beg2, end2, 0, 64,
 								  st));
 		if (rc)
 			return rc;
@@ -527,8 +529,8 @@ odet_status launch(const plan &pl, const T *boxes, const T *scores, unsigned cha
 	/* 5. merge + gather */
 	merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, kept, kcount, mk_in, mv_in);
 	image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, kcount, moff, imgc);
-	rc = ODET_CUDA(cub::DeviceSegmentedSort::StableSortPairs(temp, tb, mk_in, mk_out, mv_in, mv_out, pl.mitems, d.B,
-								 moff, moff + 1, st));
+	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(temp, tb, mk_in, mk_out, mv_in, mv_out, pl.mitems, d.B,
+								 moff, moff + 1, 0, 64, st));
 	if (rc)
 		return rc;
 	long long ng = (long long)d.B * d.K;
