@@ -7,7 +7,8 @@
 #     darknet samples four times; images/s from its own timer, model build excluded)
 #   odet network only:  BUILD/odet bench MODEL --batch B --no-head --threads T --duration 6
 #   TF.js network only: node tests/ref/tfjs_run.js MODEL in.bin out.bin --bench N
-#     (@tensorflow/tfjs pure-JS CPU backend, one thread: JavaScript has no intra-op threads)
+#     (@tensorflow/tfjs pure-JS CPU backend, one thread: JavaScript has no intra-op threads;
+#     always batch 1: TF.js enforces the graph signature's [1,...] input shape)
 # Prints a markdown table. Environment: THREADS (default 2).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +24,7 @@ for k in 1 2 3 4; do for f in "$SAMPLES"/*.jpg; do cp "$f" "$WORK/photos/$k-$(ba
 json() { /usr/bin/python3 -c 'import json,sys
 d=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
 print(eval(sys.argv[2]))' "$1" "$2"; }
-echo "| model | batch | odet detect img/s (JPEG → JSON) | odet network img/s | TF.js network img/s | odet/TF.js (network) |"
+echo "| model | batch | odet detect img/s (JPEG → JSON) | odet network img/s | TF.js network img/s (batch 1) | odet/TF.js (network) |"
 echo "| --- | --- | --- | --- | --- | --- |"
 for m in centernet nanodet; do
 	for b in 1 8; do
@@ -36,9 +37,9 @@ for m in centernet nanodet; do
 		/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import tensorfile, numpy as np
 m, b = sys.argv[2], int(sys.argv[3])
 r = np.random.default_rng(1)
-x = r.uniform(0, 255, (b, 512, 512, 3)) if m == "centernet" else r.uniform(0, 1, (b, 3, 416, 416))
+x = r.uniform(0, 255, (1, 512, 512, 3)) if m == "centernet" else r.uniform(0, 1, (1, 3, 416, 416))
 tensorfile.write(sys.argv[4], [("x", x.astype(np.float32))])' "$ROOT/tests/gen" "$m" "$b" "$WORK/in.bin"
-		n=$([ "$b" = 1 ] && echo 5 || echo 2)
+		n=5
 		# CenterNet: the network's outputs (its baked-in postprocess reshapes to batch 1)
 		outs=$([ "$m" = centernet ] && echo "--outputs tower_0/keypoints,tower_0/wh" || true)
 		node "$ROOT/tests/ref/tfjs_run.js" "$MODELS/$m.json" "$WORK/in.bin" "$WORK/tf.bin" --bench "$n" $outs \
