@@ -198,6 +198,13 @@ int64_t ir_const_i64(const ir_value *v, int64_t i);
 /* "[1,3,300,300]" into buf. */
 const char *ir_shape_str(const ir_value *v, char *buf, size_t n);
 
+/* Per-node cost (used by odet inspect): multiply-adds*2 and parameter count. */
+typedef struct ir_cost {
+	int64_t flops;
+	int64_t params;
+} ir_cost;
+ir_cost ir_node_cost(const ir_graph *g, const ir_node *n);
+
 /* ---- per-op shape functions (ops.def): set dtype/rank/dims of n's outputs from its inputs.
  * Return ODET_ERR_BAD_INPUT with a message naming node and op on inconsistent shapes,
  * ODET_ERR_UNSUPPORTED on unsupported attributes. Inputs needed as values (Reshape shape,

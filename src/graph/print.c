@@ -5,7 +5,6 @@
  * node whose output shape is unknown prints "?" FLOPs.
  */
 #include "graph/ir.h"
-#include "passes/passes.h"
 
 #include <stdio.h>
 #include <string.h>

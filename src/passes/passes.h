@@ -55,11 +55,6 @@ typedef struct pass_opts {
 } pass_opts;
 odet_status passes_run_default(ir_graph *g, const pass_opts *o);
 
-/* Per-node cost (used by odet inspect): multiply-adds*2 and parameter count. */
-typedef struct ir_cost {
-	int64_t flops;
-	int64_t params;
-} ir_cost;
-ir_cost ir_node_cost(const ir_graph *g, const ir_node *n);
+
 
 #endif

@@ -9,7 +9,7 @@
  * params: element count of the constant inputs of Conv, Gemm, MatMul, BatchNormalization.
  * Unknown shapes count as 0 FLOPs; arithmetic saturates at INT64_MAX.
  */
-#include "passes/passes.h"
+#include "graph/ir.h"
 
 static int64_t sat_mul(int64_t a, int64_t b)
 {
