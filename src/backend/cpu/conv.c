@@ -46,7 +46,7 @@ typedef struct conv_dnnl {
 	dnnl_engine_t eng;
 	dnnl_primitive_t conv;
 	dnnl_primitive_t src_reorder, dst_reorder, res_reorder, wei_reorder; /* NULL = not needed */
-	dnnl_memory_desc_t src_user, dst_user, wei_user, bias_md;
+	dnnl_memory_desc_t src_user, dst_user, res_user, wei_user, bias_md;
 	dnnl_memory_desc_t src_md, dst_md, wei_md, scratch_md;
 	void *wei_packed;  /* constant W in wei_md (NULL when W is fed at run time) */
 	bool res_binary;   /* residual read by a binary post-op (else: sum into prefilled dst) */
@@ -62,6 +62,7 @@ typedef struct conv_plan {
 	int64_t in_sp, out_sp, kk;
 	cpu_act act;
 	bool has_bias, has_res, pointwise;
+	bool x_blocked, y_blocked, r_blocked; /* tensors kept in nChw16c between convs */
 	int algo;
 	size_t off_col, off_sgemm;    /* GEMM path workspace */
 #ifdef ODET_HAVE_DNNL
@@ -119,6 +120,69 @@ static odet_status conv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 	if (rc)
 		return rc;
 	return cpu_window_check_out(ctx, n, &win, y->dims + 2);
+}
+
+/* ---------------------------------------------------------------- blocked layout between convs
+ *
+ * A float32 NCHW tensor with C % 16 == 0 that one oneDNN Conv writes and only oneDNN Convs
+ * read (as X or residual) stays in oneDNN's nChw16c layout: same byte size, so the memory
+ * plan is unchanged, and the reorders to NCHW and back around each conv disappear. The
+ * producer and every consumer evaluate this same predicate on the final graph at prepare,
+ * so they agree. Excluded: graph inputs/outputs, constants (and values a constant fold
+ * could compute: the producer's X must not be constant), convs with an explicit
+ * odet_conv_algo or group > 1. A node that oneDNN then refuses fails to prepare. */
+
+static bool conv_node_dnnl_auto(const ir_graph *g, const ir_node *n)
+{
+	if (n->dead || n->op != IR_OP_CONV || n->n_in < 2 || n->n_out != 1)
+		return false;
+	const ir_value *x = ir_in(g, n, 0);
+	return x && x->rank == 4 && ir_attr_int(n, "odet_conv_algo", CONV_AUTO) == CONV_AUTO &&
+	       ir_attr_int(n, "group", 1) == 1;
+}
+
+static bool conv_value_blocked(const ir_graph *g, int v)
+{
+#ifdef ODET_HAVE_DNNL
+	if (v < 0 || v >= g->n_values)
+		return false;
+	const ir_value *val = &g->values[v];
+	if (val->kind == IR_VALUE_CONST || val->is_output || val->dtype != ODET_F32 || val->rank != 4 ||
+	    !ir_value_shape_known(val) || val->dims[1] <= 0 || val->dims[1] % 16)
+		return false;
+	for (int i = 0; i < g->n_inputs; i++)
+		if (g->inputs[i] == v)
+			return false;
+	for (int i = 0; i < g->n_outputs; i++)
+		if (g->outputs[i] == v)
+			return false;
+	int producers = 0, consumers = 0;
+	for (int k = 0; k < g->n_nodes; k++) {
+		const ir_node *n = &g->nodes[k];
+		if (n->dead)
+			continue;
+		for (int o = 0; o < n->n_out; o++) {
+			if (n->out[o] != v)
+				continue;
+			const ir_value *x = ir_in(g, n, 0);
+			if (o != 0 || !conv_node_dnnl_auto(g, n) || !x || x->kind == IR_VALUE_CONST)
+				return false;
+			producers++;
+		}
+		for (int i = 0; i < n->n_in; i++) {
+			if (n->in[i] != v)
+				continue;
+			if ((i != 0 && i != 3) || !conv_node_dnnl_auto(g, n))
+				return false;
+			consumers++;
+		}
+	}
+	return producers == 1 && consumers > 0;
+#else
+	(void)g;
+	(void)v;
+	return false;
+#endif
 }
 
 /* ---------------------------------------------------------------- oneDNN */
@@ -243,8 +307,12 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) != dnnl_success)
 		goto out_dnnl;
 	what = "memory descriptors";
-	if ((s = dnnl_memory_desc_init_by_tag(&dn->src_user, r, xd, dnnl_f32, act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, r, yd, dnnl_f32, act_tag[nd])) ||
+	if ((s = dnnl_memory_desc_init_by_tag(&dn->src_user, r, xd, dnnl_f32,
+					      p->x_blocked ? b16_tag[nd] : act_tag[nd])) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, r, yd, dnnl_f32,
+					      p->y_blocked ? b16_tag[nd] : act_tag[nd])) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, r, yd, dnnl_f32,
+					      p->r_blocked ? b16_tag[nd] : act_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, wr, wd, dnnl_f32,
 					      p->group > 1 ? gwei_tag[nd] : wei_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
@@ -276,7 +344,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			goto out_dnnl;
 		dn->res_binary = p->has_res && attempt == 0;
 		if (dn->res_binary)
-			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->dst_user);
+			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->res_user);
 		else if (p->has_res)
 			s = dnnl_post_ops_append_sum(po, 1.0f);
 		if (s || (s = append_act(po, &p->act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
@@ -313,11 +381,11 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	if (!dnnl_memory_desc_equal(&dn->dst_md, &dn->dst_user)) {
 		if ((s = make_reorder(dn->eng, &dn->dst_md, &dn->dst_user, &dn->dst_reorder)))
 			goto out_dnnl;
-		if (p->has_res && !dn->res_binary &&
-		    (s = make_reorder(dn->eng, &dn->dst_user, &dn->dst_md, &dn->res_reorder)))
-			goto out_dnnl;
 		dn->off_dst = ws_take(ws, dnnl_memory_desc_get_size(&dn->dst_md));
 	}
+	if (p->has_res && !dn->res_binary && !dnnl_memory_desc_equal(&dn->res_user, &dn->dst_md) &&
+	    (s = make_reorder(dn->eng, &dn->res_user, &dn->dst_md, &dn->res_reorder)))
+		goto out_dnnl;
 	bool wei_same = dnnl_memory_desc_equal(&dn->wei_md, &dn->wei_user);
 	if (!wei_same && (s = make_reorder(dn->eng, &dn->wei_user, &dn->wei_md, &dn->wei_reorder)))
 		goto out_dnnl;
@@ -394,10 +462,10 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	if (res && !dn->res_binary) {
 		what = "residual reorder";
 		if (dn->res_reorder) {
-			if ((s = run_reorder(dn, st, dn->res_reorder, &dn->dst_user, res, &dn->dst_md, dst)))
+			if ((s = run_reorder(dn, st, dn->res_reorder, &dn->res_user, res, &dn->dst_md, dst)))
 				goto out;
-		} else if (res != y) {
-			memcpy(y, res, dnnl_memory_desc_get_size(&dn->dst_user));
+		} else if (res != dst) {
+			memcpy(dst, res, dnnl_memory_desc_get_size(&dn->dst_md));
 		}
 	}
 	what = "memory";
@@ -406,7 +474,7 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	    (s = dnnl_memory_create(&mem[2], &dn->dst_md, dn->eng, dst)) ||
 	    (s = dnnl_memory_create(&mem[3], &dn->scratch_md, dn->eng, ws + dn->off_scratch)) ||
 	    (b && (s = dnnl_memory_create(&mem[4], &dn->bias_md, dn->eng, (void *)b))) ||
-	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->dst_user, dn->eng, (void *)res))))
+	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->res_user, dn->eng, (void *)res))))
 		goto out;
 	dnnl_exec_arg_t args[6];
 	int n_args = 0;
@@ -523,6 +591,12 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	 * a little faster than oneDNN's own layout choice (nhwc); bench_conv.c. If oneDNN
 	 * refuses a shape, its own layout choice is tried, then im2col+GEMM / direct. */
 	bool autoselect = p->algo == CONV_AUTO;
+	if (autoselect && conv_node_dnnl_auto(g, n)) {
+		p->x_blocked = conv_value_blocked(g, n->in[0]);
+		p->y_blocked = conv_value_blocked(g, n->out[0]);
+		p->r_blocked = p->has_res && conv_value_blocked(g, n->in[3]);
+	}
+	bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
 	if (autoselect)
 		p->algo = CONV_DNNL_BLOCK16;
 #ifndef ODET_HAVE_DNNL
@@ -545,6 +619,10 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCKED;
 			rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+		}
+		if (rc && blocked_io) {
+			conv_release(p);
+			return rc;
 		}
 		if (rc) {
 			/* a shape oneDNN refuses still runs on the GEMM / direct path */
