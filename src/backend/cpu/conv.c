@@ -8,6 +8,9 @@
  * 2 oneDNN on plain NCHW tensors, 3 oneDNN on the layout it prefers, 4 direct (C/group == 1
  * only), 5 oneDNN on nChw16c; 3 and 5 reorder input, output and residual around the conv.
  *
+ * Layout: X, Y and the residual are NCHW, except values cpu_value_nchw16c() keeps in oneDNN's
+ * nChw16c between convs (and MaxPools): then this conv reads/writes that layout directly.
+ *
  * Algorithms (auto: 5, else 3, else GEMM/direct — whichever first gets a fast implementation):
  *   oneDNN (when built with it): one convolution primitive per node, created at prepare
  *     with post-ops for the residual (binary add reading the NCHW tensor where a fast
@@ -24,6 +27,7 @@
 #include "backend/cpu/conv.h"
 
 #include "backend/cpu/act.h"
+#include "backend/cpu/cpu_util.h"
 #include "backend/cpu/sgemm.h"
 #include "backend/cpu/window.h"
 
@@ -120,69 +124,6 @@ static odet_status conv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 	if (rc)
 		return rc;
 	return cpu_window_check_out(ctx, n, &win, y->dims + 2);
-}
-
-/* ---------------------------------------------------------------- blocked layout between convs
- *
- * A float32 NCHW tensor with C % 16 == 0 that one oneDNN Conv writes and only oneDNN Convs
- * read (as X or residual) stays in oneDNN's nChw16c layout: same byte size, so the memory
- * plan is unchanged, and the reorders to NCHW and back around each conv disappear. The
- * producer and every consumer evaluate this same predicate on the final graph at prepare,
- * so they agree. Excluded: graph inputs/outputs, constants (and values a constant fold
- * could compute: the producer's X must not be constant), convs with an explicit
- * odet_conv_algo or group > 1. A node that oneDNN then refuses fails to prepare. */
-
-static bool conv_node_dnnl_auto(const ir_graph *g, const ir_node *n)
-{
-	if (n->dead || n->op != IR_OP_CONV || n->n_in < 2 || n->n_out != 1)
-		return false;
-	const ir_value *x = ir_in(g, n, 0);
-	return x && x->rank == 4 && ir_attr_int(n, "odet_conv_algo", CONV_AUTO) == CONV_AUTO &&
-	       ir_attr_int(n, "group", 1) == 1;
-}
-
-static bool conv_value_blocked(const ir_graph *g, int v)
-{
-#ifdef ODET_HAVE_DNNL
-	if (v < 0 || v >= g->n_values)
-		return false;
-	const ir_value *val = &g->values[v];
-	if (val->kind == IR_VALUE_CONST || val->is_output || val->dtype != ODET_F32 || val->rank != 4 ||
-	    !ir_value_shape_known(val) || val->dims[1] <= 0 || val->dims[1] % 16)
-		return false;
-	for (int i = 0; i < g->n_inputs; i++)
-		if (g->inputs[i] == v)
-			return false;
-	for (int i = 0; i < g->n_outputs; i++)
-		if (g->outputs[i] == v)
-			return false;
-	int producers = 0, consumers = 0;
-	for (int k = 0; k < g->n_nodes; k++) {
-		const ir_node *n = &g->nodes[k];
-		if (n->dead)
-			continue;
-		for (int o = 0; o < n->n_out; o++) {
-			if (n->out[o] != v)
-				continue;
-			const ir_value *x = ir_in(g, n, 0);
-			if (o != 0 || !conv_node_dnnl_auto(g, n) || !x || x->kind == IR_VALUE_CONST)
-				return false;
-			producers++;
-		}
-		for (int i = 0; i < n->n_in; i++) {
-			if (n->in[i] != v)
-				continue;
-			if ((i != 0 && i != 3) || !conv_node_dnnl_auto(g, n))
-				return false;
-			consumers++;
-		}
-	}
-	return producers == 1 && consumers > 0;
-#else
-	(void)g;
-	(void)v;
-	return false;
-#endif
 }
 
 /* ---------------------------------------------------------------- oneDNN */
@@ -591,10 +532,11 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	 * a little faster than oneDNN's own layout choice (nhwc); bench_conv.c. If oneDNN
 	 * refuses a shape, its own layout choice is tried, then im2col+GEMM / direct. */
 	bool autoselect = p->algo == CONV_AUTO;
-	if (autoselect && conv_node_dnnl_auto(g, n)) {
-		p->x_blocked = conv_value_blocked(g, n->in[0]);
-		p->y_blocked = conv_value_blocked(g, n->out[0]);
-		p->r_blocked = p->has_res && conv_value_blocked(g, n->in[3]);
+	/* tensors kept in nChw16c between convs: cpu_value_nchw16c (cpu_util.c) */
+	if (autoselect) {
+		p->x_blocked = cpu_value_nchw16c(g, n->in[0]);
+		p->y_blocked = cpu_value_nchw16c(g, n->out[0]);
+		p->r_blocked = p->has_res && cpu_value_nchw16c(g, n->in[3]);
 	}
 	bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
 	if (autoselect)

@@ -10,6 +10,7 @@
  * the median and minimum end-to-end latency (of odet_exec_infer, also timed) and the process's
  * CPU time per run (user + system; with OMP_WAIT_POLICY=passive a load-robust work measure).
  */
+#include "backend/cpu/conv.h"
 #include "engine/engine.h"
 
 #include <stdio.h>
@@ -173,8 +174,9 @@ int main(int argc, char **argv)
 			ir_shape_str(x0, bx, sizeof bx);
 		if (y0)
 			ir_shape_str(y0, by, sizeof by);
-		printf("%8.2f ms %5.1f%%  %-12s %-28s %s -> %s\n", rows[k].ms, 100 * rows[k].ms / sum,
-		       ir_op_name(n->op), n->name, bx, by);
+		printf("%8.2f ms %5.1f%%  %-12s %-28s %s -> %s%s%s\n", rows[k].ms, 100 * rows[k].ms / sum,
+		       ir_op_name(n->op), n->name, bx, by, n->op == IR_OP_CONV ? "  " : "",
+		       n->op == IR_OP_CONV ? cpu_conv_impl_name(e->state[rows[k].node]) : "");
 	}
 	/* per op type */
 	double per_op[IR_OP_COUNT] = {0};
