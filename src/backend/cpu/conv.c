@@ -17,8 +17,9 @@
  *     implementation takes it, else sum into a dst prefilled with the residual) and the
  *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
  *     the GEMM path). Constant weights are reordered once into the primitive's layout; input,
- *     output and residual are reordered per run. oneDNN threads with OpenMP: each run sets
- *     the calling thread's OpenMP thread count to the pool's size.
+ *     output and residual are reordered per run (unless kept in nChw16c). oneDNN threads with
+ *     OpenMP: prepare and each run set the calling thread's OpenMP thread count to the
+ *     context's (the pool's) size, or 1 for convs under CONV_SERIAL_FLOPS.
  *   im2col + GEMM (sgemm.c): per image and group, the input patch matrix
  *     [C/g * prod(k)][prod(out)] (skipped for 1x1/stride 1/no pad) times W_g; then one
  *     epilogue pass (bias, residual, activation) per output channel.
@@ -40,6 +41,10 @@
 #include <omp.h>
 #endif
 
+/* oneDNN convs below this many FLOPs run on one thread: a parallel region's fork/join (and a
+ * worker the OS has not scheduled yet, on a busy machine) costs more than the split saves */
+#define CONV_SERIAL_FLOPS 3.0e7
+
 enum {
 	CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4,
 	CONV_DNNL_BLOCK16 = 5,
@@ -54,6 +59,7 @@ typedef struct conv_dnnl {
 	dnnl_memory_desc_t src_md, dst_md, wei_md, scratch_md;
 	void *wei_packed;  /* constant W in wei_md (NULL when W is fed at run time) */
 	bool res_binary;   /* residual read by a binary post-op (else: sum into prefilled dst) */
+	int nthr;          /* OpenMP threads: the context's, 1 for small convs (CONV_SERIAL_FLOPS) */
 	size_t off_src, off_dst, off_wei, off_scratch; /* workspace offsets */
 } conv_dnnl;
 #endif
@@ -245,6 +251,11 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			wd[2 + i] = p->k[k0 + i];
 	}
 	dnnl_memory_desc_t src_any, dst_any, wei_any;
+	/* oneDNN's jit kernels fix their thread count when the primitive is created */
+	dn->nthr = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
+	if (2.0 * (double)p->n * (double)p->m * (double)p->cg * (double)p->kk * (double)p->out_sp < CONV_SERIAL_FLOPS)
+		dn->nthr = 1;
+	omp_set_num_threads(dn->nthr);
 	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) != dnnl_success)
 		goto out_dnnl;
 	what = "memory descriptors";
@@ -343,7 +354,6 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 		what = "weight reorder";
 		if ((s = dnnl_stream_create(&stream, dn->eng, dnnl_stream_default_flags)))
 			goto out_dnnl;
-		omp_set_num_threads(ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1);
 		s = run_reorder(dn, stream, dn->wei_reorder, &dn->wei_user, w->data, &dn->wei_md, dn->wei_packed);
 		if (!s)
 			s = dnnl_stream_wait(stream);
@@ -380,7 +390,8 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	dnnl_memory_t mem[6] = {0};
 	const char *what = "stream";
 	dnnl_status_t s;
-	omp_set_num_threads(odet_threadpool_size(a->pool));
+	int nthr = odet_threadpool_size(a->pool);
+	omp_set_num_threads(dn->nthr < nthr ? dn->nthr : nthr);
 	if ((s = dnnl_stream_create(&st, dn->eng, dnnl_stream_default_flags)))
 		goto out;
 	const void *src = x, *wei = w;
