@@ -32,6 +32,7 @@
 #include "backend/cpu/sgemm.h"
 #include "backend/cpu/window.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@
 /* oneDNN convs below this many FLOPs run on one thread: a parallel region's fork/join (and a
  * worker the OS has not scheduled yet, on a busy machine) costs more than the split saves */
 #define CONV_SERIAL_FLOPS 3.0e7
+#define CONV_MAX_PARTS 8
 
 enum {
 	CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4,
@@ -76,7 +78,15 @@ typedef struct conv_plan {
 	int algo;
 	size_t off_col, off_sgemm;    /* GEMM path workspace */
 #ifdef ODET_HAVE_DNNL
-	conv_dnnl *dn;
+	conv_dnnl *dn;                /* = part[0] */
+	/* split (threads > 1, group 1, not small): parts over output channels, each a N=1 (or
+	 * N=n when not split) single-threaded primitive, run as tasks (image, part) on odet's
+	 * pool; each thread has its own workspace copy of part_ws bytes */
+	conv_dnnl *part[CONV_MAX_PARTS];
+	int64_t part_m0[CONV_MAX_PARTS];
+	int n_parts, n_ws;
+	bool split;
+	size_t part_ws, off_parts;
 #endif
 } conv_plan;
 
@@ -208,8 +218,10 @@ static dnnl_status_t append_act(dnnl_post_ops_t po, const cpu_act *act)
 	}
 }
 
+/* One primitive for images [nimg] and output channels [m0, m0 + mp) (group 1, or all of them),
+ * nthr OpenMP threads; workspace offsets taken from *ws. */
 static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
-				     size_t *ws)
+				     int64_t nimg, int64_t m0, int64_t mp, int nthr, size_t *ws, conv_dnnl **out)
 {
 	conv_dnnl *dn = calloc(1, sizeof *dn);
 	if (!dn)
@@ -227,7 +239,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	static const dnnl_format_tag_t act_tag[4] = {0, dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
 	static const dnnl_format_tag_t wei_tag[4] = {0, dnnl_oiw, dnnl_oihw, dnnl_oidhw};
 	static const dnnl_format_tag_t gwei_tag[4] = {0, dnnl_goiw, dnnl_goihw, dnnl_goidhw};
-	dnnl_dims_t xd = {p->n, p->c}, yd = {p->n, p->m}, wd, bd = {p->m}, st, dl, pl, pr;
+	dnnl_dims_t xd = {nimg, p->c}, yd = {nimg, mp}, wd, bd = {mp}, st, dl, pl, pr;
 	for (int i = 0; i < nd; i++) {
 		xd[2 + i] = p->in[k0 + i];
 		yd[2 + i] = p->out[k0 + i];
@@ -245,16 +257,14 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			wd[3 + i] = p->k[k0 + i];
 		wr = r + 1;
 	} else {
-		wd[0] = p->m;
+		wd[0] = mp;
 		wd[1] = p->c;
 		for (int i = 0; i < nd; i++)
 			wd[2 + i] = p->k[k0 + i];
 	}
 	dnnl_memory_desc_t src_any, dst_any, wei_any;
 	/* oneDNN's jit kernels fix their thread count when the primitive is created */
-	dn->nthr = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
-	if (2.0 * (double)p->n * (double)p->m * (double)p->cg * (double)p->kk * (double)p->out_sp < CONV_SERIAL_FLOPS)
-		dn->nthr = 1;
+	dn->nthr = nthr;
 	omp_set_num_threads(dn->nthr);
 	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) != dnnl_success)
 		goto out_dnnl;
@@ -354,7 +364,8 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 		what = "weight reorder";
 		if ((s = dnnl_stream_create(&stream, dn->eng, dnnl_stream_default_flags)))
 			goto out_dnnl;
-		s = run_reorder(dn, stream, dn->wei_reorder, &dn->wei_user, w->data, &dn->wei_md, dn->wei_packed);
+		s = run_reorder(dn, stream, dn->wei_reorder, &dn->wei_user,
+				(const float *)w->data + m0 * p->cg * p->kk, &dn->wei_md, dn->wei_packed);
 		if (!s)
 			s = dnnl_stream_wait(stream);
 		dnnl_stream_destroy(stream);
@@ -363,7 +374,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	} else if (!wei_same) {
 		dn->off_wei = ws_take(ws, dnnl_memory_desc_get_size(&dn->wei_md));
 	}
-	p->dn = dn;
+	*out = dn;
 	dn = NULL;
 	goto out_free;
 out_dnnl:
@@ -379,19 +390,14 @@ out_free:
 	return rc;
 }
 
-static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
+/* Run one primitive on the given pointers; *what names the failing step. */
+static dnnl_status_t conv_dnnl_exec(conv_dnnl *dn, const float *x, const float *w, const float *b,
+				    const float *res, float *y, char *ws, const char **what_out)
 {
-	conv_dnnl *dn = p->dn;
-	char *ws = a->workspace;
-	const float *x = a->in[0].data, *w = a->in[1].data;
-	const float *b = p->has_bias ? a->in[2].data : NULL, *res = p->has_res ? a->in[3].data : NULL;
-	float *y = a->out[0].data;
 	dnnl_stream_t st = NULL;
 	dnnl_memory_t mem[6] = {0};
 	const char *what = "stream";
 	dnnl_status_t s;
-	int nthr = odet_threadpool_size(a->pool);
-	omp_set_num_threads(dn->nthr < nthr ? dn->nthr : nthr);
 	if ((s = dnnl_stream_create(&st, dn->eng, dnnl_stream_default_flags)))
 		goto out;
 	const void *src = x, *wei = w;
@@ -453,9 +459,133 @@ out:
 			dnnl_memory_destroy(mem[i]);
 	if (st)
 		dnnl_stream_destroy(st);
+	*what_out = what;
+	return s;
+}
+
+typedef struct split_job {
+	const conv_plan *p;
+	const float *x, *w, *b, *res;
+	float *y;
+	char *ws;
+	atomic_int failed;
+	dnnl_status_t s;
+	const char *what;
+} split_job;
+
+/* tasks t = image * n_parts + part, each on its thread's workspace copy */
+static void split_range(void *arg, int64_t begin, int64_t end, int thread)
+{
+	split_job *j = arg;
+	const conv_plan *p = j->p;
+	for (int64_t t = begin; t < end; t++) {
+		int64_t img = t / p->n_parts, k = t % p->n_parts, m0 = p->part_m0[k];
+		const float *x = j->x + img * p->c * p->in_sp;
+		const float *w = j->w + m0 * p->cg * p->kk;
+		const float *b = j->b ? j->b + m0 : NULL;
+		const float *res = j->res ? j->res + (img * p->m + m0) * p->out_sp : NULL;
+		float *y = j->y + (img * p->m + m0) * p->out_sp;
+		const char *what;
+		dnnl_status_t s = conv_dnnl_exec(p->part[k], x, w, b, res, y, j->ws + (size_t)thread * p->part_ws, &what);
+		int expect = 0;
+		if (s != dnnl_success && atomic_compare_exchange_strong(&j->failed, &expect, 1)) {
+			j->s = s;
+			j->what = what;
+		}
+	}
+}
+
+static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
+{
+	const float *x = a->in[0].data, *w = a->in[1].data;
+	const float *b = p->has_bias ? a->in[2].data : NULL, *res = p->has_res ? a->in[3].data : NULL;
+	float *y = a->out[0].data;
+	int nthr = odet_threadpool_size(a->pool);
+	dnnl_status_t s;
+	const char *what = "convolution";
+	if (!p->split) {
+		omp_set_num_threads(p->dn->nthr < nthr ? p->dn->nthr : nthr);
+		s = conv_dnnl_exec(p->dn, x, w, b, res, y, a->workspace, &what);
+	} else {
+		if (nthr > p->n_ws)
+			return odet_error(a->ctx, ODET_ERR_INTERNAL,
+					  "node '%s': Conv prepared for %d threads runs on %d", a->node->name, p->n_ws,
+					  nthr);
+		omp_set_num_threads(1);
+		split_job j = {.p = p, .x = x, .w = w, .b = b, .res = res, .y = y,
+			       .ws = (char *)a->workspace + p->off_parts};
+		atomic_init(&j.failed, 0);
+		odet_parallel_for(a->pool, p->n * p->n_parts, 1, split_range, &j);
+		s = atomic_load(&j.failed) ? j.s : dnnl_success;
+		if (s)
+			what = j.what;
+	}
 	if (s)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': Conv: oneDNN %s failed: %s",
 				  a->node->name, what, dnnl_status2str(s));
+	return ODET_OK;
+}
+
+static void conv_parts_free(conv_plan *p)
+{
+	for (int k = 0; k < p->n_parts; k++)
+		conv_dnnl_free(p->part[k]);
+	memset(p->part, 0, sizeof p->part);
+	p->n_parts = 0;
+	p->dn = NULL;
+}
+
+/* All primitives of the plan: split over images and output-channel parts when threads > 1
+ * and the conv is not small (group 1), else one primitive on OpenMP threads. */
+static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
+					 size_t *ws)
+{
+	int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
+	double flops = 2.0 * (double)p->n * (double)p->m * (double)p->cg * (double)p->kk * (double)p->out_sp;
+	int64_t blocks = (p->m + 15) / 16;
+	int parts = 1;
+	p->split = false;
+	if (T > 1 && flops >= CONV_SERIAL_FLOPS && p->group == 1) {
+		if (p->n >= T) {
+			p->split = true;
+		} else {
+			parts = T < CONV_MAX_PARTS ? T : CONV_MAX_PARTS;
+			if (parts > blocks)
+				parts = (int)blocks;
+			p->split = parts > 1;
+			if (!p->split)
+				parts = 1;
+		}
+	}
+	odet_status rc = ODET_OK;
+	if (!p->split) {
+		p->n_parts = 1;
+		p->part_m0[0] = 0;
+		rc = conv_dnnl_prepare(ctx, g, n, p, p->n, 0, p->m, flops < CONV_SERIAL_FLOPS ? 1 : T, ws, &p->part[0]);
+		if (rc)
+			p->n_parts = 0;
+		p->dn = p->part[0];
+		return rc;
+	}
+	size_t part_ws = 0;
+	for (int k = 0; k < parts && !rc; k++) {
+		int64_t b0 = blocks * k / parts, b1 = blocks * (k + 1) / parts;
+		int64_t m0 = 16 * b0, m1 = 16 * b1 < p->m ? 16 * b1 : p->m;
+		size_t pws = 0;
+		p->part_m0[k] = m0;
+		rc = conv_dnnl_prepare(ctx, g, n, p, 1, m0, m1 - m0, 1, &pws, &p->part[k]);
+		if (!rc)
+			p->n_parts = k + 1;
+		part_ws = pws > part_ws ? pws : part_ws;
+	}
+	p->dn = p->part[0];
+	if (rc) {
+		conv_parts_free(p);
+		return rc;
+	}
+	p->part_ws = (part_ws + 63) & ~(size_t)63;
+	p->n_ws = T;
+	p->off_parts = ws_take(ws, p->part_ws * (size_t)T);
 	return ODET_OK;
 }
 
@@ -486,7 +616,7 @@ static void conv_release(void *state)
 	if (!p)
 		return;
 #ifdef ODET_HAVE_DNNL
-	conv_dnnl_free(p->dn);
+	conv_parts_free(p);
 #endif
 	free(p);
 }
@@ -567,11 +697,11 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		odet_status saved_status = ctx->last_status;
 		char saved[sizeof ctx->last_error];
 		memcpy(saved, ctx->last_error, sizeof saved);
-		rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+		rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
 		if (rc && autoselect) {
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCKED;
-			rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+			rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
 		}
 		if (rc && blocked_io) {
 			conv_release(p);

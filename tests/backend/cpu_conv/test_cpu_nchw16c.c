@@ -6,7 +6,9 @@
  * automatic algorithms (the inner values blocked when oneDNN is there) and with every Conv
  * forced to im2col+GEMM (odet_conv_algo 1: nothing blocked); outputs must agree within
  * 1e-4 (relative to max |y|), also through a saved and reloaded plan. Checks which values
- * the predicate blocks: inner ones only, never graph inputs/outputs.
+ * the predicate blocks: inner ones only, never graph inputs/outputs. test_split: convs
+ * large enough to be split over odet's threads (by image or by output-channel parts).
+ * Threads 1, 2, 3.
  */
 #include "backend/cpu/conv.h"
 #include "backend/cpu/cpu_util.h"
@@ -165,15 +167,67 @@ out:
 	ir_graph_free(r.g);
 }
 
+/* Convs large enough to be split over threads (conv.c: by images, or by output-channel parts
+ * at batch 1): x [N,64,24,24] → A 3x3 48ch (blocked) and C 1x1 80ch (blocked, residual) →
+ * B 3x3 80ch + C → y (graph output). Auto vs all-GEMM. */
+static void test_split(odet_ctx *ctx, int64_t batch)
+{
+	ir_graph *gs[2];
+	int ys[2];
+	odet_engine *es[2] = {NULL, NULL};
+	for (int v = 0; v < 2; v++) {
+		seed = 99;
+		ir_graph_create(ctx, &gs[v]);
+		ir_graph *g = gs[v];
+		int64_t xd[4] = {batch, 64, 24, 24};
+		int x = ir_value_add(g, "x", ODET_F32, 4, xd), na, nb, nc;
+		g->values[x].kind = IR_VALUE_INPUT;
+		g->inputs = malloc(sizeof(int));
+		g->outputs = malloc(sizeof(int));
+		g->inputs[g->n_inputs++] = x;
+		int algo = v ? 1 : 0;
+		int a = add_conv(g, "A", x, 48, 64, 3, 1, 1, -1, 1, algo, 24, batch, &na);
+		int c = add_conv(g, "C", x, 80, 64, 1, 1, 0, -1, 0, algo, 24, batch, &nc);
+		ys[v] = add_conv(g, "B", a, 80, 48, 3, 1, 1, c, 1, algo, 24, batch, &nb);
+		g->outputs[g->n_outputs++] = ys[v];
+		g->values[ys[v]].is_output = true;
+		CHECK(engine_build_with(ctx, g, NULL, odet_backend_cpu(), false, &es[v]) == ODET_OK);
+	}
+	int64_t nx = batch * 64 * 576, ny = batch * 80 * 576;
+	float *x = rand_array(nx), *y0 = malloc(sizeof(float) * (size_t)ny), *y1 = malloc(sizeof(float) * (size_t)ny);
+	for (int v = 0; v < 2 && es[0] && es[1]; v++) {
+		float *y = v ? y1 : y0;
+		for (int64_t i = 0; i < ny; i++)
+			y[i] = NAN;
+		odet_exec *ex;
+		CHECK(odet_exec_create(es[v], &ex) == ODET_OK);
+		odet_tensor in = {.dtype = ODET_F32, .rank = 4, .dims = {batch, 64, 24, 24}, .data = x, .device = -1};
+		odet_tensor out = {.dtype = ODET_F32, .rank = 4, .dims = {batch, 80, 24, 24}, .data = y, .device = -1};
+		CHECK(odet_exec_infer(ex, &in, 1, &out, 1) == ODET_OK);
+		odet_exec_destroy(ex);
+	}
+	double e = rel_err(y0, y1, (int)ny);
+	CHECK_MSG(e <= 1e-4, "split convs, batch %lld: rel err %g", (long long)batch, e);
+	free(x);
+	free(y0);
+	free(y1);
+	for (int v = 0; v < 2; v++) {
+		odet_engine_destroy(es[v]);
+		ir_graph_free(gs[v]);
+	}
+}
+
 int main(void)
 {
 	odet_ctx *ctx;
-	for (int threads = 1; threads <= 3; threads += 2) {
+	for (int threads = 1; threads <= 3; threads++) {
 		odet_ctx_opts o = odet_ctx_opts_default();
 		o.n_threads = threads;
 		if (odet_ctx_create(&o, &ctx))
 			return 1;
 		test_net(ctx);
+		test_split(ctx, 1);
+		test_split(ctx, 2);
 		odet_ctx_destroy(ctx);
 	}
 	return test_summary("cpu_nchw16c");
