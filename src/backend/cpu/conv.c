@@ -12,14 +12,18 @@
  * nChw16c between convs (and MaxPools): then this conv reads/writes that layout directly.
  *
  * Algorithms (auto: 5, else 3, else GEMM/direct — whichever first gets a fast implementation):
- *   oneDNN (when built with it): one convolution primitive per node, created at prepare
- *     with post-ops for the residual (binary add reading the NCHW tensor where a fast
+ *   oneDNN (when built with it): convolution primitives created at prepare with post-ops for the residual (binary add reading the NCHW tensor where a fast
  *     implementation takes it, else sum into a dst prefilled with the residual) and the
  *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
  *     the GEMM path). Constant weights are reordered once into the primitive's layout; input,
- *     output and residual are reordered per run (unless kept in nChw16c). oneDNN threads with
- *     OpenMP: prepare and each run set the calling thread's OpenMP thread count to the
- *     context's (the pool's) size, or 1 for convs under CONV_SERIAL_FLOPS.
+ *     output and residual are reordered per run (unless kept in nChw16c). Threads: with more
+ *     than one thread (group 1, at least CONV_SERIAL_FLOPS), the conv is split into tasks
+ *     on odet's pool, each a single-threaded primitive: one per image when N >= threads,
+ *     else one per part of the output channels (multiples of 16) at N = 1; each pool thread
+ *     has its own workspace copy. oneDNN's own OpenMP team is not used there: its spinning
+ *     workers made a busy machine 2-6x slower (measured). Otherwise one primitive on
+ *     OpenMP with the context's thread count (1 below CONV_SERIAL_FLOPS), set before the
+ *     primitive is created (its jit kernels fix the count there) and at each run.
  *   im2col + GEMM (sgemm.c): per image and group, the input patch matrix
  *     [C/g * prod(k)][prod(out)] (skipped for 1x1/stride 1/no pad) times W_g; then one
  *     epilogue pass (bias, residual, activation) per output channel.
