@@ -8,14 +8,22 @@
  * 2 oneDNN on plain NCHW tensors, 3 oneDNN on the layout it prefers, 4 direct (C/group == 1
  * only), 5 oneDNN on nChw16c; 3 and 5 reorder input, output and residual around the conv.
  *
+ * Layout: X, Y and the residual are NCHW, except values cpu_value_nchw16c() keeps in oneDNN's
+ * nChw16c between convs (and MaxPools): then this conv reads/writes that layout directly.
+ *
  * Algorithms (auto: 5, else 3, else GEMM/direct — whichever first gets a fast implementation):
- *   oneDNN (when built with it): one convolution primitive per node, created at prepare
- *     with post-ops for the residual (binary add reading the NCHW tensor where a fast
+ *   oneDNN (when built with it): convolution primitives created at prepare with post-ops for the residual (binary add reading the NCHW tensor where a fast
  *     implementation takes it, else sum into a dst prefilled with the residual) and the
  *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
  *     the GEMM path). Constant weights are reordered once into the primitive's layout; input,
- *     output and residual are reordered per run. oneDNN threads with OpenMP: each run sets
- *     the calling thread's OpenMP thread count to the pool's size.
+ *     output and residual are reordered per run (unless kept in nChw16c). Threads: with more
+ *     than one thread (group 1, at least CONV_SERIAL_FLOPS), the conv is split into tasks
+ *     on odet's pool, each a single-threaded primitive: one per image when N >= threads,
+ *     else one per part of the output channels (multiples of 16) at N = 1; each pool thread
+ *     has its own workspace copy. oneDNN's own OpenMP team is not used there: its spinning
+ *     workers made a busy machine 2-6x slower (measured). Otherwise one primitive on
+ *     OpenMP with the context's thread count (1 below CONV_SERIAL_FLOPS), set before the
+ *     primitive is created (its jit kernels fix the count there) and at each run.
  *   im2col + GEMM (sgemm.c): per image and group, the input patch matrix
  *     [C/g * prod(k)][prod(out)] (skipped for 1x1/stride 1/no pad) times W_g; then one
  *     epilogue pass (bias, residual, activation) per output channel.
@@ -24,9 +32,11 @@
 #include "backend/cpu/conv.h"
 
 #include "backend/cpu/act.h"
+#include "backend/cpu/cpu_util.h"
 #include "backend/cpu/sgemm.h"
 #include "backend/cpu/window.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +45,11 @@
 #include <dnnl_debug.h>
 #include <omp.h>
 #endif
+
+/* oneDNN convs below this many FLOPs run on one thread: a parallel region's fork/join (and a
+ * worker the OS has not scheduled yet, on a busy machine) costs more than the split saves */
+#define CONV_SERIAL_FLOPS 3.0e7
+#define CONV_MAX_PARTS 8
 
 enum {
 	CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4,
@@ -46,10 +61,11 @@ typedef struct conv_dnnl {
 	dnnl_engine_t eng;
 	dnnl_primitive_t conv;
 	dnnl_primitive_t src_reorder, dst_reorder, res_reorder, wei_reorder; /* NULL = not needed */
-	dnnl_memory_desc_t src_user, dst_user, wei_user, bias_md;
+	dnnl_memory_desc_t src_user, dst_user, res_user, wei_user, bias_md;
 	dnnl_memory_desc_t src_md, dst_md, wei_md, scratch_md;
 	void *wei_packed;  /* constant W in wei_md (NULL when W is fed at run time) */
 	bool res_binary;   /* residual read by a binary post-op (else: sum into prefilled dst) */
+	int nthr;          /* OpenMP threads: the context's, 1 for small convs (CONV_SERIAL_FLOPS) */
 	size_t off_src, off_dst, off_wei, off_scratch; /* workspace offsets */
 } conv_dnnl;
 #endif
@@ -62,10 +78,19 @@ typedef struct conv_plan {
 	int64_t in_sp, out_sp, kk;
 	cpu_act act;
 	bool has_bias, has_res, pointwise;
+	bool x_blocked, y_blocked, r_blocked; /* tensors kept in nChw16c between convs */
 	int algo;
 	size_t off_col, off_sgemm;    /* GEMM path workspace */
 #ifdef ODET_HAVE_DNNL
-	conv_dnnl *dn;
+	conv_dnnl *dn;                /* = part[0] */
+	/* split (threads > 1, group 1, not small): parts over output channels, each a N=1 (or
+	 * N=n when not split) single-threaded primitive, run as tasks (image, part) on odet's
+	 * pool; each thread has its own workspace copy of part_ws bytes */
+	conv_dnnl *part[CONV_MAX_PARTS];
+	int64_t part_m0[CONV_MAX_PARTS];
+	int n_parts, n_ws;
+	bool split;
+	size_t part_ws, off_parts;
 #endif
 } conv_plan;
 
@@ -197,8 +222,10 @@ static dnnl_status_t append_act(dnnl_post_ops_t po, const cpu_act *act)
 	}
 }
 
+/* One primitive for images [nimg] and output channels [m0, m0 + mp) (group 1, or all of them),
+ * nthr OpenMP threads; workspace offsets taken from *ws. */
 static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
-				     size_t *ws)
+				     int64_t nimg, int64_t m0, int64_t mp, int nthr, size_t *ws, conv_dnnl **out)
 {
 	conv_dnnl *dn = calloc(1, sizeof *dn);
 	if (!dn)
@@ -216,7 +243,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	static const dnnl_format_tag_t act_tag[4] = {0, dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
 	static const dnnl_format_tag_t wei_tag[4] = {0, dnnl_oiw, dnnl_oihw, dnnl_oidhw};
 	static const dnnl_format_tag_t gwei_tag[4] = {0, dnnl_goiw, dnnl_goihw, dnnl_goidhw};
-	dnnl_dims_t xd = {p->n, p->c}, yd = {p->n, p->m}, wd, bd = {p->m}, st, dl, pl, pr;
+	dnnl_dims_t xd = {nimg, p->c}, yd = {nimg, mp}, wd, bd = {mp}, st, dl, pl, pr;
 	for (int i = 0; i < nd; i++) {
 		xd[2 + i] = p->in[k0 + i];
 		yd[2 + i] = p->out[k0 + i];
@@ -234,17 +261,24 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			wd[3 + i] = p->k[k0 + i];
 		wr = r + 1;
 	} else {
-		wd[0] = p->m;
+		wd[0] = mp;
 		wd[1] = p->c;
 		for (int i = 0; i < nd; i++)
 			wd[2 + i] = p->k[k0 + i];
 	}
 	dnnl_memory_desc_t src_any, dst_any, wei_any;
+	/* oneDNN's jit kernels fix their thread count when the primitive is created */
+	dn->nthr = nthr;
+	omp_set_num_threads(dn->nthr);
 	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) != dnnl_success)
 		goto out_dnnl;
 	what = "memory descriptors";
-	if ((s = dnnl_memory_desc_init_by_tag(&dn->src_user, r, xd, dnnl_f32, act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, r, yd, dnnl_f32, act_tag[nd])) ||
+	if ((s = dnnl_memory_desc_init_by_tag(&dn->src_user, r, xd, dnnl_f32,
+					      p->x_blocked ? b16_tag[nd] : act_tag[nd])) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, r, yd, dnnl_f32,
+					      p->y_blocked ? b16_tag[nd] : act_tag[nd])) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, r, yd, dnnl_f32,
+					      p->r_blocked ? b16_tag[nd] : act_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, wr, wd, dnnl_f32,
 					      p->group > 1 ? gwei_tag[nd] : wei_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
@@ -276,7 +310,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			goto out_dnnl;
 		dn->res_binary = p->has_res && attempt == 0;
 		if (dn->res_binary)
-			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->dst_user);
+			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->res_user);
 		else if (p->has_res)
 			s = dnnl_post_ops_append_sum(po, 1.0f);
 		if (s || (s = append_act(po, &p->act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
@@ -313,11 +347,11 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	if (!dnnl_memory_desc_equal(&dn->dst_md, &dn->dst_user)) {
 		if ((s = make_reorder(dn->eng, &dn->dst_md, &dn->dst_user, &dn->dst_reorder)))
 			goto out_dnnl;
-		if (p->has_res && !dn->res_binary &&
-		    (s = make_reorder(dn->eng, &dn->dst_user, &dn->dst_md, &dn->res_reorder)))
-			goto out_dnnl;
 		dn->off_dst = ws_take(ws, dnnl_memory_desc_get_size(&dn->dst_md));
 	}
+	if (p->has_res && !dn->res_binary && !dnnl_memory_desc_equal(&dn->res_user, &dn->dst_md) &&
+	    (s = make_reorder(dn->eng, &dn->res_user, &dn->dst_md, &dn->res_reorder)))
+		goto out_dnnl;
 	bool wei_same = dnnl_memory_desc_equal(&dn->wei_md, &dn->wei_user);
 	if (!wei_same && (s = make_reorder(dn->eng, &dn->wei_user, &dn->wei_md, &dn->wei_reorder)))
 		goto out_dnnl;
@@ -334,8 +368,8 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 		what = "weight reorder";
 		if ((s = dnnl_stream_create(&stream, dn->eng, dnnl_stream_default_flags)))
 			goto out_dnnl;
-		omp_set_num_threads(ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1);
-		s = run_reorder(dn, stream, dn->wei_reorder, &dn->wei_user, w->data, &dn->wei_md, dn->wei_packed);
+		s = run_reorder(dn, stream, dn->wei_reorder, &dn->wei_user,
+				(const float *)w->data + m0 * p->cg * p->kk, &dn->wei_md, dn->wei_packed);
 		if (!s)
 			s = dnnl_stream_wait(stream);
 		dnnl_stream_destroy(stream);
@@ -344,7 +378,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	} else if (!wei_same) {
 		dn->off_wei = ws_take(ws, dnnl_memory_desc_get_size(&dn->wei_md));
 	}
-	p->dn = dn;
+	*out = dn;
 	dn = NULL;
 	goto out_free;
 out_dnnl:
@@ -360,18 +394,14 @@ out_free:
 	return rc;
 }
 
-static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
+/* Run one primitive on the given pointers; *what names the failing step. */
+static dnnl_status_t conv_dnnl_exec(conv_dnnl *dn, const float *x, const float *w, const float *b,
+				    const float *res, float *y, char *ws, const char **what_out)
 {
-	conv_dnnl *dn = p->dn;
-	char *ws = a->workspace;
-	const float *x = a->in[0].data, *w = a->in[1].data;
-	const float *b = p->has_bias ? a->in[2].data : NULL, *res = p->has_res ? a->in[3].data : NULL;
-	float *y = a->out[0].data;
 	dnnl_stream_t st = NULL;
 	dnnl_memory_t mem[6] = {0};
 	const char *what = "stream";
 	dnnl_status_t s;
-	omp_set_num_threads(odet_threadpool_size(a->pool));
 	if ((s = dnnl_stream_create(&st, dn->eng, dnnl_stream_default_flags)))
 		goto out;
 	const void *src = x, *wei = w;
@@ -394,10 +424,10 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	if (res && !dn->res_binary) {
 		what = "residual reorder";
 		if (dn->res_reorder) {
-			if ((s = run_reorder(dn, st, dn->res_reorder, &dn->dst_user, res, &dn->dst_md, dst)))
+			if ((s = run_reorder(dn, st, dn->res_reorder, &dn->res_user, res, &dn->dst_md, dst)))
 				goto out;
-		} else if (res != y) {
-			memcpy(y, res, dnnl_memory_desc_get_size(&dn->dst_user));
+		} else if (res != dst) {
+			memcpy(dst, res, dnnl_memory_desc_get_size(&dn->dst_md));
 		}
 	}
 	what = "memory";
@@ -406,7 +436,7 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	    (s = dnnl_memory_create(&mem[2], &dn->dst_md, dn->eng, dst)) ||
 	    (s = dnnl_memory_create(&mem[3], &dn->scratch_md, dn->eng, ws + dn->off_scratch)) ||
 	    (b && (s = dnnl_memory_create(&mem[4], &dn->bias_md, dn->eng, (void *)b))) ||
-	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->dst_user, dn->eng, (void *)res))))
+	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->res_user, dn->eng, (void *)res))))
 		goto out;
 	dnnl_exec_arg_t args[6];
 	int n_args = 0;
@@ -433,9 +463,133 @@ out:
 			dnnl_memory_destroy(mem[i]);
 	if (st)
 		dnnl_stream_destroy(st);
+	*what_out = what;
+	return s;
+}
+
+typedef struct split_job {
+	const conv_plan *p;
+	const float *x, *w, *b, *res;
+	float *y;
+	char *ws;
+	atomic_int failed;
+	dnnl_status_t s;
+	const char *what;
+} split_job;
+
+/* tasks t = image * n_parts + part, each on its thread's workspace copy */
+static void split_range(void *arg, int64_t begin, int64_t end, int thread)
+{
+	split_job *j = arg;
+	const conv_plan *p = j->p;
+	for (int64_t t = begin; t < end; t++) {
+		int64_t img = t / p->n_parts, k = t % p->n_parts, m0 = p->part_m0[k];
+		const float *x = j->x + img * p->c * p->in_sp;
+		const float *w = j->w + m0 * p->cg * p->kk;
+		const float *b = j->b ? j->b + m0 : NULL;
+		const float *res = j->res ? j->res + (img * p->m + m0) * p->out_sp : NULL;
+		float *y = j->y + (img * p->m + m0) * p->out_sp;
+		const char *what;
+		dnnl_status_t s = conv_dnnl_exec(p->part[k], x, w, b, res, y, j->ws + (size_t)thread * p->part_ws, &what);
+		int expect = 0;
+		if (s != dnnl_success && atomic_compare_exchange_strong(&j->failed, &expect, 1)) {
+			j->s = s;
+			j->what = what;
+		}
+	}
+}
+
+static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
+{
+	const float *x = a->in[0].data, *w = a->in[1].data;
+	const float *b = p->has_bias ? a->in[2].data : NULL, *res = p->has_res ? a->in[3].data : NULL;
+	float *y = a->out[0].data;
+	int nthr = odet_threadpool_size(a->pool);
+	dnnl_status_t s;
+	const char *what = "convolution";
+	if (!p->split) {
+		omp_set_num_threads(p->dn->nthr < nthr ? p->dn->nthr : nthr);
+		s = conv_dnnl_exec(p->dn, x, w, b, res, y, a->workspace, &what);
+	} else {
+		if (nthr > p->n_ws)
+			return odet_error(a->ctx, ODET_ERR_INTERNAL,
+					  "node '%s': Conv prepared for %d threads runs on %d", a->node->name, p->n_ws,
+					  nthr);
+		omp_set_num_threads(1);
+		split_job j = {.p = p, .x = x, .w = w, .b = b, .res = res, .y = y,
+			       .ws = (char *)a->workspace + p->off_parts};
+		atomic_init(&j.failed, 0);
+		odet_parallel_for(a->pool, p->n * p->n_parts, 1, split_range, &j);
+		s = atomic_load(&j.failed) ? j.s : dnnl_success;
+		if (s)
+			what = j.what;
+	}
 	if (s)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': Conv: oneDNN %s failed: %s",
 				  a->node->name, what, dnnl_status2str(s));
+	return ODET_OK;
+}
+
+static void conv_parts_free(conv_plan *p)
+{
+	for (int k = 0; k < p->n_parts; k++)
+		conv_dnnl_free(p->part[k]);
+	memset(p->part, 0, sizeof p->part);
+	p->n_parts = 0;
+	p->dn = NULL;
+}
+
+/* All primitives of the plan: split over images and output-channel parts when threads > 1
+ * and the conv is not small (group 1), else one primitive on OpenMP threads. */
+static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
+					 size_t *ws)
+{
+	int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
+	double flops = 2.0 * (double)p->n * (double)p->m * (double)p->cg * (double)p->kk * (double)p->out_sp;
+	int64_t blocks = (p->m + 15) / 16;
+	int parts = 1;
+	p->split = false;
+	if (T > 1 && flops >= CONV_SERIAL_FLOPS && p->group == 1) {
+		if (p->n >= T) {
+			p->split = true;
+		} else {
+			parts = T < CONV_MAX_PARTS ? T : CONV_MAX_PARTS;
+			if (parts > blocks)
+				parts = (int)blocks;
+			p->split = parts > 1;
+			if (!p->split)
+				parts = 1;
+		}
+	}
+	odet_status rc = ODET_OK;
+	if (!p->split) {
+		p->n_parts = 1;
+		p->part_m0[0] = 0;
+		rc = conv_dnnl_prepare(ctx, g, n, p, p->n, 0, p->m, flops < CONV_SERIAL_FLOPS ? 1 : T, ws, &p->part[0]);
+		if (rc)
+			p->n_parts = 0;
+		p->dn = p->part[0];
+		return rc;
+	}
+	size_t part_ws = 0;
+	for (int k = 0; k < parts && !rc; k++) {
+		int64_t b0 = blocks * k / parts, b1 = blocks * (k + 1) / parts;
+		int64_t m0 = 16 * b0, m1 = 16 * b1 < p->m ? 16 * b1 : p->m;
+		size_t pws = 0;
+		p->part_m0[k] = m0;
+		rc = conv_dnnl_prepare(ctx, g, n, p, 1, m0, m1 - m0, 1, &pws, &p->part[k]);
+		if (!rc)
+			p->n_parts = k + 1;
+		part_ws = pws > part_ws ? pws : part_ws;
+	}
+	p->dn = p->part[0];
+	if (rc) {
+		conv_parts_free(p);
+		return rc;
+	}
+	p->part_ws = (part_ws + 63) & ~(size_t)63;
+	p->n_ws = T;
+	p->off_parts = ws_take(ws, p->part_ws * (size_t)T);
 	return ODET_OK;
 }
 
@@ -466,7 +620,7 @@ static void conv_release(void *state)
 	if (!p)
 		return;
 #ifdef ODET_HAVE_DNNL
-	conv_dnnl_free(p->dn);
+	conv_parts_free(p);
 #endif
 	free(p);
 }
@@ -523,6 +677,13 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	 * a little faster than oneDNN's own layout choice (nhwc); bench_conv.c. If oneDNN
 	 * refuses a shape, its own layout choice is tried, then im2col+GEMM / direct. */
 	bool autoselect = p->algo == CONV_AUTO;
+	/* tensors kept in nChw16c between convs: cpu_value_nchw16c (cpu_util.c) */
+	if (autoselect) {
+		p->x_blocked = cpu_value_nchw16c(g, n->in[0]);
+		p->y_blocked = cpu_value_nchw16c(g, n->out[0]);
+		p->r_blocked = p->has_res && cpu_value_nchw16c(g, n->in[3]);
+	}
+	bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
 	if (autoselect)
 		p->algo = CONV_DNNL_BLOCK16;
 #ifndef ODET_HAVE_DNNL
@@ -540,11 +701,15 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		odet_status saved_status = ctx->last_status;
 		char saved[sizeof ctx->last_error];
 		memcpy(saved, ctx->last_error, sizeof saved);
-		rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+		rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
 		if (rc && autoselect) {
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCKED;
-			rc = conv_dnnl_prepare(ctx, g, n, p, &ws);
+			rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
+		}
+		if (rc && blocked_io) {
+			conv_release(p);
+			return rc;
 		}
 		if (rc) {
 			/* a shape oneDNN refuses still runs on the GEMM / direct path */

@@ -330,3 +330,100 @@ void cpu_map_gather(odet_threadpool *pool, int rank, const int64_t *dims, int64_
 	map_gather gt = {.rank = rank, .dims = dims, .map = map, .src = src, .dst = dst, .esz = esz, .fill = fill};
 	odet_parallel_for(pool, rows, CPU_GRAIN / dims[rank - 1] + 1, map_gather_range, &gt);
 }
+
+/* ---------------------------------------------------------------- nChw16c between convs */
+
+static bool nchw16c_conv(const ir_graph *g, const ir_node *n)
+{
+	if (n->dead || n->op != IR_OP_CONV || n->n_in < 2 || n->n_out != 1)
+		return false;
+	const ir_value *x = ir_in(g, n, 0);
+	return x && x->rank == 4 && x->kind != IR_VALUE_CONST &&
+	       ir_attr_int(n, "odet_conv_algo", 0) == 0 && ir_attr_int(n, "group", 1) == 1;
+}
+
+static bool nchw16c_maxpool(const ir_node *n)
+{
+	return !n->dead && n->op == IR_OP_MAXPOOL && n->n_in == 1 && (n->n_out == 1 || n->out[1] < 0);
+}
+
+/* v itself: float32, rank 4, C % 16 == 0, in the arena, not a graph input/output */
+static bool nchw16c_local(const ir_graph *g, int v)
+{
+	if (v < 0 || v >= g->n_values)
+		return false;
+	const ir_value *val = &g->values[v];
+	if (val->kind != IR_VALUE_INTERMEDIATE || val->is_output || val->dtype != ODET_F32 || val->rank != 4 ||
+	    !ir_value_shape_known(val) || val->dims[1] <= 0 || val->dims[1] % 16)
+		return false;
+	for (int i = 0; i < g->n_inputs; i++)
+		if (g->inputs[i] == v)
+			return false;
+	for (int i = 0; i < g->n_outputs; i++)
+		if (g->outputs[i] == v)
+			return false;
+	return true;
+}
+
+static const ir_node *nchw16c_producer(const ir_graph *g, int v)
+{
+	const ir_node *p = NULL;
+	for (int k = 0; k < g->n_nodes; k++) {
+		const ir_node *n = &g->nodes[k];
+		for (int o = 0; !n->dead && o < n->n_out; o++)
+			if (n->out[o] == v) {
+				if (p || o != 0)
+					return NULL;
+				p = n;
+			}
+	}
+	return p;
+}
+
+/* v and everything below it through MaxPools: local, read only by Convs (X, residual) and
+ * MaxPools; depth bounds the recursion on malformed (cyclic) graphs */
+static bool nchw16c_down(const ir_graph *g, int v, int depth)
+{
+	if (depth > 16 || !nchw16c_local(g, v))
+		return false;
+	int consumers = 0;
+	for (int k = 0; k < g->n_nodes; k++) {
+		const ir_node *n = &g->nodes[k];
+		for (int i = 0; !n->dead && i < n->n_in; i++) {
+			if (n->in[i] != v)
+				continue;
+			consumers++;
+			if (nchw16c_conv(g, n) && (i == 0 || i == 3))
+				continue;
+			if (nchw16c_maxpool(n) && i == 0 && nchw16c_down(g, n->out[0], depth + 1))
+				continue;
+			return false;
+		}
+	}
+	return consumers > 0;
+}
+
+bool cpu_value_nchw16c(const ir_graph *g, int v)
+{
+#ifdef ODET_HAVE_DNNL
+	/* up through MaxPools to the Conv that starts the chain, then check the whole tree */
+	int root = v;
+	for (int depth = 0; depth <= 16; depth++) {
+		if (!nchw16c_local(g, root))
+			return false;
+		const ir_node *p = nchw16c_producer(g, root);
+		if (!p)
+			return false;
+		if (nchw16c_conv(g, p))
+			return nchw16c_down(g, root, 0);
+		if (!nchw16c_maxpool(p))
+			return false;
+		root = p->in[0];
+	}
+	return false;
+#else
+	(void)g;
+	(void)v;
+	return false;
+#endif
+}

@@ -3,9 +3,12 @@
  * Attributes kernel_shape, strides, pads, auto_pad, dilations, ceil_mode (window.h);
  * storage_order only matters for the Indices output, which is refused.
  * y = max over the window taps inside the input (padding never wins); one (image, channel)
- * plane per task.
+ * plane per task. When X (and then Y) stays in oneDNN's nChw16c layout between convs
+ * (cpu_value_nchw16c, 2-d only), the same maximum over 16 channels at a time, one
+ * (image, 16-channel block, output row) per task.
  */
 #include "backend/cpu/cpu.h"
+#include "backend/cpu/cpu_util.h"
 #include "backend/cpu/window.h"
 
 #include <math.h>
@@ -23,6 +26,11 @@ static odet_status maxpool_check(odet_ctx *ctx, const ir_graph *g, const ir_node
 	return cpu_pool_geometry(ctx, g, n, &w);
 }
 
+typedef struct pool_state {
+	cpu_window3 g;
+	bool blocked; /* X and Y in nChw16c */
+} pool_state;
+
 static odet_status maxpool_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
 				   size_t *workspace)
 {
@@ -30,11 +38,12 @@ static odet_status maxpool_prepare(odet_ctx *ctx, const ir_graph *g, const ir_no
 	odet_status rc = cpu_pool_geometry(ctx, g, n, &w);
 	if (rc)
 		return rc;
-	cpu_window3 *g3 = malloc(sizeof *g3);
-	if (!g3)
+	pool_state *st = malloc(sizeof *st);
+	if (!st)
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "node '%s': MaxPool: out of memory", n->name);
-	cpu_window_to3(&w, g3);
-	*state = g3;
+	cpu_window_to3(&w, &st->g);
+	st->blocked = cpu_value_nchw16c(g, n->in[0]);
+	*state = st;
 	return ODET_OK;
 }
 
@@ -144,9 +153,47 @@ static void maxpool_range(void *arg, int64_t begin, int64_t end, int thread)
 	}
 }
 
+/* nChw16c: tasks t = (image * C/16 + block) * OH + output row */
+static void maxpool16_range(void *arg, int64_t begin, int64_t end, int thread)
+{
+	const pool_job *j = arg;
+	const cpu_window3 *g = j->g;
+	int64_t oh = g->out[1], ow = g->out[2], w = g->in[2];
+	for (int64_t t = begin; t < end; t++) {
+		int64_t plane = t / oh, oy = t % oh;
+		const float *x = j->x + plane * g->in_sp * 16;
+		float *y = j->y + (plane * g->out_sp + oy * ow) * 16;
+		int64_t y0, y1, x0, x1, np;
+		cpu_window3_taps(g, 1, oy, &y0, &y1, &np);
+		for (int64_t ox = 0; ox < ow; ox++, y += 16) {
+			cpu_window3_taps(g, 2, ox, &x0, &x1, &np);
+			float m[16];
+			for (int l = 0; l < 16; l++)
+				m[l] = -INFINITY;
+			for (int64_t ky = y0; ky < y1; ky++) {
+				int64_t iy = oy * g->s[1] - g->pb[1] + ky * g->d[1];
+				for (int64_t kx = x0; kx < x1; kx++) {
+					int64_t ix = ox * g->s[2] - g->pb[2] + kx * g->d[2];
+					const float *px = x + (iy * w + ix) * 16;
+					for (int l = 0; l < 16; l++)
+						m[l] = px[l] > m[l] ? px[l] : m[l];
+				}
+			}
+			for (int l = 0; l < 16; l++)
+				y[l] = m[l];
+		}
+	}
+}
+
 static odet_status maxpool_run(const be_run_args *a)
 {
-	pool_job j = {.g = a->state, .x = a->in[0].data, .y = a->out[0].data, .rowmax_s2 = rowmax_s2_c};
+	const pool_state *st = a->state;
+	pool_job j = {.g = &st->g, .x = a->in[0].data, .y = a->out[0].data, .rowmax_s2 = rowmax_s2_c};
+	if (st->blocked) {
+		int64_t tasks = a->in[0].dims[0] * (a->in[0].dims[1] / 16) * st->g.out[1];
+		odet_parallel_for(a->pool, tasks, 1, maxpool16_range, &j);
+		return ODET_OK;
+	}
 #ifdef __x86_64__
 	if (__builtin_cpu_supports("avx512f"))
 		j.rowmax_s2 = rowmax_s2_avx512;
