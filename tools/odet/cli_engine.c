@@ -173,6 +173,40 @@ void cli_engine_opts_init(cli_engine_opts *c)
 	c->precision = ODET_PRECISION_FP32;
 }
 
+int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
+		  long *threads, bool *verbose)
+{
+	const char *a = argv[*i], *v;
+	long n;
+	if ((accept & CLI_OPT_BATCH) && !strcmp(a, "--batch")) {
+		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 1, 65536, &n))
+			return -1;
+		o->batch = (int)n;
+		return 1;
+	}
+	if ((accept & CLI_OPT_INPUT_SIZE) && !strcmp(a, "--input-size")) {
+		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_hw(cmd, v, &o->input_h, &o->input_w))
+			return -1;
+		return 1;
+	}
+	if ((accept & CLI_OPT_HEAD) && !strcmp(a, "--head"))
+		return (o->head = cli_arg(cmd, argc, argv, i)) ? 1 : -1;
+	if ((accept & CLI_OPT_NO_HEAD) && !strcmp(a, "--no-head")) {
+		o->no_head = 1;
+		return 1;
+	}
+	if ((accept & CLI_OPT_THREADS) && !strcmp(a, "--threads")) {
+		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 0, 256, threads))
+			return -1;
+		return 1;
+	}
+	if ((accept & CLI_OPT_VERBOSE) && (!strcmp(a, "-v") || !strcmp(a, "--verbose"))) {
+		*verbose = true;
+		return 1;
+	}
+	return 0;
+}
+
 int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c)
 {
 	const char *a = argv[*i], *v;

@@ -33,6 +33,20 @@ void cli_engine_opts_init(cli_engine_opts *c);
 /* 1: argv[*i] was one of these options (consumed with its arguments); 0: not one of them;
  * -1: bad value (message printed). */
 int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c);
+/* Options that set build options or the context, shared by the engine commands; each command
+ * accepts the subset in `accept` (CLI_OPT_*): --batch N (1..65536), --input-size HxW,
+ * --head SPEC, --no-head, --threads N (0..256, 0 = all cores), -v/--verbose.
+ * 1: argv[*i] was one of them (consumed); 0: not one of them; -1: bad value (message printed). */
+enum {
+	CLI_OPT_BATCH = 1,
+	CLI_OPT_INPUT_SIZE = 2,
+	CLI_OPT_HEAD = 4,
+	CLI_OPT_NO_HEAD = 8,
+	CLI_OPT_THREADS = 16,
+	CLI_OPT_VERBOSE = 32,
+};
+int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
+		  long *threads, bool *verbose);
 /* Copy the parsed options into build options (keep points into c). */
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 #define CLI_ENGINE_USAGE \

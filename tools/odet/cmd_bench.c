@@ -340,6 +340,9 @@ int cmd_bench(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		int eok = cli_engine_opt("bench", argc, argv, &i, &eo);
+		if (eok == 0)
+			eok = cli_build_opt("bench", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					    &o, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {
@@ -348,6 +351,7 @@ int cmd_bench(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--batch")) {
+			/* not through cli_build_opt: bench must know whether a batch was asked for */
 			if (!(v = cli_arg("bench", argc, argv, &i)) || !cli_int("bench", a, v, 1, 65536, &n))
 				return 2;
 			o.batch = (int)n;
@@ -358,14 +362,6 @@ int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--warmup")) {
 			if (!(v = cli_arg("bench", argc, argv, &i)) || !cli_int("bench", a, v, 0, 1000000, &warmup))
 				return 2;
-		} else if (!strcmp(a, "--threads")) {
-			if (!(v = cli_arg("bench", argc, argv, &i)) || !cli_int("bench", a, v, 0, 256, &threads))
-				return 2;
-		} else if (!strcmp(a, "--head")) {
-			if (!(o.head = cli_arg("bench", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--no-head")) {
-			o.no_head = 1;
 		} else if (!strcmp(a, "--streams")) {
 			if (!(v = cli_arg("bench", argc, argv, &i)) ||
 			    !cli_int("bench", a, v, 1, BENCH_MAX_STREAMS, &streams))
@@ -374,8 +370,6 @@ int cmd_bench(int argc, char **argv)
 			profile = true;
 		} else if (!strcmp(a, "--no-graph")) {
 			no_graph = true;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			verbose = true;
 		} else if (a[0] == '-' || model) {
 			fprintf(stderr, "odet bench: unexpected argument '%s'\n", a);
 			usage(stderr);

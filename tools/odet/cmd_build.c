@@ -35,13 +35,18 @@ int cmd_build(int argc, char **argv)
 {
 	const char *model = NULL, *out = NULL;
 	odet_build_opts o = odet_build_opts_default();
-	long threads = 0, n;
+	long threads = 0;
 	bool verbose = false;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
+		const char *a = argv[i];
 		int eok = cli_engine_opt("build", argc, argv, &i, &eo);
+		if (eok == 0)
+			eok = cli_build_opt("build", argc, argv, &i,
+					    CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
+						    CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					    &o, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {
@@ -52,23 +57,6 @@ int cmd_build(int argc, char **argv)
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (!(out = cli_arg("build", argc, argv, &i)))
 				return 2;
-		} else if (!strcmp(a, "--batch")) {
-			if (!(v = cli_arg("build", argc, argv, &i)) || !cli_int("build", a, v, 1, 65536, &n))
-				return 2;
-			o.batch = (int)n;
-		} else if (!strcmp(a, "--input-size")) {
-			if (!(v = cli_arg("build", argc, argv, &i)) || !cli_hw("build", v, &o.input_h, &o.input_w))
-				return 2;
-		} else if (!strcmp(a, "--head")) {
-			if (!(o.head = cli_arg("build", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--no-head")) {
-			o.no_head = 1;
-		} else if (!strcmp(a, "--threads")) {
-			if (!(v = cli_arg("build", argc, argv, &i)) || !cli_int("build", a, v, 0, 256, &threads))
-				return 2;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			verbose = true;
 		} else if (a[0] == '-' || model) {
 			fprintf(stderr, "odet build: unexpected argument '%s'\n", a);
 			usage(stderr);

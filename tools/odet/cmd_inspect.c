@@ -27,14 +27,19 @@ int cmd_inspect(int argc, char **argv)
 {
 	const char *model = NULL;
 	odet_build_opts o = odet_build_opts_default();
-	long threads = 0, n;
+	long threads = 0;
 	bool verbose = false;
 	o.backend = ODET_BACKEND_CPU;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
+		const char *a = argv[i];
 		int eok = cli_engine_opt("inspect", argc, argv, &i, &eo);
+		if (eok == 0)
+			eok = cli_build_opt("inspect", argc, argv, &i,
+					    CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
+						    CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					    &o, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {
@@ -42,23 +47,6 @@ int cmd_inspect(int argc, char **argv)
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(a, "--batch")) {
-			if (!(v = cli_arg("inspect", argc, argv, &i)) || !cli_int("inspect", a, v, 1, 65536, &n))
-				return 2;
-			o.batch = (int)n;
-		} else if (!strcmp(a, "--input-size")) {
-			if (!(v = cli_arg("inspect", argc, argv, &i)) || !cli_hw("inspect", v, &o.input_h, &o.input_w))
-				return 2;
-		} else if (!strcmp(a, "--head")) {
-			if (!(o.head = cli_arg("inspect", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--no-head")) {
-			o.no_head = 1;
-		} else if (!strcmp(a, "--threads")) {
-			if (!(v = cli_arg("inspect", argc, argv, &i)) || !cli_int("inspect", a, v, 0, 256, &threads))
-				return 2;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			verbose = true;
 		} else if (a[0] == '-' || model) {
 			fprintf(stderr, "odet inspect: unexpected argument '%s'\n", a);
 			usage(stderr);

@@ -62,13 +62,17 @@ static int match_inputs(const odet_engine *e, const odet_named_tensor *t, int n,
 int cmd_run(int argc, char **argv)
 {
 	const char *model = NULL, *in_path = NULL, *out_path = NULL, *head = NULL;
+	odet_build_opts parsed = odet_build_opts_default(); /* receives --head */
 	long threads = 0;
 	bool verbose = false;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
+		const char *a = argv[i];
 		int eok = cli_engine_opt("run", argc, argv, &i, &eo);
+		if (eok == 0)
+			eok = cli_build_opt("run", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &parsed,
+					    &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {
@@ -82,14 +86,6 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(a, "--output") || !strcmp(a, "-o")) {
 			if (!(out_path = cli_arg("run", argc, argv, &i)))
 				return 2;
-		} else if (!strcmp(a, "--head")) {
-			if (!(head = cli_arg("run", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--threads")) {
-			if (!(v = cli_arg("run", argc, argv, &i)) || !cli_int("run", a, v, 0, 256, &threads))
-				return 2;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			verbose = true;
 		} else if (a[0] == '-' || model) {
 			fprintf(stderr, "odet run: unexpected argument '%s'\n", a);
 			usage(stderr);
@@ -98,6 +94,7 @@ int cmd_run(int argc, char **argv)
 			model = a;
 		}
 	}
+	head = parsed.head;
 	if (!model || !in_path || !out_path) {
 		fprintf(stderr, "odet run: MODEL, --input and --output are required\n");
 		usage(stderr);
