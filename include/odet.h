@@ -107,6 +107,10 @@ typedef struct odet_ctx_opts {
 	void *log_user;
 	int64_t max_image_pixels;   /* decoder limit; default 2^28 */
 	int max_json_depth;         /* JSON nesting limit; default 64 */
+	/* File of timed kernel choices (CUDA: the convolution algorithm or fused cuDNN engine per
+	 * shape, device and library version), read at build and plan load and appended to; NULL
+	 * (default) = time every candidate at every build/load. The string is copied. */
+	const char *tune_cache;
 } odet_ctx_opts;
 
 odet_ctx_opts odet_ctx_opts_default(void);

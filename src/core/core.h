@@ -25,6 +25,7 @@ struct odet_ctx {
 	odet_threadpool *pool;
 	odet_status last_status;
 	char last_error[1024];
+	char *tune_cache; /* owned copy of opts.tune_cache */
 };
 
 /* Record an error on ctx and return it. Message: free text; callers name the file/node/op.
@@ -35,6 +36,11 @@ odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...)
 odet_status odet_error_prefix(odet_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void odet_log(const odet_ctx *ctx, odet_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- tuning cache (tune_cache.c): timed kernel choices kept in opts.tune_cache (no file: no
+ * cache). get copies the newest VALUE of KEY into val (cap bytes) and returns true if found. */
+bool odet_tune_get(const odet_ctx *ctx, const char *key, char *val, size_t cap);
+void odet_tune_put(const odet_ctx *ctx, const char *key, const char *val);
 
 /* ---- overflow-checked arithmetic: return false on overflow */
 static inline bool odet_mul_i64(int64_t a, int64_t b, int64_t *out)

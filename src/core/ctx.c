@@ -2,6 +2,7 @@
 #include "core.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 odet_ctx_opts odet_ctx_opts_default(void)
@@ -23,6 +24,14 @@ odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
 	if (!ctx)
 		return ODET_ERR_NO_MEMORY;
 	ctx->opts = opts ? *opts : odet_ctx_opts_default();
+	if (ctx->opts.tune_cache) {
+		ctx->tune_cache = strdup(ctx->opts.tune_cache);
+		if (!ctx->tune_cache) {
+			free(ctx);
+			return ODET_ERR_NO_MEMORY;
+		}
+		ctx->opts.tune_cache = ctx->tune_cache;
+	}
 	int n = ctx->opts.n_threads;
 	if (n <= 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -33,6 +42,7 @@ odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
 	ctx->opts.n_threads = n;
 	odet_status rc = odet_threadpool_create(n, &ctx->pool);
 	if (rc) {
+		free(ctx->tune_cache);
 		free(ctx);
 		return rc;
 	}
@@ -45,6 +55,7 @@ void odet_ctx_destroy(odet_ctx *ctx)
 	if (!ctx)
 		return;
 	odet_threadpool_destroy(ctx->pool);
+	free(ctx->tune_cache);
 	free(ctx);
 }
 

@@ -1,11 +1,12 @@
 /* test_core.c — status table, checked arithmetic, float16 conversion, CRC-32, thread pool,
- * and the IR's construction/compaction helpers. */
+ * the tuning cache file, and the IR's construction/compaction helpers. */
 #include "core/core.h"
 #include "graph/ir.h"
 #include "test.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void sum_range(void *arg, int64_t b, int64_t e, int thread)
 {
@@ -14,8 +15,47 @@ static void sum_range(void *arg, int64_t b, int64_t e, int thread)
 		__atomic_fetch_add(out, i, __ATOMIC_RELAXED);
 }
 
+/* tuning cache: last entry wins, exact keys, bad lines and a missing file are ignored */
+static void test_tune_cache(void)
+{
+	char path[] = "/tmp/odet_tune_XXXXXX", val[64];
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	const char junk[] = "no tab here\nk\t\nbad\x01\tv\nk2\tv\x7f\n";
+	CHECK(write(fd, junk, sizeof junk - 1) == (ssize_t)(sizeof junk - 1));
+	close(fd);
+	odet_ctx_opts o = odet_ctx_opts_default();
+	o.tune_cache = path;
+	odet_ctx *ctx = NULL;
+	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
+	CHECK(!odet_tune_get(ctx, "k", val, sizeof val));
+	CHECK(!odet_tune_get(ctx, "k2", val, sizeof val));
+	odet_tune_put(ctx, "conv a", "legacy 1 1");
+	odet_tune_put(ctx, "conv ab", "graph 0 41");
+	odet_tune_put(ctx, "conv a", "graph 3 4");
+	odet_tune_put(ctx, "tab\tkey", "x"); /* refused: tab in key */
+	CHECK(odet_tune_get(ctx, "conv a", val, sizeof val) && !strcmp(val, "graph 3 4"));
+	CHECK(odet_tune_get(ctx, "conv ab", val, sizeof val) && !strcmp(val, "graph 0 41"));
+	CHECK(!odet_tune_get(ctx, "conv", val, sizeof val));
+	CHECK(!odet_tune_get(ctx, "conv a", val, 4)); /* does not fit */
+	odet_ctx_destroy(ctx);
+	unlink(path);
+	o.tune_cache = path; /* missing file: nothing found, nothing fails */
+	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
+	CHECK(!odet_tune_get(ctx, "conv a", val, sizeof val));
+	odet_ctx_destroy(ctx);
+	o.tune_cache = NULL;
+	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
+	odet_tune_put(ctx, "conv a", "legacy 1 1");
+	CHECK(!odet_tune_get(ctx, "conv a", val, sizeof val));
+	odet_ctx_destroy(ctx);
+}
+
 int main(void)
 {
+	test_tune_cache();
 	/* status table */
 	for (int s = 0; s < ODET_STATUS_COUNT; s++)
 		CHECK(strlen(odet_status_str((odet_status)s)) > 0);

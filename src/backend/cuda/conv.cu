@@ -6,20 +6,27 @@
  * all float16 (fp16 computes in float32 on tensor cores). Attributes: strides, dilations,
  * pads / auto_pad, group, odet_act (+ alpha/beta).
  * Algorithm: symmetric pads only (cuDNN); asymmetric pads are refused at build naming the
- * node. At prepare time every forward algorithm cuDNN offers for the shape is timed
- * (cudnnFindConvolutionForwardAlgorithmEx on scratch buffers) and the fastest that fits the
- * workspace cap is kept (fp32: FMA math only, no TF32, so results match the CPU reference;
- * fp16: tensor-op math). Run: ReLU/none with or without residual goes through
- * cudnnConvolutionBiasActivationForward (y = act(conv + R + B)) when the chosen algorithm
- * allows it (identity activation requires IMPLICIT_PRECOMP_GEMM); otherwise
- * cudnnConvolutionForward followed by a fused epilogue kernel (bias, residual, any ir_act).
+ * node. At prepare time two paths are timed on scratch buffers, each for the whole node
+ * (conv + bias + residual + activation), and the faster is kept:
+ *  - legacy API: every forward algorithm (cudnnFindConvolutionForwardAlgorithmEx, fastest that
+ *    fits the workspace cap; fp32: FMA math only, no TF32, so results match the CPU reference;
+ *    fp16: tensor-op math); ReLU/none through cudnnConvolutionBiasActivationForward
+ *    (y = act(conv + R + B)) when the algorithm allows it (identity activation requires
+ *    IMPLICIT_PRECOMP_GEMM), else cudnnConvolutionForward + a fused epilogue kernel;
+ *  - fp16 NHWC, group 1: the backend-API operation graph conv -> +B -> +R -> act with
+ *    every engine configuration of cuDNN's heuristics timed (conv_graph.cu), so the
+ *    epilogue is fused in the engine that also picks Hopper's kernels.
+ * ODET_CONV_PATH=legacy|graph forces one path where it applies (tests, A/B timing).
  * Layout: NCHW, or NHWC with weights KRSC when the node has odet_nhwc = 1 (passes/layout.c;
  * fp16 engines: cuDNN's tensor-core kernels run NHWC natively).
  */
+#include "backend/cuda/conv_graph.h"
 #include "backend/cuda/cuda_core.h"
 #include "backend/cuda/window.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #define CONV_WS_CAP ((size_t)512 << 20)
 
@@ -36,7 +43,8 @@ typedef struct conv_state {
 	size_t ws;
 	int64_t m, plane;    /* output channels, oh*ow */
 	int64_t n;
-	float ms;            /* tuned time */
+	float ms;            /* tuned time (whole node: conv + bias + residual + activation) */
+	conv_graph *graph;   /* fp16 NHWC: cuDNN backend-API fused graph, when timed faster */
 } conv_state;
 
 /* ---- epilogue: y = act(y + b[c] + r) over [n, m, plane] */
@@ -139,6 +147,7 @@ static void conv_release(void *p)
 	if (s->cd) cudnnDestroyConvolutionDescriptor(s->cd);
 	if (s->ad) cudnnDestroyActivationDescriptor(s->ad);
 	if (s->zero_bias) cudaFree(s->zero_bias);
+	conv_graph_free(s->graph);
 	free(s);
 }
 
@@ -149,38 +158,188 @@ static __global__ void fill_kernel(unsigned char *p, size_t n)
 		p[i] = (unsigned char)(0x3c ^ (i & 0x1));
 }
 
-static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, size_t xb, size_t wb, size_t yb)
+/* The legacy-API path: fused cudnnConvolutionBiasActivationForward, or cudnnConvolutionForward
+ * followed by the epilogue kernel. */
+static odet_status legacy_launch(odet_ctx *ctx, const ir_node *n, const conv_state *s, cudnnHandle_t h,
+				 cudaStream_t stream, const void *x, const void *w, const void *b, const void *r,
+				 void *y, void *ws, odet_dtype dt, int64_t total)
+{
+	float one = 1.0f, zero = 0.0f;
+	if (s->fused)
+		return odet_cudnn_check(ctx,
+					cudnnConvolutionBiasActivationForward(h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws,
+									      s->ws, r ? &one : &zero, s->yd, r ? r : y,
+									      s->bd, b ? b : s->zero_bias, s->ad, s->yd, y),
+					n, "cudnnConvolutionBiasActivationForward");
+	odet_status rc = odet_cudnn_check(
+		ctx, cudnnConvolutionForward(h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws, s->ws, &zero, s->yd, y), n,
+		"cudnnConvolutionForward");
+	if (rc || (!b && !r && s->act.kind == IR_ACT_NONE))
+		return rc;
+	rc = epilogue(y, b, r, dt, total, s->plane, s->m, &s->act, stream);
+	return rc ? odet_cuda_check(ctx, cudaGetLastError(), n, "epilogue launch") : ODET_OK;
+}
+
+/* Which paths conv_tune may choose: ODET_CONV_PATH=legacy|graph (tests and A/B timing);
+ * default: the faster of the two as timed. */
+typedef enum { PATH_AUTO, PATH_LEGACY, PATH_GRAPH } conv_path;
+
+static conv_path conv_path_wanted(void)
+{
+	const char *e = getenv("ODET_CONV_PATH");
+	if (e && !strcmp(e, "legacy"))
+		return PATH_LEGACY;
+	if (e && !strcmp(e, "graph"))
+		return PATH_GRAPH;
+	return PATH_AUTO;
+}
+
+/* Time the whole node (5 calls after a warm-up) on the default stream. */
+static float time_legacy(odet_ctx *ctx, const ir_node *n, const conv_state *s, cudnnHandle_t h, const void *x,
+			 const void *w, const void *b, const void *r, void *y, void *ws, odet_dtype dt, int64_t total)
+{
+	cudaEvent_t e0, e1;
+	float t = -1;
+	if (cudaEventCreate(&e0) != cudaSuccess)
+		return -1;
+	if (cudaEventCreate(&e1) != cudaSuccess) {
+		cudaEventDestroy(e0);
+		return -1;
+	}
+	odet_status rc = legacy_launch(ctx, n, s, h, 0, x, w, b, r, y, ws, dt, total);
+	cudaEventRecord(e0, 0);
+	for (int i = 0; i < 5 && !rc; i++)
+		rc = legacy_launch(ctx, n, s, h, 0, x, w, b, r, y, ws, dt, total);
+	cudaEventRecord(e1, 0);
+	if (!rc && cudaEventSynchronize(e1) == cudaSuccess && cudaEventElapsedTime(&t, e0, e1) == cudaSuccess)
+		t /= 5;
+	else
+		t = -1;
+	cudaGetLastError();
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	return t;
+}
+
+static cudnnMathType_t perf_math(cudnnConvolutionDescriptor_t cd)
+{
+	cudnnMathType_t m = CUDNN_DEFAULT_MATH;
+	cudnnGetConvolutionMathType(cd, &m);
+	return m;
+}
+
+/* Tuning-cache key: device, cuDNN version and everything that shapes the choice. */
+static bool conv_key(const conv_graph_desc *gd, int group, odet_dtype dt, char *key, size_t cap)
+{
+	int dev = 0;
+	cudaDeviceProp p;
+	if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+		cudaGetLastError();
+		return false;
+	}
+	char name[sizeof p.name];
+	size_t i = 0;
+	for (; p.name[i] && i + 1 < sizeof name; i++)
+		name[i] = p.name[i] > 0x20 && p.name[i] < 0x7f ? p.name[i] : '_';
+	name[i] = 0;
+	const cuda_window *c = gd->cw;
+	int k = snprintf(key, cap,
+			 "cuda-conv %s sm%d%d cudnn%zu %s %s x%lld,%lld,%lld,%lld k%lld,%lld,%lld s%lld,%lld d%lld,%lld "
+			 "p%lld,%lld,%lld,%lld g%d b%d r%d a%d",
+			 name, p.major, p.minor, cudnnGetVersion(), dt == ODET_F16 ? "f16" : "f32", gd->nhwc ? "nhwc" : "nchw",
+			 (long long)c->n, (long long)c->c, (long long)c->h, (long long)c->w, (long long)c->oc,
+			 (long long)c->kh, (long long)c->kw, (long long)c->sh, (long long)c->sw, (long long)c->dh,
+			 (long long)c->dw, (long long)c->pt, (long long)c->pl, (long long)c->pb, (long long)c->pr, group,
+			 (int)gd->has_bias, (int)gd->has_res, gd->act.kind);
+	return k > 0 && (size_t)k < cap;
+}
+
+/* Algorithms whose arithmetic differs from direct convolution (transforms): never for fp32,
+ * whose results must match the CPU reference within 1e-4. */
+static bool transform_algo(cudnnConvolutionFwdAlgo_t a)
+{
+	return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+	       a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+}
+
+static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, const conv_graph_desc *gd, int group,
+			     size_t xb, size_t wb, size_t yb, odet_dtype dt, int64_t total)
 {
 	cudnnHandle_t h = NULL;
-	void *x = NULL, *w = NULL, *y = NULL, *ws = NULL;
+	void *x = NULL, *w = NULL, *y = NULL, *ws = NULL, *bias = NULL, *res = NULL;
 	size_t wsb = CONV_WS_CAP;
+	conv_path want = conv_path_wanted();
+	char key[512], val[128];
+	int c_algo = -1, c_math = 0;
+	conv_graph_choice c_graph = {-1, -1}, chosen = {-1, -1};
+	bool use_cache = false, cached_legacy = false;
 	odet_status rc = odet_cudnn_check(ctx, cudnnCreate(&h), n, "cudnnCreate");
 	if (rc)
 		return rc;
 	if ((rc = odet_cuda_check(ctx, cudaMalloc(&x, xb), n, "cudaMalloc (tuning)")) ||
 	    (rc = odet_cuda_check(ctx, cudaMalloc(&w, wb), n, "cudaMalloc (tuning)")) ||
-	    (rc = odet_cuda_check(ctx, cudaMalloc(&y, yb), n, "cudaMalloc (tuning)")))
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&y, yb), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&bias, (size_t)s->m * 4), n, "cudaMalloc (tuning)")) ||
+	    (s->has_res && (rc = odet_cuda_check(ctx, cudaMalloc(&res, yb), n, "cudaMalloc (tuning)"))))
 		goto out_free;
 	while (cudaMalloc(&ws, wsb) != cudaSuccess && wsb > ((size_t)1 << 20)) {
 		cudaGetLastError();
 		ws = NULL;
 		wsb /= 4;
 	}
+	if (!ws)
+		wsb = 0;
 	fill_kernel<<<256, 256>>>((unsigned char *)x, xb);
 	fill_kernel<<<256, 256>>>((unsigned char *)w, wb);
-	{
+	if (res)
+		fill_kernel<<<256, 256>>>((unsigned char *)res, yb);
+	cudaMemset(bias, 0, (size_t)s->m * 4);
+	/* a cached choice (same device, cuDNN and shape) replaces the timing */
+	use_cache = want == PATH_AUTO && conv_key(gd, group, dt, key, sizeof key);
+	if (use_cache && odet_tune_get(ctx, key, val, sizeof val)) {
+		if (sscanf(val, "graph %d %lld", &c_graph.cand, &c_graph.engine) == 2 && c_graph.cand >= 0 &&
+		    gd->nhwc && dt == ODET_F16 && conv_graph_supports(gd)) {
+			float gms;
+			size_t gws;
+			if (!conv_graph_tune(ctx, n, gd, x, w, gd->has_bias ? bias : NULL, res, y, ws, wsb, &c_graph,
+					     &s->graph, &gms, &gws, &chosen)) {
+				s->ws = gws;
+				s->ms = 0;
+				odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): cached choice %s", n->name, val);
+				goto out_free;
+			}
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): cached choice '%s' no longer applies: %s",
+				 n->name, val, odet_ctx_last_error(ctx));
+		} else if (sscanf(val, "legacy %d %d", &c_algo, &c_math) == 2 && c_algo >= 0 &&
+			   c_algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT) {
+			size_t need = 0;
+			cudnnSetConvolutionMathType(s->cd, (cudnnMathType_t)c_math);
+			if (cudnnGetConvolutionForwardWorkspaceSize(h, s->xd, s->wd, s->cd, s->yd,
+								    (cudnnConvolutionFwdAlgo_t)c_algo,
+								    &need) == CUDNN_STATUS_SUCCESS &&
+			    need <= wsb) {
+				s->algo = (cudnnConvolutionFwdAlgo_t)c_algo;
+				s->ws = need;
+				s->ms = 0;
+				cached_legacy = true;
+				odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): cached choice %s", n->name, val);
+			}
+		}
+	}
+	if (!cached_legacy) {
 		cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
 		int got = 0;
 		rc = odet_cudnn_check(ctx,
 				      cudnnFindConvolutionForwardAlgorithmEx(h, s->xd, x, s->wd, w, s->cd, s->yd, y,
 									     CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-									     &got, perf, ws, ws ? wsb : 0),
+									     &got, perf, ws, wsb),
 				      n, "cudnnFindConvolutionForwardAlgorithmEx");
 		if (rc)
 			goto out_free;
 		int best = -1;
 		for (int i = 0; i < got; i++)
-			if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= wsb) {
+			if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= wsb &&
+			    !(dt == ODET_F32 && transform_algo(perf[i].algo))) {
 				best = i;
 				break; /* sorted by time */
 			}
@@ -199,31 +358,64 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, siz
 	/* the fused call is not available for every algorithm / layout: try it once here so
 	 * that a refusal falls back to conv + epilogue at build time, never at run time */
 	if (s->fused) {
-		void *bias = NULL;
 		float one = 1.0f, zero = 0.0f;
-		if (cudaMalloc(&bias, (size_t)s->m * 4) != cudaSuccess) {
-			cudaGetLastError();
-			s->fused = false;
+		cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
+			h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws, s->ws, s->has_res ? &one : &zero, s->yd,
+			s->has_res ? res : y, s->bd, bias, s->ad, s->yd, y);
+		if (st == CUDNN_STATUS_SUCCESS && cudaDeviceSynchronize() == cudaSuccess) {
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): fused bias+activation available", n->name);
 		} else {
-			cudaMemset(bias, 0, (size_t)s->m * 4);
-			cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
-				h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws, s->ws, s->has_res ? &one : &zero, s->yd, y,
-				s->bd, bias, s->ad, s->yd, y);
-			if (st == CUDNN_STATUS_SUCCESS && cudaDeviceSynchronize() == cudaSuccess) {
-				odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): fused bias+activation available", n->name);
-			} else {
-				cudaGetLastError();
-				odet_log(ctx, ODET_LOG_INFO, "node '%s' (Conv): cuDNN refuses the fused call for algo %d (%s): conv + epilogue",
-					 n->name, (int)s->algo, cudnnGetErrorString(st));
-				s->fused = false;
-			}
-			cudaFree(bias);
+			cudaGetLastError();
+			odet_log(ctx, ODET_LOG_INFO, "node '%s' (Conv): cuDNN refuses the fused call for algo %d (%s): conv + epilogue",
+				 n->name, (int)s->algo, cudnnGetErrorString(st));
+			s->fused = false;
 		}
+	}
+	if (cached_legacy)
+		goto out_free;
+	{
+		/* the whole node as it will run (the fused call needs a bias: zeros here) */
+		const void *tb = (gd->has_bias || s->fused) ? bias : NULL;
+		float t = time_legacy(ctx, n, s, h, x, w, tb, res, y, ws, dt, total);
+		if (t >= 0)
+			s->ms = t;
+	}
+	if (gd->nhwc && dt == ODET_F16 && want != PATH_LEGACY && conv_graph_supports(gd)) {
+		conv_graph *g = NULL;
+		float gms = 0;
+		size_t gws = 0;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		odet_status grc = conv_graph_tune(ctx, n, gd, x, w, gd->has_bias ? bias : NULL, res, y, ws, wsb, NULL, &g,
+						  &gms, &gws, &chosen);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): graph tuning took %.0f ms", n->name,
+			 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		if (grc) {
+			odet_log(ctx, ODET_LOG_DEBUG, "%s", odet_ctx_last_error(ctx));
+		} else if (want == PATH_GRAPH || gms < s->ms) {
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): %s %.3f ms vs legacy algo %d %.3f ms", n->name,
+				 conv_graph_name(g), gms, (int)s->algo, s->ms);
+			s->graph = g;
+			s->ms = gms;
+			s->ws = gws;
+		} else {
+			conv_graph_free(g);
+		}
+	}
+	if (use_cache) {
+		if (s->graph)
+			snprintf(val, sizeof val, "graph %d %lld", chosen.cand, chosen.engine);
+		else
+			snprintf(val, sizeof val, "legacy %d %d", (int)s->algo, (int)perf_math(s->cd));
+		odet_tune_put(ctx, key, val);
 	}
 out_free:
 	cudaFree(x);
 	cudaFree(w);
 	cudaFree(y);
+	cudaFree(bias);
+	cudaFree(res);
 	cudaFree(ws);
 	cudnnDestroy(h);
 	return rc;
@@ -294,17 +486,26 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		/* fused when the activation is ReLU, or none with the one algorithm cuDNN fuses an
 		 * identity activation with (decided after tuning; conv_tune tries the call) */
 		s->fused = s->act.kind == IR_ACT_RELU || s->act.kind == IR_ACT_NONE;
-		if ((rc = conv_tune(ctx, n, s, xb, wb, yb)))
+		conv_graph_desc gd;
+		gd.cw = &cw;
+		gd.nhwc = nhwc;
+		gd.has_bias = ir_in(g, n, 2) != NULL;
+		gd.has_res = s->has_res;
+		gd.act = s->act;
+		if (group != 1)
+			gd.act.kind = -1; /* grouped convolutions stay on the legacy path */
+		if ((rc = conv_tune(ctx, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))
 			goto out_release;
 	}
-	if (s->fused && !ir_in(g, n, 2)) {
+	if (!s->graph && s->fused && !ir_in(g, n, 2)) {
 		size_t bb = (size_t)cw.oc * odet_dtype_size(x->dtype);
 		if ((rc = odet_cuda_check(ctx, cudaMalloc(&s->zero_bias, bb), n, "cudaMalloc")) ||
 		    (rc = odet_cuda_check(ctx, cudaMemset(s->zero_bias, 0, bb), n, "cudaMemset")))
 			goto out_release;
 	}
-	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): cuDNN algo %d, %s, workspace %zu, %.3f ms", n->name,
-		 (int)s->algo, s->fused ? "fused bias+act" : "conv+epilogue", s->ws, s->ms);
+	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): %s, workspace %zu, %.3f ms", n->name,
+		 s->graph ? conv_graph_name(s->graph) : s->fused ? "legacy fused bias+act" : "legacy conv+epilogue", s->ws,
+		 s->ms);
 	*workspace = s->ws;
 	*state = s;
 	return ODET_OK;
@@ -322,25 +523,11 @@ static odet_status conv_run(const be_run_args *a)
 	const void *x = a->in[0].data, *w = a->in[1].data;
 	const void *b = a->n_in > 2 ? a->in[2].data : NULL;
 	const void *r = a->n_in > 3 ? a->in[3].data : NULL;
-	void *y = a->out[0].data;
-	float one = 1.0f, zero = 0.0f;
-	if (s->fused) {
-		return odet_cudnn_check(
-			a->ctx,
-			cudnnConvolutionBiasActivationForward(xc->dnn, &one, s->xd, x, s->wd, w, s->cd, s->algo,
-							      a->workspace, s->ws, r ? &one : &zero, s->yd,
-							      r ? r : y, s->bd, b ? b : s->zero_bias, s->ad, s->yd, y),
-			a->node, "cudnnConvolutionBiasActivationForward");
-	}
-	odet_status rc = odet_cudnn_check(a->ctx,
-					  cudnnConvolutionForward(xc->dnn, &one, s->xd, x, s->wd, w, s->cd, s->algo,
-								  a->workspace, s->ws, &zero, s->yd, y),
-					  a->node, "cudnnConvolutionForward");
-	if (rc || (!b && !r && s->act.kind == IR_ACT_NONE))
-		return rc;
-	rc = epilogue(y, b, r, a->out[0].dtype, odet_tensor_numel(&a->out[0]), s->plane, s->m, &s->act,
-		      (cudaStream_t)a->stream);
-	return rc ? odet_cuda_check(a->ctx, cudaGetLastError(), a->node, "epilogue launch") : ODET_OK;
+	if (s->graph)
+		return odet_cudnn_check(a->ctx, conv_graph_run(s->graph, xc->dnn, x, w, b, r, a->out[0].data, a->workspace),
+					a->node, "cudnnBackendExecute");
+	return legacy_launch(a->ctx, a->node, s, xc->dnn, (cudaStream_t)a->stream, x, w, b, r, a->out[0].data,
+			     a->workspace, a->out[0].dtype, odet_tensor_numel(&a->out[0]));
 }
 
 extern "C" const cuda_kernel cuda_kernel_CONV = {conv_check, conv_prepare, conv_release, conv_run};

@@ -1,0 +1,503 @@
+/*
+ * conv_graph.cu — fused convolution through cuDNN's backend API (see conv_graph.h).
+ *
+ * Graph: ConvolutionForward(x, w) -> t0 [-> Add(t0, b) -> t1] [-> Add(t1, r) -> t2]
+ *        [-> act(t2)] -> y; the intermediates are virtual fp32 tensors, so a fused engine
+ * writes y once. Tensor dims are always given in N,C,H,W order with strides saying the
+ * layout (NHWC: strides HWC,1,WC,C). Unique ids: x 1, w 2, b 3, r 4, y 5, virtual 101...
+ */
+#include "backend/cuda/conv_graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CG_MAX_OPS 4
+#define CG_MAX_CANDIDATES 10 /* mode A's first 8, FALLBACK's first 2 (each costs a finalize) */
+enum { UID_X = 1, UID_W = 2, UID_B = 3, UID_R = 4, UID_Y = 5, UID_V = 101 };
+
+/* cuDNN 9.19 deprecates the handle attributes in favour of device properties, which 9.14
+ * (the device's version) may lack; the numeric values are stable. */
+#define ATTR_OPGRAPH_HANDLE ((cudnnBackendAttributeName_t)800)
+#define ATTR_PLAN_HANDLE ((cudnnBackendAttributeName_t)400)
+
+struct conv_graph {
+	cudnnHandle_t h; /* the handle the plan was finalized with, kept while the plan lives */
+	cudnnBackendDescriptor_t plan;
+	int64_t ws;
+	bool has_bias, has_res;
+	char name[64];
+};
+
+typedef cudnnBackendDescriptor_t bdesc;
+
+static void dfree(bdesc *d)
+{
+	if (*d)
+		cudnnBackendDestroyDescriptor(*d);
+	*d = NULL;
+}
+
+/* descriptor helpers: each returns a cuDNN status; the first failure wins */
+#define TRY(call)                                                                                             \
+	do {                                                                                                  \
+		cudnnStatus_t st_ = (call);                                                                   \
+		if (st_ != CUDNN_STATUS_SUCCESS)                                                              \
+			return st_;                                                                           \
+	} while (0)
+
+static cudnnStatus_t make_tensor(bdesc *t, int64_t uid, cudnnDataType_t dt, const int64_t dims[4],
+				 const int64_t strides[4], bool is_virtual)
+{
+	int64_t align = 16;
+	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_TENSOR_DESCRIPTOR, t));
+	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt));
+	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims));
+	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides));
+	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid));
+	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &align));
+	if (is_virtual) {
+		bool v = true;
+		TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v));
+	}
+	return cudnnBackendFinalize(*t);
+}
+
+static void strides_of(const int64_t d[4], bool nhwc, int64_t s[4])
+{
+	if (nhwc) {
+		s[1] = 1;
+		s[3] = d[1];
+		s[2] = d[3] * d[1];
+		s[0] = d[2] * d[3] * d[1];
+	} else {
+		s[3] = 1;
+		s[2] = d[3];
+		s[1] = d[2] * d[3];
+		s[0] = d[1] * d[2] * d[3];
+	}
+}
+
+/* pointwise op y = mode(x [, b]) */
+static cudnnStatus_t make_pointwise(bdesc *op, bdesc *pw, cudnnPointwiseMode_t mode, const cuda_act *act,
+				    bdesc x, bdesc b, bdesc y)
+{
+	cudnnDataType_t prec = CUDNN_DATA_FLOAT;
+	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_POINTWISE_DESCRIPTOR, pw));
+	TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode));
+	TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec));
+	if (act && act->kind == IR_ACT_LEAKYRELU) {
+		float slope = act->alpha;
+		TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_FLOAT, 1,
+					     &slope));
+	} else if (act && act->kind == IR_ACT_CLIP) {
+		float lo = act->alpha, hi = act->beta;
+		TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_FLOAT, 1, &lo));
+		TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_FLOAT, 1, &hi));
+	}
+	TRY(cudnnBackendFinalize(*pw));
+	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, op));
+	TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR,
+				     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, pw));
+	TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
+				     &x));
+	if (b)
+		TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC,
+					     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b));
+	TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
+				     &y));
+	return cudnnBackendFinalize(*op);
+}
+
+bool conv_graph_supports(const conv_graph_desc *d)
+{
+	switch (d->act.kind) {
+	case IR_ACT_NONE:
+	case IR_ACT_RELU:
+	case IR_ACT_LEAKYRELU:
+	case IR_ACT_CLIP:
+	case IR_ACT_SIGMOID: return true;
+	default: return false;
+	}
+}
+
+/* Everything the operation graph is made of; freed together. */
+typedef struct cg_build {
+	bdesc x, w, b, r, y, v[3];
+	bdesc conv, op[CG_MAX_OPS], pw[CG_MAX_OPS];
+	int n_ops;
+	bdesc graph;
+} cg_build;
+
+static void build_free(cg_build *s)
+{
+	dfree(&s->graph);
+	for (int i = 0; i < CG_MAX_OPS; i++) {
+		dfree(&s->op[i]);
+		dfree(&s->pw[i]);
+	}
+	dfree(&s->conv);
+	dfree(&s->x);
+	dfree(&s->w);
+	dfree(&s->b);
+	dfree(&s->r);
+	dfree(&s->y);
+	for (int i = 0; i < 3; i++)
+		dfree(&s->v[i]);
+}
+
+static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_desc *d)
+{
+	const cuda_window *cw = d->cw;
+	cudnnDataType_t half = CUDNN_DATA_HALF, fl = CUDNN_DATA_FLOAT;
+	int64_t xd[4] = {cw->n, cw->c, cw->h, cw->w}, yd[4] = {cw->n, cw->oc, cw->oh, cw->ow};
+	int64_t wd[4] = {cw->oc, cw->c, cw->kh, cw->kw}, bd[4] = {1, cw->oc, 1, 1};
+	int64_t xs[4], ys[4], ws[4], bs[4];
+	strides_of(xd, d->nhwc, xs);
+	strides_of(yd, d->nhwc, ys);
+	strides_of(wd, d->nhwc, ws);
+	strides_of(bd, d->nhwc, bs);
+	TRY(make_tensor(&s->x, UID_X, half, xd, xs, false));
+	TRY(make_tensor(&s->w, UID_W, half, wd, ws, false));
+	TRY(make_tensor(&s->y, UID_Y, half, yd, ys, false));
+	if (d->has_bias)
+		TRY(make_tensor(&s->b, UID_B, half, bd, bs, false));
+	if (d->has_res)
+		TRY(make_tensor(&s->r, UID_R, half, yd, ys, false));
+
+	/* the chain after the convolution: bias, residual, activation */
+	cudnnPointwiseMode_t modes[3];
+	bdesc second[3];
+	const cuda_act *acts[3] = {NULL, NULL, NULL};
+	int k = 0;
+	if (d->has_bias) {
+		modes[k] = CUDNN_POINTWISE_ADD;
+		second[k++] = s->b;
+	}
+	if (d->has_res) {
+		modes[k] = CUDNN_POINTWISE_ADD;
+		second[k++] = s->r;
+	}
+	if (d->act.kind != IR_ACT_NONE) {
+		modes[k] = d->act.kind == IR_ACT_SIGMOID ? CUDNN_POINTWISE_SIGMOID_FWD : CUDNN_POINTWISE_RELU_FWD;
+		acts[k] = &d->act;
+		second[k++] = NULL;
+	}
+	for (int i = 0; i < k; i++)
+		TRY(make_tensor(&s->v[i], UID_V + i, fl, yd, ys, true));
+
+	/* convolution: output y directly when nothing follows, else the first virtual tensor */
+	{
+		bdesc cd = NULL;
+		int64_t nd = 2, pre[2] = {cw->pt, cw->pl}, post[2] = {cw->pb, cw->pr};
+		int64_t str[2] = {cw->sh, cw->sw}, dil[2] = {cw->dh, cw->dw};
+		cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+		float alpha = 1.0f, beta = 0.0f;
+		bdesc out = k ? s->v[0] : s->y;
+		cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, &cd);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &fl);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1,
+						      &mode);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &nd);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pre);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, post);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendFinalize(cd);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, &s->conv);
+#define CONV_SET(attr, type, n, p)                                                                            \
+	if (st == CUDNN_STATUS_SUCCESS)                                                                       \
+		st = cudnnBackendSetAttribute(s->conv, attr, type, n, p);
+		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &s->x)
+		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &s->w)
+		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &out)
+		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cd)
+		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha)
+		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta)
+#undef CONV_SET
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendFinalize(s->conv);
+		dfree(&cd);
+		if (st != CUDNN_STATUS_SUCCESS)
+			return st;
+	}
+	for (int i = 0; i < k; i++)
+		TRY(make_pointwise(&s->op[i], &s->pw[i], modes[i], acts[i], s->v[i], second[i],
+				   i + 1 < k ? s->v[i + 1] : s->y));
+	s->n_ops = k;
+
+	bdesc ops[1 + CG_MAX_OPS];
+	ops[0] = s->conv;
+	for (int i = 0; i < k; i++)
+		ops[1 + i] = s->op[i];
+	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, &s->graph));
+	TRY(cudnnBackendSetAttribute(s->graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1 + k,
+				     ops));
+	TRY(cudnnBackendSetAttribute(s->graph, ATTR_OPGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h));
+	return cudnnBackendFinalize(s->graph);
+}
+
+/* Heuristic engine configurations of one mode, appended to cfg[*n..max). */
+static void heuristics(bdesc graph, cudnnBackendHeurMode_t mode, bdesc *cfg, int *n, int max)
+{
+	bdesc heur = NULL;
+	int64_t count = 0;
+	if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, &heur) ||
+	    cudnnBackendSetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
+				     &graph) ||
+	    cudnnBackendSetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode) ||
+	    cudnnBackendFinalize(heur) ||
+	    cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count,
+				     NULL)) {
+		dfree(&heur);
+		return;
+	}
+	int want = (int)(count < max - *n ? count : max - *n);
+	if (want <= 0) {
+		dfree(&heur);
+		return;
+	}
+	bdesc got[CG_MAX_CANDIDATES];
+	int made = 0;
+	for (; made < want; made++)
+		if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &got[made]))
+			break;
+	int64_t ret = 0;
+	if (made && cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+					     made, &ret, got) == CUDNN_STATUS_SUCCESS) {
+		for (int i = 0; i < made; i++)
+			if (i < ret)
+				cfg[(*n)++] = got[i];
+			else
+				dfree(&got[i]);
+	} else {
+		for (int i = 0; i < made; i++)
+			dfree(&got[i]);
+	}
+	dfree(&heur);
+}
+
+/* Notes of the configuration's engine that rule it out (non-deterministic, reordered filters). */
+static bool config_acceptable(bdesc cfg, int64_t *engine_index)
+{
+	bdesc eng = NULL;
+	int64_t cnt = 0;
+	*engine_index = -1;
+	if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &eng))
+		return false;
+	if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cnt, &eng)) {
+		dfree(&eng);
+		return true; /* cannot tell: let finalize decide */
+	}
+	cudnnBackendNumericalNote_t num[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
+	cudnnBackendBehaviorNote_t beh[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
+	bool ok = true;
+	cnt = 0;
+	cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &cnt, engine_index);
+	cnt = 0;
+	if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+				     CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &cnt, num) == CUDNN_STATUS_SUCCESS)
+		for (int64_t i = 0; i < cnt; i++)
+			if (num[i] == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)
+				ok = false;
+	cnt = 0;
+	if (cudnnBackendGetAttribute(eng, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
+				     CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &cnt, beh) == CUDNN_STATUS_SUCCESS)
+		for (int64_t i = 0; i < cnt; i++)
+			if (beh[i] == CUDNN_BEHAVIOR_NOTE_REQUIRES_FILTER_INT8x32_REORDER ||
+			    beh[i] == CUDNN_BEHAVIOR_NOTE_REQUIRES_BIAS_INT8x32_REORDER)
+				ok = false;
+	dfree(&eng);
+	return ok;
+}
+
+static cudnnStatus_t execute(cudnnBackendDescriptor_t plan, cudnnHandle_t h, bool has_bias, bool has_res,
+			     const void *x, const void *w, const void *b, const void *r, void *y, void *ws)
+{
+	int64_t uids[5];
+	void *ptrs[5];
+	int k = 0;
+	uids[k] = UID_X, ptrs[k++] = (void *)x;
+	uids[k] = UID_W, ptrs[k++] = (void *)w;
+	uids[k] = UID_Y, ptrs[k++] = y;
+	if (has_bias)
+		uids[k] = UID_B, ptrs[k++] = (void *)b;
+	if (has_res)
+		uids[k] = UID_R, ptrs[k++] = (void *)r;
+	bdesc vp = NULL;
+	cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, k, uids);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, k, ptrs);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = cudnnBackendFinalize(vp);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = cudnnBackendExecute(h, plan, vp);
+	dfree(&vp);
+	return st;
+}
+
+odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_desc *d, void *x, void *w,
+			    void *b, void *r, void *y, void *ws, size_t ws_cap, const conv_graph_choice *only,
+			    conv_graph **out, float *ms, size_t *ws_need, conv_graph_choice *chosen)
+{
+	*out = NULL;
+	cudnnHandle_t h = NULL;
+	cg_build s;
+	memset(&s, 0, sizeof s);
+	bdesc cfg[CG_MAX_CANDIDATES];
+	int n_cfg = 0, tried = 0, finalized = 0;
+	cudaEvent_t e0 = NULL, e1 = NULL;
+	bdesc best = NULL;
+	float best_ms = 0;
+	int64_t best_ws = 0, best_engine = -1;
+	int best_cand = -1;
+	odet_status rc = ODET_OK;
+	cudnnStatus_t st;
+
+	if ((st = cudnnCreate(&h)) != CUDNN_STATUS_SUCCESS)
+		return odet_cudnn_check(ctx, st, n, "cudnnCreate");
+	if ((st = build_graph(&s, h, d)) != CUDNN_STATUS_SUCCESS) {
+		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Conv): cuDNN operation graph refused: %s", n->name,
+				cudnnGetErrorString(st));
+		goto done;
+	}
+	heuristics(s.graph, CUDNN_HEUR_MODE_A, cfg, &n_cfg, CG_MAX_CANDIDATES - 2);
+	heuristics(s.graph, CUDNN_HEUR_MODE_FALLBACK, cfg, &n_cfg, CG_MAX_CANDIDATES);
+	if (cudaEventCreate(&e0) != cudaSuccess || cudaEventCreate(&e1) != cudaSuccess) {
+		rc = odet_cuda_check(ctx, cudaGetLastError(), n, "cudaEventCreate");
+		goto done;
+	}
+	for (int i = 0; i < n_cfg; i++) {
+		int64_t eng = -1, wsz = 0, cnt = 0;
+		if (only && i != only->cand)
+			continue;
+		if (!config_acceptable(cfg[i], &eng) || (only && eng != only->engine))
+			continue;
+		tried++;
+		bdesc plan = NULL;
+		st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(plan, ATTR_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG,
+						      CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg[i]);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendFinalize(plan);
+		if (st == CUDNN_STATUS_SUCCESS)
+			st = cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1,
+						      &cnt, &wsz);
+		if (st != CUDNN_STATUS_SUCCESS || wsz < 0 || (size_t)wsz > ws_cap) {
+			dfree(&plan);
+			continue;
+		}
+		finalized++;
+		/* one warm-up (also catches launch failures), then the mean of 5 calls */
+		st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, y, ws);
+		if (st != CUDNN_STATUS_SUCCESS || cudaDeviceSynchronize() != cudaSuccess) {
+			cudaGetLastError();
+			dfree(&plan);
+			continue;
+		}
+		if (only) { /* replaying a cached choice: it runs, that is all we need */
+			best = plan;
+			best_ws = wsz;
+			best_engine = eng;
+			best_cand = i;
+			break;
+		}
+		cudaEventRecord(e0, 0);
+		for (int it = 0; it < 5 && st == CUDNN_STATUS_SUCCESS; it++)
+			st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, y, ws);
+		cudaEventRecord(e1, 0);
+		float t = 0;
+		if (st != CUDNN_STATUS_SUCCESS || cudaEventSynchronize(e1) != cudaSuccess ||
+		    cudaEventElapsedTime(&t, e0, e1) != cudaSuccess) {
+			cudaGetLastError();
+			dfree(&plan);
+			continue;
+		}
+		t /= 5;
+		if (!best || t < best_ms) {
+			dfree(&best);
+			best = plan;
+			best_ms = t;
+			best_ws = wsz;
+			best_engine = eng;
+			best_cand = i;
+		} else {
+			dfree(&plan);
+		}
+	}
+	if (!best) {
+		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				"node '%s' (Conv): none of cuDNN's %d engine configurations (%d acceptable, %d finalized) runs the fused graph",
+				n->name, n_cfg, tried, finalized);
+		goto done;
+	}
+	{
+		conv_graph *g = (conv_graph *)odet_calloc(ctx, 1, sizeof *g);
+		if (!g) {
+			rc = ODET_ERR_NO_MEMORY;
+			goto done;
+		}
+		g->plan = best;
+		g->h = h;
+		best = NULL;
+		h = NULL;
+		g->ws = best_ws;
+		g->has_bias = d->has_bias;
+		g->has_res = d->has_res;
+		snprintf(g->name, sizeof g->name, "graph engine %lld (of %d tried)", (long long)best_engine, finalized);
+		*out = g;
+		*ms = best_ms;
+		*ws_need = (size_t)best_ws;
+		chosen->cand = best_cand;
+		chosen->engine = (long long)best_engine;
+	}
+done:
+	dfree(&best);
+	for (int i = 0; i < n_cfg; i++)
+		dfree(&cfg[i]);
+	if (e0)
+		cudaEventDestroy(e0);
+	if (e1)
+		cudaEventDestroy(e1);
+	build_free(&s);
+	if (h)
+		cudnnDestroy(h);
+	return rc;
+}
+
+cudnnStatus_t conv_graph_run(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w, const void *b,
+			     const void *r, void *y, void *ws)
+{
+	return execute(g->plan, h, g->has_bias, g->has_res, x, w, b, r, y, ws);
+}
+
+const char *conv_graph_name(const conv_graph *g)
+{
+	return g->name;
+}
+
+void conv_graph_free(conv_graph *g)
+{
+	if (!g)
+		return;
+	dfree(&g->plan);
+	if (g->h)
+		cudnnDestroy(g->h);
+	free(g);
+}

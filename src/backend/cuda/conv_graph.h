@@ -1,0 +1,56 @@
+/*
+ * conv_graph.h — one fused convolution as a cuDNN backend-API operation graph (cuDNN >= 9.0,
+ * API present in 9.14): y = act(conv(x, w) + b + r), fp16 NHWC tensors, fp32 accumulation and
+ * epilogue. Used by conv.cu, which times the best plan found here against its legacy-API path
+ * and keeps the faster. C++ (nvcc) only.
+ *
+ * Tuning: every engine configuration that cuDNN's heuristics (modes A and FALLBACK) propose
+ * for the graph is finalized into an execution plan and timed on scratch buffers with CUDA
+ * events; the fastest whose workspace fits the cap is kept. Non-deterministic engines and
+ * engines that need reordered filters are skipped.
+ */
+#ifndef ODET_CUDA_CONV_GRAPH_H
+#define ODET_CUDA_CONV_GRAPH_H
+
+#include "backend/cuda/cuda_core.h"
+#include "backend/cuda/window.h"
+
+typedef struct conv_graph conv_graph; /* opaque: descriptors + the chosen plan */
+
+typedef struct conv_graph_desc {
+	const cuda_window *cw;
+	bool nhwc;          /* activations NHWC, weights KRSC (else NCHW / KCRS) */
+	bool has_bias, has_res;
+	cuda_act act;
+} conv_graph_desc;
+
+/* The operation graph can express this activation (ReLU, LeakyReLU, Clip, Sigmoid, none). */
+bool conv_graph_supports(const conv_graph_desc *d);
+
+/* A choice as a tuning cache keeps it: the candidate's position in the heuristics' list and
+ * its engine's global index (checked when the choice is replayed). */
+typedef struct conv_graph_choice {
+	int cand;
+	long long engine;
+} conv_graph_choice;
+
+/* Build and tune. x, w, b, r, y, ws: scratch device buffers of the right sizes (b / r may be
+ * NULL when absent), ws of ws_cap bytes. With only == NULL every candidate is timed; with a
+ * choice, only that candidate is finalized and checked (no timing, *ms = 0). On success *out
+ * holds the plan, *ms its time (ms per call), *ws_need its workspace and *chosen the choice.
+ * ODET_ERR_UNSUPPORTED: no engine runs the graph (the caller keeps its other path; the
+ * message says why). */
+odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_desc *d, void *x, void *w,
+			    void *b, void *r, void *y, void *ws, size_t ws_cap, const conv_graph_choice *only,
+			    conv_graph **out, float *ms, size_t *ws_need, conv_graph_choice *chosen);
+
+/* Enqueue on the stream of handle h (plans are valid for any handle of the same device). */
+cudnnStatus_t conv_graph_run(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w,
+			     const void *b, const void *r, void *y, void *ws);
+
+/* Engine description of the chosen plan for logs ("engine 12, 3 knobs"). */
+const char *conv_graph_name(const conv_graph *g);
+
+void conv_graph_free(conv_graph *g);
+
+#endif
