@@ -5,7 +5,8 @@
  *   reading strides [CHW, 1, HW]). When X's contiguous dim p is not the output's last one,
  *   32x32 tiles over (dim p, the output's last dim) go through shared memory so that both
  *   the reads (along p) and the writes (along the last dim) are coalesced; grid z walks
- *   the remaining dims. Otherwise a gather with one thread per output element (both sides
+ *   the remaining dims; when the output's last dim is <= 8 (a 3-channel image to NHWC), one
+ *   thread per output row writes it whole. Otherwise a gather with one thread per output element (both sides
  *   contiguous along the last dim).
  */
 #include "backend/cuda/cuda_ops.h"
@@ -55,6 +56,29 @@ __global__ void tr_tiled(tr_geom g, const T *x, T *y)
 	}
 }
 
+/* The output's last dim is short (NCHW->NHWC of a 3-channel image): a 32-wide tile would
+ * leave most threads idle, so one thread per (rest, i) reads the nj values along j (each read
+ * coalesced across the warp along i) and writes them next to each other. */
+template <typename T>
+__global__ void tr_short_last(tr_geom g, const T *x, T *y)
+{
+	const int r = g.rank, p = g.p;
+	const int64_t ni = g.dims[p], nj = g.dims[r - 1], sj = g.xs[r - 1], osi = g.ys[p];
+	CU_FOR(t, g.rest * ni) {
+		int64_t i = t % ni, z = t / ni, xo = i, yo = i * osi;
+		for (int d = r - 2; d >= 0; d--) {
+			if (d == p)
+				continue;
+			int64_t c = z % g.dims[d];
+			z /= g.dims[d];
+			xo += c * g.xs[d];
+			yo += c * g.ys[d];
+		}
+		for (int64_t j = 0; j < nj; j++)
+			y[yo + j] = x[xo + j * sj];
+	}
+}
+
 template <typename T>
 __global__ void tr_gather(cu_bcast b, const T *x, T *y)
 {
@@ -71,6 +95,10 @@ void tr_launch(const cu_bcast *b, const tr_geom *g, const void *x, void *y, cuda
 	int64_t tj = (g->dims[g->rank - 1] + TR_TILE - 1) / TR_TILE, ti = g->p < 0 ? 0 : (g->dims[g->p] + TR_TILE - 1) / TR_TILE;
 	if (g->p < 0 || ti > 65535) { /* grid y limit: very long dims take the gather */
 		tr_gather<T><<<cu_grid(b->numel, CU_BLOCK), CU_BLOCK, 0, st>>>(*b, (const T *)x, (T *)y);
+		return;
+	}
+	if (g->dims[g->rank - 1] <= 8) {
+		tr_short_last<T><<<cu_grid(g->rest * g->dims[g->p], CU_BLOCK), CU_BLOCK, 0, st>>>(*g, (const T *)x, (T *)y);
 		return;
 	}
 	dim3 grid((unsigned)tj, (unsigned)ti, (unsigned)(g->rest < 65535 ? g->rest : 65535));

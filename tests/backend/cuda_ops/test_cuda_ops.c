@@ -379,6 +379,8 @@ static void c_identity(tb *b) { tb_iin(b, ODET_U8, 2, D(3, 5), 0, 255, 0); tb_no
 
 static void c_tr_nhwc(tb *b) { tb_fin(b, TB_FT, 4, D(2, 37, 5, 33), -3, 3, 0); tb_node(b, IR_OP_TRANSPOSE, 1); SET_IS(b, "perm", 0, 2, 3, 1); }
 static void c_tr_2d(tb *b) { tb_fin(b, TB_FT, 2, D(67, 45), -3, 3, 0); tb_node(b, IR_OP_TRANSPOSE, 1); }
+static void c_tr_img(tb *b) { tb_fin(b, TB_FT, 4, D(2, 3, 17, 19), -3, 3, 0); tb_node(b, IR_OP_TRANSPOSE, 1); SET_IS(b, "perm", 0, 2, 3, 1); }
+static void c_tr_short5(tb *b) { tb_fin(b, TB_FT, 5, D(2, 5, 3, 7, 4), -3, 3, 0); tb_node(b, IR_OP_TRANSPOSE, 1); SET_IS(b, "perm", 3, 0, 2, 4, 1); }
 static void c_tr_rev3(tb *b) { tb_fin(b, TB_FT, 3, D(5, 6, 7), -3, 3, 0); tb_node(b, IR_OP_TRANSPOSE, 1); SET_IS(b, "perm", 2, 1, 0); }
 static void c_tr_keeplast(tb *b) { tb_fin(b, TB_FT, 4, D(3, 4, 5, 6), -3, 3, 0); tb_node(b, IR_OP_TRANSPOSE, 1); SET_IS(b, "perm", 2, 0, 1, 3); }
 static void c_tr_i64(tb *b) { tb_iin(b, ODET_I64, 4, D(2, 9, 10, 3), -9, 9, 0); tb_node(b, IR_OP_TRANSPOSE, 1); SET_IS(b, "perm", 0, 3, 1, 2); }
@@ -671,7 +673,8 @@ static const tcase cases[] = {
 	{"concat", c_concat, F16, 0}, {"concat_i64", c_concat_i64, 0, 0}, {"reshape", c_reshape, F16, 0},
 	{"flatten", c_flatten, F16, 0}, {"squeeze", c_squeeze, 0, 0}, {"unsqueeze", c_unsqueeze, F16, 0},
 	{"identity", c_identity, 0, 0},
-	{"transpose_nhwc", c_tr_nhwc, F16, 0}, {"transpose_2d", c_tr_2d, F16, 0}, {"transpose_rev3", c_tr_rev3, F16, 0},
+	{"transpose_nhwc", c_tr_nhwc, F16, 0}, {"transpose_img", c_tr_img, F16, 0},
+	{"transpose_short5", c_tr_short5, F16, 0}, {"transpose_2d", c_tr_2d, F16, 0}, {"transpose_rev3", c_tr_rev3, F16, 0},
 	{"transpose_keeplast", c_tr_keeplast, F16, 0}, {"transpose_i64", c_tr_i64, 0, 0},
 	{"transpose_u8_5d", c_tr_u8_5d, 0, 0},
 	{"slice", c_slice, F16, 0}, {"slice_neg", c_slice_neg, 0, 0}, {"gather", c_gather, F16, 0},
