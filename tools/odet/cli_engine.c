@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 
 int cli_error(odet_ctx *ctx, odet_status s, const char *what)
@@ -72,11 +73,43 @@ const char *cli_arg(const char *cmd, int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
-odet_status cli_ctx(int n_threads, bool verbose, odet_ctx **out)
+/* The tuning cache the CLI uses: $ODET_TUNE_CACHE ("" or "none": no cache), else
+ * $XDG_CACHE_HOME/odet/tuning or ~/.cache/odet/tuning (folders created). NULL: none. */
+static const char *cli_tune_cache(char *buf, size_t cap)
 {
+	const char *e = getenv("ODET_TUNE_CACHE");
+	if (e)
+		return *e && strcmp(e, "none") ? e : NULL;
+	const char *base = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+	if (base && *base)
+		n = snprintf(buf, cap, "%s/odet", base);
+	else if (home && *home)
+		n = snprintf(buf, cap, "%s/.cache/odet", home);
+	else
+		return NULL;
+	if (n <= 0 || (size_t)n + 8 >= cap)
+		return NULL;
+	for (char *p = buf + 1; *p; p++) { /* mkdir -p */
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(buf, 0755);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return NULL;
+	strcat(buf, "/tuning");
+	return buf;
+}
+
+odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out)
+{
+	char tc[4096];
 	odet_ctx_opts o = odet_ctx_opts_default();
 	o.n_threads = n_threads;
-	o.log_level = verbose ? ODET_LOG_INFO : ODET_LOG_WARN;
+	o.log_level = verbose > 1 ? ODET_LOG_DEBUG : verbose ? ODET_LOG_INFO : ODET_LOG_WARN;
+	o.tune_cache = cli_tune_cache(tc, sizeof tc);
 	odet_status rc = odet_ctx_create(&o, out);
 	if (rc)
 		fprintf(stderr, "odet: cannot create a context: %s\n", odet_status_str(rc));
@@ -174,7 +207,7 @@ void cli_engine_opts_init(cli_engine_opts *c)
 }
 
 int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
-		  long *threads, bool *verbose)
+		  long *threads, int *verbose)
 {
 	const char *a = argv[*i], *v;
 	long n;
@@ -200,8 +233,8 @@ int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accep
 			return -1;
 		return 1;
 	}
-	if ((accept & CLI_OPT_VERBOSE) && (!strcmp(a, "-v") || !strcmp(a, "--verbose"))) {
-		*verbose = true;
+	if ((accept & CLI_OPT_VERBOSE) && (!strcmp(a, "-v") || !strcmp(a, "--verbose") || !strcmp(a, "-vv"))) {
+		*verbose = a[2] == 'v' ? 2 : *verbose + 1;
 		return 1;
 	}
 	return 0;

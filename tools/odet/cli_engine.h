@@ -35,7 +35,7 @@ void cli_engine_opts_init(cli_engine_opts *c);
 int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c);
 /* Options that set build options or the context, shared by the engine commands; each command
  * accepts the subset in `accept` (CLI_OPT_*): --batch N (1..65536), --input-size HxW,
- * --head SPEC, --no-head, --threads N (0..256, 0 = all cores), -v/--verbose.
+ * --head SPEC, --no-head, --threads N (0..256, 0 = all cores), -v/--verbose (info; twice or -vv: debug).
  * 1: argv[*i] was one of them (consumed); 0: not one of them; -1: bad value (message printed). */
 enum {
 	CLI_OPT_BATCH = 1,
@@ -46,7 +46,7 @@ enum {
 	CLI_OPT_VERBOSE = 32,
 };
 int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
-		  long *threads, bool *verbose);
+		  long *threads, int *verbose);
 /* Copy the parsed options into build options (keep points into c). */
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 #define CLI_ENGINE_USAGE \
@@ -55,8 +55,8 @@ void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine\n" \
 	"  --device K      GPU index (default 0)\n"
 
-/* A context with n_threads (0 = all cores) and the log level (verbose: info). */
-odet_status cli_ctx(int n_threads, bool verbose, odet_ctx **out);
+/* A context with n_threads (0 = all cores) and the log level (verbose: 1 info, 2 debug). */
+odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out);
 /* Whether path is a plan: named *.plan, or starting with the plan magic. */
 bool cli_is_plan(const char *path);
 /* Load an ONNX model as a graph (ODET_ERR_UNSUPPORTED when the importer is not linked). */

@@ -334,7 +334,8 @@ int cmd_bench(int argc, char **argv)
 	odet_build_opts o = odet_build_opts_default();
 	long threads = 0, warmup = 3, n, streams = 1;
 	double duration = 5.0;
-	bool verbose = false, batch_given = false, profile = false, no_graph = false;
+	int verbose = 0;
+	bool batch_given = false, profile = false, no_graph = false;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
@@ -458,12 +459,15 @@ int cmd_bench(int argc, char **argv)
 		if (!got)
 			continue;
 		if (count == cap) {
+			/* four series of cap values each: move the upper three to their new offsets */
 			double *nl = realloc(lat, 2 * 4 * cap * sizeof *lat);
 			if (!nl) {
 				ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
 				goto out;
 			}
 			lat = nl;
+			for (int k = 3; k >= 1; k--)
+				memmove(lat + 2 * k * cap, lat + k * cap, (size_t)count * sizeof *lat);
 			cap *= 2;
 		}
 		lat[count] = t.total_ms;

@@ -36,7 +36,7 @@ int cmd_build(int argc, char **argv)
 	const char *model = NULL, *out = NULL;
 	odet_build_opts o = odet_build_opts_default();
 	long threads = 0;
-	bool verbose = false;
+	int verbose = 0;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {

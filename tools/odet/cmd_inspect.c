@@ -28,7 +28,7 @@ int cmd_inspect(int argc, char **argv)
 	const char *model = NULL;
 	odet_build_opts o = odet_build_opts_default();
 	long threads = 0;
-	bool verbose = false;
+	int verbose = 0;
 	o.backend = ODET_BACKEND_CPU;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);

@@ -64,7 +64,7 @@ int cmd_run(int argc, char **argv)
 	const char *model = NULL, *in_path = NULL, *out_path = NULL, *head = NULL;
 	odet_build_opts parsed = odet_build_opts_default(); /* receives --head */
 	long threads = 0;
-	bool verbose = false;
+	int verbose = 0;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
