@@ -155,6 +155,15 @@ def main():
     rs = (1 / (1 + np.exp(-rng.normal(-7, 1.5, (2, 120087, 91))))).astype(np.float32)
     lv = [90000, 22500, 5625, 1521, 441]
     cuda_vs_cpu(lib, "RetinaNet-like b2", dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=lv, K=300), rb, rs)
+    # dense scores (random-weight networks): segments far larger than top-k, many ties at the
+    # k-th key (the top-k select before the sort must keep exactly the sorted prefix)
+    q = np.floor(scores * 16) / 16
+    cuda_vs_cpu(lib, "quantized scores per-class top-k", p0, boxes, q)
+    cuda_vs_cpu(lib, "quantized scores per-level top-k", p1, boxes, q)
+    rd = rng.random((1, 120087, 91)).astype(np.float32)
+    cuda_vs_cpu(lib, "RetinaNet-like dense b1", dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=lv, K=300), rb[:1], rd)
+    cuda_vs_cpu(lib, "RetinaNet-like dense b1 f16", dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=lv, K=300), rb[:1],
+                rd, True)
     # determinism: the same CUDA call twice
     p = dict(thr=0.001, iou=0.45, topk=200, K=200, bg=0)
     ws, o1 = lib.cuda_nms_prepare(p, *ss.shape, torch)

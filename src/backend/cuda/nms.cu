@@ -13,6 +13,8 @@
  *     (background skipped) are appended to their segment's region — segment (image, class) in
  *     mode 0, (image, level) in mode 1 — shared-memory counters, one global atomic per
  *     (block, segment); order inside a region is arbitrary, the sort makes it canonical;
+ *  2a. segments holding more than top-k candidates keep only their top-k (+ ties) keys: a
+ *     three-pass radix select on the score bits, then a compaction (see sel_*_kernel);
  *  2. segmented sort of the regions (cub::DeviceSegmentedRadixSort, non-contiguous segments;
  *     not cub::DeviceSegmentedSort: above ~300 segments it copies group sizes to the host and
  *     synchronizes the stream, which stalls the pipeline and breaks CUDA graph capture);
@@ -140,6 +142,128 @@ __global__ void level_starts_kernel(dev_params p, long long *region_start)
 		return;
 	int b = s / p.L, l = s % p.L;
 	region_start[s] = (long long)b * p.N * p.C + (long long)p.level_start[l] * p.C;
+}
+
+/* ---- 2a. top-k select before the sort: a segment with more candidates than its top-k keeps
+ * only the keys whose score bits are <= those of its k-th key (ties included), found by a
+ * radix select on the key's upper 32 bits in three digit passes (11, 11, 10 bits); the sort
+ * then orders at most k + ties keys instead of the whole segment (one CUB block per segment
+ * is slow on RetinaNet's per-level segments of millions of keys). Exact: the first k keys of
+ * the sorted result are the same as with the whole segment sorted. */
+#define SEL_BINS 2048
+
+__device__ __forceinline__ int sel_digit(int pass, unsigned hi, unsigned prefix, bool *match)
+{
+	const int shift = pass == 0 ? 21 : pass == 1 ? 10 : 0, top = pass == 0 ? 32 : pass == 1 ? 21 : 10;
+	*match = top == 32 || (hi >> top) == (prefix >> top);
+	return (int)((hi >> shift) & (pass == 2 ? 0x3ffu : 0x7ffu));
+}
+
+/* need[s] = k (active) when the segment holds more than k candidates, else 0 */
+__global__ void sel_init_kernel(int n_seg, const int *cnt, long long topk, unsigned *prefix, int *need)
+{
+	int s = blockIdx.x * blockDim.x + threadIdx.x;
+	if (s >= n_seg)
+		return;
+	prefix[s] = 0;
+	need[s] = cnt[s] > topk ? (int)topk : 0;
+}
+
+__global__ void sel_hist_kernel(const u64 *keys, const int *beg, const int *cnt, const unsigned *prefix,
+				const int *need, int pass, int *hist)
+{
+	__shared__ int h[SEL_BINS];
+	const int s = blockIdx.y;
+	if (need[s] <= 0)
+		return;
+	for (int k = threadIdx.x; k < SEL_BINS; k += blockDim.x)
+		h[k] = 0;
+	__syncthreads();
+	const unsigned pre = prefix[s];
+	const u64 *kp = keys + beg[s];
+	const int n = cnt[s];
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+		bool m;
+		int d = sel_digit(pass, (unsigned)(kp[i] >> 32), pre, &m);
+		if (m)
+			atomicAdd(&h[d], 1);
+	}
+	__syncthreads();
+	int *g = hist + (long long)s * SEL_BINS;
+	for (int k = threadIdx.x; k < SEL_BINS; k += blockDim.x)
+		if (h[k])
+			atomicAdd(&g[k], h[k]);
+}
+
+/* one block of 256 threads per segment: the digit holding the need-th key; the histogram row
+ * is cleared for the next pass */
+__global__ void sel_pick_kernel(int pass, int *hist, unsigned *prefix, int *need)
+{
+	typedef cub::BlockScan<int, 256> scan_t;
+	__shared__ typename scan_t::TempStorage ts;
+	const int s = blockIdx.x;
+	const int nd = need[s];
+	if (nd <= 0)
+		return;
+	int *h = hist + (long long)s * SEL_BINS;
+	int loc[SEL_BINS / 256], sum = 0;
+	for (int j = 0; j < SEL_BINS / 256; j++) {
+		loc[j] = h[threadIdx.x * (SEL_BINS / 256) + j];
+		h[threadIdx.x * (SEL_BINS / 256) + j] = 0;
+		sum += loc[j];
+	}
+	int excl;
+	scan_t(ts).ExclusiveSum(sum, excl);
+	if (excl < nd && nd <= excl + sum) {
+		const int shift = pass == 0 ? 21 : pass == 1 ? 10 : 0;
+		int c = excl;
+		for (int j = 0; j < SEL_BINS / 256; j++) {
+			if (c + loc[j] >= nd) {
+				need[s] = nd - c;
+				prefix[s] |= (unsigned)(threadIdx.x * (SEL_BINS / 256) + j) << shift;
+				break;
+			}
+			c += loc[j];
+		}
+	}
+}
+
+/* keys of active segments with score bits <= the k-th's are appended (warp-aggregated) to the
+ * same region of `out`; inactive segments are copied whole */
+__global__ void sel_compact_kernel(const u64 *in, u64 *out, const int *beg, const int *cnt, const unsigned *prefix,
+				   const int *need, int *ncnt)
+{
+	const int s = blockIdx.y, n = cnt[s];
+	const long long b0 = beg[s];
+	const bool active = need[s] > 0;
+	const unsigned thr = prefix[s];
+	const int lane = threadIdx.x & 31;
+	for (int base = blockIdx.x * blockDim.x; base < n; base += gridDim.x * blockDim.x) {
+		int i = base + threadIdx.x;
+		u64 key = i < n ? in[b0 + i] : 0;
+		if (!active) {
+			if (i < n)
+				out[b0 + i] = key;
+			continue;
+		}
+		bool keep = i < n && (unsigned)(key >> 32) <= thr;
+		unsigned m = __ballot_sync(0xffffffffu, keep);
+		int wpos = 0;
+		if (lane == 0 && m)
+			wpos = atomicAdd(&ncnt[s], __popc(m));
+		wpos = __shfl_sync(0xffffffffu, wpos, 0);
+		if (keep)
+			out[b0 + wpos + __popc(m & ((1u << lane) - 1))] = key;
+	}
+}
+
+__global__ void sel_finish_kernel(int n_seg, const int *need, const int *ncnt, const int *beg, int *cnt, int *end)
+{
+	int s = blockIdx.x * blockDim.x + threadIdx.x;
+	if (s >= n_seg || need[s] <= 0)
+		return;
+	cnt[s] = ncnt[s];
+	end[s] = beg[s] + ncnt[s];
 }
 
 /* ---- 2b. mode 1: top-k of each (image, level) into (image, class) regions */
@@ -345,6 +469,9 @@ struct plan {
 	size_t off_keysA, off_keysB, off_cnt1, off_beg1, off_end1, off_lstart, off_cnt2, off_beg2, off_end2, off_n,
 		off_tiles, off_words, off_tiles_incl, off_words_incl, off_mask, off_removed, off_kept, off_kcount,
 		off_mk_in, off_mk_out, off_mv_in, off_mv_out, off_moff, off_imgc, off_temp;
+	size_t off_hist, off_prefix, off_need, off_ncnt;
+	bool select;         /* top-k select before the first sort (2a) */
+	int sel_blocks;      /* blocks per segment for the select passes */
 	size_t temp_bytes, total;
 };
 
@@ -425,6 +552,12 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 		return ODET_ERR_DEVICE;
 	tb = t > tb ? t : tb;
 	pl->temp_bytes = tb;
+	{
+		long long seg_max = d.mode == 0 ? Nn : maxlevel * C; /* largest first-sort segment */
+		pl->select = pl->S1 <= 65535 && d.topk < seg_max;
+		long long nb = (seg_max + 2047) / 2048;
+		pl->sel_blocks = (int)(nb < 1 ? 1 : nb > 512 ? 512 : nb);
+	}
 	size_t o = 0;
 #define SLICE(field, bytes) (pl->field = o, o += odet_cuda_align((size_t)(bytes)))
 	long long S1 = pl->S1, S = pl->S;
@@ -453,6 +586,10 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 	SLICE(off_moff, (B + 1) * 4);
 	SLICE(off_imgc, B * 4);
 	SLICE(off_temp, tb);
+	SLICE(off_hist, pl->select ? S1 * SEL_BINS * 4 : 0);
+	SLICE(off_prefix, pl->select ? S1 * 4 : 0);
+	SLICE(off_need, pl->select ? S1 * 4 : 0);
+	SLICE(off_ncnt, pl->select ? S1 * 4 : 0);
 #undef SLICE
 	pl->total = o;
 	return ODET_OK;
@@ -496,19 +633,37 @@ odet_status launch(const plan &pl, const T *boxes, const T *scores, unsigned cha
 	if (d.mode == 1)
 		level_starts_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, lstart);
 	offsets_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, cnt1, d.mode == 1 ? lstart : NULL, d.region, beg1, end1);
-	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, keysA, keysB, pl.items, S1, beg1, end1, 0, 64, st));
+	u64 *k_in = keysA, *k_out = keysB; /* the select moves the candidates to keysB: roles swap */
+	if (pl.select) {
+		int *hist = (int *)(ws + pl.off_hist), *need = (int *)(ws + pl.off_need), *ncnt = (int *)(ws + pl.off_ncnt);
+		unsigned *prefix = (unsigned *)(ws + pl.off_prefix);
+		if ((rc = ODET_CUDA(cudaMemsetAsync(hist, 0, (size_t)S1 * SEL_BINS * 4, st))) ||
+		    (rc = ODET_CUDA(cudaMemsetAsync(ncnt, 0, (size_t)S1 * 4, st))))
+			return rc;
+		sel_init_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, cnt1, d.topk, prefix, need);
+		dim3 g((unsigned)pl.sel_blocks, (unsigned)S1);
+		for (int pass = 0; pass < 3; pass++) {
+			sel_hist_kernel<<<g, 256, 0, st>>>(keysA, beg1, cnt1, prefix, need, pass, hist);
+			sel_pick_kernel<<<(unsigned)S1, 256, 0, st>>>(pass, hist, prefix, need);
+		}
+		sel_compact_kernel<<<g, 256, 0, st>>>(keysA, keysB, beg1, cnt1, prefix, need, ncnt);
+		sel_finish_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, need, ncnt, beg1, cnt1, end1);
+		k_in = keysB;
+		k_out = keysA;
+	}
+	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, k_in, k_out, pl.items, S1, beg1, end1, 0, 64, st));
 	if (rc)
 		return rc;
-	const u64 *sorted = keysB;
+	const u64 *sorted = k_out;
 	const int *cbeg = beg1, *ccnt = cnt1;
 	if (d.mode == 1) {
 		rc = ODET_CUDA(cudaMemsetAsync(cnt2, 0, (size_t)S * 4, st));
 		if (rc)
 			return rc;
 		long long nt = pl.S1 * d.topk;
-		scatter_kernel<<<(unsigned)((nt + 255) / 256), 256, 0, st>>>(d, keysB, beg1, cnt1, keysA, cnt2);
+		scatter_kernel<<<(unsigned)((nt + 255) / 256), 256, 0, st>>>(d, k_out, beg1, cnt1, k_in, cnt2);
 		offsets_kernel<<<(S + 255) / 256, 256, 0, st>>>(S, cnt2, NULL, d.region, beg2, end2);
-		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, keysA, keysB, pl.S * d.region, S, beg2, end2, 0, 64,
+		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, k_in, k_out, pl.S * d.region, S, beg2, end2, 0, 64,
 								  st));
 		if (rc)
 			return rc;
