@@ -358,16 +358,14 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 	/* the fused call is not available for every algorithm / layout: try it once here so
 	 * that a refusal falls back to conv + epilogue at build time, never at run time */
 	if (s->fused) {
-		float one = 1.0f, zero = 0.0f;
-		cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
-			h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws, s->ws, s->has_res ? &one : &zero, s->yd,
-			s->has_res ? res : y, s->bd, bias, s->ad, s->yd, y);
-		if (st == CUDNN_STATUS_SUCCESS && cudaDeviceSynchronize() == cudaSuccess) {
+		/* the same launch the run makes (legacy_launch), on the scratch buffers */
+		odet_status frc = legacy_launch(ctx, n, s, h, 0, x, w, bias, res, y, ws, dt, total);
+		if (!frc && cudaDeviceSynchronize() == cudaSuccess) {
 			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): fused bias+activation available", n->name);
 		} else {
 			cudaGetLastError();
 			odet_log(ctx, ODET_LOG_INFO, "node '%s' (Conv): cuDNN refuses the fused call for algo %d (%s): conv + epilogue",
-				 n->name, (int)s->algo, cudnnGetErrorString(st));
+				 n->name, (int)s->algo, frc ? odet_ctx_last_error(ctx) : "launch failed");
 			s->fused = false;
 		}
 	}
