@@ -7,7 +7,11 @@
  * pads / auto_pad, count_include_pad (AveragePool: divide by the window clipped to the
  * padded input when 1, by the valid elements when 0). One thread per output element,
  * float32 accumulation. MaxPool's optional indices output is refused. odet_nhwc = 1
- * (passes/layout.c): X and Y are [N,H,W,C] (consecutive threads read consecutive channels).
+ * (passes/layout.c): X and Y are [N,H,W,C] (consecutive threads read consecutive channels);
+ * float16 NHWC with C % 8 == 0 takes pool8_kernel: one thread per (pixel, 8 channels), 16-byte
+ * loads and stores, 32-bit index math — the same comparisons and summation order per channel
+ * as pool_kernel, so the same results (the generic kernel's 64-bit divisions made it ~5x
+ * slower than a copy on SSD300's stem pool).
  * GlobalAveragePool: X [N,C,spatial...] -> [N,C,1...]: one warp per (n, c), float32 sum.
  */
 #include "backend/cuda/cuda_core.h"
@@ -80,6 +84,62 @@ static __global__ void pool_kernel(const T *x, T *y, pool_geo g)
 	}
 }
 
+/* float16 NHWC, C % 8 == 0: thread = (n, oy, ox, channel group of 8) */
+template <bool MAX>
+static __global__ void pool8_kernel(const uint4 *__restrict__ x, uint4 *__restrict__ y, pool_geo g, int total)
+{
+	int cg = g.c >> 3;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+		int c8 = i % cg, r = i / cg;
+		int ox = r % g.ow;
+		r /= g.ow;
+		int oy = r % g.oh, nn = r / g.oh;
+		const uint4 *p = x + (size_t)nn * g.h * g.w * cg + c8;
+		int y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+		float acc[8];
+		for (int k = 0; k < 8; k++)
+			acc[k] = MAX ? -FLT_MAX : 0.0f;
+		int cnt = 0;
+		for (int ky = 0; ky < g.kh; ky++) {
+			int yy = y0 + ky * g.dh;
+			if (yy < 0 || yy >= g.h)
+				continue;
+			for (int kx = 0; kx < g.kw; kx++) {
+				int xx = x0 + kx * g.dw;
+				if (xx < 0 || xx >= g.w)
+					continue;
+				uint4 u = __ldg(p + ((size_t)yy * g.w + xx) * cg);
+				const __half2 *h2 = (const __half2 *)&u;
+				for (int k = 0; k < 4; k++) {
+					float2 f = __half22float2(h2[k]);
+					if (MAX) {
+						acc[2 * k] = f.x > acc[2 * k] ? f.x : acc[2 * k];
+						acc[2 * k + 1] = f.y > acc[2 * k + 1] ? f.y : acc[2 * k + 1];
+					} else {
+						acc[2 * k] += f.x;
+						acc[2 * k + 1] += f.y;
+					}
+				}
+				cnt++;
+			}
+		}
+		if (!MAX) {
+			int div = cnt;
+			if (g.include_pad) {
+				int ye = min(y0 + g.kh, g.ph_end), xe = min(x0 + g.kw, g.pw_end);
+				div = (ye - y0) * (xe - x0);
+			}
+			for (int k = 0; k < 8; k++)
+				acc[k] = div > 0 ? acc[k] / (float)div : 0.0f;
+		}
+		uint4 o;
+		__half2 *o2 = (__half2 *)&o;
+		for (int k = 0; k < 4; k++)
+			o2[k] = __floats2half2_rn(acc[2 * k], acc[2 * k + 1]);
+		y[i] = o;
+	}
+}
+
 static unsigned grid_for(int64_t total)
 {
 	int64_t b = (total + 255) / 256;
@@ -147,7 +207,14 @@ static odet_status pool_run(const be_run_args *a)
 	int64_t total = (int64_t)p->n * p->c * p->oh * p->ow;
 	bool mx = a->node->op == IR_OP_MAXPOOL;
 	bool h = a->in[0].dtype == ODET_F16;
-	if (mx && h)
+	if (h && p->nhwc && p->c % 8 == 0 && total / 8 <= INT32_MAX && ((uintptr_t)a->in[0].data & 15) == 0 &&
+	    ((uintptr_t)a->out[0].data & 15) == 0) {
+		int t8 = (int)(total / 8);
+		if (mx)
+			pool8_kernel<true><<<grid_for(t8), 256, 0, s>>>((const uint4 *)a->in[0].data, (uint4 *)a->out[0].data, *p, t8);
+		else
+			pool8_kernel<false><<<grid_for(t8), 256, 0, s>>>((const uint4 *)a->in[0].data, (uint4 *)a->out[0].data, *p, t8);
+	} else if (mx && h)
 		pool_kernel<__half, true><<<grid_for(total), 256, 0, s>>>((const __half *)a->in[0].data, (__half *)a->out[0].data, *p);
 	else if (mx)
 		pool_kernel<float, true><<<grid_for(total), 256, 0, s>>>((const float *)a->in[0].data, (float *)a->out[0].data, *p);
