@@ -404,6 +404,9 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 	if (passes && be->kind == ODET_BACKEND_CUDA && o.precision == ODET_PRECISION_FP16 &&
 	    (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
+	/* the head's output views (layout transposes, reshapes) + Concat + Cast in one copy */
+	if (passes && (rc = pass_fuse_concat_views(e->g)))
+		goto out_destroy;
 	if (o.verbose) {
 		fprintf(stderr, "---- optimized graph\n");
 		odet_graph_print(e->g, stderr);

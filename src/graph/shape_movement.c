@@ -93,6 +93,90 @@ odet_status ir_shape_CONCAT(ir_graph *g, ir_node *n)
 	return rc;
 }
 
+/* PermuteConcat (ops.def): output dims from attr shape, checked against the inputs' views */
+odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
+{
+	odet_status rc = shp_check_io(g, n, 1, IR_MAX_IO, 1, 1);
+	if (rc)
+		return rc;
+	const int64_t *shape, *vr, *vs, *vp;
+	int r = ir_attr_ints(n, "shape", &shape), nr = ir_attr_ints(n, "vrank", &vr);
+	int ns = ir_attr_ints(n, "vshape", &vs), np = ir_attr_ints(n, "vperm", &vp);
+	int64_t to = ir_attr_int(n, "to", 0), axis = ir_attr_int(n, "axis", 0);
+	int ax;
+	if (r < 1 || r > ODET_MAX_RANK || nr != n->n_in || ns != np || !shp_axis(axis, r, &ax))
+		return shp_fail(g, n, "attributes shape/vrank/vshape/vperm/axis are inconsistent");
+	int64_t outer = 1, inner = 1, total = 0;
+	for (int j = 0; j < r; j++) {
+		if (shape[j] < 0)
+			return shp_fail(g, n, "attribute shape has a negative dim");
+		if (j != ax && !odet_mul_i64(j < ax ? outer : inner, shape[j], j < ax ? &outer : &inner))
+			return shp_fail(g, n, "output too large");
+	}
+	odet_dtype dt = ODET_DTYPE_UNDEFINED;
+	for (int i = 0, a = 0; i < n->n_in; i++) {
+		ir_value *x;
+		if ((rc = shp_need_in(g, n, i, &x)))
+			return rc;
+		if (i == 0)
+			dt = x->dtype;
+		if (x->dtype != dt)
+			return shp_fail(g, n, "inputs differ in dtype");
+		if (vr[i] < 1 || vr[i] > 16 || a + vr[i] > ns)
+			return shp_fail(g, n, "input %d: bad view rank", i);
+		if (!ir_value_shape_known(x))
+			return shp_out_begin(g, n, ir_out(g, n, 0), dt, -1);
+		int64_t numel = 1;
+		unsigned seen = 0;
+		for (int k = 0; k < vr[i]; k++) {
+			int64_t p = vp[a + k];
+			if (vs[a + k] < 1 || !odet_mul_i64(numel, vs[a + k], &numel) || p < 0 || p >= vr[i] ||
+			    (seen >> p) & 1)
+				return shp_fail(g, n, "input %d: bad view shape or permutation", i);
+			seen |= 1u << p;
+		}
+		if (numel != ir_value_numel(x) || outer * inner == 0 || numel % (outer * inner))
+			return shp_fail(g, n, "input %d: its view does not fit the output", i);
+		total += numel / (outer * inner);
+		a += (int)vr[i];
+	}
+	if (total != shape[ax])
+		return shp_fail(g, n, "inputs add up to %lld along the axis, attribute shape has %lld", (long long)total,
+				(long long)shape[ax]);
+	if (to != dt && !((to == ODET_F16 || to == ODET_F32) && (dt == ODET_F16 || dt == ODET_F32)))
+		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "dtype change %d -> %d not supported", (int)dt, (int)to);
+	ir_value *y = ir_out(g, n, 0);
+	if ((rc = shp_out_begin(g, n, y, (odet_dtype)to, r)))
+		return rc;
+	for (int j = 0; !rc && j < r; j++)
+		rc = shp_out_dim(g, y, j, shape[j], NULL);
+	return rc;
+}
+
+/* NhwcPack (ops.def): [N,C,H,W] -> [N,H,W,channels], dtype attr to */
+odet_status ir_shape_NHWC_PACK(ir_graph *g, ir_node *n)
+{
+	ir_value *x;
+	odet_status rc = shp_check_io(g, n, 1, 1, 1, 1);
+	if (rc || (rc = shp_need_in(g, n, 0, &x)))
+		return rc;
+	int64_t to = ir_attr_int(n, "to", ODET_F16), ch = ir_attr_int(n, "channels", -1);
+	if ((x->dtype != ODET_F32 && x->dtype != ODET_F16) || (to != ODET_F32 && to != ODET_F16))
+		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "float32/float16 input and output needed");
+	if (x->rank != 4)
+		return shp_fail(g, n, "input must have rank 4");
+	if (x->dims[1] >= 0 && ch < x->dims[1])
+		return shp_fail(g, n, "attribute channels (%lld) is below the input's %lld", (long long)ch,
+				(long long)x->dims[1]);
+	ir_value *y = ir_out(g, n, 0);
+	if ((rc = shp_out_begin(g, n, y, (odet_dtype)to, 4)))
+		return rc;
+	if ((rc = shp_out_dim(g, y, 0, x->dims[0], x->sym[0])) || (rc = shp_out_dim(g, y, 1, x->dims[2], x->sym[2])) ||
+	    (rc = shp_out_dim(g, y, 2, x->dims[3], x->sym[3])))
+		return rc;
+	return shp_out_dim(g, y, 3, ch, NULL);
+}
+
 odet_status ir_shape_RESHAPE(ir_graph *g, ir_node *n)
 {
 	ir_value *x, *s;

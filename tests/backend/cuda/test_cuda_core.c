@@ -263,9 +263,12 @@ static void test_pools(odet_ctx *ctx)
 		{"avgpool 3x3 s2 p1 excl", IR_OP_AVGPOOL, 3, 2, 1, 0, 0, 11, 10},
 		{"avgpool 3x3 s2 p1 incl ceil", IR_OP_AVGPOOL, 3, 2, 1, 1, 1, 10, 13},
 	};
-	for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+	/* C = 3: the generic kernel; C = 16 in fp16: NHWC with 8-channel vectors (pool8_kernel) */
+	for (size_t j = 0; j < 2 * sizeof ps / sizeof ps[0]; j++) {
+		size_t i = j % (sizeof ps / sizeof ps[0]);
+		int64_t c = j < sizeof ps / sizeof ps[0] ? 3 : 16;
 		tcase tc;
-		int64_t d[4] = {2, 3, ps[i].h, ps[i].w};
+		int64_t d[4] = {2, c, ps[i].h, ps[i].w};
 		ir_graph *g = unary_graph(ctx, ps[i].op, 4, d, &tc);
 		int64_t k[2] = {ps[i].k, ps[i].k}, s[2] = {ps[i].s, ps[i].s},
 			p[4] = {ps[i].pad, ps[i].pad, ps[i].pad, ps[i].pad};
@@ -275,9 +278,12 @@ static void test_pools(odet_ctx *ctx)
 		ir_attr_set_int(g, tc.node, "ceil_mode", ps[i].ceil);
 		if (ps[i].op == IR_OP_AVGPOOL)
 			ir_attr_set_int(g, tc.node, "count_include_pad", ps[i].incl);
-		compare(ctx, ps[i].name, g, ODET_PRECISION_FP32, 1e-5f);
-		if (i == 0 || i == 3) /* fp16: NHWC pools between Transposes */
-			compare(ctx, ps[i].name, g, ODET_PRECISION_FP16, 2e-2f);
+		char what[64];
+		snprintf(what, sizeof what, "%s c%d", ps[i].name, (int)c);
+		if (c == 3)
+			compare(ctx, what, g, ODET_PRECISION_FP32, 1e-5f);
+		if (c == 16 || i == 0 || i == 3) /* fp16: NHWC pools between Transposes */
+			compare(ctx, what, g, ODET_PRECISION_FP16, 2e-2f);
 		ir_graph_free(g);
 	}
 	tcase tc;
@@ -288,6 +294,95 @@ static void test_pools(odet_ctx *ctx)
 	int64_t d2[4] = {3, 5, 19, 21};
 	g = unary_graph(ctx, IR_OP_GLOBALAVGPOOL, 4, d2, &tc);
 	compare(ctx, "globalavgpool 19x21", g, ODET_PRECISION_FP32, 1e-5f);
+	ir_graph_free(g);
+}
+
+/* ---- head views: Concat of Transpose/Reshape chains (passes/fuse_concat_views.c) */
+static int hv_value(ir_graph *g, const char *name)
+{
+	return ir_value_add(g, name, ODET_F32, -1, NULL);
+}
+
+static int hv_conv(ir_graph *g, const char *name, int x, int64_t c, int64_t m, int64_t k, int64_t s)
+{
+	char nm[64];
+	snprintf(nm, sizeof nm, "%s_w", name);
+	int64_t wd[4] = {m, c, k, k}, st[2] = {s, s}, pd[4] = {k / 2, k / 2, k / 2, k / 2};
+	int w = add_const(g, nm, 4, wd, 0.3f), y = hv_value(g, name);
+	int node = ir_node_add(g, IR_OP_CONV, name, 2, (int[]){x, w}, 1, &y);
+	ir_attr_set_ints(g, node, "strides", st, 2);
+	ir_attr_set_ints(g, node, "pads", pd, 4);
+	return y;
+}
+
+static int hv_reshape(ir_graph *g, const char *name, int x, int n, const int64_t *dims)
+{
+	char nm[64];
+	snprintf(nm, sizeof nm, "%s_shape", name);
+	int64_t *d = malloc(sizeof(int64_t) * (size_t)n), sd[1] = {n};
+	memcpy(d, dims, sizeof(int64_t) * (size_t)n);
+	int sv = ir_const_add(g, nm, ODET_I64, 1, sd, d), y = hv_value(g, name);
+	ir_node_add(g, IR_OP_RESHAPE, name, 2, (int[]){x, sv}, 1, &y);
+	return y;
+}
+
+static int hv_transpose(ir_graph *g, const char *name, int x, int n, const int64_t *perm)
+{
+	int y = hv_value(g, name);
+	int node = ir_node_add(g, IR_OP_TRANSPOSE, name, 1, &x, 1, &y);
+	ir_attr_set_ints(g, node, "perm", perm, n);
+	return y;
+}
+
+static int hv_concat(ir_graph *g, const char *name, int n, const int *xs, int64_t axis)
+{
+	int y = hv_value(g, name);
+	int node = ir_node_add(g, IR_OP_CONCAT, name, n, xs, 1, &y);
+	ir_attr_set_int(g, node, "axis", axis);
+	return y;
+}
+
+static void test_head_views(odet_ctx *ctx)
+{
+	/* SSD-like: per level conv -> Reshape [N,A,-1] -> Concat axis 2 (fp16: NHWC convs, so each
+	 * input is a batched 2-D transpose with the float32 output Cast absorbed); RetinaNet-like:
+	 * conv -> view [N,A,K,H,W] -> permute(0,3,4,1,2) -> [N,HWA,K] -> Concat axis 1 (fp16: a
+	 * plain copy of the NHWC conv output); sizes not multiples of the 32x32 tiles. */
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t xd[4] = {2, 8, 37, 35};
+	int x = add_input(g, "x", 4, xd);
+	int c0 = hv_conv(g, "c0", x, 8, 12, 3, 1);  /* [2,12,37,35] */
+	int c1 = hv_conv(g, "c1", x, 8, 6, 1, 2);   /* [2,6,19,18] */
+	int c2 = hv_conv(g, "c2", x, 8, 40, 3, 4);  /* [2,40,10,9] */
+	int r0 = hv_reshape(g, "r0", c0, 3, (int64_t[]){2, 3, 4 * 37 * 35});
+	int r1 = hv_reshape(g, "r1", c1, 3, (int64_t[]){2, 3, 2 * 19 * 18});
+	/* a view read three times is not absorbed: its Concat's input stays a Concat output */
+	int r2b = hv_reshape(g, "r2b", c2, 3, (int64_t[]){2, 1, 40 * 10 * 9});
+	int r2c = hv_concat(g, "r2c", 3, (int[]){r2b, r2b, r2b}, 1); /* [2,3,3600] */
+	set_output(g, hv_concat(g, "ssd_cat", 3, (int[]){r0, r1, r2c}, 2));
+	int lv[2];
+	for (int l = 0; l < 2; l++) {
+		char nm[32];
+		snprintf(nm, sizeof nm, "rc%d", l);
+		int c = hv_conv(g, nm, x, 8, 6, 3, l ? 2 : 1);
+		int64_t h = l ? 19 : 37, w = l ? 18 : 35;
+		snprintf(nm, sizeof nm, "rv%d", l);
+		int v = hv_reshape(g, nm, c, 5, (int64_t[]){2, 2, 3, h, w});
+		snprintf(nm, sizeof nm, "rp%d", l);
+		int p = hv_transpose(g, nm, v, 5, (int64_t[]){0, 3, 4, 1, 2});
+		snprintf(nm, sizeof nm, "rr%d", l);
+		lv[l] = hv_reshape(g, nm, p, 3, (int64_t[]){2, h * w * 2, 3});
+	}
+	set_output(g, hv_concat(g, "retina_cat", 2, lv, 1));
+	/* a permutation that is neither a copy nor a batched transpose, on a graph input */
+	int64_t zd[4] = {3, 4, 5, 2}, ud[5] = {1, 5, 3, 4, 2};
+	int z = add_input(g, "z", 4, zd), u = add_input(g, "u", 5, ud);
+	int zt = hv_transpose(g, "zt", z, 4, (int64_t[]){2, 0, 3, 1});
+	int zr = hv_reshape(g, "zr", zt, 5, (int64_t[]){1, 5, 3, 4, 2});
+	set_output(g, hv_concat(g, "gen_cat", 2, (int[]){zr, u}, 0));
+	compare(ctx, "head views (PermuteConcat)", g, ODET_PRECISION_FP32, 1e-4f);
+	compare(ctx, "head views (PermuteConcat)", g, ODET_PRECISION_FP16, 2e-2f);
 	ir_graph_free(g);
 }
 
@@ -417,6 +512,7 @@ int main(void)
 	}
 	test_convs(ctx);
 	test_pools(ctx);
+	test_head_views(ctx);
 	test_batchnorm(ctx);
 	test_gemms(ctx);
 	test_plan(ctx);
