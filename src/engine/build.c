@@ -402,7 +402,7 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	/* fp16 convolutions run on tensor cores fastest in NHWC */
 	if (passes && be->kind == ODET_BACKEND_CUDA && o.precision == ODET_PRECISION_FP16 &&
-	    (rc = pass_layout_nhwc(e->g)))
+	    ((rc = pass_layout_nhwc(e->g)) || (rc = pass_merge_sibling_convs(e->g))))
 		goto out_destroy;
 	/* the head's output views (layout transposes, reshapes) + Concat + Cast in one copy */
 	if (passes && (rc = pass_fuse_concat_views(e->g)))

@@ -99,9 +99,12 @@ odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 1, IR_MAX_IO, 1, 1);
 	if (rc)
 		return rc;
-	const int64_t *shape, *vr, *vs, *vp;
+	const int64_t *shape, *vr, *vs, *vp, *vt = NULL, *vo = NULL;
 	int r = ir_attr_ints(n, "shape", &shape), nr = ir_attr_ints(n, "vrank", &vr);
 	int ns = ir_attr_ints(n, "vshape", &vs), np = ir_attr_ints(n, "vperm", &vp);
+	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
+	if ((nt > 0 && nt != ns) || (no > 0 && no != n->n_in))
+		return shp_fail(g, n, "attributes vstride/voffset do not match vshape/inputs");
 	int64_t to = ir_attr_int(n, "to", 0), axis = ir_attr_int(n, "axis", 0);
 	int ax;
 	if (r < 1 || r > ODET_MAX_RANK || nr != n->n_in || ns != np || !shp_axis(axis, r, &ax))
@@ -126,17 +129,22 @@ odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
 			return shp_fail(g, n, "input %d: bad view rank", i);
 		if (!ir_value_shape_known(x))
 			return shp_out_begin(g, n, ir_out(g, n, 0), dt, -1);
-		int64_t numel = 1;
+		int64_t numel = 1, last = no > 0 ? vo[i] : 0;
 		unsigned seen = 0;
 		for (int k = 0; k < vr[i]; k++) {
 			int64_t p = vp[a + k];
 			if (vs[a + k] < 1 || !odet_mul_i64(numel, vs[a + k], &numel) || p < 0 || p >= vr[i] ||
-			    (seen >> p) & 1)
+			    (seen >> p) & 1 || (nt > 0 && vt[a + k] < 0))
 				return shp_fail(g, n, "input %d: bad view shape or permutation", i);
 			seen |= 1u << p;
+			if (nt > 0)
+				last += (vs[a + k] - 1) * vt[a + k];
 		}
-		if (numel != ir_value_numel(x) || outer * inner == 0 || numel % (outer * inner))
-			return shp_fail(g, n, "input %d: its view does not fit the output", i);
+		if (nt <= 0)
+			last += numel - 1;
+		if (last < 0 || last >= ir_value_numel(x) || (nt <= 0 && numel != ir_value_numel(x)) ||
+		    outer * inner == 0 || numel % (outer * inner))
+			return shp_fail(g, n, "input %d: its view does not fit the input or the output", i);
 		total += numel / (outer * inner);
 		a += (int)vr[i];
 	}

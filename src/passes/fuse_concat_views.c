@@ -18,9 +18,12 @@
  * so nothing is computed twice. Runs on the final graph (after the precision and layout
  * passes); shapes must be known.
  *
+ * A chain may start with a Slice of its source (steps 1, constant starts: merge_convs.c's
+ * channel halves of a merged conv): the atoms then keep the source's strides and an offset.
+ *
  * Attributes of PermuteConcat (spec: backend/cpu/permute_concat.c): axis, to (output dtype),
- * shape (output dims), vrank (per input: number of atoms), vshape / vperm (the atoms of all
- * inputs, concatenated).
+ * shape (output dims), vrank (per input: number of atoms), vshape / vperm / vstride (the atoms
+ * of all inputs, concatenated), voffset (per input).
  */
 #include "passes/pass_util.h"
 
@@ -32,30 +35,79 @@
 typedef struct view {
 	int m;                     /* atoms */
 	int64_t s[PC_MAX_ATOMS];   /* atom sizes, source order */
+	int64_t st[PC_MAX_ATOMS];  /* atom strides in the source (elements) */
+	int64_t off;               /* element offset of the view's first element */
 	int p[PC_MAX_ATOMS];       /* logical order: p[j] = source atom at logical position j */
 	int nd;                    /* current dims */
 	int gc[ODET_MAX_RANK];     /* atoms per current dim (0 for a dim of size 1) */
 } view;
 
-static bool view_init(view *w, const ir_value *x)
+/* The source x [dims of x], or (sl != NULL) Slice(x) with steps 1 and constant starts: dims
+ * `dims` (the Slice's output) inside x's row-major strides, from element `off`. */
+static bool view_init_dims(view *w, const ir_value *x, const int64_t *dims, int64_t off)
 {
 	memset(w, 0, sizeof *w);
-	if (x->rank < 0 || x->rank > ODET_MAX_RANK)
+	if (x->rank < 0 || x->rank > ODET_MAX_RANK || !ir_value_shape_known(x))
 		return false;
 	w->nd = x->rank;
+	w->off = off;
+	int64_t stride = 1, xs[ODET_MAX_RANK];
+	for (int k = x->rank - 1; k >= 0; k--) {
+		xs[k] = stride;
+		stride *= x->dims[k];
+	}
 	for (int k = 0; k < x->rank; k++) {
-		if (x->dims[k] < 1)
+		if (dims[k] < 1)
 			return false;
-		if (x->dims[k] == 1)
+		if (dims[k] == 1)
 			continue;
 		if (w->m == PC_MAX_ATOMS)
 			return false;
-		w->s[w->m] = x->dims[k];
+		w->s[w->m] = dims[k];
+		w->st[w->m] = xs[k];
 		w->p[w->m] = w->m;
 		w->m++;
 		w->gc[k] = 1;
 	}
 	return true;
+}
+
+static bool view_init(view *w, const ir_value *x)
+{
+	return view_init_dims(w, x, x->dims, 0);
+}
+
+/* Slice(x, starts, ends, axes[, steps]) with constant starts/axes and steps 1 */
+static bool view_init_slice(view *w, const ir_graph *g, const ir_node *n)
+{
+	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0), *sv = ir_in(g, n, 1),
+		       *av = n->n_in > 3 ? ir_in(g, n, 3) : NULL, *pv = n->n_in > 4 ? ir_in(g, n, 4) : NULL;
+	if (!x || !y || !sv || !ir_value_shape_known(x) || !ir_value_shape_known(y) || y->rank != x->rank ||
+	    sv->kind != IR_VALUE_CONST || !sv->data || (av && (av->kind != IR_VALUE_CONST || !av->data)) ||
+	    (pv && (pv->kind != IR_VALUE_CONST || !pv->data)))
+		return false;
+	int64_t ns = ir_value_numel(sv), off = 0, stride = 1, xs[ODET_MAX_RANK];
+	if (ns < 1 || ns > x->rank || (av && ir_value_numel(av) != ns) || (pv && ir_value_numel(pv) != ns))
+		return false;
+	for (int k = x->rank - 1; k >= 0; k--) {
+		xs[k] = stride;
+		stride *= x->dims[k];
+	}
+	for (int64_t i = 0; i < ns; i++) {
+		int64_t ax = av ? ir_const_i64(av, i) : i, st = ir_const_i64(sv, i);
+		if (ax < 0)
+			ax += x->rank;
+		if (ax < 0 || ax >= x->rank || (pv && ir_const_i64(pv, i) != 1))
+			return false;
+		int64_t d = x->dims[ax];
+		if (st < 0)
+			st += d;
+		st = st < 0 ? 0 : st > d ? d : st;
+		if (st + y->dims[ax] > d)
+			return false;
+		off += st * xs[ax];
+	}
+	return view_init_dims(w, x, y->dims, off);
 }
 
 static bool view_transpose(view *w, const int64_t *perm, int n)
@@ -86,10 +138,13 @@ static bool view_split(view *w, int pos, int64_t hi)
 	if (w->m == PC_MAX_ATOMS)
 		return false;
 	int a = w->p[pos];
-	int64_t lo = w->s[a] / hi;
+	int64_t lo = w->s[a] / hi, st = w->st[a];
 	memmove(&w->s[a + 2], &w->s[a + 1], sizeof(int64_t) * (size_t)(w->m - a - 1));
+	memmove(&w->st[a + 2], &w->st[a + 1], sizeof(int64_t) * (size_t)(w->m - a - 1));
 	w->s[a] = hi;
 	w->s[a + 1] = lo;
+	w->st[a] = st * lo;
+	w->st[a + 1] = st;
 	for (int j = 0; j < w->m; j++)
 		if (w->p[j] > a)
 			w->p[j]++;
@@ -99,7 +154,7 @@ static bool view_split(view *w, int pos, int64_t hi)
 	return true;
 }
 
-static int view_canonical(const view *w, int64_t *vshape, int64_t *vperm);
+static int view_canonical(const view *w, int64_t *vshape, int64_t *vperm, int64_t *vstride);
 
 static bool view_reshape(view *w, const int64_t *e, int n)
 {
@@ -107,11 +162,12 @@ static bool view_reshape(view *w, const int64_t *e, int n)
 		return false;
 	/* a reshape regroups the logical order: first merge atoms adjacent in both orders, so
 	 * that e.g. [5,6] -> [3,10] is a split of one atom of 30 */
-	int64_t vs[PC_MAX_ATOMS], vp[PC_MAX_ATOMS];
+	int64_t vs[PC_MAX_ATOMS], vp[PC_MAX_ATOMS], vt[PC_MAX_ATOMS];
 	if (w->m > 0) {
-		int m = view_canonical(w, vs, vp);
+		int m = view_canonical(w, vs, vp, vt);
 		for (int k = 0; k < m; k++) {
 			w->s[k] = vs[k];
+			w->st[k] = vt[k];
 			w->p[k] = (int)vp[k];
 		}
 		w->m = m;
@@ -145,23 +201,28 @@ static bool view_reshape(view *w, const int64_t *e, int n)
 	return true;
 }
 
-/* merge atoms adjacent in both orders; write vshape (source order) and vperm */
-static int view_canonical(const view *w, int64_t *vshape, int64_t *vperm)
+/* merge atoms adjacent in both orders whose strides chain; write vshape and vstride (source
+ * order) and vperm */
+static int view_canonical(const view *w, int64_t *vshape, int64_t *vperm, int64_t *vstride)
 {
 	if (w->m == 0) {
 		vshape[0] = 1;
 		vperm[0] = 0;
+		vstride[0] = 1;
 		return 1;
 	}
 	int run_first[PC_MAX_ATOMS], nr = 0;
-	int64_t run_size[PC_MAX_ATOMS];
+	int64_t run_size[PC_MAX_ATOMS], run_st[PC_MAX_ATOMS];
 	for (int j = 0; j < w->m; j++) {
-		if (j > 0 && w->p[j] == w->p[j - 1] + 1) {
-			run_size[nr - 1] *= w->s[w->p[j]];
+		int a = w->p[j];
+		if (j > 0 && a == w->p[j - 1] + 1 && w->st[a - 1] == w->st[a] * w->s[a]) {
+			run_size[nr - 1] *= w->s[a];
+			run_st[nr - 1] = w->st[a];
 			continue;
 		}
-		run_first[nr] = w->p[j];
-		run_size[nr] = w->s[w->p[j]];
+		run_first[nr] = a;
+		run_size[nr] = w->s[a];
+		run_st[nr] = w->st[a];
 		nr++;
 	}
 	/* rank of each run by its first source atom */
@@ -170,6 +231,7 @@ static int view_canonical(const view *w, int64_t *vshape, int64_t *vperm)
 		for (int q = 0; q < nr; q++)
 			rank += run_first[q] < run_first[r];
 		vshape[rank] = run_size[r];
+		vstride[rank] = run_st[r];
 		vperm[r] = rank;
 	}
 	return nr;
@@ -201,9 +263,9 @@ static bool view_apply(view *w, const ir_graph *g, const ir_node *n)
 
 typedef struct pc_input {
 	int src;                   /* source value */
-	int chain[32], nchain;     /* view nodes, from the Concat upwards */
+	int chain[32], nchain;     /* view nodes, from the Concat upwards (the top may be a Slice) */
 	int r;
-	int64_t vshape[PC_MAX_ATOMS], vperm[PC_MAX_ATOMS];
+	int64_t vshape[PC_MAX_ATOMS], vperm[PC_MAX_ATOMS], vstride[PC_MAX_ATOMS], voff;
 } pc_input;
 
 /* Longest composable chain of single-reader views above value v (read by node `reader`). */
@@ -215,7 +277,13 @@ static void find_chain(const ir_graph *g, int v, int reader, pc_input *in)
 		if (cv->producer < 0 || pass_sole_consumer(g, cur) != rd)
 			break;
 		const ir_node *p = &g->nodes[cv->producer];
-		if (p->dead || !is_view_op(p->op) || p->n_out != 1 || p->n_in < 1 || p->in[0] < 0)
+		if (p->dead || p->n_out != 1 || p->n_in < 1 || p->in[0] < 0)
+			break;
+		if (p->op == IR_OP_SLICE) { /* a Slice starts the chain (merge_convs.c's channel halves) */
+			chain[nc++] = cv->producer;
+			break;
+		}
+		if (!is_view_op(p->op))
 			break;
 		chain[nc++] = cv->producer;
 		rd = cv->producer;
@@ -225,15 +293,21 @@ static void find_chain(const ir_graph *g, int v, int reader, pc_input *in)
 	for (int keep = nc; keep >= 0; keep--) {
 		int src = keep == 0 ? v : g->nodes[chain[keep - 1]].in[0];
 		view w;
-		bool ok = view_init(&w, &g->values[src]);
-		for (int k = keep - 1; ok && k >= 0; k--)
+		int k = keep - 1;
+		bool ok;
+		if (keep > 0 && g->nodes[chain[k]].op == IR_OP_SLICE)
+			ok = view_init_slice(&w, g, &g->nodes[chain[k--]]);
+		else
+			ok = view_init(&w, &g->values[src]);
+		for (; ok && k >= 0; k--)
 			ok = view_apply(&w, g, &g->nodes[chain[k]]);
 		if (!ok)
 			continue;
 		in->src = src;
 		in->nchain = keep;
 		memcpy(in->chain, chain, sizeof(int) * (size_t)keep);
-		in->r = view_canonical(&w, in->vshape, in->vperm);
+		in->r = view_canonical(&w, in->vshape, in->vperm, in->vstride);
+		in->voff = w.off;
 		return;
 	}
 	/* the value itself always composes unless its shape is unknown or too finely split */
@@ -290,10 +364,11 @@ static odet_status fuse_one(ir_graph *g, int ci, bool *done)
 	if (!views && cast < 0)
 		goto out;
 	int64_t *vr = malloc(sizeof(int64_t) * (size_t)nin), *vs = malloc(sizeof(int64_t) * (size_t)atoms),
-		*vp = malloc(sizeof(int64_t) * (size_t)atoms);
+		*vp = malloc(sizeof(int64_t) * (size_t)atoms), *vt = malloc(sizeof(int64_t) * (size_t)atoms),
+		*vo = malloc(sizeof(int64_t) * (size_t)nin);
 	int *src = malloc(sizeof(int) * (size_t)nin);
 	odet_status rc = ODET_OK;
-	if (!vr || !vs || !vp || !src) {
+	if (!vr || !vs || !vp || !vt || !vo || !src) {
 		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "fuse_concat_views: out of memory");
 		goto out_free;
 	}
@@ -302,6 +377,8 @@ static odet_status fuse_one(ir_graph *g, int ci, bool *done)
 		src[k] = ins[k].src;
 		memcpy(vs + a, ins[k].vshape, sizeof(int64_t) * (size_t)ins[k].r);
 		memcpy(vp + a, ins[k].vperm, sizeof(int64_t) * (size_t)ins[k].r);
+		memcpy(vt + a, ins[k].vstride, sizeof(int64_t) * (size_t)ins[k].r);
+		vo[k] = ins[k].voff;
 		a += ins[k].r;
 	}
 	int64_t axis = ir_attr_int(c, "axis", 0);
@@ -310,7 +387,8 @@ static odet_status fuse_one(ir_graph *g, int ci, bool *done)
 	int nn = ir_node_add(g, IR_OP_PERMUTE_CONCAT, name, nin, src, 1, &out);
 	if (nn < 0 || ir_attr_set_int(g, nn, "axis", axis) || ir_attr_set_int(g, nn, "to", (int64_t)to) ||
 	    ir_attr_set_ints(g, nn, "vrank", vr, nin) || ir_attr_set_ints(g, nn, "vshape", vs, atoms) ||
-	    ir_attr_set_ints(g, nn, "vperm", vp, atoms) ||
+	    ir_attr_set_ints(g, nn, "vperm", vp, atoms) || ir_attr_set_ints(g, nn, "vstride", vt, atoms) ||
+	    ir_attr_set_ints(g, nn, "voffset", vo, nin) ||
 	    ir_attr_set_ints(g, nn, "shape", g->values[out].dims, g->values[out].rank)) {
 		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "fuse_concat_views: out of memory");
 		goto out_free;
@@ -331,6 +409,8 @@ out_free:
 	free(vr);
 	free(vs);
 	free(vp);
+	free(vt);
+	free(vo);
 	free(src);
 	free(ins);
 	return rc;

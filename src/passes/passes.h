@@ -42,6 +42,9 @@ odet_status pass_precision_fp16(ir_graph *g, const char *const *keep, int n_keep
 /* NHWC layout for 4-D Conv / MaxPool / AveragePool (attribute odet_nhwc, see layout.c):
  * explicit Transposes only where the layout changes. For CUDA fp16 engines. */
 odet_status pass_layout_nhwc(ir_graph *g);
+/* Sibling head convs (same NHWC input and geometry, outputs only transposed back to NCHW) into
+ * one conv whose channel halves are Slices (see merge_convs.c). CUDA float16 engines. */
+odet_status pass_merge_sibling_convs(ir_graph *g);
 /* A Concat fed by chains of Transpose/Reshape views (and followed by a Cast between float
  * types) becomes one PermuteConcat reading the chains' sources (see fuse_concat_views.c). */
 odet_status pass_fuse_concat_views(ir_graph *g);

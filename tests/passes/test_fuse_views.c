@@ -88,6 +88,19 @@ static void ref_run(const ir_graph *g, float **buf)
 		const float *a = buf[n->in[0]];
 		if (n->op == IR_OP_RESHAPE) {
 			memcpy(o, a, sizeof(float) * (size_t)ny);
+		} else if (n->op == IR_OP_SLICE) { /* one axis, steps 1: tests' own Slices */
+			const ir_value *sv = ir_in(g, n, 1), *av = ir_in(g, n, 3);
+			int ax = (int)ir_const_i64(av, 0);
+			if (ax < 0)
+				ax += x->rank;
+			int64_t st = ir_const_i64(sv, 0), outer = 1, inner = 1;
+			for (int k = 0; k < ax; k++)
+				outer *= x->dims[k];
+			for (int k = ax + 1; k < x->rank; k++)
+				inner *= x->dims[k];
+			for (int64_t q = 0; q < outer; q++)
+				memcpy(o + q * y->dims[ax] * inner, a + (q * x->dims[ax] + st) * inner,
+				       sizeof(float) * (size_t)(y->dims[ax] * inner));
 		} else if (n->op == IR_OP_CAST) {
 			for (int64_t k = 0; k < ny; k++)
 				o[k] = odet_f16_to_f32(odet_f32_to_f16(a[k]));
@@ -252,6 +265,38 @@ static ir_graph *retina_like(void)
 	return g;
 }
 
+static int slice1(ir_graph *g, const char *name, int x, int64_t axis, int64_t start, int64_t end)
+{
+	int64_t one[1] = {1}, *v[3];
+	int cv[3];
+	const int64_t vals[3] = {start, end, axis};
+	for (int k = 0; k < 3; k++) {
+		char cn[64];
+		snprintf(cn, sizeof cn, "%s_%d", name, k);
+		v[k] = malloc(sizeof(int64_t));
+		*v[k] = vals[k];
+		cv[k] = ir_const_add(g, cn, ODET_I64, 1, one, v[k]);
+	}
+	int y = fresh(g, name), in[4] = {x, cv[0], cv[1], cv[2]};
+	ir_node_add(g, IR_OP_SLICE, name, 4, in, 1, &y);
+	return y;
+}
+
+/* merge_convs.c's shape: one NHWC tensor [N,H,W,4+12] whose channel halves are the heads,
+ * each Slice -> Transpose -> Reshape -> its own Concat */
+static ir_graph *sliced_heads(void)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int m = input(g, "m", D(2, 5, 6, 16)), u = input(g, "u", D(2, 3, 9)), v = input(g, "v", D(2, 1, 9));
+	int sa = slice1(g, "sa", m, 3, 0, 4), sb = slice1(g, "sb", m, -1, 4, 16);
+	int ta = transpose(g, "ta", sa, D(0, 3, 1, 2)), tb = transpose(g, "tb", sb, D(0, 3, 1, 2));
+	int ra = reshape(g, "ra", ta, D(2, 1, 120)), rb = reshape(g, "rb", tb, D(2, 3, 120));
+	mark_output(g, concat(g, "cat_a", 2, (int[]){ra, v}, 2));
+	mark_output(g, concat(g, "cat_b", 2, (int[]){u, rb}, 2));
+	return g;
+}
+
 /* a Reshape that cuts through the permuted dims: [2,6,5] -T-> [2,5,6] -R-> [2,3,10] */
 static ir_graph *uncomposable(void)
 {
@@ -381,6 +426,8 @@ int main(void)
 	check("reshape through a transpose", g = uncomposable(), 1, 1, 0);
 	ir_graph_free(g);
 	check("generic permutation", g = generic_perm(), 1, 0, 0);
+	ir_graph_free(g);
+	check("slices of one tensor (merged convs)", g = sliced_heads(), 2, 0, 0);
 	ir_graph_free(g);
 	odet_ctx_destroy(ctx);
 	return test_summary("fuse_views");

@@ -1,8 +1,9 @@
 /*
  * permute_concat.c — PermuteConcat (ops.def; made by passes/fuse_concat_views.c):
- *   Y = Cast_to(Concat_axis(view_0(X_0), ..., view_n(X_n))), view_i = X_i seen as the
- *   row-major shape vshape_i, permuted by vperm_i (view dim j = vshape_i[vperm_i[j]]),
- *   flattened and read as Y's dims with L_i = numel(X_i) / (outer * inner) at the axis.
+ *   Y = Cast_to(Concat_axis(view_0(X_0), ..., view_n(X_n))), view_i = X_i seen as the shape
+ *   vshape_i with strides vstride_i from element voffset_i (default: row-major, offset 0),
+ *   permuted by vperm_i (view dim j = vshape_i[vperm_i[j]]), flattened and read as Y's dims
+ *   with L_i = prod(vshape_i) / (outer * inner) at the axis.
  *   Y viewed as [outer, sum L_i, inner]: element f of view_i's flat order lands at
  *   (f / (L_i*inner)) * (sum L_i * inner) + off_i * inner + f % (L_i*inner).
  *   Same dtype: bytes copied (any fixed-size dtype); float16 <-> float32: converted, round to
@@ -41,9 +42,12 @@ static odet_status pc_run(const be_run_args *a)
 {
 	const ir_node *n = a->node;
 	odet_tensor *y = &a->out[0];
-	const int64_t *vr, *vs, *vp;
+	const int64_t *vr, *vs, *vp, *vt = NULL, *vo = NULL;
 	int nr = ir_attr_ints(n, "vrank", &vr), ns = ir_attr_ints(n, "vshape", &vs);
 	int np = ir_attr_ints(n, "vperm", &vp), axis;
+	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
+	if ((nt > 0 && nt != ns) || (no > 0 && no != a->n_in))
+		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
 	if (nr != a->n_in || ns != np || !cpu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
 	int64_t outer = 1, inner = 1;
@@ -58,22 +62,25 @@ static odet_status pc_run(const be_run_args *a)
 	for (int i = 0, at = 0; i < a->n_in; i++) {
 		const odet_tensor *x = &a->in[i];
 		int r = (int)vr[i];
-		int64_t numel = odet_tensor_numel(x), vd[PC_ATOMS], st[PC_ATOMS], ss[PC_ATOMS], prod = 1;
-		if (r < 1 || r > PC_ATOMS || at + r > ns || outer * inner <= 0 || numel % (outer * inner))
+		int64_t xn = odet_tensor_numel(x), vd[PC_ATOMS], st[PC_ATOMS], ss[PC_ATOMS], prod = 1;
+		int64_t last = no > 0 ? vo[i] : 0, src0 = last;
+		if (r < 1 || r > PC_ATOMS || at + r > ns)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): input %d does not fit",
 					  n->name, i);
 		for (int k = r - 1; k >= 0; k--) {
-			ss[k] = prod;
+			ss[k] = nt > 0 ? vt[at + k] : prod;
 			prod *= vs[at + k];
+			last += (vs[at + k] - 1) * ss[k];
 		}
-		if (prod != numel)
-			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): input %d's view has %lld elements, the input %lld",
-					  n->name, i, (long long)prod, (long long)numel);
+		int64_t numel = prod;
+		if (last < 0 || last >= xn || (nt <= 0 && numel != xn) || outer * inner <= 0 || numel % (outer * inner))
+			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): input %d's view (%lld elements) does not fit the input (%lld) or the output",
+					  n->name, i, (long long)numel, (long long)xn);
 		for (int j = 0; j < r; j++) {
 			vd[j] = vs[at + vp[at + j]];
 			st[j] = ss[vp[at + j]];
 		}
-		int64_t seg = numel / outer, idx[PC_ATOMS] = {0}, src = 0, o = 0, rem = 0;
+		int64_t seg = numel / outer, idx[PC_ATOMS] = {0}, src = src0, o = 0, rem = 0;
 		if (off + seg / inner > y->dims[axis])
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): inputs exceed the output",
 					  n->name);

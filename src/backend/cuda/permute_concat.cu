@@ -1,9 +1,10 @@
 /*
  * permute_concat.cu — PermuteConcat on CUDA (spec: backend/cpu/permute_concat.c).
  *
- * Each input's canonical view (vshape, vperm) is classified once at prepare:
- *   copy       vperm is the identity: the input's flat order is the view's;
- *   transpose  vperm = [0,2,1] over [B,R,C] (or [1,0] over [R,C]): a batched 2-D transpose,
+ * Each input's canonical view (vshape, vperm, vstride, voffset) is classified once at prepare:
+ *   copy       one dense atom: the input's flat order from voffset is the view's;
+ *   transpose  vperm = [0,2,1] over [B,R,C] (or [1,0] over [R,C]) with C's stride 1 (B's and
+ *              R's strides free: a channel slice of a merged conv's output): a batched 2-D transpose,
  *              32x32 tiles through shared memory, reads coalesced along C, writes along R
  *              (SSD's head: [N, H*W, A*k] NHWC conv outputs -> [N, A, k*H*W]);
  *   generic    anything else: one thread per element, the source index from the view's dims.
@@ -29,6 +30,8 @@ struct pc_job {
 	int kind, input;
 	long long begin;             /* first block of the job in the launch */
 	long long b, r, c;           /* transpose: [b, r, c]; copy: numel in c */
+	long long sb, sr;            /* transpose: source strides of b and r (c's is 1) */
+	long long xoff;              /* source element offset */
 	long long seg, yoff;         /* elements per output row of this input, offset in a row */
 };
 
@@ -41,7 +44,7 @@ struct pc_jobs {
 
 struct pc_generic {
 	int r;
-	long long numel, seg, yoff, ystride;
+	long long numel, seg, yoff, ystride, xoff;
 	long long vd[PC_ATOMS], st[PC_ATOMS]; /* view dims, their strides in the source */
 };
 
@@ -94,7 +97,7 @@ static __global__ void __launch_bounds__(256) pc_batched_kernel(pc_jobs jobs, TO
 		}
 		return;
 	}
-	IT R = (IT)jb.r, C = (IT)jb.c;
+	IT R = (IT)jb.r, C = (IT)jb.c, sb = (IT)jb.sb, sr = (IT)jb.sr;
 	IT tc_n = (C + 31) / 32, tr_n = (R + 31) / 32;
 	IT tcol = lb % tc_n, trow = (lb / tc_n) % tr_n, b = lb / (tc_n * tr_n);
 	IT r0 = trow * 32, c0 = tcol * 32;
@@ -102,7 +105,7 @@ static __global__ void __launch_bounds__(256) pc_batched_kernel(pc_jobs jobs, TO
 	for (int k = 0; k < 4; k++) {
 		IT r = r0 + (IT)(ty + 8 * k), c = c0 + (IT)tx;
 		if (r < R && c < C)
-			tile[ty + 8 * k][tx] = x[(b * R + r) * C + c];
+			tile[ty + 8 * k][tx] = x[b * sb + r * sr + c];
 	}
 	__syncthreads();
 	for (int k = 0; k < 4; k++) {
@@ -165,10 +168,12 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 	if (rc)
 		return rc;
 	const ir_value *y = ir_out(g, n, 0);
-	const int64_t *vr, *vs, *vp;
+	const int64_t *vr, *vs, *vp, *vt = NULL, *vo = NULL;
 	int nr = ir_attr_ints(n, "vrank", &vr), ns = ir_attr_ints(n, "vshape", &vs);
 	int np = ir_attr_ints(n, "vperm", &vp), axis;
-	if (nr != n->n_in || ns != np || !cu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
+	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
+	if (nr != n->n_in || ns != np || (nt > 0 && nt != ns) || (no > 0 && no != n->n_in) ||
+	    !cu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return cu_refuse(ctx, n, "bad attributes");
 	int64_t outer = 1, inner = 1;
 	for (int d = 0; d < y->rank; d++) {
@@ -195,27 +200,33 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 	for (int i = 0, at = 0; i < nin; i++) {
 		const ir_value *x = ir_in(g, n, i);
 		int r = (int)vr[i];
-		int64_t numel = ir_value_numel(x);
-		if (r < 1 || r > PC_ATOMS || at + r > ns || numel % (outer * inner)) {
+		if (r < 1 || r > PC_ATOMS || at + r > ns) {
 			pc_release(st);
-			return cu_refuse(ctx, n, "an input's view does not fit the output");
+			return cu_refuse(ctx, n, "bad view rank");
 		}
-		if (numel > (int64_t)INT32_MAX)
+		int64_t numel = 1, ss[PC_ATOMS], xoff = no > 0 ? vo[i] : 0, last = xoff;
+		for (int k = r - 1; k >= 0; k--) {
+			ss[k] = nt > 0 ? vt[at + k] : numel;
+			numel *= vs[at + k];
+			last += (vs[at + k] - 1) * ss[k];
+		}
+		if (numel % (outer * inner) || last >= ir_value_numel(x)) {
+			pc_release(st);
+			return cu_refuse(ctx, n, "an input's view does not fit the input or the output");
+		}
+		if (numel > (int64_t)INT32_MAX || last > (int64_t)INT32_MAX)
 			st->wide = true;
 		int64_t seg = numel / outer, yoff = off * inner;
 		off += seg / inner;
 		/* squeeze: the canonical form has no size-1 atoms except a lone [1] */
-		bool ident = true;
-		for (int k = 0; k < r; k++)
-			ident = ident && vp[at + k] == k;
-		int64_t b = 1, rr = 0, cc = 0;
+		int64_t b = 1, rr = 0, cc = 0, sb = 0, sr = 0;
 		int kind = PC_GENERIC;
-		if (ident) {
+		if (r == 1 && ss[0] == 1) {
 			kind = PC_COPY;
-		} else if (r == 2 && vp[at] == 1 && vp[at + 1] == 0) {
-			kind = PC_TRANSPOSE, rr = vs[at], cc = vs[at + 1];
-		} else if (r == 3 && vp[at] == 0 && vp[at + 1] == 2 && vp[at + 2] == 1) {
-			kind = PC_TRANSPOSE, b = vs[at], rr = vs[at + 1], cc = vs[at + 2];
+		} else if (r == 2 && vp[at] == 1 && vp[at + 1] == 0 && ss[1] == 1) {
+			kind = PC_TRANSPOSE, rr = vs[at], cc = vs[at + 1], sr = ss[0];
+		} else if (r == 3 && vp[at] == 0 && vp[at + 1] == 2 && vp[at + 2] == 1 && ss[2] == 1) {
+			kind = PC_TRANSPOSE, b = vs[at], rr = vs[at + 1], cc = vs[at + 2], sb = ss[0], sr = ss[1];
 		}
 		if (kind == PC_GENERIC) {
 			pc_generic *ge = &st->gen[st->n_gen];
@@ -225,11 +236,7 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 			ge->seg = seg;
 			ge->yoff = yoff;
 			ge->ystride = ystride;
-			int64_t ss[PC_ATOMS], prod = 1;
-			for (int k = r - 1; k >= 0; k--) {
-				ss[k] = prod;
-				prod *= vs[at + k];
-			}
+			ge->xoff = xoff;
 			for (int j = 0; j < r; j++) {
 				ge->vd[j] = vs[at + vp[at + j]];
 				ge->st[j] = ss[vp[at + j]];
@@ -245,6 +252,9 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 			jb->begin = st->blocks[st->n_launch - 1];
 			jb->seg = seg;
 			jb->yoff = yoff;
+			jb->xoff = xoff;
+			jb->sb = sb;
+			jb->sr = sr;
 			long long nb;
 			if (kind == PC_COPY) {
 				jb->b = 1, jb->r = 1, jb->c = numel;
@@ -274,7 +284,7 @@ odet_status pc_launch(const be_run_args *a, const pc_state *st)
 	for (int l = 0; l < st->n_launch; l++) {
 		pc_jobs jobs = st->batched[l];
 		for (int q = 0; q < jobs.n; q++)
-			jobs.src[q] = a->in[jobs.j[q].input].data;
+			jobs.src[q] = (const TI *)a->in[jobs.j[q].input].data + jobs.j[q].xoff;
 		unsigned grid = (unsigned)st->blocks[l];
 		if (!grid)
 			continue;
@@ -287,7 +297,7 @@ odet_status pc_launch(const be_run_args *a, const pc_state *st)
 	}
 	for (int k = 0; k < st->n_gen; k++) {
 		const pc_generic &ge = st->gen[k];
-		const TI *x = (const TI *)a->in[st->gen_input[k]].data;
+		const TI *x = (const TI *)a->in[st->gen_input[k]].data + ge.xoff;
 		if (st->wide)
 			pc_generic_kernel<TI, TO, unsigned long long><<<cu_grid(ge.numel, CU_BLOCK), CU_BLOCK, 0, s>>>(ge, x, y);
 		else
