@@ -2,10 +2,13 @@
 """nms_bench.py — decode + NMS alone on the GPU: odet's CUDA head kernels vs PyTorch, same run.
 
 usage: python3 bench/nms_bench.py <libodet_nms.so> [json out]
+  ODET_NMS_SORT=cub      the library's CUB pipeline instead of the default (A/B)
+  ODET_NMS_PHASES=1      also print odet's NMS time per stage (per kernel, torch profiler)
 
 Workloads (network outputs synthesized like a trained detector's, see synth()):
   SSD300-R50 (NVIDIA), batch 64, 8732 boxes x 81 classes, score threshold 0.05 and 0.001:
      decode (scale_xy 0.1, scale_wh 0.2) + softmax + per-class top-200, IoU 0.45, 200 per image;
+  SSD300 batch 1 (latency): NMS alone, eagerly and as a replayed CUDA graph;
   RetinaNet-R50-FPN 800x800, batch 16, 120087 anchors x 91 classes: decode (BoxCoder 1,1,1,1,
      clip) + sigmoid + per-level top-1000 over score > 0.05, IoU 0.5, 300 per image.
 Peers: (a) per-image loop with torchvision.ops.batched_nms (torchvision's postprocess style);
@@ -47,6 +50,64 @@ def timeit(fn, iters, warm=3, sets=3):
         e.synchronize()
         ts.append(s.elapsed_time(e))
     return statistics.median(ts)
+
+
+def graph_ms(fn, iters=200):
+    """median time of one replay of a CUDA graph holding fn()"""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(s)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        fn()
+    for _ in range(5):
+        g.replay()
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(iters):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        g.replay()
+        b.record()
+        b.synchronize()
+        ts.append(a.elapsed_time(b))
+    return statistics.median(ts)
+
+
+# odet NMS kernels -> stage (names as the profiler shows them)
+STAGES = (("DeviceScan", "CUB scans"), ("DeviceSegmentedRadixSort", "CUB segmented sorts"), ("filter", "filter"),
+          ("sel_", "select (multi-block)"), ("bounds_kernel", "select/CUB bounds"),
+          ("seg_kernel", "segment sort (+ scatter / bitmask / greedy)"), ("mask_kernel", "bitmask (global)"),
+          ("scan_kernel", "greedy scan (global)"), ("scan2_kernel", "greedy scan (global)"),
+          ("merge_kernel", "merge + gather"), ("Memset", "memsets"))
+
+
+def phases(name, fn, iters=20):
+    """ODET_NMS_PHASES=1: device time per stage of fn (odet's NMS alone) from the torch profiler"""
+    if os.environ.get("ODET_NMS_PHASES") != "1":
+        return
+    from torch.profiler import ProfilerActivity, profile
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(iters):
+            fn()
+        torch.cuda.synchronize()
+    per = {}
+    for e in prof.key_averages():
+        if e.device_time_total <= 0:
+            continue
+        st = next((v for k, v in STAGES if k in e.key), e.key[:40])
+        t, n = per.get(st, (0.0, 0))
+        per[st] = (t + e.device_time_total / iters, n + e.count / iters)
+    tot = sum(t for t, n in per.values())
+    print("  phases %s: %.1f us device, %.0f kernels/memsets per call" % (name, tot, sum(n for t, n in per.values())))
+    for st, (t, n) in sorted(per.items(), key=lambda x: -x[1][0]):
+        print("    %8.1f us  %5.1f x  %s" % (t, n, st))
 
 
 def synth(gen, anchors, B, C, H, W, encode, sigmoid):
@@ -200,7 +261,7 @@ def retina_vectorized(reg, logits, anchors, levels):
 def main():
     lib = Lib(sys.argv[1])
     results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-               "torchvision": torchvision.__version__}
+               "torchvision": torchvision.__version__, "odet_nms_sort": os.environ.get("ODET_NMS_SORT", "")}
     gen = torch.Generator(device=dev)
     gen.manual_seed(2026)
     # ---------------- SSD300 batch 64
@@ -249,6 +310,21 @@ def main():
                             speedup_vs_loop=t_loop / t_odet, speedup_vs_vectorized=t_vec / t_odet,
                             workspace_mb=ws.numel() / 2**20, mean_detections=dets)
         print(key, json.dumps(results[key]), flush=True)
+        phases(key, lambda: odet_nms(0))
+        if thr == 0.05:  # batch 1: launch latency
+            p1 = dict(p)
+            ws1, outs1 = lib.cuda_nms_prepare(p1, 1, 8732, 81, torch)
+            b1, s1 = boxes_buf[:1], probs_buf[:1]
+
+            def nms_b1(i=0):
+                lib.cuda_nms(p1, b1, s1, ws1, outs1, torch)
+
+            results["ssd300_b1_thr0.05"] = dict(odet_nms_only_ms=timeit(nms_b1, 200),
+                                                odet_nms_graph_ms=graph_ms(nms_b1),
+                                                odet_nms_b64_graph_ms=graph_ms(lambda: odet_nms(0)))
+            print("ssd300_b1_thr0.05", json.dumps(results["ssd300_b1_thr0.05"]), flush=True)
+            phases("ssd300_b1_thr0.05", nms_b1)
+            del ws1, outs1
     del sets, boxes_buf, probs_buf
     torch.cuda.empty_cache()
     # ---------------- RetinaNet 800x800 batch 16
@@ -291,6 +367,7 @@ def main():
                                        speedup_vs_vectorized=t_vec / t_odet, workspace_mb=ws.numel() / 2**20,
                                        mean_detections=dets)
     print("retinanet800_b16", json.dumps(results["retinanet800_b16"]), flush=True)
+    phases("retinanet800_b16", lambda: lib.cuda_nms(p, boxes_buf, probs_buf, ws, outs, torch))
     if len(sys.argv) > 2:
         with open(sys.argv[2], "w") as f:
             json.dump(results, f, indent=1)

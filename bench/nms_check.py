@@ -15,6 +15,7 @@ usage: python3 bench/nms_check.py <libodet_nms.so>      (build it with bench/nms
    max(|coordinate|, box size); expf may differ by 2 ulp between CUDA and glibc).
 Prints one line per case and "nms_check: N passed, N failed".
 """
+import os
 import sys
 
 import numpy as np
@@ -63,21 +64,33 @@ def vs_torchvision(lib, name, boxes, scores, labels, C, iou=0.5):
           (name, len(ours), N, len(theirs)))
 
 
+# CUDA pipelines compared with the CPU: the default (shared-memory segment sorts) and the
+# CUB one (ODET_NMS_SORT=cub, read by the library when it plans a call)
+SORTS = [s for s in os.environ.get("NMS_CHECK_SORTS", "fast,cub").split(",") if s]
+
+
 def cuda_vs_cpu(lib, name, p, boxes, scores, f16=False):
     dt = np.float16 if f16 else np.float32
     b, s = boxes.astype(dt), scores.astype(dt)
     ref = lib.cpu_nms(p, b, s)
     tb = torch.from_numpy(b).cuda()
     ts = torch.from_numpy(s).cuda()
-    ws, outs = lib.cuda_nms_prepare(p, *s.shape, torch)
-    lib.cuda_nms(p, tb, ts, ws, outs, torch)
-    got = [o.cpu().numpy() for o in outs]
-    same = all(np.array_equal(g.view(np.uint32) if g.dtype == np.float32 else g,
-                              r.view(np.uint32) if r.dtype == np.float32 else r) for g, r in zip(got, ref))
-    if not same:
-        diff = [int((g != r).sum()) for g, r in zip(got, ref)]
-        print("   counts cuda %s cpu %s; differing elements %s" % (got[0][:8], ref[0][:8], diff))
-    check(same, "cuda == cpu  %-34s %s kept %s" % (name, "f16" if f16 else "f32", int(ref[0].sum())))
+    for sort in SORTS:
+        os.environ["ODET_NMS_SORT"] = sort
+        ws, outs = lib.cuda_nms_prepare(p, *s.shape, torch)
+        for o in outs:  # poison: every element must be written
+            o.fill_(-7)
+        lib.cuda_nms(p, tb, ts, ws, outs, torch)
+        got = [o.cpu().numpy() for o in outs]
+        del ws
+        same = all(np.array_equal(g.view(np.uint32) if g.dtype == np.float32 else g,
+                                  r.view(np.uint32) if r.dtype == np.float32 else r) for g, r in zip(got, ref))
+        if not same:
+            diff = [int((g != r).sum()) for g, r in zip(got, ref)]
+            print("   counts cuda %s cpu %s; differing elements %s" % (got[0][:8], ref[0][:8], diff))
+        check(same, "cuda == cpu  %-40s %s %-4s kept %s" % (name, "f16" if f16 else "f32", sort,
+                                                             int(ref[0].sum())))
+    os.environ.pop("ODET_NMS_SORT", None)
 
 
 def realistic_ssd(rng, B, N=8732, C=81):
@@ -164,6 +177,46 @@ def main():
     cuda_vs_cpu(lib, "RetinaNet-like dense b1", dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=lv, K=300), rb[:1], rd)
     cuda_vs_cpu(lib, "RetinaNet-like dense b1 f16", dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=lv, K=300), rb[:1],
                 rd, True)
+    # paths of the default pipeline that the cases above leave out (own generator: the inputs of
+    # the cases below stay as they were):
+    rng2 = np.random.default_rng(11)
+    # segments of more than the block's sort capacity (N > 8192, top-k 300): exact block radix
+    # select, with many ties at the k-th score (quantized) so that it resolves on the index bits
+    bb = np.stack([rand_boxes(rng2, 12000, 2000, 80) for _ in range(2)])
+    qs = (np.floor(rng2.random((2, 12000, 3)) * 64) / 64).astype(np.float32)
+    cuda_vs_cpu(lib, "block select, ties (N 12000, top-k 300)", dict(thr=-1.0, iou=0.5, topk=300, K=300), bb, qs)
+    cuda_vs_cpu(lib, "block select, SSD-like quantized thr 0.001",
+                dict(thr=0.001, iou=0.45, topk=200, K=200, bg=0, ge=1), sb[:2], np.floor(ss[:2] * 256) / 256)
+    # per-level top-k: class segments of up to 7000 rows > the 4096-key block -> CUB sorts those
+    # (begin == end for the others); rows > 512 -> bitmask and greedy in global memory
+    lv3 = [8000, 3000, 1000]
+    cuda_vs_cpu(lib, "CUB for big class segments (per-level)",
+                dict(thr=-1.0, iou=0.6, topk=3000, mode=1, levels=lv3, K=300), bb[:1], qs[:1, :, :1])
+    # per-level top-k 9000 > the largest block sort: multi-block select, CUB for the level
+    # segments, scatter from the CUB output; K 10000 -> CUB per-image merge with composite keys
+    cuda_vs_cpu(lib, "CUB for big level segments, K 10000",
+                dict(thr=-1.0, iou=0.6, topk=9000, mode=1, levels=lv3, K=10000), bb[:1], qs[:1, :, :2])
+    # batch 64 (the 8 images above, tiled), workspace filled with random bytes before each of 6
+    # calls: every call must equal the CPU (catches reads of stale workspace and races that a
+    # small grid hides)
+    sb64, ss64 = np.tile(sb, (8, 1, 1)), np.tile(ss, (8, 1, 1))
+    p64 = dict(thr=0.05, iou=0.45, topk=200, K=200, bg=0, ge=1, osx=300.0, osy=300.0)
+    ref64 = lib.cpu_nms(p64, sb64, ss64)
+    t_b, t_s = torch.from_numpy(sb64).cuda(), torch.from_numpy(ss64).cuda()
+    for sort in SORTS:
+        os.environ["ODET_NMS_SORT"] = sort
+        ws, outs = lib.cuda_nms_prepare(p64, *ss64.shape, torch)
+        ok = 0
+        for _ in range(6):
+            ws.random_(0, 256)
+            for o in outs:
+                o.fill_(-7)
+            got = [o.cpu().numpy() for o in lib.cuda_nms(p64, t_b, t_s, ws, outs, torch)]
+            ok += all(np.array_equal(g.view(np.uint32) if g.dtype == np.float32 else g,
+                                     r.view(np.uint32) if r.dtype == np.float32 else r) for g, r in zip(got, ref64))
+        check(ok == 6, "cuda == cpu  SSD-like b64, poisoned workspace: %d / 6 runs  %s" % (ok, sort))
+        del ws
+    os.environ.pop("ODET_NMS_SORT", None)
     # determinism: the same CUDA call twice
     p = dict(thr=0.001, iou=0.45, topk=200, K=200, bg=0)
     ws, o1 = lib.cuda_nms_prepare(p, *ss.shape, torch)
