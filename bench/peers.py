@@ -63,7 +63,8 @@ measured (a row's main measurements, a row's compile measurement, a model's chec
 can come from a separate call (--only-compile: no ONNX export, no odet); --fresh starts a new file.
 After every step the report is rewritten from all of it: one table per model (stdout and
 OUT/peers_table.md) and, with --md FILE, the section "## CUDA backend (H100)" of FILE, listing each
-contributing run (device, versions, date, command line, steps skipped).
+contributing run (device, versions, date, command line, steps skipped); the generated text ends with a
+marker comment, and whatever follows the marker in FILE (analysis written by hand) is kept.
 --time-budget S: a step (a model's export, a (model, batch) row set, a check, a compile) that would
 start after S seconds since the script started is skipped and listed in the report.
 """
@@ -91,6 +92,8 @@ torch = export_models = nms_bench = None
 
 CEIL = 777.0  # TFLOP/s, measured fp16 tensor-core ceiling (issue 4)
 SECTION = "## CUDA backend (H100)"
+# the generated part of the section ends here; text after it (analysis, history) is kept
+END_MARK = "<!-- end of bench/peers.py output: text below is written by hand and kept -->"
 
 
 def log(*a):
@@ -478,7 +481,7 @@ def report_text(data):
         "eager network + PyTorch postprocess (NVIDIA decode_batch / torchvision postprocess_detections, "
         "batched_nms per image), input on the GPU. odet e2e: fp16 plan with the head (decode + NMS on the GPU), "
         "host input to host detections (H2D and D2H counted), 2 streams. × columns: odet / PyTorch (> 1: odet "
-        "faster).", "", tables, ""])
+        "faster).", "", tables, "", END_MARK])
     return tables, sec
 
 
@@ -501,8 +504,12 @@ def write_report(a, data, run_rec, show=False):
         text = open(a.md).read() if os.path.exists(a.md) else "# Benchmarks\n"
         k = text.find(SECTION)
         if k >= 0:
-            e = text.find("\n## ", k + len(SECTION))
-            text = text[:k] + sec + ("\n" + text[e + 1:] if e >= 0 else "")
+            m = text.find(END_MARK, k)
+            if m >= 0:  # replace the generated part only
+                text = text[:k] + sec + text[m + len(END_MARK):]
+            else:
+                e = text.find("\n## ", k + len(SECTION))
+                text = text[:k] + sec + ("\n" + text[e + 1:] if e >= 0 else "")
         else:
             text = text.rstrip() + "\n\n" + sec
         with open(a.md, "w") as f:
