@@ -323,6 +323,19 @@ static ir_graph *generic_perm(void)
 	return g;
 }
 
+/* contiguous runs in the source (the CPU kernel copies them whole) that cross output rows:
+ * [3,4,6] -T(1,0,2)-> [4,3,6] -R-> [24,3] next to [24,2] on axis 1 */
+static ir_graph *runs_across_rows(void)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int x = input(g, "x", D(3, 4, 6)), z = input(g, "z", D(24, 2));
+	int t = transpose(g, "t", x, D(1, 0, 2));
+	int r = reshape(g, "r", t, D(24, 3));
+	mark_output(g, concat(g, "cat", 2, (int[]){r, z}, 1));
+	return g;
+}
+
 static void check_attrs(void)
 {
 	ir_graph *g = ssd_like(false, false, false);
@@ -428,6 +441,8 @@ int main(void)
 	check("generic permutation", g = generic_perm(), 1, 0, 0);
 	ir_graph_free(g);
 	check("slices of one tensor (merged convs)", g = sliced_heads(), 2, 0, 0);
+	ir_graph_free(g);
+	check("source runs across output rows", g = runs_across_rows(), 1, 0, 0);
 	ir_graph_free(g);
 	odet_ctx_destroy(ctx);
 	return test_summary("fuse_views");

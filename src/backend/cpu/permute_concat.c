@@ -84,13 +84,30 @@ static odet_status pc_run(const be_run_args *a)
 		if (off + seg / inner > y->dims[axis])
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): inputs exceed the output",
 					  n->name);
-		for (int64_t f = 0; f < numel; f++) {
-			put(y->data, o * ystride + off * inner + rem, x->data, src, x->dtype, y->dtype, es);
-			if (++rem == seg) {
-				rem = 0;
-				o++;
+		/* rows of the innermost view dim: one memcpy per run when it is contiguous in the
+		 * source and the dtype stays (a run also ends at an output row's end) */
+		bool runs = st[r - 1] == 1 && x->dtype == y->dtype;
+		int64_t row = runs ? vd[r - 1] : 1;
+		for (int64_t f = 0; f < numel; f += row) {
+			if (runs) {
+				for (int64_t done = 0; done < row;) {
+					int64_t n_ = row - done < seg - rem ? row - done : seg - rem;
+					memcpy((char *)y->data + (size_t)(o * ystride + off * inner + rem) * es,
+					       (const char *)x->data + (size_t)(src + done) * es, (size_t)n_ * es);
+					done += n_;
+					if ((rem += n_) == seg) {
+						rem = 0;
+						o++;
+					}
+				}
+			} else {
+				put(y->data, o * ystride + off * inner + rem, x->data, src, x->dtype, y->dtype, es);
+				if (++rem == seg) {
+					rem = 0;
+					o++;
+				}
 			}
-			for (int j = r - 1; j >= 0; j--) { /* odometer over the view's dims */
+			for (int j = r - (runs ? 2 : 1); j >= 0; j--) { /* odometer over the view's dims */
 				src += st[j];
 				if (++idx[j] < vd[j])
 					break;
