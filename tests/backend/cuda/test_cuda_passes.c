@@ -5,7 +5,9 @@
  *     Casts around them, one Cast per converted activation, unknown names refused;
  *   pass_layout_nhwc: a Conv -> MaxPool -> Conv chain keeps exactly two Transposes (at the
  *     input and at the output), weights become KRSC with the same values, shapes re-inferred
- *     in NHWC, a value read by two NHWC nodes gets one Transpose.
+ *     in NHWC, a value read by two NHWC nodes gets one Transpose; a float16 3-channel input
+ *     becomes one 4-channel NhwcPack with zero-padded weights;
+ *   pass_merge_sibling_convs: two sibling convs become one conv and two Slices.
  */
 #include "passes/passes.h"
 #include "test.h"
@@ -165,6 +167,54 @@ static void test_layout(odet_ctx *ctx)
 	ir_graph_free(g);
 }
 
+/* fp16: a 3-channel input read by two sibling 3x3 convs (SSD's loc/conf shape): one NhwcPack
+ * from the float32 graph input to 4 float16 channels (cast, transpose and zero channel in one
+ * node), KRSC weights zero-padded to 4 channels, and merge_convs makes the pair one conv of
+ * 4 + 6 outputs whose halves are Slices. */
+static void test_stem_pack_and_merge(odet_ctx *ctx)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t d[4] = {2, 3, 8, 8};
+	int x = add_input(g, "x", 4, d);
+	add_output(g, add_conv(g, "loc", x, add_weight(g, "wl", 4, 3, 3), 1));
+	add_output(g, add_conv(g, "conf", x, add_weight(g, "wc", 6, 3, 3), 1));
+	CHECK(pass_infer_shapes(g) == ODET_OK);
+	CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK && pass_layout_nhwc(g) == ODET_OK);
+	CHECK(count_op(g, IR_OP_NHWC_PACK) == 1 && count_op(g, IR_OP_TRANSPOSE) == 2);
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		if (n->op != IR_OP_NHWC_PACK)
+			continue;
+		CHECK(n->in[0] == g->inputs[0] && ir_attr_int(n, "channels", 0) == 4 &&
+		      ir_out(g, n, 0)->dtype == ODET_F16 && ir_out(g, n, 0)->dims[3] == 4);
+	}
+	const ir_node *c = find_node(g, "conf");
+	CHECK(c != NULL);
+	if (c) {
+		/* KRSC [6,3,3,4]: element (m=2, y=1, x=2, c) = KCRS (2, c, 1, 2) for c < 3, zero for c = 3 */
+		const ir_value *w = ir_in(g, c, 1);
+		CHECK(w->dims[0] == 6 && w->dims[3] == 4 && w->dtype == ODET_F16);
+		const uint16_t *wd = w->data;
+		for (int ch = 0; ch < 4; ch++) {
+			int64_t krsc = ((2 * 3 + 1) * 3 + 2) * 4 + ch, kcrs = ((2 * 3 + ch) * 3 + 1) * 3 + 2;
+			float want = ch < 3 ? (float)(kcrs % 17) * 0.125f - 1.0f : 0.0f;
+			CHECK(odet_f16_to_f32(wd[krsc]) == want);
+		}
+	}
+	CHECK(pass_merge_sibling_convs(g) == ODET_OK);
+	CHECK(count_op(g, IR_OP_CONV) == 1 && count_op(g, IR_OP_SLICE) == 2);
+	for (int i = 0; i < g->n_nodes; i++)
+		if (g->nodes[i].op == IR_OP_CONV) {
+			const ir_value *w = ir_in(g, &g->nodes[i], 1), *b = ir_in(g, &g->nodes[i], 2);
+			CHECK(w->dims[0] == 10 && w->dims[3] == 4 && b && b->dims[0] == 10 &&
+			      ir_out(g, &g->nodes[i], 0)->dims[3] == 10);
+		}
+	CHECK(g->values[g->outputs[0]].dims[1] == 4 && g->values[g->outputs[1]].dims[1] == 6 &&
+	      g->values[g->outputs[1]].dims[3] == 8);
+	ir_graph_free(g);
+}
+
 int main(void)
 {
 	odet_ctx *ctx = NULL;
@@ -175,6 +225,7 @@ int main(void)
 		return 1;
 	test_precision(ctx);
 	test_layout(ctx);
+	test_stem_pack_and_merge(ctx);
 	odet_ctx_destroy(ctx);
 	return test_summary("cuda_passes");
 }
