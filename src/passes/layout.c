@@ -57,13 +57,14 @@ static int add_transpose(ir_graph *g, int v, const int64_t perm[4], const char *
 	return nv;
 }
 
-/* KCRS -> KRSC on the host (any element size). */
-static int weight_krsc(ir_graph *g, int v)
+/* KCRS -> KRSC on the host (any element size), with the channel dim widened to `channels`
+ * (>= C; the extra channels are zero: the padded stem, see stem_pad_to). */
+static int weight_krsc(ir_graph *g, int v, int64_t channels)
 {
 	const ir_value *w = &g->values[v];
 	int64_t m = w->dims[0], c = w->dims[1], kh = w->dims[2], kw = w->dims[3];
 	size_t es = odet_dtype_size(w->dtype);
-	unsigned char *d = malloc(w->nbytes + 1);
+	unsigned char *d = calloc((size_t)(m * kh * kw * channels) * es + 1, 1);
 	if (!d)
 		return -1;
 	const unsigned char *s = w->data;
@@ -71,11 +72,14 @@ static int weight_krsc(ir_graph *g, int v)
 		for (int64_t b = 0; b < c; b++)
 			for (int64_t y = 0; y < kh; y++)
 				for (int64_t x = 0; x < kw; x++)
-					memcpy(d + ((((a * kh + y) * kw + x) * c + b) * es),
+					memcpy(d + ((((a * kh + y) * kw + x) * channels + b) * es),
 					       s + ((((a * c + b) * kh + y) * kw + x) * es), es);
-	int64_t nd[4] = {m, kh, kw, c};
+	int64_t nd[4] = {m, kh, kw, channels};
 	char name[256];
-	snprintf(name, sizeof name, "%s_krsc", w->name);
+	if (channels == c)
+		snprintf(name, sizeof name, "%s_krsc", w->name);
+	else
+		snprintf(name, sizeof name, "%s_krsc_c%lld", w->name, (long long)channels);
 	return ir_const_add(g, name, w->dtype, 4, nd, d);
 }
 
@@ -129,23 +133,6 @@ static int add_twin(ir_graph *g, int v, int channels)
 	return nv;
 }
 
-/* weight [M,kh,kw,C] (KRSC) zero-padded to [M,kh,kw,to] */
-static int weight_pad(ir_graph *g, int w, int64_t to)
-{
-	const ir_value *wv = &g->values[w];
-	int64_t c = wv->dims[3], m = wv->dims[0], kh = wv->dims[1], kw = wv->dims[2];
-	size_t es = odet_dtype_size(wv->dtype);
-	unsigned char *d = calloc((size_t)(m * kh * kw * to) * es + 1, 1);
-	if (!d)
-		return -1;
-	for (int64_t r = 0; r < m * kh * kw; r++)
-		memcpy(d + (size_t)(r * to) * es, (const unsigned char *)wv->data + (size_t)(r * c) * es, (size_t)c * es);
-	char name[256];
-	snprintf(name, sizeof name, "%s_c%lld", wv->name, (long long)to);
-	int64_t wd[4] = {m, kh, kw, to};
-	return ir_const_add(g, name, wv->dtype, 4, wd, d);
-}
-
 odet_status pass_layout_nhwc(ir_graph *g)
 {
 	static const int64_t to_nchw[4] = {0, 3, 1, 2};
@@ -180,10 +167,9 @@ odet_status pass_layout_nhwc(ir_graph *g)
 			g->nodes[i].in[k] = *tw;
 		}
 		if (g->nodes[i].op == IR_OP_CONV) {
-			int w = weight_krsc(g, g->nodes[i].in[1]);
-			int64_t cin = g->values[g->nodes[i].in[0]].dims[3];
-			if (w >= 0 && g->values[w].dims[3] < cin && ir_attr_int(&g->nodes[i], "group", 1) == 1)
-				w = weight_pad(g, w, cin);
+			/* a padded input (pad above) widens the weight's channels alike */
+			int64_t wc = g->values[g->nodes[i].in[1]].dims[1], cin = g->values[g->nodes[i].in[0]].dims[3];
+			int w = weight_krsc(g, g->nodes[i].in[1], cin > wc && ir_attr_int(&g->nodes[i], "group", 1) == 1 ? cin : wc);
 			if (w < 0) {
 				rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: cannot transpose a weight");
 				goto out_free;
