@@ -198,6 +198,21 @@ int64_t ir_const_i64(const ir_value *v, int64_t i);
 /* "[1,3,300,300]" into buf. */
 const char *ir_shape_str(const ir_value *v, char *buf, size_t n);
 
+/* ---- op helpers */
+/* PermuteConcat input i's view (ops.def): vshape's dims in source order with their strides
+ * (attr vstride; without it row-major, and the view must then cover the input exactly) from
+ * element voffset (default 0), the permutation vperm, the element count and the last element
+ * read. False when the attributes are inconsistent: counts, a dim < 1, a negative stride,
+ * vperm no permutation, more than IR_VIEW_MAX dims. Shared by the shape function and kernels. */
+#define IR_VIEW_MAX 16
+typedef struct ir_view {
+	int r;
+	bool dense;                 /* no vstride attribute */
+	int64_t dims[IR_VIEW_MAX], strides[IR_VIEW_MAX], perm[IR_VIEW_MAX];
+	int64_t off, numel, last;
+} ir_view;
+bool ir_permute_view(const ir_node *n, int i, ir_view *v);
+
 /* Per-node cost (used by odet inspect): multiply-adds*2 and parameter count. */
 typedef struct ir_cost {
 	int64_t flops;

@@ -93,22 +93,51 @@ odet_status ir_shape_CONCAT(ir_graph *g, ir_node *n)
 	return rc;
 }
 
+bool ir_permute_view(const ir_node *n, int i, ir_view *v)
+{
+	const int64_t *vr, *vs, *vp, *vt = NULL, *vo = NULL;
+	int nr = ir_attr_ints(n, "vrank", &vr), ns = ir_attr_ints(n, "vshape", &vs), np = ir_attr_ints(n, "vperm", &vp);
+	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
+	if (nr != n->n_in || ns != np || (nt > 0 && nt != ns) || (no > 0 && no != n->n_in) || i < 0 || i >= nr)
+		return false;
+	int at = 0;
+	for (int k = 0; k < i; k++)
+		at += (int)vr[k];
+	if (vr[i] < 1 || vr[i] > IR_VIEW_MAX || at + vr[i] > ns)
+		return false;
+	v->r = (int)vr[i];
+	v->dense = nt <= 0;
+	v->off = no > 0 ? vo[i] : 0;
+	v->numel = 1;
+	v->last = v->off;
+	unsigned seen = 0;
+	for (int k = v->r - 1; k >= 0; k--) {
+		int64_t d = vs[at + k], p = vp[at + k];
+		if (d < 1 || p < 0 || p >= v->r || (seen >> p) & 1 || (!v->dense && vt[at + k] < 0))
+			return false;
+		seen |= 1u << p;
+		v->dims[k] = d;
+		v->perm[k] = p;
+		v->strides[k] = v->dense ? v->numel : vt[at + k];
+		if (!odet_mul_i64(v->numel, d, &v->numel))
+			return false;
+		v->last += (d - 1) * v->strides[k];
+	}
+	return v->off >= 0;
+}
+
 /* PermuteConcat (ops.def): output dims from attr shape, checked against the inputs' views */
 odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
 {
 	odet_status rc = shp_check_io(g, n, 1, IR_MAX_IO, 1, 1);
 	if (rc)
 		return rc;
-	const int64_t *shape, *vr, *vs, *vp, *vt = NULL, *vo = NULL;
-	int r = ir_attr_ints(n, "shape", &shape), nr = ir_attr_ints(n, "vrank", &vr);
-	int ns = ir_attr_ints(n, "vshape", &vs), np = ir_attr_ints(n, "vperm", &vp);
-	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
-	if ((nt > 0 && nt != ns) || (no > 0 && no != n->n_in))
-		return shp_fail(g, n, "attributes vstride/voffset do not match vshape/inputs");
+	const int64_t *shape;
+	int r = ir_attr_ints(n, "shape", &shape);
 	int64_t to = ir_attr_int(n, "to", 0), axis = ir_attr_int(n, "axis", 0);
 	int ax;
-	if (r < 1 || r > ODET_MAX_RANK || nr != n->n_in || ns != np || !shp_axis(axis, r, &ax))
-		return shp_fail(g, n, "attributes shape/vrank/vshape/vperm/axis are inconsistent");
+	if (r < 1 || r > ODET_MAX_RANK || !shp_axis(axis, r, &ax))
+		return shp_fail(g, n, "attributes shape/axis are inconsistent");
 	int64_t outer = 1, inner = 1, total = 0;
 	for (int j = 0; j < r; j++) {
 		if (shape[j] < 0)
@@ -117,7 +146,7 @@ odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
 			return shp_fail(g, n, "output too large");
 	}
 	odet_dtype dt = ODET_DTYPE_UNDEFINED;
-	for (int i = 0, a = 0; i < n->n_in; i++) {
+	for (int i = 0; i < n->n_in; i++) {
 		ir_value *x;
 		if ((rc = shp_need_in(g, n, i, &x)))
 			return rc;
@@ -125,28 +154,15 @@ odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
 			dt = x->dtype;
 		if (x->dtype != dt)
 			return shp_fail(g, n, "inputs differ in dtype");
-		if (vr[i] < 1 || vr[i] > 16 || a + vr[i] > ns)
-			return shp_fail(g, n, "input %d: bad view rank", i);
+		ir_view v;
+		if (!ir_permute_view(n, i, &v))
+			return shp_fail(g, n, "input %d: bad view attributes (vrank/vshape/vperm/vstride/voffset)", i);
 		if (!ir_value_shape_known(x))
 			return shp_out_begin(g, n, ir_out(g, n, 0), dt, -1);
-		int64_t numel = 1, last = no > 0 ? vo[i] : 0;
-		unsigned seen = 0;
-		for (int k = 0; k < vr[i]; k++) {
-			int64_t p = vp[a + k];
-			if (vs[a + k] < 1 || !odet_mul_i64(numel, vs[a + k], &numel) || p < 0 || p >= vr[i] ||
-			    (seen >> p) & 1 || (nt > 0 && vt[a + k] < 0))
-				return shp_fail(g, n, "input %d: bad view shape or permutation", i);
-			seen |= 1u << p;
-			if (nt > 0)
-				last += (vs[a + k] - 1) * vt[a + k];
-		}
-		if (nt <= 0)
-			last += numel - 1;
-		if (last < 0 || last >= ir_value_numel(x) || (nt <= 0 && numel != ir_value_numel(x)) ||
-		    outer * inner == 0 || numel % (outer * inner))
+		if (v.last >= ir_value_numel(x) || (v.dense && v.numel != ir_value_numel(x)) || outer * inner == 0 ||
+		    v.numel % (outer * inner))
 			return shp_fail(g, n, "input %d: its view does not fit the input or the output", i);
-		total += numel / (outer * inner);
-		a += (int)vr[i];
+		total += v.numel / (outer * inner);
 	}
 	if (total != shape[ax])
 		return shp_fail(g, n, "inputs add up to %lld along the axis, attribute shape has %lld", (long long)total,

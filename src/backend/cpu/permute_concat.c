@@ -13,8 +13,6 @@
 
 #include <string.h>
 
-#define PC_ATOMS 16
-
 static odet_status pc_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	const ir_value *y = ir_out(g, n, 0), *x = ir_in(g, n, 0);
@@ -42,13 +40,8 @@ static odet_status pc_run(const be_run_args *a)
 {
 	const ir_node *n = a->node;
 	odet_tensor *y = &a->out[0];
-	const int64_t *vr, *vs, *vp, *vt = NULL, *vo = NULL;
-	int nr = ir_attr_ints(n, "vrank", &vr), ns = ir_attr_ints(n, "vshape", &vs);
-	int np = ir_attr_ints(n, "vperm", &vp), axis;
-	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
-	if ((nt > 0 && nt != ns) || (no > 0 && no != a->n_in))
-		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
-	if (nr != a->n_in || ns != np || !cpu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
+	int axis;
+	if (!cpu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
 	int64_t outer = 1, inner = 1;
 	for (int d = 0; d < y->rank; d++) {
@@ -59,28 +52,22 @@ static odet_status pc_run(const be_run_args *a)
 	}
 	size_t es = odet_dtype_size(y->dtype);
 	int64_t ystride = y->dims[axis] * inner, off = 0;
-	for (int i = 0, at = 0; i < a->n_in; i++) {
+	for (int i = 0; i < a->n_in; i++) {
 		const odet_tensor *x = &a->in[i];
-		int r = (int)vr[i];
-		int64_t xn = odet_tensor_numel(x), vd[PC_ATOMS], st[PC_ATOMS], ss[PC_ATOMS], prod = 1;
-		int64_t last = no > 0 ? vo[i] : 0, src0 = last;
-		if (r < 1 || r > PC_ATOMS || at + r > ns)
-			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): input %d does not fit",
-					  n->name, i);
-		for (int k = r - 1; k >= 0; k--) {
-			ss[k] = nt > 0 ? vt[at + k] : prod;
-			prod *= vs[at + k];
-			last += (vs[at + k] - 1) * ss[k];
-		}
-		int64_t numel = prod;
-		if (last < 0 || last >= xn || (nt <= 0 && numel != xn) || outer * inner <= 0 || numel % (outer * inner))
+		int64_t xn = odet_tensor_numel(x), vd[IR_VIEW_MAX], st[IR_VIEW_MAX];
+		ir_view v;
+		if (!ir_permute_view(n, i, &v))
+			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
+		int r = v.r;
+		int64_t numel = v.numel;
+		if (v.last >= xn || (v.dense && numel != xn) || outer * inner <= 0 || numel % (outer * inner))
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): input %d's view (%lld elements) does not fit the input (%lld) or the output",
 					  n->name, i, (long long)numel, (long long)xn);
 		for (int j = 0; j < r; j++) {
-			vd[j] = vs[at + vp[at + j]];
-			st[j] = ss[vp[at + j]];
+			vd[j] = v.dims[v.perm[j]];
+			st[j] = v.strides[v.perm[j]];
 		}
-		int64_t seg = numel / outer, idx[PC_ATOMS] = {0}, src = src0, o = 0, rem = 0;
+		int64_t seg = numel / outer, idx[IR_VIEW_MAX] = {0}, src = v.off, o = 0, rem = 0;
 		if (off + seg / inner > y->dims[axis])
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): inputs exceed the output",
 					  n->name);
@@ -116,7 +103,6 @@ static odet_status pc_run(const be_run_args *a)
 			}
 		}
 		off += seg / inner;
-		at += r;
 	}
 	if (off != y->dims[axis])
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): inputs add up to %lld along the axis, the output has %lld",

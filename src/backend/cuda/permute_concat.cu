@@ -23,7 +23,6 @@ namespace {
 
 enum { PC_COPY = 0, PC_TRANSPOSE = 1, PC_GENERIC = 2 };
 #define PC_JOBS 32
-#define PC_ATOMS 16
 #define PC_COPY_CHUNK 2048 /* elements per block of a copy job: 256 threads x 8 */
 
 struct pc_job {
@@ -45,7 +44,7 @@ struct pc_jobs {
 struct pc_generic {
 	int r;
 	long long numel, seg, yoff, ystride, xoff;
-	long long vd[PC_ATOMS], st[PC_ATOMS]; /* view dims, their strides in the source */
+	long long vd[IR_VIEW_MAX], st[IR_VIEW_MAX]; /* view dims, their strides in the source */
 };
 
 struct pc_state {
@@ -168,12 +167,8 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 	if (rc)
 		return rc;
 	const ir_value *y = ir_out(g, n, 0);
-	const int64_t *vr, *vs, *vp, *vt = NULL, *vo = NULL;
-	int nr = ir_attr_ints(n, "vrank", &vr), ns = ir_attr_ints(n, "vshape", &vs);
-	int np = ir_attr_ints(n, "vperm", &vp), axis;
-	int nt = ir_attr_ints(n, "vstride", &vt), no = ir_attr_ints(n, "voffset", &vo);
-	if (nr != n->n_in || ns != np || (nt > 0 && nt != ns) || (no > 0 && no != n->n_in) ||
-	    !cu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
+	int axis;
+	if (!cu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return cu_refuse(ctx, n, "bad attributes");
 	int64_t outer = 1, inner = 1;
 	for (int d = 0; d < y->rank; d++) {
@@ -197,19 +192,16 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 	st->out_es = (int)odet_dtype_size(st->out_t);
 	int64_t ystride = y->dims[axis] * inner, off = 0, ynumel = ir_value_numel(y);
 	st->wide = ynumel > (int64_t)INT32_MAX;
-	for (int i = 0, at = 0; i < nin; i++) {
+	for (int i = 0; i < nin; i++) {
 		const ir_value *x = ir_in(g, n, i);
-		int r = (int)vr[i];
-		if (r < 1 || r > PC_ATOMS || at + r > ns) {
+		ir_view v;
+		if (!ir_permute_view(n, i, &v)) {
 			pc_release(st);
-			return cu_refuse(ctx, n, "bad view rank");
+			return cu_refuse(ctx, n, "bad view attributes");
 		}
-		int64_t numel = 1, ss[PC_ATOMS], xoff = no > 0 ? vo[i] : 0, last = xoff;
-		for (int k = r - 1; k >= 0; k--) {
-			ss[k] = nt > 0 ? vt[at + k] : numel;
-			numel *= vs[at + k];
-			last += (vs[at + k] - 1) * ss[k];
-		}
+		int r = v.r;
+		const int64_t *ss = v.strides, *vs = v.dims, *vp = v.perm;
+		int64_t numel = v.numel, xoff = v.off, last = v.last;
 		if (numel % (outer * inner) || last >= ir_value_numel(x)) {
 			pc_release(st);
 			return cu_refuse(ctx, n, "an input's view does not fit the input or the output");
@@ -218,15 +210,14 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 			st->wide = true;
 		int64_t seg = numel / outer, yoff = off * inner;
 		off += seg / inner;
-		/* squeeze: the canonical form has no size-1 atoms except a lone [1] */
 		int64_t b = 1, rr = 0, cc = 0, sb = 0, sr = 0;
 		int kind = PC_GENERIC;
 		if (r == 1 && ss[0] == 1) {
 			kind = PC_COPY;
-		} else if (r == 2 && vp[at] == 1 && vp[at + 1] == 0 && ss[1] == 1) {
-			kind = PC_TRANSPOSE, rr = vs[at], cc = vs[at + 1], sr = ss[0];
-		} else if (r == 3 && vp[at] == 0 && vp[at + 1] == 2 && vp[at + 2] == 1 && ss[2] == 1) {
-			kind = PC_TRANSPOSE, b = vs[at], rr = vs[at + 1], cc = vs[at + 2], sb = ss[0], sr = ss[1];
+		} else if (r == 2 && vp[0] == 1 && vp[1] == 0 && ss[1] == 1) {
+			kind = PC_TRANSPOSE, rr = vs[0], cc = vs[1], sr = ss[0];
+		} else if (r == 3 && vp[0] == 0 && vp[1] == 2 && vp[2] == 1 && ss[2] == 1) {
+			kind = PC_TRANSPOSE, b = vs[0], rr = vs[1], cc = vs[2], sb = ss[0], sr = ss[1];
 		}
 		if (kind == PC_GENERIC) {
 			pc_generic *ge = &st->gen[st->n_gen];
@@ -238,8 +229,8 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 			ge->ystride = ystride;
 			ge->xoff = xoff;
 			for (int j = 0; j < r; j++) {
-				ge->vd[j] = vs[at + vp[at + j]];
-				ge->st[j] = ss[vp[at + j]];
+				ge->vd[j] = vs[vp[j]];
+				ge->st[j] = ss[vp[j]];
 			}
 		} else {
 			pc_jobs *L = &st->batched[st->n_launch > 0 ? st->n_launch - 1 : 0];
@@ -265,7 +256,6 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 			}
 			st->blocks[st->n_launch - 1] += nb;
 		}
-		at += r;
 	}
 	for (int l = 0; l < st->n_launch; l++)
 		if (st->blocks[l] > INT32_MAX) {
