@@ -316,16 +316,6 @@ static void find_chain(const ir_graph *g, int v, int reader, pc_input *in)
 	in->r = -1;
 }
 
-static void kill(ir_graph *g, int i)
-{
-	ir_node *n = &g->nodes[i];
-	n->dead = true;
-	for (int k = 0; k < n->n_in; k++)
-		n->in[k] = -1;
-	for (int k = 0; k < n->n_out; k++)
-		n->out[k] = -1;
-}
-
 static odet_status fuse_one(ir_graph *g, int ci, bool *done)
 {
 	odet_ctx *ctx = g->ctx;
@@ -395,12 +385,12 @@ static odet_status fuse_one(ir_graph *g, int ci, bool *done)
 	}
 	/* the replaced nodes die and let go of their values (the sort must neither place a
 	 * reader of the output after a dead producer nor wait for a dead node's inputs) */
-	kill(g, ci);
+	pass_node_kill(g, ci);
 	for (int k = 0; k < nin; k++)
 		for (int j = 0; j < ins[k].nchain; j++)
-			kill(g, ins[k].chain[j]);
+			pass_node_kill(g, ins[k].chain[j]);
 	if (cast >= 0)
-		kill(g, cast);
+		pass_node_kill(g, cast);
 	g->values[out].producer = nn;
 	odet_log(ctx, ODET_LOG_DEBUG, "fuse_concat_views: '%s': %d inputs, %d view nodes%s absorbed", name, nin,
 		 views, cast >= 0 ? " and a Cast" : "");

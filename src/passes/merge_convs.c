@@ -138,12 +138,7 @@ static odet_status merge(ir_graph *g, int a, int b)
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "merge_convs: out of memory");
 	g->nodes[a].out[0] = ym;
 	g->values[ym].producer = a;
-	/* conv b dies and lets go of its values */
-	ir_node *nb = &g->nodes[b];
-	nb->dead = true;
-	for (int k = 0; k < nb->n_in; k++)
-		nb->in[k] = -1;
-	nb->out[0] = -1;
+	pass_node_kill(g, b);
 	char sn[320];
 	snprintf(sn, sizeof sn, "%s_slice0", name);
 	if (add_slice(g, ym, ya, 0, ma, sn) < 0)

@@ -25,6 +25,16 @@ int pass_sole_consumer(const ir_graph *g, int v)
 	return found;
 }
 
+void pass_node_kill(ir_graph *g, int i)
+{
+	ir_node *n = &g->nodes[i];
+	n->dead = true;
+	for (int k = 0; k < n->n_in; k++)
+		n->in[k] = -1;
+	for (int k = 0; k < n->n_out; k++)
+		n->out[k] = -1;
+}
+
 odet_status pass_node_set_input(ir_graph *g, int node, int slot, int v)
 {
 	ir_node *n = &g->nodes[node];

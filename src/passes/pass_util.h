@@ -7,6 +7,10 @@
 /* The one live node reading value v, when v has exactly one use and is not a graph
  * output; -1 otherwise. */
 int pass_sole_consumer(const ir_graph *g, int v);
+/* Mark node i dead and detach it from its values (inputs and outputs -1), so that a
+ * topological sort before pass_eliminate_dead neither waits for its inputs nor lets it stand
+ * in as the producer of a value another node now writes. */
+void pass_node_kill(ir_graph *g, int i);
 /* Set input `slot` of node `node`, growing its input list with omitted (-1) slots. */
 odet_status pass_node_set_input(ir_graph *g, int node, int slot, int v);
 /* Add a float32 constant (data copied or zeroed when src is NULL) named after `base`
