@@ -11,8 +11,9 @@ usage: python3 bench/nms_check.py <libodet_nms.so>      (build it with bench/nms
    coordinates for <= 1000 boxes, which changes IoU rounding.
 2. CUDA NMS output equals the CPU output bit for bit (counts, boxes, scores, classes), both top-k
    modes, f32 and f16 inputs, realistic SSD/RetinaNet-sized cases and the adversarial ones.
-3. CUDA BoxDecode / ClassScores agree with the CPU kernels to 1e-6 relative (boxes: relative to
-   max(|coordinate|, box size); expf may differ by 2 ulp between CUDA and glibc).
+3. CUDA BoxDecode agrees with the CPU kernel to 1e-6 relative (relative to max(|coordinate|,
+   box size); expf may differ by 2 ulp between CUDA and glibc); ClassScores (both layouts,
+   float32 and float16 logits) within a bound derived from the two summation orders (below).
 Prints one line per case and "nms_check: N passed, N failed".
 """
 import os
@@ -243,15 +244,28 @@ def main():
         exact = float(np.mean(got == ref))
         check(rel <= 1e-6, "decode cuda vs cpu %-22s max relative difference %.2e (%.4f bit-equal)" %
               (name, rel, exact))
-    x = rng.normal(0, 3, (4, 81, 8732)).astype(np.float32)
-    for act in (1, 2):
-        ref = lib.cpu_scores(1, act, x)
-        out = torch.zeros(4, 8732, 81, device="cuda")
-        lib.cuda_scores(1, act, torch.from_numpy(x).cuda(), out, torch)
-        got = out.cpu().numpy()
-        rel = np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-30))
-        check(rel <= 1e-6, "scores cuda vs cpu %-22s max relative difference %.2e" %
-              ("softmax" if act == 1 else "sigmoid", rel))
+    # ClassScores: both layouts, float32 and float16 logits (the CPU reads the float16 values
+    # widened, which is exact). Bounds: expf is within 2 ulp of the host's; the softmax sum of C
+    # terms is sequential on the CPU (error <= (C-1) u of the sum) and a 32-lane tree on the GPU
+    # (<= (ceil(C/32)+5) u), so the two may differ by about (C + 8) u, u = 2^-24, plus the
+    # exponentials' 2 ulp; the sigmoid is 2 ulp of expf plus two roundings.
+    for C, N in ((81, 8732), (91, 2000), (7, 333)):
+        x = rng.normal(0, 3, (4, C, N)).astype(np.float32)
+        for act in (1, 2):
+            bound = ((C + 8) * 2.0 ** -24 + 2 * 2.0 ** -23) if act == 1 else 4 * 2.0 ** -23
+            for layout in (1, 0):
+                for f16 in (False, True):
+                    xs = x.astype(np.float16).astype(np.float32) if f16 else x
+                    xl = xs if layout else xs.transpose(0, 2, 1).copy()
+                    ref = lib.cpu_scores(layout, act, xl)
+                    out = torch.zeros(4, N, C, device="cuda")
+                    xt = torch.from_numpy(xl).cuda()
+                    lib.cuda_scores(layout, act, xt.half() if f16 else xt, out, torch)
+                    got = out.cpu().numpy()
+                    rel = np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-30))
+                    check(rel <= bound, "scores cuda vs cpu %-7s C %-2d layout %d %s max relative difference %.2e "
+                          "(bound %.2e)" % ("softmax" if act == 1 else "sigmoid", C, layout,
+                                            "f16" if f16 else "f32", rel, bound))
     print("nms_check: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

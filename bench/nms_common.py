@@ -18,7 +18,7 @@ class Lib:
         L.shim_cpu_box_decode.argtypes = box + [c_p] * 3
         L.shim_cuda_box_decode.argtypes = box + [c_p] * 4
         L.shim_cpu_scores.argtypes = [c_i, c_i, c_ll, c_ll, c_ll, c_p, c_p]
-        L.shim_cuda_scores.argtypes = [c_i, c_i, c_ll, c_ll, c_ll, c_p, c_p, c_p]
+        L.shim_cuda_scores.argtypes = [c_i, c_i, c_ll, c_ll, c_ll, c_i, c_p, c_p, c_p]
         L.shim_last_error.restype = ctypes.c_char_p
         self.L = L
 
@@ -105,7 +105,7 @@ class Lib:
     def cuda_scores(self, layout, act, x, out, torch):
         B = x.shape[0]
         N, C = (x.shape[2], x.shape[1]) if layout else (x.shape[1], x.shape[2])
-        rc = self.L.shim_cuda_scores(layout, act, B, N, C, x.data_ptr(), out.data_ptr(),
+        rc = self.L.shim_cuda_scores(layout, act, B, N, C, int(x.dtype == torch.float16), x.data_ptr(), out.data_ptr(),
                                      torch.cuda.current_stream().cuda_stream)
         if rc:
             raise RuntimeError("cuda scores: %d" % rc)

@@ -168,8 +168,8 @@ int shim_cpu_scores(int layout, int act, long long B, long long N, long long C, 
 	return run_one(IR_OP_CLASS_SCORES, 1, &in, &o, NULL, layout, act);
 }
 
-int shim_cuda_scores(int layout, int act, long long B, long long N, long long C, const void *x, float *out,
-		     void *stream)
+int shim_cuda_scores(int layout, int act, long long B, long long N, long long C, int f16, const void *x,
+		     float *out, void *stream)
 {
-	return cuda_class_scores_launch(layout, act, B, N, C, ODET_F32, x, out, stream);
+	return cuda_class_scores_launch(layout, act, B, N, C, f16 ? ODET_F16 : ODET_F32, x, out, stream);
 }

@@ -2,8 +2,9 @@
  * precision.c — the fp16 precision pass (CUDA engines built with --precision fp16).
  *
  * Every node runs in fp16 except: detection-head ops (domain "odet": decode, class scores,
- * NMS need float32 boxes and scores), Cast, Range, Shape, ConstantOfShape (their dtypes are
- * explicit), and the nodes named in `keep` (--keep-fp32). Walking the nodes in order, each
+ * NMS need float32 boxes and scores; ClassScores reads float16 logits as they are), Cast,
+ * Range, Shape, ConstantOfShape (their dtypes are explicit), and the nodes named in `keep`
+ * (--keep-fp32). Walking the nodes in order, each
  * float input of a node whose dtype differs from the node's precision is replaced by a
  * converted value: a constant is converted once on the host (float32 <-> float16, round to
  * nearest even), an activation gets one Cast node (shared by all its readers). Resize's roi
@@ -37,6 +38,14 @@ static bool stays_fp32(const ir_graph *g, const ir_node *n, const char *const *k
 			return true;
 	(void)g;
 	return false;
+}
+
+/* Whether float32 node n reads a float16 input k as it is: its kernels widen each element to
+ * float32 on load, which is exact, so a Cast in front would only cost a pass over memory
+ * (ClassScores' logits: SSD300's are 8732 x 81 per image). */
+static bool reads_f16(const ir_node *n, int k)
+{
+	return n->op == IR_OP_CLASS_SCORES && k == 0;
 }
 
 /* Whether input k of n is data whose dtype follows the node's precision. */
@@ -132,6 +141,8 @@ odet_status pass_precision_fp16(ir_graph *g, const char *const *keep, int n_keep
 				continue;
 			if (g->nodes[i].op == IR_OP_CAST)
 				continue; /* Cast reads any float */
+			if (fp32 && g->values[v].dtype == ODET_F16 && reads_f16(&g->nodes[i], k))
+				continue;
 			int nv = convert_value(g, &c, v, want);
 			if (nv < 0) {
 				rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "precision pass: cannot convert '%s'",

@@ -64,55 +64,60 @@ __global__ void box_decode_kernel(cuda_box_decode_params p, long long B, long lo
 	reinterpret_cast<float4 *>(out)[r] = v;
 }
 
-/* One block = TA consecutive rows (image, anchor) staged in shared memory, so that reads
- * (either layout) and writes of [B,N,C] are coalesced; one warp per row computes (softmax
- * max/sum by warp shuffles, so the sum's rounding may differ from the CPU's sequential one). */
+/* One block = TA (a power of two) consecutive anchors of one image, one warp per anchor row;
+ * writes of [B,N,C] are coalesced (a warp writes 32 consecutive scores). Layout 1 ([B,C,N])
+ * stages the block's rows in shared memory first (row stride C|1, so the transposing stores
+ * do not conflict); layout 0 reads its row from global memory. Softmax: max and sum by warp
+ * shuffles (the sum's rounding may differ from the CPU's sequential one); expf of the same
+ * operands is recomputed rather than stored, so both layouts give the same bits. Index
+ * arithmetic is 32-bit within an image (N*C < 2^31, checked by the launcher). */
 template <typename T>
-__global__ void class_scores_kernel(int layout, int act, long long B, long long N, long long C, int TA, const T *x,
-				    float *out)
+__global__ void __launch_bounds__(256) class_scores_kernel(int layout, int act, int N, int C, int TA, const T *x,
+							   float *out)
 {
 	extern __shared__ float sm[];
-	const long long r0 = (long long)blockIdx.x * TA, rows = B * N;
-	const int na = (int)min((long long)TA, rows - r0);
-	const long long ne = (long long)na * C;
-	for (long long e = threadIdx.x; e < ne; e += blockDim.x) {
-		if (layout == 0) {
-			sm[e] = ldf<T>(x, r0 * C + e);
-		} else {
-			long long a = e % na, c = e / na, r = r0 + a, b = r / N, i = r % N;
-			sm[a * C + c] = ldf<T>(x, (b * C + c) * N + i);
-		}
+	const int b = blockIdx.y, a0 = blockIdx.x * TA, na = min(TA, N - a0), S = C | 1;
+	const T *xb = x + (long long)b * N * C;
+	float *ob = out + ((long long)b * N + a0) * C;
+	if (layout == 1) {
+		const int a = threadIdx.x & (TA - 1), cs = blockDim.x / TA;
+		if (a < na)
+			for (int c = threadIdx.x / TA; c < C; c += cs)
+				sm[a * S + c] = ldf<T>(xb, (long long)c * N + a0 + a);
+		__syncthreads();
 	}
-	__syncthreads();
-	const int lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-	for (int a = threadIdx.x >> 5; a < na; a += nw) { /* one warp per row */
-		float *o = sm + (long long)a * C;
+	const int lane = threadIdx.x & 31;
+	for (int a = threadIdx.x >> 5; a < na; a += blockDim.x >> 5) { /* one warp per row */
+		const float *srow = sm + a * S;
+		const T *grow = xb + (a0 + a) * C;
+		float *o = ob + a * C;
+#define CS_IN(c) (layout == 1 ? srow[c] : ldf<T>(grow, (c)))
 		if (act == 1) {
 			float m = -INFINITY, s = 0;
-			for (long long c = lane; c < C; c += 32)
-				m = o[c] > m ? o[c] : m;
+			for (int c = lane; c < C; c += 32) {
+				float v = CS_IN(c);
+				m = v > m ? v : m;
+			}
 			for (int k = 16; k; k >>= 1) {
 				float v = __shfl_xor_sync(0xffffffffu, m, k);
 				m = v > m ? v : m;
 			}
-			for (long long c = lane; c < C; c += 32) {
-				float e = expf(__fsub_rn(o[c], m));
-				o[c] = e;
-				s = __fadd_rn(s, e);
-			}
+			for (int c = lane; c < C; c += 32)
+				s = __fadd_rn(s, expf(__fsub_rn(CS_IN(c), m)));
 			for (int k = 16; k; k >>= 1)
 				s = __fadd_rn(s, __shfl_xor_sync(0xffffffffu, s, k));
 			float inv = __fdiv_rn(1.0f, s);
-			for (long long c = lane; c < C; c += 32)
-				o[c] = __fmul_rn(o[c], inv);
+			for (int c = lane; c < C; c += 32)
+				o[c] = __fmul_rn(expf(__fsub_rn(CS_IN(c), m)), inv);
 		} else if (act == 2) {
-			for (long long c = lane; c < C; c += 32)
-				o[c] = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-o[c])));
+			for (int c = lane; c < C; c += 32)
+				o[c] = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-CS_IN(c))));
+		} else {
+			for (int c = lane; c < C; c += 32)
+				o[c] = CS_IN(c);
 		}
+#undef CS_IN
 	}
-	__syncthreads();
-	for (long long e = threadIdx.x; e < ne; e += blockDim.x)
-		out[r0 * C + e] = sm[e];
 }
 
 } /* namespace */
@@ -138,22 +143,22 @@ extern "C" odet_status cuda_box_decode_launch(const cuda_box_decode_params *p, i
 extern "C" odet_status cuda_class_scores_launch(int layout, int activation, int64_t B, int64_t N, int64_t C,
 						odet_dtype dtype, const void *logits, float *out, void *stream)
 {
-	long long n = (long long)B * N;
-	if (n <= 0)
+	if (B <= 0 || N <= 0)
 		return ODET_OK;
-	if (C < 1 || C > 6144)
-		return ODET_ERR_UNSUPPORTED; /* one row must fit in shared memory */
-	int TA = (int)(6144 / C); /* <= 24 KiB of shared memory per block */
-	TA = TA > 64 ? 64 : TA;
-	unsigned blocks = (unsigned)((n + TA - 1) / TA);
-	size_t smem = (size_t)TA * (size_t)C * sizeof(float);
+	if (C < 1 || C > 6144 || N * C >= ((int64_t)1 << 31) || B > 65535)
+		return ODET_ERR_UNSUPPORTED; /* one row in shared memory; 32-bit offsets inside an image */
+	int TA = 64;
+	while (TA > 1 && (int64_t)TA * (C | 1) > 6144) /* <= 24 KiB of shared memory per block */
+		TA >>= 1;
+	dim3 grid((unsigned)((N + TA - 1) / TA), (unsigned)B);
+	size_t smem = layout == 1 ? (size_t)TA * (size_t)(C | 1) * sizeof(float) : 0;
 	cudaStream_t st = (cudaStream_t)stream;
 	if (dtype == ODET_F32)
-		class_scores_kernel<float><<<blocks, 256, smem, st>>>(layout, activation, B, N, C, TA, (const float *)logits,
-								      out);
+		class_scores_kernel<float><<<grid, 256, smem, st>>>(layout, activation, (int)N, (int)C, TA,
+								    (const float *)logits, out);
 	else if (dtype == ODET_F16)
-		class_scores_kernel<__half><<<blocks, 256, smem, st>>>(layout, activation, B, N, C, TA,
-								       (const __half *)logits, out);
+		class_scores_kernel<__half><<<grid, 256, smem, st>>>(layout, activation, (int)N, (int)C, TA,
+								     (const __half *)logits, out);
 	else
 		return ODET_ERR_UNSUPPORTED;
 	return ODET_CUDA(cudaGetLastError());

@@ -75,8 +75,9 @@ odet_status score_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	const ir_value *y = ir_out(g, n, 0);
 	if (act < 0 || act > 2)
 		return cu_refuse(ctx, n, "activation must be 0..2");
-	if (!y || y->rank != 3 || y->dims[2] > 6144)
-		return cu_refuse(ctx, n, "output must be [B,N,C] with C <= 6144");
+	if (!y || y->rank != 3 || y->dims[2] > 6144 || y->dims[1] * y->dims[2] >= ((int64_t)1 << 31) ||
+	    y->dims[0] > 65535)
+		return cu_refuse(ctx, n, "output must be [B,N,C] with C <= 6144, N*C < 2^31 and B <= 65535");
 	return check_float_in(ctx, g, n, 0);
 }
 
