@@ -2,12 +2,14 @@
  * test_cuda_passes.c — the graph passes of CUDA engines, on the host (no GPU needed):
  *   pass_precision_fp16: activations and float constants become float16, graph inputs and
  *     outputs keep float32 and their names behind Casts, --keep-fp32 nodes stay float32 with
- *     Casts around them, one Cast per converted activation, unknown names refused;
+ *     Casts around them, one Cast per converted activation, unknown names refused; head ops
+ *     stay float32, ClassScores reading float16 logits without a Cast;
  *   pass_layout_nhwc: a Conv -> MaxPool -> Conv chain keeps exactly two Transposes (at the
  *     input and at the output), weights become KRSC with the same values, shapes re-inferred
  *     in NHWC, a value read by two NHWC nodes gets one Transpose; a float16 3-channel input
  *     becomes one 4-channel NhwcPack with zero-padded weights;
- *   pass_merge_sibling_convs: two sibling convs become one conv and two Slices.
+ *   pass_merge_sibling_convs: two sibling convs become one conv and two Slices;
+ *   an L2Normalize between two convs runs in NHWC over axis 3.
  */
 #include "passes/passes.h"
 #include "test.h"
@@ -118,6 +120,39 @@ static void test_precision(odet_ctx *ctx)
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	ir_graph_free(g);
 
+	/* head ops stay float32; ClassScores reads the float16 logits without a Cast, BoxDecode
+	 * (deltas and anchors of one dtype) gets one */
+	{
+		ir_graph_create(ctx, &g);
+		int64_t d[3] = {1, 4, 6}, da[2] = {6, 4};
+		int x = add_input(g, "x", 3, d);
+		int rl = ir_value_add(g, "rl", ODET_F32, -1, NULL), rc = ir_value_add(g, "rc", ODET_F32, -1, NULL);
+		ir_node_add(g, IR_OP_RELU, "relu_l", 1, &x, 1, &rl);
+		ir_node_add(g, IR_OP_RELU, "relu_c", 1, &x, 1, &rc);
+		float *an = calloc(24, sizeof(float));
+		int anc = ir_const_add(g, "anchors", ODET_F32, 2, da, an);
+		int bx = ir_value_add(g, "boxes", ODET_F32, -1, NULL), sc = ir_value_add(g, "scores", ODET_F32, -1, NULL);
+		int nb = ir_node_add(g, IR_OP_BOX_DECODE, "decode", 2, (int[]){rl, anc}, 1, &bx);
+		int ns = ir_node_add(g, IR_OP_CLASS_SCORES, "scores", 1, &rc, 1, &sc);
+		ir_attr_set_int(g, nb, "layout", 1);
+		ir_attr_set_int(g, ns, "layout", 1);
+		ir_attr_set_int(g, ns, "activation", 1);
+		add_output(g, bx);
+		add_output(g, sc);
+		CHECK(pass_infer_shapes(g) == ODET_OK);
+		CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK);
+		const ir_node *s = find_node(g, "scores"), *bd = find_node(g, "decode");
+		CHECK(s && bd);
+		if (s && bd) {
+			CHECK(ir_in(g, s, 0)->dtype == ODET_F16 && !strcmp(ir_in(g, s, 0)->name, "rc") &&
+			      ir_out(g, s, 0)->dtype == ODET_F32);
+			CHECK(ir_in(g, bd, 0)->dtype == ODET_F32 && ir_in(g, bd, 1)->dtype == ODET_F32 &&
+			      ir_out(g, bd, 0)->dtype == ODET_F32);
+		}
+		CHECK(count_op(g, IR_OP_CAST) == 2); /* x -> fp16; rl -> fp32 */
+		ir_graph_free(g);
+	}
+
 	/* an unknown name is refused, naming it */
 	g = chain(ctx);
 	const char *bad[1] = {"no_such_node"};
@@ -164,6 +199,39 @@ static void test_layout(odet_ctx *ctx)
 	CHECK(pass_layout_nhwc(g) == ODET_OK);
 	CHECK(count_op(g, IR_OP_TRANSPOSE) == 3);
 	CHECK(g->values[g->outputs[0]].dims[1] == 4 && g->values[g->outputs[1]].dims[3] == 8);
+	ir_graph_free(g);
+}
+
+/* conv -> L2Normalize over the channels (scale) -> conv: in NHWC the normalization's axis is
+ * 3 and it reads and writes the convs' NHWC values (only the input and output Transposes
+ * remain); precision makes its scale float16 */
+static void test_layout_l2norm(odet_ctx *ctx)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t d[4] = {2, 8, 6, 6}, dc = 4;
+	int x = add_input(g, "x", 4, d);
+	int a = add_conv(g, "ca", x, add_weight(g, "wa", 4, 8, 3), 1);
+	float *sc = malloc(4 * sizeof(float));
+	for (int i = 0; i < 4; i++)
+		sc[i] = 20.0f + (float)i;
+	int s = ir_const_add(g, "scale", ODET_F32, 1, &dc, sc);
+	int l = ir_value_add(g, "l", ODET_F32, -1, NULL);
+	int nl = ir_node_add(g, IR_OP_L2_NORMALIZE, "l2n", 2, (int[]){a, s}, 1, &l);
+	ir_attr_set_float(g, nl, "eps", 1e-10f);
+	add_output(g, add_conv(g, "cb", l, add_weight(g, "wb", 5, 4, 1), 0));
+	CHECK(pass_infer_shapes(g) == ODET_OK);
+	CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK && pass_layout_nhwc(g) == ODET_OK);
+	CHECK(count_op(g, IR_OP_TRANSPOSE) == 1 && count_op(g, IR_OP_NHWC_PACK) == 1);
+	const ir_node *n = find_node(g, "l2n"), *ca = find_node(g, "ca"), *cb = find_node(g, "cb");
+	CHECK(n && ca && cb);
+	if (n && ca && cb) {
+		CHECK(ir_attr_int(n, "axis", 1) == 3 && ir_attr_int(n, "odet_nhwc", 0) == 1);
+		CHECK(n->in[0] == ca->out[0] && cb->in[0] == n->out[0]);
+		CHECK(ir_out(g, n, 0)->dims[3] == 4 && ir_out(g, n, 0)->dtype == ODET_F16);
+		CHECK(ir_in(g, n, 1)->dtype == ODET_F16 && ir_in(g, n, 1)->dims[0] == 4 &&
+		      odet_f16_to_f32(((const uint16_t *)ir_in(g, n, 1)->data)[3]) == 23.0f);
+	}
 	ir_graph_free(g);
 }
 
@@ -226,6 +294,7 @@ int main(void)
 	test_precision(ctx);
 	test_layout(ctx);
 	test_stem_pack_and_merge(ctx);
+	test_layout_l2norm(ctx);
 	odet_ctx_destroy(ctx);
 	return test_summary("cuda_passes");
 }
