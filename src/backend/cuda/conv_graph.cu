@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define CG_MAX_OPS 4
-#define CG_MAX_CANDIDATES 10 /* mode A's first 8, FALLBACK's first 2 (each costs a finalize) */
+#define CG_MAX_CANDIDATES 66 /* mode A's first 8 (ODET_CONV_CANDIDATES: up to 64), FALLBACK's first 2 */
 enum { UID_X = 1, UID_W = 2, UID_B = 3, UID_R = 4, UID_Y = 5, UID_V = 101 };
 
 /* cuDNN 9.19 deprecates the handle attributes in favour of device properties, which 9.14
@@ -374,8 +374,14 @@ odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_de
 				cudnnGetErrorString(st));
 		goto done;
 	}
-	heuristics(s.graph, CUDNN_HEUR_MODE_A, cfg, &n_cfg, CG_MAX_CANDIDATES - 2);
-	heuristics(s.graph, CUDNN_HEUR_MODE_FALLBACK, cfg, &n_cfg, CG_MAX_CANDIDATES);
+	{ /* each candidate costs a finalize (and for runtime-compiled engines a compile) at build time */
+		int n_a = 8;
+		const char *e = getenv("ODET_CONV_CANDIDATES");
+		if (e && atoi(e) > 0)
+			n_a = atoi(e) < CG_MAX_CANDIDATES - 2 ? atoi(e) : CG_MAX_CANDIDATES - 2;
+		heuristics(s.graph, CUDNN_HEUR_MODE_A, cfg, &n_cfg, n_a);
+		heuristics(s.graph, CUDNN_HEUR_MODE_FALLBACK, cfg, &n_cfg, n_a + 2);
+	}
 	if (cudaEventCreate(&e0) != cudaSuccess || cudaEventCreate(&e1) != cudaSuccess) {
 		rc = odet_cuda_check(ctx, cudaGetLastError(), n, "cudaEventCreate");
 		goto done;
