@@ -10,6 +10,8 @@
  *   ArgMax        attrs axis (0), keepdims (1); int64 out
  *   TopK(X, K)    attr axis (-1); K a 1-element int64 in [0, dim]; Values (X's dtype) and
  *                 Indices (int64) are X's shape with dim[axis] = K
+ *   L2Normalize(X, scale?)  attr axis (1); float X; scale a float constant of X.dims[axis]
+ *                 elements; Y like X
  */
 #include "graph/shape_common.h"
 
@@ -162,4 +164,29 @@ odet_status ir_shape_TOPK(ir_graph *g, ir_node *n)
 			return rc;
 	}
 	return ODET_OK;
+}
+
+odet_status ir_shape_L2_NORMALIZE(ir_graph *g, ir_node *n)
+{
+	ir_value *x;
+	int ax;
+	odet_status rc = shp_check_io(g, n, 1, 2, 1, 1);
+	if (!rc)
+		rc = shp_need_in(g, n, 0, &x);
+	if (rc)
+		return rc;
+	if (x->dtype != ODET_F32 && x->dtype != ODET_F16)
+		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "float32/float16 input needed");
+	int64_t axis = ir_attr_int(n, "axis", 1);
+	if (x->rank >= 0 && !shp_axis(axis, x->rank, &ax))
+		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
+	const ir_value *s = ir_in(g, n, 1);
+	if (s) {
+		if (s->kind != IR_VALUE_CONST || !s->data || (s->dtype != ODET_F32 && s->dtype != ODET_F16))
+			return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "scale must be a float constant");
+		if (x->rank >= 0 && x->dims[ax] >= 0 && ir_value_numel(s) != x->dims[ax])
+			return shp_fail(g, n, "scale has %lld elements for %lld channels", (long long)ir_value_numel(s),
+					(long long)x->dims[ax]);
+	}
+	return shp_out_like(g, n, ir_out(g, n, 0), x, 0);
 }

@@ -2,8 +2,9 @@
  * layout.c — NHWC layout for convolution chains (CUDA fp16 engines: cuDNN's tensor-core
  * kernels are fastest on NHWC data).
  *
- * Every 4-D Conv (constant weight) and every 4-D MaxPool / AveragePool without an indices
- * output is rewritten to work on NHWC values and gets attribute odet_nhwc = 1:
+ * Every 4-D Conv (constant weight), every 4-D MaxPool / AveragePool without an indices
+ * output and every 4-D L2Normalize over the channels (its axis becomes 3) is rewritten to work
+ * on NHWC values and gets attribute odet_nhwc = 1:
  *   input X [N,C,H,W]    -> X' [N,H,W,C]   (the NHWC twin of X, see below)
  *   weight W [M,C/g,kh,kw] constant -> W' [M,kh,kw,C/g] (transposed on the host)
  *   residual R (Conv input 3) -> its NHWC twin
@@ -36,6 +37,8 @@ static bool nhwc_candidate(const ir_graph *g, const ir_node *n)
 	}
 	if (n->op == IR_OP_MAXPOOL || n->op == IR_OP_AVGPOOL)
 		return n->n_out == 1 || n->out[1] < 0;
+	if (n->op == IR_OP_L2_NORMALIZE) /* over the channels: the last dim in NHWC */
+		return ir_attr_int(n, "axis", 1) == 1 || ir_attr_int(n, "axis", 1) == -3;
 	return false;
 }
 
@@ -175,6 +178,10 @@ odet_status pass_layout_nhwc(ir_graph *g)
 				goto out_free;
 			}
 			g->nodes[i].in[1] = w;
+		}
+		if (g->nodes[i].op == IR_OP_L2_NORMALIZE && ir_attr_set_int(g, i, "axis", 3)) {
+			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "layout pass: out of memory");
+			goto out_free;
 		}
 		/* output: Y' produced here, Y = Transpose(Y') for NCHW readers */
 		int y = g->nodes[i].out[0];

@@ -27,6 +27,9 @@ odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user);
 odet_status pass_fold_batchnorm(ir_graph *g);
 /* Conv + bias + activation (+ residual Add) into one Conv node (see ir_act in ir.h). */
 odet_status pass_fuse_conv(ir_graph *g);
+/* F.normalize's export (ReduceL2 -> Clip -> Expand -> Div [-> Mul by a per-channel
+ * constant]) -> one L2Normalize node (fuse_l2norm.c). */
+odet_status pass_fuse_l2norm(ir_graph *g);
 /* Cancel layout transposes: sink Transpose below elementwise ops with constant operands,
  * merge consecutive Transposes, drop identity ones (NHWC importers emit many). */
 odet_status pass_fold_transposes(ir_graph *g);

@@ -1,7 +1,8 @@
 /*
  * pipeline.c — the default pass pipeline of odet_engine_build:
  *   set_input_shape → infer_shapes → fold_constants → fold_transposes → fold_batchnorm →
- *   fuse_conv → eliminate_dead → infer_shapes   (the folds and fusion only when o->fuse)
+ *   fuse_conv → fuse_l2norm → eliminate_dead → infer_shapes   (the folds and fusions only
+ *   when o->fuse)
  */
 #include "passes/passes.h"
 
@@ -15,7 +16,7 @@ odet_status passes_run_default(ir_graph *g, const pass_opts *o)
 	    (rc = pass_fold_constants(g, o->eval, o->eval_user)))
 		return rc;
 	if (o->fuse && ((rc = pass_fold_transposes(g)) || (rc = pass_infer_shapes(g)) ||
-			(rc = pass_fold_batchnorm(g)) || (rc = pass_fuse_conv(g))))
+			(rc = pass_fold_batchnorm(g)) || (rc = pass_fuse_conv(g)) || (rc = pass_fuse_l2norm(g))))
 		return rc;
 	if ((rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
 		return rc;

@@ -1,8 +1,8 @@
 /* test_passes.c — graph passes on hand-built graphs.
  *
  * Numerical checks run the graph before and after a pass with a tiny float32 interpreter
- * written here (direct convolution, batchnorm, broadcasting binary ops, activations, and
- * the fused Conv semantics of ir.h), so nothing depends on the CPU kernels being written in
+ * written here (direct convolution, batchnorm, broadcasting binary ops, activations, the
+ * fused Conv semantics of ir.h, and the ops of F.normalize's export with L2Normalize), so nothing depends on the CPU kernels being written in
  * parallel. Constant folding uses a small evaluator (Gather/Unsqueeze/Concat) of its own. */
 #include "core/core.h"
 #include "graph/ir.h"
@@ -200,6 +200,60 @@ static void binary_ref(const ir_graph *g, const ir_node *n, float **buf)
 	}
 }
 
+/* out index o -> idx (row-major over v's dims) */
+static void unravel(const ir_value *v, int64_t o, int64_t *idx)
+{
+	for (int i = v->rank - 1; i >= 0; i--) {
+		idx[i] = o % v->dims[i];
+		o /= v->dims[i];
+	}
+}
+
+/* ReduceL2 / ReduceSum over the one axis of constant input 1 (keepdims), Expand, Pow by a
+ * constant scalar, Sqrt, L2Normalize: the ops of F.normalize's export (fuse_l2norm) */
+static void norm_ref(const ir_graph *g, const ir_node *n, float **buf)
+{
+	const ir_value *xv = ir_in(g, n, 0), *yv = ir_out(g, n, 0);
+	const float *x = buf[n->in[0]];
+	float *y = buf[n->out[0]];
+	int64_t idx[ODET_MAX_RANK], ny = numel(yv), nx = numel(xv);
+	if (n->op == IR_OP_REDUCEL2 || n->op == IR_OP_REDUCESUM || n->op == IR_OP_L2_NORMALIZE) {
+		int64_t ax = n->op == IR_OP_L2_NORMALIZE ? ir_attr_int(n, "axis", 1)
+							 : ((const int64_t *)ir_in(g, n, 1)->data)[0];
+		ax = ax < 0 ? ax + xv->rank : ax;
+		int64_t c = xv->dims[ax], inner = 1;
+		for (int i = (int)ax + 1; i < xv->rank; i++)
+			inner *= xv->dims[i];
+		for (int64_t o = 0; o < nx / c; o++) { /* (outer, inner) position */
+			int64_t base = (o / inner) * c * inner + o % inner;
+			double s = 0;
+			for (int64_t k = 0; k < c; k++) {
+				double v = x[base + k * inner];
+				s += n->op == IR_OP_REDUCESUM ? v : v * v;
+			}
+			if (n->op != IR_OP_L2_NORMALIZE) {
+				y[o] = (float)(n->op == IR_OP_REDUCEL2 ? sqrt(s) : s);
+				continue;
+			}
+			double d = fmax(sqrt(s), ir_attr_float(n, "eps", 0.0f));
+			const float *sc = n->n_in > 1 && n->in[1] >= 0 ? buf[n->in[1]] : NULL;
+			for (int64_t k = 0; k < c; k++)
+				y[base + k * inner] = (float)(x[base + k * inner] / d * (sc ? sc[k] : 1.0));
+		}
+		return;
+	}
+	for (int64_t o = 0; o < ny; o++) {
+		if (n->op == IR_OP_EXPAND) {
+			unravel(yv, o, idx);
+			y[o] = x[bidx(xv, idx, yv->rank)];
+		} else if (n->op == IR_OP_POW) {
+			y[o] = powf(x[o], buf[n->in[1]][0]);
+		} else {
+			y[o] = sqrtf(x[o]);
+		}
+	}
+}
+
 /* Run g (shapes inferred) on input data; returns per-value buffers (free with interp_free). */
 static interp run(const ir_graph *g, const float *const *inputs)
 {
@@ -254,6 +308,10 @@ static interp run(const ir_graph *g, const float *const *inputs)
 				y[o] = act(x[o], IR_ACT_CLIP, lo, hi);
 			break;
 		}
+		case IR_OP_REDUCEL2: case IR_OP_REDUCESUM: case IR_OP_EXPAND: case IR_OP_POW: case IR_OP_SQRT:
+		case IR_OP_L2_NORMALIZE:
+			norm_ref(g, n, it.buf);
+			break;
 		default:
 			fprintf(stderr, "interpreter: op %s not supported\n", ir_op_name(n->op));
 			exit(1);
@@ -670,6 +728,81 @@ static void test_fuse(void)
 	ir_graph_free(g);
 }
 
+static const ir_node *live_op(const ir_graph *g, ir_op op)
+{
+	for (int i = 0; i < g->n_nodes; i++)
+		if (!g->nodes[i].dead && g->nodes[i].op == op)
+			return &g->nodes[i];
+	return NULL;
+}
+
+/* F.normalize exports -> one L2Normalize (torchvision SSD300-VGG16's L2Norm and the older
+ * Pow/ReduceSum/Sqrt form); same outputs; left alone when an intermediate is also read
+ * elsewhere; a Mul by a constant along another axis stays a Mul. */
+static void test_fuse_l2norm(void)
+{
+	/* ReduceL2 -> Clip -> Expand -> Div -> Mul(scale [1,6,1,1]) */
+	ir_graph *g = new_graph();
+	int x = input(g, "x", D(2, 6, 5, 4));
+	int r, c, e, q, y;
+	op1(g, IR_OP_REDUCEL2, "l2", IN(x, const_i64(g, 1, (const int64_t[]){1}, 1)), "r", &r);
+	op1(g, IR_OP_CLIP, "clip", IN(r, const_f(g, 1e-12f)), "c", &c);
+	op1(g, IR_OP_EXPAND, "expand", IN(c, const_i64(g, 1, (const int64_t[]){2, 6, 5, 4}, 4)), "e", &e);
+	op1(g, IR_OP_DIV, "div", IN(x, e), "q", &q);
+	op1(g, IR_OP_MUL, "mul", IN(const_rand(g, "scale", D(1, 6, 1, 1), 5, 20), q), "y", &y);
+	mark_output(g, y);
+	float *in = rand_input(240);
+	const float *ins[1] = {in};
+	double err = check_numeric(g, pass_fuse_l2norm, ins);
+	CHECK_MSG(err <= 1e-6, "l2norm + scale: rel err %g", err);
+	const ir_node *n = live_op(g, IR_OP_L2_NORMALIZE);
+	CHECK(live_nodes(g) == 1 && n && n->n_in == 2 && ir_attr_int(n, "axis", -9) == 1 &&
+	      ir_attr_float(n, "eps", 0) == 1e-12f && ir_in(g, n, 1)->rank == 1 && ir_in(g, n, 1)->dims[0] == 6);
+	CHECK(n && !strcmp(ir_out(g, n, 0)->name, "y") && ir_out(g, n, 0)->is_output);
+	ir_graph_free(g);
+
+	/* Sqrt(ReduceSum(Pow(x, 2))) over the last axis, Div broadcasting, no Clip/Expand/Mul */
+	g = new_graph();
+	x = input(g, "x", D(2, 6, 5, 4));
+	int p, s, sq;
+	op1(g, IR_OP_POW, "pow", IN(x, const_f(g, 2.0f)), "p", &p);
+	op1(g, IR_OP_REDUCESUM, "sum", IN(p, const_i64(g, 1, (const int64_t[]){-1}, 1)), "s", &s);
+	op1(g, IR_OP_SQRT, "sqrt", IN(s), "sq", &sq);
+	op1(g, IR_OP_DIV, "div", IN(x, sq), "y", &y);
+	mark_output(g, y);
+	err = check_numeric(g, pass_fuse_l2norm, ins);
+	CHECK_MSG(err <= 1e-6, "l2norm (pow form): rel err %g", err);
+	n = live_op(g, IR_OP_L2_NORMALIZE);
+	CHECK(live_nodes(g) == 1 && n && n->n_in == 1 && ir_attr_int(n, "axis", -9) == 3 &&
+	      ir_attr_float(n, "eps", -1) == 0);
+	ir_graph_free(g);
+
+	/* the norm is also a graph output: nothing fused */
+	g = new_graph();
+	x = input(g, "x", D(2, 6, 5, 4));
+	op1(g, IR_OP_REDUCEL2, "l2", IN(x, const_i64(g, 1, (const int64_t[]){1}, 1)), "r", &r);
+	op1(g, IR_OP_DIV, "div", IN(x, r), "y", &y);
+	mark_output(g, y);
+	mark_output(g, r);
+	CHECK(pass_infer_shapes(g) == ODET_OK && pass_fuse_l2norm(g) == ODET_OK);
+	CHECK(!live_op(g, IR_OP_L2_NORMALIZE) && live_nodes(g) == 2);
+	ir_graph_free(g);
+
+	/* a Mul by a constant along H (not the normalized axis) stays */
+	g = new_graph();
+	x = input(g, "x", D(2, 6, 5, 4));
+	op1(g, IR_OP_REDUCEL2, "l2", IN(x, const_i64(g, 1, (const int64_t[]){1}, 1)), "r", &r);
+	op1(g, IR_OP_DIV, "div", IN(x, r), "q", &q);
+	op1(g, IR_OP_MUL, "mul", IN(q, const_rand(g, "sh", D(1, 1, 5, 1), 1, 2)), "y", &y);
+	mark_output(g, y);
+	err = check_numeric(g, pass_fuse_l2norm, ins);
+	CHECK_MSG(err <= 1e-6, "l2norm + other-axis Mul: rel err %g", err);
+	n = live_op(g, IR_OP_L2_NORMALIZE);
+	CHECK(live_nodes(g) == 2 && n && n->n_in == 1 && live_op(g, IR_OP_MUL));
+	ir_graph_free(g);
+	free(in);
+}
+
 static void test_eliminate_dead(void)
 {
 	ir_graph *g = new_graph();
@@ -767,6 +900,7 @@ int main(void)
 	test_fold_bn();
 	test_fold_frozen_bn();
 	test_fuse();
+	test_fuse_l2norm();
 	test_eliminate_dead();
 	test_pipeline_and_print();
 	odet_ctx_destroy(ctx);

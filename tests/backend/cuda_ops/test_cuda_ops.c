@@ -535,6 +535,14 @@ static void c_box_tv(tb *b)
 }
 static void c_scores_softmax(tb *b) { tb_fin(b, TB_FT, 3, D(2, 7, 50), -4, 4, 0); tb_node(b, IR_OP_CLASS_SCORES, 1); SET_I(b, "layout", 1); SET_I(b, "activation", 1); }
 static void c_scores_sigmoid(tb *b) { tb_fin(b, TB_FT, 3, D(2, 41, 9), -4, 4, 0); tb_node(b, IR_OP_CLASS_SCORES, 1); SET_I(b, "activation", 2); }
+static void c_scores_softmax0(tb *b) { tb_fin(b, TB_FT, 3, D(3, 70, 81), -4, 4, 0); tb_node(b, IR_OP_CLASS_SCORES, 1); SET_I(b, "activation", 1); }
+static void c_scores_big(tb *b) { tb_fin(b, TB_FT, 3, D(8, 81, 8732), -4, 4, 0); tb_node(b, IR_OP_CLASS_SCORES, 1); SET_I(b, "layout", 1); SET_I(b, "activation", 1); }
+/* L2Normalize: NCHW over the channels (strided kernel), NHWC rows of 64 (float16: 16-byte
+ * vectors), odd rows without scale; eps above some norms */
+static void c_l2n_nchw(tb *b) { tb_fin(b, TB_FT, 4, D(2, 24, 5, 7), -2, 2, 0); tb_fin(b, TB_FT, 1, D(24), 1, 20, TB_CONST); tb_node(b, IR_OP_L2_NORMALIZE, 1); SET_F(b, "eps", 1e-3f); }
+static void c_l2n_nhwc(tb *b) { tb_fin(b, TB_FT, 4, D(3, 6, 7, 64), -2, 2, 0); tb_fin(b, TB_FT, 1, D(64), 1, 20, TB_CONST); tb_node(b, IR_OP_L2_NORMALIZE, 1); SET_I(b, "axis", 3); }
+static void c_l2n_odd(tb *b) { tb_fin(b, TB_FT, 3, D(4, 5, 37), -0.01, 0.01, 0); tb_node(b, IR_OP_L2_NORMALIZE, 1); SET_I(b, "axis", -1); SET_F(b, "eps", 0.02f); }
+static void c_l2n_big(tb *b) { tb_fin(b, TB_FT, 4, D(32, 38, 38, 512), 0, 2, 0); tb_fin(b, TB_FT, 1, D(512), 1, 20, TB_CONST); tb_node(b, IR_OP_L2_NORMALIZE, 1); SET_I(b, "axis", 3); SET_F(b, "eps", 1e-10f); }
 static void c_yolo5(tb *b)
 {
 	tb_fin(b, TB_FT, 4, D(2, 3 * (5 + 4), 6, 7), -4, 4, 0);
@@ -688,12 +696,14 @@ static const tcase cases[] = {
 	{"shape", c_shape, 0, 0}, {"constant", c_constant, 0, 0}, {"cos_i64", c_cos_i64, 0, 0},
 	{"cos_f32", c_cos_f32, 0, 0}, {"range_f32", c_range_f32, 0, 0}, {"range_i64", c_range_i64, 0, 0},
 	{"box_ssd", c_box_ssd, F16 | SCALED, 0}, {"box_tv", c_box_tv, F16 | SCALED, 0}, {"scores_softmax", c_scores_softmax, F16, 0},
-	{"scores_sigmoid", c_scores_sigmoid, F16, 0}, {"yolo5", c_yolo5, F16 | SCALED, 0}, {"yolo8", c_yolo8, F16 | SCALED, 0},
+	{"scores_sigmoid", c_scores_sigmoid, F16, 0}, {"scores_softmax0", c_scores_softmax0, F16, 0},
+	{"l2n_nchw", c_l2n_nchw, F16, 0}, {"l2n_nhwc", c_l2n_nhwc, F16, 0}, {"l2n_odd", c_l2n_odd, F16, 0},
+	{"yolo5", c_yolo5, F16 | SCALED, 0}, {"yolo8", c_yolo8, F16 | SCALED, 0},
 	{"yolo5_decoded", c_yolo5_decoded, F16 | SCALED, 0}, {"nms", c_nms, F16, 0}, {"centernet", c_centernet, F16, 0},
 	{"centernet_nchw", c_centernet_nchw, F16, 0}, {"dist", c_dist, F16 | SCALED, 0},
 	{"big_transpose", c_tr_big, F16, 0}, {"big_softmax", c_softmax_big, F16, 0}, {"big_reducemean", c_rmean_big, F16, 0},
 	{"big_resize", c_rs_big, F16, 0}, {"big_topk", c_topk_big, F16, 0}, {"big_centernet", c_centernet_big, F16, 0},
-	{"big_nms", c_nms_big, F16, 0},
+	{"big_nms", c_nms_big, F16, 0}, {"big_scores", c_scores_big, F16, 0}, {"big_l2norm", c_l2n_big, F16, 0},
 };
 
 /* ---------------------------------------------------------------- harness */
