@@ -8,9 +8,13 @@ usage: python3 bench/nms_bench.py <libodet_nms.so> [json out]
 Workloads (network outputs synthesized like a trained detector's, see synth()):
   SSD300-R50 (NVIDIA), batch 64, 8732 boxes x 81 classes, score threshold 0.05 and 0.001:
      decode (scale_xy 0.1, scale_wh 0.2) + softmax + per-class top-200, IoU 0.45, 200 per image;
+     odet unfused (BoxDecode, ClassScores, BatchedNms: what engines without pass_fuse_scores_nms
+     ran) next to fused (BoxDecode, BatchedNms reading the [B,81,8732] logits), float32 and float16
+     logits (odet_*_f16: the logits as an fp16 engine holds them);
   SSD300 batch 1 (latency): NMS alone, eagerly and as a replayed CUDA graph;
   RetinaNet-R50-FPN 800x800, batch 16, 120087 anchors x 91 classes: decode (BoxCoder 1,1,1,1,
-     clip) + sigmoid + per-level top-1000 over score > 0.05, IoU 0.5, 300 per image.
+     clip) + sigmoid + per-level top-1000 over score > 0.05, IoU 0.5, 300 per image (unfused and
+     fused, float32 [B,N,C] logits).
 Peers: (a) per-image loop with torchvision.ops.batched_nms (torchvision's postprocess style);
 (b) fully vectorized PyTorch: one batched top-k, one NMS over the whole batch (class and image
 offsets added to the coordinates), per-image top-K by a stable sort. All start from the same raw
@@ -282,6 +286,9 @@ def main():
     boxes_buf = torch.empty(B, 8732, 4, device=dev)
     probs_buf = torch.empty(B, 8732, 81, device=dev)
     dparams = dict(coder=0, layout=1, sxy=0.1, swh=0.2)
+    def key_of(thr):
+        return "ssd300_b64_thr%g" % thr
+
     for thr in (0.05, 0.001):
         p = dict(thr=thr, iou=0.45, topk=200, K=200, bg=0, ge=1, osx=300.0, osy=300.0)
         ws, outs = lib.cuda_nms_prepare(p, B, 8732, 81, torch)
@@ -301,15 +308,43 @@ def main():
         t_sc = timeit(lambda i: lib.cuda_scores(1, 1, sets[i][1], probs_buf, torch), 100)
         half = [lg.half() for _, lg in sets]  # the engine's float16 logits (no Cast in front)
         t_sc16 = timeit(lambda i: lib.cuda_scores(1, 1, half[i], probs_buf, torch), 100)
-        del half
+
+        def odet16(i):
+            lib.cuda_box_decode(dparams, sets[i][0], d, boxes_buf, torch)
+            lib.cuda_scores(1, 1, half[i], probs_buf, torch)
+            lib.cuda_nms(p, boxes_buf, probs_buf, ws, outs, torch)
+
+        # fused: BatchedNms with activation 1 (softmax), layout 1 ([B,C,N]) reads the logits
+        ws_f, outs_f = lib.cuda_nms_prepare_fused(p, B, 8732, 81, 1, 1, torch)
+
+        def fused(i, lg):
+            lib.cuda_nms_fused(p, boxes_buf, lg[i], 1, 1, ws_f, outs_f, torch)
+
+        logits32 = [lg for _, lg in sets]
+
+        def odet_fused(i, lg=logits32):
+            lib.cuda_box_decode(dparams, sets[i][0], d, boxes_buf, torch)
+            fused(i, lg)
+
+        t_odet16 = timeit(odet16, 100)
+        t_fused = timeit(odet_fused, 100)
+        t_fused_nms = timeit(lambda i: fused(i, logits32), 100)
+        t_fused16 = timeit(lambda i: odet_fused(i, half), 100)
+        t_fused16_nms = timeit(lambda i: fused(i, half), 100)
         odet(0)
         dets = float(outs[0].float().mean())
+        odet_fused(0)
+        same = all(torch.equal(a, b) for a, b in zip(outs, outs_f))  # nms_check checks bits; a sanity check
+        phases(key_of(thr) + "_fused_f16", lambda: fused(0, half))
+        del half, ws_f, outs_f
         chunk = 0 if thr >= 0.01 else 4
         t_vec = timeit(lambda i: ssd_vectorized(*sets[i], d, thr, chunk), 10)
         t_loop = timeit(lambda i: ssd_loop(*sets[i], d, thr), 5, warm=2)
-        key = "ssd300_b64_thr%g" % thr
+        key = key_of(thr)
         results[key] = dict(odet_ms=t_odet, odet_nms_only_ms=t_nms, odet_decode_ms=t_dec, odet_softmax_ms=t_sc,
-                            odet_softmax_f16_ms=t_sc16,
+                            odet_softmax_f16_ms=t_sc16, odet_f16_ms=t_odet16,
+                            odet_fused_ms=t_fused, odet_fused_nms_ms=t_fused_nms, odet_fused_f16_ms=t_fused16,
+                            odet_fused_f16_nms_ms=t_fused16_nms, fused_equal=same,
                             torch_loop_ms=t_loop, torch_vectorized_ms=t_vec, vectorized_chunk=chunk,
                             speedup_vs_loop=t_loop / t_odet, speedup_vs_vectorized=t_vec / t_odet,
                             workspace_mb=ws.numel() / 2**20, mean_detections=dets)
@@ -361,12 +396,27 @@ def main():
     t_nms = timeit(lambda i: lib.cuda_nms(p, boxes_buf, probs_buf, ws, outs, torch), 50, sets=2)
     t_dec = timeit(lambda i: lib.cuda_box_decode(rparams, sets[i][0], anchors, boxes_buf, torch), 50, sets=2)
     t_sc = timeit(lambda i: lib.cuda_scores(0, 2, sets[i][1], probs_buf, torch), 50, sets=2)
+    ws_f, outs_f = lib.cuda_nms_prepare_fused(p, B, N, 91, 2, 0, torch)
+
+    def fused_r(i):  # BatchedNms with activation 2 (sigmoid), layout 0 reads the logits
+        lib.cuda_nms_fused(p, boxes_buf, sets[i][1], 2, 0, ws_f, outs_f, torch)
+
+    def odet_r_fused(i):
+        reg, lg = sets[i]
+        lib.cuda_box_decode(rparams, reg, anchors, boxes_buf, torch)
+        fused_r(i)
+
+    t_fused = timeit(odet_r_fused, 50, sets=2)
+    t_fused_nms = timeit(fused_r, 50, sets=2)
+    odet_r_fused(0)
     odet_r(0)
     dets = float(outs[0].float().mean())
+    same = all(torch.equal(a, b) for a, b in zip(outs, outs_f))
     t_vec = timeit(lambda i: retina_vectorized(*sets[i], anchors, levels), 20, sets=2)
     t_loop = timeit(lambda i: retina_loop(*sets[i], anchors, levels), 5, warm=2, sets=2)
     results["retinanet800_b16"] = dict(odet_ms=t_odet, odet_nms_only_ms=t_nms, odet_decode_ms=t_dec,
-                                       odet_sigmoid_ms=t_sc, torch_loop_ms=t_loop,
+                                       odet_sigmoid_ms=t_sc, odet_fused_ms=t_fused, odet_fused_nms_ms=t_fused_nms,
+                                       fused_equal=same, torch_loop_ms=t_loop,
                                        torch_vectorized_ms=t_vec, speedup_vs_loop=t_loop / t_odet,
                                        speedup_vs_vectorized=t_vec / t_odet, workspace_mb=ws.numel() / 2**20,
                                        mean_detections=dets)

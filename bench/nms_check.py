@@ -14,6 +14,10 @@ usage: python3 bench/nms_check.py <libodet_nms.so>      (build it with bench/nms
 3. CUDA BoxDecode agrees with the CPU kernel to 1e-6 relative (relative to max(|coordinate|,
    box size); expf may differ by 2 ulp between CUDA and glibc); ClassScores (both layouts,
    float32 and float16 logits) within a bound derived from the two summation orders (below).
+4. Fused class scores (BatchedNms with activation / layout, pass_fuse_scores_nms): CUDA fused
+   (logits float32 and float16, both layouts, softmax / sigmoid / none, per-class and per-level
+   top-k, both CUDA pipelines) equals CUDA ClassScores + CUDA NMS bit for bit; CPU fused equals
+   CPU ClassScores + CPU NMS bit for bit.
 Prints one line per case and "nms_check: N passed, N failed".
 """
 import os
@@ -92,6 +96,107 @@ def cuda_vs_cpu(lib, name, p, boxes, scores, f16=False):
         check(same, "cuda == cpu  %-40s %s %-4s kept %s" % (name, "f16" if f16 else "f32", sort,
                                                              int(ref[0].sum())))
     os.environ.pop("ODET_NMS_SORT", None)
+
+
+def same_bits(got, ref):
+    return all(np.array_equal(g.view(np.uint32) if g.dtype == np.float32 else g,
+                              r.view(np.uint32) if r.dtype == np.float32 else r) for g, r in zip(got, ref))
+
+
+def fused_vs_unfused(lib, name, p, boxes, logits, act, layout, cpu=True):
+    """boxes [B,N,4] f32 numpy; logits numpy f32 or f16 in the layout's order ([B,C,N] for 1).
+    CUDA: fused NMS on the logits vs cuda ClassScores -> f32 scores -> cuda NMS (each pipeline);
+    CPU: fused vs cpu ClassScores (of the logits widened to f32: exact, the CPU widens on load
+    too) -> cpu NMS."""
+    f16 = logits.dtype == np.float16
+    B = logits.shape[0]
+    N, C = (logits.shape[2], logits.shape[1]) if layout else (logits.shape[1], logits.shape[2])
+    acts = {0: "none", 1: "softmax", 2: "sigmoid"}
+    what = "%-34s %-7s layout %d %s" % (name, acts[act], layout, "f16" if f16 else "f32")
+    tb = torch.from_numpy(boxes).cuda()
+    tl = torch.from_numpy(logits).cuda()
+    probs = torch.empty(B, N, C, device="cuda")
+    lib.cuda_scores(layout, act, tl, probs, torch)
+    for sort in SORTS:
+        os.environ["ODET_NMS_SORT"] = sort
+        ws, outs = lib.cuda_nms_prepare(p, B, N, C, torch)
+        lib.cuda_nms(p, tb, probs, ws, outs, torch)
+        ref = [o.cpu().numpy() for o in outs]
+        del ws
+        ws, outs = lib.cuda_nms_prepare_fused(p, B, N, C, act, layout, torch)
+        for o in outs:
+            o.fill_(-7)
+        lib.cuda_nms_fused(p, tb, tl, act, layout, ws, outs, torch)
+        got = [o.cpu().numpy() for o in outs]
+        del ws
+        same = same_bits(got, ref)
+        if not same:
+            print("   counts fused %s unfused %s; differing elements %s" %
+                  (got[0][:8], ref[0][:8], [int((g != r).sum()) for g, r in zip(got, ref)]))
+        check(same, "cuda fused == cuda scores + nms  %s %-4s kept %d" % (what, sort, int(ref[0].sum())))
+    os.environ.pop("ODET_NMS_SORT", None)
+    if cpu:
+        ref = lib.cpu_nms(p, boxes, lib.cpu_scores(layout, act, logits.astype(np.float32)))
+        got = lib.cpu_nms_fused(p, boxes, logits, act, layout)
+        check(same_bits(got, ref), "cpu fused == cpu scores + nms    %s      kept %d" % (what, int(ref[0].sum())))
+
+
+def fused_checks(lib, rng):
+    """4. fused class scores: every combination on SSD- and RetinaNet-like heads, then the
+    shapes that change the kernel's tiling (anchors per block = 64 down to 1 as C grows; C = 6144
+    needs more than 48 KiB of shared memory) and non-finite logits"""
+    B, N, C = 4, 8732, 81
+    cx, cy = rng.uniform(0, 1, (2, B, N)).astype(np.float32)
+    w, h = rng.uniform(0.02, 0.5, (2, B, N)).astype(np.float32)
+    sb = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1).astype(np.float32)
+    lg = rng.normal(0, 1, (B, C, N)).astype(np.float32)
+    lg[:, 0] += 5
+    for b in range(B):  # objects: runs of anchors with a confident class
+        for _ in range(10):
+            a = rng.integers(0, N - 60)
+            lg[b, rng.integers(1, C), a:a + 40] += rng.uniform(5, 11)
+    levels = [6000, 2000, 732]
+    for thr in (0.05, 0.001):
+        p_ssd = dict(thr=thr, iou=0.45, topk=200, K=200, bg=0, ge=1, osx=300.0, osy=300.0)
+        p_lvl = dict(thr=thr, iou=0.5, topk=1000, mode=1, levels=levels, K=300)
+        for act in (1, 2):
+            for mode, p in ((0, p_ssd), (1, p_lvl)):
+                for layout in (1, 0):
+                    for f16 in (False, True):
+                        x = lg.astype(np.float16) if f16 else lg
+                        x = x if layout else x.transpose(0, 2, 1).copy()
+                        fused_vs_unfused(lib, "SSD-like b4 thr %g %s" % (thr, "per-level" if mode else "per-class"),
+                                         p, sb, x, act, layout, cpu=thr == 0.05)
+    rb = np.stack([rand_boxes(rng, 20000, 800, 200) for _ in range(2)])
+    rl = rng.normal(-7, 1.5, (2, 20000, 91)).astype(np.float32)
+    p_rt = dict(thr=0.05, iou=0.5, topk=1000, mode=1, levels=[15000, 3750, 1250], K=300)
+    for f16 in (False, True):
+        x = rl.astype(np.float16) if f16 else rl
+        fused_vs_unfused(lib, "RetinaNet-like b2", p_rt, rb, x, 2, 0)
+        fused_vs_unfused(lib, "RetinaNet-like b2", p_rt, rb, x.transpose(0, 2, 1).copy(), 2, 1)
+    # layout 1 without an activation (a transpose), per class
+    fused_vs_unfused(lib, "no activation, per-class", dict(thr=1.5, iou=0.5, topk=100, K=100), sb[:2],
+                     lg[:2].copy(), 0, 1)
+    # tiling: C = 7 (64 anchors per block), 300 (16), 1000 (4), 4000 (1), 6144 (1, 73 KiB of
+    # shared memory); sizes of C not a multiple of 32 leave lanes idle in the last class stride
+    for C2, N2, B2 in ((7, 5000, 3), (300, 2000, 2), (1000, 700, 2), (4000, 200, 2), (6144, 150, 2)):
+        bx = np.stack([rand_boxes(rng, N2, 300, 60) for _ in range(B2)])
+        x = rng.normal(0, 2, (B2, C2, N2)).astype(np.float32)
+        x[:, C2 // 2, ::7] += 12
+        for act, p in ((1, dict(thr=0.2, iou=0.5, topk=100, K=150)),
+                       (2, dict(thr=0.9, iou=0.5, topk=300, mode=1, levels=[N2 - N2 // 3, N2 // 3], K=150))):
+            for layout, xl in ((1, x), (0, x.transpose(0, 2, 1).copy())):
+                fused_vs_unfused(lib, "C %d N %d b%d" % (C2, N2, B2), p, bx, xl.astype(np.float16), act, layout)
+                fused_vs_unfused(lib, "C %d N %d b%d" % (C2, N2, B2), p, bx, xl, act, layout)
+    # non-finite logits: NaN makes a softmax row NaN (no candidates), +inf a row NaN or a score 1
+    xn = lg[:2].copy()
+    xn[:, 3, ::5] = np.nan
+    xn[:, 5, 1::7] = np.inf
+    xn[:, 7, 2::11] = -np.inf
+    for act in (1, 2):
+        fused_vs_unfused(lib, "NaN/Inf logits", dict(thr=0.05, iou=0.45, topk=200, K=200, bg=0), sb[:2], xn, act, 1)
+        fused_vs_unfused(lib, "NaN/Inf logits", dict(thr=0.05, iou=0.45, topk=200, K=200, bg=0), sb[:2],
+                         xn.transpose(0, 2, 1).copy(), act, 0)
 
 
 def realistic_ssd(rng, B, N=8732, C=81):
@@ -266,6 +371,8 @@ def main():
                     check(rel <= bound, "scores cuda vs cpu %-7s C %-2d layout %d %s max relative difference %.2e "
                           "(bound %.2e)" % ("softmax" if act == 1 else "sigmoid", C, layout,
                                             "f16" if f16 else "f32", rel, bound))
+    # ---- 4. fused class scores (own generator: the inputs of the cases above stay as they were)
+    fused_checks(lib, np.random.default_rng(23))
     print("nms_check: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

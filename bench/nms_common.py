@@ -14,6 +14,11 @@ class Lib:
         L.shim_cuda_nms_ws.argtypes = PARAMS + [c_ll, c_ll, c_ll]
         L.shim_cuda_nms_ws.restype = c_ll
         L.shim_cuda_nms.argtypes = PARAMS + [c_f, c_f, c_ll, c_ll, c_ll, c_i] + [c_p] * 3 + [c_ll] + [c_p] * 5
+        L.shim_cpu_nms_fused.argtypes = PARAMS + [c_f, c_f, c_ll, c_ll, c_ll] + [c_i] * 4 + [c_p] * 6
+        L.shim_cuda_nms_ws_fused.argtypes = PARAMS + [c_ll, c_ll, c_ll, c_i, c_i]
+        L.shim_cuda_nms_ws_fused.restype = c_ll
+        L.shim_cuda_nms_fused.argtypes = PARAMS + [c_f, c_f, c_ll, c_ll, c_ll] + [c_i] * 4 + [c_p] * 3 + [c_ll] + \
+            [c_p] * 5
         box = [c_i, c_i, c_f, c_f, c_p, c_f, c_f, c_f, c_f, c_f, c_ll, c_ll]
         L.shim_cpu_box_decode.argtypes = box + [c_p] * 3
         L.shim_cuda_box_decode.argtypes = box + [c_p] * 4
@@ -65,6 +70,52 @@ class Lib:
                                   torch.cuda.current_stream().cuda_stream)
         if rc:
             raise RuntimeError("cuda nms: status %d" % rc)
+        return outs
+
+    # BatchedNms with fused class scores: logits [B,N,C] (layout 0) or [B,C,N] (layout 1), f32 or
+    # f16 whatever the boxes' dtype; act 0 none, 1 softmax, 2 sigmoid (ClassScores' attributes)
+    @staticmethod
+    def _nc(layout, x):
+        return (x.shape[2], x.shape[1]) if layout else (x.shape[1], x.shape[2])
+
+    def cpu_nms_fused(self, p, boxes, logits, act, layout):
+        """numpy boxes [B,N,4], logits (f32 or f16) -> count, boxes, scores, classes"""
+        boxes, logits = np.ascontiguousarray(boxes), np.ascontiguousarray(logits)
+        B = logits.shape[0]
+        N, C = self._nc(layout, logits)
+        K = p["K"]
+        out = (np.zeros(B, np.int32), np.zeros((B, K, 4), np.float32), np.zeros((B, K), np.float32),
+               np.zeros((B, K), np.int32))
+        args, keep = self._params(p)
+        rc = self.L.shim_cpu_nms_fused(*args, p.get("osx", 1.0), p.get("osy", 1.0), B, N, C, act, layout,
+                                       int(boxes.dtype == np.float16), int(logits.dtype == np.float16),
+                                       boxes.ctypes.data, logits.ctypes.data, *[o.ctypes.data for o in out])
+        if rc:
+            raise RuntimeError("cpu nms fused: %d %s" % (rc, self.L.shim_last_error()))
+        return out
+
+    def cuda_nms_prepare_fused(self, p, B, N, C, act, layout, torch):
+        args, keep = self._params(p)
+        ws = self.L.shim_cuda_nms_ws_fused(*args, B, N, C, act, layout)
+        if ws < 0:
+            raise RuntimeError("cuda nms fused workspace size failed")
+        K = p["K"]
+        dev = "cuda"
+        outs = (torch.zeros(B, dtype=torch.int32, device=dev), torch.zeros(B, K, 4, device=dev),
+                torch.zeros(B, K, device=dev), torch.zeros(B, K, dtype=torch.int32, device=dev))
+        return torch.empty(max(ws, 1), dtype=torch.uint8, device=dev), outs
+
+    def cuda_nms_fused(self, p, boxes, logits, act, layout, ws, outs, torch):
+        """boxes, logits: contiguous torch cuda tensors (f32 or f16 each); asynchronous"""
+        B = logits.shape[0]
+        N, C = self._nc(layout, logits)
+        args, keep = self._params(p)
+        rc = self.L.shim_cuda_nms_fused(*args, p.get("osx", 1.0), p.get("osy", 1.0), B, N, C, act, layout,
+                                        int(boxes.dtype == torch.float16), int(logits.dtype == torch.float16),
+                                        boxes.data_ptr(), logits.data_ptr(), ws.data_ptr(), ws.numel(),
+                                        *[o.data_ptr() for o in outs], torch.cuda.current_stream().cuda_stream)
+        if rc:
+            raise RuntimeError("cuda nms fused: status %d" % rc)
         return outs
 
     @staticmethod

@@ -94,6 +94,56 @@ int shim_cuda_nms(float thr, float iou, long long topk, int mode, int n_levels, 
 			       oc, stream);
 }
 
+/* BatchedNms with fused class scores (act / layout as ClassScores' attributes; 0, 0 = scores used
+ * as they are) and the dtypes of boxes and scores (logits) given separately */
+int shim_cpu_nms_fused(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
+		       long long K, long long bg, int ge, float osx, float osy, long long B, long long N, long long C,
+		       int act, int layout, int box_f16, int logit_f16, const void *boxes, const void *logits,
+		       int32_t *count, float *ob, float *os, int32_t *oc)
+{
+	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy);
+	p.activation = act;
+	p.layout = layout;
+	odet_ctx *c = ctx_new();
+	if (!c)
+		return ODET_ERR_NO_MEMORY;
+	int nt = odet_threadpool_size(c->pool);
+	size_t ws_size;
+	odet_status rc = cpu_nms_workspace_size(&p, B, N, C, nt, &ws_size);
+	void *ws = rc ? NULL : malloc(ws_size + 1);
+	if (!rc && !ws)
+		rc = ODET_ERR_NO_MEMORY;
+	if (!rc)
+		rc = cpu_nms_run_dtypes(c, c->pool, nt, &p, B, N, C, box_f16 ? ODET_F16 : ODET_F32, boxes,
+					logit_f16 ? ODET_F16 : ODET_F32, logits, ws, ws_size, count, ob, os, oc);
+	free(ws);
+	ctx_done(c);
+	return rc;
+}
+
+long long shim_cuda_nms_ws_fused(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
+				 long long K, long long bg, int ge, long long B, long long N, long long C, int act,
+				 int layout)
+{
+	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, 1, 1);
+	p.activation = act;
+	p.layout = layout;
+	size_t n;
+	return cuda_nms_workspace_size(&p, B, N, C, &n) ? -1 : (long long)n;
+}
+
+int shim_cuda_nms_fused(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
+			long long K, long long bg, int ge, float osx, float osy, long long B, long long N, long long C,
+			int act, int layout, int box_f16, int logit_f16, const void *boxes, const void *logits, void *ws,
+			long long ws_size, int32_t *count, float *ob, float *os, int32_t *oc, void *stream)
+{
+	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy);
+	p.activation = act;
+	p.layout = layout;
+	return cuda_nms_launch_dtypes(&p, B, N, C, box_f16 ? ODET_F16 : ODET_F32, boxes, logit_f16 ? ODET_F16 : ODET_F32,
+				      logits, ws, (size_t)ws_size, count, ob, os, oc, stream);
+}
+
 /* CPU decode ops through a one-node graph and the CPU backend (be_eval_node) */
 static int run_one(ir_op op, int n_in, odet_tensor *in, odet_tensor *out, const cuda_box_decode_params *bp, int layout,
 		   int act)

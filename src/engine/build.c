@@ -407,6 +407,8 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 	/* the head's output views (layout transposes, reshapes) + Concat + Cast in one copy */
 	if (passes && (rc = pass_fuse_concat_views(e->g)))
 		goto out_destroy;
+	if (passes && (rc = pass_fuse_scores_nms(e->g)))
+		goto out_destroy;
 	if (o.verbose) {
 		fprintf(stderr, "---- optimized graph\n");
 		odet_graph_print(e->g, stderr);

@@ -24,7 +24,10 @@
 #endif
 
 #define PLAN_MAGIC "ODETPLAN"
-#define PLAN_FORMAT_VERSION 1u
+/* 2: BatchedNms may carry activation/layout (it then reads logits, fuse_scores_nms.c), which
+ * a version-1 reader would ignore; version 1 plans read as before. */
+#define PLAN_FORMAT_VERSION 2u
+#define PLAN_FORMAT_OLDEST 1u
 #define PLAN_HEADER_SIZE 128u
 #define PLAN_HEADER_CRC_AT 124u
 #define PLAN_SECTION_ENTRY 32u
@@ -852,9 +855,9 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 	if (size < PLAN_HEADER_SIZE)
 		return LBAD(&L, "truncated: %zu bytes, the header alone is %u", size, PLAN_HEADER_SIZE);
 	uint32_t version = rd32(p + 8);
-	if (version != PLAN_FORMAT_VERSION)
-		return plan_bad(&L, ODET_ERR_MISMATCH, "format version %u, this odet reads %u", version,
-				PLAN_FORMAT_VERSION);
+	if (version < PLAN_FORMAT_OLDEST || version > PLAN_FORMAT_VERSION)
+		return plan_bad(&L, ODET_ERR_MISMATCH, "format version %u, this odet reads %u..%u", version,
+				PLAN_FORMAT_OLDEST, PLAN_FORMAT_VERSION);
 	uint64_t file_size = rd64(p + 72);
 	uint32_t n_sec = rd32(p + 56);
 	if (file_size != size)

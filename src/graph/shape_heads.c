@@ -4,7 +4,8 @@
  *   ClassScores  logits [B,N,C] | [B,C,N] (layout)                 -> scores [B,N,C] f32
  *   YoloDecode   raw [B,A*(5+C),H,W] (v5) | [B,4R+C,H,W] (v8), decoded [B,N,5+C] | [B,4+C,N]
  *                                                                  -> boxes [B,M,4], scores [B,M,C]
- *   BatchedNms   boxes [B,N,4], scores [B,N,C] -> count [B] i32, boxes [B,K,4] f32,
+ *   BatchedNms   boxes [B,N,4], scores [B,N,C] (or, fused class scores, logits [B,N,C] |
+ *                [B,C,N] with layout 1, any float dtype) -> count [B] i32, boxes [B,K,4] f32,
  *                scores [B,K] f32, classes [B,K] i32
  */
 #include "graph/ir.h"
@@ -106,10 +107,18 @@ odet_status ir_shape_BATCHED_NMS(ir_graph *g, ir_node *n)
 	int64_t K = ir_attr_int(n, "max_detections", 100);
 	if (K < 1 || K > (1 << 24))
 		return bad(g, n, "max_detections out of range [1, 2^24]");
+	int64_t act = ir_attr_int(n, "activation", 0), layout = ir_attr_int(n, "layout", 0);
+	if (act < 0 || act > 2 || (layout != 0 && layout != 1))
+		return bad(g, n, "activation must be 0..2 and layout 0 or 1");
+	if ((act || layout) && s->dtype != ODET_DTYPE_UNDEFINED && s->dtype != ODET_F32 && s->dtype != ODET_F16 &&
+	    s->dtype != ODET_BF16 && s->dtype != ODET_F64)
+		return bad(g, n, "logits must be a float tensor");
 	if (!known(b, 3) || !known(s, 3))
 		return ODET_OK;
-	if (b->dims[2] != 4 || b->dims[0] != s->dims[0] || b->dims[1] != s->dims[1])
-		return bad(g, n, "boxes must be [B,N,4] and scores [B,N,C]");
+	int64_t N = layout ? s->dims[2] : s->dims[1];
+	if (b->dims[2] != 4 || b->dims[0] != s->dims[0] || b->dims[1] != N)
+		return bad(g, n, layout ? "boxes must be [B,N,4] and logits [B,C,N] (layout 1)"
+					: "boxes must be [B,N,4] and scores [B,N,C]");
 	int64_t B = b->dims[0], d1[1] = {B}, d3[3] = {B, K, 4}, d2[2] = {B, K};
 	set_out(g, n, 0, ODET_I32, 1, d1);
 	set_out(g, n, 1, ODET_F32, 3, d3);

@@ -51,6 +51,7 @@ odet_status pass_merge_sibling_convs(ir_graph *g);
 /* A Concat fed by chains of Transpose/Reshape views (and followed by a Cast between float
  * types) becomes one PermuteConcat reading the chains' sources (see fuse_concat_views.c). */
 odet_status pass_fuse_concat_views(ir_graph *g);
+odet_status pass_fuse_scores_nms(ir_graph *g); /* ClassScores into its BatchedNms (fuse_scores_nms.c) */
 /* Move the asymmetric part of 2-D Conv padding into explicit Pad nodes (cuDNN takes
  * symmetric pads only; TF's SAME padding at stride 2 is asymmetric). */
 odet_status pass_symmetric_conv_pads(ir_graph *g);

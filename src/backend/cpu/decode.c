@@ -3,9 +3,11 @@
  * YoloDecode. Inputs f32 or f16, outputs f32; float32 arithmetic in the order of the reference
  * implementations (NVIDIA SSD scale_back_batch, torchvision BoxCoder.decode_single,
  * ultralytics Detect), so results agree with them to float rounding of exp/sigmoid.
- * Threaded over B*N rows.
+ * Threaded over B*N rows. ClassScores' row code (cpu_class_scores_rows, nms.h) also computes
+ * BatchedNms' fused scores (nms.c).
  */
 #include "backend/cpu/cpu.h"
+#include "backend/cpu/nms.h"
 
 #include <math.h>
 #include <string.h>
@@ -123,18 +125,15 @@ typedef struct score_job {
 	int layout, act;
 } score_job;
 
-static void score_rows(void *arg, int64_t begin, int64_t end, int thread)
+void cpu_class_scores_rows(const void *x, odet_dtype dt, int layout, int activation, int64_t N, int64_t C,
+			   int64_t begin, int64_t end, float *out)
 {
-	const score_job *j = arg;
-	const odet_tensor *x = &j->a->in[0];
-	float *out = j->a->out[0].data;
-	int64_t N = j->N, C = j->C;
 	for (int64_t r = begin; r < end; r++) {
 		int64_t b = r / N, i = r % N;
 		float *o = out + r * C;
 		for (int64_t c = 0; c < C; c++)
-			o[c] = ld(x->data, x->dtype, j->layout ? (b * C + c) * N + i : r * C + c);
-		if (j->act == 1) {
+			o[c] = ld(x, dt, layout ? (b * C + c) * N + i : r * C + c);
+		if (activation == 1) {
 			float m = o[0], s = 0;
 			for (int64_t c = 1; c < C; c++)
 				m = o[c] > m ? o[c] : m;
@@ -143,11 +142,18 @@ static void score_rows(void *arg, int64_t begin, int64_t end, int thread)
 			float inv = 1.0f / s;
 			for (int64_t c = 0; c < C; c++)
 				o[c] *= inv;
-		} else if (j->act == 2) {
+		} else if (activation == 2) {
 			for (int64_t c = 0; c < C; c++)
 				o[c] = 1.0f / (1.0f + expf(-o[c]));
 		}
 	}
+}
+
+static void score_rows(void *arg, int64_t begin, int64_t end, int thread)
+{
+	const score_job *j = arg;
+	const odet_tensor *x = &j->a->in[0];
+	cpu_class_scores_rows(x->data, x->dtype, j->layout, j->act, j->N, j->C, begin, end, j->a->out[0].data);
 }
 
 static odet_status score_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)

@@ -1,10 +1,14 @@
 /*
  * nms.c — op BatchedNms on the CPU: class-aware batched NMS + top-k (semantics in nms.h).
  *
- * Inputs  boxes [B,N,4] f32|f16 (x1 y1 x2 y2), scores [B,N,C] f32|f16.
+ * Inputs  boxes [B,N,4] f32|f16 (x1 y1 x2 y2), scores [B,N,C] f32|f16 (the boxes' dtype), or
+ *         with activation/layout set logits [B,N,C] | [B,C,N] f32|f16 (either with either boxes dtype).
  * Outputs det_count [B] i32, det_boxes [B,K,4] f32, det_scores [B,K] f32, det_classes [B,K] i32.
  * Attributes score_threshold, iou_threshold, topk, topk_mode, level_sizes (ints), max_detections,
- * background, iou_ge, out_scale_x, out_scale_y, max_per_class (kept per class, 0 = no limit).
+ * background, iou_ge, out_scale_x, out_scale_y, max_per_class (kept per class, 0 = no limit),
+ * activation (0 none, 1 softmax, 2 sigmoid), layout (0 [B,N,C], 1 [B,C,N]) of input 1.
+ * Fused scores: ClassScores' own row code (cpu_class_scores_rows, decode.c) writes the [B,N,C]
+ * f32 scores into the workspace first (threaded over rows), then the NMS below reads them.
  * Algorithm: topk_mode 0 runs one task per (image, class) — bounded heap for the top-k, sort,
  * greedy NMS that stops after K kept — then one task per image merges the kept lists.
  * topk_mode 1 runs one task per image (per-level heaps, grouping by class, greedy per class).
@@ -134,6 +138,7 @@ typedef struct plan {
 	int64_t kc;          /* mode 0: kept entries per (image, class) */
 	int64_t m;           /* candidates per task (scratch rows) */
 	size_t kept_off, cnt_off, scratch_off, scratch_size;
+	size_t scores_off;   /* fused class scores: [B,N,C] f32 */
 	size_t total;
 } plan;
 
@@ -183,6 +188,15 @@ static odet_status make_plan(const nms_params *p, int64_t B, int64_t N, int64_t 
 	if (!odet_mul_size(pl->scratch_size, (size_t)(n_threads < 1 ? 1 : n_threads), &t) ||
 	    !odet_add_size(pl->scratch_off, t, &pl->total))
 		return ODET_ERR_LIMIT;
+	pl->scores_off = align64(pl->total);
+	if (nms_fused_scores(p)) {
+		int64_t items;
+		size_t sb;
+		if (!odet_mul_i64(B, N, &items) || !odet_mul_i64(items, C, &items) ||
+		    !odet_mul_size((size_t)items, sizeof(float), &sb) || pl->scores_off < pl->total ||
+		    !odet_add_size(pl->scores_off, sb, &pl->total))
+			return ODET_ERR_LIMIT;
+	}
 	return ODET_OK;
 }
 
@@ -210,8 +224,10 @@ static scratch scratch_of(const plan *pl, void *ws, int thread)
 typedef struct job {
 	const nms_params *p;
 	plan pl;
-	odet_dtype dt;
+	odet_dtype bdt, sdt;         /* boxes, scores */
 	const void *boxes, *scores;
+	odet_dtype ldt;              /* fused: logits */
+	const void *logits;
 	void *ws;
 	int32_t *count;
 	float *oboxes, *oscores;
@@ -221,6 +237,14 @@ typedef struct job {
 static inline int cand_ok(float s, float thr)
 {
 	return isfinite(s) && s > thr;
+}
+
+/* fused class scores: rows (image, anchor) of the logits into the workspace's [B,N,C] f32 */
+static void task_scores(void *arg, int64_t begin, int64_t end, int thread)
+{
+	const job *j = arg;
+	cpu_class_scores_rows(j->logits, j->ldt, j->p->layout, j->p->activation, j->pl.N, j->pl.C, begin, end,
+			      (float *)((uint8_t *)j->ws + j->pl.scores_off));
 }
 
 /* mode 0, one (image, class): top-k, greedy, kept list into the workspace */
@@ -239,15 +263,15 @@ static void task_class(void *arg, int64_t begin, int64_t end, int thread)
 			continue;
 		int64_t n = 0;
 		for (int64_t i = 0; i < pl->N; i++) {
-			float sc = ld(j->scores, j->dt, (b * pl->N + i) * pl->C + c);
+			float sc = ld(j->scores, j->sdt, (b * pl->N + i) * pl->C + c);
 			if (cand_ok(sc, j->p->score_threshold))
 				heap_push(s.a, &n, topk, (cand){sc, (int32_t)i, (int32_t)c});
 		}
 		if (!n)
 			continue;
 		qsort(s.a, (size_t)n, sizeof(cand), cand_cmp);
-		const void *bb = (const uint8_t *)j->boxes + (size_t)(b * pl->N * 4) * odet_dtype_size(j->dt);
-		int64_t nk = greedy(s.a, n, bb, j->dt, j->p->iou_threshold, j->p->iou_ge, s.bx, s.area, s.supp,
+		const void *bb = (const uint8_t *)j->boxes + (size_t)(b * pl->N * 4) * odet_dtype_size(j->bdt);
+		int64_t nk = greedy(s.a, n, bb, j->bdt, j->p->iou_threshold, j->p->iou_ge, s.bx, s.area, s.supp,
 				    pl->kc, s.keep);
 		cand *kept = kept_all + t * pl->kc;
 		for (int64_t k = 0; k < nk; k++)
@@ -260,14 +284,14 @@ static void write_image(const job *j, int64_t b, const cand *sorted, int64_t n)
 {
 	const plan *pl = &j->pl;
 	int64_t K = pl->K, w = min64(n, K);
-	const void *bb = (const uint8_t *)j->boxes + (size_t)(b * pl->N * 4) * odet_dtype_size(j->dt);
+	const void *bb = (const uint8_t *)j->boxes + (size_t)(b * pl->N * 4) * odet_dtype_size(j->bdt);
 	float *ob = j->oboxes + b * K * 4;
 	for (int64_t k = 0; k < w; k++) {
 		const cand *c = &sorted[k];
-		ob[4 * k + 0] = ld(bb, j->dt, (int64_t)c->i * 4 + 0) * j->p->out_scale_x;
-		ob[4 * k + 1] = ld(bb, j->dt, (int64_t)c->i * 4 + 1) * j->p->out_scale_y;
-		ob[4 * k + 2] = ld(bb, j->dt, (int64_t)c->i * 4 + 2) * j->p->out_scale_x;
-		ob[4 * k + 3] = ld(bb, j->dt, (int64_t)c->i * 4 + 3) * j->p->out_scale_y;
+		ob[4 * k + 0] = ld(bb, j->bdt, (int64_t)c->i * 4 + 0) * j->p->out_scale_x;
+		ob[4 * k + 1] = ld(bb, j->bdt, (int64_t)c->i * 4 + 1) * j->p->out_scale_y;
+		ob[4 * k + 2] = ld(bb, j->bdt, (int64_t)c->i * 4 + 2) * j->p->out_scale_x;
+		ob[4 * k + 3] = ld(bb, j->bdt, (int64_t)c->i * 4 + 3) * j->p->out_scale_y;
 		j->oscores[b * K + k] = c->s;
 		j->oclasses[b * K + k] = c->c;
 	}
@@ -311,7 +335,7 @@ static void task_level(void *arg, int64_t begin, int64_t end, int thread)
 			cand *h = s.a + n;
 			for (int64_t i = a0; i < a0 + p->level_sizes[l]; i++)
 				for (int64_t c = 0; c < pl->C; c++) {
-					float sc = ld(j->scores, j->dt, (b * pl->N + i) * pl->C + c);
+					float sc = ld(j->scores, j->sdt, (b * pl->N + i) * pl->C + c);
 					if (c != p->background && cand_ok(sc, p->score_threshold))
 						heap_push(h, &nl, cap, (cand){sc, (int32_t)i, (int32_t)c});
 				}
@@ -319,14 +343,14 @@ static void task_level(void *arg, int64_t begin, int64_t end, int thread)
 			a0 += p->level_sizes[l];
 		}
 		qsort(s.a, (size_t)n, sizeof(cand), cand_cmp_class);
-		const void *bb = (const uint8_t *)j->boxes + (size_t)(b * pl->N * 4) * odet_dtype_size(j->dt);
+		const void *bb = (const uint8_t *)j->boxes + (size_t)(b * pl->N * 4) * odet_dtype_size(j->bdt);
 		int64_t nk = 0;
 		for (int64_t g0 = 0; g0 < n;) {
 			int64_t g1 = g0;
 			while (g1 < n && s.a[g1].c == s.a[g0].c)
 				g1++;
 			int64_t cap = p->max_per_class > 0 ? min64(pl->K, p->max_per_class) : pl->K;
-			int64_t k = greedy(s.a + g0, g1 - g0, bb, j->dt, p->iou_threshold, p->iou_ge, s.bx, s.area,
+			int64_t k = greedy(s.a + g0, g1 - g0, bb, j->bdt, p->iou_threshold, p->iou_ge, s.bx, s.area,
 					   s.supp, cap, s.keep);
 			for (int64_t q = 0; q < k; q++)
 				s.b[nk++] = s.a[g0 + s.keep[q]];
@@ -363,6 +387,11 @@ odet_status nms_params_check(odet_ctx *ctx, const nms_params *p, int64_t N, int6
 				  p->topk_mode);
 	if (!(p->iou_threshold == p->iou_threshold))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: iou_threshold is NaN", who);
+	if (p->activation < 0 || p->activation > 2)
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: activation %d (0 none, 1 softmax, 2 sigmoid)", who,
+				  p->activation);
+	if (p->layout != 0 && p->layout != 1)
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: layout %d (0 [B,N,C], 1 [B,C,N])", who, p->layout);
 	if (p->topk_mode == 1) {
 		int64_t sum = 0;
 		if (p->n_levels < 1 || p->n_levels > NMS_MAX_LEVELS)
@@ -392,6 +421,16 @@ odet_status nms_params_from_node(odet_ctx *ctx, const ir_graph *g, const ir_node
 	p->out_scale_x = ir_attr_float(n, "out_scale_x", 1.0f);
 	p->out_scale_y = ir_attr_float(n, "out_scale_y", 1.0f);
 	p->max_per_class = ir_attr_int(n, "max_per_class", 0);
+	int64_t act = ir_attr_int(n, "activation", 0), layout = ir_attr_int(n, "layout", 0);
+	if (act < 0 || act > 2)
+		return odet_error(ctx, ODET_ERR_BAD_INPUT,
+				  "node '%s' (BatchedNms): activation %lld (0 none, 1 softmax, 2 sigmoid)", n->name,
+				  (long long)act);
+	if (layout != 0 && layout != 1)
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s' (BatchedNms): layout %lld (0 [B,N,C], 1 [B,C,N])",
+				  n->name, (long long)layout);
+	p->activation = (int)act;
+	p->layout = (int)layout;
 	const int64_t *ls;
 	int nl = ir_attr_ints(n, "level_sizes", &ls);
 	if (nl > NMS_MAX_LEVELS)
@@ -402,11 +441,14 @@ odet_status nms_params_from_node(odet_ctx *ctx, const ir_graph *g, const ir_node
 		p->level_sizes[l] = ls[l];
 	const ir_value *bx = ir_in(g, n, 0), *sc = ir_in(g, n, 1);
 	if (!bx || !sc || bx->rank != 3 || sc->rank != 3)
-		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s' (BatchedNms): needs boxes [B,N,4] and scores [B,N,C]",
+		return odet_error(ctx, ODET_ERR_BAD_INPUT,
+				  "node '%s' (BatchedNms): needs boxes [B,N,4] and scores [B,N,C] (logits [B,C,N] with layout 1)",
 				  n->name);
 	char who[300];
+	int64_t N, C;
+	nms_input_nc(p, sc->dims, &N, &C);
 	snprintf(who, sizeof who, "node '%s' (BatchedNms)", n->name);
-	return nms_params_check(ctx, p, sc->dims[1], sc->dims[2], who);
+	return nms_params_check(ctx, p, N, C, who);
 }
 
 odet_status cpu_nms_workspace_size(const nms_params *p, int64_t B, int64_t N, int64_t C, int n_threads,
@@ -418,15 +460,16 @@ odet_status cpu_nms_workspace_size(const nms_params *p, int64_t B, int64_t N, in
 	return rc;
 }
 
-odet_status cpu_nms_run(odet_ctx *ctx, odet_threadpool *pool, int n_threads, const nms_params *p,
-			int64_t B, int64_t N, int64_t C, odet_dtype dtype, const void *boxes,
-			const void *scores, void *workspace, size_t workspace_size, int32_t *det_count,
-			float *det_boxes, float *det_scores, int32_t *det_classes)
+odet_status cpu_nms_run_dtypes(odet_ctx *ctx, odet_threadpool *pool, int n_threads, const nms_params *p,
+			       int64_t B, int64_t N, int64_t C, odet_dtype box_dtype, const void *boxes,
+			       odet_dtype score_dtype, const void *scores, void *workspace, size_t workspace_size,
+			       int32_t *det_count, float *det_boxes, float *det_scores, int32_t *det_classes)
 {
-	job j = {.p = p, .dt = dtype, .boxes = boxes, .scores = scores, .ws = workspace, .count = det_count,
-		 .oboxes = det_boxes, .oscores = det_scores, .oclasses = det_classes};
-	if (dtype != ODET_F32 && dtype != ODET_F16)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "BatchedNms: dtype %s (f32 or f16)", odet_dtype_name(dtype));
+	job j = {.p = p, .bdt = box_dtype, .sdt = score_dtype, .boxes = boxes, .scores = scores, .ws = workspace,
+		 .count = det_count, .oboxes = det_boxes, .oscores = det_scores, .oclasses = det_classes};
+	if ((box_dtype != ODET_F32 && box_dtype != ODET_F16) || (score_dtype != ODET_F32 && score_dtype != ODET_F16))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "BatchedNms: boxes %s, scores %s (f32 or f16)",
+				  odet_dtype_name(box_dtype), odet_dtype_name(score_dtype));
 	odet_status rc = nms_params_check(ctx, p, N, C, "BatchedNms");
 	if (rc)
 		return rc;
@@ -434,6 +477,13 @@ odet_status cpu_nms_run(odet_ctx *ctx, odet_threadpool *pool, int n_threads, con
 		return odet_error(ctx, ODET_ERR_INTERNAL, "BatchedNms: workspace of %zu bytes is too small", workspace_size);
 	if (pool && odet_threadpool_size(pool) > n_threads)
 		pool = NULL; /* scratch is per thread: never more threads than planned */
+	if (nms_fused_scores(p)) { /* rows in chunks of 256, as ClassScores' run */
+		j.ldt = score_dtype;
+		j.logits = scores;
+		odet_parallel_for(pool, B * N, 256, task_scores, &j);
+		j.sdt = ODET_F32;
+		j.scores = (const uint8_t *)workspace + j.pl.scores_off;
+	}
 	if (p->topk_mode == 0) {
 		odet_parallel_for(pool, B * C, 1, task_class, &j);
 		odet_parallel_for(pool, B, 1, task_merge, &j);
@@ -441,6 +491,15 @@ odet_status cpu_nms_run(odet_ctx *ctx, odet_threadpool *pool, int n_threads, con
 		odet_parallel_for(pool, B, 1, task_level, &j);
 	}
 	return ODET_OK;
+}
+
+odet_status cpu_nms_run(odet_ctx *ctx, odet_threadpool *pool, int n_threads, const nms_params *p,
+			int64_t B, int64_t N, int64_t C, odet_dtype dtype, const void *boxes,
+			const void *scores, void *workspace, size_t workspace_size, int32_t *det_count,
+			float *det_boxes, float *det_scores, int32_t *det_classes)
+{
+	return cpu_nms_run_dtypes(ctx, pool, n_threads, p, B, N, C, dtype, boxes, dtype, scores, workspace,
+				  workspace_size, det_count, det_boxes, det_scores, det_classes);
 }
 
 /* ---- the op */
@@ -451,6 +510,11 @@ static int threads_of(odet_ctx *ctx)
 	return n < 1 ? 1 : n;
 }
 
+static bool is_f32_f16(odet_dtype t)
+{
+	return t == ODET_F32 || t == ODET_F16;
+}
+
 static odet_status nms_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	nms_params p;
@@ -458,9 +522,16 @@ static odet_status nms_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	if (rc)
 		return rc;
 	const ir_value *bx = ir_in(g, n, 0), *sc = ir_in(g, n, 1);
-	if ((bx->dtype != ODET_F32 && bx->dtype != ODET_F16) || sc->dtype != bx->dtype)
+	if (nms_fused_scores(&p)) {
+		if (!is_f32_f16(bx->dtype) || !is_f32_f16(sc->dtype))
+			return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+					  "node '%s' (BatchedNms): boxes %s, logits %s (each f32 or f16; activation %d, layout %d)",
+					  n->name, odet_dtype_name(bx->dtype), odet_dtype_name(sc->dtype), p.activation,
+					  p.layout);
+	} else if (!is_f32_f16(bx->dtype) || sc->dtype != bx->dtype) {
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (BatchedNms): boxes %s, scores %s (both f32 or both f16)",
 				  n->name, odet_dtype_name(bx->dtype), odet_dtype_name(sc->dtype));
+	}
 	return ODET_OK;
 }
 
@@ -471,7 +542,9 @@ static odet_status nms_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	if (rc)
 		return rc;
 	const ir_value *sc = ir_in(g, n, 1);
-	if (cpu_nms_workspace_size(&p, sc->dims[0], sc->dims[1], sc->dims[2], threads_of(ctx), ws))
+	int64_t N, C;
+	nms_input_nc(&p, sc->dims, &N, &C);
+	if (cpu_nms_workspace_size(&p, sc->dims[0], N, C, threads_of(ctx), ws))
 		return odet_error(ctx, ODET_ERR_LIMIT, "node '%s' (BatchedNms): workspace size overflows", n->name);
 	return ODET_OK;
 }
@@ -483,9 +556,11 @@ static odet_status nms_run(const be_run_args *a)
 	if (rc)
 		return rc;
 	const odet_tensor *sc = &a->in[1];
-	return cpu_nms_run(a->ctx, a->pool, threads_of(a->ctx), &p, sc->dims[0], sc->dims[1], sc->dims[2],
-			   sc->dtype, a->in[0].data, sc->data, a->workspace, a->workspace_size, a->out[0].data,
-			   a->out[1].data, a->out[2].data, a->out[3].data);
+	int64_t N, C;
+	nms_input_nc(&p, sc->dims, &N, &C);
+	return cpu_nms_run_dtypes(a->ctx, a->pool, threads_of(a->ctx), &p, sc->dims[0], N, C, a->in[0].dtype,
+				  a->in[0].data, sc->dtype, sc->data, a->workspace, a->workspace_size, a->out[0].data,
+				  a->out[1].data, a->out[2].data, a->out[3].data);
 }
 
 const cpu_kernel cpu_kernel_BATCHED_NMS = {

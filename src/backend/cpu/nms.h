@@ -14,6 +14,10 @@
  *     the greedy pass stops once max_per_class (attr, > 0) candidates of the class are kept;
  *  4. all kept candidates of the image ordered by the same key; the first max_detections are
  *     written (boxes * out_scale), rows past det_count are zero.
+ * Fused class scores (activation or layout set, pass_fuse_scores_nms): input 1 holds logits,
+ * [B,N,C] (layout 0) or [B,C,N] (layout 1), f32 or f16 whatever the boxes' dtype; they are
+ * turned into scores exactly as ClassScores with the same activation and layout (same kernel
+ * code on each backend, so the same bits) before step 1.
  */
 #ifndef ODET_CPU_NMS_H
 #define ODET_CPU_NMS_H
@@ -35,7 +39,23 @@ typedef struct nms_params {
 	float out_scale_x, out_scale_y;
 	int64_t max_per_class;       /* kept per (image, class) after NMS, <= 0: no limit (ONNX
 				      * NonMaxSuppression's max_output_boxes_per_class) */
+	int activation;              /* input 1 is logits: 0 none (scores as they are), 1 softmax
+				      * over C, 2 sigmoid (as ClassScores) */
+	int layout;                  /* input 1 is [B,N,C] (0) or [B,C,N] (1) */
 } nms_params;
+
+/* Whether input 1 holds logits that the NMS turns into scores itself. */
+static inline int nms_fused_scores(const nms_params *p)
+{
+	return p->activation != 0 || p->layout != 0;
+}
+
+/* Anchors N and classes C of input 1 with dims d ([B,N,C], or [B,C,N] with layout 1). */
+static inline void nms_input_nc(const nms_params *p, const int64_t *d, int64_t *N, int64_t *C)
+{
+	*N = p->layout ? d[2] : d[1];
+	*C = p->layout ? d[1] : d[2];
+}
 
 nms_params nms_params_default(void);
 /* Read the attributes of a BatchedNms node; validates them (message names the node). */
@@ -44,12 +64,25 @@ odet_status nms_params_from_node(odet_ctx *ctx, const ir_graph *g, const ir_node
 odet_status nms_params_check(odet_ctx *ctx, const nms_params *p, int64_t N, int64_t C, const char *who);
 
 /* Host NMS. boxes/scores dtype ODET_F32 or ODET_F16. Workspace from cpu_nms_workspace_size with
- * the same n_threads; pool may have fewer threads than n_threads (never more). */
+ * the same n_threads; pool may have fewer threads than n_threads (never more). With fused
+ * class scores the workspace also holds the [B,N,C] f32 scores. */
 odet_status cpu_nms_workspace_size(const nms_params *p, int64_t B, int64_t N, int64_t C, int n_threads,
 				   size_t *bytes);
 odet_status cpu_nms_run(odet_ctx *ctx, odet_threadpool *pool, int n_threads, const nms_params *p,
 			int64_t B, int64_t N, int64_t C, odet_dtype dtype, const void *boxes,
 			const void *scores, void *workspace, size_t workspace_size, int32_t *det_count,
 			float *det_boxes, float *det_scores, int32_t *det_classes);
+/* The same with the dtypes of boxes and scores (or logits) given separately. */
+odet_status cpu_nms_run_dtypes(odet_ctx *ctx, odet_threadpool *pool, int n_threads, const nms_params *p,
+			       int64_t B, int64_t N, int64_t C, odet_dtype box_dtype, const void *boxes,
+			       odet_dtype score_dtype, const void *scores, void *workspace, size_t workspace_size,
+			       int32_t *det_count, float *det_boxes, float *det_scores, int32_t *det_classes);
+
+/* ClassScores on the host for rows r = b*N + i in [begin, end): logits x (dtype dt, [B,N,C] or
+ * [B,C,N] with layout 1) -> out [B,N,C] f32; activation 0 none, 1 softmax over C, 2 sigmoid.
+ * The CPU ClassScores kernel's own row code (decode.c), shared with the fused scores of
+ * BatchedNms so that both give the same bits. */
+void cpu_class_scores_rows(const void *x, odet_dtype dt, int layout, int activation, int64_t N, int64_t C,
+			   int64_t begin, int64_t end, float *out);
 
 #endif

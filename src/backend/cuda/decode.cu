@@ -7,6 +7,7 @@
 
 #include "backend/cuda/cuda_util.h"
 #include "backend/cuda/nms.h"
+#include "backend/cuda/scores.cuh"
 
 namespace {
 
@@ -67,10 +68,11 @@ __global__ void box_decode_kernel(cuda_box_decode_params p, long long B, long lo
 /* One block = TA (a power of two) consecutive anchors of one image, one warp per anchor row;
  * writes of [B,N,C] are coalesced (a warp writes 32 consecutive scores). Layout 1 ([B,C,N])
  * stages the block's rows in shared memory first (row stride C|1, so the transposing stores
- * do not conflict); layout 0 reads its row from global memory. Softmax: max and sum by warp
- * shuffles (the sum's rounding may differ from the CPU's sequential one); expf of the same
- * operands is recomputed rather than stored, so both layouts give the same bits. Index
- * arithmetic is 32-bit within an image (N*C < 2^31, checked by the launcher). */
+ * do not conflict); layout 0 reads its row from global memory. The row arithmetic is
+ * class_scores_row (scores.cuh, shared with BatchedNms' fused scores in nms.cu). Softmax: max
+ * and sum by warp shuffles (the sum's rounding may differ from the CPU's sequential one); expf
+ * of the same operands is recomputed rather than stored, so both layouts give the same bits.
+ * Index arithmetic is 32-bit within an image (N*C < 2^31, checked by the launcher). */
 template <typename T>
 __global__ void __launch_bounds__(256) class_scores_kernel(int layout, int act, int N, int C, int TA, const T *x,
 							   float *out)
@@ -91,32 +93,9 @@ __global__ void __launch_bounds__(256) class_scores_kernel(int layout, int act, 
 		const float *srow = sm + a * S;
 		const T *grow = xb + (a0 + a) * C;
 		float *o = ob + a * C;
-#define CS_IN(c) (layout == 1 ? srow[c] : ldf<T>(grow, (c)))
-		if (act == 1) {
-			float m = -INFINITY, s = 0;
-			for (int c = lane; c < C; c += 32) {
-				float v = CS_IN(c);
-				m = v > m ? v : m;
-			}
-			for (int k = 16; k; k >>= 1) {
-				float v = __shfl_xor_sync(0xffffffffu, m, k);
-				m = v > m ? v : m;
-			}
-			for (int c = lane; c < C; c += 32)
-				s = __fadd_rn(s, expf(__fsub_rn(CS_IN(c), m)));
-			for (int k = 16; k; k >>= 1)
-				s = __fadd_rn(s, __shfl_xor_sync(0xffffffffu, s, k));
-			float inv = __fdiv_rn(1.0f, s);
-			for (int c = lane; c < C; c += 32)
-				o[c] = __fmul_rn(expf(__fsub_rn(CS_IN(c), m)), inv);
-		} else if (act == 2) {
-			for (int c = lane; c < C; c += 32)
-				o[c] = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-CS_IN(c))));
-		} else {
-			for (int c = lane; c < C; c += 32)
-				o[c] = CS_IN(c);
-		}
-#undef CS_IN
+		class_scores_row(
+			act, C, lane, [&](int c) { return layout == 1 ? srow[c] : ldf<T>(grow, c); },
+			[&](int c, float v) { o[c] = v; });
 	}
 }
 

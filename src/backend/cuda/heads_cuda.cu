@@ -2,7 +2,8 @@
  * heads_cuda.cu — the odet-internal head ops on CUDA (specs in ops.def; the CPU kernels in
  * backend/cpu/decode.c, nms.c, centernet_decode.c, dist_decode.c are the reference).
  *   BoxDecode, ClassScores, BatchedNms: thin adapters from the node to the launchers of
- *     nms.cu / decode.cu (attributes read as the CPU kernels read them).
+ *     nms.cu / decode.cu (attributes read as the CPU kernels read them); BatchedNms with fused
+ *     class scores (activation/layout, pass_fuse_scores_nms) reads logits of either float dtype.
  *   YoloDecode: one thread per (image, output row); v5 anchor grid, v8 DFL, or the already
  *     decoded export form; inputs f32/f16, outputs f32.
  *   DistDecode: one thread per (image, cell): softmax expectation over R bins per side.
@@ -91,6 +92,8 @@ odet_status score_run(const be_run_args *a)
 }
 
 /* ---------------------------------------------------------------- BatchedNms */
+/* Input 1 is scores [B,N,C] of the boxes' dtype, or with activation/layout set (fused class
+ * scores) logits [B,N,C] | [B,C,N] of either float dtype. */
 odet_status nms_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	nms_params p;
@@ -98,8 +101,18 @@ odet_status nms_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	if (rc)
 		return rc;
 	const ir_value *bx = ir_in(g, n, 0), *sc = ir_in(g, n, 1);
-	if (!cu_is_float(bx->dtype) || sc->dtype != bx->dtype)
-		return cu_refuse(ctx, n, "boxes and scores must be both float32 or both float16");
+	if (!nms_fused_scores(&p)) {
+		if (!cu_is_float(bx->dtype) || sc->dtype != bx->dtype)
+			return cu_refuse(ctx, n, "boxes and scores must be both float32 or both float16");
+		return ODET_OK;
+	}
+	if (!cu_is_float(bx->dtype) || !cu_is_float(sc->dtype))
+		return cu_refuse(ctx, n, "boxes and logits (activation/layout set) must be float32 or float16");
+	int64_t N, C;
+	nms_input_nc(&p, sc->dims, &N, &C);
+	if (C > CUDA_NMS_FUSED_MAX_C || sc->dims[0] > 65535)
+		return cu_refuse(ctx, n, "class scores computed by the NMS (activation/layout set) need C <= 6144 "
+					 "and B <= 65535");
 	return ODET_OK;
 }
 
@@ -111,7 +124,10 @@ odet_status nms_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void
 	if (rc)
 		return rc;
 	const ir_value *sc = ir_in(g, n, 1);
-	if (!ir_value_shape_known(sc) || sc->rank != 3 || cuda_nms_workspace_size(&p, sc->dims[0], sc->dims[1], sc->dims[2], ws))
+	int64_t N = 0, C = 0;
+	if (ir_value_shape_known(sc) && sc->rank == 3)
+		nms_input_nc(&p, sc->dims, &N, &C);
+	if (!ir_value_shape_known(sc) || sc->rank != 3 || cuda_nms_workspace_size(&p, sc->dims[0], N, C, ws))
 		return odet_error(ctx, ODET_ERR_LIMIT, "node '%s' (BatchedNms, CUDA): unknown shape or workspace overflows",
 				  n->name);
 	return ODET_OK;
@@ -124,12 +140,14 @@ odet_status nms_run(const be_run_args *a)
 	if (rc)
 		return rc;
 	const odet_tensor *sc = &a->in[1];
+	int64_t N, C;
+	nms_input_nc(&p, sc->dims, &N, &C);
 	size_t need;
-	if (cuda_nms_workspace_size(&p, sc->dims[0], sc->dims[1], sc->dims[2], &need) || need > a->workspace_size)
+	if (cuda_nms_workspace_size(&p, sc->dims[0], N, C, &need) || need > a->workspace_size)
 		return cu_bad(a, "workspace too small for these shapes");
-	rc = cuda_nms_launch(&p, sc->dims[0], sc->dims[1], sc->dims[2], sc->dtype, a->in[0].data, sc->data, a->workspace,
-			     a->workspace_size, (int32_t *)a->out[0].data, (float *)a->out[1].data,
-			     (float *)a->out[2].data, (int32_t *)a->out[3].data, a->stream);
+	rc = cuda_nms_launch_dtypes(&p, sc->dims[0], N, C, a->in[0].dtype, a->in[0].data, sc->dtype, sc->data,
+				    a->workspace, a->workspace_size, (int32_t *)a->out[0].data, (float *)a->out[1].data,
+				    (float *)a->out[2].data, (int32_t *)a->out[3].data, a->stream);
 	return rc ? cu_launched(a) : ODET_OK;
 }
 

@@ -32,6 +32,13 @@
  *     rows are gathered (boxes * out_scale), the rest zeroed, count written.
  * IoU exactly as torchvision in fp32 with explicit round-to-nearest intrinsics (no FMA
  * contraction), so it equals the CPU's.
+ *
+ * Fused class scores (nms_params activation / layout set, pass_fuse_scores_nms): input 1 holds
+ * logits ([B,N,C] or [B,C,N], f32 or f16 whatever the boxes' dtype) and the filter of either
+ * pipeline is filter_logits_kernel: it computes each anchor's scores with ClassScores' own row
+ * code (class_scores_row, scores.cuh) in shared memory and appends the same keys as filter /
+ * filter2 would from ClassScores' output, so everything after the filter, and the detections,
+ * are the same bit for bit. Only the filters read input 1. No extra workspace.
  */
 #include <cub/cub.cuh>
 #include <cuda_fp16.h>
@@ -40,6 +47,7 @@
 
 #include "backend/cuda/cuda_util.h"
 #include "backend/cuda/nms.h"
+#include "backend/cuda/scores.cuh"
 
 namespace {
 
@@ -75,6 +83,7 @@ struct dev_params {
 	long long region;    /* class segment region stride in keys */
 	int cbmax;
 	float osx, osy;
+	int act, layout;     /* fused class scores (input 1 is logits) */
 	int level_start[NMS_MAX_LEVELS + 1];
 };
 
@@ -549,6 +558,88 @@ __global__ void __launch_bounds__(256) filter2_kernel(dev_params p, const T *sco
 		long long off = p.mode == 0 ? ((long long)b * p.C + loc[j]) * p.N
 					    : (long long)b * NC + (long long)p.level_start[loc[j]] * p.C;
 		keys[off + base[loc[j]] + pos[j]] = ((u64)desc_bits(v[j]) << 32) | low[j];
+	}
+}
+
+/* ---- fused class scores: the filter of either pipeline reads the logits */
+#define FL_MAX_C CUDA_NMS_FUSED_MAX_C /* classes: a row of logits in shared memory */
+#define FL_TILE_FLOATS 6144 /* logits staged per block (24 KiB), as in class_scores_kernel */
+
+/* One block = TA (a power of two, TA * (C|1) <= FL_TILE_FLOATS) consecutive anchors of image
+ * blockIdx.y, class_scores_kernel's tiling. (1) The tile's logits are staged in shared memory as
+ * float, row stride C|1 (layout 1: thread t reads anchor t % TA of classes t / TA + k * 256 / TA,
+ * TA consecutive anchors of a class per load, stores without bank conflicts; layout 0: one warp
+ * per row, coalesced). (2) One warp per row turns its row into scores in place with
+ * class_scores_row, ClassScores' own arithmetic, so the bits of its output; candidates (class
+ * != background, finite, > threshold) are counted per segment in shared memory meanwhile.
+ * (3) One global atomic per (block, segment) reserves the block's part of the region, as in
+ * filter2. (4) A second pass over the tile takes positions (shared atomics again) and writes
+ * the keys of filter / filter2 into the same regions. 32-bit indices inside an image
+ * (N*C < 2^31, plan). */
+template <typename T>
+__global__ void __launch_bounds__(256) filter_logits_kernel(dev_params p, int TA, const T *x, u64 *keys, int *seg_count)
+{
+	extern __shared__ float fl_sm[]; /* tile [TA][C|1], then counters and bases, nloc each */
+	const int b = blockIdx.y, C = p.C, N = p.N, S = C | 1;
+	const int a0 = blockIdx.x * TA, na = min(TA, N - a0);
+	const int nloc = p.mode == 0 ? C : p.L;
+	float *tile = fl_sm;
+	int *cnt = (int *)(fl_sm + TA * S), *base = cnt + nloc;
+	const T *xb = x + (long long)b * N * C;
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarp = blockDim.x >> 5;
+	for (int k = threadIdx.x; k < nloc; k += blockDim.x)
+		cnt[k] = 0;
+	if (p.layout == 1) {
+		const int a = threadIdx.x & (TA - 1), cs = blockDim.x / TA;
+		if (a < na)
+			for (int c = threadIdx.x / TA; c < C; c += cs)
+				tile[a * S + c] = ldf<T>(xb, c * N + a0 + a);
+	} else {
+		for (int a = warp; a < na; a += nwarp) {
+			const T *row = xb + (a0 + a) * C;
+			for (int c = lane; c < C; c += 32)
+				tile[a * S + c] = ldf<T>(row, c);
+		}
+	}
+	__syncthreads();
+	for (int a = warp; a < na; a += nwarp) {
+		float *row = tile + a * S;
+		int l = 0;
+		if (p.mode == 1)
+			while (a0 + a >= p.level_start[l + 1])
+				l++;
+		class_scores_row(
+			p.act, C, lane, [&](int c) { return row[c]; },
+			[&](int c, float v) {
+				row[c] = v;
+				if (c != p.bg && isfinite(v) && v > p.thr)
+					atomicAdd(&cnt[p.mode == 0 ? c : l], 1);
+			});
+	}
+	__syncthreads();
+	for (int k = threadIdx.x; k < nloc; k += blockDim.x) {
+		base[k] = cnt[k] ? atomicAdd(&seg_count[b * nloc + k], cnt[k]) : 0;
+		cnt[k] = 0;
+	}
+	__syncthreads();
+	const unsigned NC = (unsigned)N * (unsigned)C;
+	for (int a = warp; a < na; a += nwarp) {
+		const float *row = tile + a * S;
+		const int i = a0 + a;
+		int l = 0;
+		if (p.mode == 1)
+			while (i >= p.level_start[l + 1])
+				l++;
+		for (int c = lane; c < C; c += 32) {
+			const float v = row[c];
+			if (c == p.bg || !isfinite(v) || !(v > p.thr))
+				continue;
+			const int seg = p.mode == 0 ? c : l, pos = atomicAdd(&cnt[seg], 1);
+			const long long off = p.mode == 0 ? ((long long)b * C + c) * N
+							  : (long long)b * NC + (long long)p.level_start[l] * C;
+			const unsigned low = p.mode == 0 ? (unsigned)i : (unsigned)(i * C + c);
+			keys[off + base[seg] + pos] = ((u64)desc_bits(v) << 32) | low;
+		}
 	}
 }
 
@@ -1032,6 +1123,10 @@ struct plan {
 	int capm, coff;
 	size_t smem1, smem2, smemm, smem_scan;
 	size_t off_keysC, off_keysD;
+	/* fused class scores (input 1 is logits): filter_logits_kernel's anchors per block, smem */
+	bool logits;
+	int fta;
+	size_t fsmem;
 };
 
 /* shared-memory sort capacity for segments of at most nmax keys of which the first k count:
@@ -1080,6 +1175,19 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 	d.bg = np->background;
 	d.K = np->max_detections;
 	d.osx = np->out_scale_x, d.osy = np->out_scale_y;
+	d.act = np->activation, d.layout = np->layout;
+	pl->logits = nms_fused_scores(np);
+	if (pl->logits) {
+		if (d.act < 0 || d.act > 2 || (d.layout != 0 && d.layout != 1))
+			return ODET_ERR_INVALID_ARG;
+		if (C > FL_MAX_C || B > 65535)
+			return ODET_ERR_UNSUPPORTED; /* a row in shared memory; images in gridDim.y */
+		pl->fta = 64;
+		while (pl->fta > 1 && (long long)pl->fta * (C | 1) > FL_TILE_FLOATS)
+			pl->fta >>= 1;
+		const long long nloc = d.mode == 0 ? C : np->n_levels;
+		pl->fsmem = ((size_t)pl->fta * (size_t)(C | 1) + 2 * (size_t)nloc) * 4;
+	}
 	d.L = d.mode == 1 ? np->n_levels : 0;
 	d.level_start[0] = 0;
 	long long maxlevel = 0;
@@ -1216,8 +1324,29 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 	return ODET_OK;
 }
 
-template <typename T>
-odet_status launch_cub(const plan &pl, const T *boxes, const T *scores, unsigned char *ws, int32_t *det_count,
+static odet_status smem_attr(const void *fn, size_t bytes)
+{
+	if (bytes <= 48 * 1024)
+		return ODET_OK;
+	return ODET_CUDA(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+}
+
+/* F1/1 with fused class scores: the logits' filter (either pipeline) */
+template <typename TS>
+odet_status launch_filter_logits(const plan &pl, const TS *logits, u64 *keys, int *seg_count, cudaStream_t st)
+{
+	const dev_params &d = pl.d;
+	odet_status rc = smem_attr((const void *)filter_logits_kernel<TS>, pl.fsmem);
+	if (rc)
+		return rc;
+	dim3 grid((unsigned)((d.N + pl.fta - 1) / pl.fta), (unsigned)d.B);
+	filter_logits_kernel<TS><<<grid, 256, pl.fsmem, st>>>(d, pl.fta, logits, keys, seg_count);
+	return ODET_OK;
+}
+
+/* TB: boxes' element type, TS: scores' (or the logits') */
+template <typename TB, typename TS>
+odet_status launch_cub(const plan &pl, const TB *boxes, const TS *scores, unsigned char *ws, int32_t *det_count,
 		   float *det_boxes, float *det_scores, int32_t *det_classes, cudaStream_t st)
 {
 	const dev_params &d = pl.d;
@@ -1241,14 +1370,17 @@ odet_status launch_cub(const plan &pl, const T *boxes, const T *scores, unsigned
 	if (rc)
 		return rc;
 	/* 1. filter */
-	if (d.N > 0) {
+	if (d.N > 0 && pl.logits) {
+		if ((rc = launch_filter_logits<TS>(pl, scores, keysA, cnt1, st)))
+			return rc;
+	} else if (d.N > 0) {
 		const int tile_a = d.C >= 256 ? 1 : (256 * 4 + d.C - 1) / d.C;
 		const int nloc = d.mode == 0 ? d.C : d.L;
 		size_t smem = (size_t)nloc * 2 * sizeof(int);
 		if (smem > 48 * 1024)
 			return ODET_ERR_UNSUPPORTED; /* refused at build time by the adapter's check */
 		dim3 grid((unsigned)((d.N + tile_a - 1) / tile_a), (unsigned)d.B);
-		filter_kernel<T><<<grid, 256, smem, st>>>(d, scores, keysA, cnt1, tile_a);
+		filter_kernel<TS><<<grid, 256, smem, st>>>(d, scores, keysA, cnt1, tile_a);
 	}
 	/* 2. sort per filter segment */
 	if (d.mode == 1)
@@ -1298,7 +1430,7 @@ odet_status launch_cub(const plan &pl, const T *boxes, const T *scores, unsigned
 		rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(temp, tb, words, words_incl, S, st));
 	if (rc)
 		return rc;
-	mask_kernel<T><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, cbeg, 0, nseg, tiles_incl, words_incl, mask);
+	mask_kernel<TB><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, cbeg, 0, nseg, tiles_incl, words_incl, mask);
 	/* 4. greedy scan */
 	scan_kernel<<<(unsigned)((S * 32LL + 127) / 128), 128, 0, st>>>(d, sorted, cbeg, nseg, words_incl, mask, removed,
 								       kept, kcount);
@@ -1310,21 +1442,13 @@ odet_status launch_cub(const plan &pl, const T *boxes, const T *scores, unsigned
 	if (rc)
 		return rc;
 	long long ng = (long long)d.B * d.K;
-	gather_kernel<T><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, mk_out, mv_out, imgc, 0, det_count,
-									det_boxes, det_scores, det_classes);
+	gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, mk_out, mv_out, imgc, 0, det_count,
+									 det_boxes, det_scores, det_classes);
 	return ODET_CUDA(cudaGetLastError());
 }
 
-
-static odet_status smem_attr(const void *fn, size_t bytes)
-{
-	if (bytes <= 48 * 1024)
-		return ODET_OK;
-	return ODET_CUDA(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
-}
-
-template <typename T>
-odet_status launch_fast(const plan &pl, const T *boxes, const T *scores, unsigned char *ws, int32_t *det_count,
+template <typename TB, typename TS>
+odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsigned char *ws, int32_t *det_count,
 			float *det_boxes, float *det_scores, int32_t *det_classes, cudaStream_t st)
 {
 	const dev_params &d = pl.d;
@@ -1349,14 +1473,17 @@ odet_status launch_fast(const plan &pl, const T *boxes, const T *scores, unsigne
 	if (d.mode == 1 && (rc = ODET_CUDA(cudaMemsetAsync(cnt2, 0, (size_t)S * 4, st))))
 		return rc;
 	/* F1. filter */
-	if (d.N > 0) {
+	if (d.N > 0 && pl.logits) {
+		if ((rc = launch_filter_logits<TS>(pl, scores, keysA, cnt1, st)))
+			return rc;
+	} else if (d.N > 0) {
 		const int nloc = d.mode == 0 ? d.C : d.L;
 		size_t smem = (size_t)nloc * 2 * sizeof(int);
 		if (smem > 48 * 1024)
 			return ODET_ERR_UNSUPPORTED; /* refused at build time by the adapter's check */
 		long long nc = (long long)d.N * d.C;
 		dim3 grid((unsigned)((nc + 2047) / 2048), (unsigned)d.B);
-		filter2_kernel<T><<<grid, 256, smem, st>>>(d, scores, keysA, cnt1);
+		filter2_kernel<TS><<<grid, 256, smem, st>>>(d, scores, keysA, cnt1);
 	}
 	/* F2. multi-block select (huge segments), CUB for segments above the capacity */
 	const u64 *in = keysA, *pre = NULL;
@@ -1394,15 +1521,15 @@ odet_status launch_fast(const plan &pl, const T *boxes, const T *scores, unsigne
 	if (d.mode == 0) {
 		a.out = pl.fused ? 2 : 0;
 		a.sorted = (u64 *)sorted;
-		if ((rc = smem_attr((const void *)seg_kernel<T>, pl.smem1)))
+		if ((rc = smem_attr((const void *)seg_kernel<TB>, pl.smem1)))
 			return rc;
-		seg_kernel<T><<<(unsigned)S1, BLK, pl.smem1, st>>>(d, a, boxes);
+		seg_kernel<TB><<<(unsigned)S1, BLK, pl.smem1, st>>>(d, a, boxes);
 	} else {
 		a.out = 1;
 		a.ckeys = keysC, a.ccount = cnt2;
-		if ((rc = smem_attr((const void *)seg_kernel<T>, pl.smem1 > pl.smem2 ? pl.smem1 : pl.smem2)))
+		if ((rc = smem_attr((const void *)seg_kernel<TB>, pl.smem1 > pl.smem2 ? pl.smem1 : pl.smem2)))
 			return rc;
-		seg_kernel<T><<<(unsigned)S1, BLK, pl.smem1, st>>>(d, a, boxes);
+		seg_kernel<TB><<<(unsigned)S1, BLK, pl.smem1, st>>>(d, a, boxes);
 		memset(&a, 0, sizeof a);
 		a.in = keysC, a.cnt = cnt2, a.k = d.T, a.cap = pl.cap2, a.level = 0;
 		a.nseg = nseg, a.tiles = tiles, a.words = words, a.kept = kept, a.kcount = kcount;
@@ -1418,7 +1545,7 @@ odet_status launch_fast(const plan &pl, const T *boxes, const T *scores, unsigne
 		}
 		a.out = pl.fused ? 2 : 0;
 		a.sorted = (u64 *)sorted;
-		seg_kernel<T><<<(unsigned)S, BLK, pl.smem2, st>>>(d, a, boxes);
+		seg_kernel<TB><<<(unsigned)S, BLK, pl.smem2, st>>>(d, a, boxes);
 	}
 	/* 3./4. bitmask and greedy scan in global memory for segments of more than FUSE_MAX rows */
 	if (!pl.fused) {
@@ -1427,15 +1554,15 @@ odet_status launch_fast(const plan &pl, const T *boxes, const T *scores, unsigne
 			rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(temp, tb, words, words_incl, S, st));
 		if (rc)
 			return rc;
-		mask_kernel<T><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, NULL, d.region, nseg, tiles_incl, words_incl, mask);
+		mask_kernel<TB><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, NULL, d.region, nseg, tiles_incl, words_incl, mask);
 		scan2_kernel<<<(unsigned)((S * 32LL + 127) / 128), 128, pl.smem_scan, st>>>(
 			d, sorted, nseg, words_incl, mask, removed, pl.smem_scan > 0, kept, kcount);
 	}
 	/* F4. per-image merge + gather */
 	if (pl.mblock) {
-		if ((rc = smem_attr((const void *)merge_kernel<T>, pl.smemm)))
+		if ((rc = smem_attr((const void *)merge_kernel<TB>, pl.smemm)))
 			return rc;
-		merge_kernel<T><<<(unsigned)d.B, BLK, pl.smemm, st>>>(d, kept, kcount, mk_in, pl.capm, pl.coff, boxes,
+		merge_kernel<TB><<<(unsigned)d.B, BLK, pl.smemm, st>>>(d, kept, kcount, mk_in, pl.capm, pl.coff, boxes,
 									det_count, det_boxes, det_scores, det_classes);
 	} else {
 		merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, kept, kcount, mk_in, mv_in);
@@ -1445,10 +1572,21 @@ odet_status launch_fast(const plan &pl, const T *boxes, const T *scores, unsigne
 		if (rc)
 			return rc;
 		long long ng = (long long)d.B * d.K;
-		gather_kernel<T><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, mk_out, mv_out, imgc, 1, det_count,
+		gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, mk_out, mv_out, imgc, 1, det_count,
 										det_boxes, det_scores, det_classes);
 	}
 	return ODET_CUDA(cudaGetLastError());
+}
+
+/* TB: boxes' element type, TS: scores' (or the logits') */
+template <typename TB, typename TS>
+odet_status launch(const plan &pl, const void *boxes, const void *scores, unsigned char *ws, int32_t *det_count,
+		   float *det_boxes, float *det_scores, int32_t *det_classes, cudaStream_t st)
+{
+	const TB *bx = (const TB *)boxes;
+	const TS *sc = (const TS *)scores;
+	return pl.fast ? launch_fast<TB, TS>(pl, bx, sc, ws, det_count, det_boxes, det_scores, det_classes, st)
+		       : launch_cub<TB, TS>(pl, bx, sc, ws, det_count, det_boxes, det_scores, det_classes, st);
 }
 
 } /* namespace */
@@ -1461,10 +1599,11 @@ extern "C" odet_status cuda_nms_workspace_size(const nms_params *p, int64_t B, i
 	return rc;
 }
 
-extern "C" odet_status cuda_nms_launch(const nms_params *p, int64_t B, int64_t N, int64_t C, odet_dtype dtype,
-				       const void *boxes, const void *scores, void *workspace, size_t workspace_size,
-				       int32_t *det_count, float *det_boxes, float *det_scores, int32_t *det_classes,
-				       void *stream)
+extern "C" odet_status cuda_nms_launch_dtypes(const nms_params *p, int64_t B, int64_t N, int64_t C,
+					      odet_dtype box_dtype, const void *boxes, odet_dtype score_dtype,
+					      const void *scores, void *workspace, size_t workspace_size,
+					      int32_t *det_count, float *det_boxes, float *det_scores,
+					      int32_t *det_classes, void *stream)
 {
 	plan pl;
 	odet_status rc = make_plan(p, B, N, C, &pl);
@@ -1472,17 +1611,23 @@ extern "C" odet_status cuda_nms_launch(const nms_params *p, int64_t B, int64_t N
 		return rc;
 	if (workspace_size < pl.total)
 		return ODET_ERR_INVALID_ARG;
+	const bool b16 = box_dtype == ODET_F16, s16 = score_dtype == ODET_F16;
+	if ((!b16 && box_dtype != ODET_F32) || (!s16 && score_dtype != ODET_F32))
+		return ODET_ERR_UNSUPPORTED;
 	cudaStream_t st = (cudaStream_t)stream;
 	unsigned char *ws = (unsigned char *)workspace;
-	if (dtype == ODET_F32)
-		return pl.fast ? launch_fast<float>(pl, (const float *)boxes, (const float *)scores, ws, det_count, det_boxes,
-						    det_scores, det_classes, st)
-			       : launch_cub<float>(pl, (const float *)boxes, (const float *)scores, ws, det_count, det_boxes,
-						   det_scores, det_classes, st);
-	if (dtype == ODET_F16)
-		return pl.fast ? launch_fast<__half>(pl, (const __half *)boxes, (const __half *)scores, ws, det_count,
-						     det_boxes, det_scores, det_classes, st)
-			       : launch_cub<__half>(pl, (const __half *)boxes, (const __half *)scores, ws, det_count,
-						    det_boxes, det_scores, det_classes, st);
-	return ODET_ERR_UNSUPPORTED;
+	if (b16)
+		return s16 ? launch<__half, __half>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st)
+			   : launch<__half, float>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st);
+	return s16 ? launch<float, __half>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st)
+		   : launch<float, float>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st);
+}
+
+extern "C" odet_status cuda_nms_launch(const nms_params *p, int64_t B, int64_t N, int64_t C, odet_dtype dtype,
+				       const void *boxes, const void *scores, void *workspace, size_t workspace_size,
+				       int32_t *det_count, float *det_boxes, float *det_scores, int32_t *det_classes,
+				       void *stream)
+{
+	return cuda_nms_launch_dtypes(p, B, N, C, dtype, boxes, dtype, scores, workspace, workspace_size, det_count,
+				      det_boxes, det_scores, det_classes, stream);
 }

@@ -14,12 +14,21 @@ extern "C" {
 #include "backend/cpu/nms.h"
 
 /* Bytes of device workspace for cuda_nms_launch with these parameters and shapes;
- * ODET_ERR_LIMIT when the sizes overflow the kernels' 32-bit indexing (B*N*C >= 2^31). */
+ * ODET_ERR_LIMIT when the sizes overflow the kernels' 32-bit indexing (B*N*C >= 2^31);
+ * ODET_ERR_UNSUPPORTED for fused class scores (p->activation / p->layout set) with
+ * C > CUDA_NMS_FUSED_MAX_C classes or more than 65535 images. */
+#define CUDA_NMS_FUSED_MAX_C 6144
 odet_status cuda_nms_workspace_size(const nms_params *p, int64_t B, int64_t N, int64_t C, size_t *bytes);
+/* boxes and scores of one dtype (ODET_F32 or ODET_F16) */
 odet_status cuda_nms_launch(const nms_params *p, int64_t B, int64_t N, int64_t C, odet_dtype dtype,
 			    const void *boxes, const void *scores, void *workspace, size_t workspace_size,
 			    int32_t *det_count, float *det_boxes, float *det_scores, int32_t *det_classes,
 			    void *stream);
+/* The same with the dtypes of boxes and scores (or, fused, logits) given separately. */
+odet_status cuda_nms_launch_dtypes(const nms_params *p, int64_t B, int64_t N, int64_t C, odet_dtype box_dtype,
+				   const void *boxes, odet_dtype score_dtype, const void *scores, void *workspace,
+				   size_t workspace_size, int32_t *det_count, float *det_boxes, float *det_scores,
+				   int32_t *det_classes, void *stream);
 
 typedef struct cuda_box_decode_params {
 	int coder, layout;
