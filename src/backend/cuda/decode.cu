@@ -65,38 +65,25 @@ __global__ void box_decode_kernel(cuda_box_decode_params p, long long B, long lo
 	reinterpret_cast<float4 *>(out)[r] = v;
 }
 
-/* One block = TA (a power of two) consecutive anchors of one image, one warp per anchor row;
- * writes of [B,N,C] are coalesced (a warp writes 32 consecutive scores). Layout 1 ([B,C,N])
- * stages the block's rows in shared memory first (row stride C|1, so the transposing stores
- * do not conflict); layout 0 reads its row from global memory. The row arithmetic is
- * class_scores_row (scores.cuh, shared with BatchedNms' fused scores in nms.cu). Softmax: max
- * and sum by warp shuffles (the sum's rounding may differ from the CPU's sequential one); expf
- * of the same operands is recomputed rather than stored, so both layouts give the same bits.
- * Index arithmetic is 32-bit within an image (N*C < 2^31, checked by the launcher). */
+/* One block = TA consecutive anchors of one image (scores.cuh): the logits staged in shared
+ * memory (either layout), turned into scores in place by class_scores_rows (R lanes per row;
+ * the sum's rounding may differ from the CPU's sequential one), then written out one warp per
+ * row, so stores are coalesced (a warp writes 32 consecutive scores). Index arithmetic is
+ * 32-bit within an image (N*C < 2^31, checked by the launcher). */
 template <typename T>
-__global__ void __launch_bounds__(256) class_scores_kernel(int layout, int act, int N, int C, int TA, const T *x,
-							   float *out)
+__global__ void __launch_bounds__(CS_THREADS) class_scores_kernel(int layout, int act, int N, int C, int TA, const T *x,
+								  float *out)
 {
 	extern __shared__ float sm[];
 	const int b = blockIdx.y, a0 = blockIdx.x * TA, na = min(TA, N - a0), S = C | 1;
 	const T *xb = x + (long long)b * N * C;
 	float *ob = out + ((long long)b * N + a0) * C;
-	if (layout == 1) {
-		const int a = threadIdx.x & (TA - 1), cs = blockDim.x / TA;
-		if (a < na)
-			for (int c = threadIdx.x / TA; c < C; c += cs)
-				sm[a * S + c] = ldf<T>(xb, (long long)c * N + a0 + a);
-		__syncthreads();
-	}
+	class_scores_stage(layout, C, N, TA, a0, na, xb, sm, [](const T *p, int i) { return ldf<T>(p, i); });
+	class_scores_rows(act, C, TA, na, sm, [](int, int, float) {});
 	const int lane = threadIdx.x & 31;
-	for (int a = threadIdx.x >> 5; a < na; a += blockDim.x >> 5) { /* one warp per row */
-		const float *srow = sm + a * S;
-		const T *grow = xb + (a0 + a) * C;
-		float *o = ob + a * C;
-		class_scores_row(
-			act, C, lane, [&](int c) { return layout == 1 ? srow[c] : ldf<T>(grow, c); },
-			[&](int c, float v) { o[c] = v; });
-	}
+	for (int a = threadIdx.x >> 5; a < na; a += CS_THREADS / 32)
+		for (int c = lane; c < C; c += 32)
+			ob[a * C + c] = sm[a * S + c];
 }
 
 } /* namespace */
@@ -126,18 +113,16 @@ extern "C" odet_status cuda_class_scores_launch(int layout, int activation, int6
 		return ODET_OK;
 	if (C < 1 || C > 6144 || N * C >= ((int64_t)1 << 31) || B > 65535)
 		return ODET_ERR_UNSUPPORTED; /* one row in shared memory; 32-bit offsets inside an image */
-	int TA = 64;
-	while (TA > 1 && (int64_t)TA * (C | 1) > 6144) /* <= 24 KiB of shared memory per block */
-		TA >>= 1;
+	const int TA = class_scores_tile(C);
 	dim3 grid((unsigned)((N + TA - 1) / TA), (unsigned)B);
-	size_t smem = layout == 1 ? (size_t)TA * (size_t)(C | 1) * sizeof(float) : 0;
+	size_t smem = (size_t)TA * (size_t)(C | 1) * sizeof(float); /* <= 24 KiB */
 	cudaStream_t st = (cudaStream_t)stream;
 	if (dtype == ODET_F32)
-		class_scores_kernel<float><<<grid, 256, smem, st>>>(layout, activation, (int)N, (int)C, TA,
-								    (const float *)logits, out);
+		class_scores_kernel<float><<<grid, CS_THREADS, smem, st>>>(layout, activation, (int)N, (int)C, TA,
+									   (const float *)logits, out);
 	else if (dtype == ODET_F16)
-		class_scores_kernel<__half><<<grid, 256, smem, st>>>(layout, activation, (int)N, (int)C, TA,
-								     (const __half *)logits, out);
+		class_scores_kernel<__half><<<grid, CS_THREADS, smem, st>>>(layout, activation, (int)N, (int)C, TA,
+									    (const __half *)logits, out);
 	else
 		return ODET_ERR_UNSUPPORTED;
 	return ODET_CUDA(cudaGetLastError());

@@ -35,8 +35,8 @@
  *
  * Fused class scores (nms_params activation / layout set, pass_fuse_scores_nms): input 1 holds
  * logits ([B,N,C] or [B,C,N], f32 or f16 whatever the boxes' dtype) and the filter of either
- * pipeline is filter_logits_kernel: it computes each anchor's scores with ClassScores' own row
- * code (class_scores_row, scores.cuh) in shared memory and appends the same keys as filter /
+ * pipeline is filter_logits_kernel: it computes each anchor's scores with ClassScores' own tile
+ * code (class_scores_stage / class_scores_rows, scores.cuh) in shared memory and appends the same keys as filter /
  * filter2 would from ClassScores' output, so everything after the filter, and the detections,
  * are the same bit for bit. Only the filters read input 1. No extra workspace.
  */
@@ -563,21 +563,18 @@ __global__ void __launch_bounds__(256) filter2_kernel(dev_params p, const T *sco
 
 /* ---- fused class scores: the filter of either pipeline reads the logits */
 #define FL_MAX_C CUDA_NMS_FUSED_MAX_C /* classes: a row of logits in shared memory */
-#define FL_TILE_FLOATS 6144 /* logits staged per block (24 KiB), as in class_scores_kernel */
 
-/* One block = TA (a power of two, TA * (C|1) <= FL_TILE_FLOATS) consecutive anchors of image
- * blockIdx.y, class_scores_kernel's tiling. (1) The tile's logits are staged in shared memory as
- * float, row stride C|1 (layout 1: thread t reads anchor t % TA of classes t / TA + k * 256 / TA,
- * TA consecutive anchors of a class per load, stores without bank conflicts; layout 0: one warp
- * per row, coalesced). (2) One warp per row turns its row into scores in place with
- * class_scores_row, ClassScores' own arithmetic, so the bits of its output; candidates (class
- * != background, finite, > threshold) are counted per segment in shared memory meanwhile.
- * (3) One global atomic per (block, segment) reserves the block's part of the region, as in
- * filter2. (4) A second pass over the tile takes positions (shared atomics again) and writes
- * the keys of filter / filter2 into the same regions. 32-bit indices inside an image
- * (N*C < 2^31, plan). */
+/* One block = TA consecutive anchors of image blockIdx.y, class_scores_kernel's tiling
+ * (scores.cuh). (1) The tile's logits are staged in shared memory (class_scores_stage). (2)
+ * class_scores_rows turns each row into scores in place, ClassScores' own arithmetic, so the
+ * bits of its output; candidates (class != background, finite, > threshold) are counted per
+ * segment in shared memory meanwhile. (3) One global atomic per (block, segment) reserves the
+ * block's part of the region, as in filter2. (4) A second pass over the tile takes positions
+ * (shared atomics again) and writes the keys of filter / filter2 into the same regions. 32-bit
+ * indices inside an image (N*C < 2^31, plan). */
 template <typename T>
-__global__ void __launch_bounds__(256) filter_logits_kernel(dev_params p, int TA, const T *x, u64 *keys, int *seg_count)
+__global__ void __launch_bounds__(CS_THREADS) filter_logits_kernel(dev_params p, int TA, const T *x, u64 *keys,
+								   int *seg_count)
 {
 	extern __shared__ float fl_sm[]; /* tile [TA][C|1], then counters and bases, nloc each */
 	const int b = blockIdx.y, C = p.C, N = p.N, S = C | 1;
@@ -589,34 +586,16 @@ __global__ void __launch_bounds__(256) filter_logits_kernel(dev_params p, int TA
 	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarp = blockDim.x >> 5;
 	for (int k = threadIdx.x; k < nloc; k += blockDim.x)
 		cnt[k] = 0;
-	if (p.layout == 1) {
-		const int a = threadIdx.x & (TA - 1), cs = blockDim.x / TA;
-		if (a < na)
-			for (int c = threadIdx.x / TA; c < C; c += cs)
-				tile[a * S + c] = ldf<T>(xb, c * N + a0 + a);
-	} else {
-		for (int a = warp; a < na; a += nwarp) {
-			const T *row = xb + (a0 + a) * C;
-			for (int c = lane; c < C; c += 32)
-				tile[a * S + c] = ldf<T>(row, c);
-		}
-	}
-	__syncthreads();
-	for (int a = warp; a < na; a += nwarp) {
-		float *row = tile + a * S;
+	class_scores_stage(p.layout, C, N, TA, a0, na, xb, tile, [](const T *q, int i) { return ldf<T>(q, i); });
+	class_scores_rows(p.act, C, TA, na, tile, [&](int a, int c, float v) {
+		if (c == p.bg || !isfinite(v) || !(v > p.thr))
+			return;
 		int l = 0;
 		if (p.mode == 1)
 			while (a0 + a >= p.level_start[l + 1])
 				l++;
-		class_scores_row(
-			p.act, C, lane, [&](int c) { return row[c]; },
-			[&](int c, float v) {
-				row[c] = v;
-				if (c != p.bg && isfinite(v) && v > p.thr)
-					atomicAdd(&cnt[p.mode == 0 ? c : l], 1);
-			});
-	}
-	__syncthreads();
+		atomicAdd(&cnt[p.mode == 0 ? c : l], 1);
+	});
 	for (int k = threadIdx.x; k < nloc; k += blockDim.x) {
 		base[k] = cnt[k] ? atomicAdd(&seg_count[b * nloc + k], cnt[k]) : 0;
 		cnt[k] = 0;
@@ -1182,9 +1161,7 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 			return ODET_ERR_INVALID_ARG;
 		if (C > FL_MAX_C || B > 65535)
 			return ODET_ERR_UNSUPPORTED; /* a row in shared memory; images in gridDim.y */
-		pl->fta = 64;
-		while (pl->fta > 1 && (long long)pl->fta * (C | 1) > FL_TILE_FLOATS)
-			pl->fta >>= 1;
+		pl->fta = class_scores_tile(C);
 		const long long nloc = d.mode == 0 ? C : np->n_levels;
 		pl->fsmem = ((size_t)pl->fta * (size_t)(C | 1) + 2 * (size_t)nloc) * 4;
 	}
@@ -1340,7 +1317,7 @@ odet_status launch_filter_logits(const plan &pl, const TS *logits, u64 *keys, in
 	if (rc)
 		return rc;
 	dim3 grid((unsigned)((d.N + pl.fta - 1) / pl.fta), (unsigned)d.B);
-	filter_logits_kernel<TS><<<grid, 256, pl.fsmem, st>>>(d, pl.fta, logits, keys, seg_count);
+	filter_logits_kernel<TS><<<grid, CS_THREADS, pl.fsmem, st>>>(d, pl.fta, logits, keys, seg_count);
 	return ODET_OK;
 }
 
