@@ -20,6 +20,7 @@
  * Layout: NCHW, or NHWC with weights KRSC when the node has odet_nhwc = 1 (passes/layout.c;
  * fp16 engines: cuDNN's tensor-core kernels run NHWC natively).
  */
+#include "backend/cuda/conv_direct.h"
 #include "backend/cuda/conv_graph.h"
 #include "backend/cuda/cuda_core.h"
 #include "backend/cuda/window.h"
@@ -45,6 +46,8 @@ typedef struct conv_state {
 	int64_t n;
 	float ms;            /* tuned time (whole node: conv + bias + residual + activation) */
 	conv_graph *graph;   /* fp16 NHWC: cuDNN backend-API fused graph, when timed faster */
+	bool direct;         /* odet's own kernel (conv_direct.cu), when timed faster */
+	conv_direct dk;
 } conv_state;
 
 /* ---- epilogue: y = act(y + b[c] + r) over [n, m, plane] */
@@ -180,9 +183,10 @@ static odet_status legacy_launch(odet_ctx *ctx, const ir_node *n, const conv_sta
 	return rc ? odet_cuda_check(ctx, cudaGetLastError(), n, "epilogue launch") : ODET_OK;
 }
 
-/* Which paths conv_tune may choose: ODET_CONV_PATH=legacy|graph (tests and A/B timing);
- * default: the faster of the two as timed. */
-typedef enum { PATH_AUTO, PATH_LEGACY, PATH_GRAPH } conv_path;
+/* Which paths conv_tune may choose: ODET_CONV_PATH=legacy|graph|direct (tests and A/B timing;
+ * direct: odet's own kernel where one covers the shape, else as auto); default: the fastest
+ * as timed. */
+typedef enum { PATH_AUTO, PATH_LEGACY, PATH_GRAPH, PATH_DIRECT } conv_path;
 
 static conv_path conv_path_wanted(void)
 {
@@ -191,6 +195,8 @@ static conv_path conv_path_wanted(void)
 		return PATH_LEGACY;
 	if (e && !strcmp(e, "graph"))
 		return PATH_GRAPH;
+	if (e && !strcmp(e, "direct"))
+		return PATH_DIRECT;
 	return PATH_AUTO;
 }
 
@@ -221,6 +227,32 @@ static float time_legacy(odet_ctx *ctx, const ir_node *n, const conv_state *s, c
 	return t;
 }
 
+/* The direct kernel timed like time_legacy; -1 when it fails. */
+static float time_direct(const conv_state *s, const void *x, const void *w, const void *b, void *y)
+{
+	cudaEvent_t e0, e1;
+	float t = -1;
+	if (cudaEventCreate(&e0) != cudaSuccess)
+		return -1;
+	if (cudaEventCreate(&e1) != cudaSuccess) {
+		cudaEventDestroy(e0);
+		return -1;
+	}
+	odet_status rc = conv_direct_launch(&s->dk, x, w, b, y, NULL);
+	cudaEventRecord(e0, 0);
+	for (int i = 0; i < 5 && !rc; i++)
+		rc = conv_direct_launch(&s->dk, x, w, b, y, NULL);
+	cudaEventRecord(e1, 0);
+	if (!rc && cudaEventSynchronize(e1) == cudaSuccess && cudaEventElapsedTime(&t, e0, e1) == cudaSuccess)
+		t /= 5;
+	else
+		t = -1;
+	cudaGetLastError();
+	cudaEventDestroy(e0);
+	cudaEventDestroy(e1);
+	return t;
+}
+
 static cudnnMathType_t perf_math(cudnnConvolutionDescriptor_t cd)
 {
 	cudnnMathType_t m = CUDNN_DEFAULT_MATH;
@@ -229,7 +261,7 @@ static cudnnMathType_t perf_math(cudnnConvolutionDescriptor_t cd)
 }
 
 /* Tuning-cache key: device, cuDNN version and everything that shapes the choice. */
-static bool conv_key(const conv_graph_desc *gd, int group, odet_dtype dt, char *key, size_t cap)
+static bool conv_key(const conv_graph_desc *gd, int group, odet_dtype dt, char *key, size_t cap, bool direct)
 {
 	int dev = 0;
 	cudaDeviceProp p;
@@ -245,12 +277,12 @@ static bool conv_key(const conv_graph_desc *gd, int group, odet_dtype dt, char *
 	const cuda_window *c = gd->cw;
 	int k = snprintf(key, cap,
 			 "cuda-conv %s sm%d%d cudnn%zu %s %s x%lld,%lld,%lld,%lld k%lld,%lld,%lld s%lld,%lld d%lld,%lld "
-			 "p%lld,%lld,%lld,%lld g%d b%d r%d a%d",
+			 "p%lld,%lld,%lld,%lld g%d b%d r%d a%d%s",
 			 name, p.major, p.minor, cudnnGetVersion(), dt == ODET_F16 ? "f16" : "f32", gd->nhwc ? "nhwc" : "nchw",
 			 (long long)c->n, (long long)c->c, (long long)c->h, (long long)c->w, (long long)c->oc,
 			 (long long)c->kh, (long long)c->kw, (long long)c->sh, (long long)c->sw, (long long)c->dh,
 			 (long long)c->dw, (long long)c->pt, (long long)c->pl, (long long)c->pb, (long long)c->pr, group,
-			 (int)gd->has_bias, (int)gd->has_res, gd->act.kind);
+			 (int)gd->has_bias, (int)gd->has_res, gd->act.kind, direct ? " dk1" : "");
 	return k > 0 && (size_t)k < cap;
 }
 
@@ -273,6 +305,8 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 	int c_algo = -1, c_math = 0;
 	conv_graph_choice c_graph = {-1, -1}, chosen = {-1, -1};
 	bool use_cache = false, cached_legacy = false;
+	/* shapes a direct kernel covers have one more candidate (and their own cache keys) */
+	const bool direct_ok = want != PATH_LEGACY && want != PATH_GRAPH && conv_direct_supports(gd, dt, group);
 	odet_status rc = odet_cudnn_check(ctx, cudnnCreate(&h), n, "cudnnCreate");
 	if (rc)
 		return rc;
@@ -295,8 +329,19 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 		fill_kernel<<<256, 256>>>((unsigned char *)res, yb);
 	cudaMemset(bias, 0, (size_t)s->m * 4);
 	/* a cached choice (same device, cuDNN and shape) replaces the timing */
-	use_cache = want == PATH_AUTO && conv_key(gd, group, dt, key, sizeof key);
+	if (direct_ok)
+		conv_direct_init(gd, &s->dk);
+	use_cache = want == PATH_AUTO && conv_key(gd, group, dt, key, sizeof key, direct_ok);
 	if (use_cache && odet_tune_get(ctx, key, val, sizeof val)) {
+		if (direct_ok && !strcmp(val, "direct") && !conv_direct_launch(&s->dk, x, w, bias, y, NULL) &&
+		    cudaDeviceSynchronize() == cudaSuccess) {
+			s->direct = true;
+			s->ws = 0;
+			s->ms = 0;
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): cached choice %s", n->name, val);
+			goto out_free;
+		}
+		cudaGetLastError();
 		if (sscanf(val, "graph %d %lld", &c_graph.cand, &c_graph.engine) == 2 && c_graph.cand >= 0 &&
 		    gd->nhwc && dt == ODET_F16 && conv_graph_supports(gd)) {
 			float gms;
@@ -401,8 +446,21 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 			conv_graph_free(g);
 		}
 	}
+	if (direct_ok) {
+		float t = time_direct(s, x, w, gd->has_bias ? bias : NULL, y);
+		odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): direct kernel %.3f ms vs %.3f ms", n->name, t, s->ms);
+		if (t >= 0 && (want == PATH_DIRECT || t < s->ms)) {
+			conv_graph_free(s->graph);
+			s->graph = NULL;
+			s->direct = true;
+			s->ms = t;
+			s->ws = 0;
+		}
+	}
 	if (use_cache) {
-		if (s->graph)
+		if (s->direct)
+			snprintf(val, sizeof val, "direct");
+		else if (s->graph)
 			snprintf(val, sizeof val, "graph %d %lld", chosen.cand, chosen.engine);
 		else
 			snprintf(val, sizeof val, "legacy %d %d", (int)s->algo, (int)perf_math(s->cd));
@@ -495,14 +553,18 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		if ((rc = conv_tune(ctx, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))
 			goto out_release;
 	}
-	if (!s->graph && s->fused && !ir_in(g, n, 2)) {
+	if (!s->graph && !s->direct && s->fused && !ir_in(g, n, 2)) {
 		size_t bb = (size_t)cw.oc * odet_dtype_size(x->dtype);
 		if ((rc = odet_cuda_check(ctx, cudaMalloc(&s->zero_bias, bb), n, "cudaMalloc")) ||
 		    (rc = odet_cuda_check(ctx, cudaMemset(s->zero_bias, 0, bb), n, "cudaMemset")))
 			goto out_release;
 	}
 	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): %s, workspace %zu, %.3f ms", n->name,
-		 s->graph ? conv_graph_name(s->graph) : s->fused ? "legacy fused bias+act" : "legacy conv+epilogue", s->ws,
+		 s->direct  ? "direct 3x3 c4 kernel"
+		 : s->graph ? conv_graph_name(s->graph)
+		 : s->fused ? "legacy fused bias+act"
+			    : "legacy conv+epilogue",
+		 s->ws,
 		 s->ms);
 	*workspace = s->ws;
 	*state = s;
@@ -521,6 +583,12 @@ static odet_status conv_run(const be_run_args *a)
 	const void *x = a->in[0].data, *w = a->in[1].data;
 	const void *b = a->n_in > 2 ? a->in[2].data : NULL;
 	const void *r = a->n_in > 3 ? a->in[3].data : NULL;
+	if (s->direct) {
+		odet_status rc = conv_direct_launch(&s->dk, x, w, b, a->out[0].data, a->stream);
+		return rc ? odet_error(a->ctx, rc, "node '%s' (Conv): direct kernel launch: %s", a->node->name,
+				       cudaGetErrorString(cudaGetLastError()))
+			  : ODET_OK;
+	}
 	if (s->graph)
 		return odet_cudnn_check(a->ctx, conv_graph_run(s->graph, xc->dnn, x, w, b, r, a->out[0].data, a->workspace),
 					a->node, "cudnnBackendExecute");

@@ -221,6 +221,12 @@ static void test_convs(odet_ctx *ctx)
 		{"conv 3x3 s2 leaky c32", 1, 32, 11, 13, 16, 3, 2, 1, 1, 1, true, 2, NULL},
 		{"conv 3x3 clip no bias c8", 2, 8, 9, 9, 8, 3, 1, 1, 1, 1, false, 4, NULL},
 		{"conv 1x1 s2 residual c32", 2, 32, 14, 14, 64, 1, 2, 1, 1, 0, false, 3, NULL},
+		/* fp16: a 3-channel image padded to 4 channels, 3x3 to 64 (VGG's stem): odet's own
+		 * kernel competes (ODET_CONV_PATH=direct forces it); 286 and 63 output pixels, not
+		 * multiples of its 16-pixel tiles */
+		{"conv 3x3 c3 m64 relu (stem)", 2, 3, 13, 11, 64, 3, 1, 1, 1, 1, true, 1, NULL},
+		{"conv 3x3 c3 m64 clip no bias (stem)", 1, 3, 9, 7, 64, 3, 1, 1, 1, 1, false, 4, NULL},
+		{"conv 3x3 c3 m64 leaky (stem)", 1, 3, 16, 16, 64, 3, 1, 1, 1, 1, true, 2, NULL},
 	};
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
 		ir_graph *g = conv_graph(ctx, &specs[i]);
