@@ -72,6 +72,9 @@ typedef struct odet_backend {
 	/* Page-locked host memory for fast asynchronous copies (bench, pipelines). */
 	odet_status (*host_alloc)(odet_ctx *ctx, size_t bytes, void **out);
 	void (*host_free)(void *p);
+	/* Work enqueued on stream after this call waits for ev's last recording (pipelines:
+	 * compute of one exec context ordered after another's); NULL when not supported. */
+	odet_status (*event_wait)(odet_ctx *ctx, void *stream, void *ev);
 } odet_backend;
 
 /* The CPU backend: always present, the reference for every other backend. */

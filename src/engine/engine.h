@@ -118,9 +118,11 @@ odet_status exec_run_nodes(odet_exec *x);
 odet_status exec_profile_nodes(odet_exec *x, float *ms);
 /* odet_exec_infer without the final synchronization; ev (optional, 4 backend events)
  * are recorded before the input copies, after them, after the nodes and after the output
- * copies. Finish with e->be->stream_sync(ctx, x->stream). */
+ * copies; the nodes wait for event `after` (optional; backends with event_wait) — another
+ * exec context's "after the nodes" event orders the compute of the two while the copies
+ * still overlap. Finish with e->be->stream_sync(ctx, x->stream). */
 odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
-			 int n_outputs, void *const ev[4]);
+			 int n_outputs, void *const ev[4], void *after);
 /* Upload the engine's constants to backend memory (non-CPU backends; build.c). */
 odet_status engine_upload_constants(odet_engine *e);
 /* Load with a device index (odet_engine_load). */

@@ -234,7 +234,7 @@ static odet_status check_tensor(odet_ctx *ctx, const ir_value *v, const odet_ten
 }
 
 odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
-			 int n_outputs, void *const ev[4])
+			 int n_outputs, void *const ev[4], void *after)
 {
 	if (!x)
 		return ODET_ERR_INVALID_ARG;
@@ -265,6 +265,8 @@ odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, 
 	}
 	if (ev && (rc = e->be->event_record(ctx, ev[1], x->stream)))
 		return rc;
+	if (after && e->be->event_wait && (rc = e->be->event_wait(ctx, x->stream, after)))
+		return rc;
 	if ((rc = exec_run_nodes(x)))
 		return rc;
 	if (ev && (rc = e->be->event_record(ctx, ev[2], x->stream)))
@@ -292,7 +294,7 @@ odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_input
 {
 	if (!x)
 		return ODET_ERR_INVALID_ARG;
-	odet_status rc = exec_enqueue(x, inputs, n_inputs, outputs, n_outputs, NULL);
+	odet_status rc = exec_enqueue(x, inputs, n_inputs, outputs, n_outputs, NULL, NULL);
 	if (rc)
 		return rc;
 	return x->e->be->stream_sync(x->e->ctx, x->stream);

@@ -6,7 +6,8 @@
  * sees the cache its predecessor left. Ends with one JSON line for scripts.
  *
  * Structure: one bench_iteration() per batch. On CPU only `total` is measured (host clock).
- * On a GPU backend (events): --streams N exec contexts are kept in flight round-robin, the
+ * On a GPU backend (events): --streams N exec contexts are kept in flight round-robin (with
+ * --ordered each one's nodes wait for the previous context's, so only copies overlap), the
  * host buffers are page-locked, and each batch records four events (before H2D, after
  * H2D, after the nodes, after D2H) from which total / H2D / compute / D2H are read when
  * the slot comes round again; --profile times every node (events, node by node).
@@ -43,12 +44,13 @@ typedef struct bench {
 	odet_tensor *in[BENCH_BUFFERS]; /* n_in tensors per buffer set */
 	bench_slot slot[BENCH_MAX_STREAMS];
 	bool gpu;                       /* events, pinned host buffers, asynchronous slots */
+	bool ordered;                   /* --ordered: a slot's nodes wait for the previous slot's */
 } bench;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: odet bench MODEL(.plan|.onnx) [--batch N] [--duration S] [--warmup N]\n"
-		   "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--profile]\n"
+		   "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--ordered] [--profile]\n"
 		   "                  [--no-graph] [--backend B] [--precision P] [--device K] [-v]\n"
 		   "Measure throughput and latency on random inputs.\n"
 		   "  --batch N       batch for an ONNX model (a plan keeps its own; default 1)\n"
@@ -57,6 +59,8 @@ static void usage(FILE *f)
 		   "  --threads N     CPU threads (default: all cores)\n"
 		   "  --head SPEC, --no-head   head for an ONNX model (default: recognized)\n"
 		   "  --streams N     GPU: N exec contexts in flight (own stream and arena, shared weights)\n"
+		   "  --ordered       GPU, with --streams: each context's nodes start after the previous\n"
+		   "                  context's (copies still overlap compute; large batches)\n"
 		   "  --profile       GPU: per-layer time (CUDA events, node by node), top layers first\n"
 		   "  --no-graph      GPU: launch node by node instead of replaying a captured graph\n"
 		   CLI_ENGINE_USAGE
@@ -218,7 +222,8 @@ static odet_status bench_iteration(bench *b, long iter, bench_timing *t, bool *g
 	if (rc)
 		return rc;
 	bench_slot *sl = &b->slot[k];
-	if ((rc = exec_enqueue(sl->x, b->in[set], b->n_in, sl->out, b->n_out, sl->ev)))
+	void *after = b->ordered && b->n_slots > 1 ? b->slot[(k + b->n_slots - 1) % b->n_slots].ev[2] : NULL;
+	if ((rc = exec_enqueue(sl->x, b->in[set], b->n_in, sl->out, b->n_out, sl->ev, after)))
 		return rc;
 	sl->inflight = true;
 	return ODET_OK;
@@ -253,7 +258,7 @@ static odet_status bench_profile(bench *b, int reps)
 		goto out_free;
 	}
 	for (int r = 0; r < reps; r++) {
-		odet_status c2 = exec_enqueue(x, b->in[r % BENCH_BUFFERS], b->n_in, b->slot[0].out, b->n_out, NULL);
+		odet_status c2 = exec_enqueue(x, b->in[r % BENCH_BUFFERS], b->n_in, b->slot[0].out, b->n_out, NULL, NULL);
 		if (c2 || (c2 = e->be->stream_sync(e->ctx, x->stream))) {
 			rc = c2;
 			goto out_free;
@@ -335,7 +340,7 @@ int cmd_bench(int argc, char **argv)
 	long threads = 0, warmup = 3, n, streams = 1;
 	double duration = 5.0;
 	int verbose = 0;
-	bool batch_given = false, profile = false, no_graph = false;
+	bool batch_given = false, profile = false, no_graph = false, ordered = false;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
@@ -369,6 +374,8 @@ int cmd_bench(int argc, char **argv)
 				return 2;
 		} else if (!strcmp(a, "--profile")) {
 			profile = true;
+		} else if (!strcmp(a, "--ordered")) {
+			ordered = true;
 		} else if (!strcmp(a, "--no-graph")) {
 			no_graph = true;
 		} else if (a[0] == '-' || model) {
@@ -417,6 +424,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	for (int k = 0; k < b.n_slots; k++)
 		b.slot[k].x->no_graph = no_graph;
+	b.ordered = ordered && b.gpu;
 	bench_timing t;
 	bool got;
 	/* warm-up: every slot runs at least twice (the second run captures its graph) */
@@ -495,9 +503,9 @@ int cmd_bench(int argc, char **argv)
 	const char *prec = e->opts.precision == ODET_PRECISION_FP16 ? "fp16" : "fp32";
 	bool graphs = b.gpu && b.slot[0].x->graph != NULL;
 	if (b.gpu)
-		printf("model:      %s (%s backend, %s, batch %d, device %d, %d stream%s, %s)\n", model, e->be->name,
+		printf("model:      %s (%s backend, %s, batch %d, device %d, %d stream%s%s, %s)\n", model, e->be->name,
 		       prec, e->opts.batch, e->opts.device, b.n_slots, b.n_slots > 1 ? "s" : "",
-		       graphs ? "graph replay" : "node by node");
+		       b.ordered && b.n_slots > 1 ? " with ordered compute" : "", graphs ? "graph replay" : "node by node");
 	else
 		printf("model:      %s (%s backend, batch %d, %d threads)\n", model, e->be->name, e->opts.batch,
 		       ctx->opts.n_threads);
@@ -519,9 +527,10 @@ int cmd_bench(int argc, char **argv)
 		putchar((unsigned char)*c < 0x20 ? '?' : *c);
 	}
 	printf("\",\"backend\":\"%s\",\"precision\":\"%s\",\"batch\":%d,\"threads\":%d,\"streams\":%d,"
-	       "\"graph\":%s,\"runs\":%zu,\"seconds\":%.3f,"
+	       "\"ordered\":%s,\"graph\":%s,\"runs\":%zu,\"seconds\":%.3f,"
 	       "\"images_per_s\":%.3f,\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f}",
-	       e->be->name, prec, e->opts.batch, ctx->opts.n_threads, b.n_slots, graphs ? "true" : "false", count,
+	       e->be->name, prec, e->opts.batch, ctx->opts.n_threads, b.n_slots, b.ordered ? "true" : "false",
+	       graphs ? "true" : "false", count,
 	       wall_s, ips, st[0][0], st[0][1], st[0][2], st[0][3]);
 	if (b.gpu) {
 		static const char *const key[4] = {"", "h2d_ms", "compute_ms", "d2h_ms"};

@@ -281,6 +281,14 @@ static void cu_host_free(void *p)
 		cudaFreeHost(p);
 }
 
+static odet_status cu_event_wait(odet_ctx *ctx, void *stream, void *ev)
+{
+	cudaError_t r = cudaStreamWaitEvent((cudaStream_t)stream, (cudaEvent_t)ev, 0);
+	if (r != cudaSuccess)
+		return odet_error(ctx, ODET_ERR_DEVICE, "cudaStreamWaitEvent: %s", cudaGetErrorString(r));
+	return ODET_OK;
+}
+
 static const odet_backend cuda_backend = {
 	/* .name = */ "cuda",
 	/* .kind = */ ODET_BACKEND_CUDA,
@@ -309,6 +317,7 @@ static const odet_backend cuda_backend = {
 	/* .event_elapsed = */ cu_event_elapsed,
 	/* .host_alloc = */ cu_host_alloc,
 	/* .host_free = */ cu_host_free,
+	/* .event_wait = */ cu_event_wait,
 };
 
 extern "C" const odet_backend *odet_backend_cuda(void)
