@@ -12,6 +12,7 @@
 #ifndef ODET_CUDA_SCORES_CUH
 #define ODET_CUDA_SCORES_CUH
 
+#include <cuda_fp16.h>
 #include <math.h>
 
 #define CS_THREADS 256
@@ -33,16 +34,40 @@ __host__ __device__ __forceinline__ int class_scores_lanes(int ta)
 	return r > 32 ? 32 : r;
 }
 
+/* Two consecutive logits as float (float16 data only: one 4-byte load) */
+__device__ __forceinline__ bool cs_ld2(const float *, int, float *, float *) { return false; }
+__device__ __forceinline__ bool cs_ld2(const __half *p, int i, float *x, float *y)
+{
+	const float2 f = __half22float2(*(const __half2 *)(p + i));
+	*x = f.x;
+	*y = f.y;
+	return true;
+}
+
 /* Logits of anchors a0 .. a0+na-1 of one image (xb: the image's logits, [C,N] for layout 1 or
  * [N,C]) into tile[a * (C|1) + c] as float. Layout 1: thread t reads anchor t % TA of classes
  * t / TA + k * CS_THREADS / TA (TA consecutive anchors of a class per load; conflict-free
- * stores since C|1 is odd); layout 0: one warp per row, coalesced. Ends with __syncthreads. */
+ * stores since C|1 is odd), float16 with even N two anchors per 4-byte load; layout 0: one
+ * warp per row, coalesced. Ends with __syncthreads. */
 template <typename T, typename Ld>
 __device__ __forceinline__ void class_scores_stage(int layout, int C, int N, int TA, int a0, int na, const T *xb,
 						   float *tile, Ld ld)
 {
 	const int S = C | 1;
-	if (layout == 1) {
+	if (layout == 1 && sizeof(T) == 2 && TA >= 2 && !(N & 1)) {
+		/* float16, even N (so a0 + a is even and 4-byte aligned): a thread takes an anchor pair */
+		const int pairs = TA / 2, a = (threadIdx.x & (pairs - 1)) * 2, cs = CS_THREADS / pairs;
+		if (a < na)
+			for (int c = threadIdx.x / pairs; c < C; c += cs) {
+				float u, v;
+				if (a + 1 < na && cs_ld2(xb, c * N + a0 + a, &u, &v)) {
+					tile[a * S + c] = u;
+					tile[(a + 1) * S + c] = v;
+				} else {
+					tile[a * S + c] = ld(xb, c * N + a0 + a);
+				}
+			}
+	} else if (layout == 1) {
 		const int a = threadIdx.x & (TA - 1), cs = CS_THREADS / TA;
 		if (a < na)
 			for (int c = threadIdx.x / TA; c < C; c += cs)
@@ -59,11 +84,11 @@ __device__ __forceinline__ void class_scores_stage(int layout, int C, int N, int
 /* Every staged row turned into scores in place; emit(a, c, v) is called once per (row, class)
  * of the na valid rows with the score v (after it is stored). R lanes per row; lane q of a row
  * takes classes q, q + R, ...; all lanes of a warp iterate alike (a lane past the last row
- * reads the last row, of its own warp, and emits nothing), as the shuffles need.
+ * reads the last row, of its own warp, and neither writes nor emits), as the shuffles need.
  *   act 0: v = logit;
  *   act 1: softmax over C: m = max by lanes then xor-shuffles over the R lanes; s = sum of
- *          expf(x - m) by lanes (round to nearest, in class order per lane) then xor-shuffles;
- *          v = expf(x - m) * (1 / s), the exponential recomputed from the same operands;
+ *          e = expf(x - m) by lanes (round to nearest, in class order per lane) then
+ *          xor-shuffles; v = e * (1 / s), e kept in the row between the two passes;
  *   act 2: sigmoid 1 / (1 + expf(-x)).
  * Explicit round-to-nearest intrinsics: no FMA contraction, whatever the caller's context.
  * Ends with __syncthreads. */
@@ -87,15 +112,19 @@ __device__ __forceinline__ void class_scores_rows(int act, int C, int TA, int na
 				float v = __shfl_xor_sync(0xffffffffu, m, k);
 				m = v > m ? v : m;
 			}
-			for (int c = q; c < C; c += R)
-				s = __fadd_rn(s, expf(__fsub_rn(row[c], m)));
+			for (int c = q; c < C; c += R) {
+				const float e = expf(__fsub_rn(row[c], m));
+				if (ok)
+					row[c] = e; /* kept for the last pass: one expf per score */
+				s = __fadd_rn(s, e);
+			}
 			for (int k = R >> 1; k; k >>= 1)
 				s = __fadd_rn(s, __shfl_xor_sync(0xffffffffu, s, k));
 			const float inv = __fdiv_rn(1.0f, s);
 			__syncwarp();
 			if (ok)
 				for (int c = q; c < C; c += R) {
-					float v = __fmul_rn(expf(__fsub_rn(row[c], m)), inv);
+					float v = __fmul_rn(row[c], inv);
 					row[c] = v;
 					emit(a, c, v);
 				}
