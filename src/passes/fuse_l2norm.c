@@ -190,19 +190,9 @@ static odet_status fuse_one(ir_graph *g, int di, bool *done)
 
 odet_status pass_fuse_l2norm(ir_graph *g)
 {
-	int n0 = g->n_nodes, fused = 0;
-	odet_status rc = ODET_OK;
-	for (int i = 0; i < n0 && !rc; i++) {
-		bool done;
-		if (g->nodes[i].dead || g->nodes[i].op != IR_OP_DIV)
-			continue;
-		rc = fuse_one(g, i, &done);
-		fused += done;
-	}
-	if (rc || !fused)
-		return rc;
-	if ((rc = ir_graph_toposort(g)) || (rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
-		return rc;
-	odet_log(g->ctx, ODET_LOG_INFO, "fuse_l2norm: %d L2 normalizations fused", fused);
-	return ODET_OK;
+	int fused;
+	odet_status rc = pass_fuse_each(g, IR_OP_DIV, fuse_one, &fused);
+	if (!rc && fused)
+		odet_log(g->ctx, ODET_LOG_INFO, "fuse_l2norm: %d L2 normalizations fused", fused);
+	return rc;
 }

@@ -56,21 +56,9 @@ static odet_status fuse_one(ir_graph *g, int si, bool *done)
 
 odet_status pass_fuse_scores_nms(ir_graph *g)
 {
-	int n0 = g->n_nodes, fused = 0;
-	for (int i = 0; i < n0; i++) {
-		if (g->nodes[i].dead || g->nodes[i].op != IR_OP_CLASS_SCORES)
-			continue;
-		bool done;
-		odet_status rc = fuse_one(g, i, &done);
-		if (rc)
-			return rc;
-		fused += done;
-	}
-	if (!fused)
-		return ODET_OK;
-	odet_status rc;
-	if ((rc = ir_graph_toposort(g)) || (rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
-		return rc;
-	odet_log(g->ctx, ODET_LOG_INFO, "fuse_scores_nms: %d ClassScores nodes folded into their BatchedNms", fused);
-	return ODET_OK;
+	int fused;
+	odet_status rc = pass_fuse_each(g, IR_OP_CLASS_SCORES, fuse_one, &fused);
+	if (!rc && fused)
+		odet_log(g->ctx, ODET_LOG_INFO, "fuse_scores_nms: %d ClassScores nodes folded into their BatchedNms", fused);
+	return rc;
 }

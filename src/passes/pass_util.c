@@ -73,3 +73,25 @@ int pass_const_f32(ir_graph *g, const char *base, const char *suffix, int rank, 
 		memcpy(data, src, bytes);
 	return ir_const_add(g, name, ODET_F32, rank, dims, data);
 }
+
+odet_status pass_fuse_each(ir_graph *g, ir_op op, odet_status (*fuse)(ir_graph *g, int node, bool *done),
+			   int *count)
+{
+	int n0 = g->n_nodes;
+	*count = 0;
+	for (int i = 0; i < n0; i++) {
+		if (g->nodes[i].dead || g->nodes[i].op != op)
+			continue;
+		bool done = false;
+		odet_status rc = fuse(g, i, &done);
+		if (rc)
+			return rc;
+		*count += done;
+	}
+	if (!*count)
+		return ODET_OK;
+	odet_status rc;
+	if ((rc = ir_graph_toposort(g)) || (rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
+		return rc;
+	return ODET_OK;
+}

@@ -11,6 +11,11 @@ int pass_sole_consumer(const ir_graph *g, int v);
  * topological sort before pass_eliminate_dead neither waits for its inputs nor lets it stand
  * in as the producer of a value another node now writes. */
 void pass_node_kill(ir_graph *g, int i);
+/* The driver of the fusing passes: fuse(g, i, &done) for every live node of op `op` that is in
+ * the graph when called; when any fused (*count of them), the graph is re-sorted, dead nodes
+ * removed and shapes re-inferred. */
+odet_status pass_fuse_each(ir_graph *g, ir_op op, odet_status (*fuse)(ir_graph *g, int node, bool *done),
+			   int *count);
 /* Set input `slot` of node `node`, growing its input list with omitted (-1) slots. */
 odet_status pass_node_set_input(ir_graph *g, int node, int slot, int v);
 /* Add a float32 constant (data copied or zeroed when src is NULL) named after `base`

@@ -200,9 +200,9 @@ static conv_path conv_path_wanted(void)
 	return PATH_AUTO;
 }
 
-/* Time the whole node (5 calls after a warm-up) on the default stream. */
-static float time_legacy(odet_ctx *ctx, const ir_node *n, const conv_state *s, cudnnHandle_t h, const void *x,
-			 const void *w, const void *b, const void *r, void *y, void *ws, odet_dtype dt, int64_t total)
+/* Mean time of 5 calls of launch() after a warm-up one, on the default stream; -1 when a call
+ * or the events fail. */
+template <typename F> static float time_calls(F launch)
 {
 	cudaEvent_t e0, e1;
 	float t = -1;
@@ -212,36 +212,10 @@ static float time_legacy(odet_ctx *ctx, const ir_node *n, const conv_state *s, c
 		cudaEventDestroy(e0);
 		return -1;
 	}
-	odet_status rc = legacy_launch(ctx, n, s, h, 0, x, w, b, r, y, ws, dt, total);
+	odet_status rc = launch();
 	cudaEventRecord(e0, 0);
 	for (int i = 0; i < 5 && !rc; i++)
-		rc = legacy_launch(ctx, n, s, h, 0, x, w, b, r, y, ws, dt, total);
-	cudaEventRecord(e1, 0);
-	if (!rc && cudaEventSynchronize(e1) == cudaSuccess && cudaEventElapsedTime(&t, e0, e1) == cudaSuccess)
-		t /= 5;
-	else
-		t = -1;
-	cudaGetLastError();
-	cudaEventDestroy(e0);
-	cudaEventDestroy(e1);
-	return t;
-}
-
-/* The direct kernel timed like time_legacy; -1 when it fails. */
-static float time_direct(const conv_state *s, const void *x, const void *w, const void *b, void *y)
-{
-	cudaEvent_t e0, e1;
-	float t = -1;
-	if (cudaEventCreate(&e0) != cudaSuccess)
-		return -1;
-	if (cudaEventCreate(&e1) != cudaSuccess) {
-		cudaEventDestroy(e0);
-		return -1;
-	}
-	odet_status rc = conv_direct_launch(&s->dk, x, w, b, y, NULL);
-	cudaEventRecord(e0, 0);
-	for (int i = 0; i < 5 && !rc; i++)
-		rc = conv_direct_launch(&s->dk, x, w, b, y, NULL);
+		rc = launch();
 	cudaEventRecord(e1, 0);
 	if (!rc && cudaEventSynchronize(e1) == cudaSuccess && cudaEventElapsedTime(&t, e0, e1) == cudaSuccess)
 		t /= 5;
@@ -419,7 +393,7 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 	{
 		/* the whole node as it will run (the fused call needs a bias: zeros here) */
 		const void *tb = (gd->has_bias || s->fused) ? bias : NULL;
-		float t = time_legacy(ctx, n, s, h, x, w, tb, res, y, ws, dt, total);
+		float t = time_calls([&] { return legacy_launch(ctx, n, s, h, 0, x, w, tb, res, y, ws, dt, total); });
 		if (t >= 0)
 			s->ms = t;
 	}
@@ -447,7 +421,8 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 		}
 	}
 	if (direct_ok) {
-		float t = time_direct(s, x, w, gd->has_bias ? bias : NULL, y);
+		const void *db = gd->has_bias ? bias : NULL;
+		float t = time_calls([&] { return conv_direct_launch(&s->dk, x, w, db, y, NULL); });
 		odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): direct kernel %.3f ms vs %.3f ms", n->name, t, s->ms);
 		if (t >= 0 && (want == PATH_DIRECT || t < s->ms)) {
 			conv_graph_free(s->graph);
