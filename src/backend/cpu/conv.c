@@ -683,7 +683,6 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		p->y_blocked = cpu_value_nchw16c(g, n->out[0]);
 		p->r_blocked = p->has_res && cpu_value_nchw16c(g, n->in[3]);
 	}
-	bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
 	if (autoselect)
 		p->algo = CONV_DNNL_BLOCK16;
 #ifndef ODET_HAVE_DNNL
@@ -697,6 +696,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	size_t ws = 0;
 #ifdef ODET_HAVE_DNNL
 	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16) {
+		const bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
 		/* a refusal here is not the caller's error: keep the context's message as it was */
 		odet_status saved_status = ctx->last_status;
 		char saved[sizeof ctx->last_error];

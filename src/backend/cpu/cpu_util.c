@@ -333,6 +333,7 @@ void cpu_map_gather(odet_threadpool *pool, int rank, const int64_t *dims, int64_
 
 /* ---------------------------------------------------------------- nChw16c between convs */
 
+#ifdef ODET_HAVE_DNNL
 static bool nchw16c_conv(const ir_graph *g, const ir_node *n)
 {
 	if (n->dead || n->op != IR_OP_CONV || n->n_in < 2 || n->n_out != 1)
@@ -402,6 +403,7 @@ static bool nchw16c_down(const ir_graph *g, int v, int depth)
 	}
 	return consumers > 0;
 }
+#endif
 
 bool cpu_value_nchw16c(const ir_graph *g, int v)
 {

@@ -53,12 +53,12 @@ static inline bool cuda_window_read(const ir_graph *g, const ir_node *n, int64_t
 	w->kw = kw;
 	w->sh = w->sw = w->dh = w->dw = 1;
 	const int64_t *v;
-	int nsp = r3 ? 1 : 2, cnt;
-	if ((cnt = ir_attr_ints(n, "strides", &v)) == nsp) {
+	int nsp = r3 ? 1 : 2;
+	if (ir_attr_ints(n, "strides", &v) == nsp) {
 		w->sh = r3 ? 1 : v[0];
 		w->sw = v[nsp - 1];
 	}
-	if ((cnt = ir_attr_ints(n, "dilations", &v)) == nsp) {
+	if (ir_attr_ints(n, "dilations", &v) == nsp) {
 		w->dh = r3 ? 1 : v[0];
 		w->dw = v[nsp - 1];
 	}
@@ -73,7 +73,7 @@ static inline bool cuda_window_read(const ir_graph *g, const ir_node *n, int64_t
 		w->pb = th - w->pt;
 		w->pl = up ? tw / 2 : tw - tw / 2;
 		w->pr = tw - w->pl;
-	} else if (strcmp(ap, "VALID") != 0 && (cnt = ir_attr_ints(n, "pads", &v)) == 2 * nsp) {
+	} else if (strcmp(ap, "VALID") != 0 && ir_attr_ints(n, "pads", &v) == 2 * nsp) {
 		w->pt = r3 ? 0 : v[0];
 		w->pl = v[nsp - 1];
 		w->pb = r3 ? 0 : v[nsp];
