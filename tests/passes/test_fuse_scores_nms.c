@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "engine/engine.h"
 #include "passes/passes.h"
+#include "graph_build.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -31,22 +32,6 @@ typedef struct head_case {
 	bool scores_output;         /* the scores are also a graph output */
 	bool second_reader;         /* a second BatchedNms reads the scores */
 } head_case;
-
-static int input(ir_graph *g, const char *name, odet_dtype dt, int rank, const int64_t *dims)
-{
-	int v = ir_value_add(g, name, dt, rank, dims);
-	g->values[v].kind = IR_VALUE_INPUT;
-	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
-	g->inputs[g->n_inputs++] = v;
-	return v;
-}
-
-static void mark_output(ir_graph *g, int v)
-{
-	g->values[v].is_output = true;
-	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-	g->outputs[g->n_outputs++] = v;
-}
 
 static int fresh(ir_graph *g, const char *name)
 {
@@ -74,7 +59,7 @@ static void add_nms(ir_graph *g, const head_case *hc, const char *name, int boxe
 	if (hc->mode == 1)
 		ir_attr_set_ints(g, n, "level_sizes", hc->levels, 3);
 	for (int k = 0; k < 4; k++)
-		mark_output(g, out[k]);
+		test_graph_output(g, out[k]);
 }
 
 static ir_graph *head_graph(const head_case *hc)
@@ -83,8 +68,8 @@ static ir_graph *head_graph(const head_case *hc)
 	ir_graph_create(ctx, &g);
 	int64_t db[3] = {hc->B, hc->N, 4};
 	int64_t dl[3] = {hc->B, hc->layout ? hc->C : hc->N, hc->layout ? hc->N : hc->C};
-	int boxes = input(g, "boxes", ODET_F32, 3, db);
-	int logits = input(g, "logits", hc->logit_dt, 3, dl);
+	int boxes = test_graph_input(g, "boxes", ODET_F32, 3, db);
+	int logits = test_graph_input(g, "logits", hc->logit_dt, 3, dl);
 	int probs = fresh(g, "probs");
 	int s = ir_node_add(g, IR_OP_CLASS_SCORES, "scores", 1, &logits, 1, &probs);
 	ir_attr_set_int(g, s, "activation", hc->act);
@@ -93,7 +78,7 @@ static ir_graph *head_graph(const head_case *hc)
 	if (hc->second_reader)
 		add_nms(g, hc, "nms2", boxes, probs, 0.3f);
 	if (hc->scores_output)
-		mark_output(g, probs);
+		test_graph_output(g, probs);
 	return g;
 }
 

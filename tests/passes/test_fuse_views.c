@@ -11,6 +11,7 @@
  * chain must be recognized as a batched 2-D transpose, RetinaNet's as a plain copy. */
 #include "engine/engine.h"
 #include "passes/passes.h"
+#include "graph_build.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -19,22 +20,6 @@
 #define D(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]){__VA_ARGS__}
 
 static odet_ctx *ctx;
-
-static int input(ir_graph *g, const char *name, int rank, const int64_t *dims)
-{
-	int v = ir_value_add(g, name, ODET_F32, rank, dims);
-	g->values[v].kind = IR_VALUE_INPUT;
-	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
-	g->inputs[g->n_inputs++] = v;
-	return v;
-}
-
-static void mark_output(ir_graph *g, int v)
-{
-	g->values[v].is_output = true;
-	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-	g->outputs[g->n_outputs++] = v;
-}
 
 static int fresh(ir_graph *g, const char *name)
 {
@@ -228,18 +213,18 @@ static ir_graph *ssd_like(bool cast, bool extra_reader, bool chain_output)
 {
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
-	int a = input(g, "a", D(2, 5, 6, 12)), b = input(g, "b", D(2, 3, 4, 9)), c = input(g, "c", D(2, 3, 7));
+	int a = test_graph_input(g, "a", ODET_F32, D(2, 5, 6, 12)), b = test_graph_input(g, "b", ODET_F32, D(2, 3, 4, 9)), c = test_graph_input(g, "c", ODET_F32, D(2, 3, 7));
 	int ta = transpose(g, "ta", a, D(0, 3, 1, 2)), tb = transpose(g, "tb", b, D(0, 3, 1, 2));
 	int ra = reshape(g, "ra", ta, D(2, 3, 120)), rb = reshape(g, "rb", tb, D(2, 3, 36));
 	int xs[3] = {ra, rb, c};
 	int y = concat(g, "cat", 3, xs, 2);
 	if (cast)
 		y = cast16(g, "cast", y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	if (extra_reader) /* tb read twice: its Transpose must stay */
-		mark_output(g, reshape(g, "rb2", tb, D(2, 108)));
+		test_graph_output(g, reshape(g, "rb2", tb, D(2, 108)));
 	if (chain_output)
-		mark_output(g, ta);
+		test_graph_output(g, ta);
 	return g;
 }
 
@@ -253,7 +238,7 @@ static ir_graph *retina_like(void)
 	for (int l = 0; l < 2; l++) {
 		char n[16];
 		snprintf(n, sizeof n, "x%d", l);
-		int x = input(g, n, D(2, 6, hw[l][0], hw[l][1]));
+		int x = test_graph_input(g, n, ODET_F32, D(2, 6, hw[l][0], hw[l][1]));
 		snprintf(n, sizeof n, "v%d", l);
 		int v = reshape(g, n, x, D(2, 2, 3, hw[l][0], hw[l][1]));
 		snprintf(n, sizeof n, "p%d", l);
@@ -261,7 +246,7 @@ static ir_graph *retina_like(void)
 		snprintf(n, sizeof n, "r%d", l);
 		xs[l] = reshape(g, n, p, D(2, hw[l][0] * hw[l][1] * 2, 3));
 	}
-	mark_output(g, concat(g, "cat", 2, xs, 1));
+	test_graph_output(g, concat(g, "cat", 2, xs, 1));
 	return g;
 }
 
@@ -288,12 +273,12 @@ static ir_graph *sliced_heads(void)
 {
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
-	int m = input(g, "m", D(2, 5, 6, 16)), u = input(g, "u", D(2, 3, 9)), v = input(g, "v", D(2, 1, 9));
+	int m = test_graph_input(g, "m", ODET_F32, D(2, 5, 6, 16)), u = test_graph_input(g, "u", ODET_F32, D(2, 3, 9)), v = test_graph_input(g, "v", ODET_F32, D(2, 1, 9));
 	int sa = slice1(g, "sa", m, 3, 0, 4), sb = slice1(g, "sb", m, -1, 4, 16);
 	int ta = transpose(g, "ta", sa, D(0, 3, 1, 2)), tb = transpose(g, "tb", sb, D(0, 3, 1, 2));
 	int ra = reshape(g, "ra", ta, D(2, 1, 120)), rb = reshape(g, "rb", tb, D(2, 3, 120));
-	mark_output(g, concat(g, "cat_a", 2, (int[]){ra, v}, 2));
-	mark_output(g, concat(g, "cat_b", 2, (int[]){u, rb}, 2));
+	test_graph_output(g, concat(g, "cat_a", 2, (int[]){ra, v}, 2));
+	test_graph_output(g, concat(g, "cat_b", 2, (int[]){u, rb}, 2));
 	return g;
 }
 
@@ -302,11 +287,11 @@ static ir_graph *uncomposable(void)
 {
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
-	int x = input(g, "x", D(2, 6, 5)), z = input(g, "z", D(2, 3, 4));
+	int x = test_graph_input(g, "x", ODET_F32, D(2, 6, 5)), z = test_graph_input(g, "z", ODET_F32, D(2, 3, 4));
 	int t = transpose(g, "t", x, D(0, 2, 1));
 	int r = reshape(g, "r", t, D(2, 3, 10));
 	int xs[2] = {z, r};
-	mark_output(g, concat(g, "cat", 2, xs, -1));
+	test_graph_output(g, concat(g, "cat", 2, xs, -1));
 	return g;
 }
 
@@ -315,11 +300,11 @@ static ir_graph *generic_perm(void)
 {
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
-	int x = input(g, "x", D(3, 4, 5, 2)), z = input(g, "z", D(1, 5, 3, 4, 2));
+	int x = test_graph_input(g, "x", ODET_F32, D(3, 4, 5, 2)), z = test_graph_input(g, "z", ODET_F32, D(1, 5, 3, 4, 2));
 	int t = transpose(g, "t", x, D(2, 0, 3, 1));      /* [5,3,2,4] */
 	int r = reshape(g, "r", t, D(1, 5, 3, 4, 2));     /* splits/merges across the permuted dims */
 	int xs[2] = {r, z};
-	mark_output(g, concat(g, "cat", 2, xs, 0));
+	test_graph_output(g, concat(g, "cat", 2, xs, 0));
 	return g;
 }
 
@@ -329,10 +314,10 @@ static ir_graph *runs_across_rows(void)
 {
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
-	int x = input(g, "x", D(3, 4, 6)), z = input(g, "z", D(24, 2));
+	int x = test_graph_input(g, "x", ODET_F32, D(3, 4, 6)), z = test_graph_input(g, "z", ODET_F32, D(24, 2));
 	int t = transpose(g, "t", x, D(1, 0, 2));
 	int r = reshape(g, "r", t, D(24, 3));
-	mark_output(g, concat(g, "cat", 2, (int[]){r, z}, 1));
+	test_graph_output(g, concat(g, "cat", 2, (int[]){r, z}, 1));
 	return g;
 }
 
@@ -376,11 +361,11 @@ static void check_nhwc_pack(void)
 	for (int to = 0; to < 2; to++) {
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
-		int x = input(g, "x", D(2, 3, 4, 5)), y = fresh(g, "y");
+		int x = test_graph_input(g, "x", ODET_F32, D(2, 3, 4, 5)), y = fresh(g, "y");
 		int node = ir_node_add(g, IR_OP_NHWC_PACK, "pack", 1, &x, 1, &y);
 		ir_attr_set_int(g, node, "to", to ? ODET_F16 : ODET_F32);
 		ir_attr_set_int(g, node, "channels", 4);
-		mark_output(g, y);
+		test_graph_output(g, y);
 		CHECK(pass_infer_shapes(g) == ODET_OK);
 		odet_build_opts o = odet_build_opts_default();
 		o.backend = ODET_BACKEND_CPU;

@@ -7,6 +7,7 @@
 #include "core/core.h"
 #include "graph/ir.h"
 #include "passes/passes.h"
+#include "graph_build.h"
 #include "test.h"
 
 #include <float.h>
@@ -35,22 +36,6 @@ static ir_graph *new_graph(void)
 	if (ir_graph_create(ctx, &g))
 		exit(1);
 	return g;
-}
-
-static int input(ir_graph *g, const char *name, int rank, const int64_t *dims)
-{
-	int v = ir_value_add(g, name, ODET_F32, rank, dims);
-	g->values[v].kind = IR_VALUE_INPUT;
-	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
-	g->inputs[g->n_inputs++] = v;
-	return v;
-}
-
-static void mark_output(ir_graph *g, int v)
-{
-	g->values[v].is_output = true;
-	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-	g->outputs[g->n_outputs++] = v;
 }
 
 static int const_rand(ir_graph *g, const char *name, int rank, const int64_t *dims, float lo, float hi)
@@ -429,10 +414,10 @@ static odet_status test_eval(void *user, const ir_graph *g, const ir_node *n, co
 static void test_set_input_shape(void)
 {
 	ir_graph *g = new_graph();
-	int x = input(g, "images", D(-1, 3, -1, -1));
+	int x = test_graph_input(g, "images", ODET_F32, D(-1, 3, -1, -1));
 	g->values[x].sym[0] = strdup("batch");
 	g->values[x].sym[2] = strdup("height");
-	int x2 = input(g, "info", D(-1, 3));
+	int x2 = test_graph_input(g, "info", ODET_F32, D(-1, 3));
 	CHECK(pass_set_input_shape(g, 2, 300, 320) == ODET_OK);
 	const ir_value *v = &g->values[x];
 	CHECK(v->dims[0] == 2 && v->dims[1] == 3 && v->dims[2] == 300 && v->dims[3] == 320);
@@ -448,7 +433,7 @@ static void test_set_input_shape(void)
 
 	/* an op with no shape function is named */
 	g = new_graph();
-	int a = input(g, "a", D(1));
+	int a = test_graph_input(g, "a", ODET_F32, D(1));
 	int o = ir_value_add(g, "o", ODET_F32, -1, NULL);
 	ir_node_add(g, IR_OP_COUNT, "mystery", 1, &a, 1, &o);
 	CHECK(pass_infer_shapes(g) == ODET_ERR_UNSUPPORTED);
@@ -468,7 +453,7 @@ static void test_set_input_shape(void)
 static void test_fold_view_chain(void)
 {
 	ir_graph *g = new_graph();
-	int x = input(g, "x", D(-1, 3, 8, 8));
+	int x = test_graph_input(g, "x", ODET_F32, D(-1, 3, 8, 8));
 	g->values[x].sym[0] = strdup("batch");
 	int s, gi, u, cat, y;
 	op1(g, IR_OP_SHAPE, "Shape_0", IN(x), "shape", &s);
@@ -480,7 +465,7 @@ static void test_fold_view_chain(void)
 	int cn = op1(g, IR_OP_CONCAT, "Concat_3", IN(u, const_i64(g, 1, &m1, 1), const_i64(g, 1, &four, 1)), "cat", &cat);
 	ir_attr_set_int(g, cn, "axis", 0);
 	op1(g, IR_OP_RESHAPE, "Reshape_4", IN(x, cat), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 
 	eval_stats st = {0};
 	CHECK(pass_infer_shapes(g) == ODET_OK);
@@ -512,21 +497,21 @@ static void test_fold_misc(void)
 {
 	/* a graph output that becomes constant stays an output */
 	ir_graph *g = new_graph();
-	int x = input(g, "x", D(1, 3, 4, 5));
+	int x = test_graph_input(g, "x", ODET_F32, D(1, 3, 4, 5));
 	int s;
 	op1(g, IR_OP_SHAPE, "shape", IN(x), "s", &s);
-	mark_output(g, s);
+	test_graph_output(g, s);
 	/* ConstantOfShape of 64 MiB from 16 bytes: left to run time; a small one goes to eval */
 	int64_t big[2] = {4096, 4096}, small[2] = {2, 2};
 	int cb, cs;
 	op1(g, IR_OP_CONSTANTOFSHAPE, "cos_big", IN(const_i64(g, 1, big, 2)), "cb", &cb);
 	op1(g, IR_OP_CONSTANTOFSHAPE, "cos_small", IN(const_i64(g, 1, small, 2)), "cs", &cs);
-	mark_output(g, cb);
-	mark_output(g, cs);
+	test_graph_output(g, cb);
+	test_graph_output(g, cs);
 	int s2;
 	int sn = op1(g, IR_OP_SHAPE, "shape_hw", IN(x), "s2", &s2);
 	ir_attr_set_int(g, sn, "start", -2);
-	mark_output(g, s2);
+	test_graph_output(g, s2);
 	eval_stats st = {0};
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	CHECK(pass_fold_constants(g, test_eval, &st) == ODET_OK);
@@ -552,7 +537,7 @@ static void test_fold_bn(void)
 {
 	for (int with_bias = 0; with_bias < 2; with_bias++) {
 		ir_graph *g = new_graph();
-		int x = input(g, "x", D(1, 3, 6, 6));
+		int x = test_graph_input(g, "x", ODET_F32, D(1, 3, 6, 6));
 		int w = const_rand(g, "W", D(4, 3, 3, 3), -1, 1);
 		int b = with_bias ? const_rand(g, "B", D(4), -1, 1) : -1;
 		int c, y, y2;
@@ -563,10 +548,10 @@ static void test_fold_bn(void)
 				const_rand(g, "mean", D(4), -0.5f, 0.5f), const_rand(g, "var", D(4), 0.1f, 2)),
 			     "y", &y);
 		ir_attr_set_float(g, bn, "epsilon", 1e-3f);
-		mark_output(g, y);
+		test_graph_output(g, y);
 		/* a second conv reading the same weights must keep them */
 		op1(g, IR_OP_CONV, "conv_shared", IN(x, w), "y2", &y2);
-		mark_output(g, y2);
+		test_graph_output(g, y2);
 		float *wcopy = malloc(g->values[w].nbytes);
 		memcpy(wcopy, g->values[w].data, g->values[w].nbytes);
 		float *in = rand_input(3 * 36);
@@ -588,13 +573,13 @@ static void test_fold_bn(void)
 static void test_fold_frozen_bn(void)
 {
 	ir_graph *g = new_graph();
-	int x = input(g, "x", D(2, 3, 5, 5));
+	int x = test_graph_input(g, "x", ODET_F32, D(2, 3, 5, 5));
 	int w = const_rand(g, "W", D(4, 3, 3, 3), -1, 1);
 	int c, m, y;
 	op1(g, IR_OP_CONV, "conv", IN(x, w), "c", &c);
 	op1(g, IR_OP_MUL, "mul", IN(c, const_rand(g, "scale", D(1, 4, 1, 1), 0.5f, 2)), "m", &m);
 	op1(g, IR_OP_ADD, "add", IN(const_rand(g, "shift", D(4, 1, 1), -1, 1), m), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	float *in = rand_input(2 * 3 * 25);
 	const float *ins[1] = {in};
 	double e = check_numeric(g, pass_fold_batchnorm, ins);
@@ -604,14 +589,14 @@ static void test_fold_frozen_bn(void)
 
 	/* Sub and Div of per-channel constants; a spatially varying Mul must stay */
 	g = new_graph();
-	x = input(g, "x", D(1, 3, 5, 5));
+	x = test_graph_input(g, "x", ODET_F32, D(1, 3, 5, 5));
 	w = const_rand(g, "W", D(4, 3, 3, 3), -1, 1);
 	int b = const_rand(g, "B", D(4), -1, 1), s, d;
 	op1(g, IR_OP_CONV, "conv", IN(x, w, b), "c", &c);
 	op1(g, IR_OP_SUB, "sub", IN(c, const_rand(g, "mu", D(4, 1, 1), -1, 1)), "s", &s);
 	op1(g, IR_OP_DIV, "div", IN(s, const_rand(g, "sd", D(1), 0.5f, 2)), "d", &d);
 	op1(g, IR_OP_MUL, "mul_sp", IN(d, const_rand(g, "sp", D(1, 1, 3, 3), 0.5f, 2)), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	e = check_numeric(g, pass_fold_batchnorm, ins);
 	CHECK_MSG(e <= 1e-5, "sub/div fold: rel err %g", e);
 	CHECK(g->n_nodes == 2 && g->nodes[0].op == IR_OP_CONV && g->nodes[1].op == IR_OP_MUL);
@@ -629,14 +614,14 @@ static void test_fuse(void)
 {
 	/* Conv → Relu, Conv → Clip(0, 6) */
 	ir_graph *g = new_graph();
-	int x = input(g, "x", D(1, 3, 5, 5));
+	int x = test_graph_input(g, "x", ODET_F32, D(1, 3, 5, 5));
 	int c, y, c2, y2;
 	op1(g, IR_OP_CONV, "conv", IN(x, const_rand(g, "W", D(4, 3, 1, 1), -1, 1)), "c", &c);
 	op1(g, IR_OP_RELU, "relu", IN(c), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	op1(g, IR_OP_CONV, "conv6", IN(x, const_rand(g, "W6", D(4, 3, 1, 1), -4, 4)), "c2", &c2);
 	op1(g, IR_OP_CLIP, "relu6", IN(c2, const_f(g, 0), const_f(g, 6)), "y2", &y2);
-	mark_output(g, y2);
+	test_graph_output(g, y2);
 	float *in = rand_input(75);
 	const float *ins[1] = {in};
 	double e = check_numeric(g, pass_fuse_conv, ins);
@@ -652,7 +637,7 @@ static void test_fuse(void)
 
 	/* ResNet block with downsample: relu(conv2(relu(bn(conv1 x))) + conv_d(x)) */
 	g = new_graph();
-	x = input(g, "x", D(1, 4, 5, 5));
+	x = test_graph_input(g, "x", ODET_F32, D(1, 4, 5, 5));
 	int c1, r1, c2v, dv, a;
 	int n1 = op1(g, IR_OP_CONV, "conv1", IN(x, const_rand(g, "W1", D(8, 4, 3, 3), -1, 1)), "c1", &c1);
 	ir_attr_set_ints(g, n1, "pads", (const int64_t[]){1, 1, 1, 1}, 4);
@@ -667,7 +652,7 @@ static void test_fuse(void)
 	op1(g, IR_OP_CONV, "down", IN(x, const_rand(g, "Wd", D(8, 4, 1, 1), -1, 1)), "d", &dv);
 	op1(g, IR_OP_ADD, "add", IN(c2v, dv), "a", &a);
 	op1(g, IR_OP_RELU, "relu2", IN(a), "out", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	in = rand_input(100);
 	ins[0] = in;
 	e = check_numeric(g, fold_and_fuse, ins);
@@ -688,12 +673,12 @@ static void test_fuse(void)
 
 	/* identity residual (no downsample) */
 	g = new_graph();
-	x = input(g, "x", D(1, 4, 5, 5));
+	x = test_graph_input(g, "x", ODET_F32, D(1, 4, 5, 5));
 	n1 = op1(g, IR_OP_CONV, "conv", IN(x, const_rand(g, "W", D(4, 4, 3, 3), -1, 1)), "c", &c);
 	ir_attr_set_ints(g, n1, "pads", (const int64_t[]){1, 1, 1, 1}, 4);
 	op1(g, IR_OP_ADD, "add", IN(x, c), "a", &a);
 	op1(g, IR_OP_RELU, "relu", IN(a), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	in = rand_input(100);
 	ins[0] = in;
 	e = check_numeric(g, pass_fuse_conv, ins);
@@ -704,21 +689,21 @@ static void test_fuse(void)
 
 	/* no fusion: conv output used twice, conv output is a graph output, broadcasting Add */
 	g = new_graph();
-	x = input(g, "x", D(1, 3, 5, 5));
-	int bias_in = input(g, "bias_in", D(1, 4, 1, 1));
+	x = test_graph_input(g, "x", ODET_F32, D(1, 3, 5, 5));
+	int bias_in = test_graph_input(g, "bias_in", ODET_F32, D(1, 4, 1, 1));
 	int s1, s2, c3, s3, a4;
 	op1(g, IR_OP_CONV, "conv", IN(x, const_rand(g, "W", D(4, 3, 1, 1), -1, 1)), "c", &c);
 	op1(g, IR_OP_RELU, "relu", IN(c), "s1", &s1);
 	op1(g, IR_OP_SIGMOID, "sig", IN(c), "s2", &s2);
-	mark_output(g, s1);
-	mark_output(g, s2);
+	test_graph_output(g, s1);
+	test_graph_output(g, s2);
 	op1(g, IR_OP_CONV, "conv_out", IN(x, const_rand(g, "W2", D(4, 3, 1, 1), -1, 1)), "c3", &c3);
 	op1(g, IR_OP_RELU, "relu3", IN(c3), "s3", &s3);
-	mark_output(g, c3);
-	mark_output(g, s3);
+	test_graph_output(g, c3);
+	test_graph_output(g, s3);
 	op1(g, IR_OP_CONV, "conv_b", IN(x, const_rand(g, "W3", D(4, 3, 1, 1), -1, 1)), "c4", &c);
 	op1(g, IR_OP_ADD, "add_b", IN(c, bias_in), "a4", &a4);
-	mark_output(g, a4);
+	test_graph_output(g, a4);
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	CHECK(pass_fuse_conv(g) == ODET_OK);
 	CHECK(pass_eliminate_dead(g) == ODET_OK);
@@ -743,14 +728,14 @@ static void test_fuse_l2norm(void)
 {
 	/* ReduceL2 -> Clip -> Expand -> Div -> Mul(scale [1,6,1,1]) */
 	ir_graph *g = new_graph();
-	int x = input(g, "x", D(2, 6, 5, 4));
+	int x = test_graph_input(g, "x", ODET_F32, D(2, 6, 5, 4));
 	int r, c, e, q, y;
 	op1(g, IR_OP_REDUCEL2, "l2", IN(x, const_i64(g, 1, (const int64_t[]){1}, 1)), "r", &r);
 	op1(g, IR_OP_CLIP, "clip", IN(r, const_f(g, 1e-12f)), "c", &c);
 	op1(g, IR_OP_EXPAND, "expand", IN(c, const_i64(g, 1, (const int64_t[]){2, 6, 5, 4}, 4)), "e", &e);
 	op1(g, IR_OP_DIV, "div", IN(x, e), "q", &q);
 	op1(g, IR_OP_MUL, "mul", IN(const_rand(g, "scale", D(1, 6, 1, 1), 5, 20), q), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	float *in = rand_input(240);
 	const float *ins[1] = {in};
 	double err = check_numeric(g, pass_fuse_l2norm, ins);
@@ -763,13 +748,13 @@ static void test_fuse_l2norm(void)
 
 	/* Sqrt(ReduceSum(Pow(x, 2))) over the last axis, Div broadcasting, no Clip/Expand/Mul */
 	g = new_graph();
-	x = input(g, "x", D(2, 6, 5, 4));
+	x = test_graph_input(g, "x", ODET_F32, D(2, 6, 5, 4));
 	int p, s, sq;
 	op1(g, IR_OP_POW, "pow", IN(x, const_f(g, 2.0f)), "p", &p);
 	op1(g, IR_OP_REDUCESUM, "sum", IN(p, const_i64(g, 1, (const int64_t[]){-1}, 1)), "s", &s);
 	op1(g, IR_OP_SQRT, "sqrt", IN(s), "sq", &sq);
 	op1(g, IR_OP_DIV, "div", IN(x, sq), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	err = check_numeric(g, pass_fuse_l2norm, ins);
 	CHECK_MSG(err <= 1e-6, "l2norm (pow form): rel err %g", err);
 	n = live_op(g, IR_OP_L2_NORMALIZE);
@@ -779,22 +764,22 @@ static void test_fuse_l2norm(void)
 
 	/* the norm is also a graph output: nothing fused */
 	g = new_graph();
-	x = input(g, "x", D(2, 6, 5, 4));
+	x = test_graph_input(g, "x", ODET_F32, D(2, 6, 5, 4));
 	op1(g, IR_OP_REDUCEL2, "l2", IN(x, const_i64(g, 1, (const int64_t[]){1}, 1)), "r", &r);
 	op1(g, IR_OP_DIV, "div", IN(x, r), "y", &y);
-	mark_output(g, y);
-	mark_output(g, r);
+	test_graph_output(g, y);
+	test_graph_output(g, r);
 	CHECK(pass_infer_shapes(g) == ODET_OK && pass_fuse_l2norm(g) == ODET_OK);
 	CHECK(!live_op(g, IR_OP_L2_NORMALIZE) && live_nodes(g) == 2);
 	ir_graph_free(g);
 
 	/* a Mul by a constant along H (not the normalized axis) stays */
 	g = new_graph();
-	x = input(g, "x", D(2, 6, 5, 4));
+	x = test_graph_input(g, "x", ODET_F32, D(2, 6, 5, 4));
 	op1(g, IR_OP_REDUCEL2, "l2", IN(x, const_i64(g, 1, (const int64_t[]){1}, 1)), "r", &r);
 	op1(g, IR_OP_DIV, "div", IN(x, r), "q", &q);
 	op1(g, IR_OP_MUL, "mul", IN(q, const_rand(g, "sh", D(1, 1, 5, 1), 1, 2)), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	err = check_numeric(g, pass_fuse_l2norm, ins);
 	CHECK_MSG(err <= 1e-6, "l2norm + other-axis Mul: rel err %g", err);
 	n = live_op(g, IR_OP_L2_NORMALIZE);
@@ -806,12 +791,12 @@ static void test_fuse_l2norm(void)
 static void test_eliminate_dead(void)
 {
 	ir_graph *g = new_graph();
-	int x = input(g, "x", D(1, 3));
+	int x = test_graph_input(g, "x", ODET_F32, D(1, 3));
 	int i1, r, o, sg, ex;
 	op1(g, IR_OP_IDENTITY, "id1", IN(x), "i1", &i1);
 	op1(g, IR_OP_RELU, "relu", IN(i1), "r", &r);
 	op1(g, IR_OP_IDENTITY, "id2", IN(r), "out", &o);
-	mark_output(g, o);
+	test_graph_output(g, o);
 	op1(g, IR_OP_SIGMOID, "dead1", IN(x), "sg", &sg);
 	op1(g, IR_OP_EXP, "dead2", IN(sg), "ex", &ex);
 	CHECK(pass_infer_shapes(g) == ODET_OK);
@@ -825,9 +810,9 @@ static void test_eliminate_dead(void)
 
 	/* input passed straight to an output keeps its Identity */
 	g = new_graph();
-	x = input(g, "x", D(2));
+	x = test_graph_input(g, "x", ODET_F32, D(2));
 	op1(g, IR_OP_IDENTITY, "copy", IN(x), "y", &o);
-	mark_output(g, o);
+	test_graph_output(g, o);
 	CHECK(pass_eliminate_dead(g) == ODET_OK);
 	CHECK(g->n_nodes == 1 && strcmp(g->values[g->outputs[0]].name, "y") == 0);
 	ir_graph_free(g);
@@ -836,7 +821,7 @@ static void test_eliminate_dead(void)
 static ir_graph *small_net(void)
 {
 	ir_graph *g = new_graph();
-	int x = input(g, "images", D(-1, 3, -1, -1));
+	int x = test_graph_input(g, "images", ODET_F32, D(-1, 3, -1, -1));
 	g->values[x].sym[0] = strdup("N");
 	int c, b, y;
 	int cn = op1(g, IR_OP_CONV, "conv", IN(x, const_rand(g, "W", D(4, 3, 3, 3), -1, 1)), "c", &c);
@@ -846,7 +831,7 @@ static ir_graph *small_net(void)
 	       const_rand(g, "m", D(4), -1, 1), const_rand(g, "v", D(4), 0.5f, 2)),
 	    "b", &b);
 	op1(g, IR_OP_RELU, "relu", IN(b), "y", &y);
-	mark_output(g, y);
+	test_graph_output(g, y);
 	return g;
 }
 

@@ -10,6 +10,7 @@
  * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
  */
 #include "engine/engine.h"
+#include "graph_build.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -29,15 +30,6 @@ typedef struct tcase {
 	int node;       /* main node */
 } tcase;
 
-static int add_input(ir_graph *g, const char *name, int rank, const int64_t *dims)
-{
-	int v = ir_value_add(g, name, ODET_F32, rank, dims);
-	g->values[v].kind = IR_VALUE_INPUT;
-	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
-	g->inputs[g->n_inputs++] = v;
-	return v;
-}
-
 static int add_const(ir_graph *g, const char *name, int rank, const int64_t *dims, float scale)
 {
 	int64_t n = 1;
@@ -48,14 +40,6 @@ static int add_const(ir_graph *g, const char *name, int rank, const int64_t *dim
 		d[i] = frand() * scale;
 	return ir_const_add(g, name, ODET_F32, rank, dims, d);
 }
-
-static void set_output(ir_graph *g, int v)
-{
-	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-	g->outputs[g->n_outputs++] = v;
-	g->values[v].is_output = true;
-}
-
 
 /* Build CPU and CUDA engines of g, run both on the same random inputs `runs` times (the
  * CUDA exec captures its graph on run 2 and replays it), compare every output. */
@@ -154,7 +138,7 @@ static ir_graph *conv_graph(odet_ctx *ctx, const conv_spec *s)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int64_t xd[4] = {s->n, s->c, s->h, s->w};
-	int x = add_input(g, "x", 4, xd);
+	int x = test_graph_input(g, "x", ODET_F32, 4, xd);
 	int64_t wd[4] = {s->m, s->c / s->group, s->k, s->k};
 	int w = add_const(g, "w", 4, wd, 1.0f / sqrtf((float)(s->c / s->group * s->k * s->k)));
 	int64_t bd[1] = {s->m};
@@ -175,7 +159,7 @@ static ir_graph *conv_graph(odet_ctx *ctx, const conv_spec *s)
 		int64_t oh = (s->h + 2 * s->pad - s->d * (s->k - 1) - 1) / s->s + 1;
 		int64_t ow = (s->w + 2 * s->pad - s->d * (s->k - 1) - 1) / s->s + 1;
 		int64_t rd[4] = {s->n, s->m, oh, ow};
-		int r = add_input(g, "r", 4, rd);
+		int r = test_graph_input(g, "r", ODET_F32, 4, rd);
 		int sum = ir_value_add(g, "sum", ODET_F32, -1, NULL);
 		ir_node_add(g, IR_OP_ADD, "add", 2, (int[]){y, r}, 1, &sum);
 		out = sum;
@@ -199,7 +183,7 @@ static ir_graph *conv_graph(odet_ctx *ctx, const conv_spec *s)
 		}
 		out = z;
 	}
-	set_output(g, out);
+	test_graph_output(g, out);
 	return g;
 }
 
@@ -247,11 +231,11 @@ static ir_graph *unary_graph(odet_ctx *ctx, ir_op op, int rank, const int64_t *d
 {
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
-	int x = add_input(g, "x", rank, dims);
+	int x = test_graph_input(g, "x", ODET_F32, rank, dims);
 	int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 	tc->node = ir_node_add(g, op, "the_node", 1, &x, 1, &y);
 	tc->y = y;
-	set_output(g, y);
+	test_graph_output(g, y);
 	tc->g = g;
 	return g;
 }
@@ -357,7 +341,7 @@ static void test_head_views(odet_ctx *ctx)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int64_t xd[4] = {2, 8, 37, 35};
-	int x = add_input(g, "x", 4, xd);
+	int x = test_graph_input(g, "x", ODET_F32, 4, xd);
 	int c0 = hv_conv(g, "c0", x, 8, 12, 3, 1);  /* [2,12,37,35] */
 	int c1 = hv_conv(g, "c1", x, 8, 6, 1, 2);   /* [2,6,19,18] */
 	int c2 = hv_conv(g, "c2", x, 8, 40, 3, 4);  /* [2,40,10,9] */
@@ -366,7 +350,7 @@ static void test_head_views(odet_ctx *ctx)
 	/* a view read three times is not absorbed: its Concat's input stays a Concat output */
 	int r2b = hv_reshape(g, "r2b", c2, 3, (int64_t[]){2, 1, 40 * 10 * 9});
 	int r2c = hv_concat(g, "r2c", 3, (int[]){r2b, r2b, r2b}, 1); /* [2,3,3600] */
-	set_output(g, hv_concat(g, "ssd_cat", 3, (int[]){r0, r1, r2c}, 2));
+	test_graph_output(g, hv_concat(g, "ssd_cat", 3, (int[]){r0, r1, r2c}, 2));
 	int lv[2];
 	for (int l = 0; l < 2; l++) {
 		char nm[32];
@@ -380,13 +364,13 @@ static void test_head_views(odet_ctx *ctx)
 		snprintf(nm, sizeof nm, "rr%d", l);
 		lv[l] = hv_reshape(g, nm, p, 3, (int64_t[]){2, h * w * 2, 3});
 	}
-	set_output(g, hv_concat(g, "retina_cat", 2, lv, 1));
+	test_graph_output(g, hv_concat(g, "retina_cat", 2, lv, 1));
 	/* a permutation that is neither a copy nor a batched transpose, on a graph input */
 	int64_t zd[4] = {3, 4, 5, 2}, ud[5] = {1, 5, 3, 4, 2};
-	int z = add_input(g, "z", 4, zd), u = add_input(g, "u", 5, ud);
+	int z = test_graph_input(g, "z", ODET_F32, 4, zd), u = test_graph_input(g, "u", ODET_F32, 5, ud);
 	int zt = hv_transpose(g, "zt", z, 4, (int64_t[]){2, 0, 3, 1});
 	int zr = hv_reshape(g, "zr", zt, 5, (int64_t[]){1, 5, 3, 4, 2});
-	set_output(g, hv_concat(g, "gen_cat", 2, (int[]){zr, u}, 0));
+	test_graph_output(g, hv_concat(g, "gen_cat", 2, (int[]){zr, u}, 0));
 	compare(ctx, "head views (PermuteConcat)", g, ODET_PRECISION_FP32, 1e-4f);
 	compare(ctx, "head views (PermuteConcat)", g, ODET_PRECISION_FP16, 2e-2f);
 	ir_graph_free(g);
@@ -397,7 +381,7 @@ static void test_batchnorm(odet_ctx *ctx)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int64_t d[4] = {2, 6, 7, 5}, c = 6;
-	int x = add_input(g, "x", 4, d);
+	int x = test_graph_input(g, "x", ODET_F32, 4, d);
 	int sc = add_const(g, "scale", 1, &c, 1.0f), b = add_const(g, "bias", 1, &c, 1.0f);
 	int mean = add_const(g, "mean", 1, &c, 0.5f);
 	float *var = malloc(sizeof(float) * 6);
@@ -407,7 +391,7 @@ static void test_batchnorm(odet_ctx *ctx)
 	int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 	int n = ir_node_add(g, IR_OP_BATCHNORM, "bn", 5, (int[]){x, sc, b, mean, vv}, 1, &y);
 	ir_attr_set_float(g, n, "epsilon", 1e-3f);
-	set_output(g, y);
+	test_graph_output(g, y);
 	compare(ctx, "batchnorm", g, ODET_PRECISION_FP32, 1e-5f);
 	ir_graph_free(g);
 }
@@ -419,12 +403,12 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
 		int64_t ad[2] = {5, 37}, bd[2] = {19, 37}, cd[1] = {19};
-		int a = add_input(g, "a", 2, ad);
+		int a = test_graph_input(g, "a", ODET_F32, 2, ad);
 		int b = add_const(g, "b", 2, bd, 0.2f), c = add_const(g, "c", 1, cd, 1.0f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		int n = ir_node_add(g, IR_OP_GEMM, "gemm", 3, (int[]){a, b, c}, 1, &y);
 		ir_attr_set_int(g, n, "transB", 1);
-		set_output(g, y);
+		test_graph_output(g, y);
 		compare(ctx, "gemm transB bias[N]", g, ODET_PRECISION_FP32, 1e-4f);
 		compare(ctx, "gemm transB bias[N]", g, ODET_PRECISION_FP16, 2e-2f);
 		ir_graph_free(g);
@@ -434,14 +418,14 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
 		int64_t ad[2] = {13, 6}, bd[2] = {13, 9}, cd[2] = {6, 9};
-		int a = add_input(g, "a", 2, ad);
+		int a = test_graph_input(g, "a", ODET_F32, 2, ad);
 		int b = add_const(g, "b", 2, bd, 0.5f), c = add_const(g, "c", 2, cd, 1.0f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		int n = ir_node_add(g, IR_OP_GEMM, "gemm2", 3, (int[]){a, b, c}, 1, &y);
 		ir_attr_set_int(g, n, "transA", 1);
 		ir_attr_set_float(g, n, "alpha", 0.5f);
 		ir_attr_set_float(g, n, "beta", 0.7f);
-		set_output(g, y);
+		test_graph_output(g, y);
 		compare(ctx, "gemm transA alpha C[M,N] beta", g, ODET_PRECISION_FP32, 1e-4f);
 		ir_graph_free(g);
 	}
@@ -450,10 +434,10 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
 		int64_t ad[4] = {2, 3, 5, 4}, bd[4] = {2, 3, 4, 6};
-		int a = add_input(g, "a", 4, ad), b = add_input(g, "b", 4, bd);
+		int a = test_graph_input(g, "a", ODET_F32, 4, ad), b = test_graph_input(g, "b", ODET_F32, 4, bd);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		ir_node_add(g, IR_OP_MATMUL, "mm", 2, (int[]){a, b}, 1, &y);
-		set_output(g, y);
+		test_graph_output(g, y);
 		compare(ctx, "matmul batched", g, ODET_PRECISION_FP32, 1e-4f);
 		ir_graph_free(g);
 	}
@@ -461,10 +445,10 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
 		int64_t ad[3] = {4, 5, 7}, bd[2] = {7, 3};
-		int a = add_input(g, "a", 3, ad), b = add_const(g, "b", 2, bd, 1.0f);
+		int a = test_graph_input(g, "a", ODET_F32, 3, ad), b = add_const(g, "b", 2, bd, 1.0f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		ir_node_add(g, IR_OP_MATMUL, "mm2", 2, (int[]){a, b}, 1, &y);
-		set_output(g, y);
+		test_graph_output(g, y);
 		compare(ctx, "matmul broadcast B", g, ODET_PRECISION_FP32, 1e-4f);
 		ir_graph_free(g);
 	}

@@ -12,26 +12,11 @@
  *   an L2Normalize between two convs runs in NHWC over axis 3.
  */
 #include "passes/passes.h"
+#include "graph_build.h"
 #include "test.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int add_input(ir_graph *g, const char *name, int rank, const int64_t *d)
-{
-	int v = ir_value_add(g, name, ODET_F32, rank, d);
-	g->values[v].kind = IR_VALUE_INPUT;
-	g->inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->n_inputs + 1));
-	g->inputs[g->n_inputs++] = v;
-	return v;
-}
-
-static void add_output(ir_graph *g, int v)
-{
-	g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-	g->outputs[g->n_outputs++] = v;
-	g->values[v].is_output = true;
-}
 
 static int add_weight(ir_graph *g, const char *name, int64_t m, int64_t c, int64_t k)
 {
@@ -57,7 +42,7 @@ static ir_graph *chain(odet_ctx *ctx)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int64_t d[4] = {1, 4, 9, 9};
-	int x = add_input(g, "x", 4, d);
+	int x = test_graph_input(g, "x", ODET_F32, 4, d);
 	int a = add_conv(g, "conv_a", x, add_weight(g, "wa", 6, 4, 3), 1);
 	int r = ir_value_add(g, "r", ODET_F32, -1, NULL);
 	ir_node_add(g, IR_OP_RELU, "relu", 1, &a, 1, &r);
@@ -67,7 +52,7 @@ static ir_graph *chain(odet_ctx *ctx)
 	ir_attr_set_ints(g, pn, "kernel_shape", k, 2);
 	ir_attr_set_ints(g, pn, "strides", k, 2);
 	int y = add_conv(g, "conv_b", p, add_weight(g, "wb", 5, 6, 1), 0);
-	add_output(g, y);
+	test_graph_output(g, y);
 	free(g->values[y].name);
 	g->values[y].name = strdup("y");
 	CHECK(pass_infer_shapes(g) == ODET_OK);
@@ -125,7 +110,7 @@ static void test_precision(odet_ctx *ctx)
 	{
 		ir_graph_create(ctx, &g);
 		int64_t d[3] = {1, 4, 6}, da[2] = {6, 4};
-		int x = add_input(g, "x", 3, d);
+		int x = test_graph_input(g, "x", ODET_F32, 3, d);
 		int rl = ir_value_add(g, "rl", ODET_F32, -1, NULL), rc = ir_value_add(g, "rc", ODET_F32, -1, NULL);
 		ir_node_add(g, IR_OP_RELU, "relu_l", 1, &x, 1, &rl);
 		ir_node_add(g, IR_OP_RELU, "relu_c", 1, &x, 1, &rc);
@@ -137,8 +122,8 @@ static void test_precision(odet_ctx *ctx)
 		ir_attr_set_int(g, nb, "layout", 1);
 		ir_attr_set_int(g, ns, "layout", 1);
 		ir_attr_set_int(g, ns, "activation", 1);
-		add_output(g, bx);
-		add_output(g, sc);
+		test_graph_output(g, bx);
+		test_graph_output(g, sc);
 		CHECK(pass_infer_shapes(g) == ODET_OK);
 		CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK);
 		const ir_node *s = find_node(g, "scores"), *bd = find_node(g, "decode");
@@ -190,11 +175,11 @@ static void test_layout(odet_ctx *ctx)
 	/* one input read by two convs: one Transpose for both */
 	ir_graph_create(ctx, &g);
 	int64_t d[4] = {2, 3, 8, 8};
-	int x = add_input(g, "x", 4, d);
+	int x = test_graph_input(g, "x", ODET_F32, 4, d);
 	int y1 = add_conv(g, "c1", x, add_weight(g, "w1", 4, 3, 3), 1);
 	int y2 = add_conv(g, "c2", x, add_weight(g, "w2", 4, 3, 1), 0);
-	add_output(g, y1);
-	add_output(g, y2);
+	test_graph_output(g, y1);
+	test_graph_output(g, y2);
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	CHECK(pass_layout_nhwc(g) == ODET_OK);
 	CHECK(count_op(g, IR_OP_TRANSPOSE) == 3);
@@ -210,7 +195,7 @@ static void test_layout_l2norm(odet_ctx *ctx)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int64_t d[4] = {2, 8, 6, 6}, dc = 4;
-	int x = add_input(g, "x", 4, d);
+	int x = test_graph_input(g, "x", ODET_F32, 4, d);
 	int a = add_conv(g, "ca", x, add_weight(g, "wa", 4, 8, 3), 1);
 	float *sc = malloc(4 * sizeof(float));
 	for (int i = 0; i < 4; i++)
@@ -219,7 +204,7 @@ static void test_layout_l2norm(odet_ctx *ctx)
 	int l = ir_value_add(g, "l", ODET_F32, -1, NULL);
 	int nl = ir_node_add(g, IR_OP_L2_NORMALIZE, "l2n", 2, (int[]){a, s}, 1, &l);
 	ir_attr_set_float(g, nl, "eps", 1e-10f);
-	add_output(g, add_conv(g, "cb", l, add_weight(g, "wb", 5, 4, 1), 0));
+	test_graph_output(g, add_conv(g, "cb", l, add_weight(g, "wb", 5, 4, 1), 0));
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK && pass_layout_nhwc(g) == ODET_OK);
 	CHECK(count_op(g, IR_OP_TRANSPOSE) == 1 && count_op(g, IR_OP_NHWC_PACK) == 1);
@@ -244,9 +229,9 @@ static void test_stem_pack_and_merge(odet_ctx *ctx)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int64_t d[4] = {2, 3, 8, 8};
-	int x = add_input(g, "x", 4, d);
-	add_output(g, add_conv(g, "loc", x, add_weight(g, "wl", 4, 3, 3), 1));
-	add_output(g, add_conv(g, "conf", x, add_weight(g, "wc", 6, 3, 3), 1));
+	int x = test_graph_input(g, "x", ODET_F32, 4, d);
+	test_graph_output(g, add_conv(g, "loc", x, add_weight(g, "wl", 4, 3, 3), 1));
+	test_graph_output(g, add_conv(g, "conf", x, add_weight(g, "wc", 6, 3, 3), 1));
 	CHECK(pass_infer_shapes(g) == ODET_OK);
 	CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK && pass_layout_nhwc(g) == ODET_OK);
 	CHECK(count_op(g, IR_OP_NHWC_PACK) == 1 && count_op(g, IR_OP_TRANSPOSE) == 2);
