@@ -61,6 +61,18 @@ static inline bool odet_add_size(size_t a, size_t b, size_t *out)
 }
 /* Product of dims (all >= 0) with overflow check; false on negative dim or overflow. */
 bool odet_dims_numel(const int64_t *dims, int rank, int64_t *out);
+/* The [outer, dims[axis], inner] view of dims around axis (0 <= axis < rank): products of the
+ * dims before and after it. */
+static inline void odet_dims_split(const int64_t *dims, int rank, int axis, int64_t *outer, int64_t *inner)
+{
+	*outer = *inner = 1;
+	for (int d = 0; d < rank; d++) {
+		if (d < axis)
+			*outer *= dims[d];
+		else if (d > axis)
+			*inner *= dims[d];
+	}
+}
 
 /* ---- allocation: plain malloc wrappers that never return NULL silently */
 void *odet_malloc(odet_ctx *ctx, size_t n);             /* sets ODET_ERR_NO_MEMORY on failure */

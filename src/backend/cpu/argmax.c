@@ -64,13 +64,8 @@ static odet_status argmax_run(const be_run_args *a)
 	int axis;
 	if (!cpu_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (ArgMax): axis out of range", a->node->name);
-	int64_t outer = 1, inner = 1;
-	for (int d = 0; d < x->rank; d++) {
-		if (d < axis)
-			outer *= x->dims[d];
-		else if (d > axis)
-			inner *= x->dims[d];
-	}
+	int64_t outer, inner;
+	odet_dims_split(x->dims, x->rank, axis, &outer, &inner);
 	if (x->dims[axis] == 0 && outer * inner > 0)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (ArgMax): empty axis", a->node->name);
 	if (odet_tensor_numel(&a->out[0]) != outer * inner)

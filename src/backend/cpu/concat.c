@@ -27,13 +27,8 @@ static odet_status concat_run(const be_run_args *a)
 	int axis;
 	if (!cpu_norm_axis(ir_attr_int(a->node, "axis", 0), y->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Concat): axis out of range", a->node->name);
-	int64_t outer = 1, inner = 1, total = 0;
-	for (int d = 0; d < y->rank; d++) {
-		if (d < axis)
-			outer *= y->dims[d];
-		else if (d > axis)
-			inner *= y->dims[d];
-	}
+	int64_t outer, inner, total = 0;
+	odet_dims_split(y->dims, y->rank, axis, &outer, &inner);
 	size_t esz = odet_dtype_size(y->dtype);
 	for (int i = 0; i < a->n_in; i++) {
 		const odet_tensor *x = &a->in[i];

@@ -29,13 +29,8 @@ static odet_status gather_run(const be_run_args *a)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Gather): axis out of range", nd->name);
 	if (ind->dtype != ODET_I32 && ind->dtype != ODET_I64)
 		return odet_error(a->ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Gather): indices must be int32/int64", nd->name);
-	int64_t outer = 1, inner = 1, dim = x->dims[axis], ni = odet_tensor_numel(ind);
-	for (int d = 0; d < x->rank; d++) {
-		if (d < axis)
-			outer *= x->dims[d];
-		else if (d > axis)
-			inner *= x->dims[d];
-	}
+	int64_t outer, inner, dim = x->dims[axis], ni = odet_tensor_numel(ind);
+	odet_dims_split(x->dims, x->rank, axis, &outer, &inner);
 	if (ni < 0 || odet_tensor_numel(y) != outer * ni * inner || y->dtype != x->dtype)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Gather): output shape mismatch", nd->name);
 	size_t esz = odet_dtype_size(x->dtype), blk = (size_t)inner * esz;

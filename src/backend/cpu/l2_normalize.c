@@ -15,19 +15,10 @@ typedef struct l2n_geom {
 static bool geom(const ir_graph *g, const ir_node *n, l2n_geom *q)
 {
 	const ir_value *x = ir_in(g, n, 0);
-	int64_t axis = ir_attr_int(n, "axis", 1);
-	if (!x || x->rank < 1 || !ir_value_shape_known(x))
+	int axis;
+	if (!x || x->rank < 1 || !ir_value_shape_known(x) || !cpu_norm_axis(ir_attr_int(n, "axis", 1), x->rank, &axis))
 		return false;
-	if (axis < 0)
-		axis += x->rank;
-	if (axis < 0 || axis >= x->rank)
-		return false;
-	q->outer = q->inner = 1;
-	for (int i = 0; i < x->rank; i++)
-		if (i < axis)
-			q->outer *= x->dims[i];
-		else if (i > axis)
-			q->inner *= x->dims[i];
+	odet_dims_split(x->dims, x->rank, axis, &q->outer, &q->inner);
 	q->c = x->dims[axis];
 	return true;
 }

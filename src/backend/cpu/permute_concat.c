@@ -43,13 +43,8 @@ static odet_status pc_run(const be_run_args *a)
 	int axis;
 	if (!cpu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
-	int64_t outer = 1, inner = 1;
-	for (int d = 0; d < y->rank; d++) {
-		if (d < axis)
-			outer *= y->dims[d];
-		else if (d > axis)
-			inner *= y->dims[d];
-	}
+	int64_t outer, inner;
+	odet_dims_split(y->dims, y->rank, axis, &outer, &inner);
 	size_t es = odet_dtype_size(y->dtype);
 	int64_t ystride = y->dims[axis] * inner, off = 0;
 	for (int i = 0; i < a->n_in; i++) {

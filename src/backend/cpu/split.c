@@ -34,13 +34,8 @@ static odet_status split_run(const be_run_args *a)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Split): %d sizes for %d outputs", nd->name,
 					  n_sizes, a->n_out);
 	}
-	int64_t outer = 1, inner = 1, total = 0;
-	for (int d = 0; d < x->rank; d++) {
-		if (d < axis)
-			outer *= x->dims[d];
-		else if (d > axis)
-			inner *= x->dims[d];
-	}
+	int64_t outer, inner, total = 0;
+	odet_dims_split(x->dims, x->rank, axis, &outer, &inner);
 	for (int i = 0; i < a->n_out; i++) {
 		const odet_tensor *y = &a->out[i];
 		bool ok = y->rank == x->rank && y->dtype == x->dtype && (!n_sizes || sizes[i] == y->dims[axis]);

@@ -162,13 +162,8 @@ static odet_status topk_run(const be_run_args *a)
 	if (k < 0 || k > n)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (TopK): K = %lld outside [0, %lld]", nd->name,
 				  (long long)k, (long long)n);
-	int64_t outer = 1, inner = 1;
-	for (int d = 0; d < x->rank; d++) {
-		if (d < axis)
-			outer *= x->dims[d];
-		else if (d > axis)
-			inner *= x->dims[d];
-	}
+	int64_t outer, inner;
+	odet_dims_split(x->dims, x->rank, axis, &outer, &inner);
 	if (odet_tensor_numel(vals) != outer * k * inner || odet_tensor_numel(idx) != outer * k * inner ||
 	    vals->dtype != x->dtype || idx->dtype != ODET_I64)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (TopK): output shape/dtype mismatch", nd->name);

@@ -279,15 +279,8 @@ static inline void cu_strides(const odet_tensor *t, int64_t *s)
 /* [outer, n, inner] view around axis of dims */
 static inline void cu_split_axis(const odet_tensor *t, int axis, int64_t *outer, int64_t *n, int64_t *inner)
 {
-	*outer = 1;
-	*inner = 1;
 	*n = t->rank ? t->dims[axis] : 1;
-	for (int d = 0; d < t->rank; d++) {
-		if (d < axis)
-			*outer *= t->dims[d];
-		else if (d > axis)
-			*inner *= t->dims[d];
-	}
+	odet_dims_split(t->dims, t->rank, axis, outer, inner);
 }
 
 #endif

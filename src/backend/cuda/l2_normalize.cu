@@ -103,22 +103,6 @@ __global__ void l2n_strided(const T *__restrict__ x, const T *__restrict__ s, T 
 	}
 }
 
-bool geom(const odet_tensor *x, int64_t axis, long long *outer, int *c, long long *inner)
-{
-	if (axis < 0)
-		axis += x->rank;
-	if (axis < 0 || axis >= x->rank || x->dims[axis] > (1 << 30))
-		return false;
-	*outer = *inner = 1;
-	for (int i = 0; i < x->rank; i++)
-		if (i < axis)
-			*outer *= x->dims[i];
-		else if (i > axis)
-			*inner *= x->dims[i];
-	*c = (int)x->dims[axis];
-	return true;
-}
-
 odet_status l2n_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	const ir_value *x = ir_in(g, n, 0), *s = ir_in(g, n, 1), *y = ir_out(g, n, 0);
@@ -133,10 +117,11 @@ template <typename T> odet_status l2n_launch(const be_run_args *a)
 {
 	const odet_tensor *x = &a->in[0];
 	const T *s = a->n_in > 1 ? (const T *)a->in[1].data : NULL;
-	long long outer, inner;
-	int c;
-	if (!geom(x, ir_attr_int(a->node, "axis", 1), &outer, &c, &inner))
+	int axis;
+	int64_t outer, c, inner;
+	if (!cu_norm_axis(ir_attr_int(a->node, "axis", 1), x->rank, &axis) || x->dims[axis] > (1 << 30))
 		return cu_bad(a, "axis out of range");
+	cu_split_axis(x, axis, &outer, &c, &inner);
 	float eps = ir_attr_float(a->node, "eps", 0.0f);
 	cudaStream_t st = (cudaStream_t)a->stream;
 	if (outer * inner == 0 || c == 0)
@@ -145,10 +130,10 @@ template <typename T> odet_status l2n_launch(const be_run_args *a)
 		bool vec = sizeof(T) == 2 && (c & 7) == 0 && !((uintptr_t)x->data & 15) && !((uintptr_t)a->out[0].data & 15) &&
 			   (!s || !((uintptr_t)s & 15));
 		l2n_rows<T><<<cu_grid(outer * 32, CU_BLOCK), CU_BLOCK, 0, st>>>((const T *)x->data, s, (T *)a->out[0].data,
-										 outer, c, eps, vec);
+										 outer, (int)c, eps, vec);
 	} else {
 		l2n_strided<T><<<cu_grid(outer * inner, CU_BLOCK), CU_BLOCK, 0, st>>>((const T *)x->data, s,
-											(T *)a->out[0].data, outer, c, inner,
+											(T *)a->out[0].data, outer, (int)c, inner,
 											eps);
 	}
 	return cu_launched(a);

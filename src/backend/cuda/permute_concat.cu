@@ -170,13 +170,8 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 	int axis;
 	if (!cu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return cu_refuse(ctx, n, "bad attributes");
-	int64_t outer = 1, inner = 1;
-	for (int d = 0; d < y->rank; d++) {
-		if (d < axis)
-			outer *= y->dims[d];
-		else if (d > axis)
-			inner *= y->dims[d];
-	}
+	int64_t outer, inner;
+	odet_dims_split(y->dims, y->rank, axis, &outer, &inner);
 	pc_state *st = (pc_state *)calloc(1, sizeof *st);
 	int nin = n->n_in, maxl = (nin + PC_JOBS - 1) / PC_JOBS;
 	if (!st || !(st->batched = (pc_jobs *)calloc((size_t)maxl, sizeof(pc_jobs))) ||
