@@ -1321,34 +1321,68 @@ odet_status launch_filter_logits(const plan &pl, const TS *logits, u64 *keys, in
 	return ODET_OK;
 }
 
+/* The workspace's regions as typed pointers (offsets from the plan), for both pipelines. */
+struct ws_view {
+	u64 *keysA, *keysB, *keysC, *keysD, *mask, *removed, *kept, *mk_in, *mk_out;
+	int *cnt1, *beg1, *end1, *cnt2, *beg2, *end2, *nseg, *kcount, *mv_in, *mv_out, *moff, *imgc, *hist, *need, *ncnt;
+	long long *lstart, *tiles, *words, *tiles_incl, *words_incl;
+	unsigned *prefix;
+	void *temp; /* CUB's temporary storage, temp_bytes */
+};
+
+static ws_view ws_view_of(const plan &pl, unsigned char *ws)
+{
+	ws_view w;
+	w.keysA = (u64 *)(ws + pl.off_keysA);
+	w.keysB = (u64 *)(ws + pl.off_keysB);
+	w.keysC = (u64 *)(ws + pl.off_keysC);
+	w.keysD = (u64 *)(ws + pl.off_keysD);
+	w.mask = (u64 *)(ws + pl.off_mask);
+	w.removed = (u64 *)(ws + pl.off_removed);
+	w.kept = (u64 *)(ws + pl.off_kept);
+	w.mk_in = (u64 *)(ws + pl.off_mk_in);
+	w.mk_out = (u64 *)(ws + pl.off_mk_out);
+	w.cnt1 = (int *)(ws + pl.off_cnt1);
+	w.beg1 = (int *)(ws + pl.off_beg1);
+	w.end1 = (int *)(ws + pl.off_end1);
+	w.cnt2 = (int *)(ws + pl.off_cnt2);
+	w.beg2 = (int *)(ws + pl.off_beg2);
+	w.end2 = (int *)(ws + pl.off_end2);
+	w.nseg = (int *)(ws + pl.off_n);
+	w.kcount = (int *)(ws + pl.off_kcount);
+	w.mv_in = (int *)(ws + pl.off_mv_in);
+	w.mv_out = (int *)(ws + pl.off_mv_out);
+	w.moff = (int *)(ws + pl.off_moff);
+	w.imgc = (int *)(ws + pl.off_imgc);
+	w.hist = (int *)(ws + pl.off_hist);
+	w.need = (int *)(ws + pl.off_need);
+	w.ncnt = (int *)(ws + pl.off_ncnt);
+	w.lstart = (long long *)(ws + pl.off_lstart);
+	w.tiles = (long long *)(ws + pl.off_tiles);
+	w.words = (long long *)(ws + pl.off_words);
+	w.tiles_incl = (long long *)(ws + pl.off_tiles_incl);
+	w.words_incl = (long long *)(ws + pl.off_words_incl);
+	w.prefix = (unsigned *)(ws + pl.off_prefix);
+	w.temp = ws + pl.off_temp;
+	return w;
+}
+
 /* TB: boxes' element type, TS: scores' (or the logits') */
 template <typename TB, typename TS>
 odet_status launch_cub(const plan &pl, const TB *boxes, const TS *scores, unsigned char *ws, int32_t *det_count,
 		   float *det_boxes, float *det_scores, int32_t *det_classes, cudaStream_t st)
 {
 	const dev_params &d = pl.d;
-	u64 *keysA = (u64 *)(ws + pl.off_keysA), *keysB = (u64 *)(ws + pl.off_keysB);
-	int *cnt1 = (int *)(ws + pl.off_cnt1), *beg1 = (int *)(ws + pl.off_beg1), *end1 = (int *)(ws + pl.off_end1);
-	long long *lstart = (long long *)(ws + pl.off_lstart);
-	int *cnt2 = (int *)(ws + pl.off_cnt2), *beg2 = (int *)(ws + pl.off_beg2), *end2 = (int *)(ws + pl.off_end2);
-	int *nseg = (int *)(ws + pl.off_n);
-	long long *tiles = (long long *)(ws + pl.off_tiles), *words = (long long *)(ws + pl.off_words);
-	long long *tiles_incl = (long long *)(ws + pl.off_tiles_incl), *words_incl = (long long *)(ws + pl.off_words_incl);
-	u64 *mask = (u64 *)(ws + pl.off_mask), *removed = (u64 *)(ws + pl.off_removed), *kept = (u64 *)(ws + pl.off_kept);
-	int *kcount = (int *)(ws + pl.off_kcount);
-	u64 *mk_in = (u64 *)(ws + pl.off_mk_in), *mk_out = (u64 *)(ws + pl.off_mk_out);
-	int *mv_in = (int *)(ws + pl.off_mv_in), *mv_out = (int *)(ws + pl.off_mv_out);
-	int *moff = (int *)(ws + pl.off_moff), *imgc = (int *)(ws + pl.off_imgc);
-	void *temp = ws + pl.off_temp;
+	const ws_view w = ws_view_of(pl, ws);
 	size_t tb = pl.temp_bytes;
 	const int S1 = (int)pl.S1, S = (int)pl.S;
 	odet_status rc;
-	rc = ODET_CUDA(cudaMemsetAsync(cnt1, 0, (size_t)S1 * 4, st));
+	rc = ODET_CUDA(cudaMemsetAsync(w.cnt1, 0, (size_t)S1 * 4, st));
 	if (rc)
 		return rc;
 	/* 1. filter */
 	if (d.N > 0 && pl.logits) {
-		if ((rc = launch_filter_logits<TS>(pl, scores, keysA, cnt1, st)))
+		if ((rc = launch_filter_logits<TS>(pl, scores, w.keysA, w.cnt1, st)))
 			return rc;
 	} else if (d.N > 0) {
 		const int tile_a = d.C >= 256 ? 1 : (256 * 4 + d.C - 1) / d.C;
@@ -1357,69 +1391,68 @@ odet_status launch_cub(const plan &pl, const TB *boxes, const TS *scores, unsign
 		if (smem > 48 * 1024)
 			return ODET_ERR_UNSUPPORTED; /* refused at build time by the adapter's check */
 		dim3 grid((unsigned)((d.N + tile_a - 1) / tile_a), (unsigned)d.B);
-		filter_kernel<TS><<<grid, 256, smem, st>>>(d, scores, keysA, cnt1, tile_a);
+		filter_kernel<TS><<<grid, 256, smem, st>>>(d, scores, w.keysA, w.cnt1, tile_a);
 	}
 	/* 2. sort per filter segment */
 	if (d.mode == 1)
-		level_starts_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, lstart);
-	offsets_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, cnt1, d.mode == 1 ? lstart : NULL, d.region, beg1, end1);
-	u64 *k_in = keysA, *k_out = keysB; /* the select moves the candidates to keysB: roles swap */
+		level_starts_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, w.lstart);
+	offsets_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, w.cnt1, d.mode == 1 ? w.lstart : NULL, d.region, w.beg1, w.end1);
+	u64 *k_in = w.keysA, *k_out = w.keysB; /* the select moves the candidates to keysB: roles swap */
 	if (pl.select) {
-		int *hist = (int *)(ws + pl.off_hist), *need = (int *)(ws + pl.off_need), *ncnt = (int *)(ws + pl.off_ncnt);
-		unsigned *prefix = (unsigned *)(ws + pl.off_prefix);
-		if ((rc = ODET_CUDA(cudaMemsetAsync(hist, 0, (size_t)S1 * SEL_BINS * 4, st))) ||
-		    (rc = ODET_CUDA(cudaMemsetAsync(ncnt, 0, (size_t)S1 * 4, st))))
+		if ((rc = ODET_CUDA(cudaMemsetAsync(w.hist, 0, (size_t)S1 * SEL_BINS * 4, st))) ||
+		    (rc = ODET_CUDA(cudaMemsetAsync(w.ncnt, 0, (size_t)S1 * 4, st))))
 			return rc;
-		sel_init_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, cnt1, d.topk, prefix, need);
+		sel_init_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, w.cnt1, d.topk, w.prefix, w.need);
 		dim3 g((unsigned)pl.sel_blocks, (unsigned)S1);
 		for (int pass = 0; pass < 3; pass++) {
-			sel_hist_kernel<<<g, 256, 0, st>>>(keysA, beg1, cnt1, prefix, need, pass, hist);
-			sel_pick_kernel<<<(unsigned)S1, 256, 0, st>>>(pass, hist, prefix, need);
+			sel_hist_kernel<<<g, 256, 0, st>>>(w.keysA, w.beg1, w.cnt1, w.prefix, w.need, pass, w.hist);
+			sel_pick_kernel<<<(unsigned)S1, 256, 0, st>>>(pass, w.hist, w.prefix, w.need);
 		}
-		sel_compact_kernel<<<g, 256, 0, st>>>(keysA, keysB, beg1, cnt1, prefix, need, ncnt);
-		sel_finish_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, need, ncnt, beg1, cnt1, end1);
-		k_in = keysB;
-		k_out = keysA;
+		sel_compact_kernel<<<g, 256, 0, st>>>(w.keysA, w.keysB, w.beg1, w.cnt1, w.prefix, w.need, w.ncnt);
+		sel_finish_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, w.need, w.ncnt, w.beg1, w.cnt1, w.end1);
+		k_in = w.keysB;
+		k_out = w.keysA;
 	}
-	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, k_in, k_out, pl.items, S1, beg1, end1, 0, 64, st));
+	rc = ODET_CUDA(
+		cub::DeviceSegmentedRadixSort::SortKeys(w.temp, tb, k_in, k_out, pl.items, S1, w.beg1, w.end1, 0, 64, st));
 	if (rc)
 		return rc;
 	const u64 *sorted = k_out;
-	const int *cbeg = beg1, *ccnt = cnt1;
+	const int *cbeg = w.beg1, *ccnt = w.cnt1;
 	if (d.mode == 1) {
-		rc = ODET_CUDA(cudaMemsetAsync(cnt2, 0, (size_t)S * 4, st));
+		rc = ODET_CUDA(cudaMemsetAsync(w.cnt2, 0, (size_t)S * 4, st));
 		if (rc)
 			return rc;
 		long long nt = pl.S1 * d.topk;
-		scatter_kernel<<<(unsigned)((nt + 255) / 256), 256, 0, st>>>(d, k_out, beg1, cnt1, k_in, cnt2);
-		offsets_kernel<<<(S + 255) / 256, 256, 0, st>>>(S, cnt2, NULL, d.region, beg2, end2);
-		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, k_in, k_out, pl.S * d.region, S, beg2, end2, 0, 64,
-								  st));
+		scatter_kernel<<<(unsigned)((nt + 255) / 256), 256, 0, st>>>(d, k_out, w.beg1, w.cnt1, k_in, w.cnt2);
+		offsets_kernel<<<(S + 255) / 256, 256, 0, st>>>(S, w.cnt2, NULL, d.region, w.beg2, w.end2);
+		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(w.temp, tb, k_in, k_out, pl.S * d.region, S, w.beg2,
+								  w.end2, 0, 64, st));
 		if (rc)
 			return rc;
-		cbeg = beg2;
-		ccnt = cnt2;
+		cbeg = w.beg2;
+		ccnt = w.cnt2;
 	}
 	/* 3. bitmask */
-	seg_setup_kernel<<<(S + 255) / 256, 256, 0, st>>>(d, ccnt, nseg, tiles, words);
-	rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(temp, tb, tiles, tiles_incl, S, st));
+	seg_setup_kernel<<<(S + 255) / 256, 256, 0, st>>>(d, ccnt, w.nseg, w.tiles, w.words);
+	rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(w.temp, tb, w.tiles, w.tiles_incl, S, st));
 	if (!rc)
-		rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(temp, tb, words, words_incl, S, st));
+		rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(w.temp, tb, w.words, w.words_incl, S, st));
 	if (rc)
 		return rc;
-	mask_kernel<TB><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, cbeg, 0, nseg, tiles_incl, words_incl, mask);
+	mask_kernel<TB><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, cbeg, 0, w.nseg, w.tiles_incl, w.words_incl, w.mask);
 	/* 4. greedy scan */
-	scan_kernel<<<(unsigned)((S * 32LL + 127) / 128), 128, 0, st>>>(d, sorted, cbeg, nseg, words_incl, mask, removed,
-								       kept, kcount);
+	scan_kernel<<<(unsigned)((S * 32LL + 127) / 128), 128, 0, st>>>(d, sorted, cbeg, w.nseg, w.words_incl, w.mask,
+								       w.removed, w.kept, w.kcount);
 	/* 5. merge + gather */
-	merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, kept, kcount, mk_in, mv_in);
-	image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, kcount, moff, imgc);
-	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(temp, tb, mk_in, mk_out, mv_in, mv_out, pl.mitems, d.B,
-								 moff, moff + 1, 0, 64, st));
+	merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, w.kept, w.kcount, w.mk_in, w.mv_in);
+	image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, w.kcount, w.moff, w.imgc);
+	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(w.temp, tb, w.mk_in, w.mk_out, w.mv_in, w.mv_out, pl.mitems,
+								 d.B, w.moff, w.moff + 1, 0, 64, st));
 	if (rc)
 		return rc;
 	long long ng = (long long)d.B * d.K;
-	gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, mk_out, mv_out, imgc, 0, det_count,
+	gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, w.mk_out, w.mv_out, w.imgc, 0, det_count,
 									 det_boxes, det_scores, det_classes);
 	return ODET_CUDA(cudaGetLastError());
 }
@@ -1429,29 +1462,17 @@ odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsig
 			float *det_boxes, float *det_scores, int32_t *det_classes, cudaStream_t st)
 {
 	const dev_params &d = pl.d;
-	u64 *keysA = (u64 *)(ws + pl.off_keysA), *keysB = (u64 *)(ws + pl.off_keysB);
-	u64 *keysC = (u64 *)(ws + pl.off_keysC), *keysD = (u64 *)(ws + pl.off_keysD);
-	int *cnt1 = (int *)(ws + pl.off_cnt1), *beg1 = (int *)(ws + pl.off_beg1), *end1 = (int *)(ws + pl.off_end1);
-	int *cnt2 = (int *)(ws + pl.off_cnt2), *beg2 = (int *)(ws + pl.off_beg2), *end2 = (int *)(ws + pl.off_end2);
-	int *nseg = (int *)(ws + pl.off_n);
-	long long *tiles = (long long *)(ws + pl.off_tiles), *words = (long long *)(ws + pl.off_words);
-	long long *tiles_incl = (long long *)(ws + pl.off_tiles_incl), *words_incl = (long long *)(ws + pl.off_words_incl);
-	u64 *mask = (u64 *)(ws + pl.off_mask), *removed = (u64 *)(ws + pl.off_removed), *kept = (u64 *)(ws + pl.off_kept);
-	int *kcount = (int *)(ws + pl.off_kcount);
-	u64 *mk_in = (u64 *)(ws + pl.off_mk_in), *mk_out = (u64 *)(ws + pl.off_mk_out);
-	int *mv_in = (int *)(ws + pl.off_mv_in), *mv_out = (int *)(ws + pl.off_mv_out);
-	int *moff = (int *)(ws + pl.off_moff), *imgc = (int *)(ws + pl.off_imgc);
-	void *temp = ws + pl.off_temp;
+	const ws_view w = ws_view_of(pl, ws);
 	size_t tb = pl.temp_bytes;
 	const int S1 = (int)pl.S1, S = (int)pl.S;
 	odet_status rc;
-	if ((rc = ODET_CUDA(cudaMemsetAsync(cnt1, 0, (size_t)S1 * 4, st))))
+	if ((rc = ODET_CUDA(cudaMemsetAsync(w.cnt1, 0, (size_t)S1 * 4, st))))
 		return rc;
-	if (d.mode == 1 && (rc = ODET_CUDA(cudaMemsetAsync(cnt2, 0, (size_t)S * 4, st))))
+	if (d.mode == 1 && (rc = ODET_CUDA(cudaMemsetAsync(w.cnt2, 0, (size_t)S * 4, st))))
 		return rc;
 	/* F1. filter */
 	if (d.N > 0 && pl.logits) {
-		if ((rc = launch_filter_logits<TS>(pl, scores, keysA, cnt1, st)))
+		if ((rc = launch_filter_logits<TS>(pl, scores, w.keysA, w.cnt1, st)))
 			return rc;
 	} else if (d.N > 0) {
 		const int nloc = d.mode == 0 ? d.C : d.L;
@@ -1460,31 +1481,29 @@ odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsig
 			return ODET_ERR_UNSUPPORTED; /* refused at build time by the adapter's check */
 		long long nc = (long long)d.N * d.C;
 		dim3 grid((unsigned)((nc + 2047) / 2048), (unsigned)d.B);
-		filter2_kernel<TS><<<grid, 256, smem, st>>>(d, scores, keysA, cnt1);
+		filter2_kernel<TS><<<grid, 256, smem, st>>>(d, scores, w.keysA, w.cnt1);
 	}
 	/* F2. multi-block select (huge segments), CUB for segments above the capacity */
-	const u64 *in = keysA, *pre = NULL;
+	const u64 *in = w.keysA, *pre = NULL;
 	if (pl.select) {
-		int *hist = (int *)(ws + pl.off_hist), *need = (int *)(ws + pl.off_need), *ncnt = (int *)(ws + pl.off_ncnt);
-		unsigned *prefix = (unsigned *)(ws + pl.off_prefix);
-		if ((rc = ODET_CUDA(cudaMemsetAsync(hist, 0, (size_t)S1 * SEL_BINS * 4, st))) ||
-		    (rc = ODET_CUDA(cudaMemsetAsync(ncnt, 0, (size_t)S1 * 4, st))))
+		if ((rc = ODET_CUDA(cudaMemsetAsync(w.hist, 0, (size_t)S1 * SEL_BINS * 4, st))) ||
+		    (rc = ODET_CUDA(cudaMemsetAsync(w.ncnt, 0, (size_t)S1 * 4, st))))
 			return rc;
-		bounds_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, S1, d.mode, cnt1, -1, beg1, end1);
-		sel_init_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, cnt1, d.topk, prefix, need);
+		bounds_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, S1, d.mode, w.cnt1, -1, w.beg1, w.end1);
+		sel_init_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, w.cnt1, d.topk, w.prefix, w.need);
 		dim3 g((unsigned)pl.sel_blocks, (unsigned)S1);
 		for (int pass = 0; pass < 3; pass++) {
-			sel_hist_kernel<<<g, 256, 0, st>>>(keysA, beg1, cnt1, prefix, need, pass, hist);
-			sel_pick_kernel<<<(unsigned)S1, 256, 0, st>>>(pass, hist, prefix, need);
+			sel_hist_kernel<<<g, 256, 0, st>>>(w.keysA, w.beg1, w.cnt1, w.prefix, w.need, pass, w.hist);
+			sel_pick_kernel<<<(unsigned)S1, 256, 0, st>>>(pass, w.hist, w.prefix, w.need);
 		}
-		sel_compact_kernel<<<g, 256, 0, st>>>(keysA, keysB, beg1, cnt1, prefix, need, ncnt);
-		sel_finish_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, need, ncnt, beg1, cnt1, end1);
-		in = keysB;
+		sel_compact_kernel<<<g, 256, 0, st>>>(w.keysA, w.keysB, w.beg1, w.cnt1, w.prefix, w.need, w.ncnt);
+		sel_finish_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(S1, w.need, w.ncnt, w.beg1, w.cnt1, w.end1);
+		in = w.keysB;
 	}
 	if (pl.cub1) {
-		u64 *out = in == keysA ? keysB : keysA;
-		bounds_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, S1, d.mode, cnt1, pl.cap1, beg1, end1);
-		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, in, out, pl.items, S1, beg1, end1, 0, 64, st));
+		u64 *out = in == w.keysA ? w.keysB : w.keysA;
+		bounds_kernel<<<(S1 + 255) / 256, 256, 0, st>>>(d, S1, d.mode, w.cnt1, pl.cap1, w.beg1, w.end1);
+		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(w.temp, tb, in, out, pl.items, S1, w.beg1, w.end1, 0, 64, st));
 		if (rc)
 			return rc;
 		pre = out;
@@ -1492,8 +1511,8 @@ odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsig
 	/* F3. per-segment sort (+ scatter / bitmask / greedy) */
 	seg_args a;
 	memset(&a, 0, sizeof a);
-	a.in = in, a.pre = pre, a.cnt = cnt1, a.k = d.topk, a.cap = pl.cap1, a.level = d.mode;
-	a.nseg = nseg, a.tiles = tiles, a.words = words, a.kept = kept, a.kcount = kcount;
+	a.in = in, a.pre = pre, a.cnt = w.cnt1, a.k = d.topk, a.cap = pl.cap1, a.level = d.mode;
+	a.nseg = w.nseg, a.tiles = w.tiles, a.words = w.words, a.kept = w.kept, a.kcount = w.kcount;
 	const u64 *sorted = pre ? pre : in; /* out 0: in place (or in the CUB output) */
 	if (d.mode == 0) {
 		a.out = pl.fused ? 2 : 0;
@@ -1503,22 +1522,22 @@ odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsig
 		seg_kernel<TB><<<(unsigned)S1, BLK, pl.smem1, st>>>(d, a, boxes);
 	} else {
 		a.out = 1;
-		a.ckeys = keysC, a.ccount = cnt2;
+		a.ckeys = w.keysC, a.ccount = w.cnt2;
 		if ((rc = smem_attr((const void *)seg_kernel<TB>, pl.smem1 > pl.smem2 ? pl.smem1 : pl.smem2)))
 			return rc;
 		seg_kernel<TB><<<(unsigned)S1, BLK, pl.smem1, st>>>(d, a, boxes);
 		memset(&a, 0, sizeof a);
-		a.in = keysC, a.cnt = cnt2, a.k = d.T, a.cap = pl.cap2, a.level = 0;
-		a.nseg = nseg, a.tiles = tiles, a.words = words, a.kept = kept, a.kcount = kcount;
-		sorted = keysC;
+		a.in = w.keysC, a.cnt = w.cnt2, a.k = d.T, a.cap = pl.cap2, a.level = 0;
+		a.nseg = w.nseg, a.tiles = w.tiles, a.words = w.words, a.kept = w.kept, a.kcount = w.kcount;
+		sorted = w.keysC;
 		if (pl.cub2) {
-			bounds_kernel<<<(S + 255) / 256, 256, 0, st>>>(d, S, 0, cnt2, pl.cap2, beg2, end2);
-			rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(temp, tb, keysC, keysD, pl.S * d.region, S, beg2,
-									  end2, 0, 64, st));
+			bounds_kernel<<<(S + 255) / 256, 256, 0, st>>>(d, S, 0, w.cnt2, pl.cap2, w.beg2, w.end2);
+			rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortKeys(w.temp, tb, w.keysC, w.keysD, pl.S * d.region, S, w.beg2,
+									  w.end2, 0, 64, st));
 			if (rc)
 				return rc;
-			a.pre = keysD;
-			sorted = keysD;
+			a.pre = w.keysD;
+			sorted = w.keysD;
 		}
 		a.out = pl.fused ? 2 : 0;
 		a.sorted = (u64 *)sorted;
@@ -1526,30 +1545,31 @@ odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsig
 	}
 	/* 3./4. bitmask and greedy scan in global memory for segments of more than FUSE_MAX rows */
 	if (!pl.fused) {
-		rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(temp, tb, tiles, tiles_incl, S, st));
+		rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(w.temp, tb, w.tiles, w.tiles_incl, S, st));
 		if (!rc)
-			rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(temp, tb, words, words_incl, S, st));
+			rc = ODET_CUDA(cub::DeviceScan::InclusiveSum(w.temp, tb, w.words, w.words_incl, S, st));
 		if (rc)
 			return rc;
-		mask_kernel<TB><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, NULL, d.region, nseg, tiles_incl, words_incl, mask);
+		mask_kernel<TB><<<132 * 16, 64, 0, st>>>(d, boxes, sorted, NULL, d.region, w.nseg, w.tiles_incl, w.words_incl,
+							w.mask);
 		scan2_kernel<<<(unsigned)((S * 32LL + 127) / 128), 128, pl.smem_scan, st>>>(
-			d, sorted, nseg, words_incl, mask, removed, pl.smem_scan > 0, kept, kcount);
+			d, sorted, w.nseg, w.words_incl, w.mask, w.removed, pl.smem_scan > 0, w.kept, w.kcount);
 	}
 	/* F4. per-image merge + gather */
 	if (pl.mblock) {
 		if ((rc = smem_attr((const void *)merge_kernel<TB>, pl.smemm)))
 			return rc;
-		merge_kernel<TB><<<(unsigned)d.B, BLK, pl.smemm, st>>>(d, kept, kcount, mk_in, pl.capm, pl.coff, boxes,
+		merge_kernel<TB><<<(unsigned)d.B, BLK, pl.smemm, st>>>(d, w.kept, w.kcount, w.mk_in, pl.capm, pl.coff, boxes,
 									det_count, det_boxes, det_scores, det_classes);
 	} else {
-		merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, kept, kcount, mk_in, mv_in);
-		image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, kcount, moff, imgc);
-		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(temp, tb, mk_in, mk_out, mv_in, mv_out, pl.mitems,
-									 d.B, moff, moff + 1, 0, 64, st));
+		merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, w.kept, w.kcount, w.mk_in, w.mv_in);
+		image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, w.kcount, w.moff, w.imgc);
+		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(w.temp, tb, w.mk_in, w.mk_out, w.mv_in, w.mv_out, pl.mitems,
+									 d.B, w.moff, w.moff + 1, 0, 64, st));
 		if (rc)
 			return rc;
 		long long ng = (long long)d.B * d.K;
-		gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, mk_out, mv_out, imgc, 1, det_count,
+		gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, w.mk_out, w.mv_out, w.imgc, 1, det_count,
 										det_boxes, det_scores, det_classes);
 	}
 	return ODET_CUDA(cudaGetLastError());
