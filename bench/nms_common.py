@@ -50,15 +50,7 @@ class Lib:
         return out
 
     def cuda_nms_prepare(self, p, B, N, C, torch):
-        args, keep = self._params(p)
-        ws = self.L.shim_cuda_nms_ws(*args, B, N, C)
-        if ws < 0:
-            raise RuntimeError("cuda nms workspace size failed")
-        K = p["K"]
-        dev = "cuda"
-        outs = (torch.zeros(B, dtype=torch.int32, device=dev), torch.zeros(B, K, 4, device=dev),
-                torch.zeros(B, K, device=dev), torch.zeros(B, K, dtype=torch.int32, device=dev))
-        return torch.empty(max(ws, 1), dtype=torch.uint8, device=dev), outs
+        return self.cuda_nms_prepare_fused(p, B, N, C, 0, 0, torch)
 
     def cuda_nms(self, p, boxes, scores, ws, outs, torch):
         """boxes, scores: contiguous torch cuda tensors (f32 or f16); asynchronous on the current stream"""
@@ -98,7 +90,7 @@ class Lib:
         args, keep = self._params(p)
         ws = self.L.shim_cuda_nms_ws_fused(*args, B, N, C, act, layout)
         if ws < 0:
-            raise RuntimeError("cuda nms fused workspace size failed")
+            raise RuntimeError("cuda nms workspace size failed (activation %d, layout %d)" % (act, layout))
         K = p["K"]
         dev = "cuda"
         outs = (torch.zeros(B, dtype=torch.int32, device=dev), torch.zeros(B, K, 4, device=dev),

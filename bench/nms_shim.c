@@ -54,46 +54,6 @@ static void ctx_done(odet_ctx *c)
 	odet_ctx_destroy(c);
 }
 
-int shim_cpu_nms(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels, long long K,
-		 long long bg, int ge, float osx, float osy, long long B, long long N, long long C, int f16,
-		 const void *boxes, const void *scores, int32_t *count, float *ob, float *os, int32_t *oc)
-{
-	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy);
-	odet_ctx *c = ctx_new();
-	if (!c)
-		return ODET_ERR_NO_MEMORY;
-	int nt = odet_threadpool_size(c->pool);
-	size_t ws_size;
-	odet_status rc = cpu_nms_workspace_size(&p, B, N, C, nt, &ws_size);
-	void *ws = rc ? NULL : malloc(ws_size + 1);
-	if (!rc && !ws)
-		rc = ODET_ERR_NO_MEMORY;
-	if (!rc)
-		rc = cpu_nms_run(c, c->pool, nt, &p, B, N, C, f16 ? ODET_F16 : ODET_F32, boxes, scores, ws, ws_size, count,
-				 ob, os, oc);
-	free(ws);
-	ctx_done(c);
-	return rc;
-}
-
-long long shim_cuda_nms_ws(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
-			   long long K, long long bg, int ge, long long B, long long N, long long C)
-{
-	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, 1, 1);
-	size_t n;
-	return cuda_nms_workspace_size(&p, B, N, C, &n) ? -1 : (long long)n;
-}
-
-int shim_cuda_nms(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels, long long K,
-		  long long bg, int ge, float osx, float osy, long long B, long long N, long long C, int f16,
-		  const void *boxes, const void *scores, void *ws, long long ws_size, int32_t *count, float *ob,
-		  float *os, int32_t *oc, void *stream)
-{
-	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy);
-	return cuda_nms_launch(&p, B, N, C, f16 ? ODET_F16 : ODET_F32, boxes, scores, ws, (size_t)ws_size, count, ob, os,
-			       oc, stream);
-}
-
 /* BatchedNms with fused class scores (act / layout as ClassScores' attributes; 0, 0 = scores used
  * as they are) and the dtypes of boxes and scores (logits) given separately */
 int shim_cpu_nms_fused(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
@@ -142,6 +102,30 @@ int shim_cuda_nms_fused(float thr, float iou, long long topk, int mode, int n_le
 	p.layout = layout;
 	return cuda_nms_launch_dtypes(&p, B, N, C, box_f16 ? ODET_F16 : ODET_F32, boxes, logit_f16 ? ODET_F16 : ODET_F32,
 				      logits, ws, (size_t)ws_size, count, ob, os, oc, stream);
+}
+
+/* the unfused calls: scores used as they are, boxes and scores of one dtype */
+int shim_cpu_nms(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels, long long K,
+		 long long bg, int ge, float osx, float osy, long long B, long long N, long long C, int f16,
+		 const void *boxes, const void *scores, int32_t *count, float *ob, float *os, int32_t *oc)
+{
+	return shim_cpu_nms_fused(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy, B, N, C, 0, 0, f16, f16,
+				  boxes, scores, count, ob, os, oc);
+}
+
+long long shim_cuda_nms_ws(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
+			   long long K, long long bg, int ge, long long B, long long N, long long C)
+{
+	return shim_cuda_nms_ws_fused(thr, iou, topk, mode, n_levels, levels, K, bg, ge, B, N, C, 0, 0);
+}
+
+int shim_cuda_nms(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels, long long K,
+		  long long bg, int ge, float osx, float osy, long long B, long long N, long long C, int f16,
+		  const void *boxes, const void *scores, void *ws, long long ws_size, int32_t *count, float *ob,
+		  float *os, int32_t *oc, void *stream)
+{
+	return shim_cuda_nms_fused(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy, B, N, C, 0, 0, f16, f16,
+				   boxes, scores, ws, ws_size, count, ob, os, oc, stream);
 }
 
 /* CPU decode ops through a one-node graph and the CPU backend (be_eval_node) */
