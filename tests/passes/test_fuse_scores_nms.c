@@ -33,11 +33,6 @@ typedef struct head_case {
 	bool second_reader;         /* a second BatchedNms reads the scores */
 } head_case;
 
-static int fresh(ir_graph *g, const char *name)
-{
-	return ir_value_add(g, name, ODET_DTYPE_UNDEFINED, -1, NULL);
-}
-
 static void add_nms(ir_graph *g, const head_case *hc, const char *name, int boxes, int scores, float iou)
 {
 	char on[4][64];
@@ -45,7 +40,7 @@ static void add_nms(ir_graph *g, const head_case *hc, const char *name, int boxe
 	static const char *const suffix[4] = {"count", "boxes", "scores", "classes"};
 	for (int k = 0; k < 4; k++) {
 		snprintf(on[k], sizeof on[k], "%s_%s", name, suffix[k]);
-		out[k] = fresh(g, on[k]);
+		out[k] = test_graph_value(g, on[k]);
 	}
 	int n = ir_node_add(g, IR_OP_BATCHED_NMS, name, 2, (int[]){boxes, scores}, 4, out);
 	ir_attr_set_float(g, n, "score_threshold", hc->thr);
@@ -70,7 +65,7 @@ static ir_graph *head_graph(const head_case *hc)
 	int64_t dl[3] = {hc->B, hc->layout ? hc->C : hc->N, hc->layout ? hc->N : hc->C};
 	int boxes = test_graph_input(g, "boxes", ODET_F32, 3, db);
 	int logits = test_graph_input(g, "logits", hc->logit_dt, 3, dl);
-	int probs = fresh(g, "probs");
+	int probs = test_graph_value(g, "probs");
 	int s = ir_node_add(g, IR_OP_CLASS_SCORES, "scores", 1, &logits, 1, &probs);
 	ir_attr_set_int(g, s, "activation", hc->act);
 	ir_attr_set_int(g, s, "layout", hc->layout);

@@ -21,34 +21,9 @@
 
 static odet_ctx *ctx;
 
-static int fresh(ir_graph *g, const char *name)
-{
-	return ir_value_add(g, name, ODET_DTYPE_UNDEFINED, -1, NULL);
-}
-
-static int transpose(ir_graph *g, const char *name, int x, int n, const int64_t *perm)
-{
-	int y = fresh(g, name);
-	int node = ir_node_add(g, IR_OP_TRANSPOSE, name, 1, &x, 1, &y);
-	ir_attr_set_ints(g, node, "perm", perm, n);
-	return y;
-}
-
-static int reshape(ir_graph *g, const char *name, int x, int n, const int64_t *shape)
-{
-	char cn[64];
-	snprintf(cn, sizeof cn, "%s_shape", name);
-	int64_t *d = malloc(sizeof(int64_t) * (size_t)n), sd[1] = {n};
-	memcpy(d, shape, sizeof(int64_t) * (size_t)n);
-	int s = ir_const_add(g, cn, ODET_I64, 1, sd, d);
-	int y = fresh(g, name), in[2] = {x, s};
-	ir_node_add(g, IR_OP_RESHAPE, name, 2, in, 1, &y);
-	return y;
-}
-
 static int concat(ir_graph *g, const char *name, int n, const int *xs, int64_t axis)
 {
-	int y = fresh(g, name);
+	int y = test_graph_value(g, name);
 	int node = ir_node_add(g, IR_OP_CONCAT, name, n, xs, 1, &y);
 	ir_attr_set_int(g, node, "axis", axis);
 	return y;
@@ -56,7 +31,7 @@ static int concat(ir_graph *g, const char *name, int n, const int *xs, int64_t a
 
 static int cast16(ir_graph *g, const char *name, int x)
 {
-	int y = fresh(g, name);
+	int y = test_graph_value(g, name);
 	int node = ir_node_add(g, IR_OP_CAST, name, 1, &x, 1, &y);
 	ir_attr_set_int(g, node, "to", ODET_F16);
 	return y;
@@ -214,15 +189,15 @@ static ir_graph *ssd_like(bool cast, bool extra_reader, bool chain_output)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int a = test_graph_input(g, "a", ODET_F32, D(2, 5, 6, 12)), b = test_graph_input(g, "b", ODET_F32, D(2, 3, 4, 9)), c = test_graph_input(g, "c", ODET_F32, D(2, 3, 7));
-	int ta = transpose(g, "ta", a, D(0, 3, 1, 2)), tb = transpose(g, "tb", b, D(0, 3, 1, 2));
-	int ra = reshape(g, "ra", ta, D(2, 3, 120)), rb = reshape(g, "rb", tb, D(2, 3, 36));
+	int ta = test_graph_transpose(g, "ta", a, D(0, 3, 1, 2)), tb = test_graph_transpose(g, "tb", b, D(0, 3, 1, 2));
+	int ra = test_graph_reshape(g, "ra", ta, D(2, 3, 120)), rb = test_graph_reshape(g, "rb", tb, D(2, 3, 36));
 	int xs[3] = {ra, rb, c};
 	int y = concat(g, "cat", 3, xs, 2);
 	if (cast)
 		y = cast16(g, "cast", y);
 	test_graph_output(g, y);
 	if (extra_reader) /* tb read twice: its Transpose must stay */
-		test_graph_output(g, reshape(g, "rb2", tb, D(2, 108)));
+		test_graph_output(g, test_graph_reshape(g, "rb2", tb, D(2, 108)));
 	if (chain_output)
 		test_graph_output(g, ta);
 	return g;
@@ -240,11 +215,11 @@ static ir_graph *retina_like(void)
 		snprintf(n, sizeof n, "x%d", l);
 		int x = test_graph_input(g, n, ODET_F32, D(2, 6, hw[l][0], hw[l][1]));
 		snprintf(n, sizeof n, "v%d", l);
-		int v = reshape(g, n, x, D(2, 2, 3, hw[l][0], hw[l][1]));
+		int v = test_graph_reshape(g, n, x, D(2, 2, 3, hw[l][0], hw[l][1]));
 		snprintf(n, sizeof n, "p%d", l);
-		int p = transpose(g, n, v, D(0, 3, 4, 1, 2));
+		int p = test_graph_transpose(g, n, v, D(0, 3, 4, 1, 2));
 		snprintf(n, sizeof n, "r%d", l);
-		xs[l] = reshape(g, n, p, D(2, hw[l][0] * hw[l][1] * 2, 3));
+		xs[l] = test_graph_reshape(g, n, p, D(2, hw[l][0] * hw[l][1] * 2, 3));
 	}
 	test_graph_output(g, concat(g, "cat", 2, xs, 1));
 	return g;
@@ -262,7 +237,7 @@ static int slice1(ir_graph *g, const char *name, int x, int64_t axis, int64_t st
 		*v[k] = vals[k];
 		cv[k] = ir_const_add(g, cn, ODET_I64, 1, one, v[k]);
 	}
-	int y = fresh(g, name), in[4] = {x, cv[0], cv[1], cv[2]};
+	int y = test_graph_value(g, name), in[4] = {x, cv[0], cv[1], cv[2]};
 	ir_node_add(g, IR_OP_SLICE, name, 4, in, 1, &y);
 	return y;
 }
@@ -275,8 +250,8 @@ static ir_graph *sliced_heads(void)
 	ir_graph_create(ctx, &g);
 	int m = test_graph_input(g, "m", ODET_F32, D(2, 5, 6, 16)), u = test_graph_input(g, "u", ODET_F32, D(2, 3, 9)), v = test_graph_input(g, "v", ODET_F32, D(2, 1, 9));
 	int sa = slice1(g, "sa", m, 3, 0, 4), sb = slice1(g, "sb", m, -1, 4, 16);
-	int ta = transpose(g, "ta", sa, D(0, 3, 1, 2)), tb = transpose(g, "tb", sb, D(0, 3, 1, 2));
-	int ra = reshape(g, "ra", ta, D(2, 1, 120)), rb = reshape(g, "rb", tb, D(2, 3, 120));
+	int ta = test_graph_transpose(g, "ta", sa, D(0, 3, 1, 2)), tb = test_graph_transpose(g, "tb", sb, D(0, 3, 1, 2));
+	int ra = test_graph_reshape(g, "ra", ta, D(2, 1, 120)), rb = test_graph_reshape(g, "rb", tb, D(2, 3, 120));
 	test_graph_output(g, concat(g, "cat_a", 2, (int[]){ra, v}, 2));
 	test_graph_output(g, concat(g, "cat_b", 2, (int[]){u, rb}, 2));
 	return g;
@@ -288,8 +263,8 @@ static ir_graph *uncomposable(void)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int x = test_graph_input(g, "x", ODET_F32, D(2, 6, 5)), z = test_graph_input(g, "z", ODET_F32, D(2, 3, 4));
-	int t = transpose(g, "t", x, D(0, 2, 1));
-	int r = reshape(g, "r", t, D(2, 3, 10));
+	int t = test_graph_transpose(g, "t", x, D(0, 2, 1));
+	int r = test_graph_reshape(g, "r", t, D(2, 3, 10));
 	int xs[2] = {z, r};
 	test_graph_output(g, concat(g, "cat", 2, xs, -1));
 	return g;
@@ -301,8 +276,8 @@ static ir_graph *generic_perm(void)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int x = test_graph_input(g, "x", ODET_F32, D(3, 4, 5, 2)), z = test_graph_input(g, "z", ODET_F32, D(1, 5, 3, 4, 2));
-	int t = transpose(g, "t", x, D(2, 0, 3, 1));      /* [5,3,2,4] */
-	int r = reshape(g, "r", t, D(1, 5, 3, 4, 2));     /* splits/merges across the permuted dims */
+	int t = test_graph_transpose(g, "t", x, D(2, 0, 3, 1));      /* [5,3,2,4] */
+	int r = test_graph_reshape(g, "r", t, D(1, 5, 3, 4, 2));     /* splits/merges across the permuted dims */
 	int xs[2] = {r, z};
 	test_graph_output(g, concat(g, "cat", 2, xs, 0));
 	return g;
@@ -315,8 +290,8 @@ static ir_graph *runs_across_rows(void)
 	ir_graph *g;
 	ir_graph_create(ctx, &g);
 	int x = test_graph_input(g, "x", ODET_F32, D(3, 4, 6)), z = test_graph_input(g, "z", ODET_F32, D(24, 2));
-	int t = transpose(g, "t", x, D(1, 0, 2));
-	int r = reshape(g, "r", t, D(24, 3));
+	int t = test_graph_transpose(g, "t", x, D(1, 0, 2));
+	int r = test_graph_reshape(g, "r", t, D(24, 3));
 	test_graph_output(g, concat(g, "cat", 2, (int[]){r, z}, 1));
 	return g;
 }
@@ -361,7 +336,7 @@ static void check_nhwc_pack(void)
 	for (int to = 0; to < 2; to++) {
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
-		int x = test_graph_input(g, "x", ODET_F32, D(2, 3, 4, 5)), y = fresh(g, "y");
+		int x = test_graph_input(g, "x", ODET_F32, D(2, 3, 4, 5)), y = test_graph_value(g, "y");
 		int node = ir_node_add(g, IR_OP_NHWC_PACK, "pack", 1, &x, 1, &y);
 		ir_attr_set_int(g, node, "to", to ? ODET_F16 : ODET_F32);
 		ir_attr_set_int(g, node, "channels", 4);

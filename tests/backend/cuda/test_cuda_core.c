@@ -305,25 +305,6 @@ static int hv_conv(ir_graph *g, const char *name, int x, int64_t c, int64_t m, i
 	return y;
 }
 
-static int hv_reshape(ir_graph *g, const char *name, int x, int n, const int64_t *dims)
-{
-	char nm[64];
-	snprintf(nm, sizeof nm, "%s_shape", name);
-	int64_t *d = malloc(sizeof(int64_t) * (size_t)n), sd[1] = {n};
-	memcpy(d, dims, sizeof(int64_t) * (size_t)n);
-	int sv = ir_const_add(g, nm, ODET_I64, 1, sd, d), y = hv_value(g, name);
-	ir_node_add(g, IR_OP_RESHAPE, name, 2, (int[]){x, sv}, 1, &y);
-	return y;
-}
-
-static int hv_transpose(ir_graph *g, const char *name, int x, int n, const int64_t *perm)
-{
-	int y = hv_value(g, name);
-	int node = ir_node_add(g, IR_OP_TRANSPOSE, name, 1, &x, 1, &y);
-	ir_attr_set_ints(g, node, "perm", perm, n);
-	return y;
-}
-
 static int hv_concat(ir_graph *g, const char *name, int n, const int *xs, int64_t axis)
 {
 	int y = hv_value(g, name);
@@ -345,10 +326,10 @@ static void test_head_views(odet_ctx *ctx)
 	int c0 = hv_conv(g, "c0", x, 8, 12, 3, 1);  /* [2,12,37,35] */
 	int c1 = hv_conv(g, "c1", x, 8, 6, 1, 2);   /* [2,6,19,18] */
 	int c2 = hv_conv(g, "c2", x, 8, 40, 3, 4);  /* [2,40,10,9] */
-	int r0 = hv_reshape(g, "r0", c0, 3, (int64_t[]){2, 3, 4 * 37 * 35});
-	int r1 = hv_reshape(g, "r1", c1, 3, (int64_t[]){2, 3, 2 * 19 * 18});
+	int r0 = test_graph_reshape(g, "r0", c0, 3, (int64_t[]){2, 3, 4 * 37 * 35});
+	int r1 = test_graph_reshape(g, "r1", c1, 3, (int64_t[]){2, 3, 2 * 19 * 18});
 	/* a view read three times is not absorbed: its Concat's input stays a Concat output */
-	int r2b = hv_reshape(g, "r2b", c2, 3, (int64_t[]){2, 1, 40 * 10 * 9});
+	int r2b = test_graph_reshape(g, "r2b", c2, 3, (int64_t[]){2, 1, 40 * 10 * 9});
 	int r2c = hv_concat(g, "r2c", 3, (int[]){r2b, r2b, r2b}, 1); /* [2,3,3600] */
 	test_graph_output(g, hv_concat(g, "ssd_cat", 3, (int[]){r0, r1, r2c}, 2));
 	int lv[2];
@@ -358,18 +339,18 @@ static void test_head_views(odet_ctx *ctx)
 		int c = hv_conv(g, nm, x, 8, 6, 3, l ? 2 : 1);
 		int64_t h = l ? 19 : 37, w = l ? 18 : 35;
 		snprintf(nm, sizeof nm, "rv%d", l);
-		int v = hv_reshape(g, nm, c, 5, (int64_t[]){2, 2, 3, h, w});
+		int v = test_graph_reshape(g, nm, c, 5, (int64_t[]){2, 2, 3, h, w});
 		snprintf(nm, sizeof nm, "rp%d", l);
-		int p = hv_transpose(g, nm, v, 5, (int64_t[]){0, 3, 4, 1, 2});
+		int p = test_graph_transpose(g, nm, v, 5, (int64_t[]){0, 3, 4, 1, 2});
 		snprintf(nm, sizeof nm, "rr%d", l);
-		lv[l] = hv_reshape(g, nm, p, 3, (int64_t[]){2, h * w * 2, 3});
+		lv[l] = test_graph_reshape(g, nm, p, 3, (int64_t[]){2, h * w * 2, 3});
 	}
 	test_graph_output(g, hv_concat(g, "retina_cat", 2, lv, 1));
 	/* a permutation that is neither a copy nor a batched transpose, on a graph input */
 	int64_t zd[4] = {3, 4, 5, 2}, ud[5] = {1, 5, 3, 4, 2};
 	int z = test_graph_input(g, "z", ODET_F32, 4, zd), u = test_graph_input(g, "u", ODET_F32, 5, ud);
-	int zt = hv_transpose(g, "zt", z, 4, (int64_t[]){2, 0, 3, 1});
-	int zr = hv_reshape(g, "zr", zt, 5, (int64_t[]){1, 5, 3, 4, 2});
+	int zt = test_graph_transpose(g, "zt", z, 4, (int64_t[]){2, 0, 3, 1});
+	int zr = test_graph_reshape(g, "zr", zt, 5, (int64_t[]){1, 5, 3, 4, 2});
 	test_graph_output(g, hv_concat(g, "gen_cat", 2, (int[]){zr, u}, 0));
 	compare(ctx, "head views (PermuteConcat)", g, ODET_PRECISION_FP32, 1e-4f);
 	compare(ctx, "head views (PermuteConcat)", g, ODET_PRECISION_FP16, 2e-2f);
