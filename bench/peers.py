@@ -7,6 +7,7 @@
                            [--compile] [--compile-cache DIR] [--skip-e2e] [--fresh]
     python3 bench/peers.py --only-compile [--models ..] [--batches-for ..] --out DIR [--md ..]
                            [--compile-cache DIR] [--time-budget S]
+    python3 bench/peers.py --merge OTHER/peers.json .. --out DIR [--md ..]
 
 Models (bench/export_models.py build(), seeded random init as export_models.random_init: He-normal
 convs, BatchNorm with random affine and running statistics). The module that is exported to ONNX
@@ -61,6 +62,10 @@ its cell or step: it is recorded in the report and the run goes on.
 Results accumulate in OUT/peers.json, rows keyed by model/batch: a run replaces only what it
 measured (a row's main measurements, a row's compile measurement, a model's check), so compile rows
 can come from a separate call (--only-compile: no ONNX export, no odet); --fresh starts a new file.
+--merge F.json .. (no GPU, no torch) merges results of calls on other machines into OUT/peers.json
+(per row part and check, the newer run wins) and rewrites the report. A compile row records the size of
+the inductor cache it started with: a non-empty one (an earlier call's, maybe killed at its limit) makes
+its "compile s" the time of the last call only, and the report says so.
 After every step the report is rewritten from all of it: one table per model (stdout and
 OUT/peers_table.md) and, with --md FILE, the section "## CUDA backend (H100)" of FILE, listing each
 contributing run (device, versions, date, command line, steps skipped); the generated text ends with a
@@ -255,7 +260,7 @@ def compile_rows(a, name, tm, batches, data, run_id, budget, report):
     for b in batches:
         if not budget.ok("%s b%d compile" % (name, b)):
             continue
-        c = {"run": run_id, "errors": {}}
+        c = {"run": run_id, "errors": {}, "cache_mb_before": cache_mb()}
 
         def go():
             xs = make_inputs(b, tm.size)
@@ -270,6 +275,22 @@ def compile_rows(a, name, tm, batches, data, run_id, budget, report):
         row(data, name, b)["compile"] = c
         log(json.dumps({"model": name, "batch": b, "compile": c}))
         report()
+
+
+def cache_mb():
+    """Size in MB of the inductor cache (--compile-cache) now, None without one: a compile that finds one
+    not empty may reuse autotune results of an earlier (possibly killed) call, so its time is not a cold one."""
+    d = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if not d or not os.path.isdir(d):
+        return None
+    n = 0
+    for root, _, files in os.walk(d):
+        for f in files:
+            try:
+                n += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                pass
+    return round(n / 1e6, 1)
 
 
 # ------------------------------------------------------------------ odet
@@ -423,7 +444,8 @@ def model_block(name, rows, check):
         if m.get("odet_net"):
             net_ms.append("%d: %.3f" % (b, m["odet_net"]["compute_ms"]["median"]))
         if c.get("compile_s") is not None:
-            comp_s.append("%d: %.0f" % (b, c["compile_s"]))
+            warm = c.get("cache_mb_before")
+            comp_s.append("%d: %.0f%s" % (b, c["compile_s"], " (inductor cache of %.0f MB found)" % warm if warm else ""))
     if rows:
         out.append("")
     if net_ms:
@@ -486,10 +508,13 @@ def report_text(data):
 
 
 def write_report(a, data, run_rec, show=False):
-    """peers.json (all results), the tables (stdout, peers_table.md) and, with --md, the section."""
-    run_rec["elapsed_s"] = time.time() - T0
+    """peers.json (all results), the tables (stdout, peers_table.md) and, with --md, the section.
+    run_rec: this run's record (None with --merge, which measures nothing)."""
     used = {x.get("run") for r in data["rows"].values() for x in (r.get("main"), r.get("compile")) if x}
-    used |= {c.get("run") for c in data["checks"].values()} | {run_rec["id"]}
+    used |= {c.get("run") for c in data["checks"].values()}
+    if run_rec:
+        run_rec["elapsed_s"] = time.time() - T0
+        used.add(run_rec["id"])
     data["runs"] = [u for u in data["runs"] if u["id"] in used]  # drop runs nothing refers to any more
     tables, sec = report_text(data)
     if show:
@@ -514,6 +539,21 @@ def write_report(a, data, run_rec, show=False):
             text = text.rstrip() + "\n\n" + sec
         with open(a.md, "w") as f:
             f.write(text)
+
+
+def merge_data(data, other):
+    """Merge another peers.json into data: per row part (main, compile) and per check, the newer run wins
+    (run ids are UTC timestamps); run records are united by id."""
+    for key, r in other["rows"].items():
+        mine = data["rows"].setdefault(key, {"model": r["model"], "batch": r["batch"]})
+        for part in ("main", "compile"):
+            if part in r and (part not in mine or r[part].get("run", "") > mine[part].get("run", "")):
+                mine[part] = r[part]
+    for name, c in other["checks"].items():
+        if name not in data["checks"] or c.get("run", "") > data["checks"][name].get("run", ""):
+            data["checks"][name] = c
+    ids = {u["id"] for u in data["runs"]}
+    data["runs"] = sorted(data["runs"] + [u for u in other["runs"] if u["id"] not in ids], key=lambda u: u["id"])
 
 
 def load_data(a):
@@ -547,6 +587,9 @@ def parse_args(argv):
     ap.add_argument("--compile-cache", default="", help="TORCHINDUCTOR_CACHE_DIR for the compile rows")
     ap.add_argument("--skip-e2e", action="store_true", help="no torch e2e and odet e2e rows")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing OUT/peers.json")
+    ap.add_argument("--merge", nargs="+", default=[], metavar="PEERS_JSON",
+                    help="merge these results (other calls or machines) into OUT/peers.json and rewrite the "
+                         "report; measures nothing, needs no GPU")
     a = ap.parse_args(argv)
 
     def ints(s, what):
@@ -571,7 +614,7 @@ def parse_args(argv):
             a.batch_lists[m] = ints(bs, "--batches-for " + m)
     if a.only_compile:
         a.compile = True
-    elif not a.odet:
+    elif not a.odet and not a.merge:
         ap.error("--odet is required (except with --only-compile)")
     return a
 
@@ -580,6 +623,20 @@ def main(argv):
     global torch, export_models, nms_bench
     a = parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
+    if a.merge:
+        data = load_data(a)
+        for path in a.merge:
+            try:
+                with open(path) as f:
+                    other = json.load(f)
+                if not isinstance(other.get("rows"), dict) or "runs" not in other:
+                    raise ValueError("not a peers.json (no rows/runs)")
+            except (OSError, ValueError) as e:
+                sys.stderr.write("peers.py: --merge %s: %s\n" % (path, e))
+                return 2
+            merge_data(data, other)
+        write_report(a, data, None, show=True)
+        return 0
     if a.compile_cache:
         cache = os.path.abspath(a.compile_cache)
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
