@@ -37,10 +37,24 @@ odet_status odet_error_prefix(odet_ctx *ctx, const char *fmt, ...) __attribute__
 void odet_log(const odet_ctx *ctx, odet_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* ---- tuning cache (tune_cache.c): timed kernel choices kept in opts.tune_cache (no file: no
- * cache). get copies the newest VALUE of KEY into val (cap bytes) and returns true if found. */
-bool odet_tune_get(const odet_ctx *ctx, const char *key, char *val, size_t cap);
-void odet_tune_put(const odet_ctx *ctx, const char *key, const char *val);
+/* ---- tuned choices (tune_cache.c): KEY -> VALUE, each printable ASCII without tabs and under
+ * 512 bytes (odet_tune_valid); keys name the device and library versions (backends build them).
+ * Two stores: an engine's own set (what its build or load chose; its plan's tuning section
+ * fills it before a load's prepare), consulted first, and the file opts.tune_cache (no file:
+ * none). get copies the VALUE of KEY into val (cap bytes) and returns true if found; a value
+ * found in the file is added to set. put records into set and appends to the file. set may be
+ * NULL; a store that fails (memory, file) only costs a later re-timing, never an error. */
+typedef struct odet_tune_set {
+	int n, cap;
+	char **key, **val;
+} odet_tune_set;
+bool odet_tune_get(const odet_ctx *ctx, odet_tune_set *set, const char *key, char *val, size_t cap);
+void odet_tune_put(const odet_ctx *ctx, odet_tune_set *set, const char *key, const char *val);
+bool odet_tune_valid(const char *s);
+/* Add or replace KEY in set; false when key or val is not valid or memory runs out. */
+bool odet_tune_set_add(odet_tune_set *set, const char *key, const char *val);
+const char *odet_tune_set_find(const odet_tune_set *set, const char *key);
+void odet_tune_set_free(odet_tune_set *set);
 
 /* ---- overflow-checked arithmetic: return false on overflow */
 static inline bool odet_mul_i64(int64_t a, int64_t b, int64_t *out)

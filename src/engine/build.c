@@ -226,6 +226,7 @@ odet_status engine_finalize(odet_engine *e)
 	e->plan.ws_size = odet_calloc(ctx, (size_t)nn + 1, sizeof(size_t));
 	if (!e->state || !e->prepared || !e->plan.ws_size)
 		return ODET_ERR_NO_MEMORY;
+	g->tune = &e->tune;
 	for (int i = 0; i < nn; i++) {
 		rc = e->be->prepare(ctx, g, &g->nodes[i], &e->state[i], &e->plan.ws_size[i]);
 		if (rc)
@@ -291,6 +292,7 @@ void odet_engine_destroy(odet_engine *e)
 	free(e->state);
 	free(e->prepared);
 	engine_plan_free(&e->plan);
+	odet_tune_set_free(&e->tune);
 	ir_graph_free(e->g);
 	free(e->head_desc);
 	free(e);

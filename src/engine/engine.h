@@ -64,6 +64,8 @@ struct odet_engine {
 	size_t *const_off;
 	size_t const_bytes;
 	uint32_t devinfo[3];        /* backend device_info at build/load (plans record it) */
+	odet_tune_set tune;         /* tuned choices of its prepare (plan tuning section; a load
+	                             * fills it from the plan before prepare) */
 	/* statistics for odet build / inspect */
 	int nodes_before;           /* nodes of the imported graph (-1 if unknown: loaded plan) */
 	double build_seconds;

@@ -4,7 +4,8 @@
  *   header (128 bytes: magic "ODETPLAN", format version, odet version, backend, GPU arch,
  *   CUDA/cuDNN versions, build options, section count, file size, header CRC-32 over the
  *   header and the section table) | section table (32 bytes per section: type, offset, size,
- *   CRC-32) | sections, each 64-byte aligned: graph, head, backend blob (reserved).
+ *   CRC-32) | sections, each 64-byte aligned: graph, head, tuning (the backend's tuned choices,
+ *   read back into the engine before prepare), backend blob (reserved).
  *
  * All integers little-endian. Ops are stored by (domain, name), never by enum number, so
  * adding ops never breaks old plans. Loading treats the file as untrusted: every offset,
@@ -42,8 +43,12 @@
 enum plan_section_type {
 	PLAN_SEC_GRAPH = 1,
 	PLAN_SEC_HEAD = 2,    /* head description line + opaque head bytes (reserved, empty) */
-	PLAN_SEC_BACKEND = 3, /* backend blob (reserved: tuned algorithms, packed weights) */
+	PLAN_SEC_BACKEND = 3, /* backend blob (reserved: packed weights) */
+	PLAN_SEC_TUNING = 4,  /* tuned choices (KEY, VALUE strings; odet_tune_set) */
 };
+
+/* entries of a tuning section at most (a build has one per convolution shape) */
+#define PLAN_MAX_TUNING 65536u
 
 static const char *section_name(uint32_t type)
 {
@@ -51,6 +56,7 @@ static const char *section_name(uint32_t type)
 	case PLAN_SEC_GRAPH: return "graph";
 	case PLAN_SEC_HEAD: return "head";
 	case PLAN_SEC_BACKEND: return "backend";
+	case PLAN_SEC_TUNING: return "tuning";
 	default: return "unknown";
 	}
 }
@@ -245,7 +251,7 @@ odet_status engine_save_buffer(const odet_engine *e, void **data, size_t *size)
 	w.cap = reserve;
 	/* header and table placeholders */
 	put(&w, zeros, PLAN_HEADER_SIZE);
-	uint32_t n_sec_planned = e->has_head ? 2 : 1;
+	uint32_t n_sec_planned = 1 + (e->has_head ? 1 : 0) + (e->tune.n > 0 ? 1 : 0);
 	for (uint32_t i = 0; i < n_sec_planned; i++)
 		put(&w, zeros, PLAN_SECTION_ENTRY);
 	put_align(&w, 0);
@@ -269,6 +275,18 @@ odet_status engine_save_buffer(const odet_engine *e, void **data, size_t *size)
 		put(&w, mi->pixel_bias, sizeof mi->pixel_bias);
 		put_u32(&w, (uint32_t)mi->num_classes);
 		put_u32(&w, (uint32_t)mi->coco_offset);
+		sec[n_sec].size = w.n - sec[n_sec].offset;
+		n_sec++;
+	}
+	if (e->tune.n > 0) {
+		put_align(&w, 0);
+		sec[n_sec].type = PLAN_SEC_TUNING;
+		sec[n_sec].offset = w.n;
+		put_u32(&w, (uint32_t)e->tune.n);
+		for (int i = 0; i < e->tune.n; i++) {
+			put_str(&w, e->tune.key[i]);
+			put_str(&w, e->tune.val[i]);
+		}
 		sec[n_sec].size = w.n - sec[n_sec].offset;
 		n_sec++;
 	}
@@ -820,6 +838,33 @@ static odet_status read_head(loader *L, const uint8_t *p, size_t size, char **de
 	return ODET_OK;
 }
 
+/* the tuning section into set: every entry valid (odet_tune_valid), no key twice */
+static odet_status read_tuning(loader *L, const uint8_t *p, size_t size, odet_tune_set *set)
+{
+	rd r = {.p = p, .n = size};
+	uint32_t n = get_u32(&r);
+	if (r.bad || n > PLAN_MAX_TUNING || (size_t)n * 8 > remaining(&r))
+		return odet_error(L->ctx, ODET_ERR_BAD_INPUT, "%s: section %d (tuning): %s", L->label, L->sec_index,
+				  r.bad ? "truncated" : "entry count exceeds the section");
+	for (uint32_t i = 0; i < n; i++) {
+		char *k = get_str(&r, 1024, NULL), *v = get_str(&r, 1024, NULL);
+		bool ok = !r.bad && odet_tune_valid(k) && odet_tune_valid(v) && !odet_tune_set_find(set, k);
+		bool added = ok && odet_tune_set_add(set, k, v);
+		free(k);
+		free(v);
+		if (ok && !added)
+			return odet_error(L->ctx, ODET_ERR_NO_MEMORY, "%s: out of memory reading the tuning section",
+					  L->label);
+		if (!ok)
+			return odet_error(L->ctx, ODET_ERR_BAD_INPUT, "%s: section %d (tuning): entry %u %s", L->label,
+					  L->sec_index, i + 1, r.bad ? "truncated" : "invalid or repeated");
+	}
+	if (remaining(&r))
+		return odet_error(L->ctx, ODET_ERR_BAD_INPUT, "%s: section %d (tuning): %zu bytes after the last entry",
+				  L->label, L->sec_index, remaining(&r));
+	return ODET_OK;
+}
+
 static uint32_t rd32(const uint8_t *p)
 {
 	uint32_t v;
@@ -910,9 +955,9 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 					devinfo[2] % 10000 / 100, devinfo[2] % 100);
 	}
 
-	const uint8_t *graph_p = NULL, *head_p = NULL;
-	size_t graph_n = 0, head_n = 0;
-	int graph_i = 0, head_i = 0;
+	const uint8_t *graph_p = NULL, *head_p = NULL, *tune_p = NULL;
+	size_t graph_n = 0, head_n = 0, tune_n = 0;
+	int graph_i = 0, head_i = 0, tune_i = 0;
 	for (uint32_t i = 0; i < n_sec; i++) {
 		const uint8_t *t = p + PLAN_HEADER_SIZE + (size_t)i * PLAN_SECTION_ENTRY;
 		uint32_t type = rd32(t);
@@ -924,10 +969,15 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 				    section_name(type), (unsigned long long)off, (unsigned long long)len);
 		if (odet_crc32(0, p + off, (size_t)len) != scrc)
 			return LBAD(&L, "section %u (%s) checksum mismatch", i + 1, section_name(type));
-		if (type == PLAN_SEC_GRAPH || type == PLAN_SEC_HEAD) {
-			if ((type == PLAN_SEC_GRAPH && graph_p) || (type == PLAN_SEC_HEAD && head_p))
+		if (type == PLAN_SEC_GRAPH || type == PLAN_SEC_HEAD || type == PLAN_SEC_TUNING) {
+			if ((type == PLAN_SEC_GRAPH && graph_p) || (type == PLAN_SEC_HEAD && head_p) ||
+			    (type == PLAN_SEC_TUNING && tune_p))
 				return LBAD(&L, "section %u (%s) repeated", i + 1, section_name(type));
-			if (type == PLAN_SEC_GRAPH) {
+			if (type == PLAN_SEC_TUNING) {
+				tune_p = p + off;
+				tune_n = (size_t)len;
+				tune_i = (int)i + 1;
+			} else if (type == PLAN_SEC_GRAPH) {
 				graph_p = p + off;
 				graph_n = (size_t)len;
 				graph_i = (int)i + 1;
@@ -966,6 +1016,10 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 	L.sec_index = head_i;
 	L.sec_name = "head";
 	if (head_p && (rc = read_head(&L, head_p, head_n, &e->head_desc, &e->g->info)))
+		goto out_destroy;
+	L.sec_index = tune_i;
+	L.sec_name = "tuning";
+	if (tune_p && (rc = read_tuning(&L, tune_p, tune_n, &e->tune)))
 		goto out_destroy;
 	L.sec_index = 0;
 	if (flags & PLAN_FLAG_HAS_HEAD) {

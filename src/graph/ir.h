@@ -134,6 +134,9 @@ struct odet_graph {
 	/* Detection head attached by src/heads (NULL = none); opaque to this layer. */
 	void *head;
 	void (*head_free)(void *head);
+	/* Tuned choices of the engine that owns this graph (odet_tune_get/put; saved in its plan),
+	 * for backend prepare; NULL outside an engine. Not owned, not cloned. */
+	odet_tune_set *tune;
 };
 typedef struct odet_graph ir_graph;
 

@@ -30,32 +30,79 @@ static void test_tune_cache(void)
 	o.tune_cache = path;
 	odet_ctx *ctx = NULL;
 	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
-	CHECK(!odet_tune_get(ctx, "k", val, sizeof val));
-	CHECK(!odet_tune_get(ctx, "k2", val, sizeof val));
-	odet_tune_put(ctx, "conv a", "legacy 1 1");
-	odet_tune_put(ctx, "conv ab", "graph 0 41");
-	odet_tune_put(ctx, "conv a", "graph 3 4");
-	odet_tune_put(ctx, "tab\tkey", "x"); /* refused: tab in key */
-	CHECK(odet_tune_get(ctx, "conv a", val, sizeof val) && !strcmp(val, "graph 3 4"));
-	CHECK(odet_tune_get(ctx, "conv ab", val, sizeof val) && !strcmp(val, "graph 0 41"));
-	CHECK(!odet_tune_get(ctx, "conv", val, sizeof val));
-	CHECK(!odet_tune_get(ctx, "conv a", val, 4)); /* does not fit */
+	CHECK(!odet_tune_get(ctx, NULL, "k", val, sizeof val));
+	CHECK(!odet_tune_get(ctx, NULL, "k2", val, sizeof val));
+	odet_tune_put(ctx, NULL, "conv a", "legacy 1 1");
+	odet_tune_put(ctx, NULL, "conv ab", "graph 0 41");
+	odet_tune_put(ctx, NULL, "conv a", "graph 3 4");
+	odet_tune_put(ctx, NULL, "tab\tkey", "x"); /* refused: tab in key */
+	CHECK(odet_tune_get(ctx, NULL, "conv a", val, sizeof val) && !strcmp(val, "graph 3 4"));
+	CHECK(odet_tune_get(ctx, NULL, "conv ab", val, sizeof val) && !strcmp(val, "graph 0 41"));
+	CHECK(!odet_tune_get(ctx, NULL, "conv", val, sizeof val));
+	CHECK(!odet_tune_get(ctx, NULL, "conv a", val, 4)); /* does not fit */
 	odet_ctx_destroy(ctx);
 	unlink(path);
 	o.tune_cache = path; /* missing file: nothing found, nothing fails */
 	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
-	CHECK(!odet_tune_get(ctx, "conv a", val, sizeof val));
+	CHECK(!odet_tune_get(ctx, NULL, "conv a", val, sizeof val));
 	odet_ctx_destroy(ctx);
 	o.tune_cache = NULL;
 	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
-	odet_tune_put(ctx, "conv a", "legacy 1 1");
-	CHECK(!odet_tune_get(ctx, "conv a", val, sizeof val));
+	odet_tune_put(ctx, NULL, "conv a", "legacy 1 1");
+	CHECK(!odet_tune_get(ctx, NULL, "conv a", val, sizeof val));
 	odet_ctx_destroy(ctx);
+}
+
+/* an engine's set: consulted before the file, filled by put and by what get finds in the file,
+ * one entry per key (replaced), invalid strings refused */
+static void test_tune_set(void)
+{
+	char path[] = "/tmp/odet_tune_XXXXXX", val[64];
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	const char lines[] = "conv f\tfile 1\nconv g\tfile 2\n";
+	CHECK(write(fd, lines, sizeof lines - 1) == (ssize_t)(sizeof lines - 1));
+	close(fd);
+	odet_ctx_opts o = odet_ctx_opts_default();
+	o.tune_cache = path;
+	odet_ctx *ctx = NULL;
+	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
+	odet_tune_set set = {0};
+	CHECK(odet_tune_set_add(&set, "conv g", "plan 7")); /* as a plan's section would */
+	CHECK(odet_tune_get(ctx, &set, "conv g", val, sizeof val) && !strcmp(val, "plan 7")); /* set first */
+	CHECK(odet_tune_get(ctx, NULL, "conv g", val, sizeof val) && !strcmp(val, "file 2"));
+	CHECK(odet_tune_get(ctx, &set, "conv f", val, sizeof val) && !strcmp(val, "file 1"));
+	CHECK(set.n == 2 && odet_tune_set_find(&set, "conv f") && !strcmp(odet_tune_set_find(&set, "conv f"), "file 1"));
+	odet_tune_put(ctx, &set, "conv f", "timed 3"); /* replaces in the set, appends to the file */
+	CHECK(set.n == 2 && !strcmp(odet_tune_set_find(&set, "conv f"), "timed 3"));
+	CHECK(odet_tune_get(ctx, NULL, "conv f", val, sizeof val) && !strcmp(val, "timed 3"));
+	CHECK(!odet_tune_get(ctx, &set, "conv h", val, sizeof val) && set.n == 2); /* a miss adds nothing */
+	CHECK(!odet_tune_get(ctx, &set, "conv g", val, 4));                        /* does not fit */
+	CHECK(!odet_tune_set_add(&set, "tab\tkey", "x") && !odet_tune_set_add(&set, "k", "") &&
+	      !odet_tune_set_add(&set, "k", "\x7f") && !odet_tune_set_add(NULL, "k", "v") && set.n == 2);
+	char big[600];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	CHECK(!odet_tune_set_add(&set, big, "v") && !odet_tune_valid(big) && odet_tune_valid("a b"));
+	for (int i = 0; i < 100; i++) { /* growth */
+		char k[32];
+		snprintf(k, sizeof k, "key %d", i);
+		CHECK(odet_tune_set_add(&set, k, "v"));
+	}
+	CHECK(set.n == 102 && !strcmp(odet_tune_set_find(&set, "key 99"), "v") && !odet_tune_set_find(&set, "key"));
+	odet_tune_set_free(&set);
+	CHECK(set.n == 0 && !set.key && !odet_tune_set_find(&set, "conv g"));
+	odet_tune_set_free(&set); /* twice is harmless */
+	odet_ctx_destroy(ctx);
+	unlink(path);
 }
 
 int main(void)
 {
 	test_tune_cache();
+	test_tune_set();
 	/* status table */
 	for (int s = 0; s < ODET_STATUS_COUNT; s++)
 		CHECK(strlen(odet_status_str((odet_status)s)) > 0);

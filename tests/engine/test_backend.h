@@ -91,8 +91,15 @@ static odet_status tb_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 {
 	*state = NULL;
 	*workspace = 0;
-	if (n->op == IR_OP_RELU)
+	if (n->op == IR_OP_RELU) {
 		*workspace = (size_t)ir_value_numel(ir_out(g, n, 0)) * sizeof(float);
+		/* as a tuning backend does (cuda/conv.cu): the choice comes from the engine's set (a
+		 * loaded plan's) or the file, else it is "timed" and recorded */
+		char key[160], val[64];
+		snprintf(key, sizeof key, "test-relu %s", n->name);
+		if (!odet_tune_get(ctx, g->tune, key, val, sizeof val))
+			odet_tune_put(ctx, g->tune, key, "timed");
+	}
 	return ODET_OK;
 }
 

@@ -221,6 +221,80 @@ static void free_outs(float **o)
 	free(o);
 }
 
+/* save e, load it back; the loaded engine (NULL on failure, message in ctx) */
+static odet_engine *plan_round_trip(odet_ctx *ctx, const odet_engine *e, odet_status *rc)
+{
+	void *buf = NULL;
+	size_t size = 0;
+	odet_engine *l = NULL;
+	*rc = engine_save_buffer(e, &buf, &size);
+	if (!*rc)
+		*rc = engine_load_buffer(ctx, buf, size, "tuned.plan", test_backend(), &l);
+	free(buf);
+	return l;
+}
+
+static int count_relus(const ir_graph *g)
+{
+	int k = 0;
+	for (int i = 0; i < g->n_nodes; i++)
+		k += g->nodes[i].op == IR_OP_RELU;
+	return k;
+}
+
+/* tuned choices travel in the plan (tuning section): the build records one per Relu (the test
+ * backend "tunes" Relus), a load's prepare finds the plan's choice instead of timing again, a
+ * plan without the section gets fresh ones, and a bad section is refused by name */
+static void test_plan_tuning(odet_ctx *ctx, odet_engine *e)
+{
+	int relus = count_relus(e->g);
+	CHECK(relus > 0 && e->tune.n == relus);
+	for (int i = 0; i < e->tune.n; i++)
+		CHECK(!strncmp(e->tune.key[i], "test-relu ", 10) && !strcmp(e->tune.val[i], "timed"));
+	/* a choice made elsewhere (another build on this GPU) is what the plan carries */
+	CHECK(odet_tune_set_add(&e->tune, e->tune.key[0], "from the plan"));
+	odet_status rc;
+	odet_engine *l = plan_round_trip(ctx, e, &rc);
+	CHECK_MSG(l && rc == ODET_OK, "load: %s", odet_ctx_last_error(ctx));
+	if (l) {
+		CHECK(l->tune.n == relus && !strcmp(odet_tune_set_find(&l->tune, e->tune.key[0]), "from the plan"));
+		odet_engine_destroy(l);
+	}
+	/* without the section (older plans): prepare times again */
+	odet_tune_set keep = e->tune;
+	e->tune = (odet_tune_set){0};
+	l = plan_round_trip(ctx, e, &rc);
+	CHECK_MSG(l && rc == ODET_OK, "load without tuning: %s", odet_ctx_last_error(ctx));
+	if (l) {
+		CHECK(l->tune.n == relus && !strcmp(odet_tune_set_find(&l->tune, keep.key[0]), "timed"));
+		odet_engine_destroy(l);
+	}
+	e->tune = keep;
+	/* bad sections (valid checksums): an invalid string, a repeated key */
+	char *old = e->tune.val[0];
+	e->tune.val[0] = "bad\tvalue";
+	l = plan_round_trip(ctx, e, &rc);
+	CHECK(!l && rc == ODET_ERR_BAD_INPUT && strstr(odet_ctx_last_error(ctx), "tuned.plan: section") &&
+	      strstr(odet_ctx_last_error(ctx), "(tuning): entry 1 invalid or repeated"));
+	e->tune.val[0] = old;
+	if (relus > 1) {
+		char *k1 = e->tune.key[1];
+		e->tune.key[1] = e->tune.key[0];
+		l = plan_round_trip(ctx, e, &rc);
+		CHECK(!l && rc == ODET_ERR_BAD_INPUT && strstr(odet_ctx_last_error(ctx), "entry 2 invalid or repeated"));
+		e->tune.key[1] = k1;
+	}
+	/* a plan truncated inside the tuning section: the section table no longer fits the file */
+	void *buf = NULL;
+	size_t size = 0;
+	CHECK(engine_save_buffer(e, &buf, &size) == ODET_OK);
+	if (buf) {
+		l = NULL;
+		CHECK(engine_load_buffer(ctx, buf, size - 8, "cut.plan", test_backend(), &l) == ODET_ERR_BAD_INPUT && !l);
+		free(buf);
+	}
+}
+
 static void test_small_graph(odet_ctx *ctx)
 {
 	ir_graph *g = make_small_graph(ctx);
@@ -297,6 +371,7 @@ static void test_small_graph(odet_ctx *ctx)
 	}
 	unlink(path);
 	free(buf);
+	test_plan_tuning(ctx, e);
 
 	/* input validation */
 	odet_exec *x;

@@ -268,8 +268,9 @@ static bool transform_algo(cudnnConvolutionFwdAlgo_t a)
 	       a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
 }
 
-static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, const conv_graph_desc *gd, int group,
-			     size_t xb, size_t wb, size_t yb, odet_dtype dt, int64_t total)
+static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *n, conv_state *s,
+			     const conv_graph_desc *gd, int group, size_t xb, size_t wb, size_t yb, odet_dtype dt,
+			     int64_t total)
 {
 	cudnnHandle_t h = NULL;
 	void *x = NULL, *w = NULL, *y = NULL, *ws = NULL, *bias = NULL, *res = NULL;
@@ -306,7 +307,7 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 	if (direct_ok)
 		conv_direct_init(gd, &s->dk);
 	use_cache = want == PATH_AUTO && conv_key(gd, group, dt, key, sizeof key, direct_ok);
-	if (use_cache && odet_tune_get(ctx, key, val, sizeof val)) {
+	if (use_cache && odet_tune_get(ctx, tune, key, val, sizeof val)) {
 		if (direct_ok && !strcmp(val, "direct") && !conv_direct_launch(&s->dk, x, w, bias, y, NULL) &&
 		    cudaDeviceSynchronize() == cudaSuccess) {
 			s->direct = true;
@@ -439,7 +440,7 @@ static odet_status conv_tune(odet_ctx *ctx, const ir_node *n, conv_state *s, con
 			snprintf(val, sizeof val, "graph %d %lld", chosen.cand, chosen.engine);
 		else
 			snprintf(val, sizeof val, "legacy %d %d", (int)s->algo, (int)perf_math(s->cd));
-		odet_tune_put(ctx, key, val);
+		odet_tune_put(ctx, tune, key, val);
 	}
 out_free:
 	cudaFree(x);
@@ -525,7 +526,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		gd.act = s->act;
 		if (group != 1)
 			gd.act.kind = -1; /* grouped convolutions stay on the legacy path */
-		if ((rc = conv_tune(ctx, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))
+		if ((rc = conv_tune(ctx, g->tune, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))
 			goto out_release;
 	}
 	if (!s->graph && !s->direct && s->fused && !ir_in(g, n, 2)) {
