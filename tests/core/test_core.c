@@ -15,21 +15,31 @@ static void sum_range(void *arg, int64_t b, int64_t e, int thread)
 		__atomic_fetch_add(out, i, __ATOMIC_RELAXED);
 }
 
-/* tuning cache: last entry wins, exact keys, bad lines and a missing file are ignored */
-static void test_tune_cache(void)
+/* a context whose tuning cache is a new temporary file holding `lines` (path: 22 bytes) */
+static odet_ctx *ctx_with_tune_file(char path[22], const char *lines)
 {
-	char path[] = "/tmp/odet_tune_XXXXXX", val[64];
+	strcpy(path, "/tmp/odet_tune_XXXXXX");
 	int fd = mkstemp(path);
 	CHECK(fd >= 0);
 	if (fd < 0)
-		return;
-	const char junk[] = "no tab here\nk\t\nbad\x01\tv\nk2\tv\x7f\n";
-	CHECK(write(fd, junk, sizeof junk - 1) == (ssize_t)(sizeof junk - 1));
+		return NULL;
+	CHECK(write(fd, lines, strlen(lines)) == (ssize_t)strlen(lines));
 	close(fd);
 	odet_ctx_opts o = odet_ctx_opts_default();
 	o.tune_cache = path;
 	odet_ctx *ctx = NULL;
 	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
+	return ctx;
+}
+
+/* tuning cache: last entry wins, exact keys, bad lines and a missing file are ignored */
+static void test_tune_cache(void)
+{
+	char path[22], val[64];
+	odet_ctx *ctx = ctx_with_tune_file(path, "no tab here\nk\t\nbad\x01\tv\nk2\tv\x7f\n");
+	if (!ctx)
+		return;
+	odet_ctx_opts o = odet_ctx_opts_default();
 	CHECK(!odet_tune_get(ctx, NULL, "k", val, sizeof val));
 	CHECK(!odet_tune_get(ctx, NULL, "k2", val, sizeof val));
 	odet_tune_put(ctx, NULL, "conv a", "legacy 1 1");
@@ -57,18 +67,10 @@ static void test_tune_cache(void)
  * one entry per key (replaced), invalid strings refused */
 static void test_tune_set(void)
 {
-	char path[] = "/tmp/odet_tune_XXXXXX", val[64];
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	if (fd < 0)
+	char path[22], val[64];
+	odet_ctx *ctx = ctx_with_tune_file(path, "conv f\tfile 1\nconv g\tfile 2\n");
+	if (!ctx)
 		return;
-	const char lines[] = "conv f\tfile 1\nconv g\tfile 2\n";
-	CHECK(write(fd, lines, sizeof lines - 1) == (ssize_t)(sizeof lines - 1));
-	close(fd);
-	odet_ctx_opts o = odet_ctx_opts_default();
-	o.tune_cache = path;
-	odet_ctx *ctx = NULL;
-	CHECK(odet_ctx_create(&o, &ctx) == ODET_OK);
 	odet_tune_set set = {0};
 	CHECK(odet_tune_set_add(&set, "conv g", "plan 7")); /* as a plan's section would */
 	CHECK(odet_tune_get(ctx, &set, "conv g", val, sizeof val) && !strcmp(val, "plan 7")); /* set first */
