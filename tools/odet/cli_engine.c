@@ -197,6 +197,11 @@ void cli_print_engine(const odet_engine *e, FILE *f)
 		fprintf(f, "output %d:     %s %s %s\n", i, v->name, odet_dtype_name(v->dtype),
 			ir_shape_str(v, s, sizeof s));
 	}
+	/* what the backend timed (saved in the plan; a load runs these without timing) */
+	if (e->tune.n)
+		fprintf(f, "tuned:        %d choices (plan section 'tuning')\n", e->tune.n);
+	for (int i = 0; i < e->tune.n; i++)
+		fprintf(f, "  %s -> %s\n", e->tune.key[i], e->tune.val[i]);
 }
 
 void cli_engine_opts_init(cli_engine_opts *c)

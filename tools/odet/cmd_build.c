@@ -111,6 +111,8 @@ int cmd_build(int argc, char **argv)
 	       cli_bytes((double)e->plan.arena_bytes, a, sizeof a),
 	       cli_bytes((double)e->plan.naive_bytes, b, sizeof b), e->plan.arena_bytes, e->plan.naive_bytes);
 	printf("head:         %s\n", e->has_head ? (e->head_desc ? e->head_desc : "attached") : "none");
+	if (e->tune.n)
+		printf("tuned:        %d kernel choices, saved in the plan\n", e->tune.n);
 	printf("time:         %.3f s (import %.3f s, build %.3f s); peak RSS %s\n", t_total, t_import,
 	       e->build_seconds, cli_bytes((double)cli_peak_rss(), r, sizeof r));
 out:
