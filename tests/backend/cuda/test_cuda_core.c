@@ -4,7 +4,8 @@
  * on awkward shapes (odd sizes, groups, depthwise, dilation, strides, ceil_mode, padding
  * modes, broadcast batches), through whole engines built with the default passes: device
  * constants, per-exec handles, graph capture and replay (several runs per exec, new inputs
- * each time), two exec contexts on one engine, a plan round trip, refusals naming the node.
+ * each time), two exec contexts on one engine, a plan round trip (with its tuned choices),
+ * refusals naming the node.
  * fp32 must agree within 1e-4 of the output's largest magnitude; fp16 engines (NHWC convs
  * and pools, Casts and Transposes: when those kernels are linked) within 2e-2.
  * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
@@ -435,7 +436,8 @@ static void test_gemms(odet_ctx *ctx)
 	}
 }
 
-/* A CUDA plan survives a round trip and records the device it was built on. */
+/* A CUDA plan survives a round trip, records the device it was built on and carries its tuned
+ * convolution choices, which the load runs. */
 static void test_plan(odet_ctx *ctx)
 {
 	conv_spec s = {"plan", 1, 4, 9, 9, 8, 3, 1, 1, 1, 1, true, 1, NULL};
@@ -454,6 +456,37 @@ static void test_plan(odet_ctx *ctx)
 		odet_status rc = engine_load_buffer_dev(ctx, buf, size, "t.plan", NULL, 0, &l);
 		CHECK_MSG(rc == ODET_OK, "plan load: %s", odet_ctx_last_error(ctx));
 		CHECK(l && l->be == e->be && l->g->n_nodes == e->g->n_nodes);
+		/* the conv's tuned choice travels in the plan (this ctx has no cache file) and the load
+		 * runs it: same choices, bit-identical outputs */
+		if (!getenv("ODET_CONV_PATH"))
+			CHECK_MSG(e->tune.n >= 1, "tuned choices recorded: %d", e->tune.n);
+		if (l) {
+			CHECK(l->tune.n == e->tune.n);
+			for (int i = 0; i < e->tune.n && i < l->tune.n; i++) {
+				const char *v = odet_tune_set_find(&l->tune, e->tune.key[i]);
+				CHECK_MSG(v && !strcmp(v, e->tune.val[i]), "%s: built %s, loaded %s", e->tune.key[i],
+					  e->tune.val[i], v ? v : "(none)");
+			}
+			odet_tensor in, oe, ol;
+			odet_exec *xe = NULL, *xl = NULL;
+			odet_engine_input_info(e, 0, NULL, &in);
+			odet_engine_output_info(e, 0, NULL, &oe);
+			ol = oe;
+			size_t nb = sizeof(float) * (size_t)odet_tensor_numel(&oe);
+			in.data = malloc(sizeof(float) * (size_t)odet_tensor_numel(&in));
+			oe.data = malloc(nb);
+			ol.data = malloc(nb);
+			for (int64_t k = 0; k < odet_tensor_numel(&in); k++)
+				((float *)in.data)[k] = frand();
+			CHECK(odet_exec_create(e, &xe) == ODET_OK && odet_exec_create(l, &xl) == ODET_OK);
+			CHECK(xe && xl && odet_exec_infer(xe, &in, 1, &oe, 1) == ODET_OK &&
+			      odet_exec_infer(xl, &in, 1, &ol, 1) == ODET_OK && memcmp(oe.data, ol.data, nb) == 0);
+			odet_exec_destroy(xe);
+			odet_exec_destroy(xl);
+			free(in.data);
+			free(oe.data);
+			free(ol.data);
+		}
 		/* a device index this machine does not have: refused with a reason */
 		odet_engine *l2 = NULL;
 		CHECK(engine_load_buffer_dev(ctx, buf, size, "t.plan", NULL, 1000, &l2) != ODET_OK);
