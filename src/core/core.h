@@ -88,6 +88,29 @@ static inline void odet_dims_split(const int64_t *dims, int rank, int axis, int6
 	}
 }
 
+/* One axis of an ONNX Slice (10+) over a dim of size dim >= 0: start and end count from the
+ * end when negative, then are clamped to [0, dim] (step > 0) or start to [0, dim-1] and end to
+ * [-1, dim-1] (step < 0). Returns how many elements are taken; *first = the first index.
+ * step != 0 (any other value, INT64_MIN included: nothing here negates it). Shared by the
+ * shape function and every backend's kernel. */
+static inline int64_t odet_slice_range(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t *first)
+{
+	*first = 0;
+	if (dim <= 0 || step == 0)
+		return 0;
+	if (start < 0)
+		start += dim;
+	if (end < 0)
+		end += dim;
+	int64_t hi = step > 0 ? dim : dim - 1, lo = step > 0 ? 0 : -1;
+	start = start < 0 ? 0 : start > hi ? hi : start;
+	end = end < lo ? lo : end > hi ? hi : end;
+	*first = start;
+	if (step > 0)
+		return end > start ? (end - start - 1) / step + 1 : 0;
+	return start > end ? (end - start + 1) / step + 1 : 0;
+}
+
 /* ---- allocation: plain malloc wrappers that never return NULL silently */
 void *odet_malloc(odet_ctx *ctx, size_t n);             /* sets ODET_ERR_NO_MEMORY on failure */
 void *odet_calloc(odet_ctx *ctx, size_t n, size_t size); /* overflow-checked */

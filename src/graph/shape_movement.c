@@ -428,30 +428,6 @@ odet_status ir_shape_UNSQUEEZE(ir_graph *g, ir_node *n)
 	return rc;
 }
 
-/* Length of a slice of a dim of size d (known) per the ONNX clamping rules. */
-static int64_t slice_len(int64_t d, int64_t start, int64_t end, int64_t step)
-{
-	if (start < 0)
-		start = start < -d ? 0 : start + d;
-	if (end < 0)
-		end = end < -d ? -1 : end + d;
-	if (step > 0) {
-		if (start > d)
-			start = d;
-		if (end < 0)
-			end = 0;
-		if (end > d)
-			end = d;
-		return end > start ? (end - start - 1) / step + 1 : 0;
-	}
-	/* negative step: start in [0, d-1], end in [-1, d-1] */
-	if (start > d - 1)
-		start = d - 1;
-	if (end > d - 1)
-		end = d - 1;
-	return start > end ? (end - start + 1) / step + 1 : 0; /* no -step: step may be INT64_MIN */
-}
-
 odet_status ir_shape_SLICE(ir_graph *g, ir_node *n)
 {
 	ir_value *x, *sv;
@@ -509,7 +485,7 @@ odet_status ir_shape_SLICE(ir_graph *g, ir_node *n)
 		if (cp == 1 && step == 0)
 			return shp_fail(g, n, "step is 0 on axis %d", a);
 		int64_t d = x->dims[a];
-		shp_out_dim(g, y, a, vals_known && d >= 0 ? slice_len(d, st[j], en[j], step) : -1, NULL);
+		shp_out_dim(g, y, a, vals_known && d >= 0 ? odet_slice_range(d, st[j], en[j], step, &(int64_t){0}) : -1, NULL);
 	}
 	return ODET_OK;
 }

@@ -101,8 +101,47 @@ static void test_tune_set(void)
 	unlink(path);
 }
 
+/* odet_slice_range against a walk of the ONNX rules (clamp, then step from start towards end) */
+static void test_slice_range(void)
+{
+	const int64_t ext[] = {INT64_MIN, INT64_MIN + 1, -1000, INT64_MAX - 1, INT64_MAX, 1000};
+	int bad = 0, n = 0;
+	for (int64_t dim = 0; dim <= 5; dim++)
+		for (int si = -8; si <= 8 + 6; si++)
+			for (int ei = -8; ei <= 8 + 6; ei++)
+				for (int k = -5; k <= 5; k++) {
+					if (!k)
+						continue;
+					int64_t st = k == -5 ? INT64_MIN : k == 5 ? INT64_MAX : k;
+					int64_t s0 = si > 8 ? ext[si - 9] : si, e0 = ei > 8 ? ext[ei - 9] : ei;
+					/* reference: negative counts from the end (without overflow), then clamp */
+					int64_t s = s0 < 0 ? (s0 < -dim ? -1 - dim : s0 + dim) : s0;
+					int64_t e = e0 < 0 ? (e0 < -dim ? -1 - dim : e0 + dim) : e0;
+					int64_t lo = st > 0 ? 0 : -1, hi = st > 0 ? dim : dim - 1;
+					s = s < 0 ? 0 : s > hi ? hi : s;
+					e = e < lo ? lo : e > hi ? hi : e;
+					int64_t cnt = 0;
+					for (int64_t i = s; dim > 0 && (st > 0 ? i < e : i > e);) {
+						cnt++;
+						if ((st > 0 && i > INT64_MAX - st) || (st < 0 && i < INT64_MIN - st))
+							break; /* the next index is past any dim */
+						i += st;
+					}
+					int64_t first, got = odet_slice_range(dim, s0, e0, st, &first);
+					n++;
+					if (got != (dim ? cnt : 0) || (got && first != s)) {
+						if (bad++ < 5)
+							printf("slice_range(%lld, %lld, %lld, %lld) = %lld first %lld, want %lld first %lld\n",
+							       (long long)dim, (long long)s0, (long long)e0, (long long)st, (long long)got,
+							       (long long)first, (long long)cnt, (long long)s);
+					}
+				}
+	CHECK_MSG(bad == 0, "%d of %d slice ranges differ", bad, n);
+}
+
 int main(void)
 {
+	test_slice_range();
 	test_tune_cache();
 	test_tune_set();
 	/* status table */

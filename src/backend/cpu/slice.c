@@ -18,11 +18,6 @@ static odet_status slice_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	return ODET_OK;
 }
 
-static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
 static odet_status slice_run(const be_run_args *a)
 {
 	const ir_node *nd = a->node;
@@ -57,29 +52,12 @@ static odet_status slice_run(const be_run_args *a)
 	}
 	for (int i = 0; i < ns; i++) {
 		int ax;
-		if (!cpu_norm_axis(axes[i], x->rank, &ax) || seen[ax] || steps[i] == 0 || steps[i] == INT64_MIN)
+		if (!cpu_norm_axis(axes[i], x->rank, &ax) || seen[ax] || steps[i] == 0)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Slice): bad axis %lld or step 0", nd->name,
 					  (long long)axes[i]);
 		seen[ax] = true;
-		int64_t dim = x->dims[ax], s = starts[i], e = ends[i], st = steps[i];
-		if (s < 0)
-			s += dim;
-		if (e < 0)
-			e += dim;
-		if (dim == 0) {
-			s = 0;
-			count[ax] = 0;
-		} else if (st > 0) {
-			s = clamp64(s, 0, dim);
-			e = clamp64(e, 0, dim);
-			count[ax] = e > s ? (e - s - 1) / st + 1 : 0;
-		} else {
-			s = clamp64(s, 0, dim - 1);
-			e = clamp64(e, -1, dim - 1);
-			count[ax] = s > e ? (s - e - 1) / -st + 1 : 0;
-		}
-		start[ax] = s;
-		step[ax] = count[ax] > 1 ? st : 1; /* a huge unused step must not overflow the stride */
+		count[ax] = odet_slice_range(x->dims[ax], starts[i], ends[i], steps[i], &start[ax]);
+		step[ax] = count[ax] > 1 ? steps[i] : 1; /* a huge unused step must not overflow the stride */
 	}
 	cpu_strides(x, xs);
 	int64_t base = 0, s[ODET_MAX_RANK];

@@ -58,11 +58,6 @@ odet_status slice_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	return ODET_OK;
 }
 
-int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
-
 odet_status slice_run(const be_run_args *a)
 {
 	const odet_tensor *x = &a->in[0];
@@ -83,25 +78,8 @@ odet_status slice_run(const be_run_args *a)
 		if (!cu_norm_axis(sa.axes[i], x->rank, &ax) || seen[ax] || sa.steps[i] == 0)
 			return cu_bad(a, "bad axis or step 0");
 		seen[ax] = true;
-		int64_t dim = x->dims[ax], s = sa.starts[i], e = sa.ends[i], st = sa.steps[i];
-		if (s < 0)
-			s += dim;
-		if (e < 0)
-			e += dim;
-		if (dim == 0) {
-			s = 0;
-			count[ax] = 0;
-		} else if (st > 0) {
-			s = clamp64(s, 0, dim);
-			e = clamp64(e, 0, dim);
-			count[ax] = e > s ? (e - s - 1) / st + 1 : 0;
-		} else {
-			s = clamp64(s, 0, dim - 1);
-			e = clamp64(e, -1, dim - 1);
-			count[ax] = s > e ? (s - e - 1) / -st + 1 : 0;
-		}
-		start[ax] = s;
-		step[ax] = st;
+		count[ax] = odet_slice_range(x->dims[ax], sa.starts[i], sa.ends[i], sa.steps[i], &start[ax]);
+		step[ax] = count[ax] > 1 ? sa.steps[i] : 1; /* a huge unused step must not overflow the stride */
 	}
 	cu_strides(x, xs);
 	cu_bcast b;
