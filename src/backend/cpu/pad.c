@@ -7,27 +7,9 @@
  *   the output is gathered through the maps (cpu_map_gather, threaded over rows). reflect/edge/wrap need non-empty input dims.
  */
 #include "backend/cpu/cpu_util.h"
+#include "backend/pad_geom.h"
 
 #include <string.h>
-
-/* |pad| above this cannot describe a tensor odet could allocate */
-#define PAD_LIMIT ((int64_t)1 << 40)
-
-typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } pad_mode;
-
-static int pad_mode_of(const ir_node *n)
-{
-	const char *m = ir_attr_string(n, "mode", "constant");
-	if (!strcmp(m, "constant"))
-		return PAD_CONSTANT;
-	if (!strcmp(m, "reflect"))
-		return PAD_REFLECT;
-	if (!strcmp(m, "edge"))
-		return PAD_EDGE;
-	if (!strcmp(m, "wrap"))
-		return PAD_WRAP;
-	return -1;
-}
 
 static odet_status pad_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
@@ -62,29 +44,6 @@ static odet_status pad_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	return ODET_OK;
 }
 
-/* Input coordinate for output coordinate o of a dim of size n padded by `begin` in front. */
-static int64_t pad_src(pad_mode mode, int64_t o, int64_t begin, int64_t n)
-{
-	int64_t i = o - begin;
-	if (i >= 0 && i < n)
-		return i;
-	switch (mode) {
-	case PAD_EDGE:
-		return i < 0 ? 0 : n - 1;
-	case PAD_WRAP:
-		return ((i % n) + n) % n;
-	case PAD_REFLECT: {
-		if (n == 1)
-			return 0;
-		int64_t p = 2 * (n - 1);
-		i = ((i % p) + p) % p;
-		return i < n ? i : p - i;
-	}
-	default:
-		return -1;
-	}
-}
-
 static odet_status pad_run(const be_run_args *a)
 {
 	const ir_node *nd = a->node;
@@ -93,32 +52,18 @@ static odet_status pad_run(const be_run_args *a)
 	int r = x->rank;
 	int64_t pads[2 * ODET_MAX_RANK], axes[ODET_MAX_RANK], begin[ODET_MAX_RANK] = {0};
 	int np, na = 0;
-	pad_mode mode = (pad_mode)pad_mode_of(nd);
+	int mode = pad_mode_of(nd);
 	odet_status rc = cpu_read_ints(a, 1, pads, 2 * ODET_MAX_RANK, &np);
 	if (!rc && a->n_in > 3 && a->in[3].data)
 		rc = cpu_read_ints(a, 3, axes, ODET_MAX_RANK, &na);
 	if (rc)
 		return rc;
-	if (a->n_in <= 3 || !a->in[3].data)
-		for (na = 0; na < r; na++)
-			axes[na] = na;
-	if (np != 2 * na || (int)mode < 0)
-		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): %d pads for %d axes", nd->name, np, na);
+	bool all_axes = a->n_in <= 3 || !a->in[3].data;
 	int64_t want[ODET_MAX_RANK];
-	for (int d = 0; d < r; d++)
-		want[d] = x->dims[d];
-	for (int i = 0; i < na; i++) {
-		int ax;
-		if (!cpu_norm_axis(axes[i], r, &ax))
-			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): axis %lld out of range", nd->name,
-					  (long long)axes[i]);
-		begin[ax] = pads[i];
-		if (pads[i] < -PAD_LIMIT || pads[i] > PAD_LIMIT || pads[na + i] < -PAD_LIMIT || pads[na + i] > PAD_LIMIT ||
-		    !odet_add_i64(x->dims[ax], pads[i], &want[ax]) || !odet_add_i64(want[ax], pads[na + i], &want[ax]) ||
-		    want[ax] < 0)
-			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): pads %lld, %lld do not fit dim %d",
-					  nd->name, (long long)pads[i], (long long)pads[na + i], ax);
-	}
+	const char *why = mode < 0 ? "mode not supported"
+				   : pad_geometry(r, x->dims, pads, np, all_axes ? NULL : axes, all_axes ? r : na, begin, want);
+	if (why)
+		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Pad): %s (%d pads)", nd->name, why, np);
 	size_t esz = odet_dtype_size(x->dtype);
 	int64_t total = 0;
 	for (int d = 0; d < r; d++) {

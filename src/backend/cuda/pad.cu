@@ -6,38 +6,15 @@
  *   maps each coordinate back to the input (or to the constant).
  */
 #include "backend/cuda/cuda_ops.h"
+#include "backend/pad_geom.h"
 
 namespace {
-
-enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP };
 
 typedef struct pad_geom {
 	int rank, mode;
 	int64_t ydims[ODET_MAX_RANK], xdims[ODET_MAX_RANK], xstr[ODET_MAX_RANK], begin[ODET_MAX_RANK];
 	int64_t numel;
 } pad_geom;
-
-__device__ __forceinline__ int64_t pad_src(int mode, int64_t o, int64_t begin, int64_t n)
-{
-	int64_t i = o - begin;
-	if (i >= 0 && i < n)
-		return i;
-	switch (mode) {
-	case PAD_EDGE:
-		return i < 0 ? 0 : n - 1;
-	case PAD_WRAP:
-		return ((i % n) + n) % n;
-	case PAD_REFLECT: {
-		if (n == 1)
-			return 0;
-		int64_t p = 2 * (n - 1);
-		i = ((i % p) + p) % p;
-		return i < n ? i : p - i;
-	}
-	default:
-		return -1;
-	}
-}
 
 template <typename T>
 __global__ void pad_kernel(pad_geom g, const T *x, const T *cv, T *y)
@@ -56,41 +33,16 @@ __global__ void pad_kernel(pad_geom g, const T *x, const T *cv, T *y)
 	}
 }
 
-int pad_mode_of(const ir_node *n)
-{
-	const char *m = ir_attr_string(n, "mode", "constant");
-	return !strcmp(m, "constant") ? PAD_CONSTANT : !strcmp(m, "reflect") ? PAD_REFLECT :
-	       !strcmp(m, "edge") ? PAD_EDGE : !strcmp(m, "wrap") ? PAD_WRAP : -1;
-}
-
-/* pads and axes from the graph: begin[] per dim and the expected output dims */
+/* pads and axes from the graph: begin[] per dim and the expected output dims (pad_geom.h) */
 bool pad_read(const ir_graph *g, const ir_node *n, int rank, const int64_t *xdims, int64_t *begin, int64_t *want)
 {
 	int64_t pads[2 * ODET_MAX_RANK], axes[ODET_MAX_RANK];
-	int np, na;
-	if (rank < 0 || rank > ODET_MAX_RANK || !cu_const_ints(g, n, 1, pads, 2 * ODET_MAX_RANK, &np))
+	int np, na = rank;
+	bool all_axes = !(n->n_in > 3 && n->in[3] >= 0);
+	if (rank < 0 || rank > ODET_MAX_RANK || !cu_const_ints(g, n, 1, pads, 2 * ODET_MAX_RANK, &np) ||
+	    (!all_axes && !cu_const_ints(g, n, 3, axes, ODET_MAX_RANK, &na)))
 		return false;
-	if (n->n_in > 3 && n->in[3] >= 0) {
-		if (!cu_const_ints(g, n, 3, axes, ODET_MAX_RANK, &na))
-			return false;
-	} else {
-		for (na = 0; na < rank; na++)
-			axes[na] = na;
-	}
-	if (np != 2 * na)
-		return false;
-	for (int d = 0; d < rank; d++) {
-		begin[d] = 0;
-		want[d] = xdims[d];
-	}
-	for (int i = 0; i < na; i++) {
-		int ax;
-		if (!cu_norm_axis(axes[i], rank, &ax))
-			return false;
-		begin[ax] = pads[i];
-		want[ax] = xdims[ax] + pads[i] + pads[na + i];
-	}
-	return true;
+	return !pad_geometry(rank, xdims, pads, np, all_axes ? NULL : axes, na, begin, want);
 }
 
 odet_status pad_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
