@@ -88,6 +88,22 @@ static inline void odet_dims_split(const int64_t *dims, int rank, int axis, int6
 	}
 }
 
+/* Softmax's [outer, n, inner] view around axis: n = dims[axis], or with coerce (opsets < 13:
+ * the input read as 2-D) the product of dims[axis..rank-1] and inner = 1. */
+static inline void odet_dims_split_softmax(const int64_t *dims, int rank, int axis, bool coerce, int64_t *outer,
+					   int64_t *n, int64_t *inner)
+{
+	*outer = *n = *inner = 1;
+	for (int d = 0; d < rank; d++) {
+		if (d < axis)
+			*outer *= dims[d];
+		else if (d == axis || coerce)
+			*n *= dims[d];
+		else
+			*inner *= dims[d];
+	}
+}
+
 /* One axis of an ONNX Slice (10+) over a dim of size dim >= 0: start and end count from the
  * end when negative, then are clamped to [0, dim] (step > 0) or start to [0, dim-1] and end to
  * [-1, dim-1] (step < 0). Returns how many elements are taken; *first = the first index.

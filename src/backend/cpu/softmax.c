@@ -101,16 +101,8 @@ static odet_status softmax_run(const be_run_args *a)
 	int rank = x->rank, axis;
 	if (!cpu_norm_axis(ir_attr_int(nd, "axis", -1), rank == 0 ? 1 : rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Softmax): axis out of range", nd->name);
-	int64_t outer = 1, n = 1, inner = 1;
-	bool coerce = ir_attr_int(nd, "odet_coerce2d", 0) != 0;
-	for (int d = 0; d < rank; d++) {
-		if (d < axis)
-			outer *= x->dims[d];
-		else if (d == axis || coerce)
-			n *= x->dims[d];
-		else
-			inner *= x->dims[d];
-	}
+	int64_t outer, n, inner;
+	odet_dims_split_softmax(x->dims, rank, axis, ir_attr_int(nd, "odet_coerce2d", 0) != 0, &outer, &n, &inner);
 	if (outer * n * inner == 0)
 		return ODET_OK;
 	softmax_job j = {.x = x->data, .y = a->out[0].data, .n = n, .inner = inner, .dtype = x->dtype};

@@ -88,16 +88,8 @@ odet_status softmax_run(const be_run_args *a)
 	int rank = x->rank, axis;
 	if (!cu_norm_axis(ir_attr_int(nd, "axis", -1), rank == 0 ? 1 : rank, &axis))
 		return cu_bad(a, "axis out of range");
-	int64_t outer = 1, n = 1, inner = 1;
-	bool coerce = ir_attr_int(nd, "odet_coerce2d", 0) != 0;
-	for (int d = 0; d < rank; d++) {
-		if (d < axis)
-			outer *= x->dims[d];
-		else if (d == axis || coerce)
-			n *= x->dims[d];
-		else
-			inner *= x->dims[d];
-	}
+	int64_t outer, n, inner;
+	odet_dims_split_softmax(x->dims, rank, axis, ir_attr_int(nd, "odet_coerce2d", 0) != 0, &outer, &n, &inner);
 	if (outer * n * inner == 0)
 		return ODET_OK;
 	cudaStream_t st = (cudaStream_t)a->stream;
