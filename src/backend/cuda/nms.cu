@@ -1367,6 +1367,26 @@ static ws_view ws_view_of(const plan &pl, unsigned char *ws)
 	return w;
 }
 
+/* The merge of both launch paths when it does not fit one block per image: every image's kept
+ * entries sorted by CUB (keys composite = 1 when the fast path built them), then gathered. */
+template <typename TB>
+odet_status merge_sort_gather(const plan &pl, const ws_view &w, const TB *boxes, int composite, int32_t *det_count,
+			      float *det_boxes, float *det_scores, int32_t *det_classes, cudaStream_t st)
+{
+	const dev_params &d = pl.d;
+	size_t tb = pl.temp_bytes;
+	merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, w.kept, w.kcount, w.mk_in, w.mv_in);
+	image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, w.kcount, w.moff, w.imgc);
+	odet_status rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(
+		w.temp, tb, w.mk_in, w.mk_out, w.mv_in, w.mv_out, pl.mitems, d.B, w.moff, w.moff + 1, 0, 64, st));
+	if (rc)
+		return rc;
+	long long ng = (long long)d.B * d.K;
+	gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, w.mk_out, w.mv_out, w.imgc, composite,
+									 det_count, det_boxes, det_scores, det_classes);
+	return ODET_CUDA(cudaGetLastError());
+}
+
 /* TB: boxes' element type, TS: scores' (or the logits') */
 template <typename TB, typename TS>
 odet_status launch_cub(const plan &pl, const TB *boxes, const TS *scores, unsigned char *ws, int32_t *det_count,
@@ -1445,16 +1465,7 @@ odet_status launch_cub(const plan &pl, const TB *boxes, const TS *scores, unsign
 	scan_kernel<<<(unsigned)((S * 32LL + 127) / 128), 128, 0, st>>>(d, sorted, cbeg, w.nseg, w.words_incl, w.mask,
 								       w.removed, w.kept, w.kcount);
 	/* 5. merge + gather */
-	merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, w.kept, w.kcount, w.mk_in, w.mv_in);
-	image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, w.kcount, w.moff, w.imgc);
-	rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(w.temp, tb, w.mk_in, w.mk_out, w.mv_in, w.mv_out, pl.mitems,
-								 d.B, w.moff, w.moff + 1, 0, 64, st));
-	if (rc)
-		return rc;
-	long long ng = (long long)d.B * d.K;
-	gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, w.mk_out, w.mv_out, w.imgc, 0, det_count,
-									 det_boxes, det_scores, det_classes);
-	return ODET_CUDA(cudaGetLastError());
+	return merge_sort_gather<TB>(pl, w, boxes, 0, det_count, det_boxes, det_scores, det_classes, st);
 }
 
 template <typename TB, typename TS>
@@ -1561,18 +1572,9 @@ odet_status launch_fast(const plan &pl, const TB *boxes, const TS *scores, unsig
 			return rc;
 		merge_kernel<TB><<<(unsigned)d.B, BLK, pl.smemm, st>>>(d, w.kept, w.kcount, w.mk_in, pl.capm, pl.coff, boxes,
 									det_count, det_boxes, det_scores, det_classes);
-	} else {
-		merge_fill_kernel<<<(unsigned)((pl.mitems + 255) / 256), 256, 0, st>>>(d, w.kept, w.kcount, w.mk_in, w.mv_in);
-		image_offsets_kernel<<<(d.B + 1 + 255) / 256, 256, 0, st>>>(d, w.kcount, w.moff, w.imgc);
-		rc = ODET_CUDA(cub::DeviceSegmentedRadixSort::SortPairs(w.temp, tb, w.mk_in, w.mk_out, w.mv_in, w.mv_out, pl.mitems,
-									 d.B, w.moff, w.moff + 1, 0, 64, st));
-		if (rc)
-			return rc;
-		long long ng = (long long)d.B * d.K;
-		gather_kernel<TB><<<(unsigned)((ng + 255) / 256), 256, 0, st>>>(d, boxes, w.mk_out, w.mv_out, w.imgc, 1, det_count,
-										det_boxes, det_scores, det_classes);
+		return ODET_CUDA(cudaGetLastError());
 	}
-	return ODET_CUDA(cudaGetLastError());
+	return merge_sort_gather<TB>(pl, w, boxes, 1, det_count, det_boxes, det_scores, det_classes, st);
 }
 
 /* TB: boxes' element type, TS: scores' (or the logits') */
