@@ -47,9 +47,11 @@ static inline const char *pad_geometry(int r, const int64_t *xdims, const int64_
 	bool seen[ODET_MAX_RANK] = {false};
 	for (int i = 0; i < na; i++) {
 		int64_t a = axes ? axes[i] : i;
-		if (a < -r || a >= r || seen[a < 0 ? a + r : a])
-			return "axis out of range or repeated";
+		if (a < -r || a >= r)
+			return "axis out of range";
 		int ax = (int)(a < 0 ? a + r : a);
+		if (seen[ax])
+			return "axis repeated";
 		seen[ax] = true;
 		begin[ax] = pads[i];
 		if (pads[i] < -PAD_LIMIT || pads[i] > PAD_LIMIT || pads[na + i] < -PAD_LIMIT || pads[na + i] > PAD_LIMIT ||

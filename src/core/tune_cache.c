@@ -33,12 +33,18 @@ bool odet_tune_valid(const char *s)
 	return true;
 }
 
-const char *odet_tune_set_find(const odet_tune_set *set, const char *key)
+static int set_index(const odet_tune_set *set, const char *key)
 {
 	for (int i = 0; set && i < set->n; i++)
 		if (!strcmp(set->key[i], key))
-			return set->val[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+const char *odet_tune_set_find(const odet_tune_set *set, const char *key)
+{
+	int i = set_index(set, key);
+	return i < 0 ? NULL : set->val[i];
 }
 
 bool odet_tune_set_add(odet_tune_set *set, const char *key, const char *val)
@@ -48,12 +54,12 @@ bool odet_tune_set_add(odet_tune_set *set, const char *key, const char *val)
 	char *v = strdup(val);
 	if (!v)
 		return false;
-	for (int i = 0; i < set->n; i++)
-		if (!strcmp(set->key[i], key)) {
-			free(set->val[i]);
-			set->val[i] = v;
-			return true;
-		}
+	int i = set_index(set, key);
+	if (i >= 0) {
+		free(set->val[i]);
+		set->val[i] = v;
+		return true;
+	}
 	if (set->n == set->cap) {
 		int cap = set->cap ? 2 * set->cap : 16;
 		char **k = realloc(set->key, (size_t)cap * sizeof *k);
@@ -119,6 +125,13 @@ static bool file_get(const odet_ctx *ctx, const char *key, char *val, size_t cap
 	return found;
 }
 
+/* into the engine's set (when there is one); a failure only costs a re-timing at the next load */
+static void set_keep(const odet_ctx *ctx, odet_tune_set *set, const char *key, const char *val)
+{
+	if (set && !odet_tune_set_add(set, key, val))
+		odet_log(ctx, ODET_LOG_INFO, "tuned choice '%s' not kept for the plan (out of memory)", key);
+}
+
 bool odet_tune_get(const odet_ctx *ctx, odet_tune_set *set, const char *key, char *val, size_t cap)
 {
 	if (!odet_tune_valid(key) || cap == 0)
@@ -132,8 +145,7 @@ bool odet_tune_get(const odet_ctx *ctx, odet_tune_set *set, const char *key, cha
 	}
 	if (!file_get(ctx, key, val, cap))
 		return false;
-	if (set && !odet_tune_set_add(set, key, val))
-		odet_log(ctx, ODET_LOG_INFO, "tuned choice '%s' not kept for the plan (out of memory)", key);
+	set_keep(ctx, set, key, val);
 	return true;
 }
 
@@ -141,8 +153,7 @@ void odet_tune_put(const odet_ctx *ctx, odet_tune_set *set, const char *key, con
 {
 	if (!odet_tune_valid(key) || !odet_tune_valid(val))
 		return;
-	if (set && !odet_tune_set_add(set, key, val))
-		odet_log(ctx, ODET_LOG_INFO, "tuned choice '%s' not kept for the plan (out of memory)", key);
+	set_keep(ctx, set, key, val);
 	if (!ctx || !ctx->opts.tune_cache || !*ctx->opts.tune_cache)
 		return;
 	char line[2 * TUNE_MAX_FIELD + 4];

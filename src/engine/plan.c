@@ -47,8 +47,9 @@ enum plan_section_type {
 	PLAN_SEC_TUNING = 4,  /* tuned choices (KEY, VALUE strings; odet_tune_set) */
 };
 
-/* entries of a tuning section at most (a build has one per convolution shape) */
-#define PLAN_MAX_TUNING 65536u
+/* entries of a tuning section at most: a build has one per convolution shape (SSD300 ~50), and
+ * the set is searched linearly, so an untrusted plan must not make its load quadratic in more */
+#define PLAN_MAX_TUNING 4096u
 
 static const char *section_name(uint32_t type)
 {
@@ -848,14 +849,15 @@ static odet_status read_tuning(loader *L, const uint8_t *p, size_t size, odet_tu
 				  r.bad ? "truncated" : "entry count exceeds the section");
 	for (uint32_t i = 0; i < n; i++) {
 		char *k = get_str(&r, 1024, NULL), *v = get_str(&r, 1024, NULL);
-		bool ok = !r.bad && odet_tune_valid(k) && odet_tune_valid(v) && !odet_tune_set_find(set, k);
-		bool added = ok && odet_tune_set_add(set, k, v);
+		bool valid = !r.bad && odet_tune_valid(k) && odet_tune_valid(v);
+		int before = set->n;
+		bool added = valid && odet_tune_set_add(set, k, v);
 		free(k);
 		free(v);
-		if (ok && !added)
+		if (valid && !added)
 			return odet_error(L->ctx, ODET_ERR_NO_MEMORY, "%s: out of memory reading the tuning section",
 					  L->label);
-		if (!ok)
+		if (!valid || set->n == before) /* invalid, or a key given twice (add replaced it) */
 			return odet_error(L->ctx, ODET_ERR_BAD_INPUT, "%s: section %d (tuning): entry %u %s", L->label,
 					  L->sec_index, i + 1, r.bad ? "truncated" : "invalid or repeated");
 	}
@@ -955,9 +957,12 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 					devinfo[2] % 10000 / 100, devinfo[2] % 100);
 	}
 
-	const uint8_t *graph_p = NULL, *head_p = NULL, *tune_p = NULL;
-	size_t graph_n = 0, head_n = 0, tune_n = 0;
-	int graph_i = 0, head_i = 0, tune_i = 0;
+	/* the sections this reader knows, by type: bytes, size, 1-based index for messages */
+	struct {
+		const uint8_t *p;
+		size_t n;
+		int i;
+	} found[PLAN_SEC_TUNING + 1] = {{0}};
 	for (uint32_t i = 0; i < n_sec; i++) {
 		const uint8_t *t = p + PLAN_HEADER_SIZE + (size_t)i * PLAN_SECTION_ENTRY;
 		uint32_t type = rd32(t);
@@ -970,28 +975,17 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 		if (odet_crc32(0, p + off, (size_t)len) != scrc)
 			return LBAD(&L, "section %u (%s) checksum mismatch", i + 1, section_name(type));
 		if (type == PLAN_SEC_GRAPH || type == PLAN_SEC_HEAD || type == PLAN_SEC_TUNING) {
-			if ((type == PLAN_SEC_GRAPH && graph_p) || (type == PLAN_SEC_HEAD && head_p) ||
-			    (type == PLAN_SEC_TUNING && tune_p))
+			if (found[type].p)
 				return LBAD(&L, "section %u (%s) repeated", i + 1, section_name(type));
-			if (type == PLAN_SEC_TUNING) {
-				tune_p = p + off;
-				tune_n = (size_t)len;
-				tune_i = (int)i + 1;
-			} else if (type == PLAN_SEC_GRAPH) {
-				graph_p = p + off;
-				graph_n = (size_t)len;
-				graph_i = (int)i + 1;
-			} else {
-				head_p = p + off;
-				head_n = (size_t)len;
-				head_i = (int)i + 1;
-			}
+			found[type].p = p + off;
+			found[type].n = (size_t)len;
+			found[type].i = (int)i + 1;
 		}
 		/* other types (backend blob, future additions) are ignored by the CPU backend */
 	}
-	if (!graph_p)
+	if (!found[PLAN_SEC_GRAPH].p)
 		return LBAD(&L, "no graph section");
-	if ((flags & PLAN_FLAG_HAS_HEAD) && !head_p)
+	if ((flags & PLAN_FLAG_HAS_HEAD) && !found[PLAN_SEC_HEAD].p)
 		return LBAD(&L, "the header announces a head but there is no head section");
 
 	odet_engine *e = odet_calloc(ctx, 1, sizeof *e);
@@ -1009,17 +1003,19 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 	e->opts.device = device;
 	memcpy(e->devinfo, devinfo, sizeof devinfo);
 	e->nodes_before = -1;
-	L.sec_index = graph_i;
+	L.sec_index = found[PLAN_SEC_GRAPH].i;
 	L.sec_name = "graph";
-	if ((rc = read_graph(&L, graph_p, graph_n, &e->g)))
+	if ((rc = read_graph(&L, found[PLAN_SEC_GRAPH].p, found[PLAN_SEC_GRAPH].n, &e->g)))
 		goto out_destroy;
-	L.sec_index = head_i;
+	L.sec_index = found[PLAN_SEC_HEAD].i;
 	L.sec_name = "head";
-	if (head_p && (rc = read_head(&L, head_p, head_n, &e->head_desc, &e->g->info)))
+	if (found[PLAN_SEC_HEAD].p &&
+	    (rc = read_head(&L, found[PLAN_SEC_HEAD].p, found[PLAN_SEC_HEAD].n, &e->head_desc, &e->g->info)))
 		goto out_destroy;
-	L.sec_index = tune_i;
+	L.sec_index = found[PLAN_SEC_TUNING].i;
 	L.sec_name = "tuning";
-	if (tune_p && (rc = read_tuning(&L, tune_p, tune_n, &e->tune)))
+	if (found[PLAN_SEC_TUNING].p &&
+	    (rc = read_tuning(&L, found[PLAN_SEC_TUNING].p, found[PLAN_SEC_TUNING].n, &e->tune)))
 		goto out_destroy;
 	L.sec_index = 0;
 	if (flags & PLAN_FLAG_HAS_HEAD) {
