@@ -46,10 +46,9 @@ static inline const char *pad_geometry(int r, const int64_t *xdims, const int64_
 	}
 	bool seen[ODET_MAX_RANK] = {false};
 	for (int i = 0; i < na; i++) {
-		int64_t a = axes ? axes[i] : i;
-		if (a < -r || a >= r)
+		int ax;
+		if (!odet_norm_axis(axes ? axes[i] : i, r, &ax))
 			return "axis out of range";
-		int ax = (int)(a < 0 ? a + r : a);
 		if (seen[ax])
 			return "axis repeated";
 		seen[ax] = true;

@@ -88,6 +88,15 @@ static inline void odet_dims_split(const int64_t *dims, int rank, int axis, int6
 	}
 }
 
+/* An ONNX axis (negative counts from the end) into [0, rank): false when out of range. */
+static inline bool odet_norm_axis(int64_t axis, int rank, int *out)
+{
+	if (axis < -(int64_t)rank || axis >= rank)
+		return false;
+	*out = (int)(axis < 0 ? axis + rank : axis);
+	return true;
+}
+
 /* Softmax's [outer, n, inner] view around axis: n = dims[axis], or with coerce (opsets < 13:
  * the input read as 2-D) the product of dims[axis..rank-1] and inner = 1. */
 static inline void odet_dims_split_softmax(const int64_t *dims, int rank, int axis, bool coerce, int64_t *outer,

@@ -171,14 +171,6 @@ int shp_const_floats(ir_graph *g, const ir_node *n, int i, double *buf, int max,
 	return 1;
 }
 
-bool shp_axis(int64_t a, int r, int *out)
-{
-	if (a < -(int64_t)r || a >= r)
-		return false;
-	*out = (int)(a < 0 ? a + r : a);
-	return true;
-}
-
 const char *shp_dims_str(const int64_t *dims, int rank, char *buf, size_t size)
 {
 	if (rank < 0) {

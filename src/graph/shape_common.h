@@ -42,10 +42,6 @@ int shp_const_ints(ir_graph *g, const ir_node *n, int i, int64_t *buf, int max, 
 /* Constant float list (F32/F64/F16 or integers converted). Same return convention. */
 int shp_const_floats(ir_graph *g, const ir_node *n, int i, double *buf, int max, int *count);
 
-/* Normalize axis a of a tensor of rank r (negative counts from the end); false if outside
- * [-r, r). */
-bool shp_axis(int64_t a, int r, int *out);
-
 /* Numpy broadcast of a list of values into out (dtype dt). Unknown rank anywhere:
  * unknown rank out. An incompatible pair of dims is an error naming both shapes. */
 odet_status shp_broadcast(ir_graph *g, const ir_node *n, const ir_value *const *vals, int nv,

@@ -44,7 +44,7 @@ odet_status ir_shape_RESIZE(ir_graph *g, ir_node *n)
 		return shp_fail(g, n, "attribute axes has %d values for rank %d", nax, r);
 	for (int j = 0; j < k; j++) {
 		ax[j] = j;
-		if (nax && !shp_axis(axes_attr[j], r, &ax[j]))
+		if (nax && !odet_norm_axis(axes_attr[j], r, &ax[j]))
 			return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axes_attr[j], r);
 	}
 	if ((rc = shp_out_like(g, n, y, x, 0)))

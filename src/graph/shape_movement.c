@@ -53,7 +53,7 @@ odet_status ir_shape_CONCAT(ir_graph *g, ir_node *n)
 	int64_t axis = ir_attr_int(n, "axis", INT64_MIN);
 	if (axis == INT64_MIN)
 		return shp_fail(g, n, "attribute axis is required");
-	if (!shp_axis(axis, r, &ax))
+	if (!odet_norm_axis(axis, r, &ax))
 		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, r);
 	int64_t dims[ODET_MAX_RANK];
 	const char *sym[ODET_MAX_RANK];
@@ -136,7 +136,7 @@ odet_status ir_shape_PERMUTE_CONCAT(ir_graph *g, ir_node *n)
 	int r = ir_attr_ints(n, "shape", &shape);
 	int64_t to = ir_attr_int(n, "to", 0), axis = ir_attr_int(n, "axis", 0);
 	int ax;
-	if (r < 1 || r > ODET_MAX_RANK || !shp_axis(axis, r, &ax))
+	if (r < 1 || r > ODET_MAX_RANK || !odet_norm_axis(axis, r, &ax))
 		return shp_fail(g, n, "attributes shape/axis are inconsistent");
 	int64_t outer = 1, inner = 1, total = 0;
 	for (int j = 0; j < r; j++) {
@@ -369,7 +369,7 @@ odet_status ir_shape_SQUEEZE(ir_graph *g, ir_node *n)
 	}
 	for (int j = 0; j < na; j++) {
 		int a;
-		if (!shp_axis(axes[j], x->rank, &a))
+		if (!odet_norm_axis(axes[j], x->rank, &a))
 			return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axes[j], x->rank);
 		if (drop[a])
 			return shp_fail(g, n, "axis %lld is repeated", (long long)axes[j]);
@@ -417,7 +417,7 @@ odet_status ir_shape_UNSQUEEZE(ir_graph *g, ir_node *n)
 	bool ins[ODET_MAX_RANK] = {false};
 	for (int j = 0; j < na; j++) {
 		int a;
-		if (!shp_axis(axes[j], r, &a))
+		if (!odet_norm_axis(axes[j], r, &a))
 			return shp_fail(g, n, "axis %lld is out of range for output rank %d", (long long)axes[j], r);
 		if (ins[a])
 			return shp_fail(g, n, "axis %lld is repeated", (long long)axes[j]);
@@ -476,7 +476,7 @@ odet_status ir_shape_SLICE(ir_graph *g, ir_node *n)
 	bool seen[ODET_MAX_RANK] = {false};
 	for (int j = 0; j < k; j++) {
 		int a = j;
-		if (ca == 1 && !shp_axis(ax[j], r, &a))
+		if (ca == 1 && !odet_norm_axis(ax[j], r, &a))
 			return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)ax[j], r);
 		if (seen[a])
 			return shp_fail(g, n, "axis %d is repeated", a);
@@ -502,7 +502,7 @@ odet_status ir_shape_GATHER(ir_graph *g, ir_node *n)
 	int64_t axis = ir_attr_int(n, "axis", 0);
 	if (x->rank < 0 || idx->rank < 0)
 		return shp_out_begin(g, n, y, x->dtype, -1);
-	if (x->rank < 1 || !shp_axis(axis, x->rank, &ax))
+	if (x->rank < 1 || !odet_norm_axis(axis, x->rank, &ax))
 		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
 	int64_t d = x->dims[ax], ni = ir_value_numel(idx);
 	if (idx->kind == IR_VALUE_CONST && d >= 0 && ni >= 0 && idx->data &&
@@ -540,7 +540,7 @@ odet_status ir_shape_SPLIT(ir_graph *g, ir_node *n)
 	if (c < 0)
 		return ODET_ERR_BAD_INPUT;
 	int64_t axis = ir_attr_int(n, "axis", 0);
-	if (x->rank >= 0 && !shp_axis(axis, x->rank, &ax))
+	if (x->rank >= 0 && !odet_norm_axis(axis, x->rank, &ax))
 		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
 	int64_t d = ax >= 0 ? x->dims[ax] : -1;
 	int64_t part[SHP_MAX_LIST];
@@ -672,7 +672,7 @@ odet_status ir_shape_PAD(ir_graph *g, ir_node *n)
 		return shp_fail(g, n, "pads has %d values for %d axes", np, k);
 	for (int j = 0; j < k; j++) {
 		ax[j] = j;
-		if (ca == 1 && !shp_axis(axes[j], r, &ax[j]))
+		if (ca == 1 && !odet_norm_axis(axes[j], r, &ax[j]))
 			return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axes[j], r);
 	}
 	if ((rc = shp_out_like(g, n, y, x, 0)))

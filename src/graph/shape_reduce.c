@@ -25,7 +25,7 @@ odet_status ir_shape_SOFTMAX(ir_graph *g, ir_node *n)
 	if (rc)
 		return rc;
 	int64_t axis = ir_attr_int(n, "axis", ir_attr_int(n, "odet_coerce2d", 0) ? 1 : -1);
-	if (x->rank >= 0 && !shp_axis(axis, x->rank, &ax) && !(x->rank == 0 && (axis == 0 || axis == -1)))
+	if (x->rank >= 0 && !odet_norm_axis(axis, x->rank, &ax) && !(x->rank == 0 && (axis == 0 || axis == -1)))
 		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
 	return shp_out_like(g, n, ir_out(g, n, 0), x, 0);
 }
@@ -75,7 +75,7 @@ static odet_status reduce(ir_graph *g, ir_node *n)
 	}
 	for (int j = 0; j < na; j++) {
 		int a;
-		if (!shp_axis(axes[j], x->rank, &a))
+		if (!odet_norm_axis(axes[j], x->rank, &a))
 			return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axes[j],
 					x->rank);
 		if (red[a])
@@ -119,7 +119,7 @@ odet_status ir_shape_ARGMAX(ir_graph *g, ir_node *n)
 	int64_t axis = ir_attr_int(n, "axis", 0);
 	if (x->rank < 0)
 		return shp_out_begin(g, n, y, ODET_I64, -1);
-	if (!shp_axis(axis, x->rank, &ax))
+	if (!odet_norm_axis(axis, x->rank, &ax))
 		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
 	bool red[ODET_MAX_RANK] = {false};
 	red[ax] = true;
@@ -147,7 +147,7 @@ odet_status ir_shape_TOPK(ir_graph *g, ir_node *n)
 		return shp_fail(g, n, "K = %lld is negative", (long long)k);
 	int64_t axis = ir_attr_int(n, "axis", -1);
 	if (x->rank >= 0) {
-		if (!shp_axis(axis, x->rank, &ax))
+		if (!odet_norm_axis(axis, x->rank, &ax))
 			return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis,
 					x->rank);
 		if (c == 1 && x->dims[ax] >= 0 && k > x->dims[ax])
@@ -169,7 +169,7 @@ odet_status ir_shape_TOPK(ir_graph *g, ir_node *n)
 odet_status ir_shape_L2_NORMALIZE(ir_graph *g, ir_node *n)
 {
 	ir_value *x;
-	int ax;
+	int ax = 0; /* set when the rank is known, the only case that reads it */
 	odet_status rc = shp_check_io(g, n, 1, 2, 1, 1);
 	if (!rc)
 		rc = shp_need_in(g, n, 0, &x);
@@ -178,7 +178,7 @@ odet_status ir_shape_L2_NORMALIZE(ir_graph *g, ir_node *n)
 	if (x->dtype != ODET_F32 && x->dtype != ODET_F16)
 		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "float32/float16 input needed");
 	int64_t axis = ir_attr_int(n, "axis", 1);
-	if (x->rank >= 0 && !shp_axis(axis, x->rank, &ax))
+	if (x->rank >= 0 && !odet_norm_axis(axis, x->rank, &ax))
 		return shp_fail(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
 	const ir_value *s = ir_in(g, n, 1);
 	if (s) {

@@ -62,7 +62,7 @@ static odet_status argmax_run(const be_run_args *a)
 {
 	const odet_tensor *x = &a->in[0];
 	int axis;
-	if (!cpu_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (ArgMax): axis out of range", a->node->name);
 	int64_t outer, inner;
 	odet_dims_split(x->dims, x->rank, axis, &outer, &inner);

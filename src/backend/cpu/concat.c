@@ -25,7 +25,7 @@ static odet_status concat_run(const be_run_args *a)
 {
 	odet_tensor *y = &a->out[0];
 	int axis;
-	if (!cpu_norm_axis(ir_attr_int(a->node, "axis", 0), y->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 0), y->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Concat): axis out of range", a->node->name);
 	int64_t outer, inner, total = 0;
 	odet_dims_split(y->dims, y->rank, axis, &outer, &inner);

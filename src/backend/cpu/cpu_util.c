@@ -3,16 +3,6 @@
 
 #include <string.h>
 
-bool cpu_norm_axis(int64_t axis, int rank, int *out)
-{
-	if (axis < 0)
-		axis += rank;
-	if (axis < 0 || axis >= rank)
-		return false;
-	*out = (int)axis;
-	return true;
-}
-
 odet_status cpu_read_ints(const be_run_args *a, int input, int64_t *out, int max, int *n)
 {
 	const odet_tensor *t = &a->in[input];

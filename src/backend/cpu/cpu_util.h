@@ -31,9 +31,6 @@ static inline bool cpu_dtype_is_int(odet_dtype t)
 	}
 }
 
-/* Normalize axis into [0, rank) (ONNX: negative counts from the back). False if out of range. */
-bool cpu_norm_axis(int64_t axis, int rank, int *out);
-
 /* Read an integer tensor (int32 or int64, any shape) into out[0..n). Fails (naming node) when
  * it has another dtype or more than max elements. */
 odet_status cpu_read_ints(const be_run_args *a, int input, int64_t *out, int max, int *n);

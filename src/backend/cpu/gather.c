@@ -25,7 +25,7 @@ static odet_status gather_run(const be_run_args *a)
 	const odet_tensor *x = &a->in[0], *ind = &a->in[1];
 	odet_tensor *y = &a->out[0];
 	int axis;
-	if (!cpu_norm_axis(ir_attr_int(nd, "axis", 0), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(nd, "axis", 0), x->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Gather): axis out of range", nd->name);
 	if (ind->dtype != ODET_I32 && ind->dtype != ODET_I64)
 		return odet_error(a->ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Gather): indices must be int32/int64", nd->name);

@@ -16,7 +16,7 @@ static bool geom(const ir_graph *g, const ir_node *n, l2n_geom *q)
 {
 	const ir_value *x = ir_in(g, n, 0);
 	int axis;
-	if (!x || x->rank < 1 || !ir_value_shape_known(x) || !cpu_norm_axis(ir_attr_int(n, "axis", 1), x->rank, &axis))
+	if (!x || x->rank < 1 || !ir_value_shape_known(x) || !odet_norm_axis(ir_attr_int(n, "axis", 1), x->rank, &axis))
 		return false;
 	odet_dims_split(x->dims, x->rank, axis, &q->outer, &q->inner);
 	q->c = x->dims[axis];

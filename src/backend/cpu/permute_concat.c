@@ -41,7 +41,7 @@ static odet_status pc_run(const be_run_args *a)
 	const ir_node *n = a->node;
 	odet_tensor *y = &a->out[0];
 	int axis;
-	if (!cpu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (PermuteConcat): bad attributes", n->name);
 	int64_t outer, inner;
 	odet_dims_split(y->dims, y->rank, axis, &outer, &inner);

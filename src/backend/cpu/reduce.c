@@ -157,7 +157,7 @@ static odet_status reduce_run(const be_run_args *a)
 	}
 	for (int i = 0; i < n_axes; i++) {
 		int ax;
-		if (!cpu_norm_axis(axes[i], x->rank, &ax))
+		if (!odet_norm_axis(axes[i], x->rank, &ax))
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (%s): axis %lld out of range", nd->name,
 					  ir_op_name(nd->op), (long long)axes[i]);
 		red[ax] = true;

@@ -52,7 +52,7 @@ static odet_status slice_run(const be_run_args *a)
 	}
 	for (int i = 0; i < ns; i++) {
 		int ax;
-		if (!cpu_norm_axis(axes[i], x->rank, &ax) || seen[ax] || steps[i] == 0)
+		if (!odet_norm_axis(axes[i], x->rank, &ax) || seen[ax] || steps[i] == 0)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Slice): bad axis %lld or step 0", nd->name,
 					  (long long)axes[i]);
 		seen[ax] = true;

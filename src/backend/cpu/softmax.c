@@ -88,7 +88,7 @@ static odet_status softmax_check(odet_ctx *ctx, const ir_graph *g, const ir_node
 	int axis;
 	if (!x || !ir_out(g, n, 0))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Softmax needs one input", n->name);
-	if (x->rank >= 0 && !cpu_norm_axis(ir_attr_int(n, "axis", -1), x->rank == 0 ? 1 : x->rank, &axis))
+	if (x->rank >= 0 && !odet_norm_axis(ir_attr_int(n, "axis", -1), x->rank == 0 ? 1 : x->rank, &axis))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Softmax axis %lld out of range for rank %d",
 				  n->name, (long long)ir_attr_int(n, "axis", -1), x->rank);
 	return cpu_check_dtype(ctx, g, n, false, 0, ok);
@@ -99,7 +99,7 @@ static odet_status softmax_run(const be_run_args *a)
 	const ir_node *nd = a->node;
 	const odet_tensor *x = &a->in[0];
 	int rank = x->rank, axis;
-	if (!cpu_norm_axis(ir_attr_int(nd, "axis", -1), rank == 0 ? 1 : rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(nd, "axis", -1), rank == 0 ? 1 : rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Softmax): axis out of range", nd->name);
 	int64_t outer, n, inner;
 	odet_dims_split_softmax(x->dims, rank, axis, ir_attr_int(nd, "odet_coerce2d", 0) != 0, &outer, &n, &inner);

@@ -22,7 +22,7 @@ static odet_status split_run(const be_run_args *a)
 	const ir_node *nd = a->node;
 	const odet_tensor *x = &a->in[0];
 	int axis;
-	if (!cpu_norm_axis(ir_attr_int(nd, "axis", 0), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(nd, "axis", 0), x->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Split): axis out of range", nd->name);
 	int64_t sizes[IR_MAX_IO];
 	int n_sizes = 0;

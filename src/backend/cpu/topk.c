@@ -139,7 +139,7 @@ static odet_status topk_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	const ir_value *x = ir_in(g, n, 0);
 	int axis, threads = ctx->pool ? odet_threadpool_size(ctx->pool) : 1;
 	*workspace = 0;
-	if (!ir_value_shape_known(x) || !cpu_norm_axis(ir_attr_int(n, "axis", -1), x->rank, &axis) ||
+	if (!ir_value_shape_known(x) || !odet_norm_axis(ir_attr_int(n, "axis", -1), x->rank, &axis) ||
 	    !cpu_ws_add(workspace, (size_t)x->dims[axis] * (size_t)threads, sizeof(topk_pair)))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': TopK needs a known input shape and a valid axis",
 				  n->name);
@@ -156,7 +156,7 @@ static odet_status topk_run(const be_run_args *a)
 	odet_status rc = cpu_read_ints(a, 1, kv, 1, &nk);
 	if (rc)
 		return rc;
-	if (!cpu_norm_axis(ir_attr_int(nd, "axis", -1), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(nd, "axis", -1), x->rank, &axis))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (TopK): axis out of range", nd->name);
 	int64_t n = x->dims[axis], k = nk == 1 ? kv[0] : -1;
 	if (k < 0 || k > n)

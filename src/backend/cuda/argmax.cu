@@ -55,7 +55,7 @@ odet_status argmax_run(const be_run_args *a)
 	const odet_tensor *x = &a->in[0];
 	int axis;
 	int64_t outer, n, inner;
-	if (!cu_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
 		return cu_bad(a, "axis out of range");
 	cu_split_axis(x, axis, &outer, &n, &inner);
 	if (n == 0 && outer * inner > 0)

@@ -25,7 +25,7 @@ odet_status concat_run(const be_run_args *a)
 {
 	odet_tensor *y = &a->out[0];
 	int axis;
-	if (!cu_norm_axis(ir_attr_int(a->node, "axis", 0), y->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 0), y->rank, &axis))
 		return cu_bad(a, "axis out of range");
 	int64_t outer, n, inner, total = 0;
 	cu_split_axis(y, axis, &outer, &n, &inner);

@@ -188,14 +188,6 @@ static inline bool cu_esz_ok(size_t esz)
 	} while (0)
 
 /* ---------------------------------------------------------------- graph helpers */
-static inline bool cu_norm_axis(int64_t axis, int rank, int *out)
-{
-	if (axis < -rank || axis >= rank)
-		return false;
-	*out = (int)(axis < 0 ? axis + rank : axis);
-	return true;
-}
-
 /* true when input i is omitted or an empty tensor */
 static inline bool cu_in_absent(const ir_graph *g, const ir_node *n, int i)
 {

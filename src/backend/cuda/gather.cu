@@ -50,7 +50,7 @@ odet_status gather_run(const be_run_args *a)
 	odet_tensor *y = &a->out[0];
 	odet_status rc = ODET_OK;
 	int axis;
-	if (!cu_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
 		return cu_bad(a, "axis out of range");
 	if (ind->dtype != ODET_I32 && ind->dtype != ODET_I64)
 		return cu_bad(a, "indices must be int32/int64");

@@ -119,7 +119,7 @@ template <typename T> odet_status l2n_launch(const be_run_args *a)
 	const T *s = a->n_in > 1 ? (const T *)a->in[1].data : NULL;
 	int axis;
 	int64_t outer, c, inner;
-	if (!cu_norm_axis(ir_attr_int(a->node, "axis", 1), x->rank, &axis) || x->dims[axis] > (1 << 30))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 1), x->rank, &axis) || x->dims[axis] > (1 << 30))
 		return cu_bad(a, "axis out of range");
 	cu_split_axis(x, axis, &outer, &c, &inner);
 	float eps = ir_attr_float(a->node, "eps", 0.0f);

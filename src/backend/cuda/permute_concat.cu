@@ -168,7 +168,7 @@ odet_status pc_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void 
 		return rc;
 	const ir_value *y = ir_out(g, n, 0);
 	int axis;
-	if (!cu_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(n, "axis", 0), y->rank, &axis))
 		return cu_refuse(ctx, n, "bad attributes");
 	int64_t outer, inner;
 	odet_dims_split(y->dims, y->rank, axis, &outer, &inner);

@@ -148,7 +148,7 @@ odet_status reduce_run(const be_run_args *a)
 	}
 	for (int i = 0; i < n_axes; i++) {
 		int ax;
-		if (!cu_norm_axis(axes[i], x->rank, &ax))
+		if (!odet_norm_axis(axes[i], x->rank, &ax))
 			return cu_bad(a, "axis out of range");
 		red[ax] = true;
 	}

@@ -75,7 +75,7 @@ odet_status slice_run(const be_run_args *a)
 	}
 	for (int i = 0; i < sa.n; i++) {
 		int ax;
-		if (!cu_norm_axis(sa.axes[i], x->rank, &ax) || seen[ax] || sa.steps[i] == 0)
+		if (!odet_norm_axis(sa.axes[i], x->rank, &ax) || seen[ax] || sa.steps[i] == 0)
 			return cu_bad(a, "bad axis or step 0");
 		seen[ax] = true;
 		count[ax] = odet_slice_range(x->dims[ax], sa.starts[i], sa.ends[i], sa.steps[i], &start[ax]);

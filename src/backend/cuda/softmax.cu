@@ -76,7 +76,7 @@ odet_status softmax_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	int axis;
 	if (!x || !y || !cu_is_float(x->dtype) || y->dtype != x->dtype)
 		return cu_refuse(ctx, n, "needs a float32/float16 input and output of one dtype");
-	if (x->rank >= 0 && !cu_norm_axis(ir_attr_int(n, "axis", -1), x->rank == 0 ? 1 : x->rank, &axis))
+	if (x->rank >= 0 && !odet_norm_axis(ir_attr_int(n, "axis", -1), x->rank == 0 ? 1 : x->rank, &axis))
 		return cu_refuse(ctx, n, "axis out of range");
 	return ODET_OK;
 }
@@ -86,7 +86,7 @@ odet_status softmax_run(const be_run_args *a)
 	const ir_node *nd = a->node;
 	const odet_tensor *x = &a->in[0];
 	int rank = x->rank, axis;
-	if (!cu_norm_axis(ir_attr_int(nd, "axis", -1), rank == 0 ? 1 : rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(nd, "axis", -1), rank == 0 ? 1 : rank, &axis))
 		return cu_bad(a, "axis out of range");
 	int64_t outer, n, inner;
 	odet_dims_split_softmax(x->dims, rank, axis, ir_attr_int(nd, "odet_coerce2d", 0) != 0, &outer, &n, &inner);

@@ -22,7 +22,7 @@ odet_status split_run(const be_run_args *a)
 {
 	const odet_tensor *x = &a->in[0];
 	int axis;
-	if (!cu_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", 0), x->rank, &axis))
 		return cu_bad(a, "axis out of range");
 	int64_t outer, n, inner, total = 0;
 	cu_split_axis(x, axis, &outer, &n, &inner);

@@ -62,7 +62,7 @@ odet_status topk_run(const be_run_args *a)
 	odet_tensor *vals = &a->out[0], *idx = &a->out[1];
 	int axis;
 	int64_t outer, n, inner;
-	if (!cu_norm_axis(ir_attr_int(a->node, "axis", -1), x->rank, &axis) || vals->rank != x->rank)
+	if (!odet_norm_axis(ir_attr_int(a->node, "axis", -1), x->rank, &axis) || vals->rank != x->rank)
 		return cu_bad(a, "axis out of range");
 	cu_split_axis(x, axis, &outer, &n, &inner);
 	int64_t k = vals->dims[axis];
