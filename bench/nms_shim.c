@@ -81,6 +81,13 @@ int shim_cpu_nms_fused(float thr, float iou, long long topk, int mode, int n_lev
 	return rc;
 }
 
+/* ODET_NMS_SORT=cub selects the CUB pipeline (as the CUDA backend reads it at prepare) */
+static odet_status cuda_plan(const nms_params *p, long long B, long long N, long long C, cuda_nms_plan **pl)
+{
+	const char *env = getenv("ODET_NMS_SORT");
+	return cuda_nms_plan_create(p, B, N, C, env && !strcmp(env, "cub") ? CUDA_NMS_CUB : CUDA_NMS_FAST, pl);
+}
+
 long long shim_cuda_nms_ws_fused(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
 				 long long K, long long bg, int ge, long long B, long long N, long long C, int act,
 				 int layout)
@@ -88,10 +95,15 @@ long long shim_cuda_nms_ws_fused(float thr, float iou, long long topk, int mode,
 	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, 1, 1);
 	p.activation = act;
 	p.layout = layout;
-	size_t n;
-	return cuda_nms_workspace_size(&p, B, N, C, &n) ? -1 : (long long)n;
+	cuda_nms_plan *pl;
+	if (cuda_plan(&p, B, N, C, &pl))
+		return -1;
+	long long n = (long long)cuda_nms_plan_workspace(pl);
+	cuda_nms_plan_destroy(pl);
+	return n;
 }
 
+/* plans the call each time (host work only; the check and bench scripts time the kernels) */
 int shim_cuda_nms_fused(float thr, float iou, long long topk, int mode, int n_levels, const long long *levels,
 			long long K, long long bg, int ge, float osx, float osy, long long B, long long N, long long C,
 			int act, int layout, int box_f16, int logit_f16, const void *boxes, const void *logits, void *ws,
@@ -100,8 +112,15 @@ int shim_cuda_nms_fused(float thr, float iou, long long topk, int mode, int n_le
 	nms_params p = params(thr, iou, topk, mode, n_levels, levels, K, bg, ge, osx, osy);
 	p.activation = act;
 	p.layout = layout;
-	return cuda_nms_launch_dtypes(&p, B, N, C, box_f16 ? ODET_F16 : ODET_F32, boxes, logit_f16 ? ODET_F16 : ODET_F32,
-				      logits, ws, (size_t)ws_size, count, ob, os, oc, stream);
+	cuda_nms_plan *pl;
+	odet_status rc = cuda_plan(&p, B, N, C, &pl);
+	if (rc)
+		return rc;
+	const int64_t dims[3] = {B, layout ? C : N, layout ? N : C};
+	rc = cuda_nms_plan_launch(pl, dims, box_f16 ? ODET_F16 : ODET_F32, boxes, logit_f16 ? ODET_F16 : ODET_F32, logits,
+				  ws, (size_t)ws_size, count, ob, os, oc, stream);
+	cuda_nms_plan_destroy(pl);
+	return rc;
 }
 
 /* the unfused calls: scores used as they are, boxes and scores of one dtype */

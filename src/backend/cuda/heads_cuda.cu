@@ -116,6 +116,8 @@ odet_status nms_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	return ODET_OK;
 }
 
+/* ODET_NMS_SORT=cub (read when the engine is built or loaded) selects the CUB pipeline, for A/B
+ * checks; the plan is made here, once per node, for the node's static shapes. */
 odet_status nms_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state, size_t *ws)
 {
 	nms_params p;
@@ -124,30 +126,39 @@ odet_status nms_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void
 	if (rc)
 		return rc;
 	const ir_value *sc = ir_in(g, n, 1);
-	int64_t N = 0, C = 0;
-	if (ir_value_shape_known(sc) && sc->rank == 3)
-		nms_input_nc(&p, sc->dims, &N, &C);
-	if (!ir_value_shape_known(sc) || sc->rank != 3 || cuda_nms_workspace_size(&p, sc->dims[0], N, C, ws))
-		return odet_error(ctx, ODET_ERR_LIMIT, "node '%s' (BatchedNms, CUDA): unknown shape or workspace overflows",
+	if (!ir_value_shape_known(sc) || sc->rank != 3)
+		return odet_error(ctx, ODET_ERR_LIMIT, "node '%s' (BatchedNms, CUDA): input 1 has no static 3-d shape",
 				  n->name);
+	int64_t N = 0, C = 0;
+	nms_input_nc(&p, sc->dims, &N, &C);
+	const char *env = getenv("ODET_NMS_SORT");
+	cuda_nms_plan *pl = NULL;
+	rc = cuda_nms_plan_create(&p, sc->dims[0], N, C, env && !strcmp(env, "cub") ? CUDA_NMS_CUB : CUDA_NMS_FAST,
+				  &pl);
+	if (rc)
+		return odet_error(ctx, rc, "node '%s' (BatchedNms, CUDA): %s", n->name,
+				  rc == ODET_ERR_LIMIT ? "B*N*C must stay below 2^31"
+				  : rc == ODET_ERR_NO_MEMORY ? "out of memory"
+				  : "parameters or shapes the CUDA NMS does not support");
+	*ws = cuda_nms_plan_workspace(pl);
+	*state = pl;
 	return ODET_OK;
+}
+
+static void nms_release(void *state)
+{
+	cuda_nms_plan_destroy((cuda_nms_plan *)state);
 }
 
 odet_status nms_run(const be_run_args *a)
 {
-	nms_params p;
-	odet_status rc = nms_params_from_node(a->ctx, a->g, a->node, &p);
-	if (rc)
-		return rc;
 	const odet_tensor *sc = &a->in[1];
-	int64_t N, C;
-	nms_input_nc(&p, sc->dims, &N, &C);
-	size_t need;
-	if (cuda_nms_workspace_size(&p, sc->dims[0], N, C, &need) || need > a->workspace_size)
-		return cu_bad(a, "workspace too small for these shapes");
-	rc = cuda_nms_launch_dtypes(&p, sc->dims[0], N, C, a->in[0].dtype, a->in[0].data, sc->dtype, sc->data,
-				    a->workspace, a->workspace_size, (int32_t *)a->out[0].data, (float *)a->out[1].data,
-				    (float *)a->out[2].data, (int32_t *)a->out[3].data, a->stream);
+	odet_status rc = cuda_nms_plan_launch((const cuda_nms_plan *)a->state, sc->dims, a->in[0].dtype, a->in[0].data,
+					      sc->dtype, sc->data, a->workspace, a->workspace_size,
+					      (int32_t *)a->out[0].data, (float *)a->out[1].data, (float *)a->out[2].data,
+					      (int32_t *)a->out[3].data, a->stream);
+	if (rc == ODET_ERR_INVALID_ARG)
+		return cu_bad(a, "shapes or workspace differ from those the node was prepared for");
 	return rc ? cu_launched(a) : ODET_OK;
 }
 
@@ -518,7 +529,7 @@ odet_status cn_run(const be_run_args *a)
 
 extern "C" const cuda_kernel cuda_kernel_BOX_DECODE = {box_check, NULL, NULL, box_run};
 extern "C" const cuda_kernel cuda_kernel_CLASS_SCORES = {score_check, NULL, NULL, score_run};
-extern "C" const cuda_kernel cuda_kernel_BATCHED_NMS = {nms_check, nms_prepare, NULL, nms_run};
+extern "C" const cuda_kernel cuda_kernel_BATCHED_NMS = {nms_check, nms_prepare, nms_release, nms_run};
 extern "C" const cuda_kernel cuda_kernel_YOLO_DECODE = {yolo_check, NULL, NULL, yolo_run};
 extern "C" const cuda_kernel cuda_kernel_DIST_DECODE = {dd_check, NULL, NULL, dd_run};
 extern "C" const cuda_kernel cuda_kernel_CENTERNET_DECODE = {cn_check, cn_prepare, NULL, cn_run};

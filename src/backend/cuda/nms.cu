@@ -8,10 +8,11 @@
  * (topk_mode 0) or anchor*C + class (topk_mode 1 level pass). Sorting keys ascending gives
  * higher score first, ties by lower anchor (then class).
  *
- * Two pipelines, chosen when the call is planned (workspace size and launch alike): the default
- * one sorts each segment in shared memory, one block per segment (see "fast path" below:
- * SSD300 b64 0.14 ms, b1 0.024 ms as a CUDA graph on an H100); ODET_NMS_SORT=cub in the
- * environment selects the CUB pipeline described next (kept for A/B; 1.6 / 0.35 ms).
+ * Two pipelines, chosen when the call is planned (cuda_nms_plan_create, once per node at
+ * prepare): the default one (CUDA_NMS_FAST) sorts each segment in shared memory, one block per
+ * segment (see "fast path" below: SSD300 b64 0.14 ms, b1 0.024 ms as a CUDA graph on an H100);
+ * CUDA_NMS_CUB (ODET_NMS_SORT=cub when the engine is built or loaded) selects the CUB pipeline
+ * described next (kept for A/B; 1.6 / 0.35 ms).
  *
  * CUB pipeline stages (all on `stream`):
  *  1. filter: per tile of anchors x all classes of one image, scores finite and > threshold
@@ -477,7 +478,7 @@ __global__ void gather_kernel(dev_params p, const T *boxes, const u64 *mkeys, co
 	det_classes[t] = cls;
 }
 
-/* ==== fast path (default; ODET_NMS_SORT=cub at plan time selects the pipeline above) ====
+/* ==== fast path (default; CUDA_NMS_CUB at plan time selects the pipeline above) ====
  * Same keys and semantics; per segment, one block sorts in shared memory what its top-k needs.
  * Launches: SSD-like plans (top-k <= FUSE_MAX, K <= SORT_MAX, segments <= BSEL_MAX) are one
  * memset + F1 + F3 + F4, at any batch; the optional steps below are chosen by the plan from the
@@ -1080,6 +1081,7 @@ __global__ void __launch_bounds__(BLK) merge_kernel(dev_params p, const u64 *kep
 
 /* ---- workspace plan */
 struct plan {
+	int64_t B, N, C;     /* the shapes it was made for */
 	dev_params d;
 	long long S1;        /* filter segments */
 	long long items;     /* B*N*C */
@@ -1094,7 +1096,7 @@ struct plan {
 	int sel_blocks;      /* blocks per segment for the select passes */
 	size_t temp_bytes, total;
 	/* fast path */
-	bool fast;           /* else the CUB pipeline (ODET_NMS_SORT=cub) */
+	bool fast;           /* else the CUB pipeline (CUDA_NMS_CUB) */
 	int cap1, cap2;      /* shared-memory sort capacity: first-stage segments, mode-1 class segments */
 	bool cub1, cub2;     /* segments above the capacity sorted by CUB first */
 	bool fused;          /* bitmask + greedy inside seg_kernel (T <= FUSE_MAX) */
@@ -1136,9 +1138,10 @@ static size_t seg_smem(int cap, long long nmax, bool fused, long long T)
 	return b;
 }
 
-odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, plan *pl)
+odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, bool fast, plan *pl)
 {
 	memset(pl, 0, sizeof *pl);
+	pl->B = B, pl->N = N, pl->C = C;
 	dev_params &d = pl->d;
 	if (B < 1 || N < 0 || C < 1 || np->max_detections < 1 || np->n_levels > NMS_MAX_LEVELS)
 		return ODET_ERR_INVALID_ARG;
@@ -1224,10 +1227,7 @@ odet_status make_plan(const nms_params *np, int64_t B, int64_t N, int64_t C, pla
 		return ODET_ERR_DEVICE;
 	tb = t > tb ? t : tb;
 	pl->temp_bytes = tb;
-	{
-		const char *env = getenv("ODET_NMS_SORT");
-		pl->fast = !(env && !strcmp(env, "cub"));
-	}
+	pl->fast = fast;
 	{
 		long long seg_max = d.mode == 0 ? Nn : maxlevel * C; /* largest first-sort segment */
 		pl->select = pl->S1 <= 65535 && d.topk < seg_max;
@@ -1590,25 +1590,47 @@ odet_status launch(const plan &pl, const void *boxes, const void *scores, unsign
 
 } /* namespace */
 
-extern "C" odet_status cuda_nms_workspace_size(const nms_params *p, int64_t B, int64_t N, int64_t C, size_t *bytes)
-{
+struct cuda_nms_plan {
 	plan pl;
-	odet_status rc = make_plan(p, B, N, C, &pl);
-	*bytes = rc ? 0 : pl.total;
-	return rc;
+};
+
+extern "C" odet_status cuda_nms_plan_create(const nms_params *p, int64_t B, int64_t N, int64_t C, int pipeline,
+					    cuda_nms_plan **out)
+{
+	*out = NULL;
+	if (pipeline != CUDA_NMS_FAST && pipeline != CUDA_NMS_CUB)
+		return ODET_ERR_INVALID_ARG;
+	cuda_nms_plan *h = (cuda_nms_plan *)calloc(1, sizeof *h);
+	if (!h)
+		return ODET_ERR_NO_MEMORY;
+	odet_status rc = make_plan(p, B, N, C, pipeline == CUDA_NMS_FAST, &h->pl);
+	if (rc) {
+		free(h);
+		return rc;
+	}
+	*out = h;
+	return ODET_OK;
 }
 
-extern "C" odet_status cuda_nms_launch_dtypes(const nms_params *p, int64_t B, int64_t N, int64_t C,
-					      odet_dtype box_dtype, const void *boxes, odet_dtype score_dtype,
-					      const void *scores, void *workspace, size_t workspace_size,
-					      int32_t *det_count, float *det_boxes, float *det_scores,
-					      int32_t *det_classes, void *stream)
+extern "C" void cuda_nms_plan_destroy(cuda_nms_plan *h)
 {
-	plan pl;
-	odet_status rc = make_plan(p, B, N, C, &pl);
-	if (rc)
-		return rc;
-	if (workspace_size < pl.total)
+	free(h);
+}
+
+extern "C" size_t cuda_nms_plan_workspace(const cuda_nms_plan *h)
+{
+	return h->pl.total;
+}
+
+extern "C" odet_status cuda_nms_plan_launch(const cuda_nms_plan *h, const int64_t *score_dims,
+					    odet_dtype box_dtype, const void *boxes, odet_dtype score_dtype,
+					    const void *scores, void *workspace, size_t workspace_size,
+					    int32_t *det_count, float *det_boxes, float *det_scores,
+					    int32_t *det_classes, void *stream)
+{
+	const plan &pl = h->pl;
+	const int64_t N = pl.d.layout ? score_dims[2] : score_dims[1], C = pl.d.layout ? score_dims[1] : score_dims[2];
+	if (score_dims[0] != pl.B || N != pl.N || C != pl.C || workspace_size < pl.total)
 		return ODET_ERR_INVALID_ARG;
 	const bool b16 = box_dtype == ODET_F16, s16 = score_dtype == ODET_F16;
 	if ((!b16 && box_dtype != ODET_F32) || (!s16 && score_dtype != ODET_F32))
@@ -1620,13 +1642,4 @@ extern "C" odet_status cuda_nms_launch_dtypes(const nms_params *p, int64_t B, in
 			   : launch<__half, float>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st);
 	return s16 ? launch<float, __half>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st)
 		   : launch<float, float>(pl, boxes, scores, ws, det_count, det_boxes, det_scores, det_classes, st);
-}
-
-extern "C" odet_status cuda_nms_launch(const nms_params *p, int64_t B, int64_t N, int64_t C, odet_dtype dtype,
-				       const void *boxes, const void *scores, void *workspace, size_t workspace_size,
-				       int32_t *det_count, float *det_boxes, float *det_scores, int32_t *det_classes,
-				       void *stream)
-{
-	return cuda_nms_launch_dtypes(p, B, N, C, dtype, boxes, dtype, scores, workspace, workspace_size, det_count,
-				      det_boxes, det_scores, det_classes, stream);
 }
