@@ -19,58 +19,23 @@
  *     workspace declared by prepare from the graph's shapes.
  */
 #include "backend/cpu/cpu_util.h"
+#include "backend/resize_geom.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum rs_ctm { CTM_HALF_PIXEL, CTM_PYTORCH, CTM_ALIGN, CTM_ASYM, CTM_TF_NN, CTM_TF_CROP } rs_ctm;
-typedef enum rs_mode { RS_NEAREST, RS_LINEAR, RS_CUBIC } rs_mode;
-typedef enum rs_nearest { NN_PREFER_FLOOR, NN_PREFER_CEIL, NN_FLOOR, NN_CEIL } rs_nearest;
-
-static int lookup(const char *s, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
-}
-
-static const char *const ctm_names[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
-					"tf_half_pixel_for_nn", "tf_crop_and_resize"};
-static const char *const mode_names[] = {"nearest", "linear", "cubic"};
-static const char *const nn_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
-
-typedef struct rs_params {
-	rs_mode mode;
-	rs_ctm ctm;
-	rs_nearest nn;
-	double a;
-	bool exclude_outside;
-	float extrapolation;
-} rs_params;
+typedef resize_params rs_params;
 
 static odet_status rs_params_of(odet_ctx *ctx, const ir_node *n, rs_params *p)
 {
-	int mode = lookup(ir_attr_string(n, "mode", "nearest"), mode_names, 3);
-	int ctm = lookup(ir_attr_string(n, "coordinate_transformation_mode", "half_pixel"), ctm_names, 6);
-	int nn = lookup(ir_attr_string(n, "nearest_mode", "round_prefer_floor"), nn_names, 4);
-	if (mode < 0 || ctm < 0 || nn < 0)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Resize mode '%s' / coordinate mode '%s' / nearest mode '%s' is not supported",
-				  n->name, ir_attr_string(n, "mode", "nearest"),
+	const char *why = resize_params_of(n, p);
+	if (why)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s': Resize with %s is not supported (mode '%s', coordinate mode '%s', "
+				  "nearest mode '%s')",
+				  n->name, why, ir_attr_string(n, "mode", "nearest"),
 				  ir_attr_string(n, "coordinate_transformation_mode", "half_pixel"),
 				  ir_attr_string(n, "nearest_mode", "round_prefer_floor"));
-	if (ir_attr_int(n, "antialias", 0) != 0)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Resize antialias=1 is not supported", n->name);
-	if (strcmp(ir_attr_string(n, "keep_aspect_ratio_policy", "stretch"), "stretch") || ir_attr_get(n, "axes"))
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Resize keep_aspect_ratio_policy/axes are not supported",
-				  n->name);
-	p->mode = (rs_mode)mode;
-	p->ctm = (rs_ctm)ctm;
-	p->nn = (rs_nearest)nn;
-	p->a = ir_attr_float(n, "cubic_coeff_a", -0.75f);
-	p->exclude_outside = ir_attr_int(n, "exclude_outside", 0) != 0;
-	p->extrapolation = ir_attr_float(n, "extrapolation_value", 0.0f);
 	return ODET_OK;
 }
 
@@ -85,7 +50,7 @@ static odet_status resize_check(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		return rc;
 	if (p.mode != RS_NEAREST && x->dtype != ODET_F32)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Resize %s on %s is not supported (float32 only)",
-				  n->name, mode_names[p.mode], odet_dtype_name(x->dtype));
+				  n->name, resize_mode_name(&p), odet_dtype_name(x->dtype));
 	return ODET_OK;
 }
 
@@ -108,11 +73,6 @@ static bool rs_ws_size(int r, const int64_t *in, const int64_t *out, int n_taps,
 	return ok;
 }
 
-static int rs_n_taps(const rs_params *p)
-{
-	return p->mode == RS_NEAREST ? 1 : p->mode == RS_LINEAR ? 2 : 4;
-}
-
 static odet_status resize_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
 				  size_t *workspace)
 {
@@ -122,63 +82,10 @@ static odet_status resize_prepare(odet_ctx *ctx, const ir_graph *g, const ir_nod
 	if (rc)
 		return rc;
 	if (!ir_value_shape_known(x) || !ir_value_shape_known(y) || x->rank != y->rank ||
-	    !rs_ws_size(x->rank, x->dims, y->dims, rs_n_taps(&p), workspace))
+	    !rs_ws_size(x->rank, x->dims, y->dims, resize_n_taps(&p), workspace))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Resize needs known, matching input/output shapes",
 				  n->name);
 	return ODET_OK;
-}
-
-/* x_original for output coordinate x of a dim; *outside for tf_crop_and_resize extrapolation. */
-static double rs_coord(const rs_params *p, double x, double scale, int64_t in, double roi0, double roi1,
-		       bool *outside)
-{
-	double out_w = scale * (double)in, r = 0;
-	*outside = false;
-	switch (p->ctm) {
-	case CTM_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
-	case CTM_PYTORCH: return out_w > 1 ? (x + 0.5) / scale - 0.5 : 0;
-	case CTM_ALIGN: return out_w == 1 ? 0 : x * (double)(in - 1) / (out_w - 1);
-	case CTM_ASYM: return x / scale;
-	case CTM_TF_NN: return (x + 0.5) / scale;
-	case CTM_TF_CROP:
-		if (out_w == 1)
-			r = (roi1 - roi0) * (double)(in - 1) / 2;
-		else
-			r = x * (roi1 - roi0) * (double)(in - 1) / (out_w - 1);
-		r += roi0 * (double)(in - 1);
-		*outside = r < 0 || r > (double)(in - 1);
-		return r;
-	}
-	return 0;
-}
-
-/* rs_coord limited to [-4, in + 3]: taps further out clamp to the same edge values (or are
- * all excluded), and absurd scales from untrusted inputs cannot overflow the indices. */
-static double rs_coord_clamped(const rs_params *p, double x, double scale, int64_t in, double roi0, double roi1,
-			       bool *outside)
-{
-	double r = rs_coord(p, x, scale, in, roi0, roi1, outside);
-	return r < -4 ? -4 : r > (double)in + 3 ? (double)in + 3 : r;
-}
-
-static int64_t clamp_idx(int64_t i, int64_t n)
-{
-	return i < 0 ? 0 : i >= n ? n - 1 : i;
-}
-
-/* Nearest source index for x_original (clamped). */
-static int64_t rs_nearest_idx(const rs_params *p, double xo, int64_t in)
-{
-	double f = floor(xo);
-	int64_t i;
-	if (xo == f) {
-		i = (int64_t)f;
-	} else {
-		double r = xo - f;
-		bool up = p->nn == NN_PREFER_FLOOR ? r > 0.5 : p->nn == NN_PREFER_CEIL ? r >= 0.5 : p->nn == NN_CEIL;
-		i = (int64_t)f + up;
-	}
-	return clamp_idx(i, in);
 }
 
 /* Taps of one dim: for output j, n taps at idx[j*n + t] (clamped source index) with
@@ -197,40 +104,9 @@ static void rs_make_taps(const rs_params *p, rs_taps *t, double scale, double ro
 	t->identity = t->in == t->out;
 	for (int64_t j = 0; j < t->out; j++) {
 		bool outside;
-		double xo = rs_coord_clamped(p, (double)j, scale, t->in, roi0, roi1, &outside);
-		double c[4];
-		double f = ceil(xo);
-		double r = xo == f ? 1.0 : xo - floor(xo);
-		int64_t base = (int64_t)f - t->n / 2;
-		t->ext[j] = outside;
-		if (t->n == 2) {
-			c[0] = 1 - r;
-			c[1] = r;
-		} else {
-			double A = p->a, s = r + 1, q = 1 - r, u = 2 - r;
-			c[0] = ((A * s - 5 * A) * s + 8 * A) * s - 4 * A;
-			c[1] = ((A + 2) * r - (A + 3)) * r * r + 1;
-			c[2] = ((A + 2) * q - (A + 3)) * q * q + 1;
-			c[3] = ((A * u - 5 * A) * u + 8 * A) * u - 4 * A;
-		}
-		if (p->exclude_outside) {
-			double sum = 0;
-			for (int k = 0; k < t->n; k++) {
-				if (base + k < 0 || base + k >= t->in)
-					c[k] = 0;
-				sum += c[k];
-			}
-			for (int k = 0; k < t->n && sum != 0; k++)
-				c[k] /= sum;
-		}
-		for (int k = 0; k < t->n; k++) {
-			t->idx[j * t->n + k] = clamp_idx(base + k, t->in);
-			t->w[j * t->n + k] = (float)c[k];
-			if (c[k] != (base + k == j ? 1.0 : 0.0))
-				t->identity = false;
-		}
-		if (outside)
+		if (!resize_taps(p, t->n, j, t->in, scale, roi0, roi1, t->idx + j * t->n, t->w + j * t->n, &outside))
 			t->identity = false;
+		t->ext[j] = outside;
 	}
 }
 
@@ -331,25 +207,19 @@ static odet_status resize_run(const be_run_args *a)
 	    r < 1)
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Resize): scales/sizes/roi do not match rank %d",
 				  nd->name, r);
-	for (int d = 0; d < r; d++) {
-		if (!nr) {
-			roi[d] = 0;
-			roi[r + d] = 1;
-		}
-		if (nz && sizes[d] != y->dims[d])
+	for (int d = 0; nz && d < r; d++)
+		if (sizes[d] != y->dims[d])
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Resize): sizes differ from the output shape",
 					  nd->name);
-		if (!ns)
-			scales[d] = x->dims[d] ? (double)y->dims[d] / (double)x->dims[d] : 1;
-		if (!(scales[d] > 0) || (x->dims[d] == 0 && y->dims[d] != 0))
-			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Resize): bad scale for dim %d", nd->name, d);
-	}
+	int bad = resize_scales_roi(r, x->dims, y->dims, ns, scales, nr, roi);
+	if (bad >= 0)
+		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Resize): bad scale for dim %d", nd->name, bad);
 	int64_t numel = odet_tensor_numel(y), total = 0;
 	if (numel <= 0)
 		return ODET_OK;
 	for (int d = 0; d < r; d++)
 		total += y->dims[d];
-	int n_taps = rs_n_taps(&p);
+	int n_taps = resize_n_taps(&p);
 	size_t need;
 	cpu_ws ws = {a->workspace, a->workspace_size};
 	if (!rs_ws_size(r, x->dims, y->dims, n_taps, &need) || need > a->workspace_size)
@@ -376,8 +246,8 @@ static odet_status resize_run(const be_run_args *a)
 		}
 		for (int64_t j = 0; j < t->out; j++) {
 			bool outside;
-			double xo = rs_coord_clamped(&p, (double)j, scales[d], t->in, roi[d], roi[r + d], &outside);
-			t->idx[j] = outside ? -1 : rs_nearest_idx(&p, xo, t->in) * xs[d];
+			resize_taps(&p, 1, j, t->in, scales[d], roi[d], roi[r + d], &t->idx[j], &t->w[j], &outside);
+			t->idx[j] = outside ? -1 : t->idx[j] * xs[d];
 		}
 	}
 	if (p.mode == RS_NEAREST) {

@@ -4,142 +4,35 @@
  *   (computed in float32). Output dims from shape inference; per dim the scale is scales[d]
  *   when scales is a non-empty constant, else out / in; roi (tf_crop_and_resize) must be a
  *   constant. Same attributes and refusals as the CPU kernel.
- *   prepare computes, from the graph's shapes, the taps of every resized dim exactly as the
- *   CPU does (source index per tap, weight, extrapolation flag) and uploads them once; run
+ *   prepare computes, from the graph's shapes, the taps of every resized dim with the CPU's
+ *   code (backend/resize_geom.h: source index per tap, weight, extrapolation) and uploads
+ *   them once; run
  *   launches one thread per output element: nearest gathers one element, linear/cubic sum
  *   the tensor product of the resized dims' taps (2 or 4 per dim) in one pass (the CPU runs
  *   one pass per dim: float rounding may differ in the last bits). Dims whose taps are the
  *   identity pass through, so their size (e.g. the batch) may change after prepare.
  */
 #include "backend/cuda/cuda_ops.h"
+#include "backend/resize_geom.h"
 
 #include <stdlib.h>
 
 namespace {
 
-enum { CTM_HALF_PIXEL, CTM_PYTORCH, CTM_ALIGN, CTM_ASYM, CTM_TF_NN, CTM_TF_CROP };
-enum { RS_NEAREST, RS_LINEAR, RS_CUBIC };
-enum { NN_PREFER_FLOOR, NN_PREFER_CEIL, NN_FLOOR, NN_CEIL };
+typedef resize_params rs_params;
 
-const char *const ctm_names[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
-				 "tf_half_pixel_for_nn", "tf_crop_and_resize"};
-const char *const mode_names[] = {"nearest", "linear", "cubic"};
-const char *const nn_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
-
-int lookup(const char *s, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
-}
-
-typedef struct rs_params {
-	int mode, ctm, nn;
-	double a;
-	bool exclude_outside;
-	float extrapolation;
-} rs_params;
-
-bool rs_params_of(const ir_node *n, rs_params *p)
-{
-	p->mode = lookup(ir_attr_string(n, "mode", "nearest"), mode_names, 3);
-	p->ctm = lookup(ir_attr_string(n, "coordinate_transformation_mode", "half_pixel"), ctm_names, 6);
-	p->nn = lookup(ir_attr_string(n, "nearest_mode", "round_prefer_floor"), nn_names, 4);
-	p->a = ir_attr_float(n, "cubic_coeff_a", -0.75f);
-	p->exclude_outside = ir_attr_int(n, "exclude_outside", 0) != 0;
-	p->extrapolation = ir_attr_float(n, "extrapolation_value", 0.0f);
-	return p->mode >= 0 && p->ctm >= 0 && p->nn >= 0 && ir_attr_int(n, "antialias", 0) == 0 &&
-	       !strcmp(ir_attr_string(n, "keep_aspect_ratio_policy", "stretch"), "stretch") && !ir_attr_get(n, "axes");
-}
-
-double rs_coord(const rs_params *p, double x, double scale, int64_t in, double roi0, double roi1, bool *outside)
-{
-	double out_w = scale * (double)in, r = 0;
-	*outside = false;
-	switch (p->ctm) {
-	case CTM_HALF_PIXEL: return (x + 0.5) / scale - 0.5;
-	case CTM_PYTORCH: return out_w > 1 ? (x + 0.5) / scale - 0.5 : 0;
-	case CTM_ALIGN: return out_w == 1 ? 0 : x * (double)(in - 1) / (out_w - 1);
-	case CTM_ASYM: return x / scale;
-	case CTM_TF_NN: return (x + 0.5) / scale;
-	case CTM_TF_CROP:
-		if (out_w == 1)
-			r = (roi1 - roi0) * (double)(in - 1) / 2;
-		else
-			r = x * (roi1 - roi0) * (double)(in - 1) / (out_w - 1);
-		r += roi0 * (double)(in - 1);
-		*outside = r < 0 || r > (double)(in - 1);
-		return r;
-	}
-	return 0;
-}
-
-int64_t clamp_idx(int64_t i, int64_t n)
-{
-	return i < 0 ? 0 : i >= n ? n - 1 : i;
-}
-
-int64_t rs_nearest_idx(const rs_params *p, double xo, int64_t in)
-{
-	double f = floor(xo);
-	int64_t i;
-	if (xo == f) {
-		i = (int64_t)f;
-	} else {
-		double r = xo - f;
-		bool up = p->nn == NN_PREFER_FLOOR ? r > 0.5 : p->nn == NN_PREFER_CEIL ? r >= 0.5 : p->nn == NN_CEIL;
-		i = (int64_t)f + up;
-	}
-	return clamp_idx(i, in);
-}
-
-/* Taps of one dim of `out` coordinates: idx (source index, -1 = extrapolate), w. */
+/* Taps of one dim of `out` coordinates: idx (source index, -1 = extrapolate), w; returns
+ * whether the dim is the identity. */
 bool rs_make_taps(const rs_params *p, int n, int64_t in, int64_t out, double scale, double roi0, double roi1,
 		  int64_t *idx, float *w)
 {
 	bool identity = in == out;
 	for (int64_t j = 0; j < out; j++) {
 		bool outside;
-		double xo = rs_coord(p, (double)j, scale, in, roi0, roi1, &outside);
-		if (n == 1) {
-			idx[j] = outside ? -1 : rs_nearest_idx(p, xo, in);
-			w[j] = 1;
-			identity = identity && idx[j] == j;
-			continue;
-		}
-		double c[4];
-		double f = ceil(xo);
-		double r = xo == f ? 1.0 : xo - floor(xo);
-		int64_t base = (int64_t)f - n / 2;
-		if (n == 2) {
-			c[0] = 1 - r;
-			c[1] = r;
-		} else {
-			double A = p->a, s = r + 1, q = 1 - r, u = 2 - r;
-			c[0] = ((A * s - 5 * A) * s + 8 * A) * s - 4 * A;
-			c[1] = ((A + 2) * r - (A + 3)) * r * r + 1;
-			c[2] = ((A + 2) * q - (A + 3)) * q * q + 1;
-			c[3] = ((A * u - 5 * A) * u + 8 * A) * u - 4 * A;
-		}
-		if (p->exclude_outside) {
-			double sum = 0;
-			for (int k = 0; k < n; k++) {
-				if (base + k < 0 || base + k >= in)
-					c[k] = 0;
-				sum += c[k];
-			}
-			for (int k = 0; k < n && sum != 0; k++)
-				c[k] /= sum;
-		}
-		for (int k = 0; k < n; k++) {
-			idx[j * n + k] = outside ? -1 : clamp_idx(base + k, in);
-			w[j * n + k] = (float)c[k];
-			if (c[k] != (base + k == j ? 1.0 : 0.0))
-				identity = false;
-		}
-		if (outside)
+		if (!resize_taps(p, n, j, in, scale, roi0, roi1, idx + j * n, w + j * n, &outside))
 			identity = false;
+		for (int k = 0; outside && k < n; k++)
+			idx[j * n + k] = -1;
 	}
 	return identity;
 }
@@ -235,8 +128,9 @@ odet_status resize_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	int nt;
 	if (!x || !y || !cu_esz_ok(odet_dtype_size(x->dtype)) || y->dtype != x->dtype)
 		return cu_refuse(ctx, n, "needs X of element size 1, 2, 4 or 8");
-	if (!rs_params_of(n, &p))
-		return cu_refuse(ctx, n, "mode/coordinate mode/nearest mode/antialias/axes not supported");
+	const char *why = resize_params_of(n, &p);
+	if (why)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Resize with %s is not supported", n->name, why);
 	if (p.mode != RS_NEAREST && !cu_is_float(x->dtype))
 		return cu_refuse(ctx, n, "linear/cubic need float32/float16");
 	if (!cu_in_absent(g, n, 2) && !cu_const_floats(g, n, 2, tmp, ODET_MAX_RANK, &nt))
@@ -266,7 +160,7 @@ odet_status resize_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, v
 	rs_state *s = (rs_state *)calloc(1, sizeof *s);
 	if (!s)
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "node '%s': Resize state", n->name);
-	if (!rs_params_of(n, &s->p) || !ir_value_shape_known(x) || !ir_value_shape_known(y) || x->rank != y->rank ||
+	if (resize_params_of(n, &s->p) || !ir_value_shape_known(x) || !ir_value_shape_known(y) || x->rank != y->rank ||
 	    x->rank < 1 || x->rank > ODET_MAX_RANK) {
 		rc = cu_refuse(ctx, n, "needs known, matching input/output shapes");
 		goto fail_state;
@@ -282,23 +176,16 @@ odet_status resize_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, v
 	}
 	{
 		rs_geom *gm = &s->g;
-		int nt = s->p.mode == RS_NEAREST ? 1 : s->p.mode == RS_LINEAR ? 2 : 4;
+		int nt = resize_n_taps(&s->p);
 		size_t total = 0, off_w;
 		gm->rank = r;
 		gm->n_taps = nt;
 		gm->ext = s->p.extrapolation;
-		for (int d = 0; d < r; d++) {
+		for (int d = 0; d < r; d++)
 			total += (size_t)y->dims[d] * nt;
-			if (!nr) {
-				roi[d] = 0;
-				roi[r + d] = 1;
-			}
-			if (!ns)
-				scales[d] = x->dims[d] ? (double)y->dims[d] / (double)x->dims[d] : 1;
-			if (!(scales[d] > 0) || (x->dims[d] == 0 && y->dims[d] != 0)) {
-				rc = cu_refuse(ctx, n, "bad scale");
-				goto fail_state;
-			}
+		if (resize_scales_roi(r, x->dims, y->dims, ns, scales, nr, roi) >= 0) {
+			rc = cu_refuse(ctx, n, "bad scale");
+			goto fail_state;
 		}
 		off_w = total * sizeof(int64_t);
 		char *host = (char *)malloc(off_w + total * sizeof(float) + 1);

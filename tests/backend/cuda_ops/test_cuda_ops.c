@@ -463,6 +463,19 @@ static void resize_base(tb *b, const int64_t *xdims, const double *scales, const
 	if (nn)
 		SET_S(b, "nearest_mode", nn);
 }
+/* tf_crop_and_resize with a roi far outside the image: most coordinates extrapolate, the rest
+ * clamp (backend/resize_geom.h limits a coordinate before it becomes an index) */
+static void c_rs_crop_far(tb *b)
+{
+	tb_fin(b, TB_FT, 4, D(1, 2, 6, 5), -3, 3, 0);
+	tb_fvals(b, ODET_F32, 1, D(8), (double[]){0, 0, -1e30, 0.2, 1, 1, 1e30, 0.8}, TB_CONST);
+	tb_omit(b);
+	tb_ivals(b, ODET_I64, 4, (int64_t[]){1, 2, 7, 4}, TB_CONST);
+	tb_node(b, IR_OP_RESIZE, 1);
+	SET_S(b, "mode", "linear");
+	SET_S(b, "coordinate_transformation_mode", "tf_crop_and_resize");
+	SET_F(b, "extrapolation_value", 0.5f);
+}
 static void c_rs_nearest2x(tb *b) { resize_base(b, D(1, 3, 5, 7), (double[]){1, 1, 2, 2}, NULL, "nearest", "asymmetric", "floor"); }
 static void c_rs_nearest_down(tb *b) { resize_base(b, D(2, 3, 11, 9), NULL, (int64_t[]){2, 3, 5, 4}, "nearest", "half_pixel", "round_prefer_floor"); }
 static void c_rs_linear(tb *b) { resize_base(b, D(1, 3, 5, 7), NULL, (int64_t[]){1, 3, 9, 13}, "linear", "half_pixel", NULL); }
@@ -692,7 +705,7 @@ static const tcase cases[] = {
 	{"pad_crop_i64", c_pad_crop_i64, 0, 0},
 	{"resize_nearest2x", c_rs_nearest2x, F16, 0}, {"resize_nearest_down", c_rs_nearest_down, F16, 0},
 	{"resize_linear", c_rs_linear, F16, 1e-5}, {"resize_linear_pt", c_rs_linear_pt, F16, 1e-5},
-	{"resize_cubic", c_rs_cubic, F16, 1e-5},
+	{"resize_cubic", c_rs_cubic, F16, 1e-5}, {"resize_crop_far", c_rs_crop_far, F16, 1e-5},
 	{"shape", c_shape, 0, 0}, {"constant", c_constant, 0, 0}, {"cos_i64", c_cos_i64, 0, 0},
 	{"cos_f32", c_cos_f32, 0, 0}, {"range_f32", c_range_f32, 0, 0}, {"range_i64", c_range_i64, 0, 0},
 	{"box_ssd", c_box_ssd, F16 | SCALED, 0}, {"box_tv", c_box_tv, F16 | SCALED, 0}, {"scores_softmax", c_scores_softmax, F16, 0},
