@@ -30,6 +30,37 @@ typedef struct pool_geo {
 template <typename T> static __device__ __forceinline__ float ldf(const T *p, int64_t i) { return (float)p[i]; }
 template <> __device__ __forceinline__ float ldf<__half>(const __half *p, int64_t i) { return __half2float(p[i]); }
 
+/* visit(yy, xx) for each window position of output (oy, ox) inside the input, top to bottom,
+ * left to right (the summation order both kernels keep); returns how many there were */
+template <typename F>
+static __device__ __forceinline__ int pool_window(const pool_geo &g, int y0, int x0, F visit)
+{
+	int cnt = 0;
+	for (int ky = 0; ky < g.kh; ky++) {
+		int yy = y0 + ky * g.dh;
+		if (yy < 0 || yy >= g.h)
+			continue;
+		for (int kx = 0; kx < g.kw; kx++) {
+			int xx = x0 + kx * g.dw;
+			if (xx < 0 || xx >= g.w)
+				continue;
+			visit(yy, xx);
+			cnt++;
+		}
+	}
+	return cnt;
+}
+
+/* AveragePool's divisor: the window clipped to the padded input (count_include_pad) or the
+ * cnt valid elements */
+static __device__ __forceinline__ int pool_divisor(const pool_geo &g, int y0, int x0, int cnt)
+{
+	if (!g.include_pad)
+		return cnt;
+	int ye = min(y0 + g.kh, g.ph_end), xe = min(x0 + g.kw, g.pw_end);
+	return (ye - y0) * (xe - x0);
+}
+
 template <typename T, bool MAX>
 static __global__ void pool_kernel(const T *x, T *y, pool_geo g)
 {
@@ -55,29 +86,15 @@ static __global__ void pool_kernel(const T *x, T *y, pool_geo g)
 		}
 		int y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
 		float acc = MAX ? -FLT_MAX : 0.0f;
-		int cnt = 0;
-		for (int ky = 0; ky < g.kh; ky++) {
-			int yy = y0 + ky * g.dh;
-			if (yy < 0 || yy >= g.h)
-				continue;
-			for (int kx = 0; kx < g.kw; kx++) {
-				int xx = x0 + kx * g.dw;
-				if (xx < 0 || xx >= g.w)
-					continue;
-				float v = ldf(p, ((int64_t)yy * g.w + xx) * step);
-				if (MAX)
-					acc = v > acc ? v : acc;
-				else
-					acc += v;
-				cnt++;
-			}
-		}
+		int cnt = pool_window(g, y0, x0, [&](int yy, int xx) {
+			float v = ldf(p, ((int64_t)yy * g.w + xx) * step);
+			if (MAX)
+				acc = v > acc ? v : acc;
+			else
+				acc += v;
+		});
 		if (!MAX) {
-			int div = cnt;
-			if (g.include_pad) {
-				int ye = min(y0 + g.kh, g.ph_end), xe = min(x0 + g.kw, g.pw_end);
-				div = (ye - y0) * (xe - x0);
-			}
+			int div = pool_divisor(g, y0, x0, cnt);
 			acc = div > 0 ? acc / (float)div : 0.0f;
 		}
 		y[i] = (T)acc;
@@ -99,36 +116,22 @@ static __global__ void pool8_kernel(const uint4 *__restrict__ x, uint4 *__restri
 		float acc[8];
 		for (int k = 0; k < 8; k++)
 			acc[k] = MAX ? -FLT_MAX : 0.0f;
-		int cnt = 0;
-		for (int ky = 0; ky < g.kh; ky++) {
-			int yy = y0 + ky * g.dh;
-			if (yy < 0 || yy >= g.h)
-				continue;
-			for (int kx = 0; kx < g.kw; kx++) {
-				int xx = x0 + kx * g.dw;
-				if (xx < 0 || xx >= g.w)
-					continue;
-				uint4 u = __ldg(p + ((size_t)yy * g.w + xx) * cg);
-				const __half2 *h2 = (const __half2 *)&u;
-				for (int k = 0; k < 4; k++) {
-					float2 f = __half22float2(h2[k]);
-					if (MAX) {
-						acc[2 * k] = f.x > acc[2 * k] ? f.x : acc[2 * k];
-						acc[2 * k + 1] = f.y > acc[2 * k + 1] ? f.y : acc[2 * k + 1];
-					} else {
-						acc[2 * k] += f.x;
-						acc[2 * k + 1] += f.y;
-					}
+		int cnt = pool_window(g, y0, x0, [&](int yy, int xx) {
+			uint4 u = __ldg(p + ((size_t)yy * g.w + xx) * cg);
+			const __half2 *h2 = (const __half2 *)&u;
+			for (int k = 0; k < 4; k++) {
+				float2 f = __half22float2(h2[k]);
+				if (MAX) {
+					acc[2 * k] = f.x > acc[2 * k] ? f.x : acc[2 * k];
+					acc[2 * k + 1] = f.y > acc[2 * k + 1] ? f.y : acc[2 * k + 1];
+				} else {
+					acc[2 * k] += f.x;
+					acc[2 * k + 1] += f.y;
 				}
-				cnt++;
 			}
-		}
+		});
 		if (!MAX) {
-			int div = cnt;
-			if (g.include_pad) {
-				int ye = min(y0 + g.kh, g.ph_end), xe = min(x0 + g.kw, g.pw_end);
-				div = (ye - y0) * (xe - x0);
-			}
+			int div = pool_divisor(g, y0, x0, cnt);
 			for (int k = 0; k < 8; k++)
 				acc[k] = div > 0 ? acc[k] / (float)div : 0.0f;
 		}
