@@ -69,71 +69,12 @@ void cpu_strides(const odet_tensor *t, int64_t *strides)
 	}
 }
 
-void cpu_bcast_merge(cpu_bcast *b)
-{
-	int r = 0;
-	for (int d = 0; d < b->rank; d++) {
-		if (b->dims[d] == 1)
-			continue;
-		bool merge = r > 0;
-		for (int k = 0; k < b->n && merge; k++)
-			merge = b->s[k][r - 1] == b->s[k][d] * b->dims[d];
-		if (merge) {
-			b->dims[r - 1] *= b->dims[d];
-			for (int k = 0; k < b->n; k++)
-				b->s[k][r - 1] = b->s[k][d];
-			continue;
-		}
-		b->dims[r] = b->dims[d];
-		for (int k = 0; k < b->n; k++)
-			b->s[k][r] = b->s[k][d];
-		r++;
-	}
-	if (r == 0) {
-		b->dims[0] = 1;
-		for (int k = 0; k < b->n; k++)
-			b->s[k][0] = 0;
-		r = 1;
-	}
-	b->rank = r;
-}
-
-bool cpu_bcast_init(cpu_bcast *b, const odet_tensor *out, const odet_tensor *const *ins, int n)
-{
-	memset(b, 0, sizeof *b);
-	b->rank = out->rank;
-	b->n = n;
-	b->numel = odet_tensor_numel(out);
-	for (int d = 0; d < out->rank; d++)
-		b->dims[d] = out->dims[d];
-	for (int k = 0; k < n; k++) {
-		const odet_tensor *t = ins[k];
-		int off = out->rank - t->rank;
-		if (off < 0)
-			return false;
-		int64_t s = 1;
-		for (int d = out->rank - 1; d >= 0; d--) {
-			int64_t dim = d >= off ? t->dims[d - off] : 1;
-			if (dim == out->dims[d]) {
-				b->s[k][d] = dim == 1 ? 0 : s;
-			} else if (dim == 1) {
-				b->s[k][d] = 0;
-			} else {
-				return false;
-			}
-			s *= dim;
-		}
-	}
-	cpu_bcast_merge(b);
-	return true;
-}
-
 typedef struct bcast_job {
-	const cpu_bcast *b;
+	const be_bcast *b;
 	char *y;
 	size_t esz_out;
-	const char *x[CPU_BCAST_MAX];
-	size_t esz[CPU_BCAST_MAX];
+	const char *x[BE_BCAST_MAX];
+	size_t esz[BE_BCAST_MAX];
 	cpu_row_fn fn;
 	const void *p;
 } bcast_job;
@@ -141,9 +82,9 @@ typedef struct bcast_job {
 static void bcast_range(void *arg, int64_t begin, int64_t end, int thread)
 {
 	const bcast_job *j = arg;
-	const cpu_bcast *b = j->b;
+	const be_bcast *b = j->b;
 	int r = b->rank, n = b->n;
-	int64_t c[ODET_MAX_RANK], off[CPU_BCAST_MAX] = {0};
+	int64_t c[ODET_MAX_RANK], off[BE_BCAST_MAX] = {0};
 	int64_t rem = begin;
 	for (int d = r - 1; d >= 0; d--) {
 		c[d] = rem % b->dims[d];
@@ -151,8 +92,8 @@ static void bcast_range(void *arg, int64_t begin, int64_t end, int thread)
 		for (int k = 0; k < n; k++)
 			off[k] += c[d] * b->s[k][d];
 	}
-	const void *xp[CPU_BCAST_MAX];
-	int64_t sx[CPU_BCAST_MAX];
+	const void *xp[BE_BCAST_MAX];
+	int64_t sx[BE_BCAST_MAX];
 	for (int k = 0; k < n; k++)
 		sx[k] = b->s[k][r - 1];
 	for (int64_t i = begin; i < end;) {
@@ -175,7 +116,7 @@ static void bcast_range(void *arg, int64_t begin, int64_t end, int thread)
 	}
 }
 
-void cpu_bcast_run(odet_threadpool *pool, const cpu_bcast *b, void *y, size_t esz_out,
+void cpu_bcast_run(odet_threadpool *pool, const be_bcast *b, void *y, size_t esz_out,
 		   const void *const *x, const size_t *esz, cpu_row_fn fn, const void *p)
 {
 	bcast_job j = {.b = b, .y = y, .esz_out = esz_out, .fn = fn, .p = p};
@@ -189,12 +130,12 @@ void cpu_bcast_run(odet_threadpool *pool, const cpu_bcast *b, void *y, size_t es
 odet_status cpu_bcast_node(const be_run_args *a, const odet_tensor *const *ins, int n, odet_tensor *out,
 			   cpu_row_fn fn, const void *p)
 {
-	cpu_bcast b;
-	if (n > CPU_BCAST_MAX || !cpu_bcast_init(&b, out, ins, n) || b.numel < 0)
+	be_bcast b;
+	if (!be_bcast_init(&b, out, ins, n))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (%s): input shapes do not broadcast to the output",
 				  a->node->name, ir_op_name(a->node->op));
-	const void *x[CPU_BCAST_MAX];
-	size_t esz[CPU_BCAST_MAX];
+	const void *x[BE_BCAST_MAX];
+	size_t esz[BE_BCAST_MAX];
 	for (int k = 0; k < n; k++) {
 		x[k] = ins[k]->data;
 		esz[k] = odet_dtype_size(ins[k]->dtype);
@@ -232,7 +173,7 @@ static void copy_row_any(const void *p, void *y, const void *const *x, const int
 void cpu_strided_copy(odet_threadpool *pool, void *out, const void *in, size_t esz, int rank,
 		      const int64_t *dims, const int64_t *s)
 {
-	cpu_bcast b;
+	be_bcast b;
 	memset(&b, 0, sizeof b);
 	b.n = 1;
 	b.rank = rank;
@@ -244,7 +185,7 @@ void cpu_strided_copy(odet_threadpool *pool, void *out, const void *in, size_t e
 	}
 	if (b.numel <= 0)
 		return;
-	cpu_bcast_merge(&b);
+	be_bcast_merge(&b);
 	cpu_row_fn fn = esz == 1 ? copy_row1 : esz == 2 ? copy_row2 : esz == 4 ? copy_row4 :
 			esz == 8 ? copy_row8 : copy_row_any;
 	const void *x[1] = {in};
@@ -253,10 +194,10 @@ void cpu_strided_copy(odet_threadpool *pool, void *out, const void *in, size_t e
 
 odet_status cpu_broadcast_copy(const be_run_args *a, const odet_tensor *in, odet_tensor *out)
 {
-	cpu_bcast b;
+	be_bcast b;
 	const odet_tensor *ins[1] = {in};
 	size_t esz = odet_dtype_size(in->dtype);
-	if (!cpu_bcast_init(&b, out, ins, 1) || b.numel < 0 || esz != odet_dtype_size(out->dtype))
+	if (!be_bcast_init(&b, out, ins, 1) || b.numel < 0 || esz != odet_dtype_size(out->dtype))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (%s): input does not broadcast to the output",
 				  a->node->name, ir_op_name(a->node->op));
 	cpu_row_fn fn = esz == 1 ? copy_row1 : esz == 2 ? copy_row2 : esz == 4 ? copy_row4 :

@@ -6,6 +6,7 @@
 #ifndef ODET_CPU_UTIL_H
 #define ODET_CPU_UTIL_H
 
+#include "backend/bcast.h"
 #include "backend/cpu/cpu.h"
 
 /* Elementwise loops below this many elements run on the calling thread. */
@@ -71,34 +72,14 @@ static inline void *cpu_ws_take(cpu_ws *ws, size_t n, size_t size)
 /* Row strides of a tensor (elements). */
 void cpu_strides(const odet_tensor *t, int64_t *strides);
 
-/*
- * Broadcast walk: the output (contiguous) is visited in rows along its last merged dim;
- * operand k is read with element strides s[k][d] (0 along broadcast dims). Dims of size 1
- * are dropped and adjacent dims merged when every operand allows it, so the common cases
- * (same shape, scalar, per-channel bias) become one or two long rows.
- */
-#define CPU_BCAST_MAX 4
-typedef struct cpu_bcast {
-	int rank;                                  /* >= 1 */
-	int n;                                     /* operands */
-	int64_t dims[ODET_MAX_RANK];
-	int64_t s[CPU_BCAST_MAX][ODET_MAX_RANK];
-	int64_t numel;
-} cpu_bcast;
-
-/* Drop size-1 dims and merge neighbours whose strides chain for every operand. */
-void cpu_bcast_merge(cpu_bcast *b);
-
-/* Set up for operands ins[0..n) broadcast to out's shape. False if a shape does not broadcast. */
-bool cpu_bcast_init(cpu_bcast *b, const odet_tensor *out, const odet_tensor *const *ins, int n);
-
-/* Row function: y[0..len) (contiguous, output element size) from operands x[k] read with
+/* Broadcast walk (be_bcast, backend/bcast.h): the output is visited in rows along its last
+ * merged dim. Row function: y[0..len) (contiguous, output element size) from operands x[k] read with
  * element stride sx[k]; p is the kernel's parameter block. */
 typedef void (*cpu_row_fn)(const void *p, void *y, const void *const *x, const int64_t *sx, int64_t len);
 
 /* Run fn over the whole output, threaded for large outputs. esz_out: output element size;
  * esz[k]: operand element sizes. */
-void cpu_bcast_run(odet_threadpool *pool, const cpu_bcast *b, void *y, size_t esz_out,
+void cpu_bcast_run(odet_threadpool *pool, const be_bcast *b, void *y, size_t esz_out,
 		   const void *const *x, const size_t *esz, cpu_row_fn fn, const void *p);
 
 /* Convenience for kernels: in/out tensors of a node, broadcasting check included. */

@@ -12,7 +12,7 @@
 #define TILE 32
 
 typedef struct tr_job {
-	const cpu_bcast *b;   /* merged output dims and input strides */
+	const be_bcast *b;   /* merged output dims and input strides */
 	int p;                /* merged dim read with stride 1 */
 	int64_t os[ODET_MAX_RANK];
 	int64_t p_tiles;
@@ -24,7 +24,7 @@ typedef struct tr_job {
 #define DEF_TILE(T, name)                                                                          \
 	static void name(const tr_job *j, int64_t xo, int64_t yo, int64_t i0, int64_t ni, int64_t nj) \
 	{                                                                                          \
-		const cpu_bcast *b = j->b;                                                         \
+		const be_bcast *b = j->b;                                                         \
 		int r = b->rank;                                                                   \
 		const T *x = (const T *)j->x + xo;                                                 \
 		T *y = (T *)j->y + yo;                                                             \
@@ -45,7 +45,7 @@ DEF_TILE(uint64_t, tile8)
 static void tr_range(void *arg, int64_t begin, int64_t end, int thread)
 {
 	const tr_job *j = arg;
-	const cpu_bcast *b = j->b;
+	const be_bcast *b = j->b;
 	int r = b->rank;
 	for (int64_t t = begin; t < end; t++) {
 		int64_t band = t % j->p_tiles, rest = t / j->p_tiles, xo = 0, yo = 0;
@@ -117,7 +117,7 @@ static odet_status transpose_run(const be_run_args *a)
 		s[d] = xs[perm[d]];
 	}
 	size_t esz = odet_dtype_size(x->dtype);
-	cpu_bcast b;
+	be_bcast b;
 	memset(&b, 0, sizeof b);
 	b.n = 1;
 	b.rank = y->rank;
@@ -128,7 +128,7 @@ static odet_status transpose_run(const be_run_args *a)
 	}
 	if (b.numel <= 0)
 		return ODET_OK;
-	cpu_bcast_merge(&b);
+	be_bcast_merge(&b);
 	tr_job j = {.b = &b, .p = -1, .x = x->data, .y = y->data, .esz = esz};
 	for (int d = 0; d < b.rank - 1; d++)
 		if (b.s[0][d] == 1)

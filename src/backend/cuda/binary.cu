@@ -8,7 +8,7 @@
  *   Max Min       variadic (1..N inputs, folded pairwise into the output); NaN propagates
  *   Pow           base float32/float16/int32/int64 x exponent of those: pow() in double,
  *                 converted to the base dtype (integers truncate; non-finite or huge -> 0)
- * One thread per output element; operand offsets from cu_bcast (merged dims).
+ * One thread per output element; operand offsets from be_bcast (merged dims).
  */
 #include "backend/cuda/cuda_ops.h"
 
@@ -43,7 +43,7 @@ template <> struct cu_unsigned<int64_t> { typedef uint64_t t; };
 BINARY_OPS(DEF_OP)
 
 template <typename T, typename OP>
-__global__ void binary_kernel(cu_bcast b, const T *x0, const T *x1, T *y)
+__global__ void binary_kernel(be_bcast b, const T *x0, const T *x1, T *y)
 {
 	typedef cu_num<T> N;
 	CU_FOR(i, b.numel) {
@@ -64,7 +64,7 @@ template <> __device__ __forceinline__ float pw_st<float>(double r) { return (fl
 template <> __device__ __forceinline__ __half pw_st<__half>(double r) { return __float2half_rn((float)r); }
 
 template <typename T, typename TE>
-__global__ void pow_kernel(cu_bcast b, const T *x0, const TE *x1, T *y)
+__global__ void pow_kernel(be_bcast b, const T *x0, const TE *x1, T *y)
 {
 	CU_FOR(i, b.numel) {
 		int64_t off[2];
@@ -74,10 +74,10 @@ __global__ void pow_kernel(cu_bcast b, const T *x0, const TE *x1, T *y)
 }
 
 /* Launcher: raw device pointers, broadcast layout b (operands 0, 1). */
-typedef odet_status (*binary_launch_fn)(const cu_bcast *b, const void *x0, const void *x1, void *y, cudaStream_t st);
+typedef odet_status (*binary_launch_fn)(const be_bcast *b, const void *x0, const void *x1, void *y, cudaStream_t st);
 
 template <typename T, typename OP>
-odet_status binary_launch(const cu_bcast *b, const void *x0, const void *x1, void *y, cudaStream_t st)
+odet_status binary_launch(const be_bcast *b, const void *x0, const void *x1, void *y, cudaStream_t st)
 {
 	if (b->numel <= 0)
 		return ODET_OK;
@@ -86,7 +86,7 @@ odet_status binary_launch(const cu_bcast *b, const void *x0, const void *x1, voi
 }
 
 template <typename T, typename TE>
-odet_status pow_launch(const cu_bcast *b, const void *x0, const void *x1, void *y, cudaStream_t st)
+odet_status pow_launch(const be_bcast *b, const void *x0, const void *x1, void *y, cudaStream_t st)
 {
 	if (b->numel <= 0)
 		return ODET_OK;
@@ -96,7 +96,7 @@ odet_status pow_launch(const cu_bcast *b, const void *x0, const void *x1, void *
 
 /* Broadcast copy (Max/Min of one input): any element size. */
 template <typename T>
-__global__ void bcast_copy_kernel(cu_bcast b, const T *x, T *y)
+__global__ void bcast_copy_kernel(be_bcast b, const T *x, T *y)
 {
 	CU_FOR(i, b.numel) {
 		int64_t off[1];
@@ -159,11 +159,11 @@ odet_status binary_run(const be_run_args *a)
 	const ir_node *n = a->node;
 	odet_tensor *y = &a->out[0];
 	cudaStream_t st = (cudaStream_t)a->stream;
-	cu_bcast b;
+	be_bcast b;
 	odet_status rc = ODET_OK;
 	if (a->n_in == 1) {
 		const odet_tensor *ins[1] = {&a->in[0]};
-		if (!cu_bcast_init(&b, y, ins, 1) || a->in[0].dtype != y->dtype)
+		if (!be_bcast_init(&b, y, ins, 1) || a->in[0].dtype != y->dtype)
 			return cu_bad(a, "input does not broadcast to the output");
 		if (b.numel == 0)
 			return ODET_OK;
@@ -177,7 +177,7 @@ odet_status binary_run(const be_run_args *a)
 		return cu_bad(a, "dtypes not supported");
 	for (int i = 1; i < a->n_in && !rc; i++) {
 		const odet_tensor *ins[2] = {i == 1 ? &a->in[0] : y, &a->in[i]};
-		if ((i > 1 && a->in[i].dtype != y->dtype) || !cu_bcast_init(&b, y, ins, 2))
+		if ((i > 1 && a->in[i].dtype != y->dtype) || !be_bcast_init(&b, y, ins, 2))
 			return cu_bad(a, "inputs do not broadcast to the output");
 		/* Max/Min of more inputs: fold the rest into the output in place */
 		rc = fn(&b, ins[0]->data, ins[1]->data, y->data, st);

@@ -2,7 +2,7 @@
  * compare.cu — Equal, Less, Greater on CUDA: C = A op B with numpy broadcasting.
  *   A, B: one dtype of float32, float16 (compared in float32), int8, int32, int64, uint8
  *   (Equal also bool); C: bool (one byte, 0/1). Comparisons with NaN are false.
- * One thread per output element (cu_bcast offsets). Spec: backend/cpu/compare.c.
+ * One thread per output element (be_bcast offsets). Spec: backend/cpu/compare.c.
  */
 #include "backend/cuda/cuda_ops.h"
 
@@ -25,7 +25,7 @@ namespace {
 COMPARE_OPS(DEF_OP)
 
 template <typename T, typename OP>
-__global__ void compare_kernel(cu_bcast b, const T *x0, const T *x1, uint8_t *y)
+__global__ void compare_kernel(be_bcast b, const T *x0, const T *x1, uint8_t *y)
 {
 	typedef cu_num<T> N;
 	CU_FOR(i, b.numel) {
@@ -35,11 +35,11 @@ __global__ void compare_kernel(cu_bcast b, const T *x0, const T *x1, uint8_t *y)
 	}
 }
 
-typedef odet_status (*compare_launch_fn)(const cu_bcast *b, const void *x0, const void *x1, uint8_t *y,
+typedef odet_status (*compare_launch_fn)(const be_bcast *b, const void *x0, const void *x1, uint8_t *y,
 					 cudaStream_t st);
 
 template <typename T, typename OP>
-odet_status compare_launch(const cu_bcast *b, const void *x0, const void *x1, uint8_t *y, cudaStream_t st)
+odet_status compare_launch(const be_bcast *b, const void *x0, const void *x1, uint8_t *y, cudaStream_t st)
 {
 	if (b->numel <= 0)
 		return ODET_OK;
@@ -87,10 +87,10 @@ odet_status compare_run(const be_run_args *a)
 {
 	compare_launch_fn fn = compare_lookup(a->node->op, a->in[0].dtype);
 	const odet_tensor *ins[2] = {&a->in[0], &a->in[1]};
-	cu_bcast b;
+	be_bcast b;
 	if (!fn || a->in[1].dtype != a->in[0].dtype)
 		return cu_bad(a, "dtypes not supported");
-	if (!cu_bcast_init(&b, &a->out[0], ins, 2))
+	if (!be_bcast_init(&b, &a->out[0], ins, 2))
 		return cu_bad(a, "inputs do not broadcast to the output");
 	odet_status rc = fn(&b, a->in[0].data, a->in[1].data, (uint8_t *)a->out[0].data, (cudaStream_t)a->stream);
 	return rc ? cu_launched(a) : ODET_OK;

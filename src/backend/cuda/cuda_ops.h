@@ -3,8 +3,8 @@
  * data-movement ops (C++ / nvcc only):
  *   - dtype lists for macro-generated variants (one list, never a copy per type) and
  *     cu_num<T>: load to the compute type (float for f32/f16, T for integers) and store back;
- *   - cu_bcast: numpy broadcasting of up to CU_BCAST_MAX operands over up to 8 dims, passed
- *     to kernels by value (size-1 dims dropped, neighbours merged like the CPU's cpu_bcast);
+ *   - cu_bcast_off: operand offsets of the shared broadcast walk (be_bcast, backend/bcast.h:
+ *     up to BE_BCAST_MAX operands over up to 8 dims, passed to kernels by value);
  *   - launch geometry (grid-stride loops), element-size dispatch, reading constant integer
  *     inputs from the graph at check/run time (the CUDA kernels never read device tensors on
  *     the host), and the common check messages.
@@ -22,6 +22,7 @@
 #include <string.h>
 
 extern "C" {
+#include "backend/bcast.h"
 #include "backend/cuda/cuda.h"
 }
 #include "backend/cuda/cuda_util.h"
@@ -68,84 +69,9 @@ static inline unsigned cu_grid(int64_t n, int block)
 	for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
 /* ---------------------------------------------------------------- broadcasting */
-#define CU_BCAST_MAX 3
-typedef struct cu_bcast {
-	int rank; /* >= 1 */
-	int n;    /* operands */
-	int64_t dims[ODET_MAX_RANK];
-	int64_t s[CU_BCAST_MAX][ODET_MAX_RANK];
-	int64_t numel;
-} cu_bcast;
-
-/* Drop size-1 dims and merge neighbours whose strides chain for every operand. */
-static inline void cu_bcast_merge(cu_bcast *b)
-{
-	int r = 0;
-	for (int d = 0; d < b->rank; d++) {
-		if (b->dims[d] == 1)
-			continue;
-		bool merge = r > 0;
-		for (int k = 0; k < b->n && merge; k++)
-			merge = b->s[k][r - 1] == b->s[k][d] * b->dims[d];
-		if (merge) {
-			b->dims[r - 1] *= b->dims[d];
-			for (int k = 0; k < b->n; k++)
-				b->s[k][r - 1] = b->s[k][d];
-			continue;
-		}
-		b->dims[r] = b->dims[d];
-		for (int k = 0; k < b->n; k++)
-			b->s[k][r] = b->s[k][d];
-		r++;
-	}
-	if (r == 0) {
-		b->dims[0] = 1;
-		for (int k = 0; k < b->n; k++)
-			b->s[k][0] = 0;
-		r = 1;
-	}
-	b->rank = r;
-}
-
-/* Set up operands ins[0..n) broadcast to out's shape. False if a shape does not broadcast. */
-static inline bool cu_bcast_init(cu_bcast *b, const odet_tensor *out, const odet_tensor *const *ins, int n)
-{
-	memset(b, 0, sizeof *b);
-	if (n > CU_BCAST_MAX || out->rank > ODET_MAX_RANK)
-		return false;
-	b->n = n;
-	b->rank = out->rank;
-	b->numel = odet_tensor_numel(out);
-	for (int d = 0; d < out->rank; d++)
-		b->dims[d] = out->dims[d];
-	for (int k = 0; k < n; k++) {
-		const odet_tensor *x = ins[k];
-		int off = out->rank - x->rank;
-		int64_t st = 1;
-		if (off < 0)
-			return false;
-		for (int d = out->rank - 1; d >= 0; d--) {
-			if (d < off) {
-				b->s[k][d] = 0;
-				continue;
-			}
-			int64_t xd = x->dims[d - off];
-			if (xd == out->dims[d])
-				b->s[k][d] = xd == 1 ? 0 : st;
-			else if (xd == 1)
-				b->s[k][d] = 0;
-			else
-				return false;
-			st *= xd;
-		}
-	}
-	cu_bcast_merge(b);
-	return b->numel >= 0;
-}
-
 /* Element offsets of every operand for output element i. */
 template <int N>
-static __device__ __forceinline__ void cu_bcast_off(const cu_bcast &b, int64_t i, int64_t *off)
+static __device__ __forceinline__ void cu_bcast_off(const be_bcast &b, int64_t i, int64_t *off)
 {
 #pragma unroll
 	for (int k = 0; k < N; k++)

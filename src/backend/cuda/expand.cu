@@ -8,7 +8,7 @@
 namespace {
 
 template <typename T>
-__global__ void expand_kernel(cu_bcast b, const T *x, T *y)
+__global__ void expand_kernel(be_bcast b, const T *x, T *y)
 {
 	CU_FOR(i, b.numel) {
 		int64_t off[1];
@@ -29,9 +29,9 @@ odet_status expand_run(const be_run_args *a)
 {
 	const odet_tensor *ins[1] = {&a->in[0]};
 	odet_tensor *y = &a->out[0];
-	cu_bcast b;
+	be_bcast b;
 	odet_status rc = ODET_OK;
-	if (a->in[0].dtype != y->dtype || !cu_bcast_init(&b, y, ins, 1))
+	if (a->in[0].dtype != y->dtype || !be_bcast_init(&b, y, ins, 1))
 		return cu_bad(a, "input does not broadcast to the output");
 	if (b.numel == 0)
 		return ODET_OK;

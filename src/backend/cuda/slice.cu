@@ -10,7 +10,7 @@
 namespace {
 
 template <typename T>
-__global__ void slice_kernel(cu_bcast b, const T *x, T *y)
+__global__ void slice_kernel(be_bcast b, const T *x, T *y)
 {
 	CU_FOR(i, b.numel) {
 		int64_t off[1];
@@ -82,7 +82,7 @@ odet_status slice_run(const be_run_args *a)
 		step[ax] = count[ax] > 1 ? sa.steps[i] : 1; /* a huge unused step must not overflow the stride */
 	}
 	cu_strides(x, xs);
-	cu_bcast b;
+	be_bcast b;
 	memset(&b, 0, sizeof b);
 	b.n = 1;
 	b.rank = x->rank;
@@ -102,7 +102,7 @@ odet_status slice_run(const be_run_args *a)
 		b.rank = 1;
 		b.dims[0] = 1;
 	}
-	cu_bcast_merge(&b);
+	be_bcast_merge(&b);
 	size_t esz = odet_dtype_size(x->dtype);
 	CU_BY_SIZE(esz, rc,
 		   (slice_kernel<T><<<cu_grid(b.numel, CU_BLOCK), CU_BLOCK, 0, (cudaStream_t)a->stream>>>(

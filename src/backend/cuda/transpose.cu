@@ -80,7 +80,7 @@ __global__ void tr_short_last(tr_geom g, const T *x, T *y)
 }
 
 template <typename T>
-__global__ void tr_gather(cu_bcast b, const T *x, T *y)
+__global__ void tr_gather(be_bcast b, const T *x, T *y)
 {
 	CU_FOR(i, b.numel) {
 		int64_t off[1];
@@ -90,7 +90,7 @@ __global__ void tr_gather(cu_bcast b, const T *x, T *y)
 }
 
 template <typename T>
-void tr_launch(const cu_bcast *b, const tr_geom *g, const void *x, void *y, cudaStream_t st)
+void tr_launch(const be_bcast *b, const tr_geom *g, const void *x, void *y, cudaStream_t st)
 {
 	int64_t tj = (g->dims[g->rank - 1] + TR_TILE - 1) / TR_TILE, ti = g->p < 0 ? 0 : (g->dims[g->p] + TR_TILE - 1) / TR_TILE;
 	if (g->p < 0 || ti > 65535) { /* grid y limit: very long dims take the gather */
@@ -148,7 +148,7 @@ odet_status transpose_run(const be_run_args *a)
 		return rc;
 	if (y->rank != x->rank || y->dtype != x->dtype)
 		return cu_bad(a, "output mismatch");
-	cu_bcast b;
+	be_bcast b;
 	memset(&b, 0, sizeof b);
 	cu_strides(x, xs);
 	b.n = 1;
@@ -166,7 +166,7 @@ odet_status transpose_run(const be_run_args *a)
 		b.rank = 1;
 		b.dims[0] = 1;
 	}
-	cu_bcast_merge(&b);
+	be_bcast_merge(&b);
 	tr_geom g;
 	memset(&g, 0, sizeof g);
 	g.rank = b.rank;

@@ -8,7 +8,7 @@
 namespace {
 
 template <typename T>
-__global__ void where_kernel(cu_bcast b, const uint8_t *c, const T *x, const T *y, T *out)
+__global__ void where_kernel(be_bcast b, const uint8_t *c, const T *x, const T *y, T *out)
 {
 	CU_FOR(i, b.numel) {
 		int64_t off[3];
@@ -33,11 +33,11 @@ odet_status where_run(const be_run_args *a)
 {
 	const odet_tensor *ins[3] = {&a->in[0], &a->in[1], &a->in[2]};
 	odet_tensor *o = &a->out[0];
-	cu_bcast b;
+	be_bcast b;
 	odet_status rc = ODET_OK;
 	if (a->in[0].dtype != ODET_BOOL || a->in[2].dtype != a->in[1].dtype || o->dtype != a->in[1].dtype)
 		return cu_bad(a, "dtypes not supported");
-	if (!cu_bcast_init(&b, o, ins, 3))
+	if (!be_bcast_init(&b, o, ins, 3))
 		return cu_bad(a, "inputs do not broadcast to the output");
 	if (b.numel == 0)
 		return ODET_OK;
