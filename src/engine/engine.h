@@ -115,9 +115,10 @@ const void *exec_value_ptr(const odet_exec *x, int value);
 /* Run every node of the engine (inputs already in the arena): graph replay when the
  * backend captures graphs, node by node otherwise. Nothing is synchronized. */
 odet_status exec_run_nodes(odet_exec *x);
-/* Run the nodes one by one with a timing event after each (backends with events);
- * ms[i] = GPU time of node i. Synchronizes. */
-odet_status exec_profile_nodes(odet_exec *x, float *ms);
+/* Upload the inputs (as checked by a previous exec_enqueue with them), then run the nodes
+ * one by one with a timing event after each (backends with events); ms[i] = GPU time of
+ * node i. Synchronizes. */
+odet_status exec_profile_nodes(odet_exec *x, const odet_tensor *inputs, int n_inputs, float *ms);
 /* odet_exec_infer without the final synchronization; ev (optional, 4 backend events)
  * are recorded before the input copies, after them, after the nodes and after the output
  * copies; the nodes wait for event `after` (optional; backends with event_wait) — another

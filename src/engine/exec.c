@@ -170,7 +170,21 @@ odet_status exec_run_nodes(odet_exec *x)
 	return run_direct(x);
 }
 
-odet_status exec_profile_nodes(odet_exec *x, float *ms)
+/* Copy the (checked) inputs into their arena slots on the exec's stream. */
+static odet_status upload_inputs(odet_exec *x, const odet_tensor *inputs, int n_inputs)
+{
+	const odet_engine *e = x->e;
+	for (int i = 0; i < n_inputs; i++) {
+		int v = e->g->inputs[i];
+		odet_status rc = e->be->copy_to(e->ctx, (char *)x->arena + e->plan.value_offset[v], inputs[i].data,
+						e->plan.value_size[v], x->stream);
+		if (rc)
+			return rc;
+	}
+	return ODET_OK;
+}
+
+odet_status exec_profile_nodes(odet_exec *x, const odet_tensor *inputs, int n_inputs, float *ms)
 {
 	const odet_engine *e = x->e;
 	const odet_backend *be = e->be;
@@ -178,6 +192,9 @@ odet_status exec_profile_nodes(odet_exec *x, float *ms)
 	int nn = e->g->n_nodes;
 	if (!be->event_create)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "the %s backend has no timing events", be->name);
+	if (n_inputs != e->g->n_inputs || (n_inputs && !inputs))
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "profile: %d inputs given, the engine has %d", n_inputs,
+				  e->g->n_inputs);
 	void **ev = odet_calloc(ctx, (size_t)nn + 1, sizeof *ev);
 	if (!ev)
 		return ODET_ERR_NO_MEMORY;
@@ -186,7 +203,8 @@ odet_status exec_profile_nodes(odet_exec *x, float *ms)
 	for (; made <= nn; made++)
 		if ((rc = be->event_create(ctx, &ev[made])))
 			goto out_events;
-	if ((rc = be->event_record(ctx, ev[0], x->stream)))
+	/* the inputs again: the memory plan may have given their slots to later values */
+	if ((rc = upload_inputs(x, inputs, n_inputs)) || (rc = be->event_record(ctx, ev[0], x->stream)))
 		goto out_events;
 	for (int i = 0; i < nn; i++)
 		if ((rc = run_one(x, i)) || (rc = be->event_record(ctx, ev[i + 1], x->stream)))
@@ -256,13 +274,8 @@ odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, 
 			return rc;
 	if (ev && (rc = e->be->event_record(ctx, ev[0], x->stream)))
 		return rc;
-	for (int i = 0; i < n_inputs; i++) {
-		int v = g->inputs[i];
-		rc = e->be->copy_to(ctx, (char *)x->arena + e->plan.value_offset[v], inputs[i].data,
-				    e->plan.value_size[v], x->stream);
-		if (rc)
-			return rc;
-	}
+	if ((rc = upload_inputs(x, inputs, n_inputs)))
+		return rc;
 	if (ev && (rc = e->be->event_record(ctx, ev[1], x->stream)))
 		return rc;
 	if (after && e->be->event_wait && (rc = e->be->event_wait(ctx, x->stream, after)))

@@ -263,8 +263,8 @@ static odet_status bench_profile(bench *b, int reps)
 			rc = c2;
 			goto out_free;
 		}
-		/* exec_enqueue ran the graph; now time the nodes one by one (inputs in place) */
-		if ((rc = exec_profile_nodes(x, ms + (size_t)r * nn)))
+		/* exec_enqueue ran the graph; now time the nodes one by one on the same inputs */
+		if ((rc = exec_profile_nodes(x, b->in[r % BENCH_BUFFERS], b->n_in, ms + (size_t)r * nn)))
 			goto out_free;
 	}
 	double total = 0;

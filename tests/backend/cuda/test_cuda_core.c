@@ -5,7 +5,7 @@
  * modes, broadcast batches), through whole engines built with the default passes: device
  * constants, per-exec handles, graph capture and replay (several runs per exec, new inputs
  * each time), two exec contexts on one engine, a plan round trip (with its tuned choices),
- * refusals naming the node.
+ * the profile's node-by-node run, refusals naming the node.
  * fp32 must agree within 1e-4 of the output's largest magnitude; fp16 engines (NHWC convs
  * and pools, Casts and Transposes: when those kernels are linked) within 2e-2.
  * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
@@ -500,6 +500,72 @@ static void test_plan(odet_ctx *ctx)
 	ir_graph_free(g);
 }
 
+/* ---- `odet bench --profile`'s node-by-node run (exec_profile_nodes) computes what a normal run
+ * computes, although the memory plan gives the input's slot to a later value: it uploads the
+ * inputs again (it used to run on whatever the last run left in that slot) */
+static void test_profile(odet_ctx *ctx)
+{
+	static const ir_op ops[] = {IR_OP_NEG, IR_OP_ABS, IR_OP_NEG, IR_OP_EXP};
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t d[2] = {4, 1000};
+	int v = test_graph_input(g, "x", ODET_F32, 2, d);
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "v%d", i);
+		int y = test_graph_value(g, name);
+		ir_node_add(g, ops[i], name, 1, &v, 1, &y);
+		v = y;
+	}
+	test_graph_output(g, v);
+	odet_build_opts o = odet_build_opts_default();
+	o.no_head = 1;
+	o.backend = ODET_BACKEND_CUDA;
+	odet_engine *e = NULL;
+	odet_exec *ex = NULL;
+	odet_status rc = odet_engine_build(ctx, g, &o, &e);
+	CHECK_MSG(rc == ODET_OK, "profile: build: %s", odet_ctx_last_error(ctx));
+	if (!e || odet_exec_create(e, &ex) != ODET_OK) {
+		odet_engine_destroy(e);
+		ir_graph_free(g);
+		return;
+	}
+	const ir_graph *eg = e->g;
+	int xi = eg->inputs[0], yi = eg->outputs[0];
+	size_t xo = e->plan.value_offset[xi], xs = e->plan.value_size[xi];
+	bool reused = false;
+	for (int k = 0; k < eg->n_values; k++)
+		if (k != xi && eg->values[k].kind != IR_VALUE_CONST && e->plan.value_size[k] &&
+		    e->plan.value_offset[k] < xo + xs && xo < e->plan.value_offset[k] + e->plan.value_size[k])
+			reused = true;
+	CHECK_MSG(reused, "profile: the plan gives the input's slot to no other value; this test covers nothing");
+	odet_tensor in, out;
+	odet_engine_input_info(e, 0, NULL, &in);
+	odet_engine_output_info(e, 0, NULL, &out);
+	int64_t n = odet_tensor_numel(&in);
+	float *xin = malloc(sizeof(float) * (size_t)n), *y0 = malloc(sizeof(float) * (size_t)n),
+	      *y1 = malloc(sizeof(float) * (size_t)n), ms[8];
+	for (int64_t k = 0; k < n; k++)
+		xin[k] = frand();
+	in.data = xin;
+	out.data = y0;
+	CHECK(odet_exec_infer(ex, &in, 1, &out, 1) == ODET_OK);
+	rc = exec_profile_nodes(ex, &in, 1, ms);
+	CHECK_MSG(rc == ODET_OK, "profile: %s", odet_ctx_last_error(ctx));
+	CHECK(e->be->copy_from(ctx, y1, exec_value_ptr(ex, yi), sizeof(float) * (size_t)n, ex->stream) == ODET_OK);
+	CHECK(e->be->stream_sync(ctx, ex->stream) == ODET_OK);
+	CHECK_MSG(!memcmp(y0, y1, sizeof(float) * (size_t)n), "profile: the node-by-node run computed other outputs");
+	CHECK(exec_profile_nodes(ex, &in, 0, ms) == ODET_ERR_INVALID_ARG);
+	printf("  %-34s input slot reused: %s; node-by-node outputs %s\n", "profile", reused ? "yes" : "no",
+	       memcmp(y0, y1, sizeof(float) * (size_t)n) ? "differ" : "identical");
+	free(xin);
+	free(y0);
+	free(y1);
+	odet_exec_destroy(ex);
+	odet_engine_destroy(e);
+	ir_graph_free(g);
+}
+
 int main(void)
 {
 	const odet_backend *be = odet_backend_cuda();
@@ -520,6 +586,7 @@ int main(void)
 	test_batchnorm(ctx);
 	test_gemms(ctx);
 	test_plan(ctx);
+	test_profile(ctx);
 	odet_ctx_destroy(ctx);
 	return test_summary("cuda_core");
 }
