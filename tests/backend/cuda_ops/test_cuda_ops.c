@@ -1054,6 +1054,26 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	/* the NMS cases again through the CUB pipeline (ODET_NMS_SORT=cub, read when a node is
+	 * prepared), unless the caller chose a pipeline */
+	int cub_runs = 0;
+	if (!getenv("ODET_NMS_SORT")) {
+		setenv("ODET_NMS_SORT", "cub", 1);
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			const tcase *c = &cases[i];
+			if (!strstr(c->name, "nms") || (argc > 1 && !strstr(c->name, argv[1])))
+				continue;
+			for (int half = 0; half <= ((c->flags & F16) ? 1 : 0); half++) {
+				char why[512] = "";
+				ir_op op;
+				bool ok = run_variant(ctx, c, (int)i, half, dry, &op, why, sizeof why);
+				CHECK_MSG(ok, "%s (%s, CUB pipeline): %s", c->name, half ? "fp16" : "fp32", why);
+				cub_runs++;
+			}
+		}
+		unsetenv("ODET_NMS_SORT");
+	}
+	printf("BatchedNms through the CUB pipeline too: %d variants\n", cub_runs);
 	printf("%-18s %-9s %-9s\n", "op", "fp32", "fp16");
 	for (int op = 0; op < IR_OP_COUNT; op++) {
 		char s32[32], s16[32];
