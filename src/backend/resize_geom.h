@@ -4,7 +4,7 @@
  * backend/cpu/resize.c.
  *   Per dim, output coordinate x maps to x_original (coordinate_transformation_mode), limited
  *   to [-4, in + 3]: taps further out clamp to the same edge values (or are all excluded), and
- *   absurd scales from untrusted inputs cannot overflow the indices. Nearest picks one source
+ *   absurd scales or NaN roi values from untrusted inputs cannot overflow the indices. Nearest picks one source
  *   index (nearest_mode, clamped to the edge); linear/cubic use 2/4 taps around x_original with
  *   edge replication (weights zeroed and renormalized outside with exclude_outside).
  */
@@ -115,7 +115,7 @@ static inline double resize_coord(const resize_params *p, double x, double scale
 		*outside = r < 0 || r > (double)(in - 1);
 		break;
 	}
-	return r < -4 ? -4 : r > (double)in + 3 ? (double)in + 3 : r;
+	return !(r >= -4) ? -4 : r > (double)in + 3 ? (double)in + 3 : r; /* NaN (a NaN roi) too */
 }
 
 static inline int64_t resize_clamp(int64_t i, int64_t n)
