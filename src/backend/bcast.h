@@ -52,6 +52,24 @@ static inline void be_bcast_merge(be_bcast *b)
 	b->rank = r;
 }
 
+/* One operand read with element strides s[0..rank) over a contiguous output of dims[0..rank)
+ * (a strided copy: Slice, Transpose), merged. Returns the element count; <= 0: nothing to walk. */
+static inline int64_t be_bcast_strided(be_bcast *b, int rank, const int64_t *dims, const int64_t *s)
+{
+	memset(b, 0, sizeof *b);
+	b->n = 1;
+	b->rank = rank;
+	b->numel = 1;
+	for (int d = 0; d < rank; d++) {
+		b->dims[d] = dims[d];
+		b->s[0][d] = s[d];
+		b->numel *= dims[d];
+	}
+	if (b->numel > 0)
+		be_bcast_merge(b); /* rank 0 becomes one dim of 1 */
+	return b->numel;
+}
+
 /* Set up operands ins[0..n) (n <= BE_BCAST_MAX) broadcast to out's shape, merged. False if a
  * shape does not broadcast or the output has no valid element count. */
 static inline bool be_bcast_init(be_bcast *b, const odet_tensor *out, const odet_tensor *const *ins, int n)

@@ -174,18 +174,8 @@ void cpu_strided_copy(odet_threadpool *pool, void *out, const void *in, size_t e
 		      const int64_t *dims, const int64_t *s)
 {
 	be_bcast b;
-	memset(&b, 0, sizeof b);
-	b.n = 1;
-	b.rank = rank;
-	b.numel = 1;
-	for (int d = 0; d < rank; d++) {
-		b.dims[d] = dims[d];
-		b.s[0][d] = s[d];
-		b.numel *= dims[d];
-	}
-	if (b.numel <= 0)
+	if (be_bcast_strided(&b, rank, dims, s) <= 0)
 		return;
-	be_bcast_merge(&b);
 	cpu_row_fn fn = esz == 1 ? copy_row1 : esz == 2 ? copy_row2 : esz == 4 ? copy_row4 :
 			esz == 8 ? copy_row8 : copy_row_any;
 	const void *x[1] = {in};
@@ -197,7 +187,7 @@ odet_status cpu_broadcast_copy(const be_run_args *a, const odet_tensor *in, odet
 	be_bcast b;
 	const odet_tensor *ins[1] = {in};
 	size_t esz = odet_dtype_size(in->dtype);
-	if (!be_bcast_init(&b, out, ins, 1) || b.numel < 0 || esz != odet_dtype_size(out->dtype))
+	if (!be_bcast_init(&b, out, ins, 1) || esz != odet_dtype_size(out->dtype))
 		return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (%s): input does not broadcast to the output",
 				  a->node->name, ir_op_name(a->node->op));
 	cpu_row_fn fn = esz == 1 ? copy_row1 : esz == 2 ? copy_row2 : esz == 4 ? copy_row4 :

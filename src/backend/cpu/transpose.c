@@ -118,17 +118,8 @@ static odet_status transpose_run(const be_run_args *a)
 	}
 	size_t esz = odet_dtype_size(x->dtype);
 	be_bcast b;
-	memset(&b, 0, sizeof b);
-	b.n = 1;
-	b.rank = y->rank;
-	b.numel = odet_tensor_numel(y);
-	for (int d = 0; d < y->rank; d++) {
-		b.dims[d] = y->dims[d];
-		b.s[0][d] = s[d];
-	}
-	if (b.numel <= 0)
+	if (be_bcast_strided(&b, y->rank, y->dims, s) <= 0)
 		return ODET_OK;
-	be_bcast_merge(&b);
 	tr_job j = {.b = &b, .p = -1, .x = x->data, .y = y->data, .esz = esz};
 	for (int d = 0; d < b.rank - 1; d++)
 		if (b.s[0][d] == 1)

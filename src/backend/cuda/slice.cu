@@ -82,27 +82,16 @@ odet_status slice_run(const be_run_args *a)
 		step[ax] = count[ax] > 1 ? sa.steps[i] : 1; /* a huge unused step must not overflow the stride */
 	}
 	cu_strides(x, xs);
-	be_bcast b;
-	memset(&b, 0, sizeof b);
-	b.n = 1;
-	b.rank = x->rank;
-	b.numel = 1;
-	int64_t base = 0;
+	int64_t base = 0, st[ODET_MAX_RANK];
 	for (int d = 0; d < x->rank; d++) {
 		if (y->rank != x->rank || y->dims[d] != count[d])
 			return cu_bad(a, "output shape does not match the slice");
 		base += start[d] * xs[d];
-		b.dims[d] = count[d];
-		b.s[0][d] = step[d] * xs[d];
-		b.numel *= count[d];
+		st[d] = step[d] * xs[d];
 	}
-	if (b.numel == 0)
+	be_bcast b;
+	if (be_bcast_strided(&b, x->rank, count, st) <= 0)
 		return ODET_OK;
-	if (b.rank == 0) {
-		b.rank = 1;
-		b.dims[0] = 1;
-	}
-	be_bcast_merge(&b);
 	size_t esz = odet_dtype_size(x->dtype);
 	CU_BY_SIZE(esz, rc,
 		   (slice_kernel<T><<<cu_grid(b.numel, CU_BLOCK), CU_BLOCK, 0, (cudaStream_t)a->stream>>>(

@@ -142,31 +142,21 @@ odet_status transpose_run(const be_run_args *a)
 	const odet_tensor *x = &a->in[0];
 	odet_tensor *y = &a->out[0];
 	int perm[ODET_MAX_RANK];
-	int64_t xs[ODET_MAX_RANK];
+	int64_t xs[ODET_MAX_RANK], s[ODET_MAX_RANK];
 	odet_status rc = transpose_perm(a->ctx, a->node, x->rank, perm);
 	if (rc)
 		return rc;
 	if (y->rank != x->rank || y->dtype != x->dtype)
 		return cu_bad(a, "output mismatch");
-	be_bcast b;
-	memset(&b, 0, sizeof b);
 	cu_strides(x, xs);
-	b.n = 1;
-	b.rank = y->rank;
-	b.numel = odet_tensor_numel(y);
 	for (int d = 0; d < y->rank; d++) {
 		if (y->dims[d] != x->dims[perm[d]])
 			return cu_bad(a, "output dims do not match the permutation");
-		b.dims[d] = y->dims[d];
-		b.s[0][d] = xs[perm[d]];
+		s[d] = xs[perm[d]];
 	}
-	if (b.numel <= 0)
+	be_bcast b;
+	if (be_bcast_strided(&b, y->rank, y->dims, s) <= 0)
 		return ODET_OK;
-	if (b.rank == 0) {
-		b.rank = 1;
-		b.dims[0] = 1;
-	}
-	be_bcast_merge(&b);
 	tr_geom g;
 	memset(&g, 0, sizeof g);
 	g.rank = b.rank;
