@@ -24,9 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef resize_params rs_params;
-
-static odet_status rs_params_of(odet_ctx *ctx, const ir_node *n, rs_params *p)
+static odet_status rs_params_of(odet_ctx *ctx, const ir_node *n, resize_params *p)
 {
 	const char *why = resize_params_of(n, p);
 	if (why)
@@ -42,7 +40,7 @@ static odet_status rs_params_of(odet_ctx *ctx, const ir_node *n, rs_params *p)
 static odet_status resize_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
-	rs_params p;
+	resize_params p;
 	if (!x || !y || !odet_dtype_size(x->dtype) || y->dtype != x->dtype)
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': Resize needs X of a fixed-size dtype", n->name);
 	odet_status rc = rs_params_of(ctx, n, &p);
@@ -77,7 +75,7 @@ static odet_status resize_prepare(odet_ctx *ctx, const ir_graph *g, const ir_nod
 				  size_t *workspace)
 {
 	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
-	rs_params p;
+	resize_params p;
 	odet_status rc = rs_params_of(ctx, n, &p);
 	if (rc)
 		return rc;
@@ -99,7 +97,7 @@ typedef struct rs_taps {
 	bool identity;
 } rs_taps;
 
-static void rs_make_taps(const rs_params *p, rs_taps *t, double scale, double roi0, double roi1)
+static void rs_make_taps(const resize_params *p, rs_taps *t, double scale, double roi0, double roi1)
 {
 	t->identity = t->in == t->out;
 	for (int64_t j = 0; j < t->out; j++) {
@@ -188,7 +186,7 @@ static odet_status resize_run(const be_run_args *a)
 	const odet_tensor *x = &a->in[0];
 	odet_tensor *y = &a->out[0];
 	int r = x->rank;
-	rs_params p;
+	resize_params p;
 	odet_status rc = rs_params_of(a->ctx, nd, &p);
 	if (rc)
 		return rc;

@@ -19,11 +19,9 @@
 
 namespace {
 
-typedef resize_params rs_params;
-
 /* Taps of one dim of `out` coordinates: idx (source index, -1 = extrapolate), w; returns
  * whether the dim is the identity. */
-bool rs_make_taps(const rs_params *p, int n, int64_t in, int64_t out, double scale, double roi0, double roi1,
+bool rs_make_taps(const resize_params *p, int n, int64_t in, int64_t out, double scale, double roi0, double roi1,
 		  int64_t *idx, float *w)
 {
 	bool identity = in == out;
@@ -48,7 +46,7 @@ typedef struct rs_geom {
 } rs_geom;
 
 typedef struct rs_state {
-	rs_params p;
+	resize_params p;
 	rs_geom g;                     /* pointers into dev */
 	void *dev;
 } rs_state;
@@ -123,7 +121,7 @@ __global__ void rs_interp_kernel(rs_geom g, int64_t numel, const T *x, T *y)
 odet_status resize_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
-	rs_params p;
+	resize_params p;
 	double tmp[2 * ODET_MAX_RANK];
 	int nt;
 	if (!x || !y || !cu_esz_ok(odet_dtype_size(x->dtype)) || y->dtype != x->dtype)
