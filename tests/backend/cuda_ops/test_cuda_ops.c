@@ -1019,6 +1019,30 @@ out_free_c:
 	return ok;
 }
 
+/* Every variant (fp32, and fp16 where flagged) of the cases whose name contains `filter` and
+ * `only` (NULL: any); `note` goes into failure messages; pass/fail[op][half] (optional) count
+ * the outcomes per op. Returns the variants run. */
+static int run_cases(odet_ctx *ctx, const char *filter, const char *only, const char *note, bool dry,
+		     int (*pass)[2], int (*fail)[2])
+{
+	int runs = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const tcase *c = &cases[i];
+		if ((filter && !strstr(c->name, filter)) || (only && !strstr(c->name, only)))
+			continue;
+		for (int half = 0; half <= ((c->flags & F16) ? 1 : 0); half++) {
+			char why[512] = "";
+			ir_op op;
+			bool ok = run_variant(ctx, c, (int)i, half, dry, &op, why, sizeof why);
+			CHECK_MSG(ok, "%s (%s%s): %s", c->name, half ? "fp16" : "fp32", note, why);
+			runs++;
+			if (pass && op < IR_OP_COUNT)
+				(ok ? pass : fail)[op][half]++;
+		}
+	}
+	return runs;
+}
+
 int main(int argc, char **argv)
 {
 	int ndev = 0;
@@ -1037,40 +1061,14 @@ int main(int argc, char **argv)
 	if (odet_ctx_create(&o, &ctx))
 		return 1;
 	static int pass[IR_OP_COUNT][2], fail[IR_OP_COUNT][2];
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const tcase *c = &cases[i];
-		if (argc > 1 && !strstr(c->name, argv[1]))
-			continue;
-		for (int half = 0; half <= ((c->flags & F16) ? 1 : 0); half++) {
-			char why[512] = "";
-			ir_op op;
-			bool ok = run_variant(ctx, c, (int)i, half, dry, &op, why, sizeof why);
-			CHECK_MSG(ok, "%s (%s): %s", c->name, half ? "fp16" : "fp32", why);
-			if (op < IR_OP_COUNT) {
-				if (ok)
-					pass[op][half]++;
-				else
-					fail[op][half]++;
-			}
-		}
-	}
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	run_cases(ctx, filter, NULL, "", dry, pass, fail);
 	/* the NMS cases again through the CUB pipeline (ODET_NMS_SORT=cub, read when a node is
 	 * prepared), unless the caller chose a pipeline */
 	int cub_runs = 0;
 	if (!getenv("ODET_NMS_SORT")) {
 		setenv("ODET_NMS_SORT", "cub", 1);
-		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-			const tcase *c = &cases[i];
-			if (!strstr(c->name, "nms") || (argc > 1 && !strstr(c->name, argv[1])))
-				continue;
-			for (int half = 0; half <= ((c->flags & F16) ? 1 : 0); half++) {
-				char why[512] = "";
-				ir_op op;
-				bool ok = run_variant(ctx, c, (int)i, half, dry, &op, why, sizeof why);
-				CHECK_MSG(ok, "%s (%s, CUB pipeline): %s", c->name, half ? "fp16" : "fp32", why);
-				cub_runs++;
-			}
-		}
+		cub_runs = run_cases(ctx, filter, "nms", ", CUB pipeline", dry, NULL, NULL);
 		unsetenv("ODET_NMS_SORT");
 	}
 	printf("BatchedNms through the CUB pipeline too: %d variants\n", cub_runs);
