@@ -75,19 +75,6 @@ static inline bool odet_add_size(size_t a, size_t b, size_t *out)
 }
 /* Product of dims (all >= 0) with overflow check; false on negative dim or overflow. */
 bool odet_dims_numel(const int64_t *dims, int rank, int64_t *out);
-/* The [outer, dims[axis], inner] view of dims around axis (0 <= axis < rank): products of the
- * dims before and after it. */
-static inline void odet_dims_split(const int64_t *dims, int rank, int axis, int64_t *outer, int64_t *inner)
-{
-	*outer = *inner = 1;
-	for (int d = 0; d < rank; d++) {
-		if (d < axis)
-			*outer *= dims[d];
-		else if (d > axis)
-			*inner *= dims[d];
-	}
-}
-
 /* An ONNX axis (negative counts from the end) into [0, rank): false when out of range. */
 static inline bool odet_norm_axis(int64_t axis, int rank, int *out)
 {
@@ -111,6 +98,14 @@ static inline void odet_dims_split_softmax(const int64_t *dims, int rank, int ax
 		else
 			*inner *= dims[d];
 	}
+}
+
+/* The [outer, dims[axis], inner] view of dims around axis (0 <= axis < rank): products of the
+ * dims before and after it. */
+static inline void odet_dims_split(const int64_t *dims, int rank, int axis, int64_t *outer, int64_t *inner)
+{
+	int64_t n;
+	odet_dims_split_softmax(dims, rank, axis, false, outer, &n, inner);
 }
 
 /* One axis of an ONNX Slice (10+) over a dim of size dim >= 0: start and end count from the
