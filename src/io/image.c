@@ -147,11 +147,10 @@ out_free:
 	return rc;
 }
 
-void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, const float scale[3],
-		  const float bias[3], float fill, float *dst, io_lbox *lb)
+void io_letterbox_geom(int src_w, int src_h, int dst_w, int dst_h, io_lbox_geom *g)
 {
-	float s = fminf((float)dst_w / (float)src->w, (float)dst_h / (float)src->h);
-	int rw = (int)lrintf(src->w * s), rh = (int)lrintf(src->h * s);
+	float s = fminf((float)dst_w / (float)src_w, (float)dst_h / (float)src_h);
+	int rw = (int)lrintf(src_w * s), rh = (int)lrintf(src_h * s);
 	if (rw < 1)
 		rw = 1;
 	if (rh < 1)
@@ -160,11 +159,23 @@ void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, c
 		rw = dst_w;
 	if (rh > dst_h)
 		rh = dst_h;
-	int px = (dst_w - rw) / 2, py = (dst_h - rh) / 2;
+	g->rw = rw;
+	g->rh = rh;
+	g->px = (dst_w - rw) / 2;
+	g->py = (dst_h - rh) / 2;
+	g->lb.scale = s;
+	g->lb.pad_x = (float)g->px;
+	g->lb.pad_y = (float)g->py;
+}
+
+void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, const float scale[3],
+		  const float bias[3], float fill, float *dst, io_lbox *lb)
+{
+	io_lbox_geom geo;
+	io_letterbox_geom(src->w, src->h, dst_w, dst_h, &geo);
+	int rw = geo.rw, rh = geo.rh, px = geo.px, py = geo.py;
 	float sx = (float)src->w / (float)rw, sy = (float)src->h / (float)rh;
-	lb->scale = s;
-	lb->pad_x = (float)px;
-	lb->pad_y = (float)py;
+	*lb = geo.lb;
 	size_t plane = (size_t)dst_w * (size_t)dst_h;
 	for (int y = 0; y < dst_h; y++) {
 		for (int x = 0; x < dst_w; x++) {

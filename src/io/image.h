@@ -30,6 +30,15 @@ typedef struct io_letterbox {
 
 typedef enum io_layout { IO_LAYOUT_NCHW = 0, IO_LAYOUT_NHWC = 1 } io_layout;
 
+/* Where io_letterbox puts a src_w × src_h image inside dst_w × dst_h: resized to rw × rh
+ * (aspect kept, at least 1 pixel, at most the destination) at offset (px, py), centred.
+ * Every letterbox (CPU, CUDA) uses this one rule, so boxes map back the same way. */
+typedef struct io_lbox_geom {
+	int rw, rh, px, py;
+	io_lbox lb;
+} io_lbox_geom;
+void io_letterbox_geom(int src_w, int src_h, int dst_w, int dst_h, io_lbox_geom *g);
+
 /* Resize src keeping its aspect ratio to fit dst_w × dst_h (bilinear, half-pixel centres),
  * centre it, pad with `fill` (in 0..255 units), and write float pixels
  * value = pixel * scale[c] + bias[c] into dst (one image: 3*dst_h*dst_w floats). */
