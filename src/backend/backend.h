@@ -28,6 +28,30 @@ typedef struct be_run_args {
 	void *exec_ctx;            /* backend per-exec state (CUDA: library handles); may be NULL */
 } be_run_args;
 
+/* One decoded image for the letterbox hook: interleaved RGB8 rows in backend memory, and
+ * where it goes in the destination (io_letterbox_geom's rw, rh, px, py). */
+typedef struct be_lbox_image {
+	const uint8_t *rgb;
+	int64_t pitch;          /* bytes from one row to the next (>= 3 * w) */
+	int32_t w, h;           /* decoded size */
+	int32_t rw, rh, px, py; /* resized size and offset inside the destination */
+} be_lbox_image;
+
+/* Letterbox a batch into an image input tensor, the CPU's io_letterbox rule for each image
+ * (bilinear, half-pixel centres clamped at the borders; value = v * scale[c] + bias[c], the
+ * pad v = fill). images: n descriptors in backend memory (n <= batch); slots n..batch-1 of
+ * dst are filled with the pad value. dst: backend memory [batch, 3, H, W] (NCHW) or
+ * [batch, H, W, 3] (NHWC), dtype F32, F16 or U8 (U8: rounded, clamped to 0..255). */
+typedef struct be_lbox_args {
+	const be_lbox_image *images;
+	int n, batch;
+	void *dst;
+	odet_dtype dtype;
+	odet_layout layout;
+	int dst_h, dst_w;
+	float scale[3], bias[3], fill;
+} be_lbox_args;
+
 typedef struct odet_backend {
 	const char *name;              /* "cpu", "cuda" */
 	odet_backend_kind kind;
@@ -48,7 +72,7 @@ typedef struct odet_backend {
 	odet_status (*stream_create)(odet_ctx *ctx, void **stream);
 	void (*stream_destroy)(void *stream);
 	odet_status (*stream_sync)(odet_ctx *ctx, void *stream);
-	/* ---- optional hooks (NULL on the CPU backend) */
+	/* ---- optional hooks (NULL on the CPU backend, but for letterbox) */
 	/* Make `device` current for this thread (build, load, exec creation, runs). */
 	odet_status (*set_device)(odet_ctx *ctx, int device);
 	/* Device description recorded in plans: info[0] = GPU architecture (major*10+minor),
@@ -75,6 +99,11 @@ typedef struct odet_backend {
 	/* Work enqueued on stream after this call waits for ev's last recording (pipelines:
 	 * compute of one exec context ordered after another's); NULL when not supported. */
 	odet_status (*event_wait)(odet_ctx *ctx, void *stream, void *ev);
+	/* Image pipelines (src/pipeline): letterbox decoded images into an engine input on
+	 * stream (be_lbox_args); nothing is allocated and the host does not wait. */
+	odet_status (*letterbox)(odet_ctx *ctx, const be_lbox_args *a, void *stream);
+	/* Number of devices this backend can run on (0 when none answers). */
+	int (*device_count)(void);
 } odet_backend;
 
 /* The CPU backend: always present, the reference for every other backend. */

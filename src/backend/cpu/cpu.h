@@ -23,4 +23,8 @@ typedef struct cpu_kernel {
 #include "graph/ops.def"
 #undef OP
 
+/* The letterbox hook (letterbox.c; backend.h's be_lbox_args): images and dst in host memory,
+ * threaded over ctx->pool; stream is unused. The reference of every backend's letterbox. */
+odet_status cpu_letterbox(odet_ctx *ctx, const be_lbox_args *a, void *stream);
+
 #endif

@@ -100,6 +100,7 @@ static const odet_backend cpu_backend = {
 	.stream_create = cpu_stream_create,
 	.stream_destroy = cpu_stream_destroy,
 	.stream_sync = cpu_stream_sync,
+	.letterbox = cpu_letterbox,
 };
 
 const odet_backend *odet_backend_cpu(void)

@@ -35,6 +35,14 @@ typedef struct cuda_kernel {
 #include "graph/ops.def"
 #undef OP
 
+/* Image pipelines (preprocess.cu): the letterbox of be_lbox_args (backend.h) on the device.
+ * The launcher takes a cudaStream_t (declared here as the struct pointer it is, so this
+ * header stays free of CUDA's headers) and returns ODET_ERR_INVALID_ARG for invalid args
+ * without a message; cu_letterbox is the backend hook, which names the reason. */
+struct CUstream_st;
+odet_status cuda_letterbox_launch(const be_lbox_args *a, struct CUstream_st *stream);
+odet_status cu_letterbox(odet_ctx *ctx, const be_lbox_args *a, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,6 +129,16 @@ static odet_status cu_stream_sync(odet_ctx *ctx, void *stream)
 	return ODET_OK;
 }
 
+static int cu_device_count(void)
+{
+	int n = 0;
+	if (cudaGetDeviceCount(&n) != cudaSuccess) {
+		cudaGetLastError();
+		return 0;
+	}
+	return n;
+}
+
 static odet_status cu_set_device(odet_ctx *ctx, int device)
 {
 	int n = 0;
@@ -318,6 +328,8 @@ static const odet_backend cuda_backend = {
 	/* .host_alloc = */ cu_host_alloc,
 	/* .host_free = */ cu_host_free,
 	/* .event_wait = */ cu_event_wait,
+	/* .letterbox = */ cu_letterbox,
+	/* .device_count = */ cu_device_count,
 };
 
 extern "C" const odet_backend *odet_backend_cuda(void)

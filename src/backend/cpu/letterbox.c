@@ -1,0 +1,196 @@
+/*
+ * letterbox.c — the CPU backend's letterbox hook (backend.h: be_lbox_args), the reference of
+ * every other backend's letterbox: decoded RGB8 images (host memory) → an image input tensor
+ * (host memory) of `batch` images, dst_h × dst_w, 3 channels.
+ *
+ *   images: n descriptors (n <= batch), image i's row y at rgb + y * pitch, interleaved RGB8;
+ *           rw × rh at (px, py): where io_letterbox_geom puts it in the destination.
+ *   dst:    [batch, 3, dst_h, dst_w] (ODET_LAYOUT_NCHW) or [batch, dst_h, dst_w, 3] (NHWC),
+ *           dtype F32, F16 (round to nearest even) or U8 (clamped to 0..255, then rounded to
+ *           nearest even).
+ *   Algorithm (io_letterbox's rule, expression for expression, so F32 output is bit-identical
+ *   to io_letterbox): for destination pixel (x, y) of image i, ix = x - px, iy = y - py;
+ *   outside [0, rw) × [0, rh) v = fill; else bilinear with half-pixel centres clamped at the
+ *   borders, fx = (ix + 0.5f) * sx - 0.5f (sx = w / rw), fx < 0 → 0, x0 = (int)fx,
+ *   x1 = min(x0 + 1, w - 1), x0 = min(x0, w - 1), ax = fx - x0 (same for y);
+ *   v = top + (bot - top) * ay with top = p00 + (p01 - p00) * ax, bot likewise.
+ *   value = v * scale[c] + bias[c]. Slots n..batch-1 hold the pad value fill * scale[c] + bias[c].
+ *   Threads split the batch's rows (batch * dst_h) over ctx->pool; stream is unused.
+ * Invalid arguments (n outside 0..batch, sizes <= 0, another dtype or layout, a pitch below
+ * 3 * w, missing pointers) → ODET_ERR_INVALID_ARG naming the reason; nothing is written then.
+ */
+#include "backend/cpu/cpu.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Pixels computed into a float buffer per step before the dtype's store. */
+#define LB_SPAN 128
+
+/* X(DTYPE_SUFFIX, element type, float → element conversion) */
+#define LB_DTYPES(X) X(F32, float, lb_to_f32) X(F16, uint16_t, odet_f32_to_f16) X(U8, uint8_t, lb_to_u8)
+
+static inline float lb_to_f32(float v)
+{
+	return v;
+}
+
+static inline uint8_t lb_to_u8(float v)
+{
+	v = fminf(fmaxf(v, 0.0f), 255.0f); /* NaN → 0 */
+	return (uint8_t)lrintf(v);
+}
+
+/* Store n pixels (interleaved RGB values v) at pixel index pix of the image starting at
+ * element img (NCHW planes of `plane` elements, or NHWC rows). */
+typedef void (*lb_store_fn)(void *dst, odet_layout layout, int64_t img, int64_t plane, int64_t pix, int n,
+			    const float *v);
+
+#define LB_STORE(DT, T, CVT)                                                                        \
+	static void lb_store_##DT(void *dst, odet_layout layout, int64_t img, int64_t plane, int64_t pix, \
+				  int n, const float *v)                                            \
+	{                                                                                           \
+		T *d = (T *)dst + img;                                                              \
+		if (layout == ODET_LAYOUT_NCHW) {                                                   \
+			for (int c = 0; c < 3; c++)                                                 \
+				for (int k = 0; k < n; k++)                                         \
+					d[c * plane + pix + k] = CVT(v[k * 3 + c]);                 \
+		} else {                                                                            \
+			for (int k = 0; k < 3 * n; k++)                                             \
+				d[pix * 3 + k] = CVT(v[k]);                                         \
+		}                                                                                   \
+	}
+LB_DTYPES(LB_STORE)
+#undef LB_STORE
+
+static lb_store_fn lb_store_of(odet_dtype t)
+{
+	switch (t) {
+#define LB_CASE(DT, T, CVT) case ODET_##DT: return lb_store_##DT;
+		LB_DTYPES(LB_CASE)
+#undef LB_CASE
+	default:
+		return NULL;
+	}
+}
+
+typedef struct lb_job {
+	const be_lbox_args *a;
+	lb_store_fn store;
+	int64_t plane; /* dst_h * dst_w */
+} lb_job;
+
+/* Values of pixels x0..x0+n-1 of row y of image im into v (interleaved RGB). */
+static void lb_span(const be_lbox_args *a, const be_lbox_image *im, int y, int x0, int n, float *v)
+{
+	const float *scale = a->scale, *bias = a->bias;
+	int iy = y - im->py;
+	bool row_in = iy >= 0 && iy < im->rh;
+	float sx = (float)im->w / (float)im->rw, sy = (float)im->h / (float)im->rh;
+	const uint8_t *r0 = NULL, *r1 = NULL;
+	float ay = 0.0f;
+	if (row_in) {
+		float fy = (iy + 0.5f) * sy - 0.5f;
+		if (fy < 0)
+			fy = 0;
+		int y0 = (int)fy;
+		int y1 = y0 + 1 < im->h ? y0 + 1 : im->h - 1;
+		if (y0 > im->h - 1)
+			y0 = im->h - 1;
+		ay = fy - (float)y0;
+		r0 = im->rgb + (int64_t)y0 * im->pitch;
+		r1 = im->rgb + (int64_t)y1 * im->pitch;
+	}
+	for (int k = 0; k < n; k++) {
+		int ix = x0 + k - im->px;
+		float *o = v + k * 3;
+		if (!row_in || ix < 0 || ix >= im->rw) {
+			for (int c = 0; c < 3; c++)
+				o[c] = a->fill * scale[c] + bias[c];
+			continue;
+		}
+		/* half-pixel centres, clamped at the borders */
+		float fx = (ix + 0.5f) * sx - 0.5f;
+		if (fx < 0)
+			fx = 0;
+		int xa = (int)fx;
+		int xb = xa + 1 < im->w ? xa + 1 : im->w - 1;
+		if (xa > im->w - 1)
+			xa = im->w - 1;
+		float ax = fx - (float)xa;
+		const uint8_t *p00 = r0 + (int64_t)xa * 3, *p01 = r0 + (int64_t)xb * 3;
+		const uint8_t *p10 = r1 + (int64_t)xa * 3, *p11 = r1 + (int64_t)xb * 3;
+		for (int c = 0; c < 3; c++) {
+			float top = p00[c] + (p01[c] - p00[c]) * ax;
+			float bot = p10[c] + (p11[c] - p10[c]) * ax;
+			float val = top + (bot - top) * ay;
+			o[c] = val * scale[c] + bias[c];
+		}
+	}
+}
+
+/* Rows [begin, end) of the batch (row r: image r / dst_h, y = r % dst_h). */
+static void lb_rows(void *arg, int64_t begin, int64_t end, int thread)
+{
+	const lb_job *j = arg;
+	const be_lbox_args *a = j->a;
+	float v[LB_SPAN * 3];
+	for (int64_t r = begin; r < end; r++) {
+		int64_t b = r / a->dst_h;
+		int y = (int)(r % a->dst_h);
+		int64_t img = b * 3 * j->plane;
+		for (int x0 = 0; x0 < a->dst_w; x0 += LB_SPAN) {
+			int n = a->dst_w - x0 < LB_SPAN ? a->dst_w - x0 : LB_SPAN;
+			if (b < a->n) {
+				lb_span(a, &a->images[b], y, x0, n, v);
+			} else {
+				for (int k = 0; k < n; k++)
+					for (int c = 0; c < 3; c++)
+						v[k * 3 + c] = a->fill * a->scale[c] + a->bias[c];
+			}
+			j->store(a->dst, a->layout, img, j->plane, (int64_t)y * a->dst_w + x0, n, v);
+		}
+	}
+}
+
+/* NULL when a is valid, else the reason. */
+static const char *lb_invalid(const be_lbox_args *a, int64_t *rows, int64_t *plane)
+{
+	int64_t e;
+	if (!a->dst)
+		return "no destination";
+	if (a->batch <= 0 || a->dst_h <= 0 || a->dst_w <= 0)
+		return "batch and destination size must be positive";
+	if (a->n < 0 || a->n > a->batch)
+		return "more images than the batch holds";
+	if (a->n > 0 && !a->images)
+		return "no image descriptors";
+	if (!lb_store_of(a->dtype))
+		return "destination dtype must be float32, float16 or uint8";
+	if (a->layout != ODET_LAYOUT_NCHW && a->layout != ODET_LAYOUT_NHWC)
+		return "destination layout must be NCHW or NHWC";
+	if (!odet_mul_i64(a->dst_h, a->dst_w, plane) || !odet_mul_i64(*plane, 3, &e) ||
+	    !odet_mul_i64(e, a->batch, &e) || !odet_mul_i64(a->batch, a->dst_h, rows))
+		return "destination size overflows";
+	for (int i = 0; i < a->n; i++) {
+		const be_lbox_image *im = &a->images[i];
+		if (!im->rgb || im->w <= 0 || im->h <= 0 || im->rw <= 0 || im->rh <= 0)
+			return "an image has no pixels or a non-positive size";
+		if (im->pitch / 3 < im->w)
+			return "an image's pitch is below 3 * width";
+	}
+	return NULL;
+}
+
+odet_status cpu_letterbox(odet_ctx *ctx, const be_lbox_args *a, void *stream)
+{
+	int64_t rows = 0, plane = 0;
+	const char *why = a ? lb_invalid(a, &rows, &plane) : "no arguments";
+	if (why)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "letterbox (CPU): %s", why);
+	lb_job j = {.a = a, .store = lb_store_of(a->dtype), .plane = plane};
+	/* a grain of about 64k destination pixels per chunk */
+	int64_t grain = 65536 / a->dst_w + 1;
+	odet_parallel_for(ctx ? ctx->pool : NULL, rows, grain, lb_rows, &j);
+	return ODET_OK;
+}

@@ -1,0 +1,256 @@
+/*
+ * test_cuda_letterbox.c — the CUDA backend's letterbox hook (backend/cuda/preprocess.cu)
+ * against the CPU's (backend/cpu/letterbox.c, itself checked bit for bit against io_letterbox
+ * by tests/backend/cpu_ops/test_cpu_letterbox.c): seeded random images of 1x1, 7x3, 640x480,
+ * 480x640, 300x300 and 101x57 with a pitch above 3 * w, uploaded to device memory with their
+ * descriptors, letterboxed together into one batch of 8 (2 pad slots) of 300x300, 512x512 and
+ * 320x416, NCHW and NHWC, on a stream.
+ *   F32: max abs difference <= 1e-3 (printed; the kernel rounds like the CPU, expected 0);
+ *   F16: within fp16 rounding of the CPU's F16 (1e-3 + |v| / 1024); U8: within 1.
+ * Also: invalid arguments → ODET_ERR_INVALID_ARG with a message; n = 0 (all pad).
+ * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
+ */
+#include "backend/backend.h"
+#include "io/image.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define N_IMAGES 6
+#define BATCH 8
+
+static unsigned rng = 20240611u;
+
+static unsigned rand_u32(void)
+{
+	rng = rng * 1664525u + 1013904223u;
+	return rng >> 8;
+}
+
+typedef struct timage {
+	int w, h;
+	int64_t pitch;
+	uint8_t *rows; /* host, h * pitch bytes */
+	void *dev;     /* device copy */
+} timage;
+
+static size_t dtype_size(odet_dtype t)
+{
+	return t == ODET_F32 ? 4 : t == ODET_F16 ? 2 : 1;
+}
+
+static const float SCALE_NORM[3] = {0.0171247539f, 0.0175070028f, 0.0174291939f};
+static const float BIAS_NORM[3] = {-2.1179039f, -2.0357143f, -1.8044444f};
+static const float SCALE_U8[3] = {1.0f, 0.7f, 1.3f};
+static const float BIAS_U8[3] = {0.0f, 20.25f, -30.5f};
+
+typedef struct worst {
+	double f32, f16, u8;
+	size_t compared;
+} worst;
+
+/* The CPU's and the CUDA hook's outputs for one destination, dtype and layout. */
+static void compare_one(odet_ctx *ctx, const odet_backend *cu, void *stream, const timage *ims, int dh, int dw,
+			odet_dtype dt, odet_layout lay, worst *wst)
+{
+	const odet_backend *cpu = odet_backend_cpu();
+	be_lbox_image hd[N_IMAGES], dd[N_IMAGES];
+	for (int i = 0; i < N_IMAGES; i++) {
+		io_lbox_geom g;
+		io_letterbox_geom(ims[i].w, ims[i].h, dw, dh, &g);
+		hd[i] = (be_lbox_image){.rgb = ims[i].rows, .pitch = ims[i].pitch, .w = ims[i].w, .h = ims[i].h,
+					.rw = g.rw, .rh = g.rh, .px = g.px, .py = g.py};
+		dd[i] = hd[i];
+		dd[i].rgb = ims[i].dev;
+	}
+	const float *scale = dt == ODET_U8 ? SCALE_U8 : SCALE_NORM, *bias = dt == ODET_U8 ? BIAS_U8 : BIAS_NORM;
+	size_t count = (size_t)BATCH * 3 * dh * dw, bytes = count * dtype_size(dt);
+	void *ref = malloc(bytes), *got = malloc(bytes), *ddst = NULL, *ddesc = NULL;
+	be_lbox_args a = {.images = hd, .n = N_IMAGES, .batch = BATCH, .dst = ref, .dtype = dt, .layout = lay,
+			  .dst_h = dh, .dst_w = dw, .fill = 114.0f};
+	memcpy(a.scale, scale, sizeof(a.scale));
+	memcpy(a.bias, bias, sizeof(a.bias));
+	CHECK_MSG(cpu->letterbox(ctx, &a, NULL) == ODET_OK, "CPU letterbox: %s", odet_ctx_last_error(ctx));
+
+	odet_status rc = cu->mem_alloc(ctx, bytes, &ddst);
+	if (!rc)
+		rc = cu->mem_alloc(ctx, sizeof(dd), &ddesc);
+	if (!rc)
+		rc = cu->copy_to(ctx, ddesc, dd, sizeof(dd), NULL);
+	/* a poisoned destination: every element must be written */
+	memset(got, 0xa5, bytes);
+	if (!rc)
+		rc = cu->copy_to(ctx, ddst, got, bytes, NULL);
+	CHECK_MSG(rc == ODET_OK, "device memory: %s", odet_ctx_last_error(ctx));
+	if (rc)
+		goto out_free;
+	a.images = ddesc;
+	a.dst = ddst;
+	rc = cu->letterbox(ctx, &a, stream);
+	CHECK_MSG(rc == ODET_OK, "CUDA letterbox: %s", odet_ctx_last_error(ctx));
+	if (!rc)
+		rc = cu->stream_sync(ctx, stream);
+	if (!rc)
+		rc = cu->copy_from(ctx, got, ddst, bytes, NULL);
+	CHECK_MSG(rc == ODET_OK, "CUDA letterbox run: %s", odet_ctx_last_error(ctx));
+	if (rc)
+		goto out_free;
+
+	double maxd = 0;
+	size_t bad = 0;
+	for (size_t k = 0; k < count; k++) {
+		double r, g, d;
+		switch (dt) {
+		case ODET_F32:
+			r = ((const float *)ref)[k];
+			g = ((const float *)got)[k];
+			d = fabs(r - g);
+			bad += !(d <= 1e-3);
+			break;
+		case ODET_F16:
+			r = odet_f16_to_f32(((const uint16_t *)ref)[k]);
+			g = odet_f16_to_f32(((const uint16_t *)got)[k]);
+			d = fabs(r - g);
+			bad += !(d <= 1e-3 + fabs(r) / 1024);
+			break;
+		default:
+			r = ((const uint8_t *)ref)[k];
+			g = ((const uint8_t *)got)[k];
+			d = fabs(r - g);
+			bad += !(d <= 1);
+			break;
+		}
+		if (!(d <= maxd))
+			maxd = d;
+	}
+	const char *dname = dt == ODET_F32 ? "F32" : dt == ODET_F16 ? "F16" : "U8";
+	const char *lname = lay == ODET_LAYOUT_NCHW ? "NCHW" : "NHWC";
+	CHECK_MSG(bad == 0, "%s %s %dx%d: %zu of %zu values out of tolerance (max abs diff %g)", dname, lname, dw, dh,
+		  bad, count, maxd);
+	printf("  %-3s %-4s %3dx%-3d batch %d: max abs diff %g\n", dname, lname, dw, dh, BATCH, maxd);
+	double *slot = dt == ODET_F32 ? &wst->f32 : dt == ODET_F16 ? &wst->f16 : &wst->u8;
+	if (maxd > *slot)
+		*slot = maxd;
+	wst->compared += count;
+out_free:
+	cu->mem_free(ddesc);
+	cu->mem_free(ddst);
+	free(ref);
+	free(got);
+}
+
+static void check_invalid(odet_ctx *ctx, const odet_backend *cu, void *stream, const timage *im)
+{
+	void *ddst = NULL, *ddesc = NULL;
+	float host[3 * 4 * 4];
+	be_lbox_image d = {.rgb = im->dev, .pitch = im->pitch, .w = im->w, .h = im->h, .rw = 4, .rh = 4};
+	odet_status rc = cu->mem_alloc(ctx, sizeof(host), &ddst);
+	if (!rc)
+		rc = cu->mem_alloc(ctx, sizeof(d), &ddesc);
+	if (!rc)
+		rc = cu->copy_to(ctx, ddesc, &d, sizeof(d), NULL);
+	CHECK(rc == ODET_OK);
+	if (rc)
+		goto out_free;
+	be_lbox_args ok = {.images = ddesc, .n = 1, .batch = 1, .dst = ddst, .dtype = ODET_F32,
+			   .layout = ODET_LAYOUT_NCHW, .dst_h = 4, .dst_w = 4, .scale = {1, 1, 1}};
+	CHECK(cu->letterbox(ctx, &ok, stream) == ODET_OK);
+	be_lbox_args a = ok;
+	a.n = 2;
+	CHECK(cu->letterbox(ctx, &a, stream) == ODET_ERR_INVALID_ARG);
+	CHECK_MSG(strstr(odet_ctx_last_error(ctx), "letterbox") != NULL, "message: %s", odet_ctx_last_error(ctx));
+	a = ok;
+	a.dst_w = 0;
+	CHECK(cu->letterbox(ctx, &a, stream) == ODET_ERR_INVALID_ARG);
+	a = ok;
+	a.batch = -1;
+	a.n = 0;
+	CHECK(cu->letterbox(ctx, &a, stream) == ODET_ERR_INVALID_ARG);
+	a = ok;
+	a.dtype = ODET_I32;
+	CHECK(cu->letterbox(ctx, &a, stream) == ODET_ERR_INVALID_ARG);
+	a = ok;
+	a.layout = (odet_layout)7;
+	CHECK(cu->letterbox(ctx, &a, stream) == ODET_ERR_INVALID_ARG);
+
+	/* no images at all: every slot is pad */
+	a = ok;
+	a.n = 0;
+	a.images = NULL;
+	a.fill = 3.0f;
+	a.bias[1] = 1.0f;
+	rc = cu->letterbox(ctx, &a, stream);
+	if (!rc)
+		rc = cu->stream_sync(ctx, stream);
+	if (!rc)
+		rc = cu->copy_from(ctx, host, ddst, sizeof(host), NULL);
+	CHECK_MSG(rc == ODET_OK, "pad only: %s", odet_ctx_last_error(ctx));
+	CHECK(rc == ODET_OK && host[0] == 3.0f && host[16] == 4.0f && host[47] == 3.0f);
+out_free:
+	cu->mem_free(ddesc);
+	cu->mem_free(ddst);
+}
+
+int main(void)
+{
+	const odet_backend *cu = odet_backend_cuda();
+	odet_ctx *ctx = NULL;
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.n_threads = 2;
+	co.log_level = ODET_LOG_ERROR;
+	if (odet_ctx_create(&co, &ctx))
+		return 1;
+	if (!cu || !cu->set_device || cu->set_device(ctx, 0) != ODET_OK) {
+		printf("cuda_letterbox: skipped (%s)\n", cu ? odet_ctx_last_error(ctx) : "built without CUDA");
+		odet_ctx_destroy(ctx);
+		return 77;
+	}
+	CHECK(cu->letterbox != NULL && odet_backend_cpu()->letterbox != NULL);
+	if (!cu->letterbox) {
+		odet_ctx_destroy(ctx);
+		return test_summary("cuda_letterbox");
+	}
+
+	static const int sizes[N_IMAGES][3] = {
+		{1, 1, 3}, {7, 3, 21}, {640, 480, 1920}, {480, 640, 1440}, {300, 300, 900}, {101, 57, 3 * 101 + 29},
+	};
+	timage ims[N_IMAGES] = {0};
+	void *stream = NULL;
+	odet_status rc = cu->stream_create(ctx, &stream);
+	CHECK_MSG(rc == ODET_OK, "stream: %s", odet_ctx_last_error(ctx));
+	for (int i = 0; i < N_IMAGES && !rc; i++) {
+		timage *t = &ims[i];
+		t->w = sizes[i][0];
+		t->h = sizes[i][1];
+		t->pitch = sizes[i][2];
+		t->rows = malloc((size_t)(t->h * t->pitch));
+		for (int64_t k = 0; k < t->h * t->pitch; k++)
+			t->rows[k] = (uint8_t)rand_u32();
+		rc = cu->mem_alloc(ctx, (size_t)(t->h * t->pitch), &t->dev);
+		if (!rc)
+			rc = cu->copy_to(ctx, t->dev, t->rows, (size_t)(t->h * t->pitch), NULL);
+		CHECK_MSG(rc == ODET_OK, "upload: %s", odet_ctx_last_error(ctx));
+	}
+	if (!rc) {
+		static const int dsts[][2] = {{300, 300}, {512, 512}, {416, 320}}; /* h, w */
+		static const odet_dtype dts[] = {ODET_F32, ODET_F16, ODET_U8};
+		worst wst = {0};
+		for (size_t k = 0; k < sizeof(dsts) / sizeof(dsts[0]); k++)
+			for (int l = 0; l < 2; l++)
+				for (int t = 0; t < 3; t++)
+					compare_one(ctx, cu, stream, ims, dsts[k][0], dsts[k][1], dts[t],
+						    l ? ODET_LAYOUT_NHWC : ODET_LAYOUT_NCHW, &wst);
+		printf("cuda_letterbox: max abs diff vs CPU: F32 %g, F16 %g, U8 %g (%zu values)\n", wst.f32,
+		       wst.f16, wst.u8, wst.compared);
+		check_invalid(ctx, cu, stream, &ims[5]);
+	}
+	for (int i = 0; i < N_IMAGES; i++) {
+		cu->mem_free(ims[i].dev);
+		free(ims[i].rows);
+	}
+	if (stream)
+		cu->stream_destroy(stream);
+	odet_ctx_destroy(ctx);
+	return test_summary("cuda_letterbox");
+}
