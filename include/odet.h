@@ -215,6 +215,130 @@ void odet_detections_free(odet_detections *d);
  * when the engine has no head attached. */
 odet_status odet_exec_run(odet_exec *x, const odet_tensor *input, odet_detections *out);
 
+
+/* ---------------------------------------------------------------- images */
+
+/* 8-bit RGB pixels, rows of 3 * width bytes, owned (odet_image_free). */
+typedef struct odet_image {
+	int width, height;
+	uint8_t *rgb;
+} odet_image;
+
+/* JPEG or PNG, chosen by the magic bytes; header size checked against the context's
+ * max_image_pixels before anything is allocated (ODET_ERR_LIMIT). */
+odet_status odet_image_decode_file(odet_ctx *ctx, const char *path, odet_image *out);
+odet_status odet_image_decode_mem(odet_ctx *ctx, const void *data, size_t size, const char *label, odet_image *out);
+void odet_image_free(odet_image *img);
+/* JPEG (quality 1..100), written atomically. */
+odet_status odet_image_write_jpeg(odet_ctx *ctx, const char *path, const odet_image *img, int quality);
+/* Box outline (x1 y1 x2 y2 in pixels) of `thickness` pixels and a label above it (may be NULL). */
+void odet_image_draw_box(odet_image *img, const float box[4], const uint8_t color[3], int thickness,
+			 const char *label);
+/* A distinct colour per class. */
+void odet_class_color(int cls, uint8_t color[3]);
+/* COCO names of a model's class (NULL when the class is not one of COCO's 80) and its COCO
+ * category id (1..90; -1 when none), by the model's class numbering (odet_model_info). */
+const char *odet_coco_class_name(const odet_model_info *mi, int cls);
+int odet_coco_category_id(const odet_model_info *mi, int cls);
+
+/* ---------------------------------------------------------------- sources */
+
+typedef struct odet_path_list {
+	char **paths;
+	int64_t n;
+} odet_path_list;
+
+/* Image paths of sources: files, folders (their .jpg/.jpeg/.png files, sorted by name), glob
+ * patterns, and @LIST (a text file, one path per line; blank lines and lines starting with #
+ * skipped). A source that does not exist or matches nothing is logged (warning) and counted
+ * in *n_bad; the others are still listed, in the order given. */
+odet_status odet_sources_expand(odet_ctx *ctx, const char *const *sources, int n, odet_path_list *out,
+				int *n_bad);
+void odet_path_list_free(odet_path_list *l);
+
+/* ---------------------------------------------------------------- pipeline
+ *
+ *   paths --read (threads)--> bytes --decode: nvJPEG batched on the GPU (CUDA engines), else
+ *   libjpeg-turbo / libspng on the reading threads--> RGB8 on the device --letterbox (one fused
+ *   kernel: resize, pad, scale/bias, layout, dtype, straight into the engine's input)--> engine
+ *   (network + head) --once per batch--> detections mapped back to each image's pixels
+ *   --> your callback, in input order.
+ *
+ * One engine and one worker thread per device (CUDA: a list of GPUs, repeats allowed; CPU:
+ * one); each worker keeps `slots` batches in flight (own stream and arena each), so reading
+ * and decoding batch k+1 overlaps the engine on batch k; batches go to whichever device is
+ * free. A bad image (unreadable, not an image, truncated, over the pixel limit) is delivered
+ * with its status and message and skipped; the run goes on. */
+
+typedef struct odet_pipeline odet_pipeline;
+
+typedef struct odet_pipeline_opts {
+	const char *model;            /* .onnx, TF.js model.json or .plan */
+	odet_build_opts build;        /* for ONNX / TF.js models; a plan keeps its own (but
+	                               * build.batch, when set, must equal the plan's) */
+	const int *devices;           /* CUDA devices, one engine + worker each; NULL = every
+	                               * visible GPU (CUDA), ignored on the CPU */
+	int n_devices;
+	int gpu_decode;               /* -1 auto: nvJPEG when it loads; 0: CPU decoders; 1: nvJPEG
+	                               * required (an error when it does not load) */
+	int read_threads;             /* reading and CPU decoding; 0 = online cores (at most 16) */
+	int slots;                    /* batches in flight per device; default 2 */
+	float score;                  /* detections scoring below are dropped; default 0 */
+} odet_pipeline_opts;
+
+odet_pipeline_opts odet_pipeline_opts_default(void);
+/* Open (load or build) one engine per device. Engine messages go to ctx's logger; a device
+ * that fails names itself in the error. */
+odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, odet_pipeline **out);
+void odet_pipeline_destroy(odet_pipeline *p);
+odet_status odet_pipeline_model_info(const odet_pipeline *p, odet_model_info *mi);
+int odet_pipeline_batch(const odet_pipeline *p);
+/* Number of engines (devices) and the GPU index of engine i (-1: CPU). */
+int odet_pipeline_num_devices(const odet_pipeline *p);
+int odet_pipeline_device(const odet_pipeline *p, int i);
+/* The engine of device i (owned by the pipeline). */
+const odet_engine *odet_pipeline_engine(const odet_pipeline *p, int i);
+/* "hardware" (the GPU's JPEG engine), "gpu" (nvJPEG on the SMs) or "none" (CPU decoders). */
+const char *odet_pipeline_decoder(const odet_pipeline *p);
+
+/* One image's outcome; pointers valid during the callback only. */
+typedef struct odet_image_result {
+	int64_t index;              /* position in the path list */
+	const char *path;
+	odet_status status;         /* ODET_OK, or why the image was skipped */
+	const char *error;          /* the message when status != ODET_OK */
+	int width, height;          /* the image's pixels */
+	int count;                  /* detections kept (score >= opts.score), best first */
+	const float *boxes;         /* [count][4] x1 y1 x2 y2 in the image's pixels, clipped */
+	const float *scores;        /* [count] */
+	const int32_t *classes;     /* [count], the model's class numbering */
+	int device;                 /* GPU that ran it (-1: CPU) */
+	int gpu_decoded;            /* 1 when nvJPEG decoded it */
+} odet_image_result;
+
+/* Called in input order, one call at a time, from the pipeline's threads. A status other
+ * than ODET_OK stops the run, which returns it. */
+typedef odet_status (*odet_result_fn)(void *user, const odet_image_result *r);
+
+typedef struct odet_pipeline_stats {
+	int64_t images, failed, detections;
+	int64_t gpu_decoded, cpu_decoded;
+	int64_t batches;
+	double seconds;             /* wall time of odet_pipeline_run */
+	/* summed over threads: reading files, CPU decoding, staging a batch (copies into
+	 * page-locked memory, descriptors), waiting for inputs, waiting for the device, mapping
+	 * and the callback */
+	double read_s, cpu_decode_s, stage_s, wait_input_s, wait_device_s, sink_s;
+	/* device time of the batches (first copy or decode to detections copied back), summed */
+	double device_s;
+} odet_pipeline_stats;
+
+odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
+			      void *user, odet_pipeline_stats *stats);
+/* One image file through device 0, on the calling thread (latency path): the result's
+ * arrays stay valid until the next call on p. */
+odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out);
+
 #ifdef __cplusplus
 }
 #endif

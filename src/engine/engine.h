@@ -126,6 +126,15 @@ odet_status exec_profile_nodes(odet_exec *x, const odet_tensor *inputs, int n_in
  * still overlap. Finish with e->be->stream_sync(ctx, x->stream). */
 odet_status exec_enqueue(odet_exec *x, const odet_tensor *inputs, int n_inputs, odet_tensor *outputs,
 			 int n_outputs, void *const ev[4], void *after);
+/* Pipelines (src/pipeline) write the image input into the arena themselves, on x->stream:
+ * exec_input_ptr = where input i lives (backend memory); exec_detections_check validates
+ * out against the engine (a head, one input); exec_detections_enqueue runs the nodes and
+ * copies the four head outputs into out (page-locked host memory lets the copies overlap)
+ * without waiting; after the stream is synchronized exec_detections_clamp bounds counts. */
+void *exec_input_ptr(odet_exec *x, int i);
+odet_status exec_detections_check(odet_exec *x, const odet_detections *out);
+odet_status exec_detections_enqueue(odet_exec *x, odet_detections *out);
+void exec_detections_clamp(const odet_exec *x, odet_detections *out);
 /* Upload the engine's constants to backend memory (non-CPU backends; build.c). */
 odet_status engine_upload_constants(odet_engine *e);
 /* Load with a device index (odet_engine_load). */
