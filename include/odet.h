@@ -264,10 +264,9 @@ void odet_path_list_free(odet_path_list *l);
  *   (network + head) --once per batch--> detections mapped back to each image's pixels
  *   --> your callback, in input order.
  *
- * One engine and one worker thread per device (CUDA: a list of GPUs, repeats allowed; CPU:
- * one); each worker keeps `slots` batches in flight (own stream and arena each), so reading
- * and decoding batch k+1 overlaps the engine on batch k; batches go to whichever device is
- * free. A bad image (unreadable, not an image, truncated, over the pixel limit) is delivered
+ * One engine per device (CUDA: a list of GPUs, repeats allowed; CPU: one), with `slots`
+ * batches in flight on each (a thread, a stream and an arena each), so reading and decoding
+ * batch k+1 overlaps the engine on batch k; batches go to whichever slot is free. A bad image (unreadable, not an image, truncated, over the pixel limit) is delivered
  * with its status and message and skipped; the run goes on. */
 
 typedef struct odet_pipeline odet_pipeline;
@@ -282,8 +281,12 @@ typedef struct odet_pipeline_opts {
 	int gpu_decode;               /* -1 auto: nvJPEG when it loads; 0: CPU decoders; 1: nvJPEG
 	                               * required (an error when it does not load) */
 	int read_threads;             /* reading and CPU decoding; 0 = online cores (at most 16) */
-	int slots;                    /* batches in flight per device; default 2 */
+	int slots;                    /* batches in flight per device, one thread each; 0 = 3
+	                               * (CUDA); a CPU engine runs one at a time */
 	float score;                  /* detections scoring below are dropped; default 0 */
+	/* Share (0..1) of the JPEGs nvJPEG could take that the reading threads decode on the CPU
+	 * instead, so both decoders work at once; 0 (default): nvJPEG takes all it can. */
+	float cpu_decode_share;
 } odet_pipeline_opts;
 
 odet_pipeline_opts odet_pipeline_opts_default(void);
@@ -331,6 +334,8 @@ typedef struct odet_pipeline_stats {
 	double read_s, cpu_decode_s, stage_s, wait_input_s, wait_device_s, sink_s;
 	/* device time of the batches (first copy or decode to detections copied back), summed */
 	double device_s;
+	/* parts of stage_s: handing the batch to nvJPEG, and the letterbox + engine launches */
+	double decode_submit_s, engine_submit_s;
 } odet_pipeline_stats;
 
 odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,

@@ -7,6 +7,8 @@
 
 #include "odet.h"
 
+#include <pthread.h>
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +28,9 @@ struct odet_ctx {
 	odet_status last_status;
 	char last_error[1024];
 	char *tune_cache; /* owned copy of opts.tune_cache */
+	/* exec contexts of one engine may run on several threads (pipelines): their error
+	 * writes are serialized; the message kept is the last one written */
+	pthread_mutex_t error_lock;
 };
 
 /* Record an error on ctx and return it. Message: free text; callers name the file/node/op.

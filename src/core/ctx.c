@@ -40,6 +40,7 @@ odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
 	if (n > 256)
 		n = 256;
 	ctx->opts.n_threads = n;
+	pthread_mutex_init(&ctx->error_lock, NULL);
 	odet_status rc = odet_threadpool_create(n, &ctx->pool);
 	if (rc) {
 		free(ctx->tune_cache);
@@ -55,6 +56,7 @@ void odet_ctx_destroy(odet_ctx *ctx)
 	if (!ctx)
 		return;
 	odet_threadpool_destroy(ctx->pool);
+	pthread_mutex_destroy(&ctx->error_lock);
 	free(ctx->tune_cache);
 	free(ctx);
 }

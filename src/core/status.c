@@ -102,9 +102,11 @@ odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...)
 		return s;
 	va_list ap;
 	va_start(ap, fmt);
+	pthread_mutex_lock(&ctx->error_lock);
 	vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
-	va_end(ap);
 	ctx->last_status = s;
+	pthread_mutex_unlock(&ctx->error_lock);
+	va_end(ap);
 	return s;
 }
 
@@ -117,9 +119,12 @@ odet_status odet_error_prefix(odet_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&ctx->error_lock);
 	memcpy(old, ctx->last_error, sizeof old);
 	snprintf(ctx->last_error, sizeof ctx->last_error, "%s%s", prefix, old);
-	return ctx->last_status;
+	odet_status s = ctx->last_status;
+	pthread_mutex_unlock(&ctx->error_lock);
+	return s;
 }
 
 void odet_log(const odet_ctx *ctx, odet_log_level level, const char *fmt, ...)

@@ -6,7 +6,7 @@
  * names, same values); tests/io/nvjpeg_decl_check.c compares it with the real header and
  * library on a machine that has them. A cudaStream_t is passed as void *.
  *
- * Calls per batch object (one thread): nvjpegJpegStreamParse (+ nvjpegDecodeBatchedSupported on
+ * Calls per batch object (one thread): nvjpegJpegStreamParseHeader (+ nvjpegDecodeBatchedSupported on
  * the hardware backend) per image to choose it, then nvjpegDecodeBatchedInitialize whenever
  * the batch size changes or a batch failed (the nvJPEG guide asks for both), then
  * nvjpegDecodeBatched, which enqueues on the stream. Initialize must not run while a batch of
@@ -60,7 +60,7 @@ typedef nvjpegStatus_t (*nvjpeg_state_destroy_fn)(nvjpegJpegState_t jpeg_handle)
 typedef nvjpegStatus_t (*nvjpeg_stream_create_fn)(nvjpegHandle_t handle, nvjpegJpegStream_t *jpeg_stream);
 typedef nvjpegStatus_t (*nvjpeg_stream_destroy_fn)(nvjpegJpegStream_t jpeg_stream);
 typedef nvjpegStatus_t (*nvjpeg_stream_parse_fn)(nvjpegHandle_t handle, const unsigned char *data, size_t length,
-						 int save_metadata, int save_stream, nvjpegJpegStream_t jpeg_stream);
+						 nvjpegJpegStream_t jpeg_stream);
 typedef nvjpegStatus_t (*nvjpeg_batched_supported_fn)(nvjpegHandle_t handle, nvjpegJpegStream_t jpeg_stream,
 						      int *is_supported);
 typedef nvjpegStatus_t (*nvjpeg_batched_init_fn)(nvjpegHandle_t handle, nvjpegJpegState_t jpeg_handle, int batch_size,
@@ -93,7 +93,7 @@ static const struct {
 	{"nvjpegJpegStateDestroy", offsetof(nvjpeg_api, state_destroy)},
 	{"nvjpegJpegStreamCreate", offsetof(nvjpeg_api, stream_create)},
 	{"nvjpegJpegStreamDestroy", offsetof(nvjpeg_api, stream_destroy)},
-	{"nvjpegJpegStreamParse", offsetof(nvjpeg_api, stream_parse)},
+	{"nvjpegJpegStreamParseHeader", offsetof(nvjpeg_api, stream_parse)},
 	{"nvjpegDecodeBatchedSupported", offsetof(nvjpeg_api, batched_supported)},
 	{"nvjpegDecodeBatchedInitialize", offsetof(nvjpeg_api, batched_init)},
 	{"nvjpegDecodeBatched", offsetof(nvjpeg_api, batched)},
@@ -287,7 +287,7 @@ bool io_nvjpeg_supported(io_nvjpeg_batch *b, const uint8_t *data, size_t size)
 	const io_nvjpeg *nj = b->nj;
 	if (!data || size == 0)
 		return false;
-	if (nj->api.stream_parse(nj->handle, data, size, 0, 0, b->parsed) != NVJPEG_STATUS_SUCCESS)
+	if (nj->api.stream_parse(nj->handle, data, size, b->parsed) != NVJPEG_STATUS_SUCCESS)
 		return false;
 	if (!nj->hw)
 		return true;

@@ -6,11 +6,13 @@
  *   slot.c      one batch in flight on one device: stage (bytes or RGB into page-locked
  *               memory), enqueue (H2D, nvJPEG, letterbox hook, engine, D2H on the exec's
  *               stream), finish (wait, map boxes back to each image)
- *   run.c       odet_pipeline_run: reading threads → ring of items → device workers →
- *               in-order delivery; odet_pipeline_detect_file
+ *   run.c       odet_pipeline_run: reading threads → ring of items → slot threads (each
+ *               stages, enqueues and finishes one batch at a time) → in-order delivery;
+ *               odet_pipeline_detect_file
  *
- * Threads: each reading thread and each device worker has its own odet_ctx (errors and
- * pools are per context), so no two threads ever write the same context.
+ * Threads: each reading thread and each device has its own odet_ctx; the `slots` threads of
+ * one device (one batch in flight each, on its own exec context and stream) share the
+ * device's context, whose error writes are serialized.
  */
 #ifndef ODET_PIPELINE_H
 #define ODET_PIPELINE_H
@@ -64,6 +66,10 @@ typedef struct pl_slot {
 	int n;                    /* images in the batch */
 	int64_t batch_index;
 	bool busy;
+	pthread_t thread;         /* odet_pipeline_run: one thread per slot */
+	bool started;
+	odet_status rc;           /* the slot thread's failure */
+	odet_pipeline_stats st;   /* this slot's share */
 	/* nvJPEG call arguments */
 	const uint8_t **nj_data;
 	size_t *nj_size;
@@ -80,11 +86,6 @@ typedef struct pl_device {
 	io_nvjpeg *nj;
 	pl_slot *slots;
 	int n_slots;
-	pthread_t thread;
-	bool started;
-	odet_status rc;           /* the worker's failure */
-	char error[1024];
-	odet_pipeline_stats st;   /* this worker's share */
 } pl_device;
 
 struct odet_pipeline {

@@ -4,12 +4,12 @@
  *
  * Readers claim item indices in order and load each (file bytes; the JPEG header; a CPU
  * decode of whatever nvJPEG will not take) into the ring, at most W items ahead of the last
- * delivered one (W = batch × (devices × slots + 2)), so memory stays bounded on any list.
- * Workers claim whole batches in order (whichever device is free takes the next), wait for
- * their items, and keep `slots` batches in flight; a worker waiting for inputs first
- * finishes its own batches in flight, so the oldest undelivered batch always progresses.
- * Finished batches are delivered strictly in input order by whichever thread completes the
- * next one; the ring slots of a delivered batch are then free for the readers.
+ * delivered one (W = batch × (all slots + 2)), so memory stays bounded on any list. Slot
+ * threads (`slots` per device, one batch in flight each) claim whole batches in order —
+ * whichever slot of whichever device is free takes the next — wait for their items, stage,
+ * enqueue, wait for the device. Finished batches are delivered strictly in input order by
+ * whichever thread completes the next one; the ring slots of a delivered batch are then
+ * free for the readers.
  */
 #include "pipeline/pipeline.h"
 
@@ -83,7 +83,10 @@ static void *reader_main(void *arg)
 		pl_item *it = &r->ring[i % r->W];
 		it->index = i;
 		it->path = r->paths[i];
-		pl_item_load(rd->ctx, it, r->gpu_jpeg);
+		/* cpu_decode_share of the items, spread evenly, stay on the CPU decoders */
+		double sh = r->p->opts.cpu_decode_share;
+		bool cpu = sh > 0 && (int64_t)((double)(i + 1) * sh) > (int64_t)((double)i * sh);
+		pl_item_load(rd->ctx, it, r->gpu_jpeg && !cpu);
 		pthread_mutex_lock(&r->mu);
 		r->done[i % r->W] = i;
 		pthread_cond_broadcast(&r->cv);
@@ -144,29 +147,17 @@ static bool batch_ready(const pl_run *r, int64_t j)
 	return true;
 }
 
-/* Finish the oldest of d's busy slots and deliver it. */
-static odet_status finish_oldest(pl_run *r, pl_device *d)
-{
-	pl_slot *old = NULL;
-	for (int k = 0; k < d->n_slots; k++)
-		if (d->slots[k].busy && (!old || d->slots[k].batch_index < old->batch_index))
-			old = &d->slots[k];
-	if (!old)
-		return ODET_OK;
-	pl_result res;
-	odet_status rc = pl_slot_finish(d, old, &res);
-	if (rc)
-		return rc;
-	deliver(r, &res, old->batch_index);
-	return ODET_OK;
-}
-
-typedef struct pl_worker_arg {
+typedef struct pl_slot_arg {
 	pl_run *r;
 	pl_device *d;
-} pl_worker_arg;
+	pl_slot *s;
+} pl_slot_arg;
 
-static odet_status worker_loop(pl_run *r, pl_device *d)
+/* One slot's thread: claim the next batch, wait for its items, enqueue it, wait for the
+ * device, deliver; one batch at a time, so a thread waiting for inputs never holds an
+ * unfinished batch and the oldest undelivered batch always progresses. While this thread
+ * waits for nvJPEG or the device, the device's other slot threads stage and enqueue. */
+static odet_status slot_loop(pl_run *r, pl_device *d, pl_slot *s)
 {
 	const odet_backend *be = d->e->be;
 	odet_status rc;
@@ -175,74 +166,52 @@ static odet_status worker_loop(pl_run *r, pl_device *d)
 	pl_item *items[4096];
 	if (r->B > 4096)
 		return odet_error(d->ctx, ODET_ERR_LIMIT, "batch %d over the pipeline's 4096", r->B);
-	for (int k = 0;; k = (k + 1) % d->n_slots) {
-		pl_slot *s = &d->slots[k];
-		if (s->busy) {
-			pl_result res;
-			if ((rc = pl_slot_finish(d, s, &res)))
-				return rc;
-			deliver(r, &res, s->batch_index);
-		}
+	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		int64_t j = r->stop ? r->n_batches : r->next_batch;
 		if (j < r->n_batches)
 			r->next_batch++;
 		pthread_mutex_unlock(&r->mu);
 		if (j >= r->n_batches)
-			break;
+			return ODET_OK;
 		double t0 = now_s();
 		pthread_mutex_lock(&r->mu);
-		while (!r->stop && !batch_ready(r, j)) {
-			bool busy = false;
-			for (int q = 0; q < d->n_slots; q++)
-				busy |= d->slots[q].busy;
-			if (busy) {
-				pthread_mutex_unlock(&r->mu);
-				if ((rc = finish_oldest(r, d)))
-					return rc;
-				pthread_mutex_lock(&r->mu);
-				continue;
-			}
+		while (!r->stop && !batch_ready(r, j))
 			pthread_cond_wait(&r->cv, &r->mu);
-		}
 		bool stop = r->stop != ODET_OK;
 		pthread_mutex_unlock(&r->mu);
-		d->st.wait_input_s += now_s() - t0;
+		s->st.wait_input_s += now_s() - t0;
 		if (stop)
-			break;
+			return ODET_OK;
 		int64_t first = j * r->B;
 		int nb = (int)(r->n - first < r->B ? r->n - first : r->B);
 		for (int i = 0; i < nb; i++)
 			items[i] = &r->ring[(first + i) % r->W];
-		if ((rc = pl_slot_enqueue(d, s, items, nb, j)))
+		pl_result res;
+		if ((rc = pl_slot_enqueue(d, s, items, nb, j)) || (rc = pl_slot_finish(d, s, &res)))
 			return rc;
-		d->st.batches++;
+		deliver(r, &res, j);
 	}
-	/* the batches still in flight */
-	for (int k = 0; k < d->n_slots; k++)
-		if ((rc = finish_oldest(r, d)))
-			return rc;
-	return ODET_OK;
 }
 
-static void *worker_main(void *arg)
+static void *slot_main(void *arg)
 {
-	pl_worker_arg *wa = arg;
-	pl_device *d = wa->d;
-	d->rc = worker_loop(wa->r, d);
-	if (d->rc) {
+	pl_slot_arg *sa = arg;
+	pl_device *d = sa->d;
+	pl_slot *s = sa->s;
+	s->rc = slot_loop(sa->r, d, s);
+	if (s->rc) {
 		char msg[1100];
 		if (d->device >= 0)
 			snprintf(msg, sizeof msg, "device %d: %s", d->device, odet_ctx_last_error(d->ctx));
 		else
 			snprintf(msg, sizeof msg, "%s", odet_ctx_last_error(d->ctx));
-		set_stop(wa->r, d->rc, msg);
+		set_stop(sa->r, s->rc, msg);
 		/* what is in flight is dropped: wait for it so its buffers can be reused or freed */
-		for (int k = 0; k < d->n_slots; k++)
-			if (d->slots[k].busy) {
-				d->e->be->stream_sync(d->ctx, d->slots[k].x->stream);
-				d->slots[k].busy = false;
-			}
+		if (s->busy) {
+			d->e->be->stream_sync(d->ctx, s->x->stream);
+			s->busy = false;
+		}
 	}
 	return NULL;
 }
@@ -261,6 +230,8 @@ static void add_stats(odet_pipeline_stats *a, const odet_pipeline_stats *b)
 	a->wait_input_s += b->wait_input_s;
 	a->wait_device_s += b->wait_device_s;
 	a->device_s += b->device_s;
+	a->decode_submit_s += b->decode_submit_s;
+	a->engine_submit_s += b->engine_submit_s;
 }
 
 odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
@@ -279,20 +250,23 @@ odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_
 	r.n_batches = (n + r.B - 1) / r.B;
 	r.fn = fn;
 	r.user = user;
-	r.W = (int64_t)r.B * (p->n_dev * p->opts.slots + 2);
+	int n_slots = 0;
 	for (int i = 0; i < p->n_dev; i++) {
 		r.gpu_jpeg |= p->dev[i].nj != NULL;
-		memset(&p->dev[i].st, 0, sizeof p->dev[i].st);
+		for (int k = 0; k < p->dev[i].n_slots; k++)
+			memset(&p->dev[i].slots[k].st, 0, sizeof p->dev[i].slots[k].st);
+		n_slots += p->dev[i].n_slots;
 	}
+	r.W = (int64_t)r.B * (n_slots + 2);
 	int n_readers = p->opts.read_threads > 0 ? p->opts.read_threads : default_readers();
 	pl_reader *rd = odet_calloc(ctx, (size_t)n_readers, sizeof *rd);
-	pl_worker_arg *wa = odet_calloc(ctx, (size_t)p->n_dev, sizeof *wa);
+	pl_slot_arg *sa = odet_calloc(ctx, (size_t)n_slots, sizeof *sa);
 	r.ring = odet_calloc(ctx, (size_t)r.W, sizeof *r.ring);
 	r.done = odet_calloc(ctx, (size_t)r.W, sizeof *r.done);
 	r.pending = odet_calloc(ctx, (size_t)(r.W / r.B), sizeof *r.pending);
 	r.has_pending = odet_calloc(ctx, (size_t)(r.W / r.B), sizeof *r.has_pending);
 	odet_status rc = ODET_OK;
-	if (!rd || !wa || !r.ring || !r.done || !r.pending || !r.has_pending) {
+	if (!rd || !sa || !r.ring || !r.done || !r.pending || !r.has_pending) {
 		rc = ODET_ERR_NO_MEMORY;
 		goto out_free;
 	}
@@ -313,20 +287,23 @@ odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_
 		}
 		rd[i].started = true;
 	}
-	for (int i = 0; i < p->n_dev && !r.stop; i++) {
-		wa[i].r = &r;
-		wa[i].d = &p->dev[i];
-		if (pthread_create(&p->dev[i].thread, NULL, worker_main, &wa[i]) != 0) {
-			set_stop(&r, ODET_ERR_INTERNAL, "cannot start a device thread");
-			break;
-		}
-		p->dev[i].started = true;
-	}
+	int q = 0;
 	for (int i = 0; i < p->n_dev; i++)
-		if (p->dev[i].started) {
-			pthread_join(p->dev[i].thread, NULL);
-			p->dev[i].started = false;
+		for (int k = 0; k < p->dev[i].n_slots && !r.stop; k++, q++) {
+			pl_slot *s = &p->dev[i].slots[k];
+			sa[q] = (pl_slot_arg){.r = &r, .d = &p->dev[i], .s = s};
+			if (pthread_create(&s->thread, NULL, slot_main, &sa[q]) != 0) {
+				set_stop(&r, ODET_ERR_INTERNAL, "cannot start a device thread");
+				break;
+			}
+			s->started = true;
 		}
+	for (int i = 0; i < p->n_dev; i++)
+		for (int k = 0; k < p->dev[i].n_slots; k++)
+			if (p->dev[i].slots[k].started) {
+				pthread_join(p->dev[i].slots[k].thread, NULL);
+				p->dev[i].slots[k].started = false;
+			}
 	set_stop(&r, r.stop ? r.stop : ODET_OK, NULL); /* wake readers blocked on the window */
 	pthread_mutex_lock(&r.mu);
 	if (!r.stop)
@@ -346,7 +323,8 @@ out_free:
 	if (stats) {
 		*stats = r.st;
 		for (int i = 0; i < p->n_dev; i++)
-			add_stats(stats, &p->dev[i].st);
+			for (int k = 0; k < p->dev[i].n_slots; k++)
+				add_stats(stats, &p->dev[i].slots[k].st);
 		stats->seconds = now_s() - t0;
 	}
 	for (int64_t i = 0; r.ring && i < r.W; i++)
@@ -356,7 +334,7 @@ out_free:
 	for (int i = 0; rd && i < n_readers; i++)
 		odet_ctx_destroy(rd[i].ctx);
 	free(rd);
-	free(wa);
+	free(sa);
 	free(r.ring);
 	free(r.done);
 	free(r.pending);

@@ -263,7 +263,7 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		if (it->jpeg_gpu && !(s->nj && io_nvjpeg_supported(s->nj, it->bytes, it->size))) {
 			it->jpeg_gpu = false;
 			item_decode_cpu(ctx, it);
-			d->st.cpu_decode_s += it->decode_s;
+			s->st.cpu_decode_s += it->decode_s;
 			if (it->status)
 				continue;
 		}
@@ -315,9 +315,12 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		return rc;
 	if (!host && cpu_bytes && (rc = be->copy_to(ctx, s->rgb_dev, s->stage, cpu_bytes, stream)))
 		return rc;
+	double t1 = now_s();
 	if (g && (rc = io_nvjpeg_decode(s->nj, s->nj_data, s->nj_size, g, s->nj_dst, s->nj_pitch, s->nj_label,
 					stream)))
 		return rc;
+	double t2 = now_s();
+	s->st.decode_submit_s += t2 - t1;
 	if (!host && row &&
 	    (rc = be->copy_to(ctx, s->desc_dev, s->desc_host, (size_t)row * sizeof(be_lbox_image), stream)))
 		return rc;
@@ -330,6 +333,7 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 	memcpy(a.bias, p->mi.pixel_bias, sizeof a.bias);
 	if ((rc = be->letterbox(ctx, &a, stream)) || (rc = exec_detections_enqueue(s->x, &s->det)))
 		return rc;
+	s->st.engine_submit_s += now_s() - t2;
 	if (s->ev_end && (rc = be->event_record(ctx, s->ev_end, stream)))
 		return rc;
 	s->busy = true;
@@ -339,8 +343,8 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		items[i]->bytes = NULL;
 		io_image_free(&items[i]->img);
 	}
-	d->st.gpu_decoded += g;
-	d->st.stage_s += now_s() - t0;
+	s->st.gpu_decoded += g;
+	s->st.stage_s += now_s() - t0;
 	return ODET_OK;
 }
 
@@ -361,13 +365,13 @@ odet_status pl_slot_finish(pl_device *d, pl_slot *s, pl_result *res)
 	const odet_backend *be = d->e->be;
 	double t0 = now_s();
 	odet_status rc = be->stream_sync(d->ctx, s->x->stream);
-	d->st.wait_device_s += now_s() - t0;
+	s->st.wait_device_s += now_s() - t0;
 	s->busy = false;
 	if (rc)
 		return rc;
 	float ms = 0;
 	if (s->ev_start && be->event_elapsed(d->ctx, s->ev_start, s->ev_end, &ms) == ODET_OK)
-		d->st.device_s += ms * 1e-3;
+		s->st.device_s += ms * 1e-3;
 	exec_detections_clamp(s->x, &s->det);
 	int K = s->det.capacity, total = 0;
 	for (int i = 0; i < s->n; i++)

@@ -35,7 +35,7 @@ static void expect(const char *what, long long got, long long want)
 /* the names src/io/nvjpeg.c resolves (its nvjpeg_symbols table) */
 static const char *const symbols[] = {
 	"nvjpegCreateEx",         "nvjpegDestroy",         "nvjpegJpegStateCreate",        "nvjpegJpegStateDestroy",
-	"nvjpegJpegStreamCreate", "nvjpegJpegStreamDestroy", "nvjpegJpegStreamParse",      "nvjpegDecodeBatchedSupported",
+	"nvjpegJpegStreamCreate", "nvjpegJpegStreamDestroy", "nvjpegJpegStreamParseHeader",      "nvjpegDecodeBatchedSupported",
 	"nvjpegDecodeBatchedInitialize", "nvjpegDecodeBatched",
 };
 
@@ -87,8 +87,8 @@ int main(void)
 	EXPECT_SIGNATURE(nvjpegJpegStateDestroy, nvjpegStatus_t(*)(nvjpegJpegState_t));
 	EXPECT_SIGNATURE(nvjpegJpegStreamCreate, nvjpegStatus_t(*)(nvjpegHandle_t, nvjpegJpegStream_t *));
 	EXPECT_SIGNATURE(nvjpegJpegStreamDestroy, nvjpegStatus_t(*)(nvjpegJpegStream_t));
-	EXPECT_SIGNATURE(nvjpegJpegStreamParse, nvjpegStatus_t(*)(nvjpegHandle_t, const unsigned char *, size_t, int,
-								  int, nvjpegJpegStream_t));
+	EXPECT_SIGNATURE(nvjpegJpegStreamParseHeader,
+			 nvjpegStatus_t(*)(nvjpegHandle_t, const unsigned char *, size_t, nvjpegJpegStream_t));
 	EXPECT_SIGNATURE(nvjpegDecodeBatchedSupported, nvjpegStatus_t(*)(nvjpegHandle_t, nvjpegJpegStream_t, int *));
 	EXPECT_SIGNATURE(nvjpegDecodeBatchedInitialize,
 			 nvjpegStatus_t(*)(nvjpegHandle_t, nvjpegJpegState_t, int, int, nvjpegOutputFormat_t));

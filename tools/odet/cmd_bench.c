@@ -12,6 +12,7 @@
  * H2D, after the nodes, after D2H) from which total / H2D / compute / D2H are read when
  * the slot comes round again; --profile times every node (events, node by node).
  */
+#include "bench_image.h"
 #include "cli_engine.h"
 #include "passes/passes.h"
 
@@ -51,7 +52,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: odet bench MODEL(.plan|.onnx) [--batch N] [--duration S] [--warmup N]\n"
 		   "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--ordered] [--profile]\n"
-		   "                  [--no-graph] [--backend B] [--precision P] [--device K] [-v]\n"
+		   "                  [--no-graph] [--image FILE] [--backend B] [--precision P] [--device K] [-v]\n"
 		   "Measure throughput and latency on random inputs.\n"
 		   "  --batch N       batch for an ONNX model (a plan keeps its own; default 1)\n"
 		   "  --duration S    seconds of timed runs (default 5)\n"
@@ -63,6 +64,8 @@ static void usage(FILE *f)
 		   "                  context's (copies still overlap compute; large batches)\n"
 		   "  --profile       GPU: per-layer time (CUDA events, node by node), top layers first\n"
 		   "  --no-graph      GPU: launch node by node instead of replaying a captured graph\n"
+		   "  --image FILE    end-to-end latency of one image file instead: read, decode (nvJPEG on\n"
+		   "                  CUDA), letterbox, network + head, detections in memory, per call\n"
 		   CLI_ENGINE_USAGE
 		   "Prints images/s, latency min/median/p90/p99 per batch (GPU: split into H2D, compute,\n"
 		   "D2H from CUDA events), then one JSON line.\n");
@@ -341,6 +344,7 @@ int cmd_bench(int argc, char **argv)
 	double duration = 5.0;
 	int verbose = 0;
 	bool batch_given = false, profile = false, no_graph = false, ordered = false;
+	const char *image = NULL;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
@@ -372,6 +376,9 @@ int cmd_bench(int argc, char **argv)
 			if (!(v = cli_arg("bench", argc, argv, &i)) ||
 			    !cli_int("bench", a, v, 1, BENCH_MAX_STREAMS, &streams))
 				return 2;
+		} else if (!strcmp(a, "--image")) {
+			if (!(image = cli_arg("bench", argc, argv, &i)))
+				return 2;
 		} else if (!strcmp(a, "--profile")) {
 			profile = true;
 		} else if (!strcmp(a, "--ordered")) {
@@ -393,6 +400,13 @@ int cmd_bench(int argc, char **argv)
 	odet_ctx *ctx;
 	if (cli_ctx((int)threads, verbose, &ctx))
 		return 1;
+	if (image) {
+		cli_engine_apply(&eo, &o);
+		o.batch = batch_given ? o.batch : 0;
+		int r = bench_image(ctx, model, image, &o, eo.device, duration, warmup, -1);
+		odet_ctx_destroy(ctx);
+		return r;
+	}
 	odet_graph *g = NULL;
 	odet_engine *e = NULL;
 	bench b;

@@ -25,7 +25,8 @@
 typedef struct detect_opts {
 	const char *model, *out_dir, *json_path, *annotations, *stats_path;
 	float score;
-	int quiet, draw, gpu_decode, read_threads, n_devices, verbose;
+	int quiet, draw, gpu_decode, read_threads, n_devices, verbose, slots;
+	float cpu_share;
 	int devices[MAX_DEVICES];
 	long threads;
 	odet_build_opts bo;
@@ -58,6 +59,8 @@ static void usage(FILE *f)
 		   "  --devices L      GPUs, e.g. 0,1 (repeats allowed: 0,0); default: every visible GPU\n"
 		   "  --decode D       auto (nvJPEG on CUDA when it loads), gpu (required), or cpu\n"
 		   "  --read-threads N threads reading and CPU-decoding (default: cores, at most 16)\n"
+		   "  --slots N        CUDA: batches in flight per device, one thread each (default 3)\n"
+		   "  --cpu-decode-share F  share (0..1) of GPU-decodable JPEGs decoded on the CPU beside nvJPEG\n"
 		   "  --threads N      CPU threads of a CPU engine (default: all cores)\n"
 		   "  --stats FILE     write the run's figures (img/s, stages) as JSON\n"
 		   "  --no-draw        do not write annotated images\n"
@@ -258,7 +261,8 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 			o->quiet = 1;
 		} else if (a[0] == '-' && a[1] == '-' && strcmp(a, "--out") && strcmp(a, "--json") && strcmp(a, "--score") &&
 			   strcmp(a, "--annotations") && strcmp(a, "--stats") && strcmp(a, "--devices") &&
-			   strcmp(a, "--decode") && strcmp(a, "--read-threads")) {
+			   strcmp(a, "--decode") && strcmp(a, "--read-threads") && strcmp(a, "--cpu-decode-share") &&
+			   strcmp(a, "--slots")) {
 			fprintf(stderr, "odet: detect: unknown option '%s'\n", a);
 			return -1;
 		} else if (a[0] == '-' && a[1] == '-') {
@@ -293,6 +297,17 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 					fprintf(stderr, "odet detect: --decode expects auto, gpu or cpu\n");
 					return -1;
 				}
+			} else if (!strcmp(a, "--cpu-decode-share")) {
+				char *end;
+				o->cpu_share = strtof(v, &end);
+				if (*end || !(o->cpu_share >= 0 && o->cpu_share <= 1)) {
+					fprintf(stderr, "odet detect: --cpu-decode-share must be in [0, 1]\n");
+					return -1;
+				}
+			} else if (!strcmp(a, "--slots")) {
+				if (!cli_int("detect", a, v, 1, 8, &lv))
+					return -1;
+				o->slots = (int)lv;
 			} else if (!strcmp(a, "--read-threads")) {
 				if (!cli_int("detect", a, v, 0, 256, &lv))
 					return -1;
@@ -331,9 +346,10 @@ static void write_stats(const detect_opts *o, const odet_pipeline *p, const odet
 		fprintf(f, "%s%d", i ? ", " : "", odet_pipeline_device(p, i));
 	fprintf(f, "], \"decode\": {\"gpu\": %lld, \"cpu\": %lld, \"nvjpeg\": \"%s\"}, \"stages_s\": {\"read\": %.4f, "
 		   "\"cpu_decode\": %.4f, \"stage\": %.4f, \"wait_input\": %.4f, \"wait_device\": %.4f, "
-		   "\"device\": %.4f, \"sink\": %.4f}}\n",
+		   "\"device\": %.4f, \"sink\": %.4f, \"decode_submit\": %.4f, \"engine_submit\": %.4f}}\n",
 		(long long)st->gpu_decoded, (long long)st->cpu_decoded, odet_pipeline_decoder(p), st->read_s,
-		st->cpu_decode_s, st->stage_s, st->wait_input_s, st->wait_device_s, st->device_s, st->sink_s);
+		st->cpu_decode_s, st->stage_s, st->wait_input_s, st->wait_device_s, st->device_s, st->sink_s,
+		st->decode_submit_s, st->engine_submit_s);
 	if (fclose(f) != 0)
 		fprintf(stderr, "odet: %s: cannot write: %s\n", o->stats_path, strerror(errno));
 }
@@ -353,7 +369,9 @@ static odet_status open_pipeline(odet_ctx *ctx, detect_opts *o, odet_pipeline **
 	}
 	po.gpu_decode = o->gpu_decode;
 	po.read_threads = o->read_threads;
+	po.slots = o->slots;
 	po.score = o->score;
+	po.cpu_decode_share = o->cpu_share;
 	odet_status rc = odet_pipeline_create(ctx, &po, p);
 	/* auto: a GPU that fails (no memory, driver) leaves the CPU */
 	if (rc == ODET_ERR_DEVICE && po.build.backend == ODET_BACKEND_AUTO) {
@@ -450,11 +468,11 @@ int cmd_detect(int argc, char **argv)
 	if (o.verbose || o.stats_path || files.n >= 256)
 		fprintf(stderr,
 			"odet: batch %d on %d device(s), decode %s (%lld on the GPU, %lld on the CPU); thread time: read %.2f s, "
-			"CPU decode %.2f s, staging %.2f s, waiting for input %.2f s, waiting for the device %.2f s, output %.2f s; "
-			"device %.2f s\n",
+			"CPU decode %.2f s, staging %.2f s (nvJPEG calls %.2f s, engine launches %.2f s), waiting for input %.2f s, "
+			"waiting for the device %.2f s, output %.2f s; device %.2f s\n",
 			odet_pipeline_batch(p), odet_pipeline_num_devices(p), odet_pipeline_decoder(p),
 			(long long)st.gpu_decoded, (long long)st.cpu_decoded, st.read_s, st.cpu_decode_s, st.stage_s,
-			st.wait_input_s, st.wait_device_s, st.sink_s, st.device_s);
+			st.decode_submit_s, st.engine_submit_s, st.wait_input_s, st.wait_device_s, st.sink_s, st.device_s);
 	if (o.stats_path)
 		write_stats(&o, p, &st);
 	if (k.ev) {
