@@ -106,7 +106,7 @@ static odet_status open_nvjpeg(odet_pipeline *p, pl_device *d)
 	}
 	if (p->opts.gpu_decode == 1)
 		return dev_error(p, d, rc, "GPU JPEG decode");
-	odet_log(p->ctx, ODET_LOG_INFO, "%s; JPEGs are decoded on the CPU", odet_ctx_last_error(d->ctx));
+	odet_log(p->ctx, ODET_LOG_WARN, "%s; JPEGs are decoded on the CPU", odet_ctx_last_error(d->ctx));
 	return ODET_OK;
 }
 

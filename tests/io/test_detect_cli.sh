@@ -58,6 +58,23 @@ ap50=$(grep "IoU=0.50      | area=   all" "$T/stdout2" | sed 's/.*= //')
 ok $? "detect --no-draw exits 0"
 [ -s "$T/out3/detections.json" ] && [ ! -f "$T/out3/dog.jpg" ]; ok $? "--no-draw writes only detections.json"
 
+# the same folder in batches of 4 (bad files inside a batch): the same detections, exit 2
+"$ODET" detect "$MODEL" "$T/in" --out "$T/out4" --batch 4 --no-draw --quiet >/dev/null 2>"$T/stderr4"
+rc=$?
+ok $([ $rc = 2 ] && echo 0 || echo 1) "--batch 4: exit code $rc, expected 2"
+cmp -s "$T/out/detections.json" "$T/out4/detections.json"; ok $? "--batch 4 gives the batch-1 detections"
+grep -q "4 input(s) failed" "$T/stderr4"; ok $? "--batch 4: failure count reported"
+# @LIST sources and --stats
+printf '%s\n' "$T/in/dog.jpg" "# a comment" "" "$T/in/dog.jpg" > "$T/list.txt"
+"$ODET" detect "$MODEL" "@$T/list.txt" --out "$T/out5" --no-draw --quiet --stats "$T/stats.json" >/dev/null 2>&1
+ok $? "@LIST source exits 0"
+/usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['images']==2 and s['failed']==0 and s['backend']=='cpu' and s['decode']['nvjpeg']=='none'" \
+	"$T/stats.json"; ok $? "--stats: 2 images on the cpu backend, no nvJPEG"
+# GPU decode asked of a CPU engine: refused, exit 2
+"$ODET" detect "$MODEL" "$T/in/dog.jpg" --backend cpu --decode gpu --out "$T/out6" >/dev/null 2>"$T/stderr6"; rc=$?
+ok $([ $rc = 2 ] && echo 0 || echo 1) "--decode gpu on the CPU: exit $rc, expected 2"
+grep -q "needs a CUDA engine" "$T/stderr6"; ok $? "--decode gpu on the CPU: says why"
+
 # bad usage
 "$ODET" detect "$MODEL" >/dev/null 2>&1; rc=$?
 ok $([ $rc = 2 ] && echo 0 || echo 1) "no source: exit $rc, expected 2"
