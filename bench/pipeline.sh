@@ -5,6 +5,7 @@
 #
 #   bash bench/pipeline.sh DIR PHOTOS [N]            (N JPEGs, default 2048; step h needs N >= 65)
 #   env: CENTERNET=.../centernet.json NANODET=.../nanodet.json (step g; skipped when unset)
+#        DETECT_FLAGS (extra odet detect options for the timed runs of step d, e.g. --slots 4),
 #        PYTHON (default python3), BUDGET (seconds for the whole script, default 540), KEEP=1 (keep /tmp/pipe)
 #
 # a. bench/make_jpegs.py PHOTOS -> /tmp/pipe/jpegs: N distinct 640x480 JPEGs, quality 90, 4:2:0
@@ -37,6 +38,7 @@ export LD_LIBRARY_PATH="$DIR:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRAR
 export PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}
 BUDGET=${BUDGET:-540}
+DETECT_FLAGS=${DETECT_FLAGS:-}
 T_START=$(date +%s)
 W=/tmp/pipe
 L=$W/logs
@@ -149,7 +151,7 @@ fig "c. odet build fp16 b64 (wall)" "rc $RC, ${SECS}s" 64 "$CMD"
 # ---------------------------------------------------------------- d. odet detect
 R=()
 for k in 1 2 3; do
-	step detect_$k 180 "$ODET" detect "$P64" "$JP" --backend cuda --no-draw --quiet --json $W/odet.json --stats $W/stats_$k.json
+	step detect_$k 180 "$ODET" detect "$P64" "$JP" --backend cuda $DETECT_FLAGS --no-draw --quiet --json $W/odet.json --stats $W/stats_$k.json
 	DCMD=$CMD
 	R+=("$(rate $W/stats_$k.json "$L/detect_$k.err" | awk '{ if ($1 != "") printf "%.1f", $1 }')")
 	log "   images/s: ${R[-1]}  stats: $(head -c 600 $W/stats_$k.json 2>/dev/null)"
@@ -162,7 +164,7 @@ cp $W/stats_*.json "$L/" 2>/dev/null
 
 R2=()
 for k in 1 2 3; do
-	step detect_dev00_$k 180 "$ODET" detect "$P64" "$JP" --backend cuda --devices 0,0 --no-draw --quiet --json $W/odet_dev00.json --stats $W/stats_dev00_$k.json
+	step detect_dev00_$k 180 "$ODET" detect "$P64" "$JP" --backend cuda $DETECT_FLAGS --devices 0,0 --no-draw --quiet --json $W/odet_dev00.json --stats $W/stats_dev00_$k.json
 	D2CMD=$CMD
 	R2+=("$(rate $W/stats_dev00_$k.json "$L/detect_dev00_$k.err" | awk '{ if ($1 != "") printf "%.1f", $1 }')")
 	log "   images/s: ${R2[-1]}  stats: $(head -c 600 $W/stats_dev00_$k.json 2>/dev/null)"

@@ -284,8 +284,10 @@ typedef struct odet_pipeline_opts {
 	int slots;                    /* batches in flight per device, one thread each; 0 = 3
 	                               * (CUDA); a CPU engine runs one at a time */
 	float score;                  /* detections scoring below are dropped; default 0 */
-	/* Share (0..1) of the JPEGs nvJPEG could take that the reading threads decode on the CPU
-	 * instead, so both decoders work at once; 0 (default): nvJPEG takes all it can. */
+	/* JPEGs nvJPEG could take that the reading threads decode on the CPU instead, so both
+	 * decoders work at once: < 0 (default) adaptive: reading threads that are ahead of the
+	 * devices take over JPEGs of batches not yet claimed; 0: nvJPEG takes all it can;
+	 * 0 < F <= 1: that share, spread evenly. */
 	float cpu_decode_share;
 } odet_pipeline_opts;
 

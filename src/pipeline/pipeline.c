@@ -15,6 +15,7 @@ odet_pipeline_opts odet_pipeline_opts_default(void)
 	memset(&o, 0, sizeof o);
 	o.build = odet_build_opts_default();
 	o.gpu_decode = -1;
+	o.cpu_decode_share = -1.0f;
 	return o;
 }
 
@@ -147,6 +148,9 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 	rc = open_first(p, d0);
 	p->opts.build = keep;
 	if (rc) {
+		/* the device is named only when the engine was meant for one */
+		if (opts->build.backend != ODET_BACKEND_CUDA && !opts->n_devices)
+			d0->device = -1;
 		rc = dev_error(p, d0, rc, p->model);
 		goto out_destroy;
 	}
@@ -230,6 +234,8 @@ void odet_pipeline_destroy(odet_pipeline *p)
 	}
 	free(p->dev);
 	free(p->model);
+	pl_item_clear(&p->one);
+	pl_result_free(&p->one_res);
 	free(p);
 }
 

@@ -117,6 +117,8 @@ void pl_result_free(pl_result *r);
  * ctx: the calling thread's. */
 void pl_item_load(odet_ctx *ctx, pl_item *it, bool gpu_jpeg);
 void pl_item_clear(pl_item *it);
+/* Decode the item's bytes on the CPU (they are freed; status and message on failure). */
+void pl_item_decode_cpu(odet_ctx *ctx, pl_item *it);
 /* A message as the item's error (status kept). */
 void pl_item_fail(pl_item *it, odet_status st, const char *msg);
 

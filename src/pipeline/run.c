@@ -66,14 +66,55 @@ static void set_stop(pl_run *r, odet_status rc, const char *msg)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* Adaptive decode split: a JPEG read for nvJPEG in a batch no slot has claimed yet, the
+ * latest first (-1: none). Called with mu held by a reader that has nothing to read. */
+static int64_t steal_candidate(const pl_run *r)
+{
+	int64_t lo = r->next_batch * r->B;
+	for (int64_t k = r->next_read - 1; k >= lo && k >= r->released; k--) {
+		const pl_item *it = &r->ring[k % r->W];
+		if (r->done[k % r->W] == k && it->jpeg_gpu && it->status == ODET_OK)
+			return k;
+	}
+	return -1;
+}
+
 static void *reader_main(void *arg)
 {
 	pl_reader *rd = arg;
 	pl_run *r = rd->r;
+	/* cpu_decode_share < 0: readers that are ahead (held by the window, or done reading)
+	 * decode on the CPU what nvJPEG would otherwise decode later, so both decoders work
+	 * whenever the GPU side is the slower one, and only then */
+	bool adaptive = r->gpu_jpeg && r->p->opts.cpu_decode_share < 0;
 	for (;;) {
+		int64_t steal = -1;
 		pthread_mutex_lock(&r->mu);
-		while (!r->stop && r->next_read < r->n && r->next_read >= r->released + r->W)
+		for (;;) {
+			if (r->stop)
+				break;
+			if (r->next_read < r->n && r->next_read < r->released + r->W)
+				break;
+			if (adaptive && (steal = steal_candidate(r)) >= 0)
+				break;
+			if (r->next_read >= r->n && !adaptive)
+				break;
+			if (r->next_read >= r->n && r->next_batch >= r->n_batches)
+				break; /* every batch claimed: nothing left to read or to take over */
 			pthread_cond_wait(&r->cv, &r->mu);
+		}
+		if (steal >= 0) {
+			pl_item *it = &r->ring[steal % r->W];
+			r->done[steal % r->W] = -2; /* being decoded: its batch is not ready */
+			pthread_mutex_unlock(&r->mu);
+			it->jpeg_gpu = false;
+			pl_item_decode_cpu(rd->ctx, it);
+			pthread_mutex_lock(&r->mu);
+			r->done[steal % r->W] = steal;
+			pthread_cond_broadcast(&r->cv);
+			pthread_mutex_unlock(&r->mu);
+			continue;
+		}
 		if (r->stop || r->next_read >= r->n) {
 			pthread_mutex_unlock(&r->mu);
 			break;

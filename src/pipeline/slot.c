@@ -46,7 +46,7 @@ void pl_item_clear(pl_item *it)
 	memset(it, 0, sizeof *it);
 }
 
-static void item_decode_cpu(odet_ctx *ctx, pl_item *it)
+void pl_item_decode_cpu(odet_ctx *ctx, pl_item *it)
 {
 	double t0 = now_s();
 	odet_status rc = io_image_decode_mem(ctx, it->bytes, it->size, it->path, &it->img);
@@ -93,7 +93,7 @@ void pl_item_load(odet_ctx *ctx, pl_item *it, bool gpu_jpeg)
 			return;
 		}
 	}
-	item_decode_cpu(ctx, it);
+	pl_item_decode_cpu(ctx, it);
 }
 
 /* ---------------------------------------------------------------- slots */
@@ -262,7 +262,7 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 			continue;
 		if (it->jpeg_gpu && !(s->nj && io_nvjpeg_supported(s->nj, it->bytes, it->size))) {
 			it->jpeg_gpu = false;
-			item_decode_cpu(ctx, it);
+			pl_item_decode_cpu(ctx, it);
 			s->st.cpu_decode_s += it->decode_s;
 			if (it->status)
 				continue;

@@ -6,7 +6,8 @@
  * detection equal to the reference path (io_letterbox + odet_exec_run, image alone in its
  * batch) within 1e-4. The GPU path runs the same checks on the device (bench/pipeline.sh).
  *
- * usage: test_pipeline MODEL SAMPLES_DIR [--quick]   (quick: batch 1, fewer images; valgrind)
+ * usage: test_pipeline MODEL SAMPLES_DIR [--quick] [--head SPEC]
+ *        (quick: batch 1, fewer images, for valgrind with gen_tiny_ssd.py's model)
  */
 #include "io/image.h"
 #include "test.h"
@@ -206,11 +207,18 @@ static void test_sources(const char *dir)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: test_pipeline MODEL SAMPLES_DIR [--quick]\n");
+		fprintf(stderr, "usage: test_pipeline MODEL SAMPLES_DIR [--quick] [--head SPEC]\n");
 		return 2;
 	}
 	const char *model = argv[1], *samples = argv[2];
-	int quick = argc > 3 && !strcmp(argv[3], "--quick");
+	int quick = 0;
+	const char *head = NULL;
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = 1;
+		else if (!strcmp(argv[i], "--head") && i + 1 < argc)
+			head = argv[++i];
+	}
 	char dir[] = "/tmp/odet_pipeline_XXXXXX";
 	if (!mkdtemp(dir))
 		return 2;
@@ -264,6 +272,7 @@ int main(int argc, char **argv)
 	po.model = model;
 	po.build.backend = ODET_BACKEND_CPU;
 	po.build.batch = quick ? 1 : 4;
+	po.build.head = head;
 	po.read_threads = 3;
 	po.score = 0.05f;
 	odet_pipeline *p = NULL;
