@@ -18,7 +18,7 @@ void io_image_free(io_image *img)
 	img->w = img->h = 0;
 }
 
-static odet_status check_pixels(odet_ctx *ctx, const char *label, int64_t w, int64_t h)
+odet_status io_check_pixels(odet_ctx *ctx, const char *label, int64_t w, int64_t h)
 {
 	int64_t limit = ctx && ctx->opts.max_image_pixels > 0 ? ctx->opts.max_image_pixels : ((int64_t)1 << 28);
 	if (w <= 0 || h <= 0)
@@ -42,7 +42,7 @@ static odet_status decode_jpeg(odet_ctx *ctx, const uint8_t *data, size_t size, 
 		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: not a valid JPEG (%s)", label, tjGetErrorStr2(tj));
 		goto out_destroy;
 	}
-	if ((rc = check_pixels(ctx, label, w, h)))
+	if ((rc = io_check_pixels(ctx, label, w, h)))
 		goto out_destroy;
 	out->rgb = odet_malloc(ctx, (size_t)w * (size_t)h * 3);
 	if (!out->rgb) {
@@ -79,7 +79,7 @@ static odet_status decode_png(odet_ctx *ctx, const uint8_t *data, size_t size, c
 		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: not a valid PNG (%s)", label, spng_strerror(err));
 		goto out_free;
 	}
-	if ((rc = check_pixels(ctx, label, ihdr.width, ihdr.height)))
+	if ((rc = io_check_pixels(ctx, label, ihdr.width, ihdr.height)))
 		goto out_free;
 	if ((err = spng_decoded_image_size(s, SPNG_FMT_RGB8, &len))) {
 		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: PNG: %s", label, spng_strerror(err));

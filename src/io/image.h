@@ -13,6 +13,10 @@ typedef struct io_image {
 	uint8_t *rgb; /* w*h*3, row-major, owned (free with io_image_free) */
 } io_image;
 
+/* w × h against ctx's max_image_pixels (default 2^28): zero size → ODET_ERR_BAD_INPUT, over
+ * the limit → ODET_ERR_LIMIT, naming label. Every decoder asks this before allocating. */
+odet_status io_check_pixels(odet_ctx *ctx, const char *label, int64_t w, int64_t h);
+
 /* Decode JPEG or PNG (chosen by the file's magic bytes). Bad or unsupported data →
  * ODET_ERR_BAD_INPUT naming the file; too many pixels → ODET_ERR_LIMIT. */
 odet_status io_image_decode_file(odet_ctx *ctx, const char *path, io_image *out);

@@ -13,6 +13,7 @@
  * a partly grey image without complaint.
  */
 #include "io/jpeg_header.h"
+#include "io/image.h"
 
 #include <string.h>
 
@@ -56,18 +57,6 @@ static odet_status parse_sof(odet_ctx *ctx, const char *label, unsigned m, const
 	out->components = (int)nf;
 	out->progressive = m == 0xc2 || m == 0xc6 || m == 0xca || m == 0xce;
 	out->baseline = (m == 0xc0 || m == 0xc1) && precision == 8;
-	return ODET_OK;
-}
-
-static odet_status check_pixels(odet_ctx *ctx, const char *label, int64_t w, int64_t h)
-{
-	int64_t limit = ctx && ctx->opts.max_image_pixels > 0 ? ctx->opts.max_image_pixels : ((int64_t)1 << 28);
-	if (w <= 0 || h <= 0)
-		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: image has zero size (%lldx%lld)", label, (long long)w,
-				  (long long)h);
-	if (w > limit / h)
-		return odet_error(ctx, ODET_ERR_LIMIT, "%s: image is %lldx%lld pixels, limit is %lld pixels", label,
-				  (long long)w, (long long)h, (long long)limit);
 	return ODET_OK;
 }
 
@@ -136,5 +125,5 @@ odet_status io_jpeg_header(odet_ctx *ctx, const uint8_t *data, size_t size, cons
 	}
 	if (!has_eoi(data, pos, size))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: truncated JPEG (no EOI marker at the end)", label);
-	return check_pixels(ctx, label, out->w, out->h);
+	return io_check_pixels(ctx, label, out->w, out->h);
 }

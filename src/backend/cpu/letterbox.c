@@ -20,6 +20,7 @@
  * 3 * w, missing pointers) → ODET_ERR_INVALID_ARG naming the reason; nothing is written then.
  */
 #include "backend/cpu/cpu.h"
+#include "backend/lbox_check.h"
 
 #include <math.h>
 #include <string.h>
@@ -157,18 +158,11 @@ static void lb_rows(void *arg, int64_t begin, int64_t end, int thread)
 static const char *lb_invalid(const be_lbox_args *a, int64_t *rows, int64_t *plane)
 {
 	int64_t e;
-	if (!a->dst)
-		return "no destination";
-	if (a->batch <= 0 || a->dst_h <= 0 || a->dst_w <= 0)
-		return "batch and destination size must be positive";
-	if (a->n < 0 || a->n > a->batch)
-		return "more images than the batch holds";
-	if (a->n > 0 && !a->images)
-		return "no image descriptors";
+	const char *why = be_lbox_invalid(a);
+	if (why)
+		return why;
 	if (!lb_store_of(a->dtype))
 		return "destination dtype must be float32, float16 or uint8";
-	if (a->layout != ODET_LAYOUT_NCHW && a->layout != ODET_LAYOUT_NHWC)
-		return "destination layout must be NCHW or NHWC";
 	if (!odet_mul_i64(a->dst_h, a->dst_w, plane) || !odet_mul_i64(*plane, 3, &e) ||
 	    !odet_mul_i64(e, a->batch, &e) || !odet_mul_i64(a->batch, a->dst_h, rows))
 		return "destination size overflows";
@@ -185,7 +179,7 @@ static const char *lb_invalid(const be_lbox_args *a, int64_t *rows, int64_t *pla
 odet_status cpu_letterbox(odet_ctx *ctx, const be_lbox_args *a, void *stream)
 {
 	int64_t rows = 0, plane = 0;
-	const char *why = a ? lb_invalid(a, &rows, &plane) : "no arguments";
+	const char *why = lb_invalid(a, &rows, &plane);
 	if (why)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "letterbox (CPU): %s", why);
 	lb_job j = {.a = a, .store = lb_store_of(a->dtype), .plane = plane};

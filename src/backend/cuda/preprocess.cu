@@ -15,6 +15,7 @@
 /* odet's headers are C: give their declarations C linkage before cuda.h includes them */
 extern "C" {
 #include "backend/backend.h"
+#include "backend/lbox_check.h"
 }
 #include "backend/cuda/cuda.h"
 #include "backend/cuda/cuda_util.h"
@@ -147,20 +148,9 @@ static __global__ void __launch_bounds__(LB_BX *LB_BY) letterbox_kernel(const be
 /* NULL when the host-visible arguments are valid, else the reason. */
 static const char *lb_invalid(const be_lbox_args *a)
 {
-	if (!a)
-		return "no arguments";
-	if (!a->dst)
-		return "no destination";
-	if (a->batch <= 0 || a->dst_h <= 0 || a->dst_w <= 0)
-		return "batch and destination size must be positive";
-	if (a->n < 0 || a->n > a->batch)
-		return "more images than the batch holds";
-	if (a->n > 0 && !a->images)
-		return "no image descriptors";
-	if (a->dtype != ODET_F32 && a->dtype != ODET_F16 && a->dtype != ODET_U8)
-		return "destination dtype must be float32, float16 or uint8";
-	if (a->layout != ODET_LAYOUT_NCHW && a->layout != ODET_LAYOUT_NHWC)
-		return "destination layout must be NCHW or NHWC";
+	const char *why = be_lbox_invalid(a);
+	if (why)
+		return why;
 	/* 32-bit pixel coordinates in the kernel, grid-stride steps included */
 	if (a->dst_h > (1 << 30) || a->dst_w > (1 << 30) || (int64_t)a->dst_h * a->dst_w > INT64_MAX / 3 / a->batch)
 		return "destination size too large";
