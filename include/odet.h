@@ -281,13 +281,13 @@ typedef struct odet_pipeline_opts {
 	int gpu_decode;               /* -1 auto: nvJPEG when it loads; 0: CPU decoders; 1: nvJPEG
 	                               * required (an error when it does not load) */
 	int read_threads;             /* reading and CPU decoding; 0 = online cores (at most 16) */
-	int slots;                    /* batches in flight per device, one thread each; 0 = 3
-	                               * (CUDA); a CPU engine runs one at a time */
+	int slots;                    /* batches in flight per device, one thread each; 0 = 3 on
+	                               * CUDA, 1 on the CPU (whose engine uses every core) */
 	float score;                  /* detections scoring below are dropped; default 0 */
 	/* JPEGs nvJPEG could take that the reading threads decode on the CPU instead, so both
-	 * decoders work at once: < 0 (default) adaptive: reading threads that are ahead of the
-	 * devices take over JPEGs of batches not yet claimed; 0: nvJPEG takes all it can;
-	 * 0 < F <= 1: that share, spread evenly. */
+	 * decoders work at once: 0 (default): nvJPEG takes all it can; 0 < F <= 1: that share,
+	 * spread evenly; < 0 adaptive: reading threads that are ahead of the devices take over
+	 * the JPEGs of batches not yet claimed (not yet measured on a GPU). */
 	float cpu_decode_share;
 } odet_pipeline_opts;
 

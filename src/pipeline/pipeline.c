@@ -15,7 +15,6 @@ odet_pipeline_opts odet_pipeline_opts_default(void)
 	memset(&o, 0, sizeof o);
 	o.build = odet_build_opts_default();
 	o.gpu_decode = -1;
-	o.cpu_decode_share = -1.0f;
 	return o;
 }
 
@@ -191,8 +190,9 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 	for (int i = 0; i < p->n_dev; i++) {
 		pl_device *d = &p->dev[i];
 		d->index = i;
-		/* the CPU engine already uses every core: one batch at a time (readers decode ahead) */
-		d->n_slots = be->kind == ODET_BACKEND_CPU ? 1 : p->opts.slots > 0 ? p->opts.slots : 3;
+		/* default: a CPU engine already uses every core, so one batch at a time (readers
+		 * decode ahead); CUDA keeps 3 in flight */
+		d->n_slots = p->opts.slots > 0 ? p->opts.slots : be->kind == ODET_BACKEND_CPU ? 1 : 3;
 		if (be->set_device && (rc = be->set_device(d->ctx, d->device))) {
 			rc = dev_error(p, d, rc, "selecting the device");
 			goto out_destroy;

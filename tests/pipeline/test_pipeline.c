@@ -327,6 +327,39 @@ int main(int argc, char **argv)
 		expect_free(&e);
 	}
 
+	/* three slot threads (three exec contexts of the engine running at once, batches claimed
+	 * and finished out of order): the same results, delivered in order */
+	if (!quick) {
+		odet_pipeline *p3 = NULL;
+		odet_pipeline_opts po3 = po;
+		po3.slots = 3;
+		po3.read_threads = 2;
+		rc = odet_pipeline_create(ctx, &po3, &p3);
+		CHECK_MSG(rc == ODET_OK, "create with 3 slots: %s", odet_ctx_last_error(ctx));
+		expect e3;
+		memset(&e3, 0, sizeof e3);
+		e3.stop_at = -1;
+		memset(&e, 0, sizeof e);
+		e.stop_at = -1;
+		if (!rc && odet_pipeline_run(p, pp, n, on_result, &e, NULL) == ODET_OK &&
+		    odet_pipeline_run(p3, pp, n, on_result, &e3, NULL) == ODET_OK) {
+			CHECK(e3.next == n && e3.n_ok == e.n_ok && e3.n_bad == e.n_bad);
+			for (int i = 0; i < n; i++) {
+				int same = e3.got[i].status == e.got[i].status && e3.got[i].count == e.got[i].count;
+				for (int k = 0; same && k < e.got[i].count; k++)
+					same = e3.classes[i][k] == e.classes[i][k] &&
+					       fabsf(e3.scores[i][k] - e.scores[i][k]) <= 1e-5f &&
+					       fabsf(e3.boxes[i][4 * k] - e.boxes[i][4 * k]) <= 1e-3f;
+				CHECK_MSG(same, "3 slots, image %d: results differ from 1 slot", i);
+			}
+		} else {
+			CHECK_MSG(0, "runs with 1 and 3 slots: %s", odet_ctx_last_error(ctx));
+		}
+		expect_free(&e);
+		expect_free(&e3);
+		odet_pipeline_destroy(p3);
+	}
+
 	/* one file on the calling thread: the same detections as in the batch run */
 	odet_image_result one;
 	rc = odet_pipeline_detect_file(p, pp[0], &one);

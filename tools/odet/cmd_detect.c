@@ -60,8 +60,8 @@ static void usage(FILE *f)
 		   "  --decode D       auto (nvJPEG on CUDA when it loads), gpu (required), or cpu\n"
 		   "  --read-threads N threads reading and CPU-decoding (default: cores, at most 16)\n"
 		   "  --slots N        CUDA: batches in flight per device, one thread each (default 3)\n"
-		   "  --cpu-decode-share F  share (0..1) of GPU-decodable JPEGs decoded on the CPU beside nvJPEG;\n"
-		   "                   auto (default): reading threads ahead of the GPU decode what they can\n"
+		   "  --cpu-decode-share F  share (0..1) of GPU-decodable JPEGs decoded on the CPU beside nvJPEG\n"
+		   "                   (default 0); auto: reading threads ahead of the GPU decode what they can\n"
 		   "  --threads N      CPU threads of a CPU engine (default: all cores)\n"
 		   "  --stats FILE     write the run's figures (img/s, stages) as JSON\n"
 		   "  --no-draw        do not write annotated images\n"
@@ -237,7 +237,6 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 	o->score = 0.3f;
 	o->draw = 1;
 	o->gpu_decode = -1;
-	o->cpu_share = -1.0f;
 	o->bo = odet_build_opts_default();
 	o->bo.batch = 0;
 	cli_engine_opts_init(&o->eo);
