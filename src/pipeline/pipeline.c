@@ -149,14 +149,17 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 	if (rc) {
 		/* the device is named only when the engine was meant for one */
 		if (opts->build.backend != ODET_BACKEND_CUDA && !opts->n_devices)
-			d0->device = -1;
-		rc = dev_error(p, d0, rc, p->model);
+			rc = odet_error(p->ctx, rc, "%s", odet_ctx_last_error(d0->ctx)); /* names the file */
+		else
+			rc = dev_error(p, d0, rc, is_plan(p->model) ? "loading the plan" : "building the engine");
 		goto out_destroy;
 	}
 	if ((rc = check_engine(p, d0)))
 		goto out_destroy;
 	const odet_backend *be = d0->e->be;
 	if (be->kind == ODET_BACKEND_CPU) {
+		if (opts->n_devices)
+			odet_log(ctx, ODET_LOG_WARN, "%s runs on the CPU: the device list is ignored", p->model);
 		d0->device = -1;
 		n_dev = 1;
 	} else if (!opts->n_devices && be->device_count) {
