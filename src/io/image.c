@@ -1,5 +1,6 @@
 /* image.c — JPEG/PNG decode into RGB8, JPEG encode, letterbox into model tensors. */
 #include "io/image.h"
+#include "backend/lbox.h"
 
 #include <math.h>
 #include <spng.h>
@@ -185,19 +186,10 @@ void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, c
 				v[0] = v[1] = v[2] = fill;
 			} else {
 				/* half-pixel centres, clamped at the borders */
-				float fx = (ix + 0.5f) * sx - 0.5f, fy = (iy + 0.5f) * sy - 0.5f;
-				if (fx < 0)
-					fx = 0;
-				if (fy < 0)
-					fy = 0;
-				int x0 = (int)fx, y0 = (int)fy;
-				int x1 = x0 + 1 < src->w ? x0 + 1 : src->w - 1;
-				int y1 = y0 + 1 < src->h ? y0 + 1 : src->h - 1;
-				if (x0 > src->w - 1)
-					x0 = src->w - 1;
-				if (y0 > src->h - 1)
-					y0 = src->h - 1;
-				float ax = fx - (float)x0, ay = fy - (float)y0;
+				int x0, x1, y0, y1;
+				float ax, ay;
+				be_lbox_tap((ix + 0.5f) * sx - 0.5f, src->w, &x0, &x1, &ax);
+				be_lbox_tap((iy + 0.5f) * sy - 0.5f, src->h, &y0, &y1, &ay);
 				const uint8_t *p00 = src->rgb + ((size_t)y0 * src->w + x0) * 3;
 				const uint8_t *p01 = src->rgb + ((size_t)y0 * src->w + x1) * 3;
 				const uint8_t *p10 = src->rgb + ((size_t)y1 * src->w + x0) * 3;

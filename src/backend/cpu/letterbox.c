@@ -20,7 +20,7 @@
  * 3 * w, missing pointers) → ODET_ERR_INVALID_ARG naming the reason; nothing is written then.
  */
 #include "backend/cpu/cpu.h"
-#include "backend/lbox_check.h"
+#include "backend/lbox.h"
 
 #include <math.h>
 #include <string.h>
@@ -91,14 +91,8 @@ static void lb_span(const be_lbox_args *a, const be_lbox_image *im, int y, int x
 	const uint8_t *r0 = NULL, *r1 = NULL;
 	float ay = 0.0f;
 	if (row_in) {
-		float fy = (iy + 0.5f) * sy - 0.5f;
-		if (fy < 0)
-			fy = 0;
-		int y0 = (int)fy;
-		int y1 = y0 + 1 < im->h ? y0 + 1 : im->h - 1;
-		if (y0 > im->h - 1)
-			y0 = im->h - 1;
-		ay = fy - (float)y0;
+		int y0, y1;
+		be_lbox_tap((iy + 0.5f) * sy - 0.5f, im->h, &y0, &y1, &ay);
 		r0 = im->rgb + (int64_t)y0 * im->pitch;
 		r1 = im->rgb + (int64_t)y1 * im->pitch;
 	}
@@ -111,14 +105,9 @@ static void lb_span(const be_lbox_args *a, const be_lbox_image *im, int y, int x
 			continue;
 		}
 		/* half-pixel centres, clamped at the borders */
-		float fx = (ix + 0.5f) * sx - 0.5f;
-		if (fx < 0)
-			fx = 0;
-		int xa = (int)fx;
-		int xb = xa + 1 < im->w ? xa + 1 : im->w - 1;
-		if (xa > im->w - 1)
-			xa = im->w - 1;
-		float ax = fx - (float)xa;
+		int xa, xb;
+		float ax;
+		be_lbox_tap((ix + 0.5f) * sx - 0.5f, im->w, &xa, &xb, &ax);
 		const uint8_t *p00 = r0 + (int64_t)xa * 3, *p01 = r0 + (int64_t)xb * 3;
 		const uint8_t *p10 = r1 + (int64_t)xa * 3, *p11 = r1 + (int64_t)xb * 3;
 		for (int c = 0; c < 3; c++) {

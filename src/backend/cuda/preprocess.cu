@@ -15,7 +15,7 @@
 /* odet's headers are C: give their declarations C linkage before cuda.h includes them */
 extern "C" {
 #include "backend/backend.h"
-#include "backend/lbox_check.h"
+#include "backend/lbox.h"
 }
 #include "backend/cuda/cuda.h"
 #include "backend/cuda/cuda_util.h"
@@ -93,27 +93,15 @@ static __global__ void __launch_bounds__(LB_BX *LB_BY) letterbox_kernel(const be
 		if (col_in) {
 			const float sx = __fdiv_rn((float)w, (float)rw);
 			sy = __fdiv_rn((float)h, (float)rh);
-			float fx = __fsub_rn(__fmul_rn(__fadd_rn((float)ix, 0.5f), sx), 0.5f);
-			if (fx < 0)
-				fx = 0;
-			x0 = (int)fx;
-			x1 = x0 + 1 < w ? x0 + 1 : w - 1;
-			if (x0 > w - 1)
-				x0 = w - 1;
-			ax = __fsub_rn(fx, (float)x0);
+			be_lbox_tap(__fsub_rn(__fmul_rn(__fadd_rn((float)ix, 0.5f), sx), 0.5f), w, &x0, &x1, &ax);
 		}
 		for (int y = blockIdx.y * LB_BY + threadIdx.y; y < H; y += gridDim.y * LB_BY) {
 			const int iy = y - py;
 			float v[3];
 			if (col_in && iy >= 0 && iy < rh) {
-				float fy = __fsub_rn(__fmul_rn(__fadd_rn((float)iy, 0.5f), sy), 0.5f);
-				if (fy < 0)
-					fy = 0;
-				int y0 = (int)fy;
-				const int y1 = y0 + 1 < h ? y0 + 1 : h - 1;
-				if (y0 > h - 1)
-					y0 = h - 1;
-				const float ay = __fsub_rn(fy, (float)y0);
+				int y0, y1;
+				float ay;
+				be_lbox_tap(__fsub_rn(__fmul_rn(__fadd_rn((float)iy, 0.5f), sy), 0.5f), h, &y0, &y1, &ay);
 				const uint8_t *p00 = rgb + y0 * pitch + x0 * 3, *p01 = rgb + y0 * pitch + x1 * 3;
 				const uint8_t *p10 = rgb + y1 * pitch + x0 * 3, *p11 = rgb + y1 * pitch + x1 * 3;
 #pragma unroll
