@@ -154,6 +154,9 @@ int odet_threadpool_size(const odet_threadpool *p);
  * Calls from inside a running task execute serially. pool may be NULL (serial). */
 void odet_parallel_for(odet_threadpool *p, int64_t n, int64_t grain, odet_range_fn fn, void *arg);
 
+/* ---- clock: seconds of CLOCK_MONOTONIC (durations only) */
+double odet_now_s(void);
+
 /* ---- files */
 /* Read a whole file (limit bytes at most). *data is malloc'ed; free() it. */
 odet_status odet_file_read(odet_ctx *ctx, const char *path, size_t limit, void **data, size_t *size);

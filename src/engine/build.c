@@ -15,7 +15,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 
 odet_build_opts odet_build_opts_default(void)
@@ -298,13 +297,6 @@ void odet_engine_destroy(odet_engine *e)
 	free(e);
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The batch given to the passes: a symbolic batch takes opts->batch; a model with a fixed
  * batch keeps it unless a batch other than the default 1 was asked for (the passes then
  * report the conflict). */
@@ -370,7 +362,7 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "odet_engine_build: NULL argument");
 	*out = NULL;
 	odet_build_opts o = opts ? *opts : odet_build_opts_default();
-	double t0 = now_seconds();
+	double t0 = odet_now_s();
 	odet_status rc = check_opts(ctx, &o, be);
 	if (rc)
 		return rc;
@@ -422,7 +414,7 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 	if (e->g->n_inputs > 0 && e->g->values[e->g->inputs[0]].rank >= 1 &&
 	    e->g->values[e->g->inputs[0]].dims[0] >= 1 && e->g->values[e->g->inputs[0]].dims[0] <= 65536)
 		e->opts.batch = (int)e->g->values[e->g->inputs[0]].dims[0];
-	e->build_seconds = now_seconds() - t0;
+	e->build_seconds = odet_now_s() - t0;
 	odet_log(ctx, ODET_LOG_INFO, "engine built: %d nodes (%d imported), arena %zu bytes (naive %zu), %.3f s",
 		 e->g->n_nodes, e->nodes_before, e->plan.arena_bytes, e->plan.naive_bytes, e->build_seconds);
 	*out = e;

@@ -82,7 +82,6 @@ static odet_status check_engine(odet_pipeline *p, pl_device *d)
 	p->batch = (int)in.dims[0];
 	p->capacity = (int)det.dims[1];
 	p->in_dtype = in.dtype;
-	p->in_info = in;
 	if (is_plan(p->model) && p->opts.build.batch > 0 && p->opts.build.batch != p->batch)
 		return odet_error(p->ctx, ODET_ERR_INVALID_ARG, "%s: the plan was built for batch %d, not %d",
 				  p->model, p->batch, p->opts.build.batch);
@@ -179,7 +178,6 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 	for (int i = 1; i < n_dev; i++) {
 		pl_device *d = &p->dev[i];
 		d->p = p;
-		d->index = i;
 		d->device = opts->n_devices ? opts->devices[i] : i;
 		p->n_dev = i + 1;
 		if ((rc = worker_ctx(p, 1, &d->ctx)) ||
@@ -192,7 +190,6 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 	free(buf);
 	for (int i = 0; i < p->n_dev; i++) {
 		pl_device *d = &p->dev[i];
-		d->index = i;
 		/* default: a CPU engine already uses every core, so one batch at a time (readers
 		 * decode ahead); CUDA keeps 3 in flight */
 		d->n_slots = p->opts.slots > 0 ? p->opts.slots : be->kind == ODET_BACKEND_CPU ? 1 : 3;

@@ -40,12 +40,10 @@ typedef struct pl_item {
 
 /* A batch's results, mapped to image pixels, waiting for in-order delivery. */
 typedef struct pl_result {
-	int64_t first;            /* index of its first item */
 	int n;
 	odet_image_result *r;     /* n results */
 	float *boxes, *scores;    /* storage the results point into */
 	int32_t *classes;
-	int device;
 } pl_result;
 
 typedef struct pl_slot {
@@ -80,7 +78,7 @@ typedef struct pl_slot {
 
 typedef struct pl_device {
 	struct odet_pipeline *p;
-	int index, device;        /* engine index, GPU (-1 CPU) */
+	int device;               /* GPU (-1: CPU) */
 	odet_ctx *ctx;            /* this worker's context (engine built / loaded in it) */
 	odet_engine *e;
 	io_nvjpeg *nj;
@@ -98,7 +96,6 @@ struct odet_pipeline {
 	int batch, capacity;      /* engine batch, detection rows per image */
 	odet_dtype in_dtype;
 	const char *decoder;      /* "hardware", "gpu", "none" */
-	odet_tensor in_info;
 	/* odet_pipeline_detect_file: the last image and its result */
 	pl_item one;
 	pl_result one_res;

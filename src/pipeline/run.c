@@ -15,15 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct pl_run {
 	odet_pipeline *p;
@@ -52,7 +44,6 @@ typedef struct pl_reader {
 	odet_ctx *ctx;
 	pthread_t thread;
 	bool started;
-	double read_s, decode_s;
 } pl_reader;
 
 static void set_stop(pl_run *r, odet_status rc, const char *msg)
@@ -144,7 +135,7 @@ static void deliver(pl_run *r, pl_result *res, int64_t batch)
 	r->pending[batch % P] = *res;
 	r->has_pending[batch % P] = true;
 	memset(res, 0, sizeof *res);
-	double t0 = now_s();
+	double t0 = odet_now_s();
 	while (r->has_pending[r->next_deliver % P]) {
 		int64_t j = r->next_deliver;
 		pl_result *pr = &r->pending[j % P];
@@ -175,7 +166,7 @@ static void deliver(pl_run *r, pl_result *res, int64_t batch)
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 	}
-	r->st.sink_s += now_s() - t0;
+	r->st.sink_s += odet_now_s() - t0;
 	pthread_mutex_unlock(&r->dmu);
 }
 
@@ -215,13 +206,13 @@ static odet_status slot_loop(pl_run *r, pl_device *d, pl_slot *s)
 		pthread_mutex_unlock(&r->mu);
 		if (j >= r->n_batches)
 			return ODET_OK;
-		double t0 = now_s();
+		double t0 = odet_now_s();
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && !batch_ready(r, j))
 			pthread_cond_wait(&r->cv, &r->mu);
 		bool stop = r->stop != ODET_OK;
 		pthread_mutex_unlock(&r->mu);
-		s->st.wait_input_s += now_s() - t0;
+		s->st.wait_input_s += odet_now_s() - t0;
 		if (stop)
 			return ODET_OK;
 		int64_t first = j * r->B;
@@ -281,7 +272,7 @@ odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_
 	if (!p || (n && !paths) || n < 0)
 		return ODET_ERR_INVALID_ARG;
 	odet_ctx *ctx = p->ctx;
-	double t0 = now_s();
+	double t0 = odet_now_s();
 	pl_run r;
 	memset(&r, 0, sizeof r);
 	r.p = p;
@@ -366,7 +357,7 @@ out_free:
 		for (int i = 0; i < p->n_dev; i++)
 			for (int k = 0; k < p->dev[i].n_slots; k++)
 				add_stats(stats, &p->dev[i].slots[k].st);
-		stats->seconds = now_s() - t0;
+		stats->seconds = odet_now_s() - t0;
 	}
 	for (int64_t i = 0; r.ring && i < r.W; i++)
 		pl_item_clear(&r.ring[i]);

@@ -12,17 +12,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PL_MAX_FILE_BYTES ((size_t)1 << 30)
 #define PL_ALIGN 256
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static size_t align_up(size_t x)
 {
@@ -48,9 +40,9 @@ void pl_item_clear(pl_item *it)
 
 void pl_item_decode_cpu(odet_ctx *ctx, pl_item *it)
 {
-	double t0 = now_s();
+	double t0 = odet_now_s();
 	odet_status rc = io_image_decode_mem(ctx, it->bytes, it->size, it->path, &it->img);
-	it->decode_s += now_s() - t0;
+	it->decode_s += odet_now_s() - t0;
 	free(it->bytes);
 	it->bytes = NULL;
 	if (rc) {
@@ -63,11 +55,11 @@ void pl_item_decode_cpu(odet_ctx *ctx, pl_item *it)
 
 void pl_item_load(odet_ctx *ctx, pl_item *it, bool gpu_jpeg)
 {
-	double t0 = now_s();
+	double t0 = odet_now_s();
 	void *data = NULL;
 	size_t size = 0;
 	odet_status rc = odet_file_read(ctx, it->path, PL_MAX_FILE_BYTES, &data, &size);
-	it->read_s += now_s() - t0;
+	it->read_s += odet_now_s() - t0;
 	if (rc) {
 		pl_item_fail(it, rc, odet_ctx_last_error(ctx));
 		return;
@@ -249,12 +241,11 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 	const odet_backend *be = d->e->be;
 	bool host = be->kind == ODET_BACKEND_CPU;
 	odet_status rc;
-	double t0 = now_s();
+	double t0 = odet_now_s();
 	s->n = n;
 	s->batch_index = batch_index;
 	/* who decodes what: nvJPEG takes the JPEGs it supports, the CPU the rest (now, here) */
 	size_t cpu_bytes = 0, jpeg_bytes = 0, gpu_rgb = 0;
-	int n_gpu = 0;
 	for (int i = 0; i < n; i++) {
 		pl_item *it = items[i];
 		s->items[i] = it;
@@ -271,7 +262,6 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		if (it->jpeg_gpu) {
 			jpeg_bytes += align_up(it->size);
 			gpu_rgb += rgb;
-			n_gpu++;
 		} else {
 			cpu_bytes += rgb;
 		}
@@ -315,11 +305,11 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		return rc;
 	if (!host && cpu_bytes && (rc = be->copy_to(ctx, s->rgb_dev, s->stage, cpu_bytes, stream)))
 		return rc;
-	double t1 = now_s();
+	double t1 = odet_now_s();
 	if (g && (rc = io_nvjpeg_decode(s->nj, s->nj_data, s->nj_size, g, s->nj_dst, s->nj_pitch, s->nj_label,
 					stream)))
 		return rc;
-	double t2 = now_s();
+	double t2 = odet_now_s();
 	s->st.decode_submit_s += t2 - t1;
 	if (!host && row &&
 	    (rc = be->copy_to(ctx, s->desc_dev, s->desc_host, (size_t)row * sizeof(be_lbox_image), stream)))
@@ -333,7 +323,7 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 	memcpy(a.bias, p->mi.pixel_bias, sizeof a.bias);
 	if ((rc = be->letterbox(ctx, &a, stream)) || (rc = exec_detections_enqueue(s->x, &s->det)))
 		return rc;
-	s->st.engine_submit_s += now_s() - t2;
+	s->st.engine_submit_s += odet_now_s() - t2;
 	if (s->ev_end && (rc = be->event_record(ctx, s->ev_end, stream)))
 		return rc;
 	s->busy = true;
@@ -344,7 +334,7 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		io_image_free(&items[i]->img);
 	}
 	s->st.gpu_decoded += g;
-	s->st.stage_s += now_s() - t0;
+	s->st.stage_s += odet_now_s() - t0;
 	return ODET_OK;
 }
 
@@ -363,9 +353,9 @@ odet_status pl_slot_finish(pl_device *d, pl_slot *s, pl_result *res)
 {
 	const odet_pipeline *p = d->p;
 	const odet_backend *be = d->e->be;
-	double t0 = now_s();
+	double t0 = odet_now_s();
 	odet_status rc = be->stream_sync(d->ctx, s->x->stream);
-	s->st.wait_device_s += now_s() - t0;
+	s->st.wait_device_s += odet_now_s() - t0;
 	s->busy = false;
 	if (rc)
 		return rc;
@@ -378,9 +368,7 @@ odet_status pl_slot_finish(pl_device *d, pl_slot *s, pl_result *res)
 		if (s->pos[i] >= 0)
 			total += s->det.count[s->pos[i]];
 	memset(res, 0, sizeof *res);
-	res->first = s->items[0]->index;
 	res->n = s->n;
-	res->device = d->device;
 	res->r = calloc((size_t)s->n, sizeof *res->r);
 	res->boxes = malloc(sizeof(float) * 4 * (size_t)(total + 1));
 	res->scores = malloc(sizeof(float) * (size_t)(total + 1));
