@@ -12,65 +12,17 @@
  */
 #include "backend/backend.h"
 #include "io/image.h"
+#include "backend/lbox_cases.h"
 #include "test.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define N_IMAGES 6
-#define BATCH 8
-
-static unsigned rng = 20240611u;
-
-static unsigned rand_u32(void)
-{
-	rng = rng * 1664525u + 1013904223u;
-	return rng >> 8;
-}
-
-typedef struct timage {
-	int w, h;
-	int64_t pitch;
-	uint8_t *rows;  /* h * pitch bytes */
-	io_image dense; /* the same pixels, w * 3 bytes a row (io_letterbox's input) */
-} timage;
-
-static void timage_make(timage *t, int w, int h, int64_t pitch)
-{
-	t->w = w;
-	t->h = h;
-	t->pitch = pitch;
-	t->rows = malloc((size_t)(h * pitch));
-	for (int64_t i = 0; i < h * pitch; i++)
-		t->rows[i] = (uint8_t)rand_u32();
-	t->dense.w = w;
-	t->dense.h = h;
-	t->dense.rgb = malloc((size_t)w * h * 3);
-	for (int y = 0; y < h; y++)
-		memcpy(t->dense.rgb + (size_t)y * w * 3, t->rows + y * pitch, (size_t)w * 3);
-}
-
-static void timage_free(timage *t)
-{
-	free(t->rows);
-	io_image_free(&t->dense);
-}
-
-static size_t dtype_size(odet_dtype t)
-{
-	return t == ODET_F32 ? 4 : t == ODET_F16 ? 2 : 1;
-}
 
 static uint8_t to_u8(float v)
 {
 	v = fminf(fmaxf(v, 0.0f), 255.0f);
 	return (uint8_t)lrintf(v);
 }
-
-static const float SCALE_NORM[3] = {0.0171247539f, 0.0175070028f, 0.0174291939f};
-static const float BIAS_NORM[3] = {-2.1179039f, -2.0357143f, -1.8044444f};
-static const float SCALE_U8[3] = {1.0f, 0.7f, 1.3f};
-static const float BIAS_U8[3] = {0.0f, 20.25f, -30.5f};
 
 /* Run cpu_letterbox over the images into a fresh buffer (NULL on failure). */
 static void *run_cpu(odet_ctx *ctx, const be_lbox_image *d, int n, int batch, int dh, int dw, odet_dtype dt,
@@ -93,16 +45,12 @@ static void *run_cpu(odet_ctx *ctx, const be_lbox_image *d, int n, int batch, in
 	return dst;
 }
 
-/* One destination size, one layout: every image of ims in one batch of BATCH. */
-static void check_dst(odet_ctx *ctx, timage *ims, int dh, int dw, odet_layout lay)
+/* One destination size, one layout: every image of ims in one batch of BATCH; dense[i]: the
+ * pixels of ims[i] with rows of 3 * w bytes (io_letterbox's input). */
+static void check_dst(odet_ctx *ctx, const lbox_image *ims, const io_image *dense, int dh, int dw, odet_layout lay)
 {
 	be_lbox_image d[N_IMAGES];
-	for (int i = 0; i < N_IMAGES; i++) {
-		io_lbox_geom g;
-		io_letterbox_geom(ims[i].w, ims[i].h, dw, dh, &g);
-		d[i] = (be_lbox_image){.rgb = ims[i].rows, .pitch = ims[i].pitch, .w = ims[i].w, .h = ims[i].h,
-				       .rw = g.rw, .rh = g.rh, .px = g.px, .py = g.py};
-	}
+	lbox_describe(ims, dh, dw, d);
 	const float fill = 114.0f;
 	size_t per = (size_t)3 * dh * dw;
 	const char *lname = lay == ODET_LAYOUT_NCHW ? "NCHW" : "NHWC";
@@ -113,7 +61,7 @@ static void check_dst(odet_ctx *ctx, timage *ims, int dh, int dw, odet_layout la
 	if (f) {
 		for (int i = 0; i < N_IMAGES; i++) {
 			io_lbox lb;
-			io_letterbox(&ims[i].dense, dw, dh, lay == ODET_LAYOUT_NCHW ? IO_LAYOUT_NCHW : IO_LAYOUT_NHWC,
+			io_letterbox(&dense[i], dw, dh, lay == ODET_LAYOUT_NCHW ? IO_LAYOUT_NCHW : IO_LAYOUT_NHWC,
 				     SCALE_NORM, BIAS_NORM, fill, ref, &lb);
 			size_t bad = 0;
 			for (size_t k = 0; k < per; k++)
@@ -161,7 +109,7 @@ static void check_dst(odet_ctx *ctx, timage *ims, int dh, int dw, odet_layout la
 	free(u);
 }
 
-static void check_invalid(odet_ctx *ctx, timage *im)
+static void check_invalid(odet_ctx *ctx, const lbox_image *im)
 {
 	const odet_backend *be = odet_backend_cpu();
 	float dst[3 * 4 * 4];
@@ -229,22 +177,26 @@ int main(void)
 		return 1;
 	CHECK(odet_backend_cpu()->letterbox != NULL);
 
-	static const int sizes[N_IMAGES][3] = {
-		{1, 1, 3}, {7, 3, 21}, {640, 480, 1920}, {480, 640, 1440}, {300, 300, 900}, {101, 57, 3 * 101 + 29},
-	};
-	timage ims[N_IMAGES];
-	for (int i = 0; i < N_IMAGES; i++)
-		timage_make(&ims[i], sizes[i][0], sizes[i][1], sizes[i][2]);
+	lbox_image ims[N_IMAGES];
+	io_image dense[N_IMAGES];
+	lbox_images_make(ims);
+	for (int i = 0; i < N_IMAGES; i++) {
+		dense[i].w = ims[i].w;
+		dense[i].h = ims[i].h;
+		dense[i].rgb = malloc((size_t)ims[i].w * ims[i].h * 3);
+		for (int y = 0; y < ims[i].h; y++)
+			memcpy(dense[i].rgb + (size_t)y * ims[i].w * 3, ims[i].rows + y * ims[i].pitch, (size_t)ims[i].w * 3);
+	}
 
-	static const int dsts[][2] = {{300, 300}, {512, 512}, {416, 320}}; /* h, w */
-	for (size_t k = 0; k < sizeof(dsts) / sizeof(dsts[0]); k++) {
-		check_dst(ctx, ims, dsts[k][0], dsts[k][1], ODET_LAYOUT_NCHW);
-		check_dst(ctx, ims, dsts[k][0], dsts[k][1], ODET_LAYOUT_NHWC);
+	for (size_t k = 0; k < sizeof(lbox_dsts) / sizeof(lbox_dsts[0]); k++) {
+		check_dst(ctx, ims, dense, lbox_dsts[k][0], lbox_dsts[k][1], ODET_LAYOUT_NCHW);
+		check_dst(ctx, ims, dense, lbox_dsts[k][0], lbox_dsts[k][1], ODET_LAYOUT_NHWC);
 	}
 	check_invalid(ctx, &ims[5]);
 
 	for (int i = 0; i < N_IMAGES; i++)
-		timage_free(&ims[i]);
+		io_image_free(&dense[i]);
+	lbox_images_free(ims);
 	odet_ctx_destroy(ctx);
 	return test_summary("cpu_letterbox");
 }

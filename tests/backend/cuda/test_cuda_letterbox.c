@@ -12,57 +12,28 @@
  */
 #include "backend/backend.h"
 #include "io/image.h"
+#include "backend/lbox_cases.h"
 #include "test.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define N_IMAGES 6
-#define BATCH 8
-
-static unsigned rng = 20240611u;
-
-static unsigned rand_u32(void)
-{
-	rng = rng * 1664525u + 1013904223u;
-	return rng >> 8;
-}
-
-typedef struct timage {
-	int w, h;
-	int64_t pitch;
-	uint8_t *rows; /* host, h * pitch bytes */
-	void *dev;     /* device copy */
-} timage;
-
-static size_t dtype_size(odet_dtype t)
-{
-	return t == ODET_F32 ? 4 : t == ODET_F16 ? 2 : 1;
-}
-
-static const float SCALE_NORM[3] = {0.0171247539f, 0.0175070028f, 0.0174291939f};
-static const float BIAS_NORM[3] = {-2.1179039f, -2.0357143f, -1.8044444f};
-static const float SCALE_U8[3] = {1.0f, 0.7f, 1.3f};
-static const float BIAS_U8[3] = {0.0f, 20.25f, -30.5f};
 
 typedef struct worst {
 	double f32, f16, u8;
 	size_t compared;
 } worst;
 
-/* The CPU's and the CUDA hook's outputs for one destination, dtype and layout. */
-static void compare_one(odet_ctx *ctx, const odet_backend *cu, void *stream, const timage *ims, int dh, int dw,
-			odet_dtype dt, odet_layout lay, worst *wst)
+/* The CPU's and the CUDA hook's outputs for one destination, dtype and layout; dev[i]: the
+ * device copy of ims[i]'s rows. */
+static void compare_one(odet_ctx *ctx, const odet_backend *cu, void *stream, const lbox_image *ims,
+			void *const *dev, int dh, int dw, odet_dtype dt, odet_layout lay, worst *wst)
 {
 	const odet_backend *cpu = odet_backend_cpu();
 	be_lbox_image hd[N_IMAGES], dd[N_IMAGES];
+	lbox_describe(ims, dh, dw, hd);
 	for (int i = 0; i < N_IMAGES; i++) {
-		io_lbox_geom g;
-		io_letterbox_geom(ims[i].w, ims[i].h, dw, dh, &g);
-		hd[i] = (be_lbox_image){.rgb = ims[i].rows, .pitch = ims[i].pitch, .w = ims[i].w, .h = ims[i].h,
-					.rw = g.rw, .rh = g.rh, .px = g.px, .py = g.py};
 		dd[i] = hd[i];
-		dd[i].rgb = ims[i].dev;
+		dd[i].rgb = dev[i];
 	}
 	const float *scale = dt == ODET_U8 ? SCALE_U8 : SCALE_NORM, *bias = dt == ODET_U8 ? BIAS_U8 : BIAS_NORM;
 	size_t count = (size_t)BATCH * 3 * dh * dw, bytes = count * dtype_size(dt);
@@ -140,11 +111,11 @@ out_free:
 	free(got);
 }
 
-static void check_invalid(odet_ctx *ctx, const odet_backend *cu, void *stream, const timage *im)
+static void check_invalid(odet_ctx *ctx, const odet_backend *cu, void *stream, const lbox_image *im, void *dev)
 {
 	void *ddst = NULL, *ddesc = NULL;
 	float host[3 * 4 * 4];
-	be_lbox_image d = {.rgb = im->dev, .pitch = im->pitch, .w = im->w, .h = im->h, .rw = 4, .rh = 4};
+	be_lbox_image d = {.rgb = dev, .pitch = im->pitch, .w = im->w, .h = im->h, .rw = 4, .rh = 4};
 	odet_status rc = cu->mem_alloc(ctx, sizeof(host), &ddst);
 	if (!rc)
 		rc = cu->mem_alloc(ctx, sizeof(d), &ddesc);
@@ -212,43 +183,34 @@ int main(void)
 		return test_summary("cuda_letterbox");
 	}
 
-	static const int sizes[N_IMAGES][3] = {
-		{1, 1, 3}, {7, 3, 21}, {640, 480, 1920}, {480, 640, 1440}, {300, 300, 900}, {101, 57, 3 * 101 + 29},
-	};
-	timage ims[N_IMAGES] = {0};
+	lbox_image ims[N_IMAGES];
+	void *dev[N_IMAGES] = {0};
+	lbox_images_make(ims);
 	void *stream = NULL;
 	odet_status rc = cu->stream_create(ctx, &stream);
 	CHECK_MSG(rc == ODET_OK, "stream: %s", odet_ctx_last_error(ctx));
 	for (int i = 0; i < N_IMAGES && !rc; i++) {
-		timage *t = &ims[i];
-		t->w = sizes[i][0];
-		t->h = sizes[i][1];
-		t->pitch = sizes[i][2];
-		t->rows = malloc((size_t)(t->h * t->pitch));
-		for (int64_t k = 0; k < t->h * t->pitch; k++)
-			t->rows[k] = (uint8_t)rand_u32();
-		rc = cu->mem_alloc(ctx, (size_t)(t->h * t->pitch), &t->dev);
+		size_t bytes = (size_t)(ims[i].h * ims[i].pitch);
+		rc = cu->mem_alloc(ctx, bytes, &dev[i]);
 		if (!rc)
-			rc = cu->copy_to(ctx, t->dev, t->rows, (size_t)(t->h * t->pitch), NULL);
+			rc = cu->copy_to(ctx, dev[i], ims[i].rows, bytes, NULL);
 		CHECK_MSG(rc == ODET_OK, "upload: %s", odet_ctx_last_error(ctx));
 	}
 	if (!rc) {
-		static const int dsts[][2] = {{300, 300}, {512, 512}, {416, 320}}; /* h, w */
 		static const odet_dtype dts[] = {ODET_F32, ODET_F16, ODET_U8};
 		worst wst = {0};
-		for (size_t k = 0; k < sizeof(dsts) / sizeof(dsts[0]); k++)
+		for (size_t k = 0; k < sizeof(lbox_dsts) / sizeof(lbox_dsts[0]); k++)
 			for (int l = 0; l < 2; l++)
 				for (int t = 0; t < 3; t++)
-					compare_one(ctx, cu, stream, ims, dsts[k][0], dsts[k][1], dts[t],
+					compare_one(ctx, cu, stream, ims, dev, lbox_dsts[k][0], lbox_dsts[k][1], dts[t],
 						    l ? ODET_LAYOUT_NHWC : ODET_LAYOUT_NCHW, &wst);
 		printf("cuda_letterbox: max abs diff vs CPU: F32 %g, F16 %g, U8 %g (%zu values)\n", wst.f32,
 		       wst.f16, wst.u8, wst.compared);
-		check_invalid(ctx, cu, stream, &ims[5]);
+		check_invalid(ctx, cu, stream, &ims[5], dev[5]);
 	}
-	for (int i = 0; i < N_IMAGES; i++) {
-		cu->mem_free(ims[i].dev);
-		free(ims[i].rows);
-	}
+	for (int i = 0; i < N_IMAGES; i++)
+		cu->mem_free(dev[i]);
+	lbox_images_free(ims);
 	if (stream)
 		cu->stream_destroy(stream);
 	odet_ctx_destroy(ctx);
