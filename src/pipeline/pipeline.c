@@ -192,7 +192,7 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 		pl_device *d = &p->dev[i];
 		/* default: a CPU engine already uses every core, so one batch at a time (readers
 		 * decode ahead); CUDA keeps 3 in flight */
-		d->n_slots = p->opts.slots > 0 ? p->opts.slots : be->kind == ODET_BACKEND_CPU ? 1 : 3;
+		d->n_slots = p->opts.slots > 0 ? p->opts.slots : be->kind == ODET_BACKEND_CPU ? 1 : 2;
 		if (be->set_device && (rc = be->set_device(d->ctx, d->device))) {
 			rc = dev_error(p, d, rc, "selecting the device");
 			goto out_destroy;

@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		   "  --devices L      GPUs, e.g. 0,1 (repeats allowed: 0,0); default: every visible GPU\n"
 		   "  --decode D       auto (nvJPEG on CUDA when it loads), gpu (required), or cpu\n"
 		   "  --read-threads N threads reading and CPU-decoding (default: cores, at most 16)\n"
-		   "  --slots N        batches in flight per device, one thread each (default: 3 CUDA, 1 CPU)\n"
+		   "  --slots N        batches in flight per device, one thread each (default: 2 CUDA, 1 CPU)\n"
 		   "  --cpu-decode-share F  share (0..1) of GPU-decodable JPEGs decoded on the CPU beside nvJPEG\n"
 		   "                   (default 0); auto: reading threads ahead of the GPU decode what they can\n"
 		   "  --threads N      CPU threads of a CPU engine (default: all cores)\n"
