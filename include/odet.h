@@ -141,7 +141,8 @@ typedef enum odet_backend_kind {
 typedef enum odet_precision {
 	ODET_PRECISION_FP32 = 0,
 	ODET_PRECISION_FP16 = 1,
-	ODET_PRECISION_INT8 = 2
+	ODET_PRECISION_INT8 = 2, /* convolutions in INT8 (calibrated), the rest fp16; needs calib_cache */
+	ODET_PRECISION_FP8 = 3   /* convolutions in FP8 E4M3 (calibrated), the rest fp16; needs calib_cache */
 } odet_precision;
 
 typedef struct odet_build_opts {
@@ -156,6 +157,9 @@ typedef struct odet_build_opts {
 	/* fp16: names of nodes kept in fp32 (NULL-free array of n_keep_fp32 names) */
 	const char *const *keep_fp32;
 	int n_keep_fp32;
+	/* int8 / fp8: the calibration cache (odet_calibrate) of this model; refused when it
+	 * belongs to another model. Convolutions whose input it does not cover stay fp16. */
+	const char *calib_cache;
 } odet_build_opts;
 
 odet_build_opts odet_build_opts_default(void);
@@ -215,6 +219,43 @@ void odet_detections_free(odet_detections *d);
  * when the engine has no head attached. */
 odet_status odet_exec_run(odet_exec *x, const odet_tensor *input, odet_detections *out);
 
+
+/* ---------------------------------------------------------------- calibration (INT8 / FP8)
+ *
+ * Post-training quantization: the fp32 engine runs over calibration images (decoded and
+ * letterboxed as odet detect does), a histogram of every convolution input is collected, and
+ * a calibrator picks each tensor's range (amax). The result is a small text file (the
+ * calibration cache, docs/quantization.md) that odet_engine_build reads for ODET_PRECISION_INT8
+ * and ODET_PRECISION_FP8 (odet_build_opts.calib_cache). */
+
+typedef enum odet_calibrator {
+	ODET_CALIB_ENTROPY = 0,    /* TensorRT's KL-divergence threshold search */
+	ODET_CALIB_PERCENTILE = 1, /* the given percentile of |x| */
+	ODET_CALIB_MINMAX = 2      /* the largest |x| seen (default of odet_calib_opts_default) */
+} odet_calibrator;
+
+typedef struct odet_calib_opts {
+	odet_build_opts build;     /* the engine the images run through; precision must be fp32 */
+	odet_calibrator calibrator;
+	double percentile;         /* ODET_CALIB_PERCENTILE: 99.99 by default */
+	int64_t max_images;        /* 0 = every image given */
+	/* called after each batch (may be NULL) */
+	void (*progress)(void *user, int64_t done, int64_t total);
+	void *progress_user;
+} odet_calib_opts;
+
+typedef struct odet_calib_report {
+	int64_t images, failed;    /* images used; images skipped (unreadable: each logged) */
+	int tensors;               /* tensors calibrated */
+	double seconds;
+} odet_calib_report;
+
+odet_calib_opts odet_calib_opts_default(void);
+/* Calibrate graph g on the images and write the cache to out_path (atomically). An image that
+ * cannot be decoded is logged, counted and skipped; no usable image at all is an error
+ * (ODET_ERR_BAD_INPUT). report may be NULL. */
+odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const *images, int64_t n_images,
+			   const odet_calib_opts *opts, const char *out_path, odet_calib_report *report);
 
 /* ---------------------------------------------------------------- images */
 
@@ -281,7 +322,7 @@ typedef struct odet_pipeline_opts {
 	int gpu_decode;               /* -1 auto: nvJPEG when it loads; 0: CPU decoders; 1: nvJPEG
 	                               * required (an error when it does not load) */
 	int read_threads;             /* reading and CPU decoding; 0 = online cores (at most 16) */
-	int slots;                    /* batches in flight per device, one thread each; 0 = 3 on
+	int slots;                    /* batches in flight per device, one thread each; 0 = 2 on
 	                               * CUDA, 1 on the CPU (whose engine uses every core) */
 	float score;                  /* detections scoring below are dropped; default 0 */
 	/* JPEGs nvJPEG could take that the reading threads decode on the CPU instead, so both

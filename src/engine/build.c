@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "heads/head.h"
 #include "passes/passes.h"
+#include "quant/quant.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -348,15 +349,69 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 	if (o->input_h < 0 || o->input_w < 0 || o->input_h > 65536 || o->input_w > 65536)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "input size %dx%d out of range", o->input_h,
 				  o->input_w);
-	if (o->precision != ODET_PRECISION_FP32 && be->kind == ODET_BACKEND_CPU)
+	const char *pn = o->precision == ODET_PRECISION_FP16  ? "fp16"
+			 : o->precision == ODET_PRECISION_INT8 ? "int8"
+			 : o->precision == ODET_PRECISION_FP8  ? "fp8"
+							       : NULL;
+	if (o->precision != ODET_PRECISION_FP32 && !pn)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "precision %d unknown", (int)o->precision);
+	/* the CPU backend has int8 as the reference QConv (exact, slow); no fp16, no fp8 */
+	if ((o->precision == ODET_PRECISION_FP16 || o->precision == ODET_PRECISION_FP8) && be->kind == ODET_BACKEND_CPU)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision %s: the CPU backend has no %s kernels", pn, pn);
+	if (o->precision == ODET_PRECISION_FP8)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "precision %s: the CPU backend runs fp32 only",
-				  o->precision == ODET_PRECISION_FP16 ? "fp16" : "int8");
+				  "precision fp8: the %s backend has no FP8 convolutions yet (int8 and fp16 it has)",
+				  be->kind == ODET_BACKEND_CUDA ? "CUDA" : "CPU");
+	if (o->precision == ODET_PRECISION_INT8 && (!o->calib_cache || !*o->calib_cache))
+		return odet_error(ctx, ODET_ERR_INVALID_ARG,
+				  "precision int8 needs a calibration cache of this model (odet calibrate MODEL IMAGES... -o FILE, "
+				  "then --calib FILE)");
 	return ODET_OK;
 }
 
+/* INT8: the calibration cache of src (its hash), then pass_quantize. */
+static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, const odet_build_opts *o)
+{
+	quant_table t;
+	odet_status rc = quant_table_load(ctx, o->calib_cache, &t);
+	if (rc)
+		return rc;
+	uint64_t h = quant_graph_hash(src);
+	if (t.model_hash != h) {
+		rc = odet_error(ctx, ODET_ERR_MISMATCH,
+				"%s: calibration cache of another model (its model hash %016llx, this model's %016llx): "
+				"calibrate this model again",
+				o->calib_cache, (unsigned long long)t.model_hash, (unsigned long long)h);
+		quant_table_free(&t);
+		return rc;
+	}
+	int n = 0;
+	rc = pass_quantize(g, &t, &n);
+	if (!rc && n == 0)
+		odet_log(ctx, ODET_LOG_WARN, "%s: no convolution could be quantized (none calibrated with C %% 4 == 0 and "
+			 "M %% 4 == 0, group 1): the engine runs without INT8", o->calib_cache);
+	quant_table_free(&t);
+	return rc;
+}
+
+static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			      const odet_backend *be, bool passes, int *taps, odet_engine **out);
+
 odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
 			      const odet_backend *be, bool passes, odet_engine **out)
+{
+	return build_impl(ctx, src, opts, be, passes, NULL, out);
+}
+
+odet_status engine_build_taps(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			      const odet_backend *be, int *n_taps, odet_engine **out)
+{
+	*n_taps = 0;
+	return build_impl(ctx, src, opts, be, true, n_taps, out);
+}
+
+static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			      const odet_backend *be, bool passes, int *taps, odet_engine **out)
 {
 	if (!ctx || !src || !out || !be)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "odet_engine_build: NULL argument");
@@ -392,11 +447,19 @@ odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if (passes && be->kind == ODET_BACKEND_CUDA && (rc = pass_symmetric_conv_pads(e->g)))
 		goto out_destroy;
-	if (o.precision == ODET_PRECISION_FP16 && (rc = pass_precision_fp16(e->g, o.keep_fp32, o.n_keep_fp32)))
+	if (taps && (rc = pass_calib_taps(e->g, taps)))
 		goto out_destroy;
-	/* fp16 convolutions run on tensor cores fastest in NHWC */
-	if (passes && be->kind == ODET_BACKEND_CUDA && o.precision == ODET_PRECISION_FP16 &&
-	    ((rc = pass_layout_nhwc(e->g)) || (rc = pass_merge_sibling_convs(e->g))))
+	/* int8 on CUDA: fp16 everywhere first, then the calibrated convolutions in INT8 */
+	const bool half = o.precision == ODET_PRECISION_FP16 ||
+			  (o.precision == ODET_PRECISION_INT8 && be->kind == ODET_BACKEND_CUDA);
+	if (half && (rc = pass_precision_fp16(e->g, o.keep_fp32, o.n_keep_fp32)))
+		goto out_destroy;
+	/* fp16 convolutions run on tensor cores fastest in NHWC (INT8 ones need it) */
+	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_layout_nhwc(e->g)))
+		goto out_destroy;
+	if (o.precision == ODET_PRECISION_INT8 && (rc = quantize(ctx, src, e->g, &o)))
+		goto out_destroy;
+	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_merge_sibling_convs(e->g)))
 		goto out_destroy;
 	/* the head's output views (layout transposes, reshapes) + Concat + Cast in one copy */
 	if (passes && (rc = pass_fuse_concat_views(e->g)))

@@ -88,6 +88,10 @@ struct odet_exec {
 	bool no_graph;              /* set by callers (bench --no-graph, profiling) */
 };
 
+/* engine_build_with for calibration: every Conv input's float origin becomes an extra output
+ * (passes/quantize.c), the last *n_taps outputs. */
+odet_status engine_build_taps(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			      const odet_backend *be, int *n_taps, odet_engine **out);
 /* Select the backend for a build/load; error when the requested one is unavailable. */
 odet_status engine_backend_select(odet_ctx *ctx, odet_backend_kind kind, const odet_backend **out);
 /* Build with an explicit backend (tests supply their own kernels through it); passes =

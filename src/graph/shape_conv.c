@@ -127,18 +127,44 @@ static odet_status check_residual(ir_graph *g, const ir_node *n, const ir_value 
 	return ODET_OK;
 }
 
+/* QConv's dtypes and its scale input (ops.def). */
+static odet_status qconv_check(ir_graph *g, ir_node *n, const ir_value *x, const ir_value *w)
+{
+	const ir_value *b = ir_in(g, n, 2), *r = ir_in(g, n, 3), *a = ir_in(g, n, 4);
+	int64_t od = ir_attr_int(n, "odet_out_dtype", -1);
+	if (x->dtype != ODET_I8 || w->dtype != ODET_I8 || w->kind != IR_VALUE_CONST)
+		return shp_fail(g, n, "input and constant weight must be int8");
+	if (!a || a->kind != IR_VALUE_CONST || a->dtype != ODET_F32 || a->rank != 1 || w->rank < 1 ||
+	    a->dims[0] != w->dims[0])
+		return shp_fail(g, n, "scale input must be a float32 constant of %lld values",
+				(long long)(w->rank >= 1 ? w->dims[0] : -1));
+	if (b && b->dtype != ODET_F32)
+		return shp_fail(g, n, "bias must be float32");
+	if (r && r->dtype != ODET_I8 && r->dtype != ODET_F16 && r->dtype != ODET_F32)
+		return shp_fail(g, n, "residual must be int8, float16 or float32");
+	if (od != ODET_I8 && od != ODET_F16 && od != ODET_F32)
+		return shp_fail(g, n, "odet_out_dtype must be int8, float16 or float32");
+	if (ir_attr_int(n, "group", 1) != 1)
+		return shp_fail(g, n, "group must be 1");
+	return ODET_OK;
+}
+
 static odet_status conv_nchw(ir_graph *g, ir_node *n)
 {
 	ir_value *x, *w;
 	char a[160], b[160];
-	odet_status rc = shp_check_io(g, n, 2, 4, 1, 1);
+	const bool q = n->op == IR_OP_QCONV;
+	odet_status rc = shp_check_io(g, n, q ? 5 : 2, q ? 5 : 4, 1, 1);
 	if (!rc)
 		rc = shp_need_in(g, n, 0, &x);
 	if (!rc)
 		rc = shp_need_in(g, n, 1, &w);
+	if (!rc && q)
+		rc = qconv_check(g, n, x, w);
 	if (rc)
 		return rc;
 	ir_value *bias = ir_in(g, n, 2), *y = ir_out(g, n, 0);
+	odet_dtype ydt = q ? (odet_dtype)ir_attr_int(n, "odet_out_dtype", ODET_F32) : x->dtype;
 	int rank = x->rank >= 0 ? x->rank : w->rank;
 	if (x->rank >= 0 && w->rank >= 0 && x->rank != w->rank)
 		return shp_fail(g, n, "input %s and weight %s differ in rank", ir_shape_str(x, a, sizeof a),
@@ -165,7 +191,7 @@ static odet_status conv_nchw(ir_graph *g, ir_node *n)
 	if (!y)
 		return ODET_OK;
 	if (rank < 0)
-		return shp_out_begin(g, n, y, x->dtype, -1);
+		return shp_out_begin(g, n, y, ydt, -1);
 	window win = {.nsp = rank - 2};
 	const int64_t *ks;
 	int nk = ir_attr_ints(n, "kernel_shape", &ks);
@@ -183,7 +209,7 @@ static odet_status conv_nchw(ir_graph *g, ir_node *n)
 	for (int i = 0; i < win.nsp; i++)
 		if ((rc = window_out(g, n, &win, i, x->rank >= 0 ? x->dims[2 + i] : -1, &od[i])))
 			return rc;
-	if ((rc = shp_out_begin(g, n, y, x->dtype, rank)))
+	if ((rc = shp_out_begin(g, n, y, ydt, rank)))
 		return rc;
 	if (x->rank >= 0 && (rc = shp_out_dim(g, y, 0, x->dims[0], x->sym[0])))
 		return rc;
@@ -259,7 +285,7 @@ static odet_status nhwc_shape(ir_graph *g, ir_node *n, odet_status (*fn)(ir_grap
 	static const int to_nchw[4] = {0, 3, 1, 2}, to_nhwc[4] = {0, 2, 3, 1};
 	ir_value *v[4] = {NULL, NULL, NULL, NULL};
 	for (int k = 0; k < 4; k++) {
-		if (k == 2 || (k == 1 && n->op != IR_OP_CONV))
+		if (k == 2 || (k == 1 && n->op != IR_OP_CONV && n->op != IR_OP_QCONV))
 			continue;
 		ir_value *x = ir_in(g, n, k);
 		if (!x || x->rank != 4)
@@ -286,6 +312,11 @@ static odet_status nhwc_shape(ir_graph *g, ir_node *n, odet_status (*fn)(ir_grap
 odet_status ir_shape_CONV(ir_graph *g, ir_node *n)
 {
 	return ir_attr_int(n, "odet_nhwc", 0) ? nhwc_shape(g, n, conv_nchw) : conv_nchw(g, n);
+}
+
+odet_status ir_shape_QCONV(ir_graph *g, ir_node *n)
+{
+	return ir_shape_CONV(g, n);
 }
 
 odet_status ir_shape_MAXPOOL(ir_graph *g, ir_node *n)

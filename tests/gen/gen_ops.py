@@ -396,6 +396,21 @@ def cast_bool_to_float(c):
     c.output(c.node("Cast", [c.input(c.rng.integers(0, 2, (4, 5)).astype(bool))], to=F32))
 
 
+@case("QuantizeLinear")
+def quantizelinear_int8(c):
+    x = c.randn(3, 4, 5, scale=8.0)
+    x[0, 0, :3] = [0.125, -0.125, 300.0]  # ties to even, saturation
+    zp = c.init(np.array(3, dtype=np.int8))
+    c.output(c.node("QuantizeLinear", [c.input(x), c.f32(0.25), zp]), T.INT8)
+
+
+@case("QuantizeLinear")
+def quantizelinear_uint8_axis(c):
+    scale = c.init(np.array([0.5, 0.1, 0.02, 1.0], dtype=np.float32))
+    zp = c.init(np.array([128, 0, 10, 255], dtype=np.uint8))
+    c.output(c.node("QuantizeLinear", [c.input(c.randn(2, 4, 3, scale=4.0)), scale, zp], axis=1), T.UINT8)
+
+
 @case("Identity")
 def identity(c):
     unary(c, "Identity", c.randn(2, 3, 4))

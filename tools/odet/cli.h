@@ -14,7 +14,8 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 	X(run, "run a plan (or model) on raw tensor files")                     \
 	X(bench, "measure throughput and latency of a plan")                    \
 	X(detect, "detect objects in images")                                   \
-	X(eval, "COCO bbox evaluation of a results file")
+	X(eval, "COCO bbox evaluation of a results file")                      \
+	X(calibrate, "INT8 calibration cache of a model from images")
 
 #define X(name, help) int cmd_##name(int argc, char **argv) __attribute__((weak));
 CLI_COMMANDS(X)

@@ -272,12 +272,18 @@ int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_op
 			c->precision = ODET_PRECISION_FP32;
 		else if (!strcmp(v, "fp16"))
 			c->precision = ODET_PRECISION_FP16;
+		else if (!strcmp(v, "int8"))
+			c->precision = ODET_PRECISION_INT8;
+		else if (!strcmp(v, "fp8"))
+			c->precision = ODET_PRECISION_FP8;
 		else {
-			fprintf(stderr, "odet %s: --precision expects fp32 or fp16, got '%s'\n", cmd, v);
+			fprintf(stderr, "odet %s: --precision expects fp32, fp16, int8 or fp8, got '%s'\n", cmd, v);
 			return -1;
 		}
 		return 1;
 	}
+	if (!strcmp(a, "--calib"))
+		return (c->calib = cli_arg(cmd, argc, argv, i)) ? 1 : -1;
 	if (!strcmp(a, "--device")) {
 		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 0, 1023, &n))
 			return -1;
@@ -309,4 +315,5 @@ void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o)
 	o->device = c->device;
 	o->keep_fp32 = c->n_keep ? c->keep : NULL;
 	o->n_keep_fp32 = c->n_keep;
+	o->calib_cache = c->calib;
 }

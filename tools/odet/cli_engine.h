@@ -28,6 +28,7 @@ typedef struct cli_engine_opts {
 	const char *keep[CLI_MAX_KEEP];
 	int n_keep;
 	bool backend_given;
+	const char *calib;  /* --calib FILE: calibration cache for int8 / fp8 */
 } cli_engine_opts;
 void cli_engine_opts_init(cli_engine_opts *c);
 /* 1: argv[*i] was one of these options (consumed with its arguments); 0: not one of them;
@@ -51,7 +52,8 @@ int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accep
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 #define CLI_ENGINE_USAGE \
 	"  --backend B     cpu, cuda or auto (default: cuda when a GPU answers)\n" \
-	"  --precision P   fp32 (default) or fp16 (CUDA)\n" \
+	"  --precision P   fp32 (default), fp16 (CUDA) or int8 (with --calib; CUDA, CPU reference)\n" \
+	"  --calib FILE    calibration cache of the model (odet calibrate), for int8\n" \
 	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine\n" \
 	"  --device K      GPU index (default 0)\n"
 

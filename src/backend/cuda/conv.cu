@@ -519,6 +519,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		 * identity activation with (decided after tuning; conv_tune tries the call) */
 		s->fused = s->act.kind == IR_ACT_RELU || s->act.kind == IR_ACT_NONE;
 		conv_graph_desc gd;
+		memset(&gd, 0, sizeof gd);
 		gd.cw = &cw;
 		gd.nhwc = nhwc;
 		gd.has_bias = ir_in(g, n, 2) != NULL;

@@ -14,7 +14,7 @@
 
 #define CG_MAX_OPS 4
 #define CG_MAX_CANDIDATES 66 /* mode A's first 8 (ODET_CONV_CANDIDATES: up to 64), FALLBACK's first 2 */
-enum { UID_X = 1, UID_W = 2, UID_B = 3, UID_R = 4, UID_Y = 5, UID_V = 101 };
+enum { UID_X = 1, UID_W = 2, UID_B = 3, UID_R = 4, UID_Y = 5, UID_S = 6, UID_V = 101 };
 
 /* cuDNN 9.19 deprecates the handle attributes in favour of device properties, which 9.14
  * (the device's version) may lack; the numeric values are stable. */
@@ -25,7 +25,7 @@ struct conv_graph {
 	cudnnHandle_t h; /* the handle the plan was finalized with, kept while the plan lives */
 	cudnnBackendDescriptor_t plan;
 	int64_t ws;
-	bool has_bias, has_res;
+	bool has_bias, has_res, has_scale;
 	char name[64];
 };
 
@@ -123,7 +123,7 @@ bool conv_graph_supports(const conv_graph_desc *d)
 
 /* Everything the operation graph is made of; freed together. */
 typedef struct cg_build {
-	bdesc x, w, b, r, y, v[3];
+	bdesc x, w, b, r, y, s, v[4];
 	bdesc conv, op[CG_MAX_OPS], pw[CG_MAX_OPS];
 	int n_ops;
 	bdesc graph;
@@ -142,7 +142,8 @@ static void build_free(cg_build *s)
 	dfree(&s->b);
 	dfree(&s->r);
 	dfree(&s->y);
-	for (int i = 0; i < 3; i++)
+	dfree(&s->s);
+	for (int i = 0; i < 4; i++)
 		dfree(&s->v[i]);
 }
 
@@ -150,6 +151,9 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 {
 	const cuda_window *cw = d->cw;
 	cudnnDataType_t half = CUDNN_DATA_HALF, fl = CUDNN_DATA_FLOAT;
+	const cudnnDataType_t xdt = d->int8 ? CUDNN_DATA_INT8 : half, ydt = d->int8 ? d->ydt : half;
+	const cudnnDataType_t bdt = d->int8 ? fl : half, rdt = d->int8 ? d->rdt : half;
+	const cudnnDataType_t comp = d->int8 ? CUDNN_DATA_INT32 : fl;
 	int64_t xd[4] = {cw->n, cw->c, cw->h, cw->w}, yd[4] = {cw->n, cw->oc, cw->oh, cw->ow};
 	int64_t wd[4] = {cw->oc, cw->c, cw->kh, cw->kw}, bd[4] = {1, cw->oc, 1, 1};
 	int64_t xs[4], ys[4], ws[4], bs[4];
@@ -157,19 +161,25 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 	strides_of(yd, d->nhwc, ys);
 	strides_of(wd, d->nhwc, ws);
 	strides_of(bd, d->nhwc, bs);
-	TRY(make_tensor(&s->x, UID_X, half, xd, xs, false));
-	TRY(make_tensor(&s->w, UID_W, half, wd, ws, false));
-	TRY(make_tensor(&s->y, UID_Y, half, yd, ys, false));
+	TRY(make_tensor(&s->x, UID_X, xdt, xd, xs, false));
+	TRY(make_tensor(&s->w, UID_W, xdt, wd, ws, false));
+	TRY(make_tensor(&s->y, UID_Y, ydt, yd, ys, false));
 	if (d->has_bias)
-		TRY(make_tensor(&s->b, UID_B, half, bd, bs, false));
+		TRY(make_tensor(&s->b, UID_B, bdt, bd, bs, false));
 	if (d->has_res)
-		TRY(make_tensor(&s->r, UID_R, half, yd, ys, false));
+		TRY(make_tensor(&s->r, UID_R, rdt, yd, ys, false));
+	if (d->int8)
+		TRY(make_tensor(&s->s, UID_S, fl, bd, bs, false));
 
-	/* the chain after the convolution: bias, residual, activation */
-	cudnnPointwiseMode_t modes[3];
-	bdesc second[3];
-	const cuda_act *acts[3] = {NULL, NULL, NULL};
+	/* the chain after the convolution: [scale], bias, residual, activation */
+	cudnnPointwiseMode_t modes[4];
+	bdesc second[4];
+	const cuda_act *acts[4] = {NULL, NULL, NULL, NULL};
 	int k = 0;
+	if (d->int8) {
+		modes[k] = CUDNN_POINTWISE_MUL;
+		second[k++] = s->s;
+	}
 	if (d->has_bias) {
 		modes[k] = CUDNN_POINTWISE_ADD;
 		second[k++] = s->b;
@@ -196,7 +206,7 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 		bdesc out = k ? s->v[0] : s->y;
 		cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, &cd);
 		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &fl);
+			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
 		if (st == CUDNN_STATUS_SUCCESS)
 			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1,
 						      &mode);
@@ -321,10 +331,11 @@ static bool config_acceptable(bdesc cfg, int64_t *engine_index)
 }
 
 static cudnnStatus_t execute(cudnnBackendDescriptor_t plan, cudnnHandle_t h, bool has_bias, bool has_res,
-			     const void *x, const void *w, const void *b, const void *r, void *y, void *ws)
+			     const void *x, const void *w, const void *b, const void *r, const void *sc, void *y,
+			     void *ws)
 {
-	int64_t uids[5];
-	void *ptrs[5];
+	int64_t uids[6];
+	void *ptrs[6];
 	int k = 0;
 	uids[k] = UID_X, ptrs[k++] = (void *)x;
 	uids[k] = UID_W, ptrs[k++] = (void *)w;
@@ -333,6 +344,8 @@ static cudnnStatus_t execute(cudnnBackendDescriptor_t plan, cudnnHandle_t h, boo
 		uids[k] = UID_B, ptrs[k++] = (void *)b;
 	if (has_res)
 		uids[k] = UID_R, ptrs[k++] = (void *)r;
+	if (sc)
+		uids[k] = UID_S, ptrs[k++] = (void *)sc;
 	bdesc vp = NULL;
 	cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp);
 	if (st == CUDNN_STATUS_SUCCESS)
@@ -352,6 +365,14 @@ static cudnnStatus_t execute(cudnnBackendDescriptor_t plan, cudnnHandle_t h, boo
 odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_desc *d, void *x, void *w,
 			    void *b, void *r, void *y, void *ws, size_t ws_cap, const conv_graph_choice *only,
 			    conv_graph **out, float *ms, size_t *ws_need, conv_graph_choice *chosen)
+{
+	return conv_graph_tune_q(ctx, n, d, x, w, b, r, NULL, y, ws, ws_cap, only, out, ms, ws_need, chosen);
+}
+
+odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_desc *d, void *x, void *w,
+			      void *b, void *r, void *sc, void *y, void *ws, size_t ws_cap,
+			      const conv_graph_choice *only, conv_graph **out, float *ms, size_t *ws_need,
+			      conv_graph_choice *chosen)
 {
 	*out = NULL;
 	cudnnHandle_t h = NULL;
@@ -411,7 +432,7 @@ odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_de
 		}
 		finalized++;
 		/* one warm-up (also catches launch failures), then the mean of 5 calls */
-		st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, y, ws);
+		st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, d->int8 ? sc : NULL, y, ws);
 		if (st != CUDNN_STATUS_SUCCESS || cudaDeviceSynchronize() != cudaSuccess) {
 			cudaGetLastError();
 			dfree(&plan);
@@ -426,7 +447,7 @@ odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_de
 		}
 		cudaEventRecord(e0, 0);
 		for (int it = 0; it < 5 && st == CUDNN_STATUS_SUCCESS; it++)
-			st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, y, ws);
+			st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, d->int8 ? sc : NULL, y, ws);
 		cudaEventRecord(e1, 0);
 		float t = 0;
 		if (st != CUDNN_STATUS_SUCCESS || cudaEventSynchronize(e1) != cudaSuccess ||
@@ -466,6 +487,7 @@ odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_de
 		g->ws = best_ws;
 		g->has_bias = d->has_bias;
 		g->has_res = d->has_res;
+		g->has_scale = d->int8;
 		snprintf(g->name, sizeof g->name, "graph engine %lld (of %d tried)", (long long)best_engine, finalized);
 		*out = g;
 		*ms = best_ms;
@@ -490,7 +512,13 @@ done:
 cudnnStatus_t conv_graph_run(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w, const void *b,
 			     const void *r, void *y, void *ws)
 {
-	return execute(g->plan, h, g->has_bias, g->has_res, x, w, b, r, y, ws);
+	return execute(g->plan, h, g->has_bias, g->has_res, x, w, b, r, NULL, y, ws);
+}
+
+cudnnStatus_t conv_graph_run_q(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w, const void *b,
+			       const void *r, const void *s, void *y, void *ws)
+{
+	return execute(g->plan, h, g->has_bias, g->has_res, x, w, b, r, g->has_scale ? s : NULL, y, ws);
 }
 
 const char *conv_graph_name(const conv_graph *g)

@@ -22,6 +22,11 @@ typedef struct conv_graph_desc {
 	bool nhwc;          /* activations NHWC, weights KRSC (else NCHW / KCRS) */
 	bool has_bias, has_res;
 	cuda_act act;
+	/* INT8 (QConv, ops.def): x and w int8, int32 accumulation, then y = act(conv * S[m] + B[m]
+	 * + R) with S a float32 [M] tensor, B float32, R of rdt, y of ydt (int8: rounded and
+	 * saturated by cuDNN). false: everything fp16 as above. */
+	bool int8;
+	cudnnDataType_t ydt, rdt;
 } conv_graph_desc;
 
 /* The operation graph can express this activation (ReLU, LeakyReLU, Clip, Sigmoid, none). */
@@ -43,10 +48,18 @@ typedef struct conv_graph_choice {
 odet_status conv_graph_tune(odet_ctx *ctx, const ir_node *n, const conv_graph_desc *d, void *x, void *w,
 			    void *b, void *r, void *y, void *ws, size_t ws_cap, const conv_graph_choice *only,
 			    conv_graph **out, float *ms, size_t *ws_need, conv_graph_choice *chosen);
+/* conv_graph_tune for an int8 graph (d->int8), s: scratch scale [M] float32. */
+odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_desc *d, void *x, void *w,
+			      void *b, void *r, void *s, void *y, void *ws, size_t ws_cap,
+			      const conv_graph_choice *only, conv_graph **out, float *ms, size_t *ws_need,
+			      conv_graph_choice *chosen);
 
 /* Enqueue on the stream of handle h (plans are valid for any handle of the same device). */
 cudnnStatus_t conv_graph_run(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w,
 			     const void *b, const void *r, void *y, void *ws);
+/* The same for an int8 graph, with its per-channel scale s. */
+cudnnStatus_t conv_graph_run_q(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w,
+			       const void *b, const void *r, const void *s, void *y, void *ws);
 
 /* Engine description of the chosen plan for logs ("engine 12, 3 knobs"). */
 const char *conv_graph_name(const conv_graph *g);

@@ -1,0 +1,323 @@
+/*
+ * qconv.cu — QConv (ops.def) on CUDA: INT8 convolution on tensor cores through cuDNN, NHWC
+ * (odet_nhwc; C % 4 == 0, as passes/quantize.c ensures), group 1, symmetric pads.
+ * Two paths, timed at prepare like Conv's, the faster kept:
+ *  - graph: cuDNN's backend API, conv(int8 x, int8 w, int32 accumulation) -> * S[m] -> + B[m]
+ *    -> + R -> act -> y (int8 rounded and saturated, or float16/float32) fused in one engine
+ *    (conv_graph.cu); used when r_scale is 1 (passes/quantize.c makes it so for int8
+ *    residuals) or there is no residual;
+ *  - legacy: cudnnConvolutionForward int8 -> float32 accumulators in the workspace, then one
+ *    epilogue kernel y = act(S[m] * acc + B[m] + r_scale * R) converted to y's dtype (rint,
+ *    saturation), the CPU reference's arithmetic.
+ */
+#include "backend/cuda/conv_graph.h"
+#include "backend/cuda/cuda_core.h"
+#include "backend/cuda/window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define QCONV_WS_CAP ((size_t)256 << 20)
+
+typedef struct qconv_state {
+	cudnnTensorDescriptor_t xd, yd;
+	cudnnFilterDescriptor_t wd;
+	cudnnConvolutionDescriptor_t cd;
+	cudnnConvolutionFwdAlgo_t algo;
+	size_t cudnn_ws, acc_bytes;  /* legacy: cuDNN workspace, then the float accumulators */
+	conv_graph *graph;           /* the fused graph when timed faster */
+	cuda_act act;
+	float r_scale;
+	int64_t m, total;
+	float ms;
+} qconv_state;
+
+template <typename T> static __device__ __forceinline__ float ldr(const T *p, int64_t i) { return (float)p[i]; }
+template <> __device__ __forceinline__ float ldr<__half>(const __half *p, int64_t i) { return __half2float(p[i]); }
+template <typename T> static __device__ __forceinline__ void sty(T *p, int64_t i, float v) { p[i] = (T)v; }
+template <> __device__ __forceinline__ void sty<__half>(__half *p, int64_t i, float v) { p[i] = __float2half_rn(v); }
+template <> __device__ __forceinline__ void sty<int8_t>(int8_t *p, int64_t i, float v)
+{
+	float r = rintf(v);
+	p[i] = (int8_t)fminf(fmaxf(r != r ? 0.0f : r, -128.0f), 127.0f);
+}
+
+static __device__ __forceinline__ float qact(int kind, float a, float b, float x)
+{
+	switch (kind) {
+	case IR_ACT_RELU: return x > 0 ? x : 0;
+	case IR_ACT_LEAKYRELU: return x < 0 ? a * x : x;
+	case IR_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+	case IR_ACT_SIGMOID: return 1.0f / (1.0f + __expf(-x));
+	case IR_ACT_HARDSIGMOID: { float y = a * x + b; return y < 0 ? 0 : (y > 1 ? 1 : y); }
+	case IR_ACT_HARDSWISH: { float y = x * (1.0f / 6) + 0.5f; return x * (y < 0 ? 0 : (y > 1 ? 1 : y)); }
+	default: return x;
+	}
+}
+
+/* NHWC: the channel of element i is i % m */
+template <typename R, typename Y>
+static __global__ void qepilogue_kernel(const float *acc, const float *scale, const float *bias, const R *res,
+					float r_scale, Y *y, int64_t total, int64_t m, int kind, float a, float b)
+{
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
+	     i += (int64_t)gridDim.x * blockDim.x) {
+		int64_t c = i % m;
+		float v = __fmaf_rn(scale[c], acc[i], bias ? bias[c] : 0.0f);
+		if (res)
+			v = __fmaf_rn(r_scale, ldr(res, i), v);
+		sty(y, i, qact(kind, a, b, v));
+	}
+}
+
+template <typename R>
+static void qepilogue_r(const float *acc, const float *s, const float *b, const R *r, float rs, void *y, odet_dtype ydt,
+			int64_t total, int64_t m, const cuda_act *act, cudaStream_t st)
+{
+	int threads = 256;
+	int64_t blocks = (total + threads - 1) / threads;
+	if (blocks > 65535 * 8)
+		blocks = 65535 * 8;
+	if (ydt == ODET_I8)
+		qepilogue_kernel<R, int8_t><<<(unsigned)blocks, threads, 0, st>>>(acc, s, b, r, rs, (int8_t *)y, total, m,
+									       act->kind, act->alpha, act->beta);
+	else if (ydt == ODET_F16)
+		qepilogue_kernel<R, __half><<<(unsigned)blocks, threads, 0, st>>>(acc, s, b, r, rs, (__half *)y, total, m,
+									       act->kind, act->alpha, act->beta);
+	else
+		qepilogue_kernel<R, float><<<(unsigned)blocks, threads, 0, st>>>(acc, s, b, r, rs, (float *)y, total, m,
+									      act->kind, act->alpha, act->beta);
+}
+
+/* Launcher of the epilogue: raw pointers + stream. */
+static odet_status qepilogue(const float *acc, const float *s, const float *b, const void *r, odet_dtype rdt, float rs,
+			     void *y, odet_dtype ydt, int64_t total, int64_t m, const cuda_act *act, cudaStream_t st)
+{
+	if (!r || rdt == ODET_F32)
+		qepilogue_r<float>(acc, s, b, (const float *)r, rs, y, ydt, total, m, act, st);
+	else if (rdt == ODET_F16)
+		qepilogue_r<__half>(acc, s, b, (const __half *)r, rs, y, ydt, total, m, act, st);
+	else
+		qepilogue_r<int8_t>(acc, s, b, (const int8_t *)r, rs, y, ydt, total, m, act, st);
+	return cudaGetLastError() == cudaSuccess ? ODET_OK : ODET_ERR_DEVICE;
+}
+
+static cudnnDataType_t dnn_dtype(odet_dtype t)
+{
+	return t == ODET_I8 ? CUDNN_DATA_INT8 : t == ODET_F16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+}
+
+static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
+{
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1);
+	cuda_window cw;
+	cuda_act a;
+	if (!x || !w || x->rank != 4 || w->rank != 4 || !ir_attr_int(n, "odet_nhwc", 0))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): CUDA runs NHWC 2-D INT8 convolutions only",
+				  n->name);
+	if (x->dims[3] % 4 || w->dims[0] % 4)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (QConv): cuDNN's INT8 convolutions need channels in multiples of 4 (%lld -> %lld)",
+				  n->name, (long long)x->dims[3], (long long)w->dims[0]);
+	if (!cuda_window_read(g, n, w->dims[1], w->dims[2], &cw) || cw.pt != cw.pb || cw.pl != cw.pr)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): asymmetric pads on CUDA", n->name);
+	if (!cuda_act_read(n, &a))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): unknown fused activation", n->name);
+	return ODET_OK;
+}
+
+static void qconv_release(void *p)
+{
+	qconv_state *s = (qconv_state *)p;
+	if (!s)
+		return;
+	if (s->xd) cudnnDestroyTensorDescriptor(s->xd);
+	if (s->yd) cudnnDestroyTensorDescriptor(s->yd);
+	if (s->wd) cudnnDestroyFilterDescriptor(s->wd);
+	if (s->cd) cudnnDestroyConvolutionDescriptor(s->cd);
+	conv_graph_free(s->graph);
+	free(s);
+}
+
+static __global__ void qfill_kernel(unsigned char *p, size_t n)
+{
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+		p[i] = (unsigned char)((i * 37u) & 0x0f);
+}
+
+static odet_status legacy_run(odet_ctx *ctx, const ir_node *n, const qconv_state *s, cudnnHandle_t h, cudaStream_t st,
+			      const void *x, const void *w, const float *sc, const float *b, const void *r,
+			      odet_dtype rdt, void *y, odet_dtype ydt, void *ws)
+{
+	float one = 1.0f, zero = 0.0f;
+	float *acc = (float *)((char *)ws + ((s->cudnn_ws + 255) & ~(size_t)255));
+	odet_status rc = odet_cudnn_check(ctx, cudnnConvolutionForward(h, &one, s->xd, x, s->wd, w, s->cd, s->algo, ws,
+								       s->cudnn_ws, &zero, s->yd, acc),
+					  n, "cudnnConvolutionForward (int8)");
+	if (rc)
+		return rc;
+	rc = qepilogue(acc, sc, b, r, rdt, s->r_scale, y, ydt, s->total, s->m, &s->act, st);
+	return rc ? odet_error(ctx, rc, "node '%s' (QConv): epilogue launch failed", n->name) : ODET_OK;
+}
+
+static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
+				 size_t *workspace)
+{
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *y = ir_out(g, n, 0), *r = ir_in(g, n, 3);
+	cuda_window cw;
+	cuda_window_read(g, n, w->dims[1], w->dims[2], &cw);
+	qconv_state *s = (qconv_state *)odet_calloc(ctx, 1, sizeof *s);
+	if (!s)
+		return ODET_ERR_NO_MEMORY;
+	cuda_act_read(n, &s->act);
+	s->r_scale = ir_attr_float(n, "odet_r_scale", 1.0f);
+	s->m = cw.oc;
+	s->total = ir_value_numel(y);
+	cudnnHandle_t h = NULL;
+	void *bx = NULL, *bw = NULL, *by = NULL, *bs = NULL, *bb = NULL, *br = NULL, *bws = NULL;
+	size_t xb = (size_t)ir_value_numel(x), wb = w->nbytes, yb = (size_t)s->total * odet_dtype_size(y->dtype);
+	size_t rb = r ? (size_t)ir_value_numel(r) * odet_dtype_size(r->dtype) : 0;
+	odet_status rc;
+#define DNN(call, what) if ((rc = odet_cudnn_check(ctx, (call), n, what))) goto out_release
+	DNN(cudnnCreateTensorDescriptor(&s->xd), "descriptor");
+	DNN(cudnnCreateTensorDescriptor(&s->yd), "descriptor");
+	DNN(cudnnCreateFilterDescriptor(&s->wd), "descriptor");
+	DNN(cudnnCreateConvolutionDescriptor(&s->cd), "descriptor");
+	DNN(cudnnSetTensor4dDescriptor(s->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_INT8, (int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
+	    "input descriptor");
+	DNN(cudnnSetTensor4dDescriptor(s->yd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, (int)cw.n, (int)cw.oc, (int)cw.oh,
+				       (int)cw.ow),
+	    "output descriptor");
+	DNN(cudnnSetFilter4dDescriptor(s->wd, CUDNN_DATA_INT8, CUDNN_TENSOR_NHWC, (int)cw.oc, (int)cw.c, (int)cw.kh,
+				       (int)cw.kw),
+	    "filter descriptor");
+	DNN(cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh, (int)cw.sw, (int)cw.dh, (int)cw.dw,
+					    CUDNN_CROSS_CORRELATION, CUDNN_DATA_INT32),
+	    "convolution descriptor");
+	DNN(cudnnSetConvolutionMathType(s->cd, CUDNN_TENSOR_OP_MATH), "math type");
+	DNN(cudnnCreate(&h), "cudnnCreate");
+#undef DNN
+	s->acc_bytes = (size_t)s->total * sizeof(float);
+	if ((rc = odet_cuda_check(ctx, cudaMalloc(&bx, xb), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&bw, wb), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&by, yb), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&bs, (size_t)s->m * 4), n, "cudaMalloc (tuning)")) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&bb, (size_t)s->m * 4), n, "cudaMalloc (tuning)")) ||
+	    (r && (rc = odet_cuda_check(ctx, cudaMalloc(&br, rb), n, "cudaMalloc (tuning)"))) ||
+	    (rc = odet_cuda_check(ctx, cudaMalloc(&bws, QCONV_WS_CAP + s->acc_bytes + 256), n, "cudaMalloc (tuning)")))
+		goto out_release;
+	qfill_kernel<<<256, 256>>>((unsigned char *)bx, xb);
+	qfill_kernel<<<256, 256>>>((unsigned char *)bw, wb);
+	if (br)
+		qfill_kernel<<<256, 256>>>((unsigned char *)br, rb);
+	cudaMemset(bs, 0, (size_t)s->m * 4);
+	cudaMemset(bb, 0, (size_t)s->m * 4);
+	{
+		/* legacy: the fastest int8 algorithm that fits */
+		cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+		int got = 0, best = -1;
+		cudnnStatus_t st = cudnnFindConvolutionForwardAlgorithmEx(h, s->xd, bx, s->wd, bw, s->cd, s->yd, bws,
+									 CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf,
+									 (char *)bws + s->acc_bytes + 256, QCONV_WS_CAP);
+		for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && best < 0; i++)
+			if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= QCONV_WS_CAP)
+				best = i;
+		s->ms = -1;
+		if (best >= 0) {
+			s->algo = perf[best].algo;
+			s->cudnn_ws = perf[best].memory;
+			/* the whole node: conv + epilogue */
+			cudaEvent_t e0, e1;
+			cudaEventCreate(&e0);
+			cudaEventCreate(&e1);
+			odet_dtype rdt = r ? r->dtype : ODET_F32;
+			rc = legacy_run(ctx, n, s, h, 0, bx, bw, (const float *)bs, (const float *)bb, br, rdt, by, y->dtype, bws);
+			cudaEventRecord(e0, 0);
+			for (int it = 0; it < 5 && !rc; it++)
+				rc = legacy_run(ctx, n, s, h, 0, bx, bw, (const float *)bs, (const float *)bb, br, rdt, by,
+						y->dtype, bws);
+			cudaEventRecord(e1, 0);
+			float t = 0;
+			if (!rc && cudaEventSynchronize(e1) == cudaSuccess && cudaEventElapsedTime(&t, e0, e1) == cudaSuccess)
+				s->ms = t / 5;
+			cudaEventDestroy(e0);
+			cudaEventDestroy(e1);
+			cudaGetLastError();
+			rc = ODET_OK;
+		} else {
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): no legacy int8 algorithm (%s)", n->name,
+				 cudnnGetErrorString(st));
+		}
+	}
+	if (!r || s->r_scale == 1.0f) {
+		conv_graph_desc gd;
+		memset(&gd, 0, sizeof gd);
+		gd.cw = &cw;
+		gd.nhwc = true;
+		gd.has_bias = ir_in(g, n, 2) != NULL;
+		gd.has_res = r != NULL;
+		gd.act = s->act;
+		gd.int8 = true;
+		gd.ydt = dnn_dtype(y->dtype);
+		gd.rdt = r ? dnn_dtype(r->dtype) : CUDNN_DATA_FLOAT;
+		conv_graph *cg = NULL;
+		float gms = 0;
+		size_t gws = 0;
+		conv_graph_choice chosen;
+		if (conv_graph_supports(&gd) &&
+		    !conv_graph_tune_q(ctx, n, &gd, bx, bw, gd.has_bias ? bb : NULL, br, bs, by, bws, QCONV_WS_CAP, NULL,
+				       &cg, &gms, &gws, &chosen)) {
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): %s %.3f ms vs legacy %.3f ms", n->name,
+				 conv_graph_name(cg), gms, s->ms);
+			if (s->ms < 0 || gms < s->ms) {
+				s->graph = cg;
+				s->ms = gms;
+				s->cudnn_ws = gws;
+				s->acc_bytes = 0;
+			} else {
+				conv_graph_free(cg);
+			}
+		} else {
+			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): fused graph: %s", n->name, odet_ctx_last_error(ctx));
+		}
+	}
+	if (s->ms < 0) {
+		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): cuDNN runs this INT8 convolution neither "
+				"through its legacy API nor as a fused graph", n->name);
+		goto out_release;
+	}
+	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): %s, %.3f ms", n->name,
+		 s->graph ? conv_graph_name(s->graph) : "legacy int8 conv + epilogue", s->ms);
+	*workspace = s->graph ? s->cudnn_ws : ((s->cudnn_ws + 255) & ~(size_t)255) + s->acc_bytes;
+	*state = s;
+	s = NULL;
+out_release:
+	cudaFree(bx);
+	cudaFree(bw);
+	cudaFree(by);
+	cudaFree(bs);
+	cudaFree(bb);
+	cudaFree(br);
+	cudaFree(bws);
+	if (h)
+		cudnnDestroy(h);
+	qconv_release(s);
+	return rc;
+}
+
+static odet_status qconv_run(const be_run_args *a)
+{
+	const qconv_state *s = (const qconv_state *)a->state;
+	const cuda_exec_ctx *xc = (const cuda_exec_ctx *)a->exec_ctx;
+	if (!s || !xc)
+		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (QConv): no CUDA state", a->node->name);
+	const void *x = a->in[0].data, *w = a->in[1].data, *b = a->in[2].data, *r = a->in[3].data;
+	const float *sc = (const float *)a->in[4].data;
+	if (s->graph)
+		return odet_cudnn_check(a->ctx, conv_graph_run_q(s->graph, xc->dnn, x, w, b, r, sc, a->out[0].data, a->workspace),
+					a->node, "cudnnBackendExecute (int8)");
+	return legacy_run(a->ctx, a->node, s, xc->dnn, (cudaStream_t)a->stream, x, w, sc, (const float *)b, r,
+			  r ? a->in[3].dtype : ODET_F32, a->out[0].data, a->out[0].dtype, a->workspace);
+}
+
+extern "C" const cuda_kernel cuda_kernel_QCONV = {qconv_check, qconv_prepare, qconv_release, qconv_run};

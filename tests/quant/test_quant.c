@@ -1,0 +1,312 @@
+/*
+ * test_quant.c — INT8 quantization, layer by layer:
+ *  - histograms and the three calibrators on data whose answer is known;
+ *  - the calibration cache: round trip, and malformed files refused;
+ *  - pass_quantize + the CPU reference kernels (QuantizeLinear, QConv) on a two-conv graph
+ *    (conv -> ReLU -> conv with a residual) against an independent double-precision model of
+ *    the same arithmetic, and against the fp32 convolution (the quantization error is small).
+ */
+#include "engine/engine.h"
+#include "graph_build.h"
+#include "passes/passes.h"
+#include "quant/quant.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint32_t rng = 12345;
+static float frand(void) /* uniform [-1, 1) */
+{
+	rng = rng * 1664525u + 1013904223u;
+	return (float)((rng >> 8) * (1.0 / 8388608.0)) - 1.0f;
+}
+
+static void test_hist(void)
+{
+	quant_hist h;
+	quant_hist_init(&h);
+	enum { N = 100000 };
+	float *x = malloc(sizeof(float) * N);
+	for (int i = 0; i < N; i++)
+		x[i] = frand() * 0.5f; /* |x| < 0.5 */
+	quant_hist_add(&h, x, N);
+	float big[1] = {3.0f}; /* grows the range twice over */
+	quant_hist_add(&h, big, 1);
+	int64_t sum = 0;
+	for (int i = 0; i < QUANT_BINS; i++)
+		sum += h.bins[i];
+	CHECK(sum == N + 1 && h.count == N + 1);
+	CHECK(fabs(quant_hist_amax(&h, ODET_CALIB_MINMAX, 0) - 3.0) < 1e-6);
+	double p50 = quant_hist_amax(&h, ODET_CALIB_PERCENTILE, 50);
+	CHECK_MSG(fabs(p50 - 0.25) < 0.01, "median of |U(-0.5,0.5)| 0.25, got %g", p50);
+	double p9999 = quant_hist_amax(&h, ODET_CALIB_PERCENTILE, 99.99);
+	CHECK_MSG(p9999 > 0.49 && p9999 < 0.51, "99.99th percentile ignores the one outlier: %g", p9999);
+	double ent = quant_hist_amax(&h, ODET_CALIB_ENTROPY, 0);
+	CHECK_MSG(ent > 0.4 && ent < 1.0, "entropy clips the lone outlier, keeps the bulk: %g", ent);
+	float nan[2] = {NAN, INFINITY};
+	quant_hist_add(&h, nan, 2);
+	CHECK(h.nonfinite == 2 && fabs(h.amax - 3.0) < 1e-6);
+	quant_hist h0;
+	quant_hist_init(&h0);
+	float z[4] = {0, 0, 0, 0};
+	quant_hist_add(&h0, z, 4);
+	CHECK(quant_hist_amax(&h0, ODET_CALIB_ENTROPY, 0) == 0);
+	free(x);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_cache(odet_ctx *ctx, const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/a.calib", dir);
+	quant_table t = {0}, u;
+	t.model_hash = 0x0123456789abcdefull;
+	t.calibrator = ODET_CALIB_PERCENTILE;
+	t.percentile = 99.9;
+	t.images = 42;
+	CHECK(!quant_table_add(ctx, &t, "b tensor with spaces", 1.5));
+	CHECK(!quant_table_add(ctx, &t, "a", 0.25));
+	quant_table_sort(&t);
+	CHECK(!quant_table_save(ctx, &t, path));
+	CHECK(!quant_table_load(ctx, path, &u));
+	CHECK(u.n == 2 && u.model_hash == t.model_hash && u.calibrator == ODET_CALIB_PERCENTILE && u.images == 42);
+	CHECK(quant_table_get(&u, "a") == 0.25 && quant_table_get(&u, "b tensor with spaces") == 1.5 &&
+	      quant_table_get(&u, "c") < 0);
+	quant_table_free(&u);
+	quant_table_free(&t);
+	static const char *bad[] = {
+		"",                                                                     /* empty */
+		"not a cache\n",                                                        /* magic */
+		"odet-calibration 1\ncalibrator minmax\namax 1 x\n",                    /* no model */
+		"odet-calibration 1\nmodel 00000000000000ff\namax 1 x\n",               /* no calibrator */
+		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\namax nan x\n",
+		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\namax -1 x\n",
+		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\namax 1 x\namax 2 x\n", /* twice */
+		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\nscale 1 x\n",          /* unknown */
+		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator fancy\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		write_file(path, bad[i]);
+		odet_status rc = quant_table_load(ctx, path, &u);
+		CHECK_MSG(rc == ODET_ERR_BAD_INPUT, "malformed cache %zu refused (got %d: %s)", i, (int)rc,
+			  odet_ctx_last_error(ctx));
+	}
+}
+
+/* ---- pass + kernels against an independent model of the arithmetic */
+
+enum { B = 2, C = 8, H = 7, W = 6, M1 = 8, M2 = 4, K = 3 };
+
+static int conv_node(ir_graph *g, const char *name, int x, int m, int c, const float *w, const float *b, int act,
+		     int res)
+{
+	int64_t wd[4] = {m, c, K, K}, bd[1] = {m}, pads[4] = {1, 1, 1, 1};
+	float *wc = malloc(sizeof(float) * m * c * K * K), *bc = malloc(sizeof(float) * m);
+	memcpy(wc, w, sizeof(float) * m * c * K * K);
+	memcpy(bc, b, sizeof(float) * m);
+	char n1[64], n2[64];
+	snprintf(n1, sizeof n1, "%s_w", name);
+	snprintf(n2, sizeof n2, "%s_b", name);
+	int wv = ir_const_add(g, n1, ODET_F32, 4, wd, wc), bv = ir_const_add(g, n2, ODET_F32, 1, bd, bc);
+	int y = test_graph_value(g, name), in[4] = {x, wv, bv, res};
+	int node = ir_node_add(g, IR_OP_CONV, name, res >= 0 ? 4 : 3, in, 1, &y);
+	ir_attr_set_ints(g, node, "pads", pads, 4);
+	ir_attr_set_int(g, node, "odet_act", act);
+	return y;
+}
+
+static double q8(double v) /* round half even, saturate */
+{
+	double r = nearbyint(v);
+	return r > 127 ? 127 : (r < -128 ? -128 : r);
+}
+
+/* y[b][m][i][j] of conv(x) with per-channel int8 weights and int8 x (as pass_quantize does) */
+static void model_conv(const double *xq, int c, int m, const float *w, const float *bias, double sx, double sy,
+		       const double *res, double rs, int relu, bool out_i8, double *y)
+{
+	for (int o = 0; o < m; o++) {
+		double amax = 0;
+		for (int k = 0; k < c * K * K; k++)
+			amax = fmax(amax, fabs(w[o * c * K * K + k]));
+		double sw = amax / 127;
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < H; i++)
+				for (int j = 0; j < W; j++) {
+					double acc = 0;
+					for (int ci = 0; ci < c; ci++)
+						for (int ky = 0; ky < K; ky++)
+							for (int kx = 0; kx < K; kx++) {
+								int yy = i + ky - 1, xx = j + kx - 1;
+								if (yy < 0 || yy >= H || xx < 0 || xx >= W)
+									continue;
+								double wq = nearbyint(w[((o * c + ci) * K + ky) * K + kx] / sw);
+								acc += xq[((b * c + ci) * H + yy) * W + xx] * wq;
+							}
+					size_t yi = ((size_t)(b * m + o) * H + i) * W + j;
+					double v = (float)(sx * sw / sy) * acc + (float)(bias[o] / sy);
+					if (res)
+						v += (float)rs * res[yi];
+					if (relu && v < 0)
+						v = 0;
+					y[yi] = out_i8 ? q8(v) : v;
+				}
+	}
+}
+
+/* max |conv(x) + b| (after ReLU when relu) in float64: the amax a calibration would find */
+static double conv_amax(const float *x, int c, int m, const float *w, const float *bias, int relu)
+{
+	double amax = 0;
+	for (int o = 0; o < m; o++)
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < H; i++)
+				for (int j = 0; j < W; j++) {
+					double acc = bias[o];
+					for (int ci = 0; ci < c; ci++)
+						for (int ky = 0; ky < K; ky++)
+							for (int kx = 0; kx < K; kx++) {
+								int yy = i + ky - 1, xx = j + kx - 1;
+								if (yy >= 0 && yy < H && xx >= 0 && xx < W)
+									acc += (double)x[((b * c + ci) * H + yy) * W + xx] *
+									       w[((o * c + ci) * K + ky) * K + kx];
+							}
+					if (relu && acc < 0)
+						acc = 0;
+					amax = fmax(amax, fabs(acc));
+				}
+	return amax;
+}
+
+static int value_named(const ir_graph *g, const char *name)
+{
+	for (int v = 0; v < g->n_values; v++)
+		if (!strcmp(g->values[v].name, name))
+			return v;
+	return -1;
+}
+
+static void test_pass(odet_ctx *ctx)
+{
+	static float w1[M1 * C * K * K], b1[M1], w2[M2 * M1 * K * K], b2[M2], x[B * C * H * W];
+	for (size_t i = 0; i < sizeof w1 / 4; i++)
+		w1[i] = frand() * 0.3f;
+	for (size_t i = 0; i < sizeof w2 / 4; i++)
+		w2[i] = frand() * 0.3f;
+	for (int i = 0; i < M1; i++)
+		b1[i] = frand() * 0.1f;
+	for (int i = 0; i < M2; i++)
+		b2[i] = frand() * 0.1f;
+	for (size_t i = 0; i < sizeof x / 4; i++)
+		x[i] = frand() * 2.0f;
+	ir_graph *g;
+	CHECK(!ir_graph_create(ctx, &g));
+	int64_t xd[4] = {B, C, H, W};
+	int xin = test_graph_input(g, "x", ODET_F32, 4, xd);
+	int y1 = conv_node(g, "c1", xin, M1, C, w1, b1, IR_ACT_RELU, -1);
+	/* c2 reads y1 and adds x's first four channels? no: a residual of its own shape, y1[:, :4]
+	 * is not a value; use a second conv path: c2 = conv(y1) + r, r = c3(x) */
+	int r = conv_node(g, "c3", xin, M2, C, w1, b1, IR_ACT_NONE, -1);
+	int y2 = conv_node(g, "c2", y1, M2, M1, w2, b2, IR_ACT_NONE, r);
+	test_graph_output(g, y2);
+	CHECK(!pass_infer_shapes(g));
+	/* the fp32 reference before quantizing */
+	const odet_backend *be;
+	CHECK(!engine_backend_select(ctx, ODET_BACKEND_CPU, &be));
+	odet_engine *ef = NULL, *eq = NULL;
+	odet_build_opts o = odet_build_opts_default();
+	o.backend = ODET_BACKEND_CPU;
+	o.no_head = 1;
+	o.batch = B;
+	CHECK(!engine_build_with(ctx, g, &o, be, false, &ef));
+	static float yf[B * M2 * H * W], yq[B * M2 * H * W];
+	odet_tensor tin = {.dtype = ODET_F32, .rank = 4, .dims = {B, C, H, W}, .data = x, .device = -1};
+	odet_tensor tout = {.dtype = ODET_F32, .rank = 4, .dims = {B, M2, H, W}, .data = yf, .device = -1};
+	odet_exec *xe = NULL;
+	CHECK(!odet_exec_create(ef, &xe) && !odet_exec_infer(xe, &tin, 1, &tout, 1));
+	/* amax of x, y1 and r as a minmax calibration finds them */
+	double ax = 0;
+	for (size_t i = 0; i < sizeof x / 4; i++)
+		ax = fmax(ax, fabs(x[i]));
+	const double ay1 = conv_amax(x, C, M1, w1, b1, 1), ar = conv_amax(x, C, M2, w1, b1, 0);
+	quant_table t = {0};
+	CHECK(!quant_table_add(ctx, &t, "x", ax) && !quant_table_add(ctx, &t, "c1", ay1) && !quant_table_add(ctx, &t, "c3", ar));
+	quant_table_sort(&t);
+	int nq = 0;
+	CHECK(!pass_quantize(g, &t, &nq));
+	CHECK_MSG(nq == 3, "3 convs quantized, got %d", nq);
+	int n_qconv = 0, n_quant = 0;
+	for (int i = 0; i < g->n_nodes; i++) {
+		n_qconv += g->nodes[i].op == IR_OP_QCONV;
+		n_quant += g->nodes[i].op == IR_OP_QUANTIZE_LINEAR;
+	}
+	CHECK_MSG(n_qconv == 3 && n_quant == 1, "QConv %d (3), QuantizeLinear %d (1: x, shared)", n_qconv, n_quant);
+	y1 = value_named(g, "c1");
+	r = value_named(g, "c3");
+	y2 = value_named(g, "c2");
+	CHECK(y1 >= 0 && r >= 0 && y2 >= 0 && g->values[y1].dtype == ODET_I8 && g->values[r].dtype == ODET_I8 &&
+	      g->values[y2].dtype == ODET_F32);
+	CHECK(!engine_build_with(ctx, g, &o, be, false, &eq));
+	odet_exec *xq = NULL;
+	tout.data = yq;
+	CHECK(!odet_exec_create(eq, &xq) && !odet_exec_infer(xq, &tin, 1, &tout, 1));
+	/* the independent model */
+	size_t nx = sizeof x / 4, n1 = (size_t)B * M1 * H * W, n2 = (size_t)B * M2 * H * W;
+	double *xqd = malloc(sizeof(double) * nx), *y1d = malloc(sizeof(double) * n1), *rd = malloc(sizeof(double) * n2),
+	       *y2d = malloc(sizeof(double) * n2);
+	double sx = (float)ax / 127.0;
+	for (size_t i = 0; i < nx; i++)
+		xqd[i] = q8(x[i] / (float)sx);
+	model_conv(xqd, C, M1, w1, b1, sx, ay1 / 127, NULL, 0, 1, true, y1d);
+	model_conv(xqd, C, M2, w1, b1, sx, ar / 127, NULL, 0, 0, true, rd);
+	model_conv(y1d, M1, M2, w2, b2, ay1 / 127, 1.0, rd, ar / 127, 0, false, y2d);
+	double max_model = 0, max_fp32 = 0, ref = 0;
+	for (size_t i = 0; i < n2; i++) {
+		max_model = fmax(max_model, fabs(yq[i] - y2d[i]));
+		max_fp32 = fmax(max_fp32, fabs(yq[i] - yf[i]));
+		ref = fmax(ref, fabs(yf[i]));
+	}
+	CHECK_MSG(max_model < 1e-3, "QConv vs the double model: max diff %g", max_model);
+	CHECK_MSG(max_fp32 < 0.03 * ref, "INT8 vs fp32: max diff %g of range %g", max_fp32, ref);
+	printf("int8 two-conv graph: vs double model %.2g, vs fp32 %.3g (range %.3g)\n", max_model, max_fp32, ref);
+	free(xqd);
+	free(y1d);
+	free(rd);
+	free(y2d);
+	quant_table_free(&t);
+	odet_exec_destroy(xe);
+	odet_exec_destroy(xq);
+	odet_engine_destroy(ef);
+	odet_engine_destroy(eq);
+	ir_graph_free(g);
+}
+
+int main(void)
+{
+	odet_ctx *ctx;
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.log_level = ODET_LOG_ERROR;
+	if (odet_ctx_create(&co, &ctx))
+		return 1;
+	char dir[] = "/tmp/odet_quant_XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	test_hist();
+	test_cache(ctx, dir);
+	test_pass(ctx);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd)) {
+	}
+	odet_ctx_destroy(ctx);
+	return test_summary("quant");
+}
