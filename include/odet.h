@@ -154,7 +154,8 @@ typedef struct odet_build_opts {
 	const char *head;      /* detection head preset name or config file; NULL = auto */
 	int no_head;           /* 1 = never attach a head, run the raw network */
 	int verbose;           /* print the graph before/after passes to stderr */
-	/* fp16: names of nodes kept in fp32 (NULL-free array of n_keep_fp32 names) */
+	/* fp16 / int8: names of nodes kept in fp32 (NULL-free array of n_keep_fp32 names); an int8
+	 * build leaves these convolutions unquantized */
 	const char *const *keep_fp32;
 	int n_keep_fp32;
 	/* int8 / fp8: the calibration cache (odet_calibrate) of this model; refused when it

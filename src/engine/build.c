@@ -386,7 +386,7 @@ static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, c
 		return rc;
 	}
 	int n = 0;
-	rc = pass_quantize(g, &t, &n);
+	rc = pass_quantize(g, &t, o->keep_fp32, o->n_keep_fp32, &n);
 	if (!rc && n == 0)
 		odet_log(ctx, ODET_LOG_WARN, "%s: no convolution could be quantized (none calibrated with C %% 4 == 0 and "
 			 "M %% 4 == 0, group 1): the engine runs without INT8", o->calib_cache);

@@ -58,10 +58,11 @@ odet_status pass_symmetric_conv_pads(ir_graph *g);
 
 /* Calibration and INT8 (quantize.c): taps = every Conv input's float origin appended to the
  * graph outputs (*n_taps of them); pass_quantize rewrites calibrated convs as QConv with
- * QuantizeLinear in front where needed (*n_quantized convs). */
+ * QuantizeLinear in front where needed (*n_quantized convs); the nodes named in keep stay. */
 struct quant_table;
 odet_status pass_calib_taps(ir_graph *g, int *n_taps);
-odet_status pass_quantize(ir_graph *g, const struct quant_table *t, int *n_quantized);
+odet_status pass_quantize(ir_graph *g, const struct quant_table *t, const char *const *keep, int n_keep,
+			  int *n_quantized);
 
 /* The default pipeline used by odet_engine_build. */
 typedef struct pass_opts {

@@ -25,7 +25,8 @@
  *      positive scale (none, ReLU, LeakyReLU, Clip: bounds / sy); else float (the conv's
  *      float dtype) with sy = 1. An int8 residual and the int8 output it is added to share
  *      one scale (the larger; transitively along residual chains), so r_scale is 1 there.
- * Other nodes keep their precision.
+ * Convolutions named in keep (--keep-fp32) are left as they are. Other nodes keep their
+ * precision.
  */
 #include "passes/passes.h"
 
@@ -315,7 +316,15 @@ out:
 	return rc;
 }
 
-odet_status pass_quantize(ir_graph *g, const quant_table *t, int *n_quantized)
+static bool kept(const ir_node *n, const char *const *keep, int n_keep)
+{
+	for (int i = 0; i < n_keep; i++)
+		if (keep[i] && !strcmp(keep[i], n->name))
+			return true;
+	return false;
+}
+
+odet_status pass_quantize(ir_graph *g, const quant_table *t, const char *const *keep, int n_keep, int *n_quantized)
 {
 	odet_ctx *ctx = g->ctx;
 	int n0 = g->n_nodes;
@@ -334,7 +343,7 @@ odet_status pass_quantize(ir_graph *g, const quant_table *t, int *n_quantized)
 	char buf[300];
 	/* which convs */
 	for (int i = 0; i < n0; i++) {
-		if (!conv_candidate(g, &g->nodes[i]))
+		if (!conv_candidate(g, &g->nodes[i]) || kept(&g->nodes[i], keep, n_keep))
 			continue;
 		double ax = quant_table_get(t, origin_name(g, g->nodes[i].in[0], buf, sizeof buf));
 		if (ax <= 0)

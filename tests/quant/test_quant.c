@@ -242,7 +242,17 @@ static void test_pass(odet_ctx *ctx)
 	CHECK(!quant_table_add(ctx, &t, "x", ax) && !quant_table_add(ctx, &t, "c1", ay1) && !quant_table_add(ctx, &t, "c3", ar));
 	quant_table_sort(&t);
 	int nq = 0;
-	CHECK(!pass_quantize(g, &t, &nq));
+	{ /* --keep-fp32 c3: that conv stays float, its output too */
+		ir_graph *k;
+		const char *keep[1] = {"c3"};
+		int nk = 0;
+		CHECK(!ir_graph_clone(g, &k));
+		CHECK(!pass_quantize(k, &t, keep, 1, &nk) && nk == 2);
+		int v3 = value_named(k, "c3");
+		CHECK(v3 >= 0 && k->values[v3].dtype == ODET_F32);
+		ir_graph_free(k);
+	}
+	CHECK(!pass_quantize(g, &t, NULL, 0, &nq));
 	CHECK_MSG(nq == 3, "3 convs quantized, got %d", nq);
 	int n_qconv = 0, n_quant = 0;
 	for (int i = 0; i < g->n_nodes; i++) {

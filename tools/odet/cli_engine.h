@@ -54,7 +54,7 @@ void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 	"  --backend B     cpu, cuda or auto (default: cuda when a GPU answers)\n" \
 	"  --precision P   fp32 (default), fp16 (CUDA) or int8 (with --calib; CUDA, CPU reference)\n" \
 	"  --calib FILE    calibration cache of the model (odet calibrate), for int8\n" \
-	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine\n" \
+	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine (int8: convolutions left unquantized)\n" \
 	"  --device K      GPU index (default 0)\n"
 
 /* A context with n_threads (0 = all cores) and the log level (verbose: 1 info, 2 debug). */
