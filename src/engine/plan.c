@@ -724,44 +724,47 @@ static odet_status read_io_lists(const loader *L, rd *r, ir_graph *g, uint32_t n
 }
 
 /* Recompute each node's output shapes with its shape function and compare with the stored
- * ones: kernels trust shapes, so a plan must not be able to lie about them. Ops without a
- * linked shape function are taken as stored. */
+ * ones: kernels trust shapes, so a plan must not be able to lie about them. Each output is
+ * reset to unknown first, so a shape function that cannot infer it (or leaves it alone) is
+ * refused rather than trusted: an engine has static shapes, all inferable from its inputs. */
 static odet_status verify_shapes(const loader *L, ir_graph *g)
 {
 	for (int i = 0; i < g->n_nodes; i++) {
 		ir_node *n = &g->nodes[i];
 		ir_shape_fn fn = ir_shape_fn_of(n->op);
 		if (!fn)
-			continue;
+			return LBAD(L, "node '%s' (%s): no shape function to check its stored shapes", n->name,
+				    ir_op_name(n->op));
 		ir_value saved[IR_MAX_IO];
-		for (int k = 0; k < n->n_out; k++)
-			saved[k] = g->values[n->out[k]];
+		for (int k = 0; k < n->n_out; k++) {
+			ir_value *o = &g->values[n->out[k]];
+			saved[k] = *o;
+			o->dtype = ODET_DTYPE_UNDEFINED;
+			o->rank = -1;
+			for (int d = 0; d < ODET_MAX_RANK; d++)
+				o->dims[d] = -1;
+		}
 		odet_status rc = fn(g, n);
 		if (rc)
-			return odet_error_prefix(L->ctx, "%s: ", L->label);
+			return L->sec_index > 0 ? odet_error_prefix(L->ctx, "%s: section %d (%s): ", L->label, L->sec_index, L->sec_name)
+					       : odet_error_prefix(L->ctx, "%s: ", L->label);
 		for (int k = 0; k < n->n_out; k++) {
 			const ir_value *a = &saved[k], *b = &g->values[n->out[k]];
 			bool same = a->dtype == b->dtype && a->rank == b->rank;
 			for (int d = 0; same && d < a->rank; d++)
 				same = a->dims[d] == b->dims[d];
-			if (same)
+			if (same && ir_value_shape_known(b))
 				continue;
-			if (!ir_value_shape_known(b) || b->dtype == ODET_DTYPE_UNDEFINED) {
-				/* the shape function cannot tell without run-time data: keep the stored
-				 * shape (kernels still check their own invariants) */
-				ir_value *o = &g->values[n->out[k]];
-				o->dtype = a->dtype;
-				o->rank = a->rank;
-				memcpy(o->dims, a->dims, sizeof o->dims);
-				continue;
-			}
-			{
-				char s1[128], s2[128];
-				return LBAD(L, "node '%s' (%s): stored output '%s' %s %s differs from inferred %s %s",
+			char s1[128], s2[128];
+			if (!ir_value_shape_known(b) || b->dtype == ODET_DTYPE_UNDEFINED)
+				return LBAD(L, "node '%s' (%s): stored output '%s' %s %s cannot be inferred from its inputs (got %s %s)",
 					    n->name, ir_op_name(n->op), a->name, odet_dtype_name(a->dtype),
 					    ir_shape_str(a, s1, sizeof s1), odet_dtype_name(b->dtype),
 					    ir_shape_str(b, s2, sizeof s2));
-			}
+			return LBAD(L, "node '%s' (%s): stored output '%s' %s %s differs from inferred %s %s",
+				    n->name, ir_op_name(n->op), a->name, odet_dtype_name(a->dtype),
+				    ir_shape_str(a, s1, sizeof s1), odet_dtype_name(b->dtype),
+				    ir_shape_str(b, s2, sizeof s2));
 		}
 	}
 	return ODET_OK;

@@ -39,8 +39,9 @@ odet_status ir_shape_ONNX_NMS(ir_graph *g, ir_node *n)
 {
 	const ir_value *bx = ir_in(g, n, 0), *sc = ir_in(g, n, 1);
 	ir_value *o = ir_out(g, n, 0);
-	if (!bx || !sc || !o)
-		return odet_error(g->ctx, ODET_ERR_BAD_INPUT, "node '%s' (OnnxNms): needs boxes and scores", n->name);
+	if (!bx || !sc || !o || n->n_out != 1)
+		return odet_error(g->ctx, ODET_ERR_BAD_INPUT, "node '%s' (OnnxNms): needs boxes and scores, one output",
+				  n->name);
 	if (bx->rank >= 0 && (bx->rank != 3 || (bx->dims[2] >= 0 && bx->dims[2] != 4)))
 		return odet_error(g->ctx, ODET_ERR_BAD_INPUT,
 				  "node '%s' (NonMaxSuppression): boxes must be [num_batches, spatial_dimension, 4]", n->name);

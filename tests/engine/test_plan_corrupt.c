@@ -7,11 +7,15 @@
  *   a newer format version, a CUDA plan without CUDA, an unknown op name, and random byte
  *   mutations of each section (graph, head, tuning) with the checksums recomputed (the
  *   parser's own checks).
+ * A plan that lies about shapes with valid checksums: a YoloDecode whose attribute `decoded`
+ * is flipped from 1 to 0 (its input then has the wrong rank) must be refused at load, not
+ * crash the CPU kernel with a division by zero (issue 18).
  * Run also under valgrind (ctest engine_plan_corrupt_valgrind) with --quick: strided.
  */
 #include "engine/engine.h"
 #include "test.h"
 #include "test_backend.h"
+#include "graph_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +231,59 @@ static void foreign_files(void)
 	CHECK(odet_engine_load(ctx, "/nonexistent/model.plan", 0, &e) == ODET_ERR_IO && e == NULL);
 }
 
+/* x [2,6,5] -> YoloDecode(version 8, decoded 1) -> boxes [2,5,4], scores [2,5,2], on the CPU
+ * backend; the saved plan loads and runs; with `decoded` flipped to 0 (checksums recomputed)
+ * the stored shapes no longer follow from the input and the load is refused. */
+static void lying_yolo_plan(void)
+{
+	ir_graph *g;
+	CHECK(ir_graph_create(ctx, &g) == ODET_OK);
+	int64_t dx[3] = {2, 6, 5};
+	int x = test_graph_input(g, "x", ODET_F32, 3, dx);
+	int out[2] = {test_graph_value(g, "boxes"), test_graph_value(g, "scores")};
+	int node = ir_node_add(g, IR_OP_YOLO_DECODE, "yolo", 1, &x, 2, out);
+	ir_attr_set_int(g, node, "version", 8);
+	ir_attr_set_int(g, node, "decoded", 1);
+	test_graph_output(g, out[0]);
+	test_graph_output(g, out[1]);
+	odet_build_opts o = odet_build_opts_default();
+	odet_engine *e = NULL;
+	odet_status rc = engine_build_with(ctx, g, &o, odet_backend_cpu(), true, &e);
+	CHECK_MSG(rc == ODET_OK, "yolo plan build: %s", odet_ctx_last_error(ctx));
+	void *buf = NULL;
+	size_t size = 0;
+	if (e)
+		CHECK(engine_save_buffer(e, &buf, &size) == ODET_OK);
+	odet_engine_destroy(e);
+	ir_graph_free(g);
+	if (!buf)
+		return;
+	e = NULL;
+	CHECK_MSG(engine_load_buffer(ctx, buf, size, "model.plan", odet_backend_cpu(), &e) == ODET_OK, "%s",
+		  odet_ctx_last_error(ctx));
+	odet_engine_destroy(e);
+	uint8_t *m = buf;
+	uint8_t *at = memmem(m, size, "\x07\x00\x00\x00" "decoded", 11);
+	CHECK(at != NULL);
+	if (at) {
+		int64_t v;
+		memcpy(&v, at + 11 + 4, 8); /* name, u32 type, i64 value */
+		CHECK(v == 1);
+		v = 0;
+		memcpy(at + 11 + 4, &v, 8);
+		fix_crcs(m, size);
+		e = NULL;
+		rc = engine_load_buffer(ctx, m, size, "model.plan", odet_backend_cpu(), &e);
+		CHECK_MSG(rc == ODET_ERR_BAD_INPUT && e == NULL && has("model.plan: section 1 (graph): ") &&
+				  has("node 'yolo' (YoloDecode)") && has("must be 4-D"),
+			  "flipped decoded: status %d: %s", rc, odet_ctx_last_error(ctx));
+		if (e) { /* what the issue found: the kernel divides by a dim of 0 */
+			odet_engine_destroy(e);
+		}
+	}
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--quick"))
@@ -237,6 +294,7 @@ int main(int argc, char **argv)
 	if (odet_ctx_create(&co, &ctx) != ODET_OK)
 		return 1;
 	foreign_files();
+	lying_yolo_plan();
 
 	ir_graph *g = make_small_graph(ctx);
 	odet_build_opts o = odet_build_opts_default();
