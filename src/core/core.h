@@ -162,6 +162,15 @@ double odet_now_s(void);
 odet_status odet_file_read(odet_ctx *ctx, const char *path, size_t limit, void **data, size_t *size);
 /* Write atomically: path.tmp.<pid> then rename. */
 odet_status odet_file_write_atomic(odet_ctx *ctx, const char *path, const void *data, size_t size);
+/* Open `rel`, a file named by an untrusted model relative to its folder `dir`, refusing
+ * (ODET_ERR_BAD_INPUT) an absolute path, a '..' component, a realpath (symlinks resolved)
+ * outside realpath(dir), a missing file and anything but a regular file (a FIFO cannot
+ * block the open). Messages start "<what>: <kind> ..." (kind: "external data", "weight
+ * shard"). On success *fd is open (close it) and *size is the file's size. */
+odet_status odet_file_open_inside(odet_ctx *ctx, const char *dir, const char *rel, const char *what,
+				  const char *kind, int *fd, uint64_t *size);
+/* Read exactly n bytes at offset (EINTR retried); a short read is ODET_ERR_IO naming what. */
+odet_status odet_file_pread_all(odet_ctx *ctx, int fd, uint64_t offset, void *buf, size_t n, const char *what);
 
 /* ---- float16 conversion (IEEE binary16, round to nearest even) */
 float odet_f16_to_f32(uint16_t h);

@@ -1,8 +1,10 @@
-/* file.c — whole-file reads with a size limit, atomic writes. */
+/* file.c — whole-file reads with a size limit, atomic writes, files named by an untrusted
+ * model that must stay inside its folder. */
 #include "core.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,5 +75,89 @@ odet_status odet_file_write_atomic(odet_ctx *ctx, const char *path, const void *
 		return rc;
 	}
 	free(tmp);
+	return ODET_OK;
+}
+
+/* true when a component of path ('/' or '\\' separated) is ".." */
+static bool has_dotdot(const char *path)
+{
+	const char *c = path;
+	while (*c) {
+		size_t n = strcspn(c, "/\\");
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return true;
+		c += n;
+		if (*c)
+			c++;
+	}
+	return false;
+}
+
+odet_status odet_file_open_inside(odet_ctx *ctx, const char *dir, const char *rel, const char *what,
+				  const char *kind, int *fd_out, uint64_t *size_out)
+{
+	*fd_out = -1;
+	*size_out = 0;
+	if (rel[0] == '/')
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: %s path '%s' is absolute (must be inside the model's folder)",
+				  what, kind, rel);
+	if (has_dotdot(rel))
+		return odet_error(ctx, ODET_ERR_BAD_INPUT,
+				  "%s: %s path '%s' contains '..' (must be inside the model's folder)", what, kind, rel);
+	odet_status rc = ODET_OK;
+	char *base = realpath(dir, NULL), *joined = NULL, *real = NULL;
+	int fd = -1;
+	if (!base)
+		return odet_error(ctx, ODET_ERR_IO, "%s: cannot resolve the model's folder '%s': %s", what, dir,
+				  strerror(errno));
+	size_t jn = strlen(dir) + strlen(rel) + 2;
+	if (!(joined = odet_malloc(ctx, jn))) {
+		rc = ODET_ERR_NO_MEMORY;
+		goto out_free;
+	}
+	snprintf(joined, jn, "%s/%s", dir, rel);
+	real = realpath(joined, NULL);
+	if (!real) {
+		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: %s '%s': cannot open '%s': %s", what, kind, rel, joined,
+				strerror(errno));
+		goto out_free;
+	}
+	size_t bl = strlen(base);
+	bool inside = strncmp(real, base, bl) == 0 && (real[bl] == '/' || (bl == 1 && base[0] == '/'));
+	if (!inside) {
+		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: %s path '%s' resolves to '%s', outside the model's folder",
+				what, kind, rel, real);
+		goto out_free;
+	}
+	/* O_NONBLOCK: a FIFO planted in the folder must not hang the import (S_ISREG below) */
+	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: %s '%s' is not a readable file", what, kind, rel);
+		if (fd >= 0)
+			close(fd);
+		goto out_free;
+	}
+	*fd_out = fd;
+	*size_out = (uint64_t)st.st_size;
+out_free:
+	free(real);
+	free(joined);
+	free(base);
+	return rc;
+}
+
+odet_status odet_file_pread_all(odet_ctx *ctx, int fd, uint64_t offset, void *buf, size_t n, const char *what)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(offset + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return odet_error(ctx, ODET_ERR_IO, "%s: read failed%s%s", what, r < 0 ? ": " : " (file shrank)",
+					  r < 0 ? strerror(errno) : "");
+		got += (size_t)r;
+	}
 	return ODET_OK;
 }

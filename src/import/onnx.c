@@ -423,7 +423,6 @@ odet_status odet_import_onnx_buffer(odet_ctx *ctx, const void *data, size_t size
 out_unpack:
 	onnx__model_proto__free_unpacked(m, NULL);
 	free(imp.names);
-	free(imp.base_real);
 out_prefix:
 	if (rc && ctx)
 		odet_error_prefix(ctx, "%s: ", label);

@@ -28,7 +28,6 @@ typedef struct onnx_name {
 typedef struct onnx_imp {
 	odet_ctx *ctx;
 	const char *base_dir;      /* folder of the model for external data; NULL = refused */
-	char *base_real;           /* realpath(base_dir), computed on first use */
 	ir_graph *g;
 	const Onnx__ModelProto *model;
 	int opset;                 /* default-domain opset */

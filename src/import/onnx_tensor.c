@@ -58,20 +58,6 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
-static bool has_dotdot(const char *path)
-{
-	const char *c = path;
-	while (*c) {
-		size_t n = strcspn(c, "/\\");
-		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return true;
-		c += n;
-		if (*c)
-			c++;
-	}
-	return false;
-}
-
 /* Read `bytes` bytes of external data for t into a new buffer (*out). */
 static odet_status external_read(onnx_imp *imp, const Onnx__TensorProto *t, const char *what,
 				 size_t bytes, void **out)
@@ -95,14 +81,6 @@ static odet_status external_read(onnx_imp *imp, const Onnx__TensorProto *t, cons
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 				  "%s: external data '%s' cannot be resolved (model not loaded from a file)",
 				  what, loc);
-	if (loc[0] == '/')
-		return odet_error(ctx, ODET_ERR_BAD_INPUT,
-				  "%s: external data path '%s' is absolute (must be inside the model's folder)",
-				  what, loc);
-	if (has_dotdot(loc))
-		return odet_error(ctx, ODET_ERR_BAD_INPUT,
-				  "%s: external data path '%s' contains '..' (must be inside the model's folder)",
-				  what, loc);
 	uint64_t offset = 0, length = 0;
 	if (off_s && !parse_u64(off_s, &offset))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: external data '%s': bad offset '%s'",
@@ -115,43 +93,11 @@ static odet_status external_read(onnx_imp *imp, const Onnx__TensorProto *t, cons
 				  "%s: external data '%s': length %llu, expected %zu bytes", what, loc,
 				  (unsigned long long)length, bytes);
 
-	if (!imp->base_real) {
-		imp->base_real = realpath(imp->base_dir, NULL);
-		if (!imp->base_real)
-			return odet_error(ctx, ODET_ERR_IO, "%s: cannot resolve the model's folder '%s': %s",
-					  what, imp->base_dir, strerror(errno));
-	}
-	odet_status rc = ODET_OK;
-	char *joined = NULL, *real = NULL;
-	int fd = -1;
-	size_t jn = strlen(imp->base_dir) + strlen(loc) + 2;
-	if (!(joined = odet_malloc(ctx, jn)))
-		return ODET_ERR_NO_MEMORY;
-	snprintf(joined, jn, "%s/%s", imp->base_dir, loc);
-	real = realpath(joined, NULL);
-	if (!real) {
-		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: external data '%s': cannot open '%s': %s",
-				what, loc, joined, strerror(errno));
-		goto out_free;
-	}
-	size_t bl = strlen(imp->base_real);
-	bool inside = strncmp(real, imp->base_real, bl) == 0 &&
-		      (real[bl] == '/' || (bl == 1 && imp->base_real[0] == '/'));
-	if (!inside) {
-		rc = odet_error(ctx, ODET_ERR_BAD_INPUT,
-				"%s: external data path '%s' resolves to '%s', outside the model's folder",
-				what, loc, real);
-		goto out_free;
-	}
-	/* O_NONBLOCK: a FIFO planted in the folder must not hang the import (S_ISREG below) */
-	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: external data '%s' is not a readable file",
-				what, loc);
-		goto out_close;
-	}
-	uint64_t fsize = (uint64_t)st.st_size, stop;
+	int fd;
+	uint64_t fsize, stop;
+	odet_status rc = odet_file_open_inside(ctx, imp->base_dir, loc, what, "external data", &fd, &fsize);
+	if (rc)
+		return rc;
 	if (offset > fsize || __builtin_add_overflow(offset, (uint64_t)bytes, &stop) || stop > fsize) {
 		rc = odet_error(ctx, ODET_ERR_BAD_INPUT,
 				"%s: external data '%s': bytes [%llu, +%zu) lie beyond the end of the file "
@@ -164,25 +110,15 @@ static odet_status external_read(onnx_imp *imp, const Onnx__TensorProto *t, cons
 		rc = ODET_ERR_NO_MEMORY;
 		goto out_close;
 	}
-	size_t got = 0;
-	while (got < bytes) {
-		ssize_t r = pread(fd, buf + got, bytes - got, (off_t)(offset + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(buf);
-			rc = odet_error(ctx, ODET_ERR_IO, "%s: external data '%s': read failed", what, loc);
-			goto out_close;
-		}
-		got += (size_t)r;
+	char label[512];
+	snprintf(label, sizeof label, "%s: external data '%s'", what, loc);
+	if ((rc = odet_file_pread_all(ctx, fd, offset, buf, bytes, label))) {
+		free(buf);
+		goto out_close;
 	}
 	*out = buf;
 out_close:
-	if (fd >= 0)
-		close(fd);
-out_free:
-	free(real);
-	free(joined);
+	close(fd);
 	return rc;
 }
 

@@ -22,18 +22,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TFJS_MAX_JSON_BYTES ((size_t)64 << 20)
 #define TFJS_MAX_WEIGHT_BYTES ((size_t)2 << 30)
 
 /* ------------------------------------------------------------ small helpers */
 
+static size_t name_hash(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return (size_t)h;
+}
+
 int tf_find_node(const tf_import *t, const char *name, size_t len)
 {
-	for (int i = 0; i < t->n_nodes; i++)
+	if (!t->index)
+		return -1;
+	size_t mask = t->index_cap - 1;
+	for (size_t h = name_hash(name, len) & mask;; h = (h + 1) & mask) {
+		int i = t->index[h];
+		if (i < 0)
+			return -1;
 		if (strlen(t->nodes[i].name) == len && memcmp(t->nodes[i].name, name, len) == 0)
 			return i;
-	return -1;
+	}
+}
+
+/* Index every node by name (the first of duplicate names wins, as a linear search would). */
+odet_status tf_index_nodes(tf_import *t)
+{
+	size_t cap = 16;
+	while (cap < 2 * (size_t)t->n_nodes)
+		cap *= 2;
+	t->index = odet_realloc_array(t->ctx, NULL, cap, sizeof(int));
+	if (!t->index)
+		return ODET_ERR_NO_MEMORY;
+	t->index_cap = cap;
+	for (size_t h = 0; h < cap; h++)
+		t->index[h] = -1;
+	for (int i = 0; i < t->n_nodes; i++) {
+		const char *nm = t->nodes[i].name;
+		size_t len = strlen(nm), h = name_hash(nm, len) & (cap - 1);
+		while (t->index[h] >= 0 && strcmp(t->nodes[t->index[h]].name, nm) != 0)
+			h = (h + 1) & (cap - 1);
+		if (t->index[h] < 0)
+			t->index[h] = i;
+	}
+	return ODET_OK;
 }
 
 /* "name:k" or "name" → node index and output k; control inputs ("^x") return -2. */
@@ -160,14 +198,6 @@ const char *tf_input_ref(const tf_node *n, int i)
 
 /* ------------------------------------------------------------ weights */
 
-static odet_status check_rel_path(tf_import *t, const char *p)
-{
-	if (p[0] == '/' || strstr(p, "..") || strchr(p, '\\'))
-		return odet_error(t->ctx, ODET_ERR_BAD_INPUT,
-				  "%s: weight path '%s' must be a plain file name inside the model's folder", t->path, p);
-	return ODET_OK;
-}
-
 static float dequant(const uint8_t *p, const char *qtype, int64_t i, float scale, float min)
 {
 	if (!strcmp(qtype, "float16")) {
@@ -200,30 +230,31 @@ static odet_status load_group(tf_import *t, const char *dir, cJSON *group)
 			rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: weight path is not a string", t->path);
 			goto out_free;
 		}
-		if ((rc = check_rel_path(t, p->valuestring)))
+		int fd;
+		uint64_t n;
+		rc = odet_file_open_inside(ctx, dir, p->valuestring, t->path, "weight shard", &fd, &n);
+		if (rc)
 			goto out_free;
-		char full[PATH_MAX];
-		snprintf(full, sizeof full, "%s/%s", dir, p->valuestring);
-		void *d;
-		size_t n;
-		if ((rc = odet_file_read(ctx, full, TFJS_MAX_WEIGHT_BYTES, &d, &n)))
-			goto out_free;
-		if (size + n > TFJS_MAX_WEIGHT_BYTES) {
-			free(d);
+		if (n > TFJS_MAX_WEIGHT_BYTES - size) {
+			close(fd);
 			rc = odet_error(ctx, ODET_ERR_LIMIT, "%s: weight shards exceed %zu bytes", t->path,
 					TFJS_MAX_WEIGHT_BYTES);
 			goto out_free;
 		}
-		uint8_t *nb = realloc(buf, size + n + 1);
+		uint8_t *nb = odet_realloc_array(ctx, buf, size + (size_t)n + 1, 1);
 		if (!nb) {
-			free(d);
-			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "out of memory reading weights");
+			close(fd);
+			rc = ODET_ERR_NO_MEMORY;
 			goto out_free;
 		}
 		buf = nb;
-		memcpy(buf + size, d, n);
-		size += n;
-		free(d);
+		char what[PATH_MAX + 64];
+		snprintf(what, sizeof what, "%s: weight shard '%s'", t->path, p->valuestring);
+		rc = odet_file_pread_all(ctx, fd, 0, buf + size, (size_t)n, what);
+		close(fd);
+		if (rc)
+			goto out_free;
+		size += (size_t)n;
 	}
 	size_t off = 0;
 	int idx = 0;
@@ -243,8 +274,10 @@ static odet_status load_group(tf_import *t, const char *dir, cJSON *group)
 		cJSON *d;
 		cJSON_ArrayForEach(d, shape)
 		{
-			if (rank >= ODET_MAX_RANK || !cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1e12) {
-				rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: weight '%s': bad shape (rank <= 8, dims >= 0)",
+			if (rank >= ODET_MAX_RANK || !cJSON_IsNumber(d) || !(d->valuedouble >= 0) || d->valuedouble > 1e12 ||
+			    d->valuedouble != (double)(int64_t)d->valuedouble) {
+				rc = odet_error(ctx, ODET_ERR_BAD_INPUT,
+						"%s: weight '%s': bad shape (rank <= 8, dims whole numbers >= 0)",
 						t->path, name->valuestring);
 				goto out_free;
 			}
@@ -341,6 +374,34 @@ static odet_status add_output(tf_import *t, int v)
 	return ODET_OK;
 }
 
+/* Without a signature, the outputs are the nodes nobody consumes (constants aside), in
+ * node order: one pass over every input reference, each looked up in the name index. */
+static odet_status unconsumed_outputs(tf_import *t, int *n_try)
+{
+	odet_status rc = ODET_OK;
+	char *used = odet_calloc(t->ctx, (size_t)t->n_nodes, 1);
+	if (!used)
+		return ODET_ERR_NO_MEMORY;
+	for (int m = 0; m < t->n_nodes; m++) {
+		cJSON *in = cJSON_GetObjectItemCaseSensitive(t->nodes[m].json, "input"), *e;
+		cJSON_ArrayForEach(e, in)
+		{
+			int k, src = cJSON_IsString(e) ? tf_parse_ref(t, e->valuestring, &k) : -1;
+			if (src >= 0)
+				used[src] = 1;
+		}
+	}
+	for (int ni = 0; ni < t->n_nodes; ni++) {
+		if (used[ni] || !strcmp(t->nodes[ni].op, "Const"))
+			continue;
+		(*n_try)++;
+		if ((rc = tfjs_translate(t, ni)) || (rc = add_output(t, t->nodes[ni].out[0])))
+			break;
+	}
+	free(used);
+	return rc;
+}
+
 /* Number of outputs a TF node has (at least 1). */
 static int count_outputs(const tf_node *n)
 {
@@ -412,6 +473,8 @@ odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **ou
 		for (int k = 0; k < n->n_out; k++)
 			n->out[k] = -1;
 	}
+	if ((rc = tf_index_nodes(&t)))
+		goto out_graph;
 	/* weights, from the folder of model.json */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", path);
@@ -460,22 +523,8 @@ odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **ou
 			if ((rc = add_output(&t, t.nodes[src].out[k])))
 				goto out_graph;
 		}
-	} else {
-		for (int ni = 0; ni < t.n_nodes; ni++) {
-			bool used = false;
-			for (int m = 0; m < t.n_nodes && !used; m++)
-				for (int q = 0; q < tf_n_inputs(&t.nodes[m]) && !used; q++) {
-					int k, src = tf_parse_ref(&t, tf_input_ref(&t.nodes[m], q), &k);
-					used = src == ni;
-				}
-			if (used || !strcmp(t.nodes[ni].op, "Const"))
-				continue;
-			n_try++;
-			if ((rc = tfjs_translate(&t, ni)))
-				goto out_graph;
-			if ((rc = add_output(&t, t.nodes[ni].out[0])))
-				goto out_graph;
-		}
+	} else if ((rc = unconsumed_outputs(&t, &n_try))) {
+		goto out_graph;
 	}
 	if (t.g->n_outputs == 0) {
 		if (first_err) {
@@ -507,6 +556,7 @@ out_nodes:
 	for (int k = 0; t.nodes && k < t.n_nodes; k++)
 		free(t.nodes[k].out);
 	free(t.nodes);
+	free(t.index);
 out_json:
 	cJSON_Delete(t.root);
 	return rc;

@@ -25,12 +25,16 @@ typedef struct tf_import {
 	cJSON *root;
 	int n_nodes;
 	tf_node *nodes;
+	int *index;         /* open-addressing hash of node names -> node index (-1 empty) */
+	size_t index_cap;   /* a power of two >= 2 * n_nodes */
 } tf_import;
 
 /* JSON access to a node (tfjs.c) */
 cJSON *tf_attr(const tf_node *n, const char *name);
 int64_t tf_attr_int(const tf_node *n, const char *name, int64_t def);
+/* Node index of name[0..len) through t->index (or -1); built by tf_index_nodes. */
 int tf_find_node(const tf_import *t, const char *name, size_t len);
+odet_status tf_index_nodes(tf_import *t);
 int tf_parse_ref(const tf_import *t, const char *ref, int *k);
 const char *tf_attr_str(const tf_node *n, const char *name, char *buf, size_t cap);
 int tf_attr_bool(const tf_node *n, const char *name, int def);
@@ -39,7 +43,8 @@ int tf_attr_ints(const tf_node *n, const char *name, int64_t *v, int cap);
 int tf_n_inputs(const tf_node *n);
 const char *tf_input_ref(const tf_node *n, int i);
 
-/* Translate node ni (and, recursively, its inputs) into IR values (tfjs_ops.c). */
+/* Translate node ni and every node it depends on into IR values (tfjs_ops.c): an explicit
+ * depth-first walk, so a long chain needs no deep C stack. */
 odet_status tfjs_translate(tf_import *t, int ni);
 
 #endif

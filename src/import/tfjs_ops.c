@@ -613,16 +613,10 @@ static const struct {
 	{"Minimum", IR_OP_MIN, 2},
 };
 
-odet_status tfjs_translate(tf_import *t, int ni)
+/* Translate one node whose inputs are all translated (or failed): tfjs_translate's walk. */
+static odet_status translate_node(tf_import *t, int ni)
 {
 	tf_node *n = &t->nodes[ni];
-	if (n->state == 2)
-		return ODET_OK;
-	if (n->state == 3)
-		return odet_error(t->ctx, ODET_ERR_UNSUPPORTED, "%s: node '%s': %s", t->path, n->name, n->why);
-	if (n->state == 1)
-		return odet_error(t->ctx, ODET_ERR_BAD_INPUT, "%s: node '%s' is part of a cycle", t->path, n->name);
-	n->state = 1;
 	odet_status rc;
 	const char *op = n->op;
 	if (!strcmp(op, "Placeholder")) {
@@ -691,12 +685,73 @@ odet_status tfjs_translate(tf_import *t, int ni)
 					  n->name, op);
 		}
 	}
-	if (rc) {
-		n->state = 3;
-		n->why = "depends on an unsupported or invalid node (see the first error)";
-		return rc;
+	return rc;
+}
+
+static cJSON *first_input(const tf_node *n)
+{
+	cJSON *in = cJSON_GetObjectItemCaseSensitive(n->json, "input");
+	return cJSON_IsArray(in) ? in->child : NULL;
+}
+
+odet_status tfjs_translate(tf_import *t, int ni)
+{
+	typedef struct {
+		int ni;
+		cJSON *next; /* the next input reference to visit */
+	} frame;
+	tf_node *n = &t->nodes[ni];
+	if (n->state == 2)
+		return ODET_OK;
+	if (n->state == 3)
+		return odet_error(t->ctx, ODET_ERR_UNSUPPORTED, "%s: node '%s': %s", t->path, n->name, n->why);
+	if (n->state == 1)
+		return odet_error(t->ctx, ODET_ERR_BAD_INPUT, "%s: node '%s' is part of a cycle", t->path, n->name);
+	/* each node is pushed at most once (state 0 -> 1), so n_nodes frames suffice */
+	frame *st = odet_realloc_array(t->ctx, NULL, (size_t)t->n_nodes, sizeof *st);
+	if (!st)
+		return ODET_ERR_NO_MEMORY;
+	int sp = 0;
+	odet_status rc = ODET_OK;
+	n->state = 1;
+	st[sp++] = (frame){ni, first_input(n)};
+	while (sp > 0) {
+		frame *f = &st[sp - 1];
+		cJSON *e = f->next;
+		if (e) {
+			f->next = e->next;
+			int k, src = cJSON_IsString(e) ? tf_parse_ref(t, e->valuestring, &k) : -1;
+			if (src < 0) /* control inputs; a missing node is reported by translate_node */
+				continue;
+			tf_node *c = &t->nodes[src];
+			if (c->state == 0) {
+				c->state = 1;
+				st[sp++] = (frame){src, first_input(c)};
+			} else if (c->state == 1) {
+				rc = odet_error(t->ctx, ODET_ERR_BAD_INPUT, "%s: node '%s' is part of a cycle", t->path,
+						c->name);
+				break;
+			} else if (c->state == 3) {
+				rc = odet_error(t->ctx, ODET_ERR_UNSUPPORTED, "%s: node '%s': %s", t->path, c->name,
+						c->why);
+				break;
+			}
+			continue;
+		}
+		if ((rc = translate_node(t, f->ni)))
+			break;
+		t->nodes[f->ni].state = 2;
+		sp--;
 	}
-	n->state = 2;
-	return ODET_OK;
+	/* a failure marks the failed node and everything waiting on it */
+	for (int i = 0; rc && i < sp; i++) {
+		tf_node *m = &t->nodes[st[i].ni];
+		if (m->state != 3) {
+			m->state = 3;
+			m->why = "depends on an unsupported or invalid node (see the first error)";
+		}
+	}
+	free(st);
+	return rc;
 }
 
