@@ -96,6 +96,15 @@ int64_t odet_tensor_numel(const odet_tensor *t)
 	return n;
 }
 
+/* A message is one line of text: control bytes a file put into a name (a newline in a
+ * corrupted tensor name) become '?', so they cannot split or forge the line. */
+static void one_line(char *m)
+{
+	for (; *m; m++)
+		if ((unsigned char)*m < 0x20 || *m == 0x7f)
+			*m = '?';
+}
+
 odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...)
 {
 	if (!ctx)
@@ -104,6 +113,7 @@ odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...)
 	va_start(ap, fmt);
 	pthread_mutex_lock(&ctx->error_lock);
 	vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+	one_line(ctx->last_error);
 	ctx->last_status = s;
 	pthread_mutex_unlock(&ctx->error_lock);
 	va_end(ap);
@@ -122,6 +132,7 @@ odet_status odet_error_prefix(odet_ctx *ctx, const char *fmt, ...)
 	pthread_mutex_lock(&ctx->error_lock);
 	memcpy(old, ctx->last_error, sizeof old);
 	snprintf(ctx->last_error, sizeof ctx->last_error, "%s%s", prefix, old);
+	one_line(ctx->last_error);
 	odet_status s = ctx->last_status;
 	pthread_mutex_unlock(&ctx->error_lock);
 	return s;

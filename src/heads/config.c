@@ -144,6 +144,9 @@ static int parse_levels(const char *v, int maxl, int maxn, double out[][HEAD_MAX
 			continue;
 		}
 		char *end;
+		const char *digits = p + (*p == '+' || *p == '-');
+		if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) /* decimal numbers only */
+			return -1;
 		double d = strtod(p, &end);
 		if (end == p || !isfinite(d) || counts[l] >= maxn)
 			return -1;
@@ -205,6 +208,13 @@ static int set_key(head_spec *s, const char *k, const char *v)
 	}
 	if ((n = parse_list(v, HEAD_MAX_LEVELS + 1, x)) < 0)
 		n = -1;
+	static const char *const int_keys[] = {"topk", "max_detections", "background", "fig_size", "first_level",
+						"decoded", "reg_max", "feature_maps"};
+	for (size_t i = 0; i < sizeof int_keys / sizeof int_keys[0]; i++)
+		if (!strcmp(k, int_keys[i]))
+			for (int j = 0; j < n; j++)
+				if (x[j] != floor(x[j])) /* integers are whole numbers: 3.5 is refused */
+					return -1;
 	if (!strcmp(k, "score_threshold") && n == 1)
 		return s->score_threshold = (float)x[0], 0;
 	if (!strcmp(k, "iou_threshold") && n == 1 && x[0] >= 0 && x[0] <= 1)
@@ -219,7 +229,7 @@ static int set_key(head_spec *s, const char *k, const char *v)
 		return s->fig_size = (int)x[0], 0;
 	if (!strcmp(k, "first_level") && n == 1 && x[0] >= 0 && x[0] <= 10)
 		return s->first_level = (int)x[0], 0;
-	if (!strcmp(k, "decoded") && n == 1)
+	if (!strcmp(k, "decoded") && n == 1 && (x[0] == 0 || x[0] == 1))
 		return s->decoded = x[0] != 0, 0;
 	if (!strcmp(k, "reg_max") && n == 1 && x[0] >= 1 && x[0] <= 1024)
 		return s->reg_max = (int)x[0], 0;
@@ -330,9 +340,15 @@ odet_status head_config_load(odet_ctx *ctx, const char *path, head_spec *s)
 	void *data;
 	size_t size;
 	odet_status rc = odet_file_read(ctx, path, 64 << 10, &data, &size);
-	if (rc)
-		return odet_error_prefix(ctx, "head '%s' is neither a preset (ssd300-nvidia, ssd300-vgg16, retinanet, "
-					 "yolov5, yolov8) nor a readable config file: ", path);
+	if (rc) { /* a bad --head value: bad input (exit 2), not a run-time failure */
+		odet_error_prefix(ctx, "head '%s' is neither a preset (ssd300-nvidia, ssd300-vgg16, retinanet, "
+				  "yolov5, yolov8) nor a readable config file: ", path);
+		if (rc != ODET_ERR_IO)
+			return rc;
+		char msg[sizeof ctx->last_error];
+		snprintf(msg, sizeof msg, "%s", odet_ctx_last_error(ctx));
+		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s", msg);
+	}
 	memset(s, 0, sizeof *s);
 	common(s, "", 0);
 	char *text = odet_malloc(ctx, size + 1);

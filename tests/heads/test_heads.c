@@ -554,7 +554,10 @@ static void test_config(void)
 	ir_graph_free(g);
 	static const char *bad[] = {"type = ssd\nfeature_maps = 4\n", "base = nope\n", "iou_threshold = 2\n",
 				    "type = ssd\nfeature_maps = 1e9\n", "no equals sign\n", "weights = 1 2 3\n",
-				    "type = retinanet\nanchor_sizes = 32; 64\n"};
+				    "type = retinanet\nanchor_sizes = 32; 64\n",
+				    /* integers are whole decimal numbers (issue 18) */
+				    "max_detections = 3.5\n", "topk = 0x10\n", "type = ssd\nfeature_maps = 4.5 2\n",
+				    "decoded = 2\n", "score_threshold = 0x1p-2\n"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		f = fopen(path, "w");
 		fputs(bad[i], f);
@@ -564,6 +567,9 @@ static void test_config(void)
 		CHECK(strstr(odet_ctx_last_error(g_ctx), path) != NULL);
 	}
 	remove(path);
+	/* neither a preset nor a file: a bad option (exit 2), not a run-time failure */
+	CHECK(head_config_load(g_ctx, "no-such-preset", &s) == ODET_ERR_BAD_INPUT &&
+	      strstr(odet_ctx_last_error(g_ctx), "neither a preset"));
 }
 
 /* ---------------------------------------------------------------- helper modes */
