@@ -31,7 +31,19 @@ struct odet_ctx {
 	/* exec contexts of one engine may run on several threads (pipelines): their error
 	 * writes are serialized; the message kept is the last one written */
 	pthread_mutex_t error_lock;
+	/* fault injection (tests): the fault_at-th call (1-based) of the counted wrappers fails;
+	 * 0 = never. Counted: odet_malloc/calloc/realloc_array/strdup/aligned_alloc, file
+	 * reads, opens inside a model folder and atomic writes. Atomic: exec threads share ctx. */
+	int64_t fault_at, fault_calls;
 };
+
+/* Arm fault injection on ctx: the n-th counted call from now fails (0 = off); the count
+ * restarts at 0. Tests only (tests/engine/test_faults.c); no global state. */
+void odet_ctx_fail_at(odet_ctx *ctx, int64_t n);
+/* Counted calls since the last odet_ctx_fail_at. */
+int64_t odet_ctx_fault_calls(const odet_ctx *ctx);
+/* Count one call; true when it is the one to fail. ctx NULL: false. */
+bool odet_fault(odet_ctx *ctx);
 
 /* Record an error on ctx and return it. Message: free text; callers name the file/node/op.
  * A NULL ctx is allowed (message dropped). */

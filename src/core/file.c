@@ -15,6 +15,8 @@ odet_status odet_file_read(odet_ctx *ctx, const char *path, size_t limit, void *
 {
 	*data = NULL;
 	*size = 0;
+	if (odet_fault(ctx))
+		return odet_error(ctx, ODET_ERR_IO, "%s: cannot open: injected fault", path);
 	/* O_NONBLOCK: a FIFO or device must not hang the open; only regular files are read */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -35,7 +37,7 @@ odet_status odet_file_read(odet_ctx *ctx, const char *path, size_t limit, void *
 				  (long long)st.st_size, limit);
 	}
 	size_t n = (size_t)st.st_size;
-	void *buf = malloc(n ? n : 1);
+	void *buf = odet_fault(ctx) ? NULL : malloc(n ? n : 1);
 	if (!buf) {
 		fclose(f);
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "%s: out of memory reading %zu bytes", path, n);
@@ -59,17 +61,19 @@ odet_status odet_file_write_atomic(odet_ctx *ctx, const char *path, const void *
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "out of memory");
 	snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "wb");
+	bool fault = odet_fault(ctx); /* an injected failure mid-write: the temporary is dropped */
 	if (!f) {
 		odet_status rc = odet_error(ctx, ODET_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
 		free(tmp);
 		return rc;
 	}
-	int ok = (size == 0 || fwrite(data, 1, size, f) == size);
+	int ok = (size == 0 || fwrite(data, 1, fault ? size / 2 : size, f) == size) && !fault;
 	ok &= fflush(f) == 0;
 	ok &= fsync(fileno(f)) == 0;
 	ok &= fclose(f) == 0;
 	if (!ok || rename(tmp, path) != 0) {
-		odet_status rc = odet_error(ctx, ODET_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+		odet_status rc = odet_error(ctx, ODET_ERR_IO, "%s: write failed: %s", path,
+					    fault ? "injected fault" : strerror(errno));
 		unlink(tmp);
 		free(tmp);
 		return rc;
@@ -104,6 +108,8 @@ odet_status odet_file_open_inside(odet_ctx *ctx, const char *dir, const char *re
 	if (has_dotdot(rel))
 		return odet_error(ctx, ODET_ERR_BAD_INPUT,
 				  "%s: %s path '%s' contains '..' (must be inside the model's folder)", what, kind, rel);
+	if (odet_fault(ctx))
+		return odet_error(ctx, ODET_ERR_IO, "%s: %s '%s': cannot open: injected fault", what, kind, rel);
 	odet_status rc = ODET_OK;
 	char *base = realpath(dir, NULL), *joined = NULL, *real = NULL;
 	int fd = -1;

@@ -192,6 +192,18 @@ int main(void)
 	/* IR: build a -> Relu -> b -> Identity -> c, kill Identity, compact */
 	odet_ctx *ctx;
 	CHECK(odet_ctx_create(NULL, &ctx) == ODET_OK);
+	/* one line per message: control bytes from a file's names become '?' (issue 18) */
+	odet_error(ctx, ODET_ERR_BAD_INPUT, "node '%s': bad", "a\nfake: ok\r\x1b[2J");
+	CHECK(!strcmp(odet_ctx_last_error(ctx), "node 'a?fake: ok??[2J': bad"));
+	odet_error_prefix(ctx, "%s: ", "m\n");
+	CHECK(!strcmp(odet_ctx_last_error(ctx), "m?: node 'a?fake: ok??[2J': bad"));
+	/* fault injection: the n-th counted call fails, then none */
+	odet_ctx_fail_at(ctx, 2);
+	void *p1 = odet_malloc(ctx, 8), *p2 = odet_malloc(ctx, 8), *p3 = odet_malloc(ctx, 8);
+	CHECK(p1 && !p2 && p3 && odet_ctx_fault_calls(ctx) == 3 && ctx->last_status == ODET_ERR_NO_MEMORY);
+	free(p1);
+	free(p3);
+	odet_ctx_fail_at(ctx, 0);
 	ir_graph *g;
 	CHECK(ir_graph_create(ctx, &g) == ODET_OK);
 	int64_t d[2] = {2, 3};
