@@ -10,7 +10,7 @@ SECS=${1:-60}
 B=${2:-$ROOT/build-fuzz}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-onnx tfjs plan image coco head_config tensor}
+HARNESSES=${*:-onnx tfjs plan image coco head_config tensor calib_cache}
 if [ ! -f "$B/CMakeCache.txt" ]; then
   CC=clang-14 cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DODET_CUDA=OFF -DODET_FUZZ=ON >/dev/null
 fi

@@ -7,7 +7,8 @@ OUT_DIR/<harness>/ gets: onnx — the ONNX importer's fixture models (tests/impo
 plan — plans `odet build` makes from some of them; tfjs — small graph models (model.json, the
 split marker, the weight shard); image — JPEGs and PNGs of several kinds (PIL); coco — ground
 truth, marker, results (tests/eval/gen_coco.py's generator); head_config — config files of
-docs/heads.md; tensor — tensor files (tests/gen/tensorfile.py). Nothing here is committed.
+docs/heads.md; tensor — tensor files (tests/gen/tensorfile.py); calib_cache — INT8 calibration
+caches (docs/quantization.md). Nothing here is committed.
 """
 import io
 import json
@@ -161,11 +162,19 @@ def tensors(out, src):
                                                   ("d", np.array([True, False]))])
 
 
+def calib(out):
+    d = os.path.join(out, "calib_cache")
+    put(d, "entropy.cache", b"odet-calibration 1\nmodel 0123456789abcdef\ncalibrator entropy\npercentile 99.99\n"
+        b"images 16\namax 1.5 input\namax 0.25 conv1/Relu:0\namax 7 a name with spaces\n")
+    put(d, "minmax.cache", b"odet-calibration 1\nmodel ffffffffffffffff\ncalibrator minmax\npercentile 99.99\n"
+        b"images 1\namax 0 z\n")
+
+
 def main():
     out, cli, src = sys.argv[1], sys.argv[2], sys.argv[3]
     if os.path.isdir(out):
         shutil.rmtree(out)
-    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor"):
+    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache"):
         os.makedirs(os.path.join(out, h))
     onnx_and_plans(out, cli, src)
     tfjs(out)
@@ -173,6 +182,7 @@ def main():
     coco(out, src)
     heads(out)
     tensors(out, src)
+    calib(out)
     for h in sorted(os.listdir(out)):
         print("%s: %d seeds" % (h, len(os.listdir(os.path.join(out, h)))))
     return 0
