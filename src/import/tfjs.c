@@ -363,8 +363,13 @@ out_free:
 
 /* ------------------------------------------------------------ entry point */
 
-static odet_status add_output(tf_import *t, int v)
+/* Output k of node src (after its translation) becomes a graph output. */
+static odet_status add_output(tf_import *t, int src, int k, const char *ref)
 {
+	int v = k < t->nodes[src].n_out ? t->nodes[src].out[k] : -1;
+	if (v < 0)
+		return odet_error(t->ctx, ODET_ERR_BAD_INPUT, "%s: output '%s': node '%s' has no output %d", t->path, ref,
+				  t->nodes[src].name, k);
 	int *no = odet_realloc_array(t->ctx, t->g->outputs, (size_t)t->g->n_outputs + 1, sizeof(int));
 	if (!no)
 		return ODET_ERR_NO_MEMORY;
@@ -395,7 +400,7 @@ static odet_status unconsumed_outputs(tf_import *t, int *n_try)
 		if (used[ni] || !strcmp(t->nodes[ni].op, "Const"))
 			continue;
 		(*n_try)++;
-		if ((rc = tfjs_translate(t, ni)) || (rc = add_output(t, t->nodes[ni].out[0])))
+		if ((rc = tfjs_translate(t, ni)) || (rc = add_output(t, ni, 0, t->nodes[ni].name)))
 			break;
 	}
 	free(used);
@@ -520,7 +525,7 @@ odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **ou
 			}
 			if (rc)
 				goto out_graph;
-			if ((rc = add_output(&t, t.nodes[src].out[k])))
+			if ((rc = add_output(&t, src, k, ref)))
 				goto out_graph;
 		}
 	} else if ((rc = unconsumed_outputs(&t, &n_try))) {

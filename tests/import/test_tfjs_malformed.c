@@ -5,7 +5,8 @@
  *     iterative; it used to recurse once per node and overflow the stack);
  *   - the same chain without a signature: the one unconsumed node is found as the output
  *     (output finding used to be cubic in the node count);
- *   - two unconsumed nodes: both are outputs, in node order; a consumed node is not;
+ *   - two unconsumed nodes: both are outputs, in node order; a consumed node is not; a
+ *     signature output the node does not have is refused;
  *   - weight shards: a symlink to a file outside the folder, '..', an absolute path, a
  *     missing file, a folder and a FIFO are refused as bad input naming the shard; a
  *     symlink inside the folder is read; a shape of 3.7 is refused, not truncated.
@@ -129,7 +130,20 @@ static void outputs_without_signature(void)
 		CHECK(g->n_outputs == 2 && !strcmp(g->values[g->outputs[0]].name, "b") &&
 		      !strcmp(g->values[g->outputs[1]].name, "c"));
 		ir_graph_free(g);
-	}
+	}	/* a signature naming an output the node does not have (found by fuzz_tfjs: read past
+	 * the node's output list) */
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\"format\":\"graph-model\",\"modelTopology\":{\"node\":["
+		   "{\"name\":\"x\",\"op\":\"Placeholder\",\"attr\":{\"shape\":{\"shape\":{\"dim\":[{\"size\":\"2\"}]}}}},"
+		   "{\"name\":\"a\",\"op\":\"Relu\",\"input\":[\"x\"]}]},\"weightsManifest\":[],"
+		   "\"signature\":{\"outputs\":{\"y\":{\"name\":\"a:5\"}}}}\n");
+	fclose(f);
+	rc = import(path, &g);
+	CHECK_MSG(rc == ODET_ERR_BAD_INPUT && !g && has("output 'a:5': node 'a' has no output 5"), "%s",
+		  odet_ctx_last_error(ctx));
+	ir_graph_free(g);
 }
 
 /* One model per shard case; want = NULL: must import. */
