@@ -388,6 +388,113 @@ odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_
  * arrays stay valid until the next call on p. */
 odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out);
 
+/* ---------------------------------------------------------------- tracker
+ *
+ * IoU tracking of one video source (SORT-style, no Kalman filter): each track predicts its box
+ * at the new frame's time with a constant centre velocity, detections are matched to the
+ * predictions greedily by IoU (best pair first, same class), a matched track takes the
+ * detection's box and updates its velocity, an unmatched detection starts a new track (ids
+ * from 1, never reused), a track unmatched for more than max_missed frames dies. */
+
+typedef struct odet_tracker odet_tracker;
+typedef struct odet_tracker_opts {
+	float iou;          /* least IoU of a detection with a track's prediction; default 0.3 */
+	int max_missed;     /* frames a track lives on unmatched (predicted); default 10 */
+	int class_aware;    /* 1 (default): only detections of the track's class match it */
+} odet_tracker_opts;
+/* One detection's track. */
+typedef struct odet_track_info {
+	int32_t id;         /* stable across frames (1, 2, ...) */
+	int32_t age;        /* frames since the track was born (1 on its first frame) */
+	float vx, vy;       /* velocity of the box centre, pixels per second (0 when new) */
+} odet_track_info;
+odet_tracker_opts odet_tracker_opts_default(void);
+odet_status odet_tracker_create(odet_ctx *ctx, const odet_tracker_opts *opts, odet_tracker **out);
+void odet_tracker_destroy(odet_tracker *t);
+/* One frame at time_s (seconds; increasing): n detections (boxes x1 y1 x2 y2, classes) →
+ * out[n], the track of each. */
+odet_status odet_tracker_update(odet_tracker *t, double time_s, const float *boxes, const int32_t *classes, int n,
+				odet_track_info *out);
+/* Tracks alive (matched or predicted). */
+int odet_tracker_live(const odet_tracker *t);
+
+/* ---------------------------------------------------------------- video
+ *
+ *   video files --one thread per source: demux + decode (FFmpeg, on the CPU), RGB8--> per-source
+ *   queues --stream muxer: batches of up to the engine's batch, frames from every source in
+ *   turn, out when full or batch_timeout_ms after its oldest frame arrived--> the pipeline's
+ *   devices (letterbox, engine, head) --in batch order--> tracker per source --> your callback.
+ *
+ * A source that ends leaves the batches smaller; a source that fails (cannot be opened, no
+ * video stream, unsupported codec, corrupt stream) is reported through the event callback and
+ * dropped while the others go on; corrupt frames are counted and skipped. Without FFmpeg in
+ * the build every source fails with ODET_ERR_UNSUPPORTED. */
+
+typedef struct odet_video_opts {
+	int batch_timeout_ms;   /* a partial batch goes out this long after its oldest frame; default 40 */
+	int realtime;           /* 1: each source delivers frames at its own pace (pts), as a camera
+	                         * would; a full queue then drops its oldest frame. 0 (default): as fast
+	                         * as the devices take them */
+	int queue_frames;       /* decoded frames buffered per source; 0 = 2 × batch (at least 4) */
+	int64_t max_frames;     /* frames read per source; 0 = all */
+	int track;              /* 1 (default): track ids, age and velocity per detection */
+	odet_tracker_opts tracker;
+	int no_infer;           /* 1: decode only (frames delivered with no detections) */
+	int keep_frames;        /* 1: results carry the decoded RGB frame (odet_frame_result.rgb) */
+} odet_video_opts;
+odet_video_opts odet_video_opts_default(void);
+
+/* One frame's outcome; pointers valid during the callback only. */
+typedef struct odet_frame_result {
+	int source;                 /* index in the source list */
+	const char *name;           /* the source as given */
+	int64_t frame;              /* frame index in the source (decoded frames, from 0) */
+	double pts;                 /* presentation time in seconds from the stream's start */
+	int width, height;          /* the frame's pixels */
+	int count;                  /* detections kept (score >= pipeline opts.score), best first */
+	const float *boxes;         /* [count][4] x1 y1 x2 y2 in the frame's pixels, clipped */
+	const float *scores;        /* [count] */
+	const int32_t *classes;     /* [count] */
+	const odet_track_info *tracks; /* [count] when tracking, else NULL */
+	const uint8_t *rgb;         /* the frame (3 × width bytes a row) when keep_frames, else NULL */
+	double latency_s;           /* from the frame leaving its decoder to this callback */
+	int device;                 /* GPU that ran it (-1: CPU) */
+} odet_frame_result;
+typedef odet_status (*odet_frame_fn)(void *user, const odet_frame_result *r);
+
+/* A source's outcome, reported once when it ends or fails. */
+typedef struct odet_source_report {
+	int source;
+	const char *name;
+	odet_status status;         /* ODET_OK: ended normally; else why it was dropped */
+	const char *message;        /* the failure, or why the stream ended early ("" if none) */
+	int width, height;
+	double fps;                 /* the stream's frame rate (0: unknown) */
+	const char *codec;
+	int64_t decoded, inferred, dropped, corrupt;
+} odet_source_report;
+typedef void (*odet_source_fn)(void *user, const odet_source_report *r);
+
+typedef struct odet_video_stats {
+	int n_sources, failed_sources;
+	int64_t decoded, inferred, dropped, corrupt, detections, batches;
+	double seconds;             /* wall time */
+	double decode_s;            /* decoding threads' time (demux, decode, RGB), summed */
+	double wait_s;              /* device threads waiting for frames, summed */
+	double device_s;            /* letterbox + engine + head until results are back, summed */
+	double sink_s;              /* tracker and callbacks */
+	double latency_p50_s, latency_p99_s; /* decode to callback, over delivered frames */
+} odet_video_stats;
+
+/* Decode, batch, infer and track every source; fn is called for each frame in order per
+ * source (one call at a time), ev once per source when it ends or fails (may be NULL). Returns
+ * ODET_OK when the run completed (even with failed sources: see the reports and stats), or
+ * the status of a callback or a device failure that stopped it. */
+odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, const odet_video_opts *opts,
+			   odet_frame_fn fn, odet_source_fn ev, void *user, odet_video_stats *stats);
+/* Whether this build can read video (FFmpeg linked). */
+int odet_video_available(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,7 @@ typedef struct pl_item {
 	int w, h;
 	bool jpeg_gpu;            /* baseline JPEG: nvJPEG may take it */
 	bool gpu_decoded;
+	bool keep_img;            /* video: img outlives staging (odet_video_opts.keep_frames) */
 	double read_s, decode_s;
 } pl_item;
 

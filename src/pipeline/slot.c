@@ -331,7 +331,8 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 	for (int i = 0; i < n; i++) {
 		free(items[i]->bytes);
 		items[i]->bytes = NULL;
-		io_image_free(&items[i]->img);
+		if (!items[i]->keep_img)
+			io_image_free(&items[i]->img);
 	}
 	s->st.gpu_decoded += g;
 	s->st.stage_s += odet_now_s() - t0;

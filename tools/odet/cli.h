@@ -14,6 +14,7 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 	X(run, "run a plan (or model) on raw tensor files")                     \
 	X(bench, "measure throughput and latency of a plan")                    \
 	X(detect, "detect objects in images")                                   \
+	X(video, "detect and track objects in video files")                     \
 	X(eval, "COCO bbox evaluation of a results file")                      \
 	X(calibrate, "INT8 calibration cache of a model from images")
 

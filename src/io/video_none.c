@@ -1,0 +1,35 @@
+/* video_none.c — io_video when odet is built without FFmpeg: every video is refused. */
+#include "io/video.h"
+
+bool io_video_available(void)
+{
+	return false;
+}
+
+odet_status io_video_open(odet_ctx *ctx, const char *path, io_video **out, io_video_info *info)
+{
+	*out = NULL;
+	return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+			  "%s: this odet was built without FFmpeg (libavformat, libavcodec, libswscale): no video input",
+			  path);
+}
+
+odet_status io_video_read(io_video *v, io_image *img, double *pts, bool *eof)
+{
+	*eof = true;
+	return ODET_ERR_UNSUPPORTED;
+}
+
+int64_t io_video_corrupt(const io_video *v)
+{
+	return 0;
+}
+
+const char *io_video_end_message(const io_video *v)
+{
+	return "";
+}
+
+void io_video_close(io_video *v)
+{
+}

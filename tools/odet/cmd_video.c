@@ -1,0 +1,422 @@
+/*
+ * cmd_video.c — `odet video MODEL SOURCE... [options]`: detect and track objects in video files.
+ *
+ * A front end over odet.h only (odet_video_run): every source is decoded on its own thread,
+ * frames of all sources are batched into the engine, detections are tracked per source, and
+ * this file writes one JSON line per frame (source, frame index, pts, and per detection its
+ * track id, box in the frame's pixels, class, score, track age and velocity), a progress line
+ * per source every few seconds, a report per source (failed sources by name) and a summary.
+ * The JSONL file is written as frames arrive; Ctrl-C stops the run, flushes and closes it.
+ * Exit codes: 0 every source read to its end, 2 bad input (a source failed or usage), 1 runtime
+ * failure or interrupted.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_DEVICES 64
+
+/* Ctrl-C: the frame callback sees it and stops the run (the one thing a signal may set). */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	interrupted = 1;
+}
+
+typedef struct video_cli {
+	const char *model, *out_dir, *json_path;
+	const char **sources;
+	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads;
+	int devices[MAX_DEVICES];
+	long timeout_ms, queue;
+	long long max_frames;
+	float score;
+	odet_backend_kind backend;
+	odet_precision precision;
+} video_cli;
+
+typedef struct video_sink {
+	const video_cli *o;
+	odet_model_info mi;
+	FILE *jf;
+	int64_t *frames;        /* per source, delivered */
+	double t0, last_progress, last_flush;
+	int n_failed;
+} video_sink;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: odet video MODEL SOURCE... [options]\n"
+		   "  MODEL              model.onnx, TF.js model.json, or model.plan\n"
+		   "  SOURCE             video files (mp4, mkv, avi, mov, ...: what FFmpeg reads)\n"
+		   "  --out DIR          output folder (default: odet-video)\n"
+		   "  --json FILE        JSON lines, one per frame (default: DIR/detections.jsonl)\n"
+		   "  --score T          minimum score to report (default 0.3)\n"
+		   "  --batch N          frames per batch, from all sources (default 1; a plan keeps its own)\n"
+		   "  --batch-timeout-ms T  a partial batch goes out T ms after its oldest frame (default 40)\n"
+		   "  --realtime         read each source at its frame rate, as a camera delivers it\n"
+		   "  --max-frames N     frames per source (default: all)\n"
+		   "  --queue N          decoded frames buffered per source (default: 2 x batch)\n"
+		   "  --no-infer         decode only (frames/s of the decoders)\n"
+		   "  --no-track         no tracker (track ids -1)\n"
+		   "  --backend B        cpu, cuda or auto (default: cuda when a GPU answers)\n"
+		   "  --precision P      fp32 (default) or fp16 (CUDA)\n"
+		   "  --devices L        GPUs, e.g. 0,1 (repeats allowed); default: every visible GPU\n"
+		   "  --threads N        CPU threads of a CPU engine (default: all cores)\n"
+		   "  --quiet            no progress lines\n"
+		   "  -v                 log engine building\n"
+		   "exit codes: 0 every source read, 2 bad input (a source failed) or usage, 1 runtime failure\n");
+}
+
+static bool parse_long(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end || errno || v < min || v > max) {
+		fprintf(stderr, "odet video: %s expects an integer in %ld..%ld, not '%s'\n", opt, min, max, s);
+		return false;
+	}
+	*out = (long)v;
+	return true;
+}
+
+static int parse_devices(const char *s, video_cli *o)
+{
+	o->n_devices = 0;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 0 || v > 1023 || o->n_devices == MAX_DEVICES || (*end && *end != ',')) {
+			fprintf(stderr, "odet video: --devices expects GPU indices such as 0,1 (at most %d)\n", MAX_DEVICES);
+			return -1;
+		}
+		o->devices[o->n_devices++] = (int)v;
+		s = *end ? end + 1 : end;
+	}
+	return o->n_devices ? 0 : -1;
+}
+
+/* 0 ok, 1 --help printed, 2 usage error (printed) */
+static int parse(int argc, char **argv, video_cli *o)
+{
+	memset(o, 0, sizeof *o);
+	o->out_dir = "odet-video";
+	o->score = 0.3f;
+	o->timeout_ms = 40;
+	o->batch = 0;
+	o->backend = ODET_BACKEND_AUTO;
+	o->sources = calloc((size_t)argc, sizeof *o->sources);
+	if (!o->sources)
+		return 2;
+	int pos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--realtime") || !strcmp(a, "--no-infer") || !strcmp(a, "--no-track") ||
+		    !strcmp(a, "--quiet") || !strcmp(a, "-v")) {
+			if (!strcmp(a, "--realtime"))
+				o->realtime = 1;
+			else if (!strcmp(a, "--no-infer"))
+				o->no_infer = 1;
+			else if (!strcmp(a, "--no-track"))
+				o->no_track = 1;
+			else if (!strcmp(a, "--quiet"))
+				o->quiet = 1;
+			else
+				o->verbose++;
+			continue;
+		}
+		if (a[0] == '-' && a[1]) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "odet video: %s needs a value\n", a);
+				return 2;
+			}
+			const char *v = argv[++i];
+			long lv;
+			if (!strcmp(a, "--out")) {
+				o->out_dir = v;
+			} else if (!strcmp(a, "--json")) {
+				o->json_path = v;
+			} else if (!strcmp(a, "--score")) {
+				char *end;
+				o->score = strtof(v, &end);
+				if (end == v || *end || !(o->score >= 0 && o->score <= 1)) {
+					fprintf(stderr, "odet video: --score expects a number in 0..1\n");
+					return 2;
+				}
+			} else if (!strcmp(a, "--batch")) {
+				if (!parse_long(a, v, 1, 4096, &lv))
+					return 2;
+				o->batch = (int)lv;
+			} else if (!strcmp(a, "--batch-timeout-ms")) {
+				if (!parse_long(a, v, 0, 600000, &o->timeout_ms))
+					return 2;
+			} else if (!strcmp(a, "--max-frames")) {
+				if (!parse_long(a, v, 0, 2000000000L, &lv))
+					return 2;
+				o->max_frames = lv;
+			} else if (!strcmp(a, "--queue")) {
+				if (!parse_long(a, v, 1, 4096, &o->queue))
+					return 2;
+			} else if (!strcmp(a, "--threads")) {
+				if (!parse_long(a, v, 0, 256, &lv))
+					return 2;
+				o->threads = (int)lv;
+			} else if (!strcmp(a, "--devices")) {
+				if (parse_devices(v, o))
+					return 2;
+			} else if (!strcmp(a, "--backend")) {
+				if (!strcmp(v, "cpu"))
+					o->backend = ODET_BACKEND_CPU;
+				else if (!strcmp(v, "cuda"))
+					o->backend = ODET_BACKEND_CUDA;
+				else if (!strcmp(v, "auto"))
+					o->backend = ODET_BACKEND_AUTO;
+				else {
+					fprintf(stderr, "odet video: --backend expects cpu, cuda or auto\n");
+					return 2;
+				}
+			} else if (!strcmp(a, "--precision")) {
+				if (!strcmp(v, "fp32"))
+					o->precision = ODET_PRECISION_FP32;
+				else if (!strcmp(v, "fp16"))
+					o->precision = ODET_PRECISION_FP16;
+				else {
+					fprintf(stderr, "odet video: --precision expects fp32 or fp16\n");
+					return 2;
+				}
+			} else {
+				fprintf(stderr, "odet video: unknown option %s\n", a);
+				return 2;
+			}
+			continue;
+		}
+		if (!o->model)
+			o->model = a;
+		else
+			o->sources[pos++] = a;
+	}
+	o->n_sources = pos;
+	if (!o->model || !pos) {
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(f, "\\u%04x", *c);
+		else
+			fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void progress(video_sink *k, bool last)
+{
+	double el = now_s() - k->t0;
+	for (int i = 0; i < k->o->n_sources; i++)
+		fprintf(stderr, "odet: %s: %lld frames, %.1f frames/s%s\n", k->o->sources[i], (long long)k->frames[i],
+			el > 0 ? k->frames[i] / el : 0.0, last ? " (done)" : "");
+}
+
+static odet_status on_frame(void *user, const odet_frame_result *r)
+{
+	video_sink *k = user;
+	if (interrupted)
+		return ODET_ERR_IO;
+	k->frames[r->source]++;
+	FILE *f = k->jf;
+	fprintf(f, "{\"source\": %d, \"name\": ", r->source);
+	json_string(f, r->name);
+	fprintf(f, ", \"frame\": %lld, \"pts\": %.4f, \"width\": %d, \"height\": %d, \"detections\": [", (long long)r->frame,
+		r->pts, r->width, r->height);
+	for (int i = 0; i < r->count; i++) {
+		const float *b = r->boxes + 4 * i;
+		const char *name = odet_coco_class_name(&k->mi, r->classes[i]);
+		fprintf(f, "%s{\"track\": %d, \"box\": [%.2f, %.2f, %.2f, %.2f], \"class\": %d, \"category\": %d, "
+			"\"label\": ", i ? ", " : "", r->tracks ? r->tracks[i].id : -1, b[0], b[1], b[2], b[3], r->classes[i],
+			odet_coco_category_id(&k->mi, r->classes[i]));
+		json_string(f, name ? name : "");
+		fprintf(f, ", \"score\": %.5f", r->scores[i]);
+		if (r->tracks)
+			fprintf(f, ", \"age\": %d, \"velocity\": [%.2f, %.2f]", r->tracks[i].age, r->tracks[i].vx,
+				r->tracks[i].vy);
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
+	double t = now_s();
+	if (t - k->last_flush > 0.5) {
+		fflush(f);
+		k->last_flush = t;
+	}
+	if (!k->o->quiet && t - k->last_progress > 5) {
+		progress(k, false);
+		k->last_progress = t;
+	}
+	return ferror(f) ? ODET_ERR_IO : ODET_OK;
+}
+
+static void on_source(void *user, const odet_source_report *r)
+{
+	video_sink *k = user;
+	if (r->status) {
+		k->n_failed++;
+		const char *m = r->message && *r->message ? r->message : odet_status_str(r->status);
+		size_t nl = strlen(r->name);
+		if (!strncmp(m, r->name, nl) && m[nl] == ':') /* the message names the file already */
+			fprintf(stderr, "odet: %s\n", m);
+		else
+			fprintf(stderr, "odet: %s: %s\n", r->name, m);
+		return;
+	}
+	if (r->message && *r->message)
+		fprintf(stderr, "odet: %s: %s\n", r->name, r->message);
+	if (!k->o->quiet)
+		fprintf(stderr, "odet: %s: %dx%d %s %.2f fps: %lld decoded, %lld inferred, %lld dropped, %lld corrupt\n",
+			r->name, r->width, r->height, r->codec, r->fps, (long long)r->decoded, (long long)r->inferred,
+			(long long)r->dropped, (long long)r->corrupt);
+}
+
+static odet_status open_pipeline(odet_ctx *ctx, const video_cli *o, odet_pipeline **p)
+{
+	odet_pipeline_opts po = odet_pipeline_opts_default();
+	po.model = o->model;
+	po.score = o->score;
+	po.build.backend = o->backend;
+	po.build.precision = o->precision;
+	if (o->batch)
+		po.build.batch = o->batch;
+	po.devices = o->n_devices ? o->devices : NULL;
+	po.n_devices = o->n_devices;
+	po.gpu_decode = 0;
+	odet_status rc = odet_pipeline_create(ctx, &po, p);
+	if (rc == ODET_ERR_DEVICE && o->backend == ODET_BACKEND_AUTO) {
+		fprintf(stderr, "odet: %s; running on the CPU\n", odet_ctx_last_error(ctx));
+		po.build.backend = ODET_BACKEND_CPU;
+		po.devices = NULL;
+		po.n_devices = 0;
+		rc = odet_pipeline_create(ctx, &po, p);
+	}
+	return rc;
+}
+
+int cmd_video(int argc, char **argv)
+{
+	video_cli o;
+	int pr = parse(argc, argv, &o);
+	if (pr) {
+		free(o.sources);
+		return pr == 1 ? 0 : 2;
+	}
+	int exit_code = 1;
+	odet_ctx *ctx = NULL;
+	odet_pipeline *p = NULL;
+	video_sink k = {.o = &o};
+	char jpath[4200];
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.n_threads = o.threads;
+	co.log_level = o.verbose >= 2 ? ODET_LOG_DEBUG : o.verbose ? ODET_LOG_INFO : ODET_LOG_WARN;
+	odet_status rc = odet_ctx_create(&co, &ctx);
+	if (rc) {
+		fprintf(stderr, "odet video: cannot create a context: %s\n", odet_status_str(rc));
+		goto out_free;
+	}
+	if (!odet_video_available()) {
+		fprintf(stderr, "odet video: this odet was built without FFmpeg (libavformat, libavcodec, libswscale): "
+				"no video input\n");
+		exit_code = 2;
+		goto out_free;
+	}
+	if (!o.json_path) {
+		if (mkdir(o.out_dir, 0777) && errno != EEXIST) {
+			fprintf(stderr, "odet video: cannot create %s: %s\n", o.out_dir, strerror(errno));
+			goto out_free;
+		}
+		snprintf(jpath, sizeof jpath, "%s/detections.jsonl", o.out_dir);
+		o.json_path = jpath;
+	}
+	if ((rc = open_pipeline(ctx, &o, &p))) {
+		exit_code = cli_fail(ctx, rc, o.model);
+		goto out_free;
+	}
+	odet_pipeline_model_info(p, &k.mi);
+	if (!(k.jf = fopen(o.json_path, "w"))) {
+		fprintf(stderr, "odet video: cannot write %s: %s\n", o.json_path, strerror(errno));
+		goto out_free;
+	}
+	if (!(k.frames = calloc((size_t)o.n_sources, sizeof *k.frames)))
+		goto out_free;
+	odet_video_opts vo = odet_video_opts_default();
+	vo.batch_timeout_ms = (int)o.timeout_ms;
+	vo.realtime = o.realtime;
+	vo.max_frames = o.max_frames;
+	vo.queue_frames = (int)o.queue;
+	vo.no_infer = o.no_infer;
+	vo.track = !o.no_track;
+	struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_sa);
+	k.t0 = k.last_progress = k.last_flush = now_s();
+	odet_video_stats st;
+	rc = odet_video_run(p, o.sources, o.n_sources, &vo, on_frame, on_source, &k, &st);
+	sigaction(SIGINT, &old_sa, NULL);
+	if (fclose(k.jf) && !rc) {
+		k.jf = NULL;
+		fprintf(stderr, "odet video: writing %s failed\n", o.json_path);
+		goto out_free;
+	}
+	k.jf = NULL;
+	if (!o.quiet)
+		progress(&k, true);
+	double s = st.seconds > 0 ? st.seconds : 1e-9;
+	fprintf(stderr,
+		"odet: %d sources (%d failed), %lld frames decoded, %lld inferred, %lld dropped, %lld corrupt, "
+		"%lld detections in %.2f s: %.1f frames/s; decode %.1f frames/s per thread, device %.2f s, "
+		"latency p50 %.1f ms p99 %.1f ms; %s\n",
+		st.n_sources, st.failed_sources, (long long)st.decoded, (long long)st.inferred, (long long)st.dropped,
+		(long long)st.corrupt, (long long)st.detections, st.seconds, (o.no_infer ? st.decoded : st.inferred) / s,
+		st.decode_s > 0 ? st.decoded / st.decode_s : 0.0, st.device_s, st.latency_p50_s * 1e3,
+		st.latency_p99_s * 1e3, o.json_path);
+	if (interrupted) {
+		fprintf(stderr, "odet video: interrupted; %s holds the frames delivered so far\n", o.json_path);
+		exit_code = 1;
+	} else if (rc) {
+		exit_code = cli_fail(ctx, rc, "video");
+	} else {
+		exit_code = k.n_failed ? 2 : 0;
+	}
+out_free:
+	if (k.jf)
+		fclose(k.jf);
+	free(k.frames);
+	odet_pipeline_destroy(p);
+	odet_ctx_destroy(ctx);
+	free(o.sources);
+	return exit_code;
+}
