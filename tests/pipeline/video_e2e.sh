@@ -93,6 +93,22 @@ sys.exit(0 if m and int(m.group(2))>0 and int(m.group(1))+int(m.group(2))==40 el
 \"" \
 	"garbage not counted: $(grep garbage "$T/b.err")"
 
+# --- Ctrl-C: once frames flow, SIGINT stops the run; the JSON lines file is complete line by line
+"$ODET" video "$MODEL" "$VTEST" --json "$T/i.jsonl" --quiet 2>"$T/i.err" &
+pid=$!
+k=0
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+while [ $k -lt 300 ] && [ "$(lines "$T/i.jsonl")" -lt 3 ]; do sleep 0.2; k=$((k + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+check "[ $rc -eq 1 ] && grep -q interrupted '$T/i.err'" "Ctrl-C: exit $rc, $(tail -1 "$T/i.err")"
+check "/usr/bin/python3 -c \"
+import json,sys
+n=[json.loads(l)['frame'] for l in open('$T/i.jsonl')]
+sys.exit(0 if 3<=len(n)<795 and n==list(range(len(n))) else 1)
+\"" "Ctrl-C: the JSON lines are not complete frames 0..k"
+
 # --- usage errors
 "$ODET" video "$MODEL" 2>/dev/null
 check "[ $? -eq 2 ]" "no source: not a usage error"
