@@ -457,6 +457,7 @@ typedef struct odet_frame_result {
 	const int32_t *classes;     /* [count] */
 	const odet_track_info *tracks; /* [count] when tracking, else NULL */
 	const uint8_t *rgb;         /* the frame (3 × width bytes a row) when keep_frames, else NULL */
+	double fps;                 /* the source's frame rate (0: unknown) */
 	double latency_s;           /* from the frame leaving its decoder to this callback */
 	int device;                 /* GPU that ran it (-1: CPU) */
 } odet_frame_result;
@@ -492,8 +493,19 @@ typedef struct odet_video_stats {
  * the status of a callback or a device failure that stopped it. */
 odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, const odet_video_opts *opts,
 			   odet_frame_fn fn, odet_source_fn ev, void *user, odet_video_stats *stats);
-/* Whether this build can read video (FFmpeg linked). */
+/* Whether this build can read video (FFmpeg's headers at build time, its libraries loadable). */
 int odet_video_available(void);
+
+/* Annotated video output: RGB frames encoded with libx264 (or FFmpeg's MPEG-4 part 2 encoder
+ * when FFmpeg has no libx264) into the container the file name says (.mp4, .mkv, .avi);
+ * written to PATH.tmp and renamed onto path by a successful close. */
+typedef struct odet_video_writer odet_video_writer;
+odet_status odet_video_writer_open(odet_ctx *ctx, const char *path, int width, int height, double fps,
+				   odet_video_writer **out);
+/* A frame of another size is scaled to the size given at open (made even). */
+odet_status odet_video_writer_write(odet_video_writer *w, const odet_image *frame);
+/* Finish the file; frees w, also on failure (the partial file is then removed). */
+odet_status odet_video_writer_close(odet_video_writer *w);
 
 #ifdef __cplusplus
 }

@@ -39,4 +39,14 @@ int64_t io_video_corrupt(const io_video *v);
 const char *io_video_end_message(const io_video *v);
 void io_video_close(io_video *v);
 
+/* Annotated output: RGB8 frames encoded (libx264 when FFmpeg has it, else MPEG-4 part 2) into
+ * a container chosen by the file name (.mp4, .mkv, .avi), written to path + ".tmp" and renamed
+ * onto path by a successful close (a failed write or close removes it). Frames of another size
+ * are scaled to the first frame's (made even). */
+typedef struct io_video_writer io_video_writer;
+odet_status io_video_writer_open(odet_ctx *ctx, const char *path, int w, int h, double fps, io_video_writer **out);
+odet_status io_video_writer_write(io_video_writer *w, const io_image *img);
+/* Flush, finish and rename; frees w (also on failure). */
+odet_status io_video_writer_close(io_video_writer *w);
+
 #endif

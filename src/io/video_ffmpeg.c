@@ -5,8 +5,8 @@
  * Corrupt data: a packet the decoder rejects, or a frame it flags corrupt (AV_FRAME_FLAG_CORRUPT,
  * decode_error_flags), is counted and skipped, and the frames after it are skipped (counted)
  * until the next keyframe, where decoding resumes; frames missing between two decoded ones
- * (a pts gap over 1.5 frame intervals: packets the demuxer skipped) count as corrupt too. More than IO_VIDEO_MAX_BAD packets in a row
- * without a good frame is a corrupt stream (an error). FFmpeg's own log is silenced below the
+ * (a pts gap over 1.5 frame intervals: packets the demuxer skipped) count as corrupt too. More
+ * than IO_VIDEO_MAX_BAD packets in a row without a good frame is a corrupt stream (an error). FFmpeg's own log is silenced below the
  * context's debug level (av_log_set_level is process-wide: FFmpeg has one logger).
  *
  * The four libraries are loaded with dlopen when a video is opened (the sonames of the major
@@ -15,82 +15,13 @@
  * cannot run), and odet runs where FFmpeg is absent (the video is then refused, naming what is
  * missing). The headers give the types and struct layouts, which are fixed within a major version.
  */
+#include "io/ffmpeg_load.h"
 #include "io/video.h"
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define IO_VIDEO_MAX_BAD 500
-
-/* The FFmpeg functions used, by library (index into ff_sonames). */
-#define FF_FUNCS(X)                                                                                 \
-	X(0, avformat_open_input) X(0, avformat_find_stream_info) X(0, av_find_best_stream)          \
-	X(0, av_read_frame) X(0, avformat_close_input)                                               \
-	X(1, avcodec_alloc_context3) X(1, avcodec_parameters_to_context) X(1, avcodec_open2)          \
-	X(1, avcodec_send_packet) X(1, avcodec_receive_frame) X(1, avcodec_free_context)             \
-	X(1, av_packet_alloc) X(1, av_packet_free) X(1, av_packet_unref) X(1, avcodec_descriptor_get) \
-	X(2, av_frame_alloc) X(2, av_frame_free) X(2, av_frame_unref) X(2, av_strerror)              \
-	X(2, av_log_set_level) X(2, av_get_pix_fmt_name)                                             \
-	X(3, sws_getCachedContext) X(3, sws_scale) X(3, sws_freeContext)
-
-typedef struct ff_api {
-#define X(lib, name) __typeof__(name) *name;
-	FF_FUNCS(X)
-#undef X
-} ff_api;
-
-static const char *const ff_sonames[4] = {
-	"libavformat.so." AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR),
-	"libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR),
-	"libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR),
-	"libswscale.so." AV_STRINGIFY(LIBSWSCALE_VERSION_MAJOR),
-};
-
-typedef struct ff_libs {
-	void *dl[4];
-	ff_api api;
-} ff_libs;
-
-static void ff_unload(ff_libs *l)
-{
-	for (int i = 3; i >= 0; i--)
-		if (l->dl[i])
-			dlclose(l->dl[i]);
-	memset(l, 0, sizeof *l);
-}
-
-/* Load the libraries and resolve FF_FUNCS; why (n bytes) says what is missing. */
-static bool ff_load(ff_libs *l, char *why, size_t n)
-{
-	memset(l, 0, sizeof *l);
-	/* avutil first: the others depend on it */
-	static const int order[4] = {2, 3, 1, 0};
-	for (int k = 0; k < 4; k++) {
-		int i = order[k];
-		if (!(l->dl[i] = dlopen(ff_sonames[i], RTLD_NOW | RTLD_LOCAL))) {
-			const char *e = dlerror();
-			snprintf(why, n, "%s", e ? e : ff_sonames[i]);
-			ff_unload(l);
-			return false;
-		}
-	}
-	void *p;
-#define X(lib, name)                                                                     \
-	if (!(p = dlsym(l->dl[lib], #name))) {                                            \
-		snprintf(why, n, "%s has no %s", ff_sonames[lib], #name);                 \
-		ff_unload(l);                                                             \
-		return false;                                                             \
-	}                                                                                 \
-	memcpy(&l->api.name, &p, sizeof p);
-	FF_FUNCS(X)
-#undef X
-	return true;
-}
 
 struct io_video {
 	odet_ctx *ctx;

@@ -1,4 +1,5 @@
-/* video_none.c — io_video when odet is built without FFmpeg: every video is refused. */
+/* video_none.c — io_video and io_video_writer when odet is built without FFmpeg's headers:
+ * every video is refused. */
 #include "io/video.h"
 
 bool io_video_available(void)
@@ -32,4 +33,20 @@ const char *io_video_end_message(const io_video *v)
 
 void io_video_close(io_video *v)
 {
+}
+
+odet_status io_video_writer_open(odet_ctx *ctx, const char *path, int w, int h, double fps, io_video_writer **out)
+{
+	*out = NULL;
+	return odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: this odet was built without FFmpeg: no video output", path);
+}
+
+odet_status io_video_writer_write(io_video_writer *w, const io_image *img)
+{
+	return ODET_ERR_UNSUPPORTED;
+}
+
+odet_status io_video_writer_close(io_video_writer *w)
+{
+	return ODET_OK;
 }

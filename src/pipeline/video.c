@@ -104,6 +104,7 @@ static odet_status deliver_frame(vd_run *r, const mx_frame *f, const pl_item *it
 	odet_frame_result fr = {
 		.source = f->source, .name = r->m->src[f->source].name, .frame = f->index, .pts = f->pts,
 		.width = f->img.w ? f->img.w : it->w, .height = f->img.h ? f->img.h : it->h, .device = device,
+		.fps = r->m->src[f->source].fps,
 	};
 	if (ir) {
 		fr.count = ir->count;

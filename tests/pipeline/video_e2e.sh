@@ -32,9 +32,15 @@ done
 
 # --- four good sources in one run, batch 4: frame counts and detections against odet detect
 "$ODET" video "$MODEL" "$T/dog.mp4" "$T/horses.avi" "$T/person.mkv" "$T/vtest40.avi" --batch 4 --json "$T/v.jsonl" \
-	--quiet 2>"$T/v.err"
+	--quiet --save-video --out "$T/out" 2>"$T/v.err"
 rc=$?
 check "[ $rc -eq 0 ]" "odet video on good clips: exit $rc ($(cat "$T/v.err"))"
+# --save-video: one annotated video per source, every frame in it
+for c in dog:20 horses:20 person:20 vtest40:40; do
+	f="$T/out/${c%%:*}.mp4"
+	n=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$f" 2>/dev/null)
+	check "[ '$n' = '${c##*:}' ]" "$f: $n frames, expected ${c##*:}"
+done
 i=0
 for c in dog.mp4 horses.avi person.mkv vtest40.avi; do
 	n=20

@@ -5,7 +5,8 @@
  * frames of all sources are batched into the engine, detections are tracked per source, and
  * this file writes one JSON line per frame (source, frame index, pts, and per detection its
  * track id, box in the frame's pixels, class, score, track age and velocity), a progress line
- * per source every few seconds, a report per source (failed sources by name) and a summary.
+ * per source every few seconds, a report per source (failed sources by name) and a summary;
+ * --save-video: an annotated video per source (boxes, labels, track ids).
  * The JSONL file is written as frames arrive; Ctrl-C stops the run, flushes and closes it.
  * Exit codes: 0 every source read to its end, 2 bad input (a source failed or usage), 1 runtime
  * failure or interrupted.
@@ -34,7 +35,7 @@ static void on_sigint(int sig)
 typedef struct video_cli {
 	const char *model, *out_dir, *json_path;
 	const char **sources;
-	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads;
+	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads, save_video;
 	int devices[MAX_DEVICES];
 	long timeout_ms, queue;
 	long long max_frames;
@@ -50,6 +51,12 @@ typedef struct video_sink {
 	int64_t *frames;        /* per source, delivered */
 	double t0, last_progress, last_flush;
 	int n_failed;
+	odet_ctx *ctx;
+	odet_video_writer **writers; /* --save-video: per source, opened on its first frame */
+	int *writer_failed;
+	uint8_t *draw;          /* the frame being annotated */
+	size_t draw_cap;
+	int save_errors;
 } video_sink;
 
 static void usage(FILE *f)
@@ -67,6 +74,7 @@ static void usage(FILE *f)
 		   "  --queue N          decoded frames buffered per source (default: 2 x batch)\n"
 		   "  --no-infer         decode only (frames/s of the decoders)\n"
 		   "  --no-track         no tracker (track ids -1)\n"
+		   "  --save-video       an annotated video per source: DIR/<name>.mp4 (boxes, labels, track ids)\n"
 		   "  --backend B        cpu, cuda or auto (default: cuda when a GPU answers)\n"
 		   "  --precision P      fp32 (default) or fp16 (CUDA)\n"
 		   "  --devices L        GPUs, e.g. 0,1 (repeats allowed); default: every visible GPU\n"
@@ -125,8 +133,10 @@ static int parse(int argc, char **argv, video_cli *o)
 			return 1;
 		}
 		if (!strcmp(a, "--realtime") || !strcmp(a, "--no-infer") || !strcmp(a, "--no-track") ||
-		    !strcmp(a, "--quiet") || !strcmp(a, "-v")) {
-			if (!strcmp(a, "--realtime"))
+		    !strcmp(a, "--quiet") || !strcmp(a, "-v") || !strcmp(a, "--save-video")) {
+			if (!strcmp(a, "--save-video"))
+				o->save_video = 1;
+			else if (!strcmp(a, "--realtime"))
 				o->realtime = 1;
 			else if (!strcmp(a, "--no-infer"))
 				o->no_infer = 1;
@@ -245,6 +255,78 @@ static void progress(video_sink *k, bool last)
 			el > 0 ? k->frames[i] / el : 0.0, last ? " (done)" : "");
 }
 
+/* DIR/<file name without extension>.mp4; -<index> when an earlier source has the same name. */
+static void video_path(const video_cli *o, int i, char *out, size_t n)
+{
+	char stem[1024], other[1024];
+	const char *b = strrchr(o->sources[i], '/');
+	snprintf(stem, sizeof stem, "%s", b ? b + 1 : o->sources[i]);
+	char *dot = strrchr(stem, '.');
+	if (dot && dot != stem)
+		*dot = 0;
+	int dup = 0;
+	for (int j = 0; j < i; j++) {
+		const char *bj = strrchr(o->sources[j], '/');
+		snprintf(other, sizeof other, "%s", bj ? bj + 1 : o->sources[j]);
+		char *d = strrchr(other, '.');
+		if (d && d != other)
+			*d = 0;
+		dup |= !strcmp(other, stem);
+	}
+	if (dup)
+		snprintf(out, n, "%s/%s-%d.mp4", o->out_dir, stem, i);
+	else
+		snprintf(out, n, "%s/%s.mp4", o->out_dir, stem);
+}
+
+/* --save-video: the frame with its boxes, labels and track ids, into the source's video. */
+static void save_frame(video_sink *k, const odet_frame_result *r)
+{
+	int s = r->source;
+	if (k->writer_failed[s] || !r->rgb)
+		return;
+	char path[4200];
+	if (!k->writers[s]) {
+		video_path(k->o, s, path, sizeof path);
+		if (odet_video_writer_open(k->ctx, path, r->width, r->height, r->fps > 0 ? r->fps : 25, &k->writers[s])) {
+			fprintf(stderr, "odet: %s\n", odet_ctx_last_error(k->ctx));
+			k->writer_failed[s] = 1;
+			k->save_errors++;
+			return;
+		}
+	}
+	size_t bytes = (size_t)r->width * (size_t)r->height * 3;
+	if (bytes > k->draw_cap) {
+		uint8_t *d = realloc(k->draw, bytes);
+		if (!d) {
+			k->writer_failed[s] = 1;
+			k->save_errors++;
+			return;
+		}
+		k->draw = d;
+		k->draw_cap = bytes;
+	}
+	memcpy(k->draw, r->rgb, bytes);
+	odet_image img = {.width = r->width, .height = r->height, .rgb = k->draw};
+	int th = r->width >= 1200 ? 4 : r->width >= 500 ? 3 : 2;
+	for (int i = r->count - 1; i >= 0; i--) {
+		uint8_t col[3];
+		char label[96];
+		const char *name = odet_coco_class_name(&k->mi, r->classes[i]);
+		odet_class_color(r->classes[i], col);
+		if (r->tracks)
+			snprintf(label, sizeof label, "%s id%d %.2f", name ? name : "?", r->tracks[i].id, r->scores[i]);
+		else
+			snprintf(label, sizeof label, "%s %.2f", name ? name : "?", r->scores[i]);
+		odet_image_draw_box(&img, r->boxes + 4 * i, col, th, label);
+	}
+	if (odet_video_writer_write(k->writers[s], &img)) {
+		fprintf(stderr, "odet: %s\n", odet_ctx_last_error(k->ctx));
+		k->writer_failed[s] = 1;
+		k->save_errors++;
+	}
+}
+
 static odet_status on_frame(void *user, const odet_frame_result *r)
 {
 	video_sink *k = user;
@@ -270,6 +352,8 @@ static odet_status on_frame(void *user, const odet_frame_result *r)
 		fputc('}', f);
 	}
 	fputs("]}\n", f);
+	if (k->o->save_video)
+		save_frame(k, r);
 	double t = now_s();
 	if (t - k->last_flush > 0.5) {
 		fflush(f);
@@ -353,11 +437,13 @@ int cmd_video(int argc, char **argv)
 		exit_code = 2;
 		goto out_free;
 	}
-	if (!o.json_path) {
+	if (!o.json_path || o.save_video) {
 		if (mkdir(o.out_dir, 0777) && errno != EEXIST) {
 			fprintf(stderr, "odet video: cannot create %s: %s\n", o.out_dir, strerror(errno));
 			goto out_free;
 		}
+	}
+	if (!o.json_path) {
 		snprintf(jpath, sizeof jpath, "%s/detections.jsonl", o.out_dir);
 		o.json_path = jpath;
 	}
@@ -370,7 +456,10 @@ int cmd_video(int argc, char **argv)
 		fprintf(stderr, "odet video: cannot write %s: %s\n", o.json_path, strerror(errno));
 		goto out_free;
 	}
-	if (!(k.frames = calloc((size_t)o.n_sources, sizeof *k.frames)))
+	k.ctx = ctx;
+	if (!(k.frames = calloc((size_t)o.n_sources, sizeof *k.frames)) ||
+	    !(k.writers = calloc((size_t)o.n_sources, sizeof *k.writers)) ||
+	    !(k.writer_failed = calloc((size_t)o.n_sources, sizeof *k.writer_failed)))
 		goto out_free;
 	odet_video_opts vo = odet_video_opts_default();
 	vo.batch_timeout_ms = (int)o.timeout_ms;
@@ -379,6 +468,7 @@ int cmd_video(int argc, char **argv)
 	vo.queue_frames = (int)o.queue;
 	vo.no_infer = o.no_infer;
 	vo.track = !o.no_track;
+	vo.keep_frames = o.save_video;
 	struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_sa);
@@ -392,6 +482,15 @@ int cmd_video(int argc, char **argv)
 		goto out_free;
 	}
 	k.jf = NULL;
+	for (int i = 0; i < o.n_sources; i++)
+		if (k.writers[i]) {
+			odet_status wrc = odet_video_writer_close(k.writers[i]);
+			k.writers[i] = NULL;
+			if (wrc) {
+				fprintf(stderr, "odet: %s\n", odet_ctx_last_error(ctx));
+				k.save_errors++;
+			}
+		}
 	if (!o.quiet)
 		progress(&k, true);
 	double s = st.seconds > 0 ? st.seconds : 1e-9;
@@ -409,11 +508,16 @@ int cmd_video(int argc, char **argv)
 	} else if (rc) {
 		exit_code = cli_fail(ctx, rc, "video");
 	} else {
-		exit_code = k.n_failed ? 2 : 0;
+		exit_code = k.n_failed ? 2 : k.save_errors ? 1 : 0;
 	}
 out_free:
 	if (k.jf)
 		fclose(k.jf);
+	for (int i = 0; k.writers && i < o.n_sources; i++)
+		odet_video_writer_close(k.writers[i]);
+	free(k.writers);
+	free(k.writer_failed);
+	free(k.draw);
 	free(k.frames);
 	odet_pipeline_destroy(p);
 	odet_ctx_destroy(ctx);

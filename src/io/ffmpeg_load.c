@@ -1,0 +1,49 @@
+/* ffmpeg_load.c — FFmpeg's libraries loaded with dlopen (ffmpeg_load.h). */
+#include "io/ffmpeg_load.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const ff_sonames[4] = {
+	"libavformat.so." AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR),
+	"libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR),
+	"libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR),
+	"libswscale.so." AV_STRINGIFY(LIBSWSCALE_VERSION_MAJOR),
+};
+
+void ff_unload(ff_libs *l)
+{
+	for (int i = 3; i >= 0; i--)
+		if (l->dl[i])
+			dlclose(l->dl[i]);
+	memset(l, 0, sizeof *l);
+}
+
+/* Load the libraries and resolve FF_FUNCS; why (n bytes) says what is missing. */
+bool ff_load(ff_libs *l, char *why, size_t n)
+{
+	memset(l, 0, sizeof *l);
+	/* avutil first: the others depend on it */
+	static const int order[4] = {2, 3, 1, 0};
+	for (int k = 0; k < 4; k++) {
+		int i = order[k];
+		if (!(l->dl[i] = dlopen(ff_sonames[i], RTLD_NOW | RTLD_LOCAL))) {
+			const char *e = dlerror();
+			snprintf(why, n, "%s", e ? e : ff_sonames[i]);
+			ff_unload(l);
+			return false;
+		}
+	}
+	void *p;
+#define X(lib, name)                                                                     \
+	if (!(p = dlsym(l->dl[lib], #name))) {                                            \
+		snprintf(why, n, "%s has no %s", ff_sonames[lib], #name);                 \
+		ff_unload(l);                                                             \
+		return false;                                                             \
+	}                                                                                 \
+	memcpy(&l->api.name, &p, sizeof p);
+	FF_FUNCS(X)
+#undef X
+	return true;
+}
