@@ -435,7 +435,8 @@ typedef struct odet_video_opts {
 	int realtime;           /* 1: each source delivers frames at its own pace (pts), as a camera
 	                         * would; a full queue then drops its oldest frame. 0 (default): as fast
 	                         * as the devices take them */
-	int queue_frames;       /* decoded frames buffered per source; 0 = 2 × batch (at least 4) */
+	int queue_frames;       /* decoded frames buffered per source; 0 = 2 × batch / sources + 2
+	                         * (at least 4) */
 	int64_t max_frames;     /* frames read per source; 0 = all */
 	int track;              /* 1 (default): track ids, age and velocity per detection */
 	odet_tracker_opts tracker;

@@ -52,6 +52,28 @@ typedef struct be_lbox_args {
 	float scale[3], bias[3], fill;
 } be_lbox_args;
 
+/* One NV12 frame (8-bit 4:2:0 as NVDEC decodes it: a luma plane `y` and an interleaved U,V
+ * plane `uv` of half the width and height, both `pitch` bytes a row) in backend memory, and
+ * where it goes in the destination. Converted to RGB8 per pixel by be_nv12_rgb (backend/nv12.h),
+ * then letterboxed as be_lbox_args says. */
+typedef struct be_nv12_image {
+	const uint8_t *y, *uv;
+	int64_t pitch;
+	int32_t w, h;           /* frame size (display area) */
+	int32_t rw, rh, px, py; /* resized size and offset inside the destination */
+	int32_t full_range;     /* 1: full (JPEG) range; 0: video range 16..235 */
+} be_nv12_image;
+
+typedef struct be_nv12_args {
+	const be_nv12_image *images;
+	int n, batch;
+	void *dst;
+	odet_dtype dtype;
+	odet_layout layout;
+	int dst_h, dst_w;
+	float scale[3], bias[3], fill;
+} be_nv12_args;
+
 typedef struct odet_backend {
 	const char *name;              /* "cpu", "cuda" */
 	odet_backend_kind kind;
@@ -104,6 +126,9 @@ typedef struct odet_backend {
 	odet_status (*letterbox)(odet_ctx *ctx, const be_lbox_args *a, void *stream);
 	/* Number of devices this backend can run on (0 when none answers). */
 	int (*device_count)(void);
+	/* Video (NVDEC frames): NV12 → RGB → letterbox in one pass (be_nv12_args), as letterbox;
+	 * NULL when the backend has none. */
+	odet_status (*letterbox_nv12)(odet_ctx *ctx, const be_nv12_args *a, void *stream);
 } odet_backend;
 
 /* The CPU backend: always present, the reference for every other backend. */

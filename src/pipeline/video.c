@@ -257,6 +257,14 @@ int odet_video_available(void)
 	return io_video_available();
 }
 
+/* Two batches' worth of frames over all sources (decoded frames are big: 6 MB at 1080p), at
+ * least 4 a source. */
+static int default_queue(int B, int n)
+{
+	int q = (2 * B + n - 1) / n + 2;
+	return q < 4 ? 4 : q > 4096 ? 4096 : q;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -337,7 +345,7 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 		}
 	mx_opts mo = {.batch = B, .timeout_s = o.batch_timeout_ms * 1e-3, .realtime = o.realtime != 0,
 		      .max_frames = o.max_frames,
-		      .queue_frames = o.queue_frames ? o.queue_frames : (2 * B > 4 ? 2 * B : 4)};
+		      .queue_frames = o.queue_frames ? o.queue_frames : default_queue(B, n)};
 	if ((rc = mx_start(ctx, &mo, sources, rd, n, &r.m)))
 		goto out_free;
 	pthread_t *th = odet_calloc(ctx, (size_t)n_slots, sizeof *th);

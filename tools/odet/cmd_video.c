@@ -71,7 +71,7 @@ static void usage(FILE *f)
 		   "  --batch-timeout-ms T  a partial batch goes out T ms after its oldest frame (default 40)\n"
 		   "  --realtime         read each source at its frame rate, as a camera delivers it\n"
 		   "  --max-frames N     frames per source (default: all)\n"
-		   "  --queue N          decoded frames buffered per source (default: 2 x batch)\n"
+		   "  --queue N          decoded frames buffered per source (default: 2 x batch / sources + 2, >= 4)\n"
 		   "  --no-infer         decode only (frames/s of the decoders)\n"
 		   "  --no-track         no tracker (track ids -1)\n"
 		   "  --save-video       an annotated video per source: DIR/<name>.mp4 (boxes, labels, track ids)\n"

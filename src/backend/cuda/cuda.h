@@ -42,6 +42,9 @@ typedef struct cuda_kernel {
 struct CUstream_st;
 odet_status cuda_letterbox_launch(const be_lbox_args *a, struct CUstream_st *stream);
 odet_status cu_letterbox(odet_ctx *ctx, const be_lbox_args *a, void *stream);
+/* Video (preprocess_nv12.cu): NV12 frames → RGB → letterbox of be_nv12_args, likewise. */
+odet_status cuda_letterbox_nv12_launch(const be_nv12_args *a, struct CUstream_st *stream);
+odet_status cu_letterbox_nv12(odet_ctx *ctx, const be_nv12_args *a, void *stream);
 
 #ifdef __cplusplus
 }

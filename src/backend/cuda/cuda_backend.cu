@@ -330,6 +330,7 @@ static const odet_backend cuda_backend = {
 	/* .event_wait = */ cu_event_wait,
 	/* .letterbox = */ cu_letterbox,
 	/* .device_count = */ cu_device_count,
+	/* .letterbox_nv12 = */ cu_letterbox_nv12,
 };
 
 extern "C" const odet_backend *odet_backend_cuda(void)
