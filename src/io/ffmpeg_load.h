@@ -8,6 +8,7 @@
 #define ODET_IO_FFMPEG_LOAD_H
 
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -29,7 +30,9 @@
 	X(0, av_write_trailer) X(0, avformat_free_context)                                           \
 	X(1, avcodec_find_encoder_by_name) X(1, avcodec_parameters_from_context)                     \
 	X(1, avcodec_send_frame) X(1, avcodec_receive_packet) X(1, av_packet_rescale_ts)             \
-	X(2, av_frame_get_buffer) X(2, av_frame_make_writable) X(2, av_d2q)
+	X(2, av_frame_get_buffer) X(2, av_frame_make_writable) X(2, av_d2q)                         \
+	X(1, av_bsf_get_by_name) X(1, av_bsf_alloc) X(1, av_bsf_init) X(1, av_bsf_send_packet)       \
+	X(1, av_bsf_receive_packet) X(1, av_bsf_free) X(1, avcodec_parameters_copy)
 
 typedef struct ff_api {
 #define X(lib, name) __typeof__(name) *name;

@@ -39,6 +39,12 @@ int64_t io_video_corrupt(const io_video *v);
 const char *io_video_end_message(const io_video *v);
 void io_video_close(io_video *v);
 
+/* Demux only (NVDEC decodes): *codec_id is FFmpeg's AVCodecID of the stream. Packets come in
+ * decode order with their pts; H.264 / HEVC from mp4 or mkv are converted to Annex B. The data
+ * stays valid until the next call. *eof at the end. */
+odet_status io_video_open_demux(odet_ctx *ctx, const char *path, io_video **out, io_video_info *info, int *codec_id);
+odet_status io_video_read_packet(io_video *v, const uint8_t **data, size_t *size, double *pts, bool *eof);
+
 /* Annotated output: RGB8 frames encoded (libx264 when FFmpeg has it, else MPEG-4 part 2) into
  * a container chosen by the file name (.mp4, .mkv, .avi), written to path + ".tmp" and renamed
  * onto path by a successful close (a failed write or close removes it). Frames of another size

@@ -32,6 +32,8 @@ struct io_video {
 	AVCodecContext *dec;
 	AVPacket *pkt;
 	AVFrame *frame;
+	AVBSFContext *bsf;        /* demux mode: mp4/mkv H.264/HEVC to Annex B */
+	bool demux;
 	struct SwsContext *sws;
 	int stream;
 	double tb, start, fps, duration, last_pts;
@@ -62,6 +64,7 @@ void io_video_close(io_video *v)
 {
 	if (!v)
 		return;
+	v->ff.av_bsf_free(&v->bsf);
 	v->ff.sws_freeContext(v->sws);
 	v->ff.av_frame_free(&v->frame);
 	v->ff.av_packet_free(&v->pkt);
@@ -268,4 +271,85 @@ int64_t io_video_corrupt(const io_video *v)
 const char *io_video_end_message(const io_video *v)
 {
 	return v ? v->end_msg : "";
+}
+
+/* Demux mode (NVDEC): the stream's packets; H.264 and HEVC with avcC/hvcC extradata (mp4, mkv)
+ * through the mp4-to-Annex-B bitstream filter, so the decoder sees start codes. */
+odet_status io_video_open_demux(odet_ctx *ctx, const char *path, io_video **out, io_video_info *info, int *codec_id)
+{
+	odet_status rc = io_video_open(ctx, path, out, info);
+	if (rc)
+		return rc;
+	io_video *v = *out;
+	v->demux = true;
+	AVStream *st = v->fmt->streams[v->stream];
+	*codec_id = st->codecpar->codec_id;
+	const char *filter = st->codecpar->codec_id == AV_CODEC_ID_H264   ? "h264_mp4toannexb"
+			     : st->codecpar->codec_id == AV_CODEC_ID_HEVC ? "hevc_mp4toannexb"
+									  : NULL;
+	if (!filter)
+		return ODET_OK;
+	const AVBitStreamFilter *f = v->ff.av_bsf_get_by_name(filter);
+	int r;
+	if (!f || v->ff.av_bsf_alloc(f, &v->bsf) < 0 ||
+	    v->ff.avcodec_parameters_copy(v->bsf->par_in, st->codecpar) < 0 ||
+	    (v->bsf->time_base_in = st->time_base, r = v->ff.av_bsf_init(v->bsf)) < 0) {
+		io_video_close(v);
+		*out = NULL;
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: FFmpeg has no usable %s filter", path, filter);
+	}
+	return ODET_OK;
+}
+
+odet_status io_video_read_packet(io_video *v, const uint8_t **data, size_t *size, double *pts, bool *eof)
+{
+	char eb[128];
+	*eof = false;
+	v->ff.av_packet_unref(v->pkt);
+	for (;;) {
+		if (v->bsf) {
+			int r = v->ff.av_bsf_receive_packet(v->bsf, v->pkt);
+			if (r == 0)
+				break;
+			if (r == AVERROR_EOF) {
+				*eof = true;
+				return ODET_OK;
+			}
+			if (r != AVERROR(EAGAIN)) {
+				v->corrupt++;
+				continue;
+			}
+		} else if (v->draining) {
+			*eof = true;
+			return ODET_OK;
+		}
+		if (v->draining) {
+			v->ff.av_bsf_send_packet(v->bsf, NULL);
+			continue;
+		}
+		int r = v->ff.av_read_frame(v->fmt, v->pkt);
+		if (r < 0) {
+			if (r != AVERROR_EOF)
+				snprintf(v->end_msg, sizeof v->end_msg, "read error: %s", av_msg(v, r, eb, sizeof eb));
+			v->draining = true;
+			if (v->bsf)
+				v->ff.av_bsf_send_packet(v->bsf, NULL);
+			continue;
+		}
+		if (v->pkt->stream_index != v->stream) {
+			v->ff.av_packet_unref(v->pkt);
+			continue;
+		}
+		if (!v->bsf)
+			break;
+		if (v->ff.av_bsf_send_packet(v->bsf, v->pkt) < 0) {
+			v->ff.av_packet_unref(v->pkt);
+			v->corrupt++;
+		}
+	}
+	int64_t t = v->pkt->pts != AV_NOPTS_VALUE ? v->pkt->pts : v->pkt->dts;
+	*pts = t != AV_NOPTS_VALUE ? t * v->tb - v->start : 0;
+	*data = v->pkt->data;
+	*size = (size_t)v->pkt->size;
+	return ODET_OK;
 }

@@ -50,3 +50,14 @@ odet_status io_video_writer_close(io_video_writer *w)
 {
 	return ODET_OK;
 }
+
+odet_status io_video_open_demux(odet_ctx *ctx, const char *path, io_video **out, io_video_info *info, int *codec_id)
+{
+	return io_video_open(ctx, path, out, info);
+}
+
+odet_status io_video_read_packet(io_video *v, const uint8_t **data, size_t *size, double *pts, bool *eof)
+{
+	*eof = true;
+	return ODET_ERR_UNSUPPORTED;
+}
