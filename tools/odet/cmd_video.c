@@ -33,7 +33,7 @@ static void on_sigint(int sig)
 }
 
 typedef struct video_cli {
-	const char *model, *out_dir, *json_path;
+	const char *model, *out_dir, *json_path, *head;
 	const char **sources;
 	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads, save_video;
 	int devices[MAX_DEVICES];
@@ -67,6 +67,7 @@ static void usage(FILE *f)
 		   "  --out DIR          output folder (default: odet-video)\n"
 		   "  --json FILE        JSON lines, one per frame (default: DIR/detections.jsonl)\n"
 		   "  --score T          minimum score to report (default 0.3)\n"
+		   "  --head SPEC        detection head preset or config (default: recognized)\n"
 		   "  --batch N          frames per batch, from all sources (default 1; a plan keeps its own)\n"
 		   "  --batch-timeout-ms T  a partial batch goes out T ms after its oldest frame (default 40)\n"
 		   "  --realtime         read each source at its frame rate, as a camera delivers it\n"
@@ -159,6 +160,8 @@ static int parse(int argc, char **argv, video_cli *o)
 				o->out_dir = v;
 			} else if (!strcmp(a, "--json")) {
 				o->json_path = v;
+			} else if (!strcmp(a, "--head")) {
+				o->head = v;
 			} else if (!strcmp(a, "--score")) {
 				char *end;
 				o->score = strtof(v, &end);
@@ -394,6 +397,7 @@ static odet_status open_pipeline(odet_ctx *ctx, const video_cli *o, odet_pipelin
 	po.score = o->score;
 	po.build.backend = o->backend;
 	po.build.precision = o->precision;
+	po.build.head = o->head;
 	if (o->batch)
 		po.build.batch = o->batch;
 	po.devices = o->n_devices ? o->devices : NULL;
