@@ -2,7 +2,8 @@
  * test_mux.c — the stream muxer (src/pipeline/mux.c) on synthetic sources: every frame comes
  * out once, in order per source, in batches of at most B; ended sources leave batches smaller;
  * a source failing at open or mid-stream is marked failed and the others complete; a partial
- * batch goes out after the timeout and a stalled source does not hold the others; realtime
+ * batch goes out after the timeout and a stalled source does not hold the others (time bounds
+ * with a margin for a loaded machine, still below what waiting would take); realtime
  * pacing follows the pts and drops what a slow consumer does not take; max_frames.
  */
 #include "pipeline/mux.h"
@@ -164,7 +165,8 @@ int main(void)
 	run(ctx, c, 1, (mx_opts){.batch = 4, .queue_frames = 8, .timeout_s = 0.02}, 0, &g, &m);
 	CHECK(g.frames[0] == 5 && g.in_order);
 	CHECK_MSG(g.small_batches >= 4, "%d of %d batches partial", g.small_batches, g.batches);
-	CHECK_MSG(g.max_wait < 0.02 + 0.06, "a frame waited %.3f s (timeout 0.02)", g.max_wait);
+	/* waiting for a full batch would take >= 0.3 s (three more frames); the margin is for load */
+	CHECK_MSG(g.max_wait < 0.25, "a frame waited %.3f s (timeout 0.02)", g.max_wait);
 	mx_destroy(m);
 
 	/* a stalled source (first frame after 600 ms) does not hold a live one back */
@@ -172,7 +174,7 @@ int main(void)
 	double t0 = odet_now_s();
 	run(ctx, d, 2, (mx_opts){.batch = 4, .queue_frames = 4, .timeout_s = 0.03}, 0, &g, &m);
 	CHECK(g.frames[0] == 12 && g.frames[1] == 1 && g.in_order);
-	CHECK_MSG(g.last_take[0] - t0 < 0.4, "the live source finished %.3f s after the start", g.last_take[0] - t0);
+	CHECK_MSG(g.last_take[0] - t0 < 0.55, "the live source finished %.3f s after the start", g.last_take[0] - t0);
 	CHECK(g.last_take[1] - t0 >= 0.59);
 	mx_destroy(m);
 
