@@ -398,8 +398,7 @@ static odet_status open_pipeline(odet_ctx *ctx, const video_cli *o, odet_pipelin
 	po.build.backend = o->backend;
 	po.build.precision = o->precision;
 	po.build.head = o->head;
-	if (o->batch)
-		po.build.batch = o->batch;
+	po.build.batch = o->batch; /* 0: a plan keeps its own, a model gets 1 */
 	po.devices = o->n_devices ? o->devices : NULL;
 	po.n_devices = o->n_devices;
 	po.gpu_decode = 0;
@@ -452,7 +451,12 @@ int cmd_video(int argc, char **argv)
 		o.json_path = jpath;
 	}
 	if ((rc = open_pipeline(ctx, &o, &p))) {
-		exit_code = cli_fail(ctx, rc, o.model);
+		const char *msg = odet_ctx_last_error(ctx);
+		if (!strncmp(msg, o.model, strlen(o.model))) /* the message names the model already */
+			fprintf(stderr, "odet: %s\n", msg);
+		else
+			fprintf(stderr, "odet: %s: %s\n", o.model, *msg ? msg : odet_status_str(rc));
+		exit_code = odet_status_exit_code(rc);
 		goto out_free;
 	}
 	odet_pipeline_model_info(p, &k.mi);
