@@ -233,6 +233,36 @@ static void test_pass(odet_ctx *ctx)
 	odet_tensor tout = {.dtype = ODET_F32, .rank = 4, .dims = {B, M2, H, W}, .data = yf, .device = -1};
 	odet_exec *xe = NULL;
 	CHECK(!odet_exec_create(ef, &xe) && !odet_exec_infer(xe, &tin, 1, &tout, 1));
+	{ /* calibration taps: x (a graph input), y1 and r, the convolutions' inputs */
+		odet_engine *et = NULL;
+		int n_taps = 0;
+		odet_status trc = engine_build_taps(ctx, g, &o, be, &n_taps, &et);
+		CHECK_MSG(!trc && n_taps == 3, "taps: %d (%s)", n_taps, odet_ctx_last_error(ctx));
+		if (!trc) {
+			int no = odet_engine_num_outputs(et);
+			odet_tensor outs[8];
+			odet_exec *xt = NULL;
+			CHECK(no == 1 + n_taps && no <= 8);
+			for (int i = 0; i < no && i < 8; i++) {
+				odet_engine_output_info(et, i, NULL, &outs[i]);
+				outs[i].data = calloc((size_t)odet_tensor_numel(&outs[i]), odet_dtype_size(outs[i].dtype));
+			}
+			CHECK(!odet_exec_create(et, &xt) && !odet_exec_infer(xt, &tin, 1, outs, no));
+			const char *nm = NULL;
+			bool x_seen = false;
+			for (int i = 1; i < no && i < 8; i++) {
+				odet_tensor info;
+				odet_engine_output_info(et, i, &nm, &info);
+				if (!strcmp(nm, "x"))
+					x_seen = !memcmp(outs[i].data, x, sizeof x);
+			}
+			CHECK_MSG(x_seen, "the graph input x is a tap and reads back equal");
+			for (int i = 0; i < no && i < 8; i++)
+				free(outs[i].data);
+			odet_exec_destroy(xt);
+		}
+		odet_engine_destroy(et);
+	}
 	/* amax of x, y1 and r as a minmax calibration finds them */
 	double ax = 0;
 	for (size_t i = 0; i < sizeof x / 4; i++)
