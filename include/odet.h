@@ -19,6 +19,16 @@
 extern "C" {
 #endif
 
+/* ODET_API marks every public declaration: libodet is built with hidden visibility
+ * (-fvisibility=hidden), so only what this header declares with it is exported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ODET_API __attribute__((visibility("default")))
+#define ODET_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define ODET_API
+#define ODET_PRINTF(fmt, args)
+#endif
+
 #define ODET_VERSION_MAJOR 0
 #define ODET_VERSION_MINOR 1
 #define ODET_VERSION_PATCH 0
@@ -42,9 +52,9 @@ typedef enum odet_status {
 } odet_status;
 
 /* Short fixed name of a status ("bad input"). */
-const char *odet_status_str(odet_status s);
+ODET_API const char *odet_status_str(odet_status s);
 /* CLI exit code for a status: 0 ok, 2 bad input or usage, 1 runtime failure. */
-int odet_status_exit_code(odet_status s);
+ODET_API int odet_status_exit_code(odet_status s);
 
 /* ---------------------------------------------------------------- types */
 
@@ -69,8 +79,8 @@ typedef enum odet_dtype {
 } odet_dtype;
 
 /* Size in bytes of one element; 0 for undefined/string. */
-size_t odet_dtype_size(odet_dtype t);
-const char *odet_dtype_name(odet_dtype t);
+ODET_API size_t odet_dtype_size(odet_dtype t);
+ODET_API const char *odet_dtype_name(odet_dtype t);
 
 /* A dense row-major tensor in host memory (device < 0) or on GPU `device`. */
 typedef struct odet_tensor {
@@ -82,7 +92,7 @@ typedef struct odet_tensor {
 } odet_tensor;
 
 /* Number of elements (1 for rank 0); -1 on overflow or a negative dim. */
-int64_t odet_tensor_numel(const odet_tensor *t);
+ODET_API int64_t odet_tensor_numel(const odet_tensor *t);
 
 /* ---------------------------------------------------------------- context */
 
@@ -113,22 +123,41 @@ typedef struct odet_ctx_opts {
 	const char *tune_cache;
 } odet_ctx_opts;
 
-odet_ctx_opts odet_ctx_opts_default(void);
-odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out);
-void odet_ctx_destroy(odet_ctx *ctx);
+ODET_API odet_ctx_opts odet_ctx_opts_default(void);
+ODET_API odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out);
+ODET_API void odet_ctx_destroy(odet_ctx *ctx);
 /* Detailed message of the last error on this context ("" if none). */
-const char *odet_ctx_last_error(const odet_ctx *ctx);
+ODET_API const char *odet_ctx_last_error(const odet_ctx *ctx);
+/* Record a message as the context's last error and return s: for callbacks (odet_result_fn)
+ * that fail and want the run's error to say why. ctx may be NULL (message dropped). */
+ODET_API odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...) ODET_PRINTF(3, 4);
+/* CPU threads the context runs (opts.n_threads resolved: 0 became the core count). */
+ODET_API int odet_ctx_num_threads(const odet_ctx *ctx);
 
 /* ---------------------------------------------------------------- graph */
 
-odet_status odet_graph_load_onnx(odet_ctx *ctx, const char *path, odet_graph **out);
+ODET_API odet_status odet_graph_load_onnx(odet_ctx *ctx, const char *path, odet_graph **out);
 /* TF.js graph model (model.json with its weight shards beside it). */
-odet_status odet_graph_load_tfjs(odet_ctx *ctx, const char *path, odet_graph **out);
+ODET_API odet_status odet_graph_load_tfjs(odet_ctx *ctx, const char *path, odet_graph **out);
 /* By file type: *.json → TF.js, anything else → ONNX. */
-odet_status odet_graph_load(odet_ctx *ctx, const char *path, odet_graph **out);
-void odet_graph_destroy(odet_graph *g);
+ODET_API odet_status odet_graph_load(odet_ctx *ctx, const char *path, odet_graph **out);
+ODET_API void odet_graph_destroy(odet_graph *g);
 /* Print nodes with shapes, FLOPs and parameter counts, and totals. */
-odet_status odet_graph_print(const odet_graph *g, FILE *f);
+ODET_API odet_status odet_graph_print(const odet_graph *g, FILE *f);
+/* Inputs as the model declares them: dims < 0 are open (symbolic or dynamic); info->data
+ * is NULL; name valid while g lives. */
+ODET_API int odet_graph_num_inputs(const odet_graph *g);
+ODET_API odet_status odet_graph_input_info(const odet_graph *g, int i, const char **name, odet_tensor *info);
+/* Nodes in execution order, with the cost model's figures (for the whole batch; 0 when a
+ * shape is unknown). Strings valid while g lives. */
+typedef struct odet_node_info {
+	const char *name;
+	const char *op;        /* ONNX op name, or odet's for fused ops ("ConvAct", "Head") */
+	int64_t flops;
+	int64_t params;        /* constant elements read (weights) */
+} odet_node_info;
+ODET_API int odet_graph_num_nodes(const odet_graph *g);
+ODET_API odet_status odet_graph_node(const odet_graph *g, int i, odet_node_info *out);
 
 /* ---------------------------------------------------------------- engine */
 
@@ -163,21 +192,21 @@ typedef struct odet_build_opts {
 	const char *calib_cache;
 } odet_build_opts;
 
-odet_build_opts odet_build_opts_default(void);
-odet_status odet_engine_build(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *opts,
+ODET_API odet_build_opts odet_build_opts_default(void);
+ODET_API odet_status odet_engine_build(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *opts,
 			      odet_engine **out);
 /* Written atomically (temporary file + rename). */
-odet_status odet_engine_save(const odet_engine *e, const char *path);
-odet_status odet_engine_load(odet_ctx *ctx, const char *path, int device, odet_engine **out);
-void odet_engine_destroy(odet_engine *e);
+ODET_API odet_status odet_engine_save(const odet_engine *e, const char *path);
+ODET_API odet_status odet_engine_load(odet_ctx *ctx, const char *path, int device, odet_engine **out);
+ODET_API void odet_engine_destroy(odet_engine *e);
 /* The optimized graph inside the engine (for printing). */
-const odet_graph *odet_engine_graph(const odet_engine *e);
+ODET_API const odet_graph *odet_engine_graph(const odet_engine *e);
 
-int odet_engine_num_inputs(const odet_engine *e);
-int odet_engine_num_outputs(const odet_engine *e);
+ODET_API int odet_engine_num_inputs(const odet_engine *e);
+ODET_API int odet_engine_num_outputs(const odet_engine *e);
 /* Name, dtype and shape of an input/output; info->data is NULL. */
-odet_status odet_engine_input_info(const odet_engine *e, int i, const char **name, odet_tensor *info);
-odet_status odet_engine_output_info(const odet_engine *e, int i, const char **name, odet_tensor *info);
+ODET_API odet_status odet_engine_input_info(const odet_engine *e, int i, const char **name, odet_tensor *info);
+ODET_API odet_status odet_engine_output_info(const odet_engine *e, int i, const char **name, odet_tensor *info);
 
 /* What a caller needs to feed the engine images and name its detections. Set by the head
  * (presets know their model's preprocessing and label set) and kept in plan files. */
@@ -190,16 +219,48 @@ typedef struct odet_model_info {
 	int num_classes;         /* classes the head reports (0 = no head) */
 	int coco_offset;         /* COCO-80 index = class - coco_offset; -1: classes are COCO category ids */
 } odet_model_info;
-odet_status odet_engine_model_info(const odet_engine *e, odet_model_info *info);
+ODET_API odet_status odet_engine_model_info(const odet_engine *e, odet_model_info *info);
+
+/* What an engine is: backend, options it was built with, its memory plan and head. Strings
+ * valid while e lives. */
+typedef struct odet_engine_desc {
+	const char *backend;        /* "cpu", "cuda" */
+	odet_precision precision;
+	int device;                 /* GPU index it runs on (CUDA) */
+	int batch;
+	int input_size_fixed;       /* built with odet_build_opts.input_h/input_w */
+	int has_head;               /* outputs are detections (odet_exec_run) */
+	const char *head;           /* one line describing the head; NULL when none or unknown */
+	size_t arena_bytes;         /* activation arena of each exec context (the memory plan) */
+	size_t naive_bytes;         /* the sum of all activations and workspaces, unplanned */
+	size_t workspace_bytes;     /* kernel workspaces (inside the arena) */
+	size_t constant_bytes;      /* weights copied to device memory, once per engine (0: CPU) */
+	int nodes;                  /* of the optimized graph */
+	int nodes_imported;         /* of the imported graph; -1 for a loaded plan */
+	double build_seconds;       /* odet_engine_build's time (passes, tuning, planning) */
+	int n_tuned;                /* kernel choices timed by the backend (odet_engine_tuned) */
+	int events;                 /* 1: device events: odet_exec_submit is asynchronous and
+	                             * times the stages; odet_exec_profile works */
+} odet_engine_desc;
+ODET_API odet_status odet_engine_describe(const odet_engine *e, odet_engine_desc *out);
+/* Tuned choice i (0 <= i < n_tuned): KEY (operation, shape, device, library) -> VALUE (the
+ * kernel chosen); saved in plans, so a load runs them without timing. */
+ODET_API odet_status odet_engine_tuned(const odet_engine *e, int i, const char **key, const char **value);
+
+/* Host memory for an engine's inputs and outputs: page-locked on GPU backends (what lets
+ * odet_exec_submit's copies run asynchronously), 64-byte aligned otherwise. Free with
+ * odet_host_free on the same engine. */
+ODET_API odet_status odet_host_alloc(const odet_engine *e, size_t bytes, void **out);
+ODET_API void odet_host_free(const odet_engine *e, void *p);
 
 /* ---------------------------------------------------------------- execution */
 
-odet_status odet_exec_create(odet_engine *e, odet_exec **out);
-void odet_exec_destroy(odet_exec *x);
+ODET_API odet_status odet_exec_create(odet_engine *e, odet_exec **out);
+ODET_API void odet_exec_destroy(odet_exec *x);
 
 /* Run the network on raw tensors: inputs and outputs in the engine's order, host memory,
  * shapes exactly as in odet_engine_*_info. Output buffers are provided by the caller. */
-odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_inputs,
+ODET_API odet_status odet_exec_infer(odet_exec *x, const odet_tensor *inputs, int n_inputs,
 			    odet_tensor *outputs, int n_outputs);
 
 /* Detections of one batch: per image a count and fixed-capacity arrays.
@@ -213,12 +274,71 @@ typedef struct odet_detections {
 	int32_t *classes; /* [batch][capacity], 0-based class index of the model */
 } odet_detections;
 
-odet_status odet_detections_alloc(int batch, int capacity, odet_detections *d);
-void odet_detections_free(odet_detections *d);
+ODET_API odet_status odet_detections_alloc(int batch, int capacity, odet_detections *d);
+ODET_API void odet_detections_free(odet_detections *d);
 
 /* Run network + detection head on one input batch. Fails with ODET_ERR_UNSUPPORTED
  * when the engine has no head attached. */
-odet_status odet_exec_run(odet_exec *x, const odet_tensor *input, odet_detections *out);
+ODET_API odet_status odet_exec_run(odet_exec *x, const odet_tensor *input, odet_detections *out);
+
+/* Stage times of one batch in milliseconds, from device events: input copies, the network
+ * (+ head), output copies, and first copy to last. Backends without events (CPU) report
+ * the host time of the whole run as total_ms and 0 for the stages. */
+typedef struct odet_exec_timing {
+	float total_ms, h2d_ms, compute_ms, d2h_ms;
+} odet_exec_timing;
+
+/* odet_exec_infer without waiting (backends with events; the others run it to the end
+ * here): the batch is queued on x's stream and the call returns; inputs and outputs must
+ * stay valid and untouched until odet_exec_wait (page-locked memory from odet_host_alloc
+ * keeps the copies asynchronous). One batch in flight per exec context. after: NULL, or
+ * another exec context of the same engine whose last submitted batch's network must
+ * finish before this batch's network starts (the copies still overlap). */
+ODET_API odet_status odet_exec_submit(odet_exec *x, const odet_tensor *inputs, int n_inputs,
+				      odet_tensor *outputs, int n_outputs, const odet_exec *after);
+/* Wait for the batch in flight and read its stage times (t may be NULL).
+ * ODET_ERR_INVALID_ARG when nothing was submitted. */
+ODET_API odet_status odet_exec_wait(odet_exec *x, odet_exec_timing *t);
+/* GPU backends replay the node sequence as one captured graph from the second run on;
+ * enable = 0 launches node by node (for comparison). odet_exec_graph_replay: 1 once a
+ * captured graph is being replayed. */
+ODET_API void odet_exec_set_graph_replay(odet_exec *x, int enable);
+ODET_API int odet_exec_graph_replay(const odet_exec *x);
+/* Per-node device time: runs the inputs once (outputs written), then node by node with an
+ * event after each: ms[i] = time of node i of odet_engine_graph (odet_graph_num_nodes
+ * entries). Synchronizes. ODET_ERR_UNSUPPORTED without device events (the CPU). */
+ODET_API odet_status odet_exec_profile(odet_exec *x, const odet_tensor *inputs, int n_inputs,
+				       odet_tensor *outputs, int n_outputs, float *ms);
+
+/* ---------------------------------------------------------------- tensor files
+ *
+ * The .bin tensor files of `odet run` (docs/formats.md): magic "ODTN", version 1, a count,
+ * then per tensor name, dtype, rank, dims and row-major data, little-endian. Reading treats
+ * the file as untrusted (limits before allocation). */
+
+#define ODET_TENSOR_FILE_MAX_COUNT 4096
+
+typedef struct odet_named_tensor {
+	char *name;        /* owned */
+	odet_tensor t;     /* t.data owned (64-byte aligned) */
+} odet_named_tensor;
+
+/* Parse a tensor file held in memory; label names it in errors. */
+ODET_API odet_status odet_tensor_file_parse(odet_ctx *ctx, const void *data, size_t size, const char *label,
+				   odet_named_tensor **out, int *count);
+ODET_API odet_status odet_tensor_file_read(odet_ctx *ctx, const char *path, odet_named_tensor **out, int *count);
+/* Serialize (malloc'ed buffer, free()) / write atomically. */
+ODET_API odet_status odet_tensor_file_serialize(odet_ctx *ctx, const odet_named_tensor *t, int count, void **data,
+				       size_t *size);
+ODET_API odet_status odet_tensor_file_write(odet_ctx *ctx, const char *path, const odet_named_tensor *t, int count);
+/* Frees the names, the data and the array (what _read and _parse return); NULL is fine. */
+ODET_API void odet_tensor_file_free(odet_named_tensor *t, int count);
+/* 64-byte aligned host memory, as tensor files hold their data (free with odet_aligned_free). */
+ODET_API void *odet_aligned_alloc(odet_ctx *ctx, size_t n);
+ODET_API void odet_aligned_free(void *p);
+/* IEEE binary16 conversion (round to nearest even). */
+ODET_API float odet_f16_to_f32(uint16_t h);
+ODET_API uint16_t odet_f32_to_f16(float f);
 
 
 /* ---------------------------------------------------------------- calibration (INT8 / FP8)
@@ -268,20 +388,95 @@ typedef struct odet_image {
 
 /* JPEG or PNG, chosen by the magic bytes; header size checked against the context's
  * max_image_pixels before anything is allocated (ODET_ERR_LIMIT). */
-odet_status odet_image_decode_file(odet_ctx *ctx, const char *path, odet_image *out);
-odet_status odet_image_decode_mem(odet_ctx *ctx, const void *data, size_t size, const char *label, odet_image *out);
-void odet_image_free(odet_image *img);
+ODET_API odet_status odet_image_decode_file(odet_ctx *ctx, const char *path, odet_image *out);
+ODET_API odet_status odet_image_decode_mem(odet_ctx *ctx, const void *data, size_t size, const char *label, odet_image *out);
+ODET_API void odet_image_free(odet_image *img);
 /* JPEG (quality 1..100), written atomically. */
-odet_status odet_image_write_jpeg(odet_ctx *ctx, const char *path, const odet_image *img, int quality);
+ODET_API odet_status odet_image_write_jpeg(odet_ctx *ctx, const char *path, const odet_image *img, int quality);
 /* Box outline (x1 y1 x2 y2 in pixels) of `thickness` pixels and a label above it (may be NULL). */
-void odet_image_draw_box(odet_image *img, const float box[4], const uint8_t color[3], int thickness,
+ODET_API void odet_image_draw_box(odet_image *img, const float box[4], const uint8_t color[3], int thickness,
 			 const char *label);
 /* A distinct colour per class. */
-void odet_class_color(int cls, uint8_t color[3]);
+ODET_API void odet_class_color(int cls, uint8_t color[3]);
 /* COCO names of a model's class (NULL when the class is not one of COCO's 80) and its COCO
  * category id (1..90; -1 when none), by the model's class numbering (odet_model_info). */
-const char *odet_coco_class_name(const odet_model_info *mi, int cls);
-int odet_coco_category_id(const odet_model_info *mi, int cls);
+ODET_API const char *odet_coco_class_name(const odet_model_info *mi, int cls);
+ODET_API int odet_coco_category_id(const odet_model_info *mi, int cls);
+
+/* ---------------------------------------------------------------- COCO evaluation
+ *
+ * COCO bounding-box evaluation, identical to pycocotools' COCOeval (iouType "bbox"):
+ *
+ *   odet_coco_eval *e;
+ *   odet_coco_eval_load_gt(ctx, "instances_val2017.json", &e);   // images, annotations, categories
+ *   odet_coco_eval_load_results(e, "detections.json");           // and/or, per detection:
+ *   odet_coco_eval_find_image(e, "000000397133.jpg", &image_id); // file_name -> image id
+ *   odet_coco_eval_add_detection(e, image_id, category_id, xywh, score);
+ *   odet_coco_eval_evaluate(e);                                  // the 12 numbers + per class
+ *   odet_coco_eval_print_summary(e, stdout);                     // pycocotools' 12 lines
+ *   odet_coco_eval_write_json(e, "stats.json");
+ *   odet_coco_eval_destroy(e);
+ *
+ * Semantics follow pycocotools 2.0 exactly (see docs/eval.md): evaluated images are the ground
+ * truth's images, evaluated categories the ground truth's categories (sorted ids); detections
+ * on an image id absent from the ground truth are refused (loadRes' assertion); detections on
+ * a category id absent from the ground truth are kept but never evaluated (counted in
+ * odet_coco_eval_num_unknown_category). A detection's area is w*h. A ground-truth annotation's
+ * 'ignore' field is read and then replaced by iscrowd, as pycocotools' _prepare does.
+ * odet_coco_eval_evaluate does not change the inputs: detections may be added and it rerun.
+ * One evaluator is used by one thread at a time.
+ */
+
+typedef struct odet_coco_eval odet_coco_eval;
+
+/* The 12 summary numbers, in pycocotools' order. */
+enum {
+	ODET_COCO_AP, ODET_COCO_AP50, ODET_COCO_AP75, ODET_COCO_APS, ODET_COCO_APM, ODET_COCO_APL,
+	ODET_COCO_AR1, ODET_COCO_AR10, ODET_COCO_AR100, ODET_COCO_ARS, ODET_COCO_ARM, ODET_COCO_ARL,
+	ODET_COCO_NUM_STATS
+};
+
+/* Ground truth from an instances JSON file (streamed) or a memory buffer (name for messages). */
+ODET_API odet_status odet_coco_eval_load_gt(odet_ctx *ctx, const char *path, odet_coco_eval **out);
+ODET_API odet_status odet_coco_eval_load_gt_mem(odet_ctx *ctx, const char *name, const char *data, size_t n,
+				  odet_coco_eval **out);
+ODET_API void odet_coco_eval_destroy(odet_coco_eval *e);
+
+/* Detections from a results JSON list [{image_id, category_id, bbox: [x,y,w,h], score}, ...]. */
+ODET_API odet_status odet_coco_eval_load_results(odet_coco_eval *e, const char *path);
+ODET_API odet_status odet_coco_eval_load_results_mem(odet_coco_eval *e, const char *name, const char *data, size_t n);
+/* One detection; bbox is x, y, w, h in image pixels. ODET_ERR_BAD_INPUT for an unknown image id,
+ * a non-finite number or a negative size. */
+ODET_API odet_status odet_coco_eval_add_detection(odet_coco_eval *e, int64_t image_id, int64_t category_id,
+				    const double bbox[4], double score);
+
+/* Image id of a file: exact match of the ground truth's file_name, else of its base name.
+ * ODET_ERR_BAD_INPUT (message names the file) when there is none. */
+ODET_API odet_status odet_coco_eval_find_image(const odet_coco_eval *e, const char *file_name, int64_t *image_id);
+
+/* Categories of the ground truth, sorted by id (index k = the k-th smallest id, which is
+ * also how a model's 0-based class index usually maps to COCO ids 1..90). */
+ODET_API int odet_coco_eval_num_categories(const odet_coco_eval *e);
+ODET_API int64_t odet_coco_eval_category_id(const odet_coco_eval *e, int k);
+ODET_API const char *odet_coco_eval_category_name(const odet_coco_eval *e, int k);
+ODET_API int64_t odet_coco_eval_num_images(const odet_coco_eval *e);
+ODET_API int64_t odet_coco_eval_num_detections(const odet_coco_eval *e);
+ODET_API int64_t odet_coco_eval_num_unknown_category(const odet_coco_eval *e);
+
+/* Evaluate, accumulate, summarize. */
+ODET_API odet_status odet_coco_eval_evaluate(odet_coco_eval *e);
+/* After odet_coco_eval_evaluate: the 12 numbers (-1 where a bucket has no ground truth) and the
+ * per-class AP, AP50, AP75 (area all, maxDets 100; -1 without ground truth). */
+ODET_API const double *odet_coco_eval_stats(const odet_coco_eval *e);
+ODET_API double odet_coco_eval_class_ap(const odet_coco_eval *e, int k, int which /* 0 AP, 1 AP50, 2 AP75 */);
+
+/* pycocotools' 12 lines, e.g.
+ * " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.250" */
+ODET_API void odet_coco_eval_print_summary(const odet_coco_eval *e, FILE *f);
+/* A table: category id, name, AP, AP50, AP75 (percent). */
+ODET_API void odet_coco_eval_print_per_class(const odet_coco_eval *e, FILE *f);
+/* All figures as JSON (numbers printed with %.17g), written atomically. */
+ODET_API odet_status odet_coco_eval_write_json(const odet_coco_eval *e, const char *path);
 
 /* ---------------------------------------------------------------- sources */
 
@@ -294,9 +489,9 @@ typedef struct odet_path_list {
  * patterns, and @LIST (a text file, one path per line; blank lines and lines starting with #
  * skipped). A source that does not exist or matches nothing is logged (warning) and counted
  * in *n_bad; the others are still listed, in the order given. */
-odet_status odet_sources_expand(odet_ctx *ctx, const char *const *sources, int n, odet_path_list *out,
+ODET_API odet_status odet_sources_expand(odet_ctx *ctx, const char *const *sources, int n, odet_path_list *out,
 				int *n_bad);
-void odet_path_list_free(odet_path_list *l);
+ODET_API void odet_path_list_free(odet_path_list *l);
 
 /* ---------------------------------------------------------------- pipeline
  *
@@ -333,20 +528,20 @@ typedef struct odet_pipeline_opts {
 	float cpu_decode_share;
 } odet_pipeline_opts;
 
-odet_pipeline_opts odet_pipeline_opts_default(void);
+ODET_API odet_pipeline_opts odet_pipeline_opts_default(void);
 /* Open (load or build) one engine per device. Engine messages go to ctx's logger; a device
  * that fails names itself in the error. */
-odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, odet_pipeline **out);
-void odet_pipeline_destroy(odet_pipeline *p);
-odet_status odet_pipeline_model_info(const odet_pipeline *p, odet_model_info *mi);
-int odet_pipeline_batch(const odet_pipeline *p);
+ODET_API odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, odet_pipeline **out);
+ODET_API void odet_pipeline_destroy(odet_pipeline *p);
+ODET_API odet_status odet_pipeline_model_info(const odet_pipeline *p, odet_model_info *mi);
+ODET_API int odet_pipeline_batch(const odet_pipeline *p);
 /* Number of engines (devices) and the GPU index of engine i (-1: CPU). */
-int odet_pipeline_num_devices(const odet_pipeline *p);
-int odet_pipeline_device(const odet_pipeline *p, int i);
+ODET_API int odet_pipeline_num_devices(const odet_pipeline *p);
+ODET_API int odet_pipeline_device(const odet_pipeline *p, int i);
 /* The engine of device i (owned by the pipeline). */
-const odet_engine *odet_pipeline_engine(const odet_pipeline *p, int i);
+ODET_API const odet_engine *odet_pipeline_engine(const odet_pipeline *p, int i);
 /* "hardware" (the GPU's JPEG engine), "gpu" (nvJPEG on the SMs) or "none" (CPU decoders). */
-const char *odet_pipeline_decoder(const odet_pipeline *p);
+ODET_API const char *odet_pipeline_decoder(const odet_pipeline *p);
 
 /* One image's outcome; pointers valid during the callback only. */
 typedef struct odet_image_result {
@@ -382,11 +577,11 @@ typedef struct odet_pipeline_stats {
 	double decode_submit_s, engine_submit_s;
 } odet_pipeline_stats;
 
-odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
+ODET_API odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
 			      void *user, odet_pipeline_stats *stats);
 /* One image file through device 0, on the calling thread (latency path): the result's
  * arrays stay valid until the next call on p. */
-odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out);
+ODET_API odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out);
 
 /* ---------------------------------------------------------------- tracker
  *

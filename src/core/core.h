@@ -45,10 +45,8 @@ int64_t odet_ctx_fault_calls(const odet_ctx *ctx);
 /* Count one call; true when it is the one to fail. ctx NULL: false. */
 bool odet_fault(odet_ctx *ctx);
 
-/* Record an error on ctx and return it. Message: free text; callers name the file/node/op.
- * A NULL ctx is allowed (message dropped). */
-odet_status odet_error(odet_ctx *ctx, odet_status s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* odet_error (odet.h) records an error on ctx and returns it. Message: free text; callers
+ * name the file/node/op. */
 /* Prefix the current message with more context ("model.onnx: " + old message). */
 odet_status odet_error_prefix(odet_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void odet_log(const odet_ctx *ctx, odet_log_level level, const char *fmt, ...)
@@ -153,9 +151,7 @@ void *odet_malloc(odet_ctx *ctx, size_t n);             /* sets ODET_ERR_NO_MEMO
 void *odet_calloc(odet_ctx *ctx, size_t n, size_t size); /* overflow-checked */
 void *odet_realloc_array(odet_ctx *ctx, void *p, size_t n, size_t size);
 char *odet_strdup(odet_ctx *ctx, const char *s);
-/* 64-byte aligned; free with odet_aligned_free. */
-void *odet_aligned_alloc(odet_ctx *ctx, size_t n);
-void odet_aligned_free(void *p);
+/* odet_aligned_alloc / odet_aligned_free: odet.h */
 
 /* ---- thread pool: parallel_for over [0, n) split into contiguous chunks */
 typedef void (*odet_range_fn)(void *arg, int64_t begin, int64_t end, int thread);
@@ -183,10 +179,6 @@ odet_status odet_file_open_inside(odet_ctx *ctx, const char *dir, const char *re
 				  const char *kind, int *fd, uint64_t *size);
 /* Read exactly n bytes at offset (EINTR retried); a short read is ODET_ERR_IO naming what. */
 odet_status odet_file_pread_all(odet_ctx *ctx, int fd, uint64_t offset, void *buf, size_t n, const char *what);
-
-/* ---- float16 conversion (IEEE binary16, round to nearest even) */
-float odet_f16_to_f32(uint16_t h);
-uint16_t odet_f32_to_f16(float f);
 
 /* ---- checksums */
 uint32_t odet_crc32(uint32_t crc, const void *data, size_t n);

@@ -65,3 +65,8 @@ const char *odet_ctx_last_error(const odet_ctx *ctx)
 {
 	return ctx ? ctx->last_error : "";
 }
+
+int odet_ctx_num_threads(const odet_ctx *ctx)
+{
+	return ctx ? ctx->opts.n_threads : 0;
+}

@@ -86,6 +86,12 @@ struct odet_exec {
 	int runs;
 	bool graph_failed;
 	bool no_graph;              /* set by callers (bench --no-graph, profiling) */
+	/* odet_exec_submit / _wait (exec_async.c): timing events (made at the first submit on
+	 * backends with events), whether a batch is in flight, the host time of a synchronous
+	 * one (backends without events) */
+	void *ev[4];
+	bool inflight;
+	float host_ms;
 };
 
 /* engine_build_with for calibration: every Conv input's float origin becomes an extra output
@@ -139,6 +145,8 @@ void *exec_input_ptr(odet_exec *x, int i);
 odet_status exec_detections_check(odet_exec *x, const odet_detections *out);
 odet_status exec_detections_enqueue(odet_exec *x, odet_detections *out);
 void exec_detections_clamp(const odet_exec *x, odet_detections *out);
+/* Wait for a submitted batch and destroy the timing events (odet_exec_destroy). */
+void exec_async_release(odet_exec *x);
 /* Upload the engine's constants to backend memory (non-CPU backends; build.c). */
 odet_status engine_upload_constants(odet_engine *e);
 /* Load with a device index (odet_engine_load). */

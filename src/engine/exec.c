@@ -92,6 +92,7 @@ void odet_exec_destroy(odet_exec *x)
 {
 	if (!x)
 		return;
+	exec_async_release(x);
 	if (x->graph && x->e->be->graph_destroy)
 		x->e->be->graph_destroy(x->graph);
 	if (x->exec_ctx && x->e->be->exec_ctx_destroy)

@@ -283,7 +283,7 @@ static inline double bb_iou(const double *d, const double *g, int crowd)
 
 /* computeIoU + evaluateImg for the 4 area ranges of one (image, category); appends the kept
  * detections to the category's entries at s->... [*nk]. */
-static void eval_group(const coco_eval *e, const prep *p, scratch *s, const coco_gt_ann *const *gt,
+static void eval_group(const odet_coco_eval *e, const prep *p, scratch *s, const coco_gt_ann *const *gt,
 		       int64_t G, const int64_t *dt, int64_t D, int64_t *nk)
 {
 	for (int64_t i = 0; i < D; i++)
@@ -355,7 +355,7 @@ static void eval_group(const coco_eval *e, const prep *p, scratch *s, const coco
 }
 
 /* evaluate + accumulate of one category. */
-static odet_status eval_category(const coco_eval *e, prep *p, scratch *s, int32_t k)
+static odet_status eval_category(const odet_coco_eval *e, prep *p, scratch *s, int32_t k)
 {
 	odet_status rc;
 	const int32_t K = e->n_cat;
@@ -454,7 +454,7 @@ static odet_status eval_category(const coco_eval *e, prep *p, scratch *s, int32_
 }
 
 typedef struct par_job {
-	const coco_eval *e;
+	const odet_coco_eval *e;
 	prep *p;
 	scratch *s; /* one per thread */
 	odet_status *rc;
@@ -473,7 +473,7 @@ static void eval_range(void *arg, int64_t begin, int64_t end, int thread)
 }
 
 /* Ground truth and detections in pycocotools' order, grouped by (category, image). */
-static odet_status prepare(coco_eval *e, prep *p)
+static odet_status prepare(odet_coco_eval *e, prep *p)
 {
 	odet_status rc = ODET_OK;
 	odet_ctx *ctx = e->ctx;
@@ -565,7 +565,7 @@ out_free:
 	return rc;
 }
 
-odet_status coco_eval_evaluate(coco_eval *e)
+odet_status odet_coco_eval_evaluate(odet_coco_eval *e)
 {
 	odet_status rc;
 	odet_ctx *ctx = e->ctx;
@@ -617,15 +617,15 @@ odet_status coco_eval_evaluate(coco_eval *e)
 			t75 = t;
 	}
 	const int64_t TRK = (int64_t)N_T * N_R * K, RK = (int64_t)N_R * K;
-	e->stats[COCO_AP] = mean_valid(p.prec, TRK, 1, buf);
-	e->stats[COCO_AP50] = t50 < 0 ? -1 : mean_valid(p.prec + t50 * RK, RK, 1, buf);
-	e->stats[COCO_AP75] = t75 < 0 ? -1 : mean_valid(p.prec + t75 * RK, RK, 1, buf);
+	e->stats[ODET_COCO_AP] = mean_valid(p.prec, TRK, 1, buf);
+	e->stats[ODET_COCO_AP50] = t50 < 0 ? -1 : mean_valid(p.prec + t50 * RK, RK, 1, buf);
+	e->stats[ODET_COCO_AP75] = t75 < 0 ? -1 : mean_valid(p.prec + t75 * RK, RK, 1, buf);
 	for (int a = 1; a < N_A; a++)
-		e->stats[COCO_AP + 2 + a] = mean_valid(p.prec + a * TRK, TRK, 1, buf);
+		e->stats[ODET_COCO_AP + 2 + a] = mean_valid(p.prec + a * TRK, TRK, 1, buf);
 	for (int m = 0; m < N_M; m++)
-		e->stats[COCO_AR1 + m] = mean_valid(p.recall + m, (int64_t)N_T * K, N_A * N_M, buf);
+		e->stats[ODET_COCO_AR1 + m] = mean_valid(p.recall + m, (int64_t)N_T * K, N_A * N_M, buf);
 	for (int a = 1; a < N_A; a++)
-		e->stats[COCO_AR100 + a] = mean_valid(p.recall + a * N_M + 2, (int64_t)N_T * K, N_A * N_M, buf);
+		e->stats[ODET_COCO_AR100 + a] = mean_valid(p.recall + a * N_M + 2, (int64_t)N_T * K, N_A * N_M, buf);
 	/* per class, area all, maxDets 100: mean over (t, r) */
 	for (int32_t k = 0; k < K; k++) {
 		e->class_ap[k * 3 + 0] = mean_valid(p.prec + k, (int64_t)N_T * N_R, K, buf);
@@ -654,12 +654,12 @@ out_free:
 	return rc;
 }
 
-const double *coco_eval_stats(const coco_eval *e)
+const double *odet_coco_eval_stats(const odet_coco_eval *e)
 {
 	return e->evaluated ? e->stats : NULL;
 }
 
-double coco_eval_class_ap(const coco_eval *e, int k, int which)
+double odet_coco_eval_class_ap(const odet_coco_eval *e, int k, int which)
 {
 	if (!e->evaluated || k < 0 || k >= e->n_cat || which < 0 || which > 2)
 		return -1;
@@ -674,31 +674,31 @@ static const struct {
 	int area;
 	int max_det;
 	const char *key;
-} summary_lines[COCO_NUM_STATS] = {
+} summary_lines[ODET_COCO_NUM_STATS] = {
 	{1, "0.50:0.95", 0, 100, "AP"},   {1, "0.50", 0, 100, "AP50"},      {1, "0.75", 0, 100, "AP75"},
 	{1, "0.50:0.95", 1, 100, "APs"},  {1, "0.50:0.95", 2, 100, "APm"},  {1, "0.50:0.95", 3, 100, "APl"},
 	{0, "0.50:0.95", 0, 1, "AR1"},    {0, "0.50:0.95", 0, 10, "AR10"},  {0, "0.50:0.95", 0, 100, "AR100"},
 	{0, "0.50:0.95", 1, 100, "ARs"},  {0, "0.50:0.95", 2, 100, "ARm"},  {0, "0.50:0.95", 3, 100, "ARl"},
 };
 
-void coco_eval_print_summary(const coco_eval *e, FILE *f)
+void odet_coco_eval_print_summary(const odet_coco_eval *e, FILE *f)
 {
 	if (!e->evaluated)
 		return;
-	for (int i = 0; i < COCO_NUM_STATS; i++)
+	for (int i = 0; i < ODET_COCO_NUM_STATS; i++)
 		fprintf(f, " %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3d ] = %0.3f\n",
 			summary_lines[i].ap ? "Average Precision" : "Average Recall",
 			summary_lines[i].ap ? "(AP)" : "(AR)", summary_lines[i].iou,
 			area_lbl[summary_lines[i].area], summary_lines[i].max_det, e->stats[i]);
 }
 
-void coco_eval_print_per_class(const coco_eval *e, FILE *f)
+void odet_coco_eval_print_per_class(const odet_coco_eval *e, FILE *f)
 {
 	if (!e->evaluated)
 		return;
 	fprintf(f, "%8s  %-24s %7s %7s %7s\n", "id", "category", "AP", "AP50", "AP75");
 	for (int32_t k = 0; k < e->n_cat; k++) {
-		fprintf(f, "%8lld  %-24.24s", (long long)e->cat_ids[k], coco_eval_category_name(e, k));
+		fprintf(f, "%8lld  %-24.24s", (long long)e->cat_ids[k], odet_coco_eval_category_name(e, k));
 		for (int w = 0; w < 3; w++) {
 			double v = e->class_ap[k * 3 + w];
 			if (v < 0)
@@ -762,23 +762,23 @@ static void sb_json_string(strbuf *b, const char *s)
 	sb_printf(b, "\"");
 }
 
-odet_status coco_eval_write_json(const coco_eval *e, const char *path)
+odet_status odet_coco_eval_write_json(const odet_coco_eval *e, const char *path)
 {
 	if (!e->evaluated)
 		return odet_error(e->ctx, ODET_ERR_INVALID_ARG, "%s: nothing evaluated", path);
 	strbuf b = {0};
 	sb_printf(&b, "{\n  \"stats\": [");
-	for (int i = 0; i < COCO_NUM_STATS; i++)
+	for (int i = 0; i < ODET_COCO_NUM_STATS; i++)
 		sb_printf(&b, "%s%.17g", i ? ", " : "", e->stats[i]);
 	sb_printf(&b, "],\n");
-	for (int i = 0; i < COCO_NUM_STATS; i++)
+	for (int i = 0; i < ODET_COCO_NUM_STATS; i++)
 		sb_printf(&b, "  \"%s\": %.17g,\n", summary_lines[i].key, e->stats[i]);
 	sb_printf(&b, "  \"images\": %lld,\n  \"categories\": %d,\n  \"detections\": %lld,\n"
 		      "  \"detections_unknown_category\": %lld,\n  \"per_class\": [",
 		  (long long)e->n_img, e->n_cat, (long long)e->n_dets_seen, (long long)e->n_unknown_cat);
 	for (int32_t k = 0; k < e->n_cat; k++) {
 		sb_printf(&b, "%s\n    {\"id\": %lld, \"name\": ", k ? "," : "", (long long)e->cat_ids[k]);
-		sb_json_string(&b, coco_eval_category_name(e, k));
+		sb_json_string(&b, odet_coco_eval_category_name(e, k));
 		sb_printf(&b, ", \"AP\": %.17g, \"AP50\": %.17g, \"AP75\": %.17g}", e->class_ap[k * 3],
 			  e->class_ap[k * 3 + 1], e->class_ap[k * 3 + 2]);
 	}

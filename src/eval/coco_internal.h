@@ -1,11 +1,11 @@
 /*
- * coco_internal.h — the data of a coco_eval, shared by coco_load.c (JSON readers, indexes)
+ * coco_internal.h — the data of an odet_coco_eval, shared by coco_load.c (JSON readers, indexes)
  * and coco_eval.c (the COCOeval algorithm and its output).
  */
 #ifndef ODET_EVAL_COCO_INTERNAL_H
 #define ODET_EVAL_COCO_INTERNAL_H
 
-#include "eval/coco_eval.h"
+#include "core/core.h"
 
 /* Open-addressing map int64 id -> int32 index. */
 typedef struct coco_id_map {
@@ -51,7 +51,7 @@ typedef struct coco_fname {
 	const char *file_name;
 } coco_fname;
 
-struct coco_eval {
+struct odet_coco_eval {
 	odet_ctx *ctx;
 	/* ground truth as read, in file order */
 	coco_image_rec *images;
@@ -75,13 +75,13 @@ struct coco_eval {
 	int64_t n_dets, cap_dets;
 	int64_t n_dets_seen; /* every detection record, for pycocotools' ids */
 	int64_t n_unknown_cat;
-	/* results of coco_eval_evaluate */
+	/* results of odet_coco_eval_evaluate */
 	int evaluated;
-	double stats[COCO_NUM_STATS];
+	double stats[ODET_COCO_NUM_STATS];
 	double *class_ap; /* [n_cat][3]: AP, AP50, AP75 */
 };
 
 /* Build the indexes after the ground truth is read. */
-odet_status coco_build_index(coco_eval *e, const char *name);
+odet_status coco_build_index(odet_coco_eval *e, const char *name);
 
 #endif

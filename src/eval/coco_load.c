@@ -178,10 +178,10 @@ static odet_status missing(json_reader *r, unsigned need, unsigned seen)
 
 /* Reads the keys of the object whose '{' was just returned; calls field() per key with the
  * value's first token; field() returns 1 in *used when it consumed the value. */
-typedef odet_status (*field_fn)(coco_eval *e, json_reader *r, const char *key, json_tok tok,
+typedef odet_status (*field_fn)(odet_coco_eval *e, json_reader *r, const char *key, json_tok tok,
 				void *rec, unsigned *seen, int *used);
 
-static odet_status read_object(coco_eval *e, json_reader *r, field_fn field, void *rec, unsigned *seen)
+static odet_status read_object(odet_coco_eval *e, json_reader *r, field_fn field, void *rec, unsigned *seen)
 {
 	odet_status rc;
 	json_tok tok;
@@ -219,7 +219,7 @@ static odet_status read_object(coco_eval *e, json_reader *r, field_fn field, voi
 
 /* ---------------------------------------------------------------- ground truth */
 
-static odet_status image_field(coco_eval *e, json_reader *r, const char *key, json_tok tok,
+static odet_status image_field(odet_coco_eval *e, json_reader *r, const char *key, json_tok tok,
 			       void *rec, unsigned *seen, int *used)
 {
 	coco_image_rec *im = rec;
@@ -235,7 +235,7 @@ static odet_status image_field(coco_eval *e, json_reader *r, const char *key, js
 	return ODET_OK;
 }
 
-static odet_status cat_field(coco_eval *e, json_reader *r, const char *key, json_tok tok,
+static odet_status cat_field(odet_coco_eval *e, json_reader *r, const char *key, json_tok tok,
 			     void *rec, unsigned *seen, int *used)
 {
 	coco_cat_rec *c = rec;
@@ -251,7 +251,7 @@ static odet_status cat_field(coco_eval *e, json_reader *r, const char *key, json
 	return ODET_OK;
 }
 
-static odet_status ann_field(coco_eval *e, json_reader *r, const char *key, json_tok tok,
+static odet_status ann_field(odet_coco_eval *e, json_reader *r, const char *key, json_tok tok,
 			     void *rec, unsigned *seen, int *used)
 {
 	coco_gt_ann *a = rec;
@@ -299,7 +299,7 @@ static odet_status ann_field(coco_eval *e, json_reader *r, const char *key, json
 	return ODET_OK;
 }
 
-static odet_status read_gt_section(coco_eval *e, json_reader *r, const char *section)
+static odet_status read_gt_section(odet_coco_eval *e, json_reader *r, const char *section)
 {
 	odet_status rc;
 	json_tok tok;
@@ -358,7 +358,7 @@ static odet_status read_gt_section(coco_eval *e, json_reader *r, const char *sec
 	return ODET_OK;
 }
 
-static odet_status read_gt(coco_eval *e, json_reader *r)
+static odet_status read_gt(odet_coco_eval *e, json_reader *r)
 {
 	odet_status rc;
 	json_tok tok;
@@ -432,7 +432,7 @@ static int cmp_fname(const void *a, const void *b)
 
 /* Sorted unique image and category ids (pycocotools' sorted getImgIds()/getCatIds()); for a
  * repeated id the last record wins (file_name, name), as in pycocotools' dicts. */
-odet_status coco_build_index(coco_eval *e, const char *name)
+odet_status coco_build_index(odet_coco_eval *e, const char *name)
 {
 	odet_status rc;
 	if (e->n_images > INT32_MAX / 2 || e->n_cats > INT32_MAX / 2)
@@ -493,10 +493,10 @@ odet_status coco_build_index(coco_eval *e, const char *name)
 	return ODET_OK;
 }
 
-static odet_status load_gt(odet_ctx *ctx, json_reader *r, coco_eval **out)
+static odet_status load_gt(odet_ctx *ctx, json_reader *r, odet_coco_eval **out)
 {
 	odet_status rc;
-	coco_eval *e = odet_calloc(ctx, 1, sizeof *e);
+	odet_coco_eval *e = odet_calloc(ctx, 1, sizeof *e);
 	if (!e) {
 		json_close(r);
 		return ODET_ERR_NO_MEMORY;
@@ -507,14 +507,14 @@ static odet_status load_gt(odet_ctx *ctx, json_reader *r, coco_eval **out)
 		rc = coco_build_index(e, r->name);
 	json_close(r);
 	if (rc) {
-		coco_eval_destroy(e);
+		odet_coco_eval_destroy(e);
 		return rc;
 	}
 	*out = e;
 	return ODET_OK;
 }
 
-odet_status coco_eval_load_gt(odet_ctx *ctx, const char *path, coco_eval **out)
+odet_status odet_coco_eval_load_gt(odet_ctx *ctx, const char *path, odet_coco_eval **out)
 {
 	json_reader r;
 	*out = NULL;
@@ -524,8 +524,8 @@ odet_status coco_eval_load_gt(odet_ctx *ctx, const char *path, coco_eval **out)
 	return load_gt(ctx, &r, out);
 }
 
-odet_status coco_eval_load_gt_mem(odet_ctx *ctx, const char *name, const char *data, size_t n,
-				  coco_eval **out)
+odet_status odet_coco_eval_load_gt_mem(odet_ctx *ctx, const char *name, const char *data, size_t n,
+				  odet_coco_eval **out)
 {
 	json_reader r;
 	*out = NULL;
@@ -535,7 +535,7 @@ odet_status coco_eval_load_gt_mem(odet_ctx *ctx, const char *name, const char *d
 	return load_gt(ctx, &r, out);
 }
 
-void coco_eval_destroy(coco_eval *e)
+void odet_coco_eval_destroy(odet_coco_eval *e)
 {
 	if (!e)
 		return;
@@ -560,7 +560,7 @@ void coco_eval_destroy(coco_eval *e)
 /* ---------------------------------------------------------------- detections */
 
 /* Validates and appends; on error returns a status with no message set (the caller words it). */
-static odet_status add_detection(coco_eval *e, int64_t image_id, int64_t category_id,
+static odet_status add_detection(odet_coco_eval *e, int64_t image_id, int64_t category_id,
 				 const double bbox[4], double score, const char **why)
 {
 	*why = NULL;
@@ -587,7 +587,7 @@ static odet_status add_detection(coco_eval *e, int64_t image_id, int64_t categor
 	return ODET_OK;
 }
 
-odet_status coco_eval_add_detection(coco_eval *e, int64_t image_id, int64_t category_id,
+odet_status odet_coco_eval_add_detection(odet_coco_eval *e, int64_t image_id, int64_t category_id,
 				    const double bbox[4], double score)
 {
 	for (int i = 0; i < 4; i++)
@@ -605,7 +605,7 @@ odet_status coco_eval_add_detection(coco_eval *e, int64_t image_id, int64_t cate
 	return rc;
 }
 
-static odet_status det_field(coco_eval *e, json_reader *r, const char *key, json_tok tok,
+static odet_status det_field(odet_coco_eval *e, json_reader *r, const char *key, json_tok tok,
 			     void *rec, unsigned *seen, int *used)
 {
 	struct {
@@ -633,7 +633,7 @@ static odet_status det_field(coco_eval *e, json_reader *r, const char *key, json
 	return ODET_OK;
 }
 
-static odet_status read_results(coco_eval *e, json_reader *r)
+static odet_status read_results(odet_coco_eval *e, json_reader *r)
 {
 	odet_status rc;
 	json_tok tok;
@@ -681,7 +681,7 @@ static odet_status read_results(coco_eval *e, json_reader *r)
 	return json_next(r, &tok); /* EOF or trailing data */
 }
 
-odet_status coco_eval_load_results(coco_eval *e, const char *path)
+odet_status odet_coco_eval_load_results(odet_coco_eval *e, const char *path)
 {
 	json_reader r;
 	odet_status rc = json_open_file(&r, e->ctx, path);
@@ -692,7 +692,7 @@ odet_status coco_eval_load_results(coco_eval *e, const char *path)
 	return rc;
 }
 
-odet_status coco_eval_load_results_mem(coco_eval *e, const char *name, const char *data, size_t n)
+odet_status odet_coco_eval_load_results_mem(odet_coco_eval *e, const char *name, const char *data, size_t n)
 {
 	json_reader r;
 	odet_status rc = json_open_mem(&r, e->ctx, name, data, n);
@@ -705,7 +705,7 @@ odet_status coco_eval_load_results_mem(coco_eval *e, const char *name, const cha
 
 /* ---------------------------------------------------------------- queries */
 
-odet_status coco_eval_find_image(const coco_eval *e, const char *file_name, int64_t *image_id)
+odet_status odet_coco_eval_find_image(const odet_coco_eval *e, const char *file_name, int64_t *image_id)
 {
 	const char *base = base_name(file_name);
 	uint64_t h = str_hash(base);
@@ -737,32 +737,32 @@ odet_status coco_eval_find_image(const coco_eval *e, const char *file_name, int6
 			  file_name, n_base ? "ambiguous base name" : "not found");
 }
 
-int coco_eval_num_categories(const coco_eval *e)
+int odet_coco_eval_num_categories(const odet_coco_eval *e)
 {
 	return e->n_cat;
 }
 
-int64_t coco_eval_category_id(const coco_eval *e, int k)
+int64_t odet_coco_eval_category_id(const odet_coco_eval *e, int k)
 {
 	return k >= 0 && k < e->n_cat ? e->cat_ids[k] : -1;
 }
 
-const char *coco_eval_category_name(const coco_eval *e, int k)
+const char *odet_coco_eval_category_name(const odet_coco_eval *e, int k)
 {
 	return k >= 0 && k < e->n_cat && e->cat_names[k] ? e->cat_names[k] : "";
 }
 
-int64_t coco_eval_num_images(const coco_eval *e)
+int64_t odet_coco_eval_num_images(const odet_coco_eval *e)
 {
 	return e->n_img;
 }
 
-int64_t coco_eval_num_detections(const coco_eval *e)
+int64_t odet_coco_eval_num_detections(const odet_coco_eval *e)
 {
 	return e->n_dets_seen;
 }
 
-int64_t coco_eval_num_unknown_category(const coco_eval *e)
+int64_t odet_coco_eval_num_unknown_category(const odet_coco_eval *e)
 {
 	return e->n_unknown_cat;
 }

@@ -4,7 +4,7 @@
  * name_len <= 4096, rank <= 8, dims >= 0, numel * dtype size without overflow and within
  * the file. Strings and dtypes without a fixed size are refused.
  */
-#include "io/tensor_file.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 #include <string.h>

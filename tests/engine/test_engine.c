@@ -8,7 +8,7 @@
  * When the real CPU kernels are linked, the same graph also goes through the public API.
  */
 #include "engine/engine.h"
-#include "io/tensor_file.h"
+#include "core/core.h"
 #include "test.h"
 #include "test_backend.h"
 

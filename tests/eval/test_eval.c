@@ -1,7 +1,7 @@
 /* test_eval.c — COCO evaluation: hand-computed cases for each rule of pycocotools' COCOeval
  * (the expected figures are worked out in the comments), bad input naming the record and
  * field, and the streaming JSON reader (numbers exact, tokens across the window edge, depth). */
-#include "eval/coco_eval.h"
+#include "core/core.h"
 #include "eval/json.h"
 #include "test.h"
 
@@ -18,20 +18,20 @@ static odet_ctx *ctx;
 static const char *CATS1 = "\"categories\": [{\"id\": 1, \"name\": \"a\"}]";
 
 /* Evaluate gt + dt (JSON texts); stats copied to out; returns the status. */
-static odet_status run(const char *gt, const char *dt, double out[COCO_NUM_STATS], coco_eval **keep)
+static odet_status run(const char *gt, const char *dt, double out[ODET_COCO_NUM_STATS], odet_coco_eval **keep)
 {
-	coco_eval *e = NULL;
-	odet_status rc = coco_eval_load_gt_mem(ctx, "gt.json", gt, strlen(gt), &e);
+	odet_coco_eval *e = NULL;
+	odet_status rc = odet_coco_eval_load_gt_mem(ctx, "gt.json", gt, strlen(gt), &e);
 	if (!rc)
-		rc = coco_eval_load_results_mem(e, "dt.json", dt, strlen(dt));
+		rc = odet_coco_eval_load_results_mem(e, "dt.json", dt, strlen(dt));
 	if (!rc)
-		rc = coco_eval_evaluate(e);
+		rc = odet_coco_eval_evaluate(e);
 	if (!rc)
-		memcpy(out, coco_eval_stats(e), COCO_NUM_STATS * sizeof *out);
+		memcpy(out, odet_coco_eval_stats(e), ODET_COCO_NUM_STATS * sizeof *out);
 	if (keep && !rc)
 		*keep = e;
 	else
-		coco_eval_destroy(e);
+		odet_coco_eval_destroy(e);
 	return rc;
 }
 
@@ -46,47 +46,47 @@ static char gtbuf[4096], dtbuf[16384];
 
 static void test_basic(void)
 {
-	double s[COCO_NUM_STATS];
+	double s[ODET_COCO_NUM_STATS];
 	/* one exact detection of one small box: precision 1/(1+eps) everywhere; medium and
 	 * large have no ground truth -> -1 */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}], \"annotations\": [{\"id\": 1, \"image_id\": 1,"
 		 " \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100, \"iscrowd\": 0}], %s}", CATS1);
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.9}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, ONE_MINUS);
-	CHECK_STAT(s, COCO_AP50, ONE_MINUS);
-	CHECK_STAT(s, COCO_APS, ONE_MINUS);
-	CHECK_STAT(s, COCO_APM, -1);
-	CHECK_STAT(s, COCO_APL, -1);
-	CHECK_STAT(s, COCO_AR1, 1);
-	CHECK_STAT(s, COCO_ARS, 1);
-	CHECK_STAT(s, COCO_ARM, -1);
+	CHECK_STAT(s, ODET_COCO_AP, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AP50, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_APS, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_APM, -1);
+	CHECK_STAT(s, ODET_COCO_APL, -1);
+	CHECK_STAT(s, ODET_COCO_AR1, 1);
+	CHECK_STAT(s, ODET_COCO_ARS, 1);
+	CHECK_STAT(s, ODET_COCO_ARM, -1);
 
 	/* an FP scoring above the TP: tp [0 1], fp [1 1] -> pr [0 .5] -> envelope .5 -> AP .5;
 	 * AR1 counts only the FP -> 0 */
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [50, 50, 10, 10], \"score\": 0.9},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.8}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0.5);
-	CHECK_STAT(s, COCO_AR1, 0);
-	CHECK_STAT(s, COCO_AR10, 1);
+	CHECK_STAT(s, ODET_COCO_AP, 0.5);
+	CHECK_STAT(s, ODET_COCO_AR1, 0);
+	CHECK_STAT(s, ODET_COCO_AR10, 1);
 
 	/* IoU exactly 0.8 (80/100) matches at 0.50..0.80 (7 of 10 thresholds; >= is inclusive) */
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 8], \"score\": 0.9}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0.7 * ONE_MINUS);
-	CHECK_STAT(s, COCO_AP75, ONE_MINUS);
-	CHECK_STAT(s, COCO_AR100, 0.7);
+	CHECK_STAT(s, ODET_COCO_AP, 0.7 * ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AP75, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AR100, 0.7);
 	/* the detection (area 80) is small: unmatched at 0.85+ it stays a FP there */
-	CHECK_STAT(s, COCO_ARS, 0.7);
+	CHECK_STAT(s, ODET_COCO_ARS, 0.7);
 
 	/* no detections at all: AP 0 and AR 0 where ground truth exists */
 	CHECK(run(gtbuf, "[]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0);
-	CHECK_STAT(s, COCO_AR100, 0);
-	CHECK_STAT(s, COCO_APL, -1);
+	CHECK_STAT(s, ODET_COCO_AP, 0);
+	CHECK_STAT(s, ODET_COCO_AR100, 0);
+	CHECK_STAT(s, ODET_COCO_APL, -1);
 }
 
 static void test_crowd_and_ignore(void)
 {
-	double s[COCO_NUM_STATS];
+	double s[ODET_COCO_NUM_STATS];
 	/* crowd region [0,0,100,100] and one regular box. d1, d2 lie inside the crowd (IoU =
 	 * intersection / detection area = 1): both match it, it is never consumed, both ignored.
 	 * d3 hits the regular box: tp [0 0 1] -> AP = 1/(1+eps). If the crowd were consumed, d2
@@ -98,14 +98,14 @@ static void test_crowd_and_ignore(void)
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [10, 10, 20, 20], \"score\": 0.9},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [20, 20, 20, 20], \"score\": 0.8},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [200, 200, 10, 10], \"score\": 0.7}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, ONE_MINUS);
-	CHECK_STAT(s, COCO_AR100, 1);
+	CHECK_STAT(s, ODET_COCO_AP, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AR100, 1);
 	/* half inside the crowd: intersection / det area = 0.5 -> ignored at 0.50 only, a FP
 	 * (above the TP) at the 9 other thresholds: AP = (1 + 9 * 0.5) / 10 */
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [50, 0, 100, 100], \"score\": 0.9},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [200, 200, 10, 10], \"score\": 0.7}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, (ONE_MINUS + 9 * 0.5) / 10);
-	CHECK_STAT(s, COCO_AP50, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AP, (ONE_MINUS + 9 * 0.5) / 10);
+	CHECK_STAT(s, ODET_COCO_AP50, ONE_MINUS);
 
 	/* a regular box [0,0,10,10] inside the crowd region, a detection [0,0,10,12]: IoU 100/120
 	 * with the box, 1 with the crowd. Up to 0.80 it matches the regular box and stops before
@@ -116,26 +116,26 @@ static void test_crowd_and_ignore(void)
 		 "{\"id\": 2, \"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100, \"iscrowd\": 0}], %s}",
 		 CATS1);
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 12], \"score\": 0.9}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0.7 * ONE_MINUS);
-	CHECK_STAT(s, COCO_AR100, 0.7);
+	CHECK_STAT(s, ODET_COCO_AP, 0.7 * ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AR100, 0.7);
 
 	/* 'ignore': 1 without iscrowd is overridden (ignore := iscrowd): the box counts, so no
 	 * detections give AP 0 (not -1) */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}], \"annotations\": [{\"id\": 1, \"image_id\": 1,"
 		 " \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100, \"iscrowd\": 0, \"ignore\": 1}], %s}", CATS1);
 	CHECK(run(gtbuf, "[]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0);
+	CHECK_STAT(s, ODET_COCO_AP, 0);
 	/* only a crowd box: nothing to find -> -1 everywhere */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}], \"annotations\": [{\"id\": 1, \"image_id\": 1,"
 		 " \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100, \"iscrowd\": 1}], %s}", CATS1);
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.9}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, -1);
-	CHECK_STAT(s, COCO_AR1, -1);
+	CHECK_STAT(s, ODET_COCO_AP, -1);
+	CHECK_STAT(s, ODET_COCO_AR1, -1);
 }
 
 static void test_area_ranges(void)
 {
-	double s[COCO_NUM_STATS];
+	double s[ODET_COCO_NUM_STATS];
 	/* boxes of area field 100 (small), 1024 (small AND medium: bounds inclusive; bbox area
 	 * 2000 is not what counts) and 20000 (large), each hit exactly (scores .9 .8 .7), and a
 	 * FP of area 1600 scoring .95.
@@ -151,20 +151,20 @@ static void test_area_ranges(void)
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.9},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [100, 0, 40, 50], \"score\": 0.8},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [300, 0, 100, 200], \"score\": 0.7}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0.75);
-	CHECK_STAT(s, COCO_APS, 1);
-	CHECK_STAT(s, COCO_APM, 0.5);
-	CHECK_STAT(s, COCO_APL, ONE_MINUS);
-	CHECK_STAT(s, COCO_AR1, 0);
-	CHECK_STAT(s, COCO_AR10, 1);
-	CHECK_STAT(s, COCO_ARS, 1);
-	CHECK_STAT(s, COCO_ARM, 1);
-	CHECK_STAT(s, COCO_ARL, 1);
+	CHECK_STAT(s, ODET_COCO_AP, 0.75);
+	CHECK_STAT(s, ODET_COCO_APS, 1);
+	CHECK_STAT(s, ODET_COCO_APM, 0.5);
+	CHECK_STAT(s, ODET_COCO_APL, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AR1, 0);
+	CHECK_STAT(s, ODET_COCO_AR10, 1);
+	CHECK_STAT(s, ODET_COCO_ARS, 1);
+	CHECK_STAT(s, ODET_COCO_ARM, 1);
+	CHECK_STAT(s, ODET_COCO_ARL, 1);
 }
 
 static void test_max_dets_and_ties(void)
 {
-	double s[COCO_NUM_STATS];
+	double s[ODET_COCO_NUM_STATS];
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}, {\"id\": 2}], \"annotations\": ["
 		 "{\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100},"
 		 "{\"id\": 2, \"image_id\": 2, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100}], %s}", CATS1);
@@ -180,21 +180,21 @@ static void test_max_dets_and_ties(void)
 		snprintf(dtbuf + o, sizeof dtbuf - o,
 			 "{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.1}]");
 		CHECK(run(gtbuf, dtbuf, s, NULL) == 0);
-		CHECK_STAT(s, COCO_AR10, 0);
+		CHECK_STAT(s, ODET_COCO_AR10, 0);
 		/* n = 100: the TP is the 101st and is cut by maxDets */
-		CHECK_STAT(s, COCO_AR100, n == 99 ? 0.5 : 0);
-		CHECK_STAT(s, COCO_AP, n == 99 ? 51 * (1.0 / 100) / 101 : 0);
+		CHECK_STAT(s, ODET_COCO_AR100, n == 99 ? 0.5 : 0);
+		CHECK_STAT(s, ODET_COCO_AP, n == 99 ? 51 * (1.0 / 100) / 101 : 0);
 	}
 	/* equal scores keep file order (stable sort): FP then TP -> AP .5 ... */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1}], \"annotations\": [{\"id\": 1, \"image_id\": 1,"
 		 " \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100}], %s}", CATS1);
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [50, 50, 10, 10], \"score\": 0.5},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.5}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 0.5);
+	CHECK_STAT(s, ODET_COCO_AP, 0.5);
 	/* ... TP then FP -> pr [1 .5] -> envelope keeps 1 -> AP 1/(1+eps) */
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.5},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [50, 50, 10, 10], \"score\": 0.5}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AP, ONE_MINUS);
 	/* across images, equal scores are ordered by image id, not file order: image 1's TP
 	 * before image 2's FP: rc [.5 .5], pr [1 .5] -> thresholds 0..0.5 (51 of 101) get 1/(1+eps) */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 2}, {\"id\": 1}], \"annotations\": ["
@@ -202,17 +202,17 @@ static void test_max_dets_and_ties(void)
 		 "{\"id\": 2, \"image_id\": 2, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"area\": 100}], %s}", CATS1);
 	CHECK(run(gtbuf, "[{\"image_id\": 2, \"category_id\": 1, \"bbox\": [50, 50, 10, 10], \"score\": 0.5},"
 			 " {\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.5}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 51 * ONE_MINUS / 101);
+	CHECK_STAT(s, ODET_COCO_AP, 51 * ONE_MINUS / 101);
 	/* an image without detections: the same numbers (its box is missed) */
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.5}]", s, NULL) == 0);
-	CHECK_STAT(s, COCO_AP, 51 * ONE_MINUS / 101);
-	CHECK_STAT(s, COCO_AR100, 0.5);
+	CHECK_STAT(s, ODET_COCO_AP, 51 * ONE_MINUS / 101);
+	CHECK_STAT(s, ODET_COCO_AR100, 0.5);
 }
 
 static void test_categories(void)
 {
-	double s[COCO_NUM_STATS];
-	coco_eval *e = NULL;
+	double s[ODET_COCO_NUM_STATS];
+	odet_coco_eval *e = NULL;
 	/* category 2 has no ground truth: its FP does not count (-1 excluded from the mean);
 	 * category 7 is unknown: never evaluated, counted */
 	snprintf(gtbuf, sizeof gtbuf, "{\"images\": [{\"id\": 1, \"file_name\": \"a/b/x.jpg\"}, {\"file_name\": "
@@ -222,34 +222,34 @@ static void test_categories(void)
 	CHECK(run(gtbuf, "[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 10, 10], \"score\": 0.5},"
 			 " {\"image_id\": 1, \"category_id\": 2, \"bbox\": [0, 0, 10, 10], \"score\": 0.9},"
 			 " {\"image_id\": 1, \"category_id\": 7, \"bbox\": [0, 0, 10, 10], \"score\": 0.9}]", s, &e) == 0);
-	CHECK_STAT(s, COCO_AP, ONE_MINUS);
+	CHECK_STAT(s, ODET_COCO_AP, ONE_MINUS);
 	if (!e)
 		return;
-	CHECK(coco_eval_num_categories(e) == 2);
-	CHECK(coco_eval_category_id(e, 0) == 1 && !strcmp(coco_eval_category_name(e, 1), "two"));
-	CHECK(near(coco_eval_class_ap(e, 0, 0), ONE_MINUS));
-	CHECK(coco_eval_class_ap(e, 1, 0) == -1);
-	CHECK(coco_eval_num_unknown_category(e) == 1);
-	CHECK(coco_eval_num_detections(e) == 3);
+	CHECK(odet_coco_eval_num_categories(e) == 2);
+	CHECK(odet_coco_eval_category_id(e, 0) == 1 && !strcmp(odet_coco_eval_category_name(e, 1), "two"));
+	CHECK(near(odet_coco_eval_class_ap(e, 0, 0), ONE_MINUS));
+	CHECK(odet_coco_eval_class_ap(e, 1, 0) == -1);
+	CHECK(odet_coco_eval_num_unknown_category(e) == 1);
+	CHECK(odet_coco_eval_num_detections(e) == 3);
 	int64_t id = 0;
-	CHECK(coco_eval_find_image(e, "a/b/x.jpg", &id) == 0 && id == 1);
-	CHECK(coco_eval_find_image(e, "/data/val/x.jpg", &id) == 0 && id == 1);
-	CHECK(coco_eval_find_image(e, "y.jpg", &id) == ODET_ERR_BAD_INPUT);
-	CHECK(coco_eval_find_image(e, "a_long_file_name_of_more_than_32_characters.jpg", &id) == 0 && id == 9);
+	CHECK(odet_coco_eval_find_image(e, "a/b/x.jpg", &id) == 0 && id == 1);
+	CHECK(odet_coco_eval_find_image(e, "/data/val/x.jpg", &id) == 0 && id == 1);
+	CHECK(odet_coco_eval_find_image(e, "y.jpg", &id) == ODET_ERR_BAD_INPUT);
+	CHECK(odet_coco_eval_find_image(e, "a_long_file_name_of_more_than_32_characters.jpg", &id) == 0 && id == 9);
 	/* detections from memory: a second exact detection of the same box (lower score) is a
 	 * FP after the TP: AP stays 1/(1+eps); an unknown image id is refused */
 	double bb[4] = {0, 0, 10, 10};
-	CHECK(coco_eval_add_detection(e, 1, 1, bb, 0.4) == 0);
-	CHECK(coco_eval_add_detection(e, 5, 1, bb, 0.4) == ODET_ERR_BAD_INPUT);
+	CHECK(odet_coco_eval_add_detection(e, 1, 1, bb, 0.4) == 0);
+	CHECK(odet_coco_eval_add_detection(e, 5, 1, bb, 0.4) == ODET_ERR_BAD_INPUT);
 	bb[2] = -1;
-	CHECK(coco_eval_add_detection(e, 1, 1, bb, 0.4) == ODET_ERR_BAD_INPUT);
-	CHECK(coco_eval_evaluate(e) == 0);
-	CHECK(near(coco_eval_stats(e)[COCO_AP], ONE_MINUS));
+	CHECK(odet_coco_eval_add_detection(e, 1, 1, bb, 0.4) == ODET_ERR_BAD_INPUT);
+	CHECK(odet_coco_eval_evaluate(e) == 0);
+	CHECK(near(odet_coco_eval_stats(e)[ODET_COCO_AP], ONE_MINUS));
 	char path[] = "/tmp/odet_eval_XXXXXX";
 	int fd = mkstemp(path);
 	if (fd >= 0) {
 		close(fd);
-		CHECK(coco_eval_write_json(e, path) == 0);
+		CHECK(odet_coco_eval_write_json(e, path) == 0);
 		FILE *f = fopen(path, "r");
 		char txt[2048] = "";
 		if (f) {
@@ -261,13 +261,13 @@ static void test_categories(void)
 		CHECK(strstr(txt, "\"name\": \"two\", \"AP\": -1") != NULL);
 		unlink(path);
 	}
-	coco_eval_destroy(e);
+	odet_coco_eval_destroy(e);
 }
 
 /* bad input: status, and words expected in the one-line message */
 static void expect_bad(const char *gt, const char *dt, odet_status want, const char *w1, const char *w2)
 {
-	double s[COCO_NUM_STATS];
+	double s[ODET_COCO_NUM_STATS];
 	odet_status rc = run(gt, dt, s, NULL);
 	const char *msg = odet_ctx_last_error(ctx);
 	CHECK_MSG(rc == want, "status %d, expected %d (%s)", rc, want, msg);

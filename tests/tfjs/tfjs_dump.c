@@ -9,7 +9,7 @@
  */
 #include "core/core.h"
 #include "io/image.h"
-#include "io/tensor_file.h"
+#include "core/core.h"
 
 #include <stdio.h>
 #include <stdlib.h>

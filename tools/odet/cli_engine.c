@@ -1,6 +1,5 @@
 /* cli_engine.c — helpers shared by `odet inspect|build|run|bench` (cli_engine.h). */
 #include "cli_engine.h"
-#include "passes/passes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -143,11 +142,31 @@ void cli_print_graph(const odet_graph *g, FILE *f)
 void cli_graph_cost(const odet_graph *g, int64_t *flops, int64_t *params)
 {
 	*flops = *params = 0;
-	for (int i = 0; i < g->n_nodes; i++) {
-		ir_cost c = ir_node_cost(g, &g->nodes[i]);
-		*flops += c.flops;
-		*params += c.params;
+	for (int i = 0; i < odet_graph_num_nodes(g); i++) {
+		odet_node_info ni;
+		if (odet_graph_node(g, i, &ni) == ODET_OK) {
+			*flops += ni.flops;
+			*params += ni.params;
+		}
 	}
+}
+
+const char *cli_shape_str(const odet_tensor *t, char *buf, size_t n)
+{
+	if (t->rank < 0) {
+		snprintf(buf, n, "?");
+		return buf;
+	}
+	size_t off = (size_t)snprintf(buf, n, "[");
+	for (int i = 0; i < t->rank && off < n; i++) {
+		if (t->dims[i] < 0)
+			off += (size_t)snprintf(buf + off, n - off, "%s?", i ? "," : "");
+		else
+			off += (size_t)snprintf(buf + off, n - off, "%s%lld", i ? "," : "", (long long)t->dims[i]);
+	}
+	if (off < n)
+		snprintf(buf + off, n - off, "]");
+	return buf;
 }
 
 const char *cli_bytes(double b, char *buf, size_t n)
@@ -174,34 +193,37 @@ int64_t cli_peak_rss(void)
 void cli_print_engine(const odet_engine *e, FILE *f)
 {
 	char a[32], b[32], s[160];
-	const engine_plan *p = &e->plan;
-	size_t ws = 0;
-	for (int i = 0; i < e->g->n_nodes; i++)
-		ws += p->ws_size[i];
-	fprintf(f, "backend:      %s (batch %d%s)\n", e->be->name, e->opts.batch,
-		e->opts.input_h ? ", input size fixed" : "");
+	odet_engine_desc d;
+	if (odet_engine_describe(e, &d))
+		return;
+	fprintf(f, "backend:      %s (batch %d%s)\n", d.backend, d.batch, d.input_size_fixed ? ", input size fixed" : "");
 	fprintf(f, "head:         %s\n",
-		e->has_head ? (e->head_desc ? e->head_desc : "attached") : "none (raw network outputs)");
+		d.has_head ? (d.head ? d.head : "attached") : "none (raw network outputs)");
 	fprintf(f, "memory plan:  arena %s (%zu bytes) vs naive sum %s (%zu bytes), %.1f%%; workspaces %s\n",
-		cli_bytes((double)p->arena_bytes, a, sizeof a), p->arena_bytes,
-		cli_bytes((double)p->naive_bytes, b, sizeof b), p->naive_bytes,
-		p->naive_bytes ? 100.0 * (double)p->arena_bytes / (double)p->naive_bytes : 100.0,
-		cli_bytes((double)ws, (char[32]){0}, 32));
-	for (int i = 0; i < e->g->n_inputs; i++) {
-		const ir_value *v = &e->g->values[e->g->inputs[i]];
-		fprintf(f, "input %d:      %s %s %s\n", i, v->name, odet_dtype_name(v->dtype),
-			ir_shape_str(v, s, sizeof s));
+		cli_bytes((double)d.arena_bytes, a, sizeof a), d.arena_bytes,
+		cli_bytes((double)d.naive_bytes, b, sizeof b), d.naive_bytes,
+		d.naive_bytes ? 100.0 * (double)d.arena_bytes / (double)d.naive_bytes : 100.0,
+		cli_bytes((double)d.workspace_bytes, (char[32]){0}, 32));
+	for (int i = 0; i < odet_engine_num_inputs(e); i++) {
+		const char *name;
+		odet_tensor t;
+		odet_engine_input_info(e, i, &name, &t);
+		fprintf(f, "input %d:      %s %s %s\n", i, name, odet_dtype_name(t.dtype), cli_shape_str(&t, s, sizeof s));
 	}
-	for (int i = 0; i < e->g->n_outputs; i++) {
-		const ir_value *v = &e->g->values[e->g->outputs[i]];
-		fprintf(f, "output %d:     %s %s %s\n", i, v->name, odet_dtype_name(v->dtype),
-			ir_shape_str(v, s, sizeof s));
+	for (int i = 0; i < odet_engine_num_outputs(e); i++) {
+		const char *name;
+		odet_tensor t;
+		odet_engine_output_info(e, i, &name, &t);
+		fprintf(f, "output %d:     %s %s %s\n", i, name, odet_dtype_name(t.dtype), cli_shape_str(&t, s, sizeof s));
 	}
 	/* what the backend timed (saved in the plan; a load runs these without timing) */
-	if (e->tune.n)
-		fprintf(f, "tuned:        %d choices (plan section 'tuning')\n", e->tune.n);
-	for (int i = 0; i < e->tune.n; i++)
-		fprintf(f, "  %s -> %s\n", e->tune.key[i], e->tune.val[i]);
+	if (d.n_tuned)
+		fprintf(f, "tuned:        %d choices (plan section 'tuning')\n", d.n_tuned);
+	for (int i = 0; i < d.n_tuned; i++) {
+		const char *key, *val;
+		if (odet_engine_tuned(e, i, &key, &val) == ODET_OK)
+			fprintf(f, "  %s -> %s\n", key, val);
+	}
 }
 
 void cli_engine_opts_init(cli_engine_opts *c)

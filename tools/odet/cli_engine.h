@@ -4,7 +4,6 @@
 #define ODET_CLI_ENGINE_H
 
 #include "cli.h"
-#include "engine/engine.h"
 
 #include <stdbool.h>
 
@@ -69,6 +68,8 @@ void cli_print_graph(const odet_graph *g, FILE *f);
 void cli_print_engine(const odet_engine *e, FILE *f);
 /* FLOPs and parameters of a graph (0 when the cost model is not linked). */
 void cli_graph_cost(const odet_graph *g, int64_t *flops, int64_t *params);
+/* "[1,3,300,300]" ("?" for an open dim), as odet_graph_print writes shapes. */
+const char *cli_shape_str(const odet_tensor *t, char *buf, size_t n);
 /* Peak resident set size of this process in bytes. */
 int64_t cli_peak_rss(void);
 /* Human size "12.3 MiB". */

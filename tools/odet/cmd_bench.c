@@ -6,15 +6,14 @@
  * sees the cache its predecessor left. Ends with one JSON line for scripts.
  *
  * Structure: one bench_iteration() per batch. On CPU only `total` is measured (host clock).
- * On a GPU backend (events): --streams N exec contexts are kept in flight round-robin (with
- * --ordered each one's nodes wait for the previous context's, so only copies overlap), the
- * host buffers are page-locked, and each batch records four events (before H2D, after
- * H2D, after the nodes, after D2H) from which total / H2D / compute / D2H are read when
- * the slot comes round again; --profile times every node (events, node by node).
+ * On a GPU backend (events): --streams N exec contexts are kept in flight round-robin with
+ * odet_exec_submit (with --ordered each one's nodes wait for the previous context's, so only
+ * copies overlap), the host buffers are page-locked (odet_host_alloc), and odet_exec_wait
+ * reads each batch's total / H2D / compute / D2H when the slot comes round again;
+ * --profile times every node (odet_exec_profile). Uses odet.h only.
  */
 #include "bench_image.h"
 #include "cli_engine.h"
-#include "passes/passes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,16 +30,16 @@ typedef struct bench_timing {
 	double h2d_ms, compute_ms, d2h_ms; /* 0 on CPU: not separable */
 } bench_timing;
 
-/* One exec context with its own output buffers and (GPU) timing events. */
+/* One exec context with its own output buffers. */
 typedef struct bench_slot {
 	odet_exec *x;
 	odet_tensor *out;
-	void *ev[4];
 	bool inflight;
 } bench_slot;
 
 typedef struct bench {
 	odet_engine *e;
+	odet_engine_desc d;
 	int n_in, n_out, n_slots;
 	odet_tensor *in[BENCH_BUFFERS]; /* n_in tensors per buffer set */
 	bench_slot slot[BENCH_MAX_STREAMS];
@@ -101,61 +100,41 @@ static void fill(odet_tensor *t, uint64_t *seed)
 	}
 }
 
-static odet_status host_alloc(const bench *b, size_t bytes, void **p)
-{
-	if (b->gpu && b->e->be->host_alloc)
-		return b->e->be->host_alloc(b->e->ctx, bytes, p);
-	*p = odet_aligned_alloc(b->e->ctx, bytes);
-	return *p ? ODET_OK : ODET_ERR_NO_MEMORY;
-}
-
-static void host_free(const bench *b, void *p)
-{
-	if (!p)
-		return;
-	if (b->gpu && b->e->be->host_free)
-		b->e->be->host_free(p);
-	else
-		odet_aligned_free(p);
-}
-
 static odet_status bench_setup(odet_engine *e, int n_slots, bench *b)
 {
-	odet_ctx *ctx = e->ctx;
 	uint64_t seed = 0x0de7;
 	odet_status rc;
 	memset(b, 0, sizeof *b);
 	b->e = e;
-	b->gpu = e->be->event_create && e->be->event_record && e->be->event_elapsed;
+	if ((rc = odet_engine_describe(e, &b->d)))
+		return rc;
+	b->gpu = b->d.events;
 	b->n_in = odet_engine_num_inputs(e);
 	b->n_out = odet_engine_num_outputs(e);
 	b->n_slots = b->gpu ? n_slots : 1;
 	for (int s = 0; s < BENCH_BUFFERS; s++) {
-		if (!(b->in[s] = odet_calloc(ctx, (size_t)b->n_in + 1, sizeof(odet_tensor))))
+		if (!(b->in[s] = calloc((size_t)b->n_in + 1, sizeof(odet_tensor))))
 			return ODET_ERR_NO_MEMORY;
 		for (int i = 0; i < b->n_in; i++) {
 			odet_engine_input_info(e, i, NULL, &b->in[s][i]);
 			size_t bytes = (size_t)odet_tensor_numel(&b->in[s][i]) * odet_dtype_size(b->in[s][i].dtype);
-			if ((rc = host_alloc(b, bytes, &b->in[s][i].data)))
+			if ((rc = odet_host_alloc(e, bytes, &b->in[s][i].data)))
 				return rc;
 			fill(&b->in[s][i], &seed);
 		}
 	}
 	for (int k = 0; k < b->n_slots; k++) {
 		bench_slot *sl = &b->slot[k];
-		if (!(sl->out = odet_calloc(ctx, (size_t)b->n_out + 1, sizeof(odet_tensor))))
+		if (!(sl->out = calloc((size_t)b->n_out + 1, sizeof(odet_tensor))))
 			return ODET_ERR_NO_MEMORY;
 		for (int i = 0; i < b->n_out; i++) {
 			odet_engine_output_info(e, i, NULL, &sl->out[i]);
 			size_t bytes = (size_t)odet_tensor_numel(&sl->out[i]) * odet_dtype_size(sl->out[i].dtype);
-			if ((rc = host_alloc(b, bytes, &sl->out[i].data)))
+			if ((rc = odet_host_alloc(e, bytes, &sl->out[i].data)))
 				return rc;
 		}
 		if ((rc = odet_exec_create(e, &sl->x)))
 			return rc;
-		for (int j = 0; b->gpu && j < 4; j++)
-			if ((rc = e->be->event_create(ctx, &sl->ev[j])))
-				return rc;
 	}
 	return ODET_OK;
 }
@@ -164,19 +143,14 @@ static void bench_free(bench *b)
 {
 	for (int k = 0; k < b->n_slots; k++) {
 		bench_slot *sl = &b->slot[k];
-		if (sl->x && sl->inflight)
-			b->e->be->stream_sync(b->e->ctx, sl->x->stream);
-		for (int j = 0; j < 4; j++)
-			if (sl->ev[j])
-				b->e->be->event_destroy(sl->ev[j]);
-		odet_exec_destroy(sl->x);
+		odet_exec_destroy(sl->x); /* waits for a batch in flight */
 		for (int i = 0; sl->out && i < b->n_out; i++)
-			host_free(b, sl->out[i].data);
+			odet_host_free(b->e, sl->out[i].data);
 		free(sl->out);
 	}
 	for (int s = 0; s < BENCH_BUFFERS; s++) {
 		for (int i = 0; b->in[s] && i < b->n_in; i++)
-			host_free(b, b->in[s][i].data);
+			odet_host_free(b->e, b->in[s][i].data);
 		free(b->in[s]);
 	}
 }
@@ -185,23 +159,18 @@ static void bench_free(bench *b)
 static odet_status slot_finish(bench *b, int k, bench_timing *t, bool *got)
 {
 	bench_slot *sl = &b->slot[k];
-	odet_ctx *ctx = b->e->ctx;
-	const odet_backend *be = b->e->be;
 	*got = false;
 	if (!sl->inflight)
 		return ODET_OK;
 	sl->inflight = false;
-	odet_status rc = be->stream_sync(ctx, sl->x->stream);
-	float a, c, d, tot;
-	if (rc || (rc = be->event_elapsed(ctx, sl->ev[0], sl->ev[1], &a)) ||
-	    (rc = be->event_elapsed(ctx, sl->ev[1], sl->ev[2], &c)) ||
-	    (rc = be->event_elapsed(ctx, sl->ev[2], sl->ev[3], &d)) ||
-	    (rc = be->event_elapsed(ctx, sl->ev[0], sl->ev[3], &tot)))
+	odet_exec_timing tm;
+	odet_status rc = odet_exec_wait(sl->x, &tm);
+	if (rc)
 		return rc;
-	t->h2d_ms = a;
-	t->compute_ms = c;
-	t->d2h_ms = d;
-	t->total_ms = tot;
+	t->h2d_ms = tm.h2d_ms;
+	t->compute_ms = tm.compute_ms;
+	t->d2h_ms = tm.d2h_ms;
+	t->total_ms = tm.total_ms;
 	*got = true;
 	return ODET_OK;
 }
@@ -225,8 +194,8 @@ static odet_status bench_iteration(bench *b, long iter, bench_timing *t, bool *g
 	if (rc)
 		return rc;
 	bench_slot *sl = &b->slot[k];
-	void *after = b->ordered && b->n_slots > 1 ? b->slot[(k + b->n_slots - 1) % b->n_slots].ev[2] : NULL;
-	if ((rc = exec_enqueue(sl->x, b->in[set], b->n_in, sl->out, b->n_out, sl->ev, after)))
+	const odet_exec *after = b->ordered && b->n_slots > 1 ? b->slot[(k + b->n_slots - 1) % b->n_slots].x : NULL;
+	if ((rc = odet_exec_submit(sl->x, b->in[set], b->n_in, sl->out, b->n_out, after)))
 		return rc;
 	sl->inflight = true;
 	return ODET_OK;
@@ -248,28 +217,25 @@ static int cmp_prof(const void *a, const void *b)
  * ceiling (777 TFLOP/s on H100) for layers with a FLOP count. */
 static odet_status bench_profile(bench *b, int reps)
 {
-	odet_engine *e = b->e;
-	const ir_graph *g = e->g;
-	int nn = g->n_nodes;
+	const odet_graph *g = odet_engine_graph(b->e);
+	int nn = odet_graph_num_nodes(g);
 	odet_exec *x = b->slot[0].x;
 	float *ms = calloc((size_t)nn * (size_t)reps + 1, sizeof *ms);
 	prof_row *rows = calloc((size_t)nn + 1, sizeof *rows);
 	float *col = calloc((size_t)reps + 1, sizeof *col);
+	odet_node_info *node = calloc((size_t)nn + 1, sizeof *node);
 	odet_status rc = ODET_OK;
-	if (!ms || !rows || !col) {
+	if (!ms || !rows || !col || !node) {
 		rc = ODET_ERR_NO_MEMORY;
 		goto out_free;
 	}
-	for (int r = 0; r < reps; r++) {
-		odet_status c2 = exec_enqueue(x, b->in[r % BENCH_BUFFERS], b->n_in, b->slot[0].out, b->n_out, NULL, NULL);
-		if (c2 || (c2 = e->be->stream_sync(e->ctx, x->stream))) {
-			rc = c2;
+	for (int i = 0; i < nn; i++)
+		if ((rc = odet_graph_node(g, i, &node[i])))
 			goto out_free;
-		}
-		/* exec_enqueue ran the graph; now time the nodes one by one on the same inputs */
-		if ((rc = exec_profile_nodes(x, b->in[r % BENCH_BUFFERS], b->n_in, ms + (size_t)r * nn)))
+	for (int r = 0; r < reps; r++)
+		if ((rc = odet_exec_profile(x, b->in[r % BENCH_BUFFERS], b->n_in, b->slot[0].out, b->n_out,
+					    ms + (size_t)r * nn)))
 			goto out_free;
-	}
 	double total = 0;
 	for (int i = 0; i < nn; i++) {
 		for (int r = 0; r < reps; r++)
@@ -291,36 +257,39 @@ static odet_status bench_profile(bench *b, int reps)
 	printf("  %-4s %-40s %-16s %9s %6s %7s %9s\n", "rank", "node", "op", "ms", "%", "cum%", "TFLOP/s");
 	double cum = 0;
 	for (int i = 0; i < nn; i++) {
-		const ir_node *n = &g->nodes[rows[i].node];
-		ir_cost c = ir_node_cost(g, n);
+		const odet_node_info *n = &node[rows[i].node];
 		cum += rows[i].ms;
-		double tf = rows[i].ms > 0 ? (double)c.flops / (rows[i].ms * 1e-3) / 1e12 : 0;
+		double tf = rows[i].ms > 0 ? (double)n->flops / (rows[i].ms * 1e-3) / 1e12 : 0;
 		if (i < 30 || rows[i].ms > 0.05 * total)
-			printf("  %-4d %-40.40s %-16.16s %9.4f %6.2f %7.2f %9.1f\n", i + 1, n->name, ir_op_name(n->op),
+			printf("  %-4d %-40.40s %-16.16s %9.4f %6.2f %7.2f %9.1f\n", i + 1, n->name, n->op,
 			       rows[i].ms, 100 * rows[i].ms / total, 100 * cum / total, tf);
 	}
-	/* per-op summary */
+	/* per-op summary, ops in order of first appearance */
 	printf("  by op:\n");
-	for (int op = 0; op < IR_OP_COUNT; op++) {
+	for (int first = 0; first < nn; first++) {
+		bool seen = false;
+		for (int j = 0; j < first && !seen; j++)
+			seen = !strcmp(node[j].op, node[first].op);
+		if (seen)
+			continue;
 		double t = 0, fl = 0;
 		int cnt = 0;
 		for (int i = 0; i < nn; i++)
-			if ((int)g->nodes[i].op == op) {
+			if (!strcmp(node[i].op, node[first].op)) {
 				for (int r = 0; r < nn; r++)
 					if (rows[r].node == i)
 						t += rows[r].ms;
-				fl += (double)ir_node_cost(g, &g->nodes[i]).flops;
+				fl += (double)node[i].flops;
 				cnt++;
 			}
-		if (cnt)
-			printf("    %-16s %4d nodes %9.4f ms %6.2f%%  %7.1f TFLOP/s (%.1f%% of 777)\n", ir_op_name((ir_op)op),
-			       cnt, t, 100 * t / total, t > 0 ? fl / (t * 1e-3) / 1e12 : 0,
-			       t > 0 ? 100 * fl / (t * 1e-3) / 777e12 : 0);
+		printf("    %-16s %4d nodes %9.4f ms %6.2f%%  %7.1f TFLOP/s (%.1f%% of 777)\n", node[first].op, cnt, t,
+		       100 * t / total, t > 0 ? fl / (t * 1e-3) / 1e12 : 0, t > 0 ? 100 * fl / (t * 1e-3) / 777e12 : 0);
 	}
 out_free:
 	free(ms);
 	free(rows);
 	free(col);
+	free(node);
 	return rc;
 }
 
@@ -415,10 +384,11 @@ int cmd_bench(int argc, char **argv)
 	int ret = 0;
 	odet_status rc;
 	if (cli_is_plan(model)) {
+		odet_engine_desc d;
 		rc = odet_engine_load(ctx, model, eo.device, &e);
-		if (!rc && batch_given && e->opts.batch != o.batch) {
+		if (!rc && batch_given && !odet_engine_describe(e, &d) && d.batch != o.batch) {
 			fprintf(stderr, "odet bench: %s was built for batch %d; rebuild it for batch %d\n", model,
-				e->opts.batch, o.batch);
+				d.batch, o.batch);
 			ret = 2;
 			goto out;
 		}
@@ -437,7 +407,7 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 	}
 	for (int k = 0; k < b.n_slots; k++)
-		b.slot[k].x->no_graph = no_graph;
+		odet_exec_set_graph_replay(b.slot[k].x, !no_graph);
 	b.ordered = ordered && b.gpu;
 	bench_timing t;
 	bool got;
@@ -504,7 +474,7 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 	}
 	double wall_s = (stop - start) / 1e3;
-	double ips = (double)count * e->opts.batch / wall_s;
+	double ips = (double)count * b.d.batch / wall_s;
 	double st[4][4]; /* [total,h2d,compute,d2h][min,p50,p90,p99] */
 	for (int c = 0; c < 4; c++) {
 		double *col = lat + (size_t)c * cap;
@@ -514,15 +484,16 @@ int cmd_bench(int argc, char **argv)
 		st[c][2] = percentile(col, count, 90);
 		st[c][3] = percentile(col, count, 99);
 	}
-	const char *prec = e->opts.precision == ODET_PRECISION_FP16 ? "fp16" : "fp32";
-	bool graphs = b.gpu && b.slot[0].x->graph != NULL;
+	const char *prec = b.d.precision == ODET_PRECISION_FP16 ? "fp16" : "fp32";
+	bool graphs = b.gpu && odet_exec_graph_replay(b.slot[0].x);
+	int n_threads = odet_ctx_num_threads(ctx);
 	if (b.gpu)
-		printf("model:      %s (%s backend, %s, batch %d, device %d, %d stream%s%s, %s)\n", model, e->be->name,
-		       prec, e->opts.batch, e->opts.device, b.n_slots, b.n_slots > 1 ? "s" : "",
+		printf("model:      %s (%s backend, %s, batch %d, device %d, %d stream%s%s, %s)\n", model, b.d.backend,
+		       prec, b.d.batch, b.d.device, b.n_slots, b.n_slots > 1 ? "s" : "",
 		       b.ordered && b.n_slots > 1 ? " with ordered compute" : "", graphs ? "graph replay" : "node by node");
 	else
-		printf("model:      %s (%s backend, batch %d, %d threads)\n", model, e->be->name, e->opts.batch,
-		       ctx->opts.n_threads);
+		printf("model:      %s (%s backend, batch %d, %d threads)\n", model, b.d.backend, b.d.batch,
+		       n_threads);
 	printf("runs:       %zu in %.2f s after %ld warm-up runs, %d input buffers in rotation\n", count, wall_s,
 	       nwarm, BENCH_BUFFERS);
 	printf("throughput: %.2f images/s\n", ips);
@@ -543,7 +514,7 @@ int cmd_bench(int argc, char **argv)
 	printf("\",\"backend\":\"%s\",\"precision\":\"%s\",\"batch\":%d,\"threads\":%d,\"streams\":%d,"
 	       "\"ordered\":%s,\"graph\":%s,\"runs\":%zu,\"seconds\":%.3f,"
 	       "\"images_per_s\":%.3f,\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f}",
-	       e->be->name, prec, e->opts.batch, ctx->opts.n_threads, b.n_slots, b.ordered ? "true" : "false",
+	       b.d.backend, prec, b.d.batch, n_threads, b.n_slots, b.ordered ? "true" : "false",
 	       graphs ? "true" : "false", count,
 	       wall_s, ips, st[0][0], st[0][1], st[0][2], st[0][3]);
 	if (b.gpu) {

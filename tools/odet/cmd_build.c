@@ -98,23 +98,28 @@ int cmd_build(int argc, char **argv)
 	}
 	double t_total = now() - t0;
 	int64_t flops, params;
-	cli_graph_cost(e->g, &flops, &params);
+	odet_engine_desc d;
+	if ((rc = odet_engine_describe(e, &d))) {
+		ret = cli_error(ctx, rc, model);
+		goto out;
+	}
+	cli_graph_cost(odet_engine_graph(e), &flops, &params);
 	char a[32], b[32], r[32];
 	printf("%s -> %s\n", model, out);
-	printf("nodes:        %d imported, %d after optimization\n", g->n_nodes, e->g->n_nodes);
+	printf("nodes:        %d imported, %d after optimization\n", odet_graph_num_nodes(g), d.nodes);
 	if (flops || params)
 		printf("cost:         %.3f GFLOPs/image, %.3f M parameters\n",
-		       (double)flops / 1e9 / e->opts.batch, (double)params / 1e6);
+		       (double)flops / 1e9 / d.batch, (double)params / 1e6);
 	else
 		printf("cost:         (cost model not available in this build)\n");
 	printf("arena:        %s planned vs %s naive (%zu vs %zu bytes)\n",
-	       cli_bytes((double)e->plan.arena_bytes, a, sizeof a),
-	       cli_bytes((double)e->plan.naive_bytes, b, sizeof b), e->plan.arena_bytes, e->plan.naive_bytes);
-	printf("head:         %s\n", e->has_head ? (e->head_desc ? e->head_desc : "attached") : "none");
-	if (e->tune.n)
-		printf("tuned:        %d kernel choices, saved in the plan\n", e->tune.n);
+	       cli_bytes((double)d.arena_bytes, a, sizeof a),
+	       cli_bytes((double)d.naive_bytes, b, sizeof b), d.arena_bytes, d.naive_bytes);
+	printf("head:         %s\n", d.has_head ? (d.head ? d.head : "attached") : "none");
+	if (d.n_tuned)
+		printf("tuned:        %d kernel choices, saved in the plan\n", d.n_tuned);
 	printf("time:         %.3f s (import %.3f s, build %.3f s); peak RSS %s\n", t_total, t_import,
-	       e->build_seconds, cli_bytes((double)cli_peak_rss(), r, sizeof r));
+	       d.build_seconds, cli_bytes((double)cli_peak_rss(), r, sizeof r));
 out:
 	odet_engine_destroy(e);
 	odet_graph_destroy(g);

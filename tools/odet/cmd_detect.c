@@ -10,7 +10,6 @@
  * the JSON file, which is completed and closed).
  */
 #include "cli_engine.h"
-#include "eval/coco_eval.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +36,7 @@ typedef struct sink {
 	const detect_opts *o;
 	odet_ctx *ctx;
 	odet_model_info mi;
-	coco_eval *ev;
+	odet_coco_eval *ev;
 	FILE *jf;
 	int first_record, tty, show_progress, n_bad;
 	int64_t total, done, n_dets;
@@ -174,7 +173,7 @@ static odet_status on_image(void *user, const odet_image_result *r)
 		char stem[1024], line[2048], nbuf[32];
 		stem_of(r->path, stem, sizeof stem);
 		int64_t coco_id = -1;
-		if (k->ev && coco_eval_find_image(k->ev, base_name(r->path), &coco_id) != ODET_OK) {
+		if (k->ev && odet_coco_eval_find_image(k->ev, base_name(r->path), &coco_id) != ODET_OK) {
 			fprintf(stderr, "odet: %s: not in %s, not evaluated\n", base_name(r->path), o->annotations);
 			coco_id = -1;
 		}
@@ -191,7 +190,7 @@ static odet_status on_image(void *user, const odet_image_result *r)
 			k->first_record = 0;
 			if (coco_id >= 0 && cat > 0) {
 				double xywh[4] = {b[0], b[1], b[2] - b[0], b[3] - b[1]};
-				if ((rc = coco_eval_add_detection(k->ev, coco_id, cat, xywh, r->scores[i])))
+				if ((rc = odet_coco_eval_add_detection(k->ev, coco_id, cat, xywh, r->scores[i])))
 					return rc;
 			}
 			if (!o->quiet && ll < sizeof line - 64)
@@ -410,7 +409,7 @@ int cmd_detect(int argc, char **argv)
 	k.o = &o;
 	k.ctx = ctx;
 	k.first_record = 1;
-	if (o.annotations && (rc = coco_eval_load_gt(ctx, o.annotations, &k.ev))) {
+	if (o.annotations && (rc = odet_coco_eval_load_gt(ctx, o.annotations, &k.ev))) {
 		exit_code = cli_fail(ctx, rc, o.annotations);
 		goto out_free;
 	}
@@ -477,12 +476,12 @@ int cmd_detect(int argc, char **argv)
 	if (o.stats_path)
 		write_stats(&o, p, &st);
 	if (k.ev) {
-		if ((rc = coco_eval_evaluate(k.ev))) {
+		if ((rc = odet_coco_eval_evaluate(k.ev))) {
 			exit_code = cli_fail(ctx, rc, "evaluate");
 			goto out_free;
 		}
 		printf("COCO bbox evaluation against %s (scores >= %.2f kept):\n", o.annotations, o.score);
-		coco_eval_print_summary(k.ev, stdout);
+		odet_coco_eval_print_summary(k.ev, stdout);
 	}
 	if (k.n_bad) {
 		fprintf(stderr, "odet: %d input(s) failed and were skipped\n", k.n_bad);
@@ -493,7 +492,7 @@ out_free:
 		fclose(k.jf);
 		unlink(json_tmp);
 	}
-	coco_eval_destroy(k.ev);
+	odet_coco_eval_destroy(k.ev);
 	odet_pipeline_destroy(p);
 	odet_path_list_free(&files);
 	odet_ctx_destroy(ctx);

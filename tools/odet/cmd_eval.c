@@ -9,7 +9,6 @@
  * 1 runtime failure (I/O, memory).
  */
 #include "cli.h"
-#include "eval/coco_eval.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,31 +58,31 @@ int cmd_eval(int argc, char **argv)
 	}
 
 	odet_ctx *ctx = NULL;
-	coco_eval *e = NULL;
+	odet_coco_eval *e = NULL;
 	odet_status rc = odet_ctx_create(NULL, &ctx);
 	if (rc)
 		return cli_fail(NULL, rc, "eval");
-	rc = coco_eval_load_gt(ctx, ann, &e);
+	rc = odet_coco_eval_load_gt(ctx, ann, &e);
 	if (!rc)
-		rc = coco_eval_load_results(e, res);
+		rc = odet_coco_eval_load_results(e, res);
 	if (!rc)
-		rc = coco_eval_evaluate(e);
+		rc = odet_coco_eval_evaluate(e);
 	if (rc) {
 		int code = cli_fail(ctx, rc, "eval");
-		coco_eval_destroy(e);
+		odet_coco_eval_destroy(e);
 		odet_ctx_destroy(ctx);
 		return code;
 	}
-	if (coco_eval_num_unknown_category(e))
+	if (odet_coco_eval_num_unknown_category(e))
 		fprintf(stderr, "odet eval: %s: %lld detections have a category id not in %s; not evaluated\n",
-			res, (long long)coco_eval_num_unknown_category(e), ann);
-	coco_eval_print_summary(e, stdout);
+			res, (long long)odet_coco_eval_num_unknown_category(e), ann);
+	odet_coco_eval_print_summary(e, stdout);
 	if (per_class)
-		coco_eval_print_per_class(e, stdout);
+		odet_coco_eval_print_per_class(e, stdout);
 	if (json)
-		rc = coco_eval_write_json(e, json);
+		rc = odet_coco_eval_write_json(e, json);
 	int code = rc ? cli_fail(ctx, rc, "eval") : 0;
-	coco_eval_destroy(e);
+	odet_coco_eval_destroy(e);
 	odet_ctx_destroy(ctx);
 	return code;
 }

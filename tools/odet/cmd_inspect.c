@@ -75,7 +75,9 @@ int cmd_inspect(int argc, char **argv)
 			ret = cli_error(ctx, rc, model);
 			goto out;
 		}
-		printf("== plan %s (batch %d)\n", model, e->opts.batch);
+		odet_engine_desc d;
+		odet_engine_describe(e, &d);
+		printf("== plan %s (batch %d)\n", model, d.batch);
 	} else {
 		if ((rc = cli_load_graph(ctx, model, &g))) {
 			ret = cli_error(ctx, rc, model);

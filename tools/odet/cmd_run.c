@@ -8,7 +8,6 @@
  * frameworks); a plan runs as built.
  */
 #include "cli_engine.h"
-#include "io/tensor_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,12 +135,15 @@ int cmd_run(int argc, char **argv)
 			o.no_head = head == NULL;
 			/* the batch (and image size) of the tensor that feeds the first input */
 			int k = 0;
-			if (g->n_inputs > 0)
+			const char *gname = NULL;
+			odet_tensor gt, *gi = NULL;
+			if (odet_graph_num_inputs(g) > 0 && odet_graph_input_info(g, 0, &gname, &gt) == ODET_OK)
+				gi = &gt;
+			if (gi)
 				for (int j = 0; j < n_in; j++)
-					if (!strcmp(in[j].name, g->values[g->inputs[0]].name))
+					if (!strcmp(in[j].name, gname))
 						k = j;
 			/* only dims the model leaves open are taken from the tensor */
-			const ir_value *gi = g->n_inputs > 0 ? &g->values[g->inputs[0]] : NULL;
 			bool open_b = gi && gi->rank >= 1 && gi->dims[0] < 0;
 			bool open_hw = gi && gi->rank == 4 && (gi->dims[2] < 0 || gi->dims[3] < 0);
 			if (open_b && n_in > 0 && in[k].t.rank >= 1 && in[k].t.dims[0] >= 1 && in[k].t.dims[0] <= 65536)
@@ -195,8 +197,8 @@ int cmd_run(int argc, char **argv)
 	}
 	for (int i = 0; i < n_out; i++) {
 		char s[160];
-		const ir_value *v = &e->g->values[e->g->outputs[i]];
-		fprintf(stderr, "output %s %s %s\n", v->name, odet_dtype_name(v->dtype), ir_shape_str(v, s, sizeof s));
+		fprintf(stderr, "output %s %s %s\n", outs[i].name, odet_dtype_name(outs[i].t.dtype),
+			cli_shape_str(&outs[i].t, s, sizeof s));
 	}
 out:
 	odet_exec_destroy(x);
