@@ -119,7 +119,8 @@ typedef struct odet_ctx_opts {
 	int max_json_depth;         /* JSON nesting limit; default 64 */
 	/* File of timed kernel choices (CUDA: the convolution algorithm or fused cuDNN engine per
 	 * shape, device and library version), read at build and plan load and appended to; NULL
-	 * (default) = time every candidate at every build/load. The string is copied. */
+	 * (default) = time every candidate at every build/load. The string is copied. The
+	 * environment's ODET_TUNE_CACHE, when set, overrides it ("" or "none": no file). */
 	const char *tune_cache;
 } odet_ctx_opts;
 
@@ -174,6 +175,18 @@ typedef enum odet_precision {
 	ODET_PRECISION_FP8 = 3   /* convolutions in FP8 E4M3 (calibrated), the rest fp16; needs calib_cache */
 } odet_precision;
 
+/* Kernel choices a build can force (A/B timing, tests); the defaults are what measured fastest. */
+typedef enum odet_conv_path {
+	ODET_CONV_AUTO = 0,    /* CUDA Conv: the fastest of the paths below, as timed per shape */
+	ODET_CONV_LEGACY = 1,  /* cudnnConvolutionForward + a separate epilogue */
+	ODET_CONV_GRAPH = 2,   /* cuDNN's graph API (fused bias, residual, activation) */
+	ODET_CONV_DIRECT = 3   /* odet's own kernel where one covers the shape, else as AUTO */
+} odet_conv_path;
+typedef enum odet_nms_sort {
+	ODET_NMS_SORT_FAST = 0, /* CUDA NMS: odet's per-class top-k selection */
+	ODET_NMS_SORT_CUB = 1   /* CUDA NMS: CUB's segmented radix sort */
+} odet_nms_sort;
+
 typedef struct odet_build_opts {
 	odet_backend_kind backend;
 	int device;            /* GPU index for CUDA */
@@ -190,6 +203,14 @@ typedef struct odet_build_opts {
 	/* int8 / fp8: the calibration cache (odet_calibrate) of this model; refused when it
 	 * belongs to another model. Convolutions whose input it does not cover stay fp16. */
 	const char *calib_cache;
+	/* Kernel choices (CUDA). Each has an environment override, read once by odet_ctx_create
+	 * and applied to every build and plan load on that context: ODET_CONV_PATH=auto|legacy|
+	 * graph|direct, ODET_CONV_CANDIDATES=N, ODET_NMS_SORT=fast|cub, ODET_STEM_PAD=0|4|8. */
+	odet_conv_path conv_path;
+	int conv_candidates;   /* cuDNN graph-API candidates timed per Conv shape; 0 = 8 */
+	odet_nms_sort nms_sort;
+	int stem_pad;          /* fp16 NHWC: a Conv with < 4 input channels reads a zero-padded copy
+	                        * of 4 (0 = default) or 8 channels; -1 = never */
 } odet_build_opts;
 
 ODET_API odet_build_opts odet_build_opts_default(void);

@@ -7,6 +7,7 @@
 
 #include "odet.h"
 
+#include <limits.h>
 #include <pthread.h>
 
 #include <stdarg.h>
@@ -22,12 +23,20 @@
 
 typedef struct odet_threadpool odet_threadpool;
 
+/* Build options the environment overrides (odet_build_opts; read once by odet_ctx_create,
+ * applied by every build and plan load on the context); ODET_ENV_UNSET = no variable. */
+#define ODET_ENV_UNSET INT_MIN
+typedef struct odet_env_build {
+	int conv_path, conv_candidates, nms_sort, stem_pad;
+} odet_env_build;
+
 struct odet_ctx {
 	odet_ctx_opts opts;
 	odet_threadpool *pool;
 	odet_status last_status;
 	char last_error[1024];
 	char *tune_cache; /* owned copy of opts.tune_cache */
+	odet_env_build env_build;
 	/* exec contexts of one engine may run on several threads (pipelines): their error
 	 * writes are serialized; the message kept is the last one written */
 	pthread_mutex_t error_lock;

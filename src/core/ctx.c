@@ -15,6 +15,22 @@ odet_ctx_opts odet_ctx_opts_default(void)
 	return o;
 }
 
+/* The documented environment overrides of odet_build_opts (odet.h), read once here. */
+static void read_env_build(odet_env_build *b)
+{
+	const char *e;
+	b->conv_path = b->conv_candidates = b->nms_sort = b->stem_pad = ODET_ENV_UNSET;
+	if ((e = getenv("ODET_CONV_PATH")))
+		b->conv_path = !strcmp(e, "legacy") ? ODET_CONV_LEGACY : !strcmp(e, "graph") ? ODET_CONV_GRAPH
+			       : !strcmp(e, "direct") ? ODET_CONV_DIRECT : ODET_CONV_AUTO;
+	if ((e = getenv("ODET_CONV_CANDIDATES")))
+		b->conv_candidates = atoi(e) > 0 ? atoi(e) : 0;
+	if ((e = getenv("ODET_NMS_SORT")))
+		b->nms_sort = !strcmp(e, "cub") ? ODET_NMS_SORT_CUB : ODET_NMS_SORT_FAST;
+	if ((e = getenv("ODET_STEM_PAD")))
+		b->stem_pad = atoi(e) == 4 || atoi(e) == 8 ? atoi(e) : -1;
+}
+
 odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
 {
 	if (!out)
@@ -24,6 +40,10 @@ odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
 	if (!ctx)
 		return ODET_ERR_NO_MEMORY;
 	ctx->opts = opts ? *opts : odet_ctx_opts_default();
+	const char *tc = getenv("ODET_TUNE_CACHE");
+	if (tc)
+		ctx->opts.tune_cache = *tc && strcmp(tc, "none") ? tc : NULL;
+	read_env_build(&ctx->env_build);
 	if (ctx->opts.tune_cache) {
 		ctx->tune_cache = strdup(ctx->opts.tune_cache);
 		if (!ctx->tune_cache) {

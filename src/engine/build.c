@@ -205,11 +205,28 @@ static odet_status check_structure(odet_ctx *ctx, const ir_graph *g)
 	return ODET_OK;
 }
 
+/* The context's environment overrides (odet_env_build, read at odet_ctx_create) on the
+ * options of a build or a plan load. */
+static void apply_env(const odet_ctx *ctx, odet_build_opts *o)
+{
+	const odet_env_build *b = &ctx->env_build;
+	if (b->conv_path != ODET_ENV_UNSET)
+		o->conv_path = (odet_conv_path)b->conv_path;
+	if (b->conv_candidates != ODET_ENV_UNSET)
+		o->conv_candidates = b->conv_candidates;
+	if (b->nms_sort != ODET_ENV_UNSET)
+		o->nms_sort = (odet_nms_sort)b->nms_sort;
+	if (b->stem_pad != ODET_ENV_UNSET)
+		o->stem_pad = b->stem_pad;
+}
+
 odet_status engine_finalize(odet_engine *e)
 {
 	odet_ctx *ctx = e->ctx;
 	ir_graph *g = e->g;
 	int nn = g->n_nodes;
+	apply_env(ctx, &e->opts);
+	g->build = &e->opts;
 	odet_status rc = check_structure(ctx, g);
 	if (rc)
 		return rc;
@@ -429,10 +446,12 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	e->opts = o;
 	e->opts.head = NULL;
 	e->opts.backend = be->kind;
+	apply_env(ctx, &e->opts);
 	e->nodes_before = src->n_nodes;
 	if ((rc = ir_graph_clone(src, &e->g)))
 		goto out_destroy;
 	e->g->ctx = ctx;
+	e->g->build = &e->opts;
 	if (o.verbose) {
 		fprintf(stderr, "---- imported graph\n");
 		odet_graph_print(e->g, stderr);

@@ -137,6 +137,9 @@ struct odet_graph {
 	/* Tuned choices of the engine that owns this graph (odet_tune_get/put; saved in its plan),
 	 * for backend prepare; NULL outside an engine. Not owned, not cloned. */
 	odet_tune_set *tune;
+	/* Build options of that engine (kernel choices for passes and backend prepare, the
+	 * context's environment overrides applied); NULL outside an engine. Not owned, not cloned. */
+	const odet_build_opts *build;
 };
 typedef struct odet_graph ir_graph;
 

@@ -89,12 +89,12 @@ static int weight_krsc(ir_graph *g, int v, int64_t channels)
 /* Few input channels (the 3-channel stem): cuDNN's NHWC tensor-core kernels want C % 8 == 0
  * or C == 4; at C == 3 the stem runs at ~90 TFLOP/s. A float16 conv with C < 4 reads a
  * 4-channel twin (zero channel, zero weights): 0.30 -> 0.21 ms for SSD300-R50's stem at batch
- * 64 on the H100. ODET_STEM_PAD=0 turns it off (A/B), 8 pads to 8. */
-static int stem_pad_to(void)
+ * 64 on the H100. odet_build_opts.stem_pad (ODET_STEM_PAD): -1 turns it off (A/B), 8 pads
+ * to 8. */
+static int stem_pad_to(const ir_graph *g)
 {
-	const char *e = getenv("ODET_STEM_PAD");
-	int v = e ? atoi(e) : 4;
-	return v == 4 || v == 8 ? v : 0;
+	int v = g->build ? g->build->stem_pad : 0;
+	return v == 0 ? 4 : v == 4 || v == 8 ? v : 0;
 }
 
 /* The float source of v when v = Cast(x) between float types (the precision pass's Cast of
@@ -140,7 +140,7 @@ odet_status pass_layout_nhwc(ir_graph *g)
 {
 	static const int64_t to_nchw[4] = {0, 3, 1, 2};
 	odet_ctx *ctx = g->ctx;
-	int nv0 = g->n_values, n0 = g->n_nodes, done = 0, pad_to = stem_pad_to();
+	int nv0 = g->n_values, n0 = g->n_nodes, done = 0, pad_to = stem_pad_to(g);
 	int *twin = malloc(sizeof(int) * (2 * (size_t)nv0 + 1)), *ptwin = twin + nv0; /* plain, padded */
 	odet_status rc = ODET_OK;
 	if (!twin)

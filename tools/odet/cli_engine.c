@@ -72,13 +72,10 @@ const char *cli_arg(const char *cmd, int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
-/* The tuning cache the CLI uses: $ODET_TUNE_CACHE ("" or "none": no cache), else
- * $XDG_CACHE_HOME/odet/tuning or ~/.cache/odet/tuning (folders created). NULL: none. */
+/* The tuning cache the CLI uses: $XDG_CACHE_HOME/odet/tuning or ~/.cache/odet/tuning (folders
+ * created); NULL: none. The library lets $ODET_TUNE_CACHE override it ("" or "none": no cache). */
 static const char *cli_tune_cache(char *buf, size_t cap)
 {
-	const char *e = getenv("ODET_TUNE_CACHE");
-	if (e)
-		return *e && strcmp(e, "none") ? e : NULL;
 	const char *base = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	int n;
 	if (base && *base)

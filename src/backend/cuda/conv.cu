@@ -183,21 +183,16 @@ static odet_status legacy_launch(odet_ctx *ctx, const ir_node *n, const conv_sta
 	return rc ? odet_cuda_check(ctx, cudaGetLastError(), n, "epilogue launch") : ODET_OK;
 }
 
-/* Which paths conv_tune may choose: ODET_CONV_PATH=legacy|graph|direct (tests and A/B timing;
- * direct: odet's own kernel where one covers the shape, else as auto); default: the fastest
- * as timed. */
+/* Which paths conv_tune may choose: odet_build_opts.conv_path (ODET_CONV_PATH), for tests and
+ * A/B timing (direct: odet's own kernel where one covers the shape, else as auto); default:
+ * the fastest as timed. */
 typedef enum { PATH_AUTO, PATH_LEGACY, PATH_GRAPH, PATH_DIRECT } conv_path;
 
-static conv_path conv_path_wanted(void)
+static conv_path conv_path_wanted(const odet_build_opts *o)
 {
-	const char *e = getenv("ODET_CONV_PATH");
-	if (e && !strcmp(e, "legacy"))
-		return PATH_LEGACY;
-	if (e && !strcmp(e, "graph"))
-		return PATH_GRAPH;
-	if (e && !strcmp(e, "direct"))
-		return PATH_DIRECT;
-	return PATH_AUTO;
+	odet_conv_path p = o ? o->conv_path : ODET_CONV_AUTO;
+	return p == ODET_CONV_LEGACY ? PATH_LEGACY : p == ODET_CONV_GRAPH ? PATH_GRAPH
+	       : p == ODET_CONV_DIRECT ? PATH_DIRECT : PATH_AUTO;
 }
 
 /* Mean time of 5 calls of launch() after a warm-up one, on the default stream; -1 when a call
@@ -275,7 +270,7 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 	cudnnHandle_t h = NULL;
 	void *x = NULL, *w = NULL, *y = NULL, *ws = NULL, *bias = NULL, *res = NULL;
 	size_t wsb = CONV_WS_CAP;
-	conv_path want = conv_path_wanted();
+	conv_path want = conv_path_wanted(gd->opts);
 	char key[512], val[128];
 	int c_algo = -1, c_math = 0;
 	conv_graph_choice c_graph = {-1, -1}, chosen = {-1, -1};
@@ -525,6 +520,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		gd.has_bias = ir_in(g, n, 2) != NULL;
 		gd.has_res = s->has_res;
 		gd.act = s->act;
+		gd.opts = g->build;
 		if (group != 1)
 			gd.act.kind = -1; /* grouped convolutions stay on the legacy path */
 		if ((rc = conv_tune(ctx, g->tune, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))

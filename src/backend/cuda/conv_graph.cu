@@ -396,10 +396,9 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 		goto done;
 	}
 	{ /* each candidate costs a finalize (and for runtime-compiled engines a compile) at build time */
-		int n_a = 8;
-		const char *e = getenv("ODET_CONV_CANDIDATES");
-		if (e && atoi(e) > 0)
-			n_a = atoi(e) < CG_MAX_CANDIDATES - 2 ? atoi(e) : CG_MAX_CANDIDATES - 2;
+		int n_a = d->opts && d->opts->conv_candidates > 0 ? d->opts->conv_candidates : 8;
+		if (n_a > CG_MAX_CANDIDATES - 2)
+			n_a = CG_MAX_CANDIDATES - 2;
 		heuristics(s.graph, CUDNN_HEUR_MODE_A, cfg, &n_cfg, n_a);
 		heuristics(s.graph, CUDNN_HEUR_MODE_FALLBACK, cfg, &n_cfg, n_a + 2);
 	}

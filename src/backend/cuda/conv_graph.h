@@ -27,6 +27,7 @@ typedef struct conv_graph_desc {
 	 * saturated by cuDNN). false: everything fp16 as above. */
 	bool int8;
 	cudnnDataType_t ydt, rdt;
+	const odet_build_opts *opts; /* the engine's kernel choices (conv_path, conv_candidates); may be NULL */
 } conv_graph_desc;
 
 /* The operation graph can express this activation (ReLU, LeakyReLU, Clip, Sigmoid, none). */

@@ -131,10 +131,9 @@ odet_status nms_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void
 				  n->name);
 	int64_t N = 0, C = 0;
 	nms_input_nc(&p, sc->dims, &N, &C);
-	const char *env = getenv("ODET_NMS_SORT");
+	bool cub = g->build && g->build->nms_sort == ODET_NMS_SORT_CUB; /* ODET_NMS_SORT */
 	cuda_nms_plan *pl = NULL;
-	rc = cuda_nms_plan_create(&p, sc->dims[0], N, C, env && !strcmp(env, "cub") ? CUDA_NMS_CUB : CUDA_NMS_FAST,
-				  &pl);
+	rc = cuda_nms_plan_create(&p, sc->dims[0], N, C, cub ? CUDA_NMS_CUB : CUDA_NMS_FAST, &pl);
 	if (rc)
 		return odet_error(ctx, rc, "node '%s' (BatchedNms, CUDA): %s", n->name,
 				  rc == ODET_ERR_LIMIT ? "B*N*C must stay below 2^31"

@@ -818,7 +818,8 @@ static bool eval_cpu(odet_ctx *ctx, tb *b, outs *o, char *why, size_t wn)
 	return rc == ODET_OK;
 }
 
-static bool eval_cuda(odet_ctx *ctx, tb *b, outs *o, const char *timed, char *why, size_t wn)
+static bool eval_cuda(odet_ctx *ctx, const odet_build_opts *bo, tb *b, outs *o, const char *timed, char *why,
+		      size_t wn)
 {
 	const ir_node *n = &b->g->nodes[b->node];
 	const cuda_kernel *k = cuda_kernel_of(n->op);
@@ -865,6 +866,7 @@ static bool eval_cuda(odet_ctx *ctx, tb *b, outs *o, const char *timed, char *wh
 		cudaMemset(d, 0xcd, value_bytes(v) + 1); /* garbage: kernels must write everything */
 		tensor_of(v, d, &dout[i]);
 	}
+	b->g->build = bo; /* kernel choices, as an engine's build options give them */
 	if (k->prepare) {
 		if (k->prepare(ctx, b->g, n, &state, &ws_size)) {
 			snprintf(why, wn, "prepare: %s", odet_ctx_last_error(ctx));
@@ -975,7 +977,8 @@ static bool compare(const odet_tensor *got, const odet_tensor *want, double rtol
 }
 
 /* One variant of a case: CPU on the float32 graph, CUDA on the ft graph. */
-static bool run_variant(odet_ctx *ctx, const tcase *c, int idx, bool half, bool dry, ir_op *op, char *why, size_t wn)
+static bool run_variant(odet_ctx *ctx, const odet_build_opts *bo, const tcase *c, int idx, bool half, bool dry,
+			ir_op *op, char *why, size_t wn)
 {
 	tb bc, bg;
 	outs ref = {0}, got = {0};
@@ -997,7 +1000,7 @@ static bool run_variant(odet_ctx *ctx, const tcase *c, int idx, bool half, bool 
 			snprintf(why, wn, "no kernel or check refused: %s", odet_ctx_last_error(ctx));
 		goto out_free_g;
 	}
-	if (!eval_cuda(ctx, &bg, &got, strncmp(c->name, "big_", 4) ? NULL : c->name, why, wn))
+	if (!eval_cuda(ctx, bo, &bg, &got, strncmp(c->name, "big_", 4) ? NULL : c->name, why, wn))
 		goto out_free_g;
 	ok = true;
 	for (int i = 0; i < ref.n && ok; i++) {
@@ -1022,7 +1025,8 @@ out_free_c:
 /* Every variant (fp32, and fp16 where flagged) of the cases whose name contains `filter` and
  * `only` (NULL: any); `note` goes into failure messages; pass/fail[op][half] (optional) count
  * the outcomes per op. Returns the variants run. */
-static int run_cases(odet_ctx *ctx, const char *filter, const char *only, const char *note, bool dry,
+static int run_cases(odet_ctx *ctx, const odet_build_opts *bo, const char *filter, const char *only, const char *note,
+		     bool dry,
 		     int (*pass)[2], int (*fail)[2])
 {
 	int runs = 0;
@@ -1033,7 +1037,7 @@ static int run_cases(odet_ctx *ctx, const char *filter, const char *only, const 
 		for (int half = 0; half <= ((c->flags & F16) ? 1 : 0); half++) {
 			char why[512] = "";
 			ir_op op;
-			bool ok = run_variant(ctx, c, (int)i, half, dry, &op, why, sizeof why);
+			bool ok = run_variant(ctx, bo, c, (int)i, half, dry, &op, why, sizeof why);
 			CHECK_MSG(ok, "%s (%s%s): %s", c->name, half ? "fp16" : "fp32", note, why);
 			runs++;
 			if (pass && op < IR_OP_COUNT)
@@ -1062,15 +1066,12 @@ int main(int argc, char **argv)
 		return 1;
 	static int pass[IR_OP_COUNT][2], fail[IR_OP_COUNT][2];
 	const char *filter = argc > 1 ? argv[1] : NULL;
-	run_cases(ctx, filter, NULL, "", dry, pass, fail);
-	/* the NMS cases again through the CUB pipeline (ODET_NMS_SORT=cub, read when a node is
-	 * prepared), unless the caller chose a pipeline */
-	int cub_runs = 0;
-	if (!getenv("ODET_NMS_SORT")) {
-		setenv("ODET_NMS_SORT", "cub", 1);
-		cub_runs = run_cases(ctx, filter, "nms", ", CUB pipeline", dry, NULL, NULL);
-		unsetenv("ODET_NMS_SORT");
-	}
+	odet_build_opts bo = odet_build_opts_default();
+	run_cases(ctx, &bo, filter, NULL, "", dry, pass, fail);
+	/* the NMS cases again through the CUB pipeline (odet_build_opts.nms_sort, read when a
+	 * node is prepared) */
+	bo.nms_sort = ODET_NMS_SORT_CUB;
+	int cub_runs = run_cases(ctx, &bo, filter, "nms", ", CUB pipeline", dry, NULL, NULL);
 	printf("BatchedNms through the CUB pipeline too: %d variants\n", cub_runs);
 	printf("%-18s %-9s %-9s\n", "op", "fp32", "fp16");
 	for (int op = 0; op < IR_OP_COUNT; op++) {
