@@ -7,6 +7,18 @@
  *
  * Every fallible call returns odet_status; the context keeps a detailed message of the
  * last error (odet_ctx_last_error). The library never exits or aborts on bad input.
+ *
+ * Ownership: each object is freed by its _destroy / _free call (NULL is accepted) and must
+ * outlive what was made from it: a context its graphs, engines and pipelines; an engine its
+ * exec contexts. Strings and arrays an object hands out (names, descriptions, results) stay
+ * valid while it lives, unless a call says otherwise; odet never frees what the caller owns.
+ *
+ * Threads: an engine is immutable once built or loaded and may be shared by any number of
+ * threads, each running its own exec context (one exec context: one thread at a time, one
+ * batch in flight). A context may be used by several threads at once for running exec
+ * contexts and pipelines (its error message is then the last one written); build, load and
+ * destroy objects from one thread at a time per context. Graphs, pipelines, COCO evaluators
+ * and images: one thread at a time each. No global state: separate contexts are independent.
  */
 #ifndef ODET_H
 #define ODET_H
