@@ -1,7 +1,7 @@
 #!/bin/sh
 # check_exports.sh LIB HEADER — libodet exports exactly the functions odet.h declares ODET_API:
-# every dynamic symbol libodet defines starts with odet_, and every ODET_API function of the
-# header is among them. Prints the count; exit 1 on any difference.
+# every dynamic symbol libodet defines starts with odet_, every ODET_API function of the
+# header is among them, and no function of the header lacks ODET_API. Prints the count; exit 1 on any difference.
 set -eu
 LIB=$1
 HDR=$2
@@ -11,6 +11,11 @@ nm -D --defined-only "$LIB" | awk '{print $NF}' | sed 's/@.*//' | sort -u >"$T.l
 # declarations: "ODET_API <type> [*]odet_name(" on one line
 sed -n 's/^ODET_API[^(]*[ *]\(odet_[A-Za-z0-9_]*\)(.*/\1/p' "$HDR" | sort -u >"$T.hdr"
 fail=0
+# a declaration without ODET_API would be hidden: callers outside libodet could not link it
+bare=$(grep -nE '^(const |unsigned |struct )?[A-Za-z_][A-Za-z0-9_]*[ *]+odet_[A-Za-z0-9_]*\(' "$HDR" | grep -v typedef || true)
+if [ -n "$bare" ]; then
+	echo "declared without ODET_API in $HDR:"; echo "$bare"; fail=1
+fi
 others=$(grep -v '^odet_' "$T.lib" || true)
 if [ -n "$others" ]; then
 	echo "exported but not odet_*:"; echo "$others" | head -20; fail=1
