@@ -404,11 +404,11 @@ typedef struct odet_calib_report {
 	double seconds;
 } odet_calib_report;
 
-odet_calib_opts odet_calib_opts_default(void);
+ODET_API odet_calib_opts odet_calib_opts_default(void);
 /* Calibrate graph g on the images and write the cache to out_path (atomically). An image that
  * cannot be decoded is logged, counted and skipped; no usable image at all is an error
  * (ODET_ERR_BAD_INPUT). report may be NULL. */
-odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const *images, int64_t n_images,
+ODET_API odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const *images, int64_t n_images,
 			   const odet_calib_opts *opts, const char *out_path, odet_calib_report *report);
 
 /* ---------------------------------------------------------------- images */

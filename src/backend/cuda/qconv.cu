@@ -260,6 +260,7 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 		gd.int8 = true;
 		gd.ydt = dnn_dtype(y->dtype);
 		gd.rdt = r ? dnn_dtype(r->dtype) : CUDNN_DATA_FLOAT;
+		gd.opts = g->build;
 		conv_graph *cg = NULL;
 		float gms = 0;
 		size_t gws = 0;
