@@ -1,7 +1,7 @@
 /* fuzz_coco.c — COCO evaluation input: ground truth (instances JSON), then "\n--8<--\n" and
  * a results JSON list; both loaded from memory, then evaluated when both load. */
 #include "fuzz.h"
-#include "eval/coco_eval.h"
+#include "core/core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -9,15 +9,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n1, n2;
 	const uint8_t *p2;
 	fuzz_split(data, size, &n1, &p2, &n2);
-	coco_eval *e = NULL;
-	odet_status rc = coco_eval_load_gt_mem(ctx, "gt.json", (const char *)data, n1, &e);
+	odet_coco_eval *e = NULL;
+	odet_status rc = odet_coco_eval_load_gt_mem(ctx, "gt.json", (const char *)data, n1, &e);
 	fuzz_check_status(rc);
 	if (rc == ODET_OK) {
-		rc = coco_eval_load_results_mem(e, "results.json", (const char *)p2, n2);
+		rc = odet_coco_eval_load_results_mem(e, "results.json", (const char *)p2, n2);
 		fuzz_check_status(rc);
 		if (rc == ODET_OK)
-			fuzz_check_status(coco_eval_evaluate(e));
+			fuzz_check_status(odet_coco_eval_evaluate(e));
 	}
-	coco_eval_destroy(e);
+	odet_coco_eval_destroy(e);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* fuzz_tensor.c — a tensor file (.bin of odet run / tests), parsed from memory. */
 #include "fuzz.h"
-#include "io/tensor_file.h"
+#include "core/core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
