@@ -636,15 +636,15 @@ typedef struct odet_track_info {
 	int32_t age;        /* frames since the track was born (1 on its first frame) */
 	float vx, vy;       /* velocity of the box centre, pixels per second (0 when new) */
 } odet_track_info;
-odet_tracker_opts odet_tracker_opts_default(void);
-odet_status odet_tracker_create(odet_ctx *ctx, const odet_tracker_opts *opts, odet_tracker **out);
-void odet_tracker_destroy(odet_tracker *t);
+ODET_API odet_tracker_opts odet_tracker_opts_default(void);
+ODET_API odet_status odet_tracker_create(odet_ctx *ctx, const odet_tracker_opts *opts, odet_tracker **out);
+ODET_API void odet_tracker_destroy(odet_tracker *t);
 /* One frame at time_s (seconds; increasing): n detections (boxes x1 y1 x2 y2, classes) →
  * out[n], the track of each. */
-odet_status odet_tracker_update(odet_tracker *t, double time_s, const float *boxes, const int32_t *classes, int n,
+ODET_API odet_status odet_tracker_update(odet_tracker *t, double time_s, const float *boxes, const int32_t *classes, int n,
 				odet_track_info *out);
 /* Tracks alive (matched or predicted). */
-int odet_tracker_live(const odet_tracker *t);
+ODET_API int odet_tracker_live(const odet_tracker *t);
 
 /* ---------------------------------------------------------------- video
  *
@@ -671,7 +671,7 @@ typedef struct odet_video_opts {
 	int no_infer;           /* 1: decode only (frames delivered with no detections) */
 	int keep_frames;        /* 1: results carry the decoded RGB frame (odet_frame_result.rgb) */
 } odet_video_opts;
-odet_video_opts odet_video_opts_default(void);
+ODET_API odet_video_opts odet_video_opts_default(void);
 
 /* One frame's outcome; pointers valid during the callback only. */
 typedef struct odet_frame_result {
@@ -720,21 +720,21 @@ typedef struct odet_video_stats {
  * source (one call at a time), ev once per source when it ends or fails (may be NULL). Returns
  * ODET_OK when the run completed (even with failed sources: see the reports and stats), or
  * the status of a callback or a device failure that stopped it. */
-odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, const odet_video_opts *opts,
+ODET_API odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, const odet_video_opts *opts,
 			   odet_frame_fn fn, odet_source_fn ev, void *user, odet_video_stats *stats);
 /* Whether this build can read video (FFmpeg's headers at build time, its libraries loadable). */
-int odet_video_available(void);
+ODET_API int odet_video_available(void);
 
 /* Annotated video output: RGB frames encoded with libx264 (or FFmpeg's MPEG-4 part 2 encoder
  * when FFmpeg has no libx264) into the container the file name says (.mp4, .mkv, .avi);
  * written to PATH.tmp and renamed onto path by a successful close. */
 typedef struct odet_video_writer odet_video_writer;
-odet_status odet_video_writer_open(odet_ctx *ctx, const char *path, int width, int height, double fps,
+ODET_API odet_status odet_video_writer_open(odet_ctx *ctx, const char *path, int width, int height, double fps,
 				   odet_video_writer **out);
 /* A frame of another size is scaled to the size given at open (made even). */
-odet_status odet_video_writer_write(odet_video_writer *w, const odet_image *frame);
+ODET_API odet_status odet_video_writer_write(odet_video_writer *w, const odet_image *frame);
 /* Finish the file; frees w, also on failure (the partial file is then removed). */
-odet_status odet_video_writer_close(odet_video_writer *w);
+ODET_API odet_status odet_video_writer_close(odet_video_writer *w);
 
 #ifdef __cplusplus
 }
