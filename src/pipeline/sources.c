@@ -71,7 +71,8 @@ static odet_status add_folder(odet_ctx *ctx, const char *dir, plist *out, int *n
 		rc = push(ctx, out, p, (size_t)len);
 	}
 	closedir(d);
-	qsort(out->v + first, (size_t)(out->n - first), sizeof(char *), cmp_str);
+	if (out->n > first) /* an empty folder leaves out->v NULL: no pointer arithmetic on it */
+		qsort(out->v + first, (size_t)(out->n - first), sizeof(char *), cmp_str);
 	return rc;
 }
 

@@ -434,7 +434,7 @@ static dnnl_status_t conv_dnnl_exec(conv_dnnl *dn, const float *x, const float *
 	if ((s = dnnl_memory_create(&mem[0], &dn->src_md, dn->eng, (void *)src)) ||
 	    (s = dnnl_memory_create(&mem[1], &dn->wei_md, dn->eng, (void *)wei)) ||
 	    (s = dnnl_memory_create(&mem[2], &dn->dst_md, dn->eng, dst)) ||
-	    (s = dnnl_memory_create(&mem[3], &dn->scratch_md, dn->eng, ws + dn->off_scratch)) ||
+	    (s = dnnl_memory_create(&mem[3], &dn->scratch_md, dn->eng, ws ? ws + dn->off_scratch : NULL)) ||
 	    (b && (s = dnnl_memory_create(&mem[4], &dn->bias_md, dn->eng, (void *)b))) ||
 	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->res_user, dn->eng, (void *)res))))
 		goto out;
