@@ -162,7 +162,8 @@ odet_status odet_tracker_update(odet_tracker *t, double time_s, const float *box
 			if (v >= t->o.iou)
 				t->pairs[np++] = (trk_pair){.iou = v, .t = i, .d = d};
 		}
-	qsort(t->pairs, np, sizeof *t->pairs, pair_cmp);
+	if (np > 1) /* pairs may be NULL when there is nothing to match (qsort's argument must not be) */
+		qsort(t->pairs, np, sizeof *t->pairs, pair_cmp);
 	for (int d = 0; d < n; d++)
 		t->det_track[d] = -1;
 	for (size_t k = 0; k < np; k++) {
