@@ -80,7 +80,10 @@ double quant_table_get(const quant_table *t, const char *name)
 
 odet_status quant_table_add(odet_ctx *ctx, quant_table *t, const char *name, double amax)
 {
-	if (!name || !*name || strlen(name) > ODET_LIMIT_MAX_NAME || strchr(name, '\n') || !isfinite(amax) || amax < 0)
+	bool ctl = false; /* control characters would not survive a save and load (line ends, \r) */
+	for (const unsigned char *c = (const unsigned char *)name; name && *c && !ctl; c++)
+		ctl = *c < 0x20 || *c == 0x7f;
+	if (!name || !*name || ctl || strlen(name) > ODET_LIMIT_MAX_NAME || !isfinite(amax) || amax < 0)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "calibration: bad entry for tensor '%s'", name ? name : "");
 	char **nn = realloc(t->name, sizeof(char *) * ((size_t)t->n + 1));
 	if (!nn)
@@ -133,6 +136,7 @@ static char *next_line(char **p, char *end)
 odet_status quant_table_load(odet_ctx *ctx, const char *path, quant_table *t)
 {
 	memset(t, 0, sizeof *t);
+	t->percentile = 99.99; /* when the file has no percentile line */
 	void *data = NULL;
 	size_t size = 0;
 	odet_status rc = odet_file_read(ctx, path, CALIB_MAX_BYTES, &data, &size);
