@@ -56,19 +56,6 @@ static __device__ __forceinline__ float ld(const T *p, int64_t i) { return (floa
 template <>
 __device__ __forceinline__ float ld<__half>(const __half *p, int64_t i) { return __half2float(p[i]); }
 
-static __device__ __forceinline__ float act_apply(int kind, float a, float b, float x)
-{
-	switch (kind) {
-	case IR_ACT_RELU: return x > 0 ? x : 0;
-	case IR_ACT_LEAKYRELU: return x < 0 ? a * x : x;
-	case IR_ACT_CLIP: return x < a ? a : (x > b ? b : x);
-	case IR_ACT_SIGMOID: return 1.0f / (1.0f + __expf(-x));
-	case IR_ACT_HARDSIGMOID: { float y = a * x + b; return y < 0 ? 0 : (y > 1 ? 1 : y); }
-	case IR_ACT_HARDSWISH: { float y = x * (1.0f / 6) + 0.5f; return x * (y < 0 ? 0 : (y > 1 ? 1 : y)); }
-	default: return x;
-	}
-}
-
 template <typename T>
 static __global__ void epilogue_kernel(T *y, const T *bias, const T *res, int64_t total, int64_t plane,
 				       int64_t m, int kind, float a, float b)
@@ -80,7 +67,7 @@ static __global__ void epilogue_kernel(T *y, const T *bias, const T *res, int64_
 			v += ld(bias, (i / plane) % m);
 		if (res)
 			v += ld(res, i);
-		v = act_apply(kind, a, b, v);
+		v = cuda_act_apply(kind, a, b, v);
 		y[i] = (T)v;
 	}
 }

@@ -42,19 +42,6 @@ template <> __device__ __forceinline__ void sty<int8_t>(int8_t *p, int64_t i, fl
 	p[i] = (int8_t)fminf(fmaxf(r != r ? 0.0f : r, -128.0f), 127.0f);
 }
 
-static __device__ __forceinline__ float qact(int kind, float a, float b, float x)
-{
-	switch (kind) {
-	case IR_ACT_RELU: return x > 0 ? x : 0;
-	case IR_ACT_LEAKYRELU: return x < 0 ? a * x : x;
-	case IR_ACT_CLIP: return x < a ? a : (x > b ? b : x);
-	case IR_ACT_SIGMOID: return 1.0f / (1.0f + __expf(-x));
-	case IR_ACT_HARDSIGMOID: { float y = a * x + b; return y < 0 ? 0 : (y > 1 ? 1 : y); }
-	case IR_ACT_HARDSWISH: { float y = x * (1.0f / 6) + 0.5f; return x * (y < 0 ? 0 : (y > 1 ? 1 : y)); }
-	default: return x;
-	}
-}
-
 /* NHWC: the channel of element i is i % m */
 template <typename R, typename Y>
 static __global__ void qepilogue_kernel(const float *acc, const float *scale, const float *bias, const R *res,
@@ -66,7 +53,7 @@ static __global__ void qepilogue_kernel(const float *acc, const float *scale, co
 		float v = __fmaf_rn(scale[c], acc[i], bias ? bias[c] : 0.0f);
 		if (res)
 			v = __fmaf_rn(r_scale, ldr(res, i), v);
-		sty(y, i, qact(kind, a, b, v));
+		sty(y, i, cuda_act_apply(kind, a, b, v));
 	}
 }
 

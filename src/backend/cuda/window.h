@@ -114,4 +114,18 @@ static inline bool cuda_act_read(const ir_node *n, cuda_act *a)
 	}
 }
 
+/* y = act(x) on the device, the CPU backend's act.h rule (Conv's and QConv's epilogues). */
+static __device__ __forceinline__ float cuda_act_apply(int kind, float a, float b, float x)
+{
+	switch (kind) {
+	case IR_ACT_RELU: return x > 0 ? x : 0;
+	case IR_ACT_LEAKYRELU: return x < 0 ? a * x : x;
+	case IR_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+	case IR_ACT_SIGMOID: return 1.0f / (1.0f + __expf(-x));
+	case IR_ACT_HARDSIGMOID: { float y = a * x + b; return y < 0 ? 0 : (y > 1 ? 1 : y); }
+	case IR_ACT_HARDSWISH: { float y = x * (1.0f / 6) + 0.5f; return x * (y < 0 ? 0 : (y > 1 ? 1 : y)); }
+	default: return x;
+	}
+}
+
 #endif
