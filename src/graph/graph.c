@@ -637,6 +637,26 @@ out_nomem:
 	return ODET_ERR_NO_MEMORY;
 }
 
+/* append copies of every attribute of src (a node of any graph) to node dst of g */
+static odet_status attrs_copy_into(ir_graph *g, int dst, const ir_node *src)
+{
+	for (int k = 0; k < src->n_attrs; k++) {
+		ir_attr a;
+		odet_status rc = attr_copy(g->ctx, &src->attrs[k], &a);
+		if (rc || (rc = ir_attr_append(g, dst, &a)))
+			return rc;
+	}
+	return ODET_OK;
+}
+
+odet_status ir_attrs_copy(ir_graph *g, int dst, int src)
+{
+	if (dst == src)
+		return ODET_OK;
+	/* appending to dst reallocates dst's attribute array only: src's stays where it is */
+	return attrs_copy_into(g, dst, &g->nodes[src]);
+}
+
 odet_status ir_graph_clone(const ir_graph *g, ir_graph **out)
 {
 	odet_ctx *ctx = g->ctx;
@@ -675,11 +695,8 @@ odet_status ir_graph_clone(const ir_graph *g, ir_graph **out)
 		if (idx < 0)
 			goto out_nomem;
 		c->nodes[idx].dead = n->dead;
-		for (int k = 0; k < n->n_attrs; k++) {
-			ir_attr a;
-			if (attr_copy(ctx, &n->attrs[k], &a) || ir_attr_append(c, idx, &a))
-				goto out_nomem;
-		}
+		if (attrs_copy_into(c, idx, n))
+			goto out_nomem;
 	}
 	c->inputs = odet_calloc(ctx, (size_t)g->n_inputs + 1, sizeof(int));
 	c->outputs = odet_calloc(ctx, (size_t)g->n_outputs + 1, sizeof(int));

@@ -165,6 +165,8 @@ odet_status ir_attr_set_floats(ir_graph *g, int node, const char *name, const fl
 odet_status ir_attr_set_string(ir_graph *g, int node, const char *name, const char *s);
 /* Append a fully formed attribute, taking ownership of its pointers. */
 odet_status ir_attr_append(ir_graph *g, int node, ir_attr *a);
+/* Copy every attribute of node src onto node dst (same graph), replacing same-named ones. */
+odet_status ir_attrs_copy(ir_graph *g, int dst, int src);
 /* Replace every use of value `from` (node inputs and graph outputs) by `to`. */
 void ir_value_replace_uses(ir_graph *g, int from, int to);
 /* Number of node inputs (live nodes) that read value v, plus 1 if it is a graph output. */

@@ -281,21 +281,9 @@ static odet_status rewrite(ir_graph *g, int i, const qnode *qn, const double *i8
 			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "quantize pass: out of memory");
 			goto out;
 		}
+		if ((rc = ir_attrs_copy(g, node, i)))
+			goto out;
 		n = &g->nodes[i];
-		for (int k = 0; k < n->n_attrs; k++) {
-			const ir_attr *at = &n->attrs[k];
-			if (at->type == IR_ATTR_INT)
-				rc = ir_attr_set_int(g, node, at->name, at->i);
-			else if (at->type == IR_ATTR_FLOAT)
-				rc = ir_attr_set_float(g, node, at->name, at->f);
-			else if (at->type == IR_ATTR_INTS)
-				rc = ir_attr_set_ints(g, node, at->name, at->ints, at->n);
-			else if (at->type == IR_ATTR_STRING)
-				rc = ir_attr_set_string(g, node, at->name, at->s);
-			if (rc)
-				goto out;
-			n = &g->nodes[i];
-		}
 		int act = (int)ir_attr_int(n, "odet_act", IR_ACT_NONE);
 		if (act == IR_ACT_CLIP && q->out_i8) {
 			float lo = ir_attr_float(n, "odet_act_alpha", 0), hi = ir_attr_float(n, "odet_act_beta", 0);

@@ -25,37 +25,32 @@ void quant_table_free(quant_table *t)
 	memset(t, 0, sizeof *t);
 }
 
+typedef struct named_amax {
+	char *name;
+	double amax;
+} named_amax;
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const named_amax *)a)->name, ((const named_amax *)b)->name);
 }
 
 void quant_table_sort(quant_table *t)
 {
-	/* sort an index permutation, then apply it to both arrays */
+	/* sort (name, amax) pairs together: O(n log n) */
 	if (t->n < 2)
 		return;
-	char **names = malloc(sizeof(char *) * (size_t)t->n * 2);
-	double *am = malloc(sizeof(double) * (size_t)t->n);
-	if (!names || !am) {
-		free(names);
-		free(am);
+	named_amax *p = malloc(sizeof *p * (size_t)t->n);
+	if (!p)
 		return; /* unsorted: quant_table_get falls back to a linear search */
+	for (int i = 0; i < t->n; i++)
+		p[i] = (named_amax){t->name[i], t->amax[i]};
+	qsort(p, (size_t)t->n, sizeof *p, by_name);
+	for (int i = 0; i < t->n; i++) {
+		t->name[i] = p[i].name;
+		t->amax[i] = p[i].amax;
 	}
-	/* pair each name with its amax through the name pointer's position */
-	for (int i = 0; i < t->n; i++)
-		names[i] = t->name[i];
-	qsort(names, (size_t)t->n, sizeof(char *), by_name);
-	for (int i = 0; i < t->n; i++)
-		for (int j = 0; j < t->n; j++)
-			if (t->name[j] == names[i]) {
-				am[i] = t->amax[j];
-				break;
-			}
-	memcpy(t->name, names, sizeof(char *) * (size_t)t->n);
-	memcpy(t->amax, am, sizeof(double) * (size_t)t->n);
-	free(names);
-	free(am);
+	free(p);
 }
 
 double quant_table_get(const quant_table *t, const char *name)
