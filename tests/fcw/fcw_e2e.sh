@@ -1,0 +1,69 @@
+#!/bin/sh
+# fcw_e2e.sh FCW MODEL VTEST CALIB CHECK_PY — odet-fcw end to end on the CPU: the first 30
+# frames of opencv-doc's vtest.avi with the TF.js NanoDet model and the committed calibration
+# (apps/fcw/vtest.calib). Checks: exit 0; the event log and summary consistent with the
+# per-frame math (check_fcw.py recomputes ground positions, line fits, TTC, zone and levels
+# from the boxes and the summary's homography); the annotated frames (JPEG, frame + panel
+# size) and the annotated video (every frame); bad input: a missing video, a refused
+# calibration (key and line named), an unknown class, usage errors (exit 2 each).
+set -u
+FCW=$1 MODEL=$2 VTEST=$3 CALIB=$4 CHECK=$5
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { if eval "$1"; then ok; else bad "$2"; fi; }
+N=30
+
+"$FCW" "$MODEL" "$VTEST" --calib "$CALIB" --backend cpu --max-frames $N --save-frames 10 --save-video \
+	--out "$T/out" 2>"$T/err"
+rc=$?
+check "[ $rc -eq 0 ]" "odet-fcw on vtest.avi: exit $rc ($(tail -3 "$T/err"))"
+check "grep -q 'residuals: rms' '$T/err'" "no calibration residuals printed"
+check "grep -q '$N frames' '$T/err'" "no summary line on stderr"
+check "/usr/bin/python3 '$CHECK' '$T/out' $N" "events and summary inconsistent with the per-frame math"
+# annotated frames: 0, 10, 20; the frame (768x576) with the panel (576 * 4 / 5 = 460) beside it
+for f in 000000 000010 000020; do
+	size=$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$T/out/frames/$f.jpg" 2>/dev/null)
+	check "[ '$size' = '1228,576' ]" "frames/$f.jpg: size '$size', expected 1228,576"
+done
+check "[ ! -e '$T/out/frames/000005.jpg' ] && [ \$(ls '$T/out/frames' | wc -l) -eq 3 ]" "--save-frames 10 wrote other frames"
+n=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/out/fcw.mp4" 2>/dev/null)
+check "[ '$n' = '$N' ]" "fcw.mp4: $n frames, expected $N"
+# a steeper (made-up) calibration puts the horizon inside the picture (v = 170): the van and
+# whatever stands above it have no ground position, and the same math holds
+printf 'point 128 480 -4 2.5\npoint 640 480 4 2.5\npoint 450 250 4 12.5\npoint 318 250 -4 12.5\nzone corridor 20 0 30\n' >"$T/steep.calib"
+"$FCW" "$MODEL" "$VTEST" --calib "$T/steep.calib" --backend cpu --max-frames 10 --out "$T/steep" 2>"$T/es"
+rc=$?
+check "[ $rc -eq 0 ] && grep -q 'horizon: v = 17' '$T/es'" "steep calibration: exit $rc ($(tail -2 "$T/es"))"
+check "/usr/bin/python3 '$CHECK' '$T/steep' 10" "steep calibration: events inconsistent with the per-frame math"
+check "/usr/bin/python3 -c \"import json,sys; s=json.load(open('$T/steep/summary.json')); sys.exit(0 if s['above_horizon'] > 0 and s['above_horizon'] < s['objects'] else 1)\"" \
+	"steep calibration: no object above the horizon"
+
+# --- bad input
+"$FCW" "$MODEL" "$T/missing.avi" --calib "$CALIB" --backend cpu --out "$T/o2" 2>"$T/e2"
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'missing.avi' '$T/e2'" "missing video: exit $rc ($(tail -1 "$T/e2"))"
+printf 'point 128 480 -4 2.5\npoint 640 480 4 2.5\npoint 542 200 4\n' >"$T/bad.calib"
+"$FCW" "$MODEL" "$VTEST" --calib "$T/bad.calib" --out "$T/o3" 2>"$T/e3"
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'bad.calib:3: key .point. expects 4 numbers' '$T/e3'" "bad calibration: exit $rc ($(cat "$T/e3"))"
+check "[ ! -e '$T/o3' ]" "a refused calibration still created outputs"
+printf 'point 128 480 -4 2.5\npoint 640 480 4 2.5\npoint 384 480 0 12\npoint 226 200 -4 12.5\n' >"$T/flat.calib"
+"$FCW" --calib "$T/flat.calib" --check >/dev/null 2>"$T/e4"
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'collinear' '$T/e4'" "collinear calibration: exit $rc ($(cat "$T/e4"))"
+"$FCW" --calib "$CALIB" --check >"$T/c5" 2>&1
+rc=$?
+check "[ $rc -eq 0 ] && grep -q 'residuals' '$T/c5'" "--check on the committed calibration: exit $rc"
+"$FCW" "$MODEL" "$VTEST" --calib "$CALIB" --classes person,unicorn --backend cpu --out "$T/o6" 2>"$T/e6"
+rc=$?
+check "[ $rc -eq 2 ] && grep -q unicorn '$T/e6'" "unknown class: exit $rc"
+"$FCW" "$MODEL" 2>/dev/null
+check "[ $? -eq 2 ]" "missing arguments: not exit 2"
+"$FCW" "$MODEL" "$VTEST" --calib "$CALIB" --score 2 2>/dev/null
+check "[ $? -eq 2 ]" "--score 2: not exit 2"
+
+echo "fcw_e2e: $pass passed, $fail failed"
+[ $fail -eq 0 ]
