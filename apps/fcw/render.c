@@ -186,25 +186,26 @@ static void draw_panel(const fcw_view *v, const fcw_render_in *in, rs_img *im)
 	fcw_view_ground_to_panel(v, 0, 0, &ex, &ey);
 	double cw = fmax(6, 0.9 * v->s), cl = fmax(10, 2.0 * v->s);
 	rs_fill_rect(&panel, (int)(ex - cw), (int)ey, (int)(ex + cw), (int)(ey + cl), ego_c, 1);
-	/* objects as dots, coloured by level, with their track ids */
+	/* objects as dots, coloured by level, with their track ids; the most urgent on top */
 	int above = 0;
-	for (int i = 0; i < in->n; i++) {
-		const fcw_obj *o = &in->objs[i];
-		if (!o->ground) {
-			above++;
-			continue;
+	for (int i = 0; i < in->n; i++)
+		above += !in->objs[i].ground;
+	for (int lv = FCW_CLEAR; lv <= FCW_WARNING; lv++)
+		for (int i = 0; i < in->n; i++) {
+			const fcw_obj *o = &in->objs[i];
+			if (!o->ground || (int)o->level != lv)
+				continue;
+			double px, py;
+			fcw_view_ground_to_panel(v, o->lateral, o->dist, &px, &py);
+			if (px < x0 || px >= x0 + pw)
+				continue;
+			rs_disc(&panel, px, py, 6, black);
+			rs_disc(&panel, px, py, 4.5, fcw_level_color[o->level]);
+			if (o->track >= 0) {
+				snprintf(t, sizeof t, "%d", o->track);
+				rs_text(&panel, (int)px + 8, (int)py - 3, t, white, 1);
+			}
 		}
-		double px, py;
-		fcw_view_ground_to_panel(v, o->lateral, o->dist, &px, &py);
-		if (px < x0 || px >= x0 + pw)
-			continue;
-		rs_disc(&panel, px, py, 6, black);
-		rs_disc(&panel, px, py, 4.5, fcw_level_color[o->level]);
-		if (o->track >= 0) {
-			snprintf(t, sizeof t, "%d", o->track);
-			rs_text(&panel, (int)px + 8, (int)py - 3, t, white, 1);
-		}
-	}
 	rs_fill_rect(&panel, x0, 0, x0 + pw, 13, black, 0.6f);
 	rs_text(&panel, x0 + 4, 3, "BIRDS-EYE VIEW, METRES", white, 1);
 	if (above) {
@@ -225,24 +226,33 @@ void fcw_render(const fcw_view *v, const fcw_render_in *in, rs_img *out)
 	int sc = v->w >= 1200 ? 2 : 1;
 	fcw_level top = FCW_CLEAR;
 	char t[96];
-	for (int i = in->n - 1; i >= 0; i--) {
-		const fcw_obj *o = &in->objs[i];
-		const float *b = in->boxes + 4 * i;
-		const uint8_t *col = o->ground ? fcw_level_color[o->level] : grey;
-		if (o->level > top)
-			top = o->level;
-		rs_rect(&frame, (int)b[0], (int)b[1], (int)b[2], (int)b[3], col, o->level == FCW_WARNING ? 3 : 2);
-		if (!o->ground)
-			snprintf(t, sizeof t, "%d ABOVE HORIZON", o->track);
-		else if (isfinite(o->ttc))
-			snprintf(t, sizeof t, "%d %.1fM TTC %.1fS", o->track, o->dist, o->ttc);
-		else
-			snprintf(t, sizeof t, "%d %.1fM", o->track, o->dist);
-		int ly = (int)b[1] - 9 * sc - 1;
-		if (ly < 0)
-			ly = (int)b[3] + 1;
-		rs_label(&frame, (int)b[0], ly, t, col, o->level == FCW_CAUTION ? black : white, sc);
-	}
+	/* boxes, then labels, each from clear to warning, so the most urgent ones end on top */
+	for (int pass = 0; pass < 2; pass++)
+		for (int lv = FCW_CLEAR; lv <= FCW_WARNING; lv++)
+			for (int i = in->n - 1; i >= 0; i--) {
+				const fcw_obj *o = &in->objs[i];
+				if ((int)o->level != lv)
+					continue;
+				const float *b = in->boxes + 4 * i;
+				const uint8_t *col = o->ground ? fcw_level_color[o->level] : grey;
+				if (o->level > top)
+					top = o->level;
+				if (pass == 0) {
+					rs_rect(&frame, (int)b[0], (int)b[1], (int)b[2], (int)b[3], col,
+						o->level == FCW_WARNING ? 3 : 2);
+					continue;
+				}
+				if (!o->ground)
+					snprintf(t, sizeof t, "%d ABOVE HORIZON", o->track);
+				else if (isfinite(o->ttc))
+					snprintf(t, sizeof t, "%d %.1fM TTC %.1fS", o->track, o->dist, o->ttc);
+				else
+					snprintf(t, sizeof t, "%d %.1fM", o->track, o->dist);
+				int ly = (int)b[1] - 9 * sc - 1;
+				if (ly < 0)
+					ly = (int)b[3] + 1;
+				rs_label(&frame, (int)b[0], ly, t, col, o->level == FCW_CAUTION ? black : white, sc);
+			}
 	snprintf(t, sizeof t, "FRAME %lld  %.2f S  EGO %.1f M/S", (long long)in->frame, in->pts, in->ego_speed);
 	rs_label(&frame, 4, 4, t, black, white, sc + 1);
 	if (top > FCW_CLEAR)
