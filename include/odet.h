@@ -612,6 +612,17 @@ typedef struct odet_pipeline_stats {
 
 ODET_API odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
 			      void *user, odet_pipeline_stats *stats);
+/* An image for odet_pipeline_run_inputs: encoded bytes in memory (JPEG or PNG: data, size),
+ * or, when data is NULL, the file `name`. name labels the result and messages either way. */
+typedef struct odet_image_input {
+	const char *name;
+	const void *data;
+	size_t size;
+} odet_image_input;
+/* odet_pipeline_run over inputs that may be held in memory (the bytes are copied as they are
+ * read; they must stay valid until the call returns). r->path is the input's name. */
+ODET_API odet_status odet_pipeline_run_inputs(odet_pipeline *p, const odet_image_input *inputs, int64_t n,
+					      odet_result_fn fn, void *user, odet_pipeline_stats *stats);
 /* One image file through device 0, on the calling thread (latency path): the result's
  * arrays stay valid until the next call on p. */
 ODET_API odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out);

@@ -111,9 +111,9 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 /* Wait for the slot's batch and fill res (one result per item, boxes in image pixels). */
 odet_status pl_slot_finish(pl_device *d, pl_slot *s, pl_result *res);
 void pl_result_free(pl_result *r);
-/* Read and check one item (file bytes; JPEG header; CPU decode unless nvJPEG may take it).
- * ctx: the calling thread's. */
-void pl_item_load(odet_ctx *ctx, pl_item *it, bool gpu_jpeg);
+/* Read and check one item (file bytes, or a copy of mem[mem_size] when mem is not NULL; JPEG
+ * header; CPU decode unless nvJPEG may take it). ctx: the calling thread's. */
+void pl_item_load(odet_ctx *ctx, pl_item *it, const void *mem, size_t mem_size, bool gpu_jpeg);
 void pl_item_clear(pl_item *it);
 /* Decode the item's bytes on the CPU (they are freed; status and message on failure). */
 void pl_item_decode_cpu(odet_ctx *ctx, pl_item *it);

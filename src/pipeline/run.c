@@ -20,6 +20,7 @@
 typedef struct pl_run {
 	odet_pipeline *p;
 	const char *const *paths;
+	const odet_image_input *inputs; /* instead of paths: odet_pipeline_run_inputs */
 	int64_t n, n_batches;
 	int B;
 	pl_item *ring;
@@ -114,11 +115,12 @@ static void *reader_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		pl_item *it = &r->ring[i % r->W];
 		it->index = i;
-		it->path = r->paths[i];
+		const odet_image_input *in = r->inputs ? &r->inputs[i] : NULL;
+		it->path = in ? (in->name ? in->name : "(memory)") : r->paths[i];
 		/* cpu_decode_share of the items, spread evenly, stay on the CPU decoders */
 		double sh = r->p->opts.cpu_decode_share;
 		bool cpu = sh > 0 && (int64_t)((double)(i + 1) * sh) > (int64_t)((double)i * sh);
-		pl_item_load(rd->ctx, it, r->gpu_jpeg && !cpu);
+		pl_item_load(rd->ctx, it, in ? in->data : NULL, in ? in->size : 0, r->gpu_jpeg && !cpu);
 		pthread_mutex_lock(&r->mu);
 		r->done[i % r->W] = i;
 		pthread_cond_broadcast(&r->cv);
@@ -266,17 +268,16 @@ static void add_stats(odet_pipeline_stats *a, const odet_pipeline_stats *b)
 	a->engine_submit_s += b->engine_submit_s;
 }
 
-odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
-			      void *user, odet_pipeline_stats *stats)
+static odet_status run_list(odet_pipeline *p, const char *const *paths, const odet_image_input *inputs, int64_t n,
+			    odet_result_fn fn, void *user, odet_pipeline_stats *stats)
 {
-	if (!p || (n && !paths) || n < 0)
-		return ODET_ERR_INVALID_ARG;
 	odet_ctx *ctx = p->ctx;
 	double t0 = odet_now_s();
 	pl_run r;
 	memset(&r, 0, sizeof r);
 	r.p = p;
 	r.paths = paths;
+	r.inputs = inputs;
 	r.n = n;
 	r.B = p->batch;
 	r.n_batches = (n + r.B - 1) / r.B;
@@ -374,6 +375,26 @@ out_free:
 	return rc;
 }
 
+odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_t n, odet_result_fn fn,
+			      void *user, odet_pipeline_stats *stats)
+{
+	if (!p || (n && !paths) || n < 0)
+		return ODET_ERR_INVALID_ARG;
+	return run_list(p, paths, NULL, n, fn, user, stats);
+}
+
+odet_status odet_pipeline_run_inputs(odet_pipeline *p, const odet_image_input *inputs, int64_t n, odet_result_fn fn,
+				     void *user, odet_pipeline_stats *stats)
+{
+	if (!p || (n && !inputs) || n < 0)
+		return ODET_ERR_INVALID_ARG;
+	for (int64_t i = 0; i < n; i++)
+		if (!inputs[i].data && !inputs[i].name)
+			return odet_error(p->ctx, ODET_ERR_INVALID_ARG, "input %lld: neither bytes nor a path",
+					  (long long)i);
+	return run_list(p, NULL, inputs, n, fn, user, stats);
+}
+
 odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out)
 {
 	if (!p || !path || !out)
@@ -387,7 +408,7 @@ odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_i
 	if (be->set_device && (rc = be->set_device(d->ctx, d->device)))
 		goto out_err;
 	p->one.path = path;
-	pl_item_load(d->ctx, &p->one, d->nj != NULL);
+	pl_item_load(d->ctx, &p->one, NULL, 0, d->nj != NULL);
 	pl_item *items[1] = {&p->one};
 	if ((rc = pl_slot_enqueue(d, s, items, 1, 0)) || (rc = pl_slot_finish(d, s, &p->one_res)))
 		goto out_err;

@@ -53,12 +53,23 @@ void pl_item_decode_cpu(odet_ctx *ctx, pl_item *it)
 	it->h = it->img.h;
 }
 
-void pl_item_load(odet_ctx *ctx, pl_item *it, bool gpu_jpeg)
+void pl_item_load(odet_ctx *ctx, pl_item *it, const void *mem, size_t mem_size, bool gpu_jpeg)
 {
 	double t0 = odet_now_s();
 	void *data = NULL;
 	size_t size = 0;
-	odet_status rc = odet_file_read(ctx, it->path, PL_MAX_FILE_BYTES, &data, &size);
+	odet_status rc = ODET_OK;
+	if (!mem) {
+		rc = odet_file_read(ctx, it->path, PL_MAX_FILE_BYTES, &data, &size);
+	} else if (mem_size == 0 || mem_size > PL_MAX_FILE_BYTES) {
+		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: %zu bytes (1 to %zu expected)", it->path, mem_size,
+				PL_MAX_FILE_BYTES);
+	} else if (!(data = malloc(mem_size))) {
+		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "%s: no memory for %zu bytes", it->path, mem_size);
+	} else {
+		memcpy(data, mem, mem_size);
+		size = mem_size;
+	}
 	it->read_s += odet_now_s() - t0;
 	if (rc) {
 		pl_item_fail(it, rc, odet_ctx_last_error(ctx));
