@@ -747,6 +747,106 @@ ODET_API odet_status odet_video_writer_write(odet_video_writer *w, const odet_im
 /* Finish the file; frees w, also on failure (the partial file is then removed). */
 ODET_API odet_status odet_video_writer_close(odet_video_writer *w);
 
+/* ---------------------------------------------------------------- queue (Redis Streams)
+ *
+ * odet as a worker of a Redis Streams job queue (docs/queue.md). A job is a stream entry with
+ * the fields id (unique; default: the entry id), image (JPEG/PNG bytes) or path (a file the
+ * worker can read), and optionally score (a threshold above the pipeline's). Workers of one
+ * consumer group share the jobs; each job's outcome is written once, atomically with its
+ * acknowledgement (a Lua script): the key RESULTS:<id> (SET NX) and, only when that key was
+ * new, an entry of the RESULTS stream, so a job run twice after a reclaim still has one
+ * result. Jobs idle past the visibility timeout on a dead worker are reclaimed (XAUTOCLAIM).
+ * Undecodable, oversized or malformed jobs go to the dead-letter stream with the reason
+ * (a missing file after max_attempts deliveries; any job once it has been delivered more
+ * often than that without a result), and their result says so. hiredis is loaded at run time;
+ * without it (or built without its headers) the calls fail with ODET_ERR_UNSUPPORTED. */
+
+typedef struct odet_queue_opts {
+	const char *url;           /* redis://[:PASSWORD@]HOST[:PORT][/DB]; default redis://127.0.0.1:6379 */
+	const char *stream;        /* jobs; default "odet:jobs" */
+	const char *group;         /* consumer group; default "odet" */
+	const char *results;       /* result stream and key prefix; default "odet:results" */
+	const char *dead_letter;   /* default "odet:dead" */
+	double retry_s;            /* keep (re)connecting this long (backoff 0.1 s doubling to 2 s);
+	                            * 0 (default) = fail at the first refused connection */
+	int timeout_ms;            /* connect and reply timeout beyond a command's own blocking; default 5000 */
+} odet_queue_opts;
+
+typedef struct odet_worker_stats {
+	int64_t jobs;              /* jobs with a result written by this worker (detections) */
+	int64_t dead_lettered;     /* jobs this worker sent to the dead-letter stream */
+	int64_t duplicates;        /* jobs whose result already existed (run twice) */
+	int64_t reclaimed;         /* jobs taken over from idle consumers */
+	int64_t retried;           /* jobs left pending after a transient failure */
+	int64_t batches, reconnects;
+	int64_t pending;           /* the group's pending entries (at the last metrics call) */
+	double seconds;            /* since the worker started */
+	double jobs_per_s;         /* over the last metrics interval */
+	double batch_fill;         /* jobs per batch / batch, over the run */
+} odet_worker_stats;
+
+typedef struct odet_worker_opts {
+	odet_queue_opts queue;
+	const char *consumer;      /* this worker's name in the group; default HOST-PID */
+	int batch;                 /* jobs per pipeline run; 0 = the engine's batch */
+	int batch_timeout_ms;      /* a partial batch runs this long after its first job; default 20 */
+	int visibility_ms;         /* jobs idle this long on any consumer are reclaimed; default 30000 */
+	int max_attempts;          /* deliveries before a job is dead-lettered; default 3 */
+	int result_ttl_s;          /* expiry of the result keys; 0 (default) = none */
+	int64_t results_maxlen;    /* result stream trimmed to about this many entries; default 10^6 */
+	size_t max_payload;        /* largest image field; default 64 MiB */
+	double idle_exit_s;        /* return after this long without jobs (0 = never) */
+	double metrics_s;          /* metrics called this often (default 10 s; 0 = never) */
+	/* polled between batches (at least every 100 ms): nonzero = finish, acknowledge, return */
+	int (*should_stop)(void *user);
+	void (*metrics)(void *user, const odet_worker_stats *s);
+	void *user;
+} odet_worker_opts;
+
+ODET_API odet_worker_opts odet_worker_opts_default(void);
+/* Serve jobs through the pipeline until should_stop, idle_exit_s, or a failure (the Redis
+ * server unreachable past retry_s: ODET_ERR_IO; a device failure). stats may be NULL. */
+ODET_API odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet_worker_stats *stats);
+
+/* One job's outcome, as odet_submit_run collects it (pointers valid during the callback). */
+typedef struct odet_job_result {
+	int64_t index;             /* in the source list */
+	const char *source;
+	const char *id;
+	odet_status status;        /* ODET_OK, or why the job was dead-lettered */
+	const char *error;
+	int width, height;
+	int count;
+	const float *boxes;        /* [count][4] x1 y1 x2 y2 in the image's pixels */
+	const float *scores;
+	const int32_t *classes;    /* the model's class numbering */
+	const int32_t *category_ids; /* COCO category ids (-1: none) */
+} odet_job_result;
+typedef odet_status (*odet_job_fn)(void *user, const odet_job_result *r);
+
+typedef struct odet_submit_opts {
+	odet_queue_opts queue;
+	int by_path;               /* 1: send paths (shared storage), 0 (default): the files' bytes */
+	int max_in_flight;         /* the job stream holds at most this many unfinished jobs; default 1024 */
+	int wait;                  /* 1: collect every job's result, fn called in input order */
+	double wait_timeout_s;     /* 0 = wait as long as it takes */
+	const char *job_prefix;    /* ids are PREFIX-INDEX; default HOST-PID-TIME */
+	float score;               /* per-job score threshold sent with each job; < 0 (default): none */
+} odet_submit_opts;
+
+typedef struct odet_submit_stats {
+	int64_t submitted, results, failed, unreadable;
+	double seconds;
+} odet_submit_stats;
+
+ODET_API odet_submit_opts odet_submit_opts_default(void);
+/* Enqueue one job per source file (a file that cannot be read is reported through fn with its
+ * status and counted, and not sent); with opts.wait, collect the results. */
+ODET_API odet_status odet_submit_run(odet_ctx *ctx, const odet_submit_opts *opts, const char *const *sources, int64_t n,
+				     odet_job_fn fn, void *user, odet_submit_stats *stats);
+/* Whether this build can reach Redis (hiredis's headers at build time, libhiredis loadable). */
+ODET_API int odet_queue_available(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,7 +6,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev
  libonnx-testdata libcjson-dev libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev
  python3-onnx python3-numpy libdnnl-dev libopenblas-dev valgrind clang-14 libclang-rt-14-dev python3-pil
- libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libffmpeg-nvenc-dev"
+ libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libffmpeg-nvenc-dev
+ redis-server libhiredis-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

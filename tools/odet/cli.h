@@ -16,7 +16,9 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 	X(detect, "detect objects in images")                                   \
 	X(video, "detect and track objects in video files")                     \
 	X(eval, "COCO bbox evaluation of a results file")                      \
-	X(calibrate, "INT8 calibration cache of a model from images")
+	X(calibrate, "INT8 calibration cache of a model from images")          \
+	X(worker, "serve detection jobs from a Redis Streams queue")           \
+	X(submit, "enqueue images for odet workers, collect their results")
 
 #define X(name, help) int cmd_##name(int argc, char **argv) __attribute__((weak));
 CLI_COMMANDS(X)
