@@ -781,6 +781,7 @@ typedef struct odet_worker_stats {
 	int64_t batches, reconnects;
 	int64_t pending;           /* the group's pending entries (at the last metrics call) */
 	double seconds;            /* since the worker started */
+	double busy_s;             /* from the first job read to the last outcome written */
 	double jobs_per_s;         /* over the last metrics interval */
 	double batch_fill;         /* jobs per batch / batch, over the run */
 } odet_worker_stats;

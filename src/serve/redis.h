@@ -48,6 +48,10 @@ odet_status rd_append(rd_conn *c, int argc, const char **argv, const size_t *len
 odet_status rd_get(rd_conn *c, rd_reply **out);
 /* Free a reply (before its connection is closed). */
 void rd_free(rd_conn *c, rd_reply *r);
+/* The function rd_free calls: valid while any connection is open (the library stays loaded),
+ * for replies that outlive the connection they came from. */
+typedef void (*rd_free_fn)(rd_reply *r);
+rd_free_fn rd_freer(const rd_conn *c);
 
 int rd_type(const rd_reply *r);
 long long rd_int(const rd_reply *r);

@@ -128,6 +128,13 @@ void rd_free(rd_conn *c, rd_reply *r)
 		c->api.free_reply(r);
 }
 
+rd_free_fn rd_freer(const rd_conn *c)
+{
+	rd_free_fn f;
+	memcpy(&f, &c->api.free_reply, sizeof f);
+	return f;
+}
+
 static odet_status simple(rd_conn *c, int argc, const char **argv, const char *what)
 {
 	rd_reply *r;

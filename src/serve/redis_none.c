@@ -60,6 +60,17 @@ void rd_free(rd_conn *c, rd_reply *r)
 	(void)r;
 }
 
+static void free_nothing(rd_reply *r)
+{
+	(void)r;
+}
+
+rd_free_fn rd_freer(const rd_conn *c)
+{
+	(void)c;
+	return free_nothing;
+}
+
 int rd_type(const rd_reply *r)
 {
 	(void)r;

@@ -8,6 +8,9 @@
  *         (pipelined): the result key SET NX, the result stream entry only when the key was
  *         new, the dead-letter entry for a poison job, XACK and XDEL of the job.
  *
+ * The next batch is fetched (its own connection, thread and context) while the pipeline runs
+ * this one and its outcomes are written, so Redis round trips overlap the engine.
+ *
  * Delivery is at least once (a job is acknowledged only with its result, so a worker that dies
  * leaves it pending for XAUTOCLAIM); the effect is exactly once (the first result written
  * wins, atomically with the acknowledgement). Jobs whose content is bad (not an image,
@@ -20,6 +23,7 @@
 #include "pipeline/pipeline.h"
 #include "serve/serve.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,72 +74,85 @@ typedef struct sv_job {
 	char reason[1024];        /* why it is dead-lettered or retried */
 } sv_job;
 
+/* A connection and the context its errors go to (one per thread). */
+typedef struct sv_link {
+	odet_ctx *ctx;
+	rd_conn *c;
+	int64_t reconnects;
+} sv_link;
+
+/* Jobs read together, and the replies holding their image bytes. */
+typedef struct sv_batch {
+	sv_job *jobs;
+	int n;
+	rd_reply **replies;
+	int n_replies, cap_replies;
+	rd_free_fn free_reply;    /* of the connection they came from (which may be gone) */
+} sv_batch;
+
 typedef struct sv_worker {
 	odet_pipeline *p;
 	odet_ctx *ctx;
 	const odet_worker_opts *o;
 	char consumer[128];
 	rd_url url;
-	rd_conn *c;
+	sv_link main;             /* results, acknowledgements, metrics */
+	sv_link fetch;            /* claims and reads (the fetching thread's context) */
 	odet_model_info mi;
 	int B;
-	sv_job *jobs;
-	int n;
-	rd_reply **replies;       /* kept while the batch's image bytes are in use */
-	int n_replies, cap_replies;
+	sv_batch batch[2];
+	sv_batch *cur;            /* the batch the pipeline runs */
 	odet_image_input *inputs;
 	int *input_job;
 	char claim_cursor[48];
 	double next_claim;
 	odet_worker_stats st;
 	double t0;
-	bool gave_up;             /* a reconnection failed (retry_s spent) */
+	double first_job;         /* when the first job was read (0: none yet) */
 	int64_t jobs_total;       /* batch fill: jobs run / batches */
 } sv_worker;
 
 /* The replies hold the batch's image bytes: freed once the pipeline has copied them. */
-static void free_replies(sv_worker *w)
+static void free_replies(sv_batch *b)
 {
-	for (int i = 0; i < w->n_replies; i++)
-		rd_free(w->c, w->replies[i]);
-	w->n_replies = 0;
+	for (int i = 0; i < b->n_replies; i++)
+		b->free_reply(b->replies[i]);
+	b->n_replies = 0;
 }
 
-static void batch_clear(sv_worker *w)
+static void batch_clear(sv_batch *b)
 {
-	free_replies(w);
-	for (int i = 0; i < w->n; i++) {
-		free(w->jobs[i].path);
-		sv_buf_free(&w->jobs[i].out);
+	free_replies(b);
+	for (int i = 0; i < b->n; i++) {
+		free(b->jobs[i].path);
+		sv_buf_free(&b->jobs[i].out);
 	}
-	w->n = 0;
+	b->n = 0;
 }
 
-/* A dead connection: connect again (the batch's replies are dropped; its outcomes are kept
- * for write_outcomes to send again). */
-static odet_status reconnect(sv_worker *w)
+/* A dead connection: connect again (retry_s). */
+static odet_status reconnect(sv_worker *w, sv_link *l)
 {
-	free_replies(w);
-	rd_close(w->c);
-	w->c = NULL;
-	odet_log(w->ctx, ODET_LOG_WARN, "%s; reconnecting", odet_ctx_last_error(w->ctx));
-	odet_status rc = sv_connect(w->ctx, &w->o->queue, &w->url, w->o->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w->c);
+	rd_close(l->c);
+	l->c = NULL;
+	odet_log(l->ctx, ODET_LOG_WARN, "%s; reconnecting", odet_ctx_last_error(l->ctx));
+	odet_status rc = sv_connect(l->ctx, &w->o->queue, &w->url, w->o->batch_timeout_ms + SV_IDLE_BLOCK_MS, &l->c);
 	if (!rc)
-		w->st.reconnects++;
+		l->reconnects++;
 	return rc;
 }
 
-static bool keep_reply(sv_worker *w, rd_reply *r)
+static bool keep_reply(sv_batch *b, rd_reply *r)
 {
-	if (w->n_replies == w->cap_replies) {
-		int cap = w->cap_replies ? 2 * w->cap_replies : 8;
-		rd_reply **p = realloc(w->replies, (size_t)cap * sizeof *p);
+	if (b->n_replies == b->cap_replies) {
+		int cap = b->cap_replies ? 2 * b->cap_replies : 8;
+		rd_reply **p = realloc(b->replies, (size_t)cap * sizeof *p);
 		if (!p)
 			return false;
-		w->replies = p;
-		w->cap_replies = cap;
+		b->replies = p;
+		b->cap_replies = cap;
 	}
-	w->replies[w->n_replies++] = r;
+	b->replies[b->n_replies++] = r;
 	return true;
 }
 
@@ -152,14 +169,14 @@ static bool field_is(const char *k, size_t kn, const char *name)
 }
 
 /* One stream entry [id, [field, value, ...]] → a job; bad fields make it a poison job. */
-static void add_job(sv_worker *w, const rd_reply *e, long long deliveries)
+static void add_job(sv_worker *w, sv_batch *b, const rd_reply *e, long long deliveries)
 {
 	size_t idn;
 	const char *eid = rd_str(rd_at(e, 0), &idn);
 	const rd_reply *f = rd_at(e, 1);
-	if (!eid || idn >= sizeof w->jobs[0].entry || w->n >= w->B)
+	if (!eid || idn >= sizeof b->jobs[0].entry || b->n >= w->B)
 		return; /* not an entry (a deleted one in a claim) */
-	sv_job *j = &w->jobs[w->n++];
+	sv_job *j = &b->jobs[b->n++];
 	memset(j, 0, sizeof *j);
 	memcpy(j->entry, eid, idn);
 	snprintf(j->id, sizeof j->id, "%s", j->entry);
@@ -219,49 +236,49 @@ static void add_job(sv_worker *w, const rd_reply *e, long long deliveries)
 }
 
 /* Entries of a stream reply [[id, fields], ...]. */
-static void add_entries(sv_worker *w, const rd_reply *list, long long deliveries)
+static void add_entries(sv_worker *w, sv_batch *b, const rd_reply *list, long long deliveries)
 {
 	for (size_t i = 0; i < rd_n(list); i++)
-		add_job(w, rd_at(list, i), deliveries);
+		add_job(w, b, rd_at(list, i), deliveries);
 }
 
 /* XAUTOCLAIM up to the batch's free room; the claimed jobs' delivery counts from XPENDING. */
-static odet_status claim(sv_worker *w)
+static odet_status claim(sv_worker *w, sv_link *l, sv_batch *b)
 {
 	const odet_worker_opts *o = w->o;
 	char idle[32], count[32];
 	snprintf(idle, sizeof idle, "%d", o->visibility_ms);
-	snprintf(count, sizeof count, "%d", w->B - w->n);
+	snprintf(count, sizeof count, "%d", w->B - b->n);
 	const char *argv[] = {"XAUTOCLAIM", o->queue.stream, o->queue.group, w->consumer, idle, w->claim_cursor,
 			      "COUNT", count};
 	rd_reply *r;
-	odet_status rc = rd_cmd(w->c, 8, argv, NULL, &r);
+	odet_status rc = rd_cmd(l->c, 8, argv, NULL, &r);
 	if (rc)
 		return rc;
-	if (!keep_reply(w, r)) {
-		rd_free(w->c, r);
-		return odet_error(w->ctx, ODET_ERR_NO_MEMORY, "no memory");
+	if (!keep_reply(b, r)) {
+		rd_free(l->c, r);
+		return odet_error(l->ctx, ODET_ERR_NO_MEMORY, "no memory");
 	}
 	if (rd_type(r) == RD_ERROR)
-		return odet_error(w->ctx, ODET_ERR_IO, "XAUTOCLAIM: %s", rd_str(r, NULL));
+		return odet_error(l->ctx, ODET_ERR_IO, "XAUTOCLAIM: %s", rd_str(r, NULL));
 	size_t cn;
 	const char *cur = rd_str(rd_at(r, 0), &cn);
 	snprintf(w->claim_cursor, sizeof w->claim_cursor, "%.*s", cur && cn < 47 ? (int)cn : 3, cur ? cur : "0-0");
 	const rd_reply *list = rd_at(r, 1);
-	int first = w->n;
-	add_entries(w, list, 1);
+	int first = b->n;
+	add_entries(w, b, list, 1);
 	/* delivery counts: XPENDING stream group ID ID 1, per claimed job */
-	for (int i = first; i < w->n; i++) {
-		const char *pv[] = {"XPENDING", o->queue.stream, o->queue.group, w->jobs[i].entry, w->jobs[i].entry, "1"};
-		if ((rc = rd_append(w->c, 6, pv, NULL)))
+	for (int i = first; i < b->n; i++) {
+		const char *pv[] = {"XPENDING", o->queue.stream, o->queue.group, b->jobs[i].entry, b->jobs[i].entry, "1"};
+		if ((rc = rd_append(l->c, 6, pv, NULL)))
 			return rc;
 	}
-	for (int i = first; i < w->n; i++) {
+	for (int i = first; i < b->n; i++) {
 		rd_reply *pr;
-		if ((rc = rd_get(w->c, &pr)))
+		if ((rc = rd_get(l->c, &pr)))
 			return rc;
 		long long cnt = rd_int(rd_at(rd_at(pr, 0), 3));
-		sv_job *j = &w->jobs[i];
+		sv_job *j = &b->jobs[i];
 		if (cnt > j->deliveries)
 			j->deliveries = cnt;
 		if (j->state == JOB_RUN && j->deliveries > o->max_attempts) {
@@ -269,56 +286,56 @@ static odet_status claim(sv_worker *w)
 			snprintf(n, sizeof n, "%lld", j->deliveries);
 			dead(j, "delivered %s times without a result (a worker died on it, or max-attempts reached)", n);
 		}
-		rd_free(w->c, pr);
+		rd_free(l->c, pr);
 	}
-	w->st.reclaimed += w->n - first;
-	if (w->n > first)
-		odet_log(w->ctx, ODET_LOG_INFO, "worker %s: reclaimed %d job(s) idle over %d ms", w->consumer, w->n - first,
+	w->st.reclaimed += b->n - first;
+	if (b->n > first)
+		odet_log(l->ctx, ODET_LOG_INFO, "worker %s: reclaimed %d job(s) idle over %d ms", w->consumer, b->n - first,
 			 o->visibility_ms);
 	return ODET_OK;
 }
 
 /* XREADGROUP into the batch: blocks SV_IDLE_BLOCK_MS for a first job, then up to
  * batch_timeout_ms from it for the batch to fill. */
-static odet_status fill(sv_worker *w)
+static odet_status fill(sv_worker *w, sv_link *l, sv_batch *b)
 {
 	const odet_worker_opts *o = w->o;
-	double deadline = w->n ? odet_now_s() + o->batch_timeout_ms * 1e-3 : 0;
-	while (w->n < w->B) {
+	double deadline = b->n ? odet_now_s() + o->batch_timeout_ms * 1e-3 : 0;
+	while (b->n < w->B) {
 		int block = SV_IDLE_BLOCK_MS;
-		if (w->n) {
+		if (b->n) {
 			block = (int)((deadline - odet_now_s()) * 1e3);
 			if (block < 1)
 				break;
 		}
 		char count[32], blk[32];
-		snprintf(count, sizeof count, "%d", w->B - w->n);
+		snprintf(count, sizeof count, "%d", w->B - b->n);
 		snprintf(blk, sizeof blk, "%d", block);
 		const char *argv[] = {"XREADGROUP", "GROUP", o->queue.group, w->consumer, "COUNT", count,
 				      "BLOCK", blk, "STREAMS", o->queue.stream, ">"};
 		rd_reply *r;
-		odet_status rc = rd_cmd(w->c, 11, argv, NULL, &r);
+		odet_status rc = rd_cmd(l->c, 11, argv, NULL, &r);
 		if (rc)
 			return rc;
-		if (!keep_reply(w, r)) {
-			rd_free(w->c, r);
-			return odet_error(w->ctx, ODET_ERR_NO_MEMORY, "no memory");
+		if (!keep_reply(b, r)) {
+			rd_free(l->c, r);
+			return odet_error(l->ctx, ODET_ERR_NO_MEMORY, "no memory");
 		}
 		if (rd_type(r) == RD_ERROR) {
 			/* NOGROUP: the stream or group was deleted (a restarted server without
 			 * persistence): create it again */
-			odet_log(w->ctx, ODET_LOG_WARN, "XREADGROUP: %s", rd_str(r, NULL));
-			if ((rc = sv_create_group(w->ctx, w->c, &o->queue)))
+			odet_log(l->ctx, ODET_LOG_WARN, "XREADGROUP: %s", rd_str(r, NULL));
+			if ((rc = sv_create_group(l->ctx, l->c, &o->queue)))
 				return rc;
 			continue;
 		}
 		if (rd_type(r) == RD_NIL)
 			break; /* timed out */
-		int before = w->n;
-		add_entries(w, rd_at(rd_at(r, 0), 1), 1);
-		if (!before && w->n)
+		int before = b->n;
+		add_entries(w, b, rd_at(rd_at(r, 0), 1), 1);
+		if (!before && b->n)
 			deadline = odet_now_s() + o->batch_timeout_ms * 1e-3;
-		if (!w->n)
+		if (!b->n)
 			break;
 	}
 	return ODET_OK;
@@ -328,7 +345,7 @@ static odet_status fill(sv_worker *w)
 static odet_status on_result(void *user, const odet_image_result *r)
 {
 	sv_worker *w = user;
-	sv_job *j = &w->jobs[w->input_job[r->index]];
+	sv_job *j = &w->cur->jobs[w->input_job[r->index]];
 	if (r->status) {
 		const char *msg = r->error ? r->error : odet_status_str(r->status);
 		snprintf(j->reason, sizeof j->reason, "%s: %s", odet_status_str(r->status), msg);
@@ -357,11 +374,11 @@ static odet_status on_result(void *user, const odet_image_result *r)
 	return ODET_OK;
 }
 
-static odet_status run_batch(sv_worker *w)
+static odet_status run_batch(sv_worker *w, sv_batch *b)
 {
 	int m = 0;
-	for (int i = 0; i < w->n; i++) {
-		sv_job *j = &w->jobs[i];
+	for (int i = 0; i < b->n; i++) {
+		sv_job *j = &b->jobs[i];
 		if (j->state != JOB_RUN)
 			continue;
 		w->inputs[m] = (odet_image_input){.name = j->image ? j->id : j->path, .data = j->image,
@@ -370,6 +387,7 @@ static odet_status run_batch(sv_worker *w)
 	}
 	if (!m)
 		return ODET_OK;
+	w->cur = b;
 	odet_status rc = odet_pipeline_run_inputs(w->p, w->inputs, m, on_result, w, NULL);
 	w->jobs_total += m;
 	w->st.batches++;
@@ -377,7 +395,7 @@ static odet_status run_batch(sv_worker *w)
 }
 
 /* Write every finished job's outcome (pipelined FINISH scripts) and read the replies. */
-static odet_status write_outcomes(sv_worker *w)
+static odet_status write_outcomes(sv_worker *w, sv_batch *b)
 {
 	const odet_worker_opts *o = w->o;
 	char ttl[32], maxlen[32];
@@ -389,8 +407,8 @@ static odet_status write_outcomes(sv_worker *w)
 		return odet_error(w->ctx, ODET_ERR_NO_MEMORY, "no memory");
 	odet_status rc = ODET_OK;
 	int sent = 0;
-	for (int i = 0; i < w->n; i++) {
-		sv_job *j = &w->jobs[i];
+	for (int i = 0; i < b->n; i++) {
+		sv_job *j = &b->jobs[i];
 		if (j->state == JOB_RETRY || j->state == JOB_RUN)
 			continue;
 		if (j->state == JOB_DEAD && j->out.n == 0) {
@@ -411,21 +429,21 @@ static odet_status write_outcomes(sv_worker *w)
 		const char *argv[] = {"EVAL", FINISH, "4", rkey, o->queue.results, o->queue.stream, o->queue.dead_letter,
 				      j->id, j->out.p, o->queue.group, j->entry, ttl, maxlen,
 				      j->state == JOB_DEAD ? j->reason : "", dl};
-		if ((rc = rd_append(w->c, 15, argv, NULL)))
+		if ((rc = rd_append(w->main.c, 15, argv, NULL)))
 			goto out;
 		sent++;
 	}
-	for (int i = 0, k = 0; i < w->n && k < sent; i++) {
-		sv_job *j = &w->jobs[i];
+	for (int i = 0, k = 0; i < b->n && k < sent; i++) {
+		sv_job *j = &b->jobs[i];
 		if (j->state == JOB_RETRY || j->state == JOB_RUN)
 			continue;
 		k++;
 		rd_reply *r;
-		if ((rc = rd_get(w->c, &r)))
+		if ((rc = rd_get(w->main.c, &r)))
 			goto out;
 		if (rd_type(r) == RD_ERROR) {
 			rc = odet_error(w->ctx, ODET_ERR_IO, "writing the result of job %s: %s", j->id, rd_str(r, NULL));
-			rd_free(w->c, r);
+			rd_free(w->main.c, r);
 			goto out;
 		}
 		if (rd_int(r) == 0)
@@ -437,13 +455,13 @@ static odet_status write_outcomes(sv_worker *w)
 		if (j->state == JOB_DEAD && rd_int(r))
 			odet_log(w->ctx, ODET_LOG_WARN, "job %s dead-lettered to %s: %s", j->id, o->queue.dead_letter,
 				 j->reason);
-		rd_free(w->c, r);
+		rd_free(w->main.c, r);
 	}
-	for (int i = 0; i < w->n; i++)
-		if (w->jobs[i].state == JOB_RETRY) {
+	for (int i = 0; i < b->n; i++)
+		if (b->jobs[i].state == JOB_RETRY) {
 			w->st.retried++;
-			odet_log(w->ctx, ODET_LOG_WARN, "job %s (delivery %lld of %d) left for a retry: %s", w->jobs[i].id,
-				 w->jobs[i].deliveries, o->max_attempts, w->jobs[i].reason);
+			odet_log(w->ctx, ODET_LOG_WARN, "job %s (delivery %lld of %d) left for a retry: %s", b->jobs[i].id,
+				 b->jobs[i].deliveries, o->max_attempts, b->jobs[i].reason);
 		}
 out:
 	free(rkey);
@@ -454,14 +472,14 @@ static odet_status pending_count(sv_worker *w, int64_t *out)
 {
 	const char *argv[] = {"XPENDING", w->o->queue.stream, w->o->queue.group};
 	rd_reply *r;
-	odet_status rc = rd_cmd(w->c, 3, argv, NULL, &r);
+	odet_status rc = rd_cmd(w->main.c, 3, argv, NULL, &r);
 	if (rc)
 		return rc;
 	if (rd_type(r) != RD_ARRAY)
 		rc = odet_error(w->ctx, ODET_ERR_IO, "XPENDING %s %s: %s", w->o->queue.stream, w->o->queue.group,
 				rd_type(r) == RD_ERROR ? rd_str(r, NULL) : "not an array");
 	*out = rd_int(rd_at(r, 0));
-	rd_free(w->c, r);
+	rd_free(w->main.c, r);
 	return rc;
 }
 
@@ -477,28 +495,50 @@ static odet_status check_opts(odet_ctx *ctx, const odet_worker_opts *o)
 	return ODET_OK;
 }
 
-/* One pass: claim, fill, run, write (again after a reconnection: FINISH is idempotent).
- * ODET_ERR_IO from Redis before the batch ran: the caller reconnects (the jobs stay pending). */
-static odet_status step(sv_worker *w)
+/* Claim (when due) and read a batch on l; a connection lost on the way is reopened and the
+ * batch left empty (what it had read stays pending, for a later claim). */
+static odet_status fetch(sv_worker *w, sv_link *l, sv_batch *b)
 {
-	odet_status rc;
+	odet_status rc = ODET_OK;
+	b->free_reply = rd_freer(l->c);
 	if (odet_now_s() >= w->next_claim) {
 		w->next_claim = odet_now_s() + (w->o->visibility_ms / 4 > 50 ? w->o->visibility_ms / 4 : 50) * 1e-3;
-		if ((rc = claim(w)))
-			return rc;
+		rc = claim(w, l, b);
 	}
-	if ((rc = fill(w)))
-		return rc;
-	if (!w->n)
-		return ODET_OK;
-	if ((rc = run_batch(w)))
+	if (!rc)
+		rc = fill(w, l, b);
+	if (rc == ODET_ERR_IO) {
+		batch_clear(b);
+		rc = reconnect(w, l);
+	}
+	return rc;
+}
+
+typedef struct sv_fetch_arg {
+	sv_worker *w;
+	sv_batch *b;
+	odet_status rc;
+} sv_fetch_arg;
+
+static void *fetch_main(void *arg)
+{
+	sv_fetch_arg *fa = arg;
+	fa->rc = fetch(fa->w, &fa->w->fetch, fa->b);
+	return NULL;
+}
+
+/* Run a batch and write its outcomes (again after a reconnection: FINISH is idempotent). */
+static odet_status process(sv_worker *w, sv_batch *b)
+{
+	odet_status rc;
+	if (!w->first_job)
+		w->first_job = odet_now_s();
+	if ((rc = run_batch(w, b)))
 		return rc == ODET_ERR_IO ? odet_error(w->ctx, ODET_ERR_DEVICE, "%s", odet_ctx_last_error(w->ctx)) : rc;
-	free_replies(w);
-	while ((rc = write_outcomes(w)) == ODET_ERR_IO)
-		if ((rc = reconnect(w))) {
-			w->gave_up = true;
+	free_replies(b);
+	while ((rc = write_outcomes(w, b)) == ODET_ERR_IO)
+		if ((rc = reconnect(w, &w->main)))
 			return rc;
-		}
 	return rc;
 }
 
@@ -525,45 +565,76 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 	}
 	snprintf(w.claim_cursor, sizeof w.claim_cursor, "0-0");
 	w.t0 = odet_now_s();
-	w.jobs = calloc((size_t)w.B, sizeof *w.jobs);
+	w.main.ctx = ctx;
+	odet_ctx_opts co = ctx->opts;
+	co.n_threads = 1;
+	co.tune_cache = NULL;
+	if ((rc = odet_ctx_create(&co, &w.fetch.ctx)))
+		goto out;
+	for (int k = 0; k < 2; k++)
+		if (!(w.batch[k].jobs = calloc((size_t)w.B, sizeof *w.batch[k].jobs)))
+			rc = ODET_ERR_NO_MEMORY;
 	w.inputs = calloc((size_t)w.B, sizeof *w.inputs);
 	w.input_job = calloc((size_t)w.B, sizeof *w.input_job);
-	if (!w.jobs || !w.inputs || !w.input_job) {
+	if (rc || !w.inputs || !w.input_job) {
 		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "no memory for a batch of %d jobs", w.B);
 		goto out;
 	}
-	if ((rc = sv_open(ctx, &opts->queue, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.url, &w.c)))
+	if ((rc = sv_open(ctx, &opts->queue, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.url, &w.main.c)))
 		goto out;
+	if ((rc = sv_connect(w.fetch.ctx, &opts->queue, &w.url, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.fetch.c))) {
+		odet_error(ctx, rc, "%s", odet_ctx_last_error(w.fetch.ctx));
+		goto out;
+	}
 	odet_log(ctx, ODET_LOG_INFO, "worker %s: %s stream %s group %s, batch %d", w.consumer, opts->queue.url,
 		 opts->queue.stream, opts->queue.group, w.B);
 	double t0 = w.t0, last_job = t0, last_metrics = t0;
 	int64_t jobs_at_metrics = 0;
+	sv_batch *cur = &w.batch[0], *next = &w.batch[1];
+	if ((rc = fetch(&w, &w.fetch, cur))) {
+		odet_error(ctx, rc, "%s", odet_ctx_last_error(w.fetch.ctx));
+		goto out;
+	}
 	for (;;) {
-		if (opts->should_stop && opts->should_stop(opts->user))
-			break;
-		rc = step(&w);
-		bool had = w.n > 0;
-		batch_clear(&w);
-		if (rc == ODET_ERR_IO && !w.gave_up) {
-			if ((rc = reconnect(&w)))
-				goto out;
-			continue;
-		}
+		/* a stop runs what was already read, then leaves */
+		bool stopping = opts->should_stop && opts->should_stop(opts->user);
+		sv_fetch_arg fa = {.w = &w, .b = next};
+		pthread_t th;
+		bool fetching = !stopping && pthread_create(&th, NULL, fetch_main, &fa) == 0;
+		bool had = cur->n > 0;
+		rc = had ? process(&w, cur) : ODET_OK;
+		if (fetching)
+			pthread_join(th, NULL);
+		batch_clear(cur);
+		if (!rc && fetching && fa.rc)
+			rc = odet_error(ctx, fa.rc, "%s", odet_ctx_last_error(w.fetch.ctx));
 		if (rc)
 			goto out;
+		if (!stopping && !fetching && (rc = fetch(&w, &w.fetch, next))) {
+			odet_error(ctx, rc, "%s", odet_ctx_last_error(w.fetch.ctx));
+			goto out;
+		}
+		sv_batch *t = cur;
+		cur = next;
+		next = t;
 		double now = odet_now_s();
 		if (had)
+			w.st.busy_s = now - w.first_job;
+		if (stopping)
+			break;
+		if (had || cur->n)
 			last_job = now;
 		bool metrics_due = opts->metrics_s > 0 && now - last_metrics >= opts->metrics_s;
 		bool idle = opts->idle_exit_s > 0 && now - last_job >= opts->idle_exit_s;
 		if (metrics_due || idle) {
-			if ((rc = pending_count(&w, &w.st.pending))) {
-				if (rc == ODET_ERR_IO && !(rc = reconnect(&w)))
-					continue;
+			while ((rc = pending_count(&w, &w.st.pending)) == ODET_ERR_IO)
+				if ((rc = reconnect(&w, &w.main)))
+					goto out;
+			if (rc)
 				goto out;
-			}
 		}
 		if (metrics_due) {
+			w.st.reconnects = w.main.reconnects + w.fetch.reconnects;
 			int64_t done = w.st.jobs + w.st.dead_lettered + w.st.duplicates;
 			w.st.jobs_per_s = (double)(done - jobs_at_metrics) / (now - last_metrics);
 			w.st.seconds = now - t0;
@@ -573,20 +644,25 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 			if (opts->metrics)
 				opts->metrics(opts->user, &w.st);
 		}
-		if (idle && w.st.pending == 0)
+		if (idle && w.st.pending == 0 && cur->n == 0)
 			break;
 	}
 	rc = ODET_OK;
 out:
-	batch_clear(&w);
+	for (int k = 0; k < 2; k++) {
+		batch_clear(&w.batch[k]);
+		free(w.batch[k].jobs);
+		free(w.batch[k].replies);
+	}
 	w.st.seconds = odet_now_s() - w.t0;
+	w.st.reconnects = w.main.reconnects + w.fetch.reconnects;
 	w.st.batch_fill = w.st.batches ? (double)w.jobs_total / ((double)w.st.batches * w.B) : 0;
 	if (stats)
 		*stats = w.st;
-	rd_close(w.c);
-	free(w.jobs);
+	rd_close(w.main.c);
+	rd_close(w.fetch.c);
+	odet_ctx_destroy(w.fetch.ctx);
 	free(w.inputs);
 	free(w.input_job);
-	free(w.replies);
 	return rc;
 }

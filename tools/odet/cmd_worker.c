@@ -222,9 +222,9 @@ int cmd_worker(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr,
-		"odet worker: stopped after %.1f s: %lld results, %lld dead-lettered, %lld duplicates, %lld reclaimed, "
-		"%lld retried, %lld batches (fill %.2f), %lld reconnects\n",
-		st.seconds, (long long)st.jobs, (long long)st.dead_lettered, (long long)st.duplicates,
+		"odet worker: stopped after %.1f s (%.3f s busy): %lld results, %lld dead-lettered, %lld duplicates, "
+		"%lld reclaimed, %lld retried, %lld batches (fill %.2f), %lld reconnects\n",
+		st.seconds, st.busy_s, (long long)st.jobs, (long long)st.dead_lettered, (long long)st.duplicates,
 		(long long)st.reclaimed, (long long)st.retried, (long long)st.batches, st.batch_fill,
 		(long long)st.reconnects);
 out:
