@@ -789,7 +789,8 @@ typedef struct odet_worker_stats {
 typedef struct odet_worker_opts {
 	odet_queue_opts queue;
 	const char *consumer;      /* this worker's name in the group; default HOST-PID */
-	int batch;                 /* jobs per pipeline run; 0 = the engine's batch */
+	int batch;                 /* jobs per pipeline run; 0 = the engine's batch × (the pipeline's
+	                            * slots + 1), so batches overlap inside a run */
 	int batch_timeout_ms;      /* a partial batch runs this long after its first job; default 20 */
 	int visibility_ms;         /* jobs idle this long on any consumer are reclaimed; default 30000 */
 	int max_attempts;          /* deliveries before a job is dead-lettered; default 3 */

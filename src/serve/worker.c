@@ -555,7 +555,14 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 	w.o = opts;
 	if ((rc = check_opts(ctx, opts)) || (rc = odet_pipeline_model_info(p, &w.mi)))
 		return rc;
-	w.B = opts->batch ? opts->batch : odet_pipeline_batch(p);
+	/* default: a batch per slot and one more, so the pipeline overlaps reading, decoding and the
+	 * engine inside a run as odet_pipeline_run does over a long list */
+	int slots = 0;
+	for (int i = 0; i < p->n_dev; i++)
+		slots += p->dev[i].n_slots;
+	w.B = opts->batch ? opts->batch : odet_pipeline_batch(p) * (slots + 1);
+	if (w.B > 4096)
+		w.B = 4096;
 	if (opts->consumer) {
 		snprintf(w.consumer, sizeof w.consumer, "%s", opts->consumer);
 	} else {
