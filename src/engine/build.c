@@ -359,7 +359,7 @@ static odet_status attach_head(odet_ctx *ctx, odet_engine *e, const odet_build_o
 	return ODET_OK;
 }
 
-static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const odet_backend *be)
+static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const odet_backend *be, int n_qdq)
 {
 	if (o->batch < 1 || o->batch > 65536)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "batch %d out of range 1..65536", o->batch);
@@ -379,16 +379,35 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 				  "precision fp8: the %s backend has no FP8 convolutions yet (int8 and fp16 it has)",
 				  be->kind == ODET_BACKEND_CUDA ? "CUDA" : "CPU");
-	if (o->precision == ODET_PRECISION_INT8 && (!o->calib_cache || !*o->calib_cache))
+	/* an explicitly quantized model: its own scales; CUDA runs its pairs only as INT8 */
+	if (n_qdq && be->kind == ODET_BACKEND_CUDA && o->precision != ODET_PRECISION_INT8)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "the model is explicitly quantized (%d QuantizeLinear/DequantizeLinear nodes): on CUDA build "
+				  "it with precision int8 (it then runs as its scales say), or on the CPU backend",
+				  n_qdq);
+	if (n_qdq && o->precision == ODET_PRECISION_INT8 && o->calib_cache && *o->calib_cache)
+		odet_log(ctx, ODET_LOG_WARN, "%s: not used: the model is explicitly quantized and brings its own scales",
+			 o->calib_cache);
+	if (!n_qdq && o->precision == ODET_PRECISION_INT8 && (!o->calib_cache || !*o->calib_cache))
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
 				  "precision int8 needs a calibration cache of this model (odet calibrate MODEL IMAGES... -o FILE, "
 				  "then --calib FILE)");
 	return ODET_OK;
 }
 
-/* INT8: the calibration cache of src (its hash), then pass_quantize. */
-static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, const odet_build_opts *o)
+/* INT8: the scales of an explicitly quantized model (qdq: pass_qdq_strip's table) or the
+ * calibration cache of src (its hash), then pass_quantize. */
+static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, const odet_build_opts *o,
+			    const quant_table *qdq)
 {
+	if (qdq) {
+		int n = 0;
+		odet_status rc = pass_quantize(g, qdq, o->keep_fp32, o->n_keep_fp32, &n);
+		if (!rc)
+			odet_log(ctx, n ? ODET_LOG_INFO : ODET_LOG_WARN,
+				 "explicit quantization: %d tensor scales from the model, %d convolutions in INT8", qdq->n, n);
+		return rc;
+	}
 	quant_table t;
 	odet_status rc = quant_table_load(ctx, o->calib_cache, &t);
 	if (rc)
@@ -435,9 +454,13 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	*out = NULL;
 	odet_build_opts o = opts ? *opts : odet_build_opts_default();
 	double t0 = odet_now_s();
-	odet_status rc = check_opts(ctx, &o, be);
+	const int n_qdq = pass_qdq_count(src);
+	odet_status rc = check_opts(ctx, &o, be, n_qdq);
+	if (!rc && n_qdq)
+		rc = pass_qdq_check(src);
 	if (rc)
 		return rc;
+	quant_table qdq = {0};
 	odet_engine *e = odet_calloc(ctx, 1, sizeof *e);
 	if (!e)
 		return ODET_ERR_NO_MEMORY;
@@ -460,6 +483,9 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if (be->device_info && (rc = be->device_info(ctx, o.device, e->devinfo)))
 		goto out_destroy;
+	int n_pairs = 0;
+	if (n_qdq && o.precision == ODET_PRECISION_INT8 && (rc = pass_qdq_strip(e->g, &qdq, &n_pairs)))
+		goto out_destroy;
 	if (passes && (rc = run_passes(ctx, e->g, &o)))
 		goto out_destroy;
 	if ((rc = attach_head(ctx, e, &o)))
@@ -476,7 +502,7 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	/* fp16 convolutions run on tensor cores fastest in NHWC (INT8 ones need it) */
 	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
-	if (o.precision == ODET_PRECISION_INT8 && (rc = quantize(ctx, src, e->g, &o)))
+	if (o.precision == ODET_PRECISION_INT8 && (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL)))
 		goto out_destroy;
 	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_merge_sibling_convs(e->g)))
 		goto out_destroy;
@@ -500,8 +526,10 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	odet_log(ctx, ODET_LOG_INFO, "engine built: %d nodes (%d imported), arena %zu bytes (naive %zu), %.3f s",
 		 e->g->n_nodes, e->nodes_before, e->plan.arena_bytes, e->plan.naive_bytes, e->build_seconds);
 	*out = e;
+	quant_table_free(&qdq);
 	return ODET_OK;
 out_destroy:
+	quant_table_free(&qdq);
 	odet_engine_destroy(e);
 	return rc;
 }

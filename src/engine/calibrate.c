@@ -7,6 +7,7 @@
  */
 #include "engine/engine.h"
 #include "io/image.h"
+#include "passes/passes.h"
 #include "quant/quant.h"
 
 #include <math.h>
@@ -66,6 +67,10 @@ odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const
 	odet_status rc = check_opts(ctx, opts, n_images);
 	if (rc)
 		return rc;
+	if (pass_qdq_count(g))
+		return odet_error(ctx, ODET_ERR_INVALID_ARG,
+				  "the model is explicitly quantized (QuantizeLinear/DequantizeLinear): it brings its own "
+				  "scales and needs no calibration; build it with precision int8");
 	if (opts->max_images > 0 && n_images > opts->max_images)
 		n_images = opts->max_images;
 	const odet_backend *be;

@@ -64,6 +64,15 @@ odet_status pass_calib_taps(ir_graph *g, int *n_taps);
 odet_status pass_quantize(ir_graph *g, const struct quant_table *t, const char *const *keep, int n_keep,
 			  int *n_quantized);
 
+/* Explicitly quantized (QDQ) models (qdq.c): the count of QuantizeLinear/DequantizeLinear nodes;
+ * for INT8 builds, the activation pairs removed with their scales put into t as amax = 127 s
+ * (*n_pairs of them), weight codes left to constant folding; what odet cannot take as symmetric
+ * INT8 is refused naming the node. */
+int pass_qdq_count(const ir_graph *g);
+/* Every constant scale of those nodes positive and finite (else refused naming the node). */
+odet_status pass_qdq_check(const ir_graph *g);
+odet_status pass_qdq_strip(ir_graph *g, struct quant_table *t, int *n_pairs);
+
 /* The default pipeline used by odet_engine_build. */
 typedef struct pass_opts {
 	int batch, input_h, input_w;

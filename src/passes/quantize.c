@@ -28,7 +28,7 @@
  * Convolutions named in keep (--keep-fp32) are left as they are. Other nodes keep their
  * precision.
  */
-#include "passes/passes.h"
+#include "passes/pass_util.h"
 
 #include "quant/quant.h"
 
@@ -295,7 +295,7 @@ static odet_status rewrite(ir_graph *g, int i, const qnode *qn, const double *i8
 		if ((rc = ir_attr_set_int(g, node, "odet_out_dtype", (int64_t)odt)) ||
 		    (rc = ir_attr_set_float(g, node, "odet_r_scale", (float)r_scale)))
 			goto out;
-		g->nodes[i].dead = true;
+		pass_node_kill(g, i); /* detached: a dead node still writing y would let toposort place y's readers early */
 		g->values[y].producer = node;
 		g->values[y].dtype = odt;
 	}

@@ -47,7 +47,8 @@ class Case:
     # graph
     def input(self, arr, name=None):
         name = name or "x%d" % len(self.inputs)
-        elem = {np.dtype(np.float32): F32, np.dtype(np.int64): I64, np.dtype(np.bool_): BOOL}[arr.dtype]
+        elem = {np.dtype(np.float32): F32, np.dtype(np.int64): I64, np.dtype(np.bool_): BOOL,
+                np.dtype(np.int8): T.INT8, np.dtype(np.uint8): T.UINT8, np.dtype(np.int32): T.INT32}[arr.dtype]
         self.inputs.append(helper.make_tensor_value_info(name, elem, list(arr.shape)))
         self.feeds.append((name, arr))
         return name
@@ -409,6 +410,28 @@ def quantizelinear_uint8_axis(c):
     scale = c.init(np.array([0.5, 0.1, 0.02, 1.0], dtype=np.float32))
     zp = c.init(np.array([128, 0, 10, 255], dtype=np.uint8))
     c.output(c.node("QuantizeLinear", [c.input(c.randn(2, 4, 3, scale=4.0)), scale, zp], axis=1), T.UINT8)
+
+
+@case("DequantizeLinear")
+def dequantizelinear_int8_input(c):
+    x = c.input(c.rng.integers(-128, 128, (3, 4, 5)).astype(np.int8))
+    zp = c.init(np.array(-3, dtype=np.int8))
+    c.output(c.node("DequantizeLinear", [x, c.f32(0.25), zp]))
+
+
+@case("DequantizeLinear")
+def dequantizelinear_uint8_axis(c):
+    x = c.input(c.rng.integers(0, 256, (2, 4, 3)).astype(np.uint8))
+    scale = c.init(np.array([0.5, 0.1, 0.02, 1.0], dtype=np.float32))
+    zp = c.init(np.array([128, 0, 10, 255], dtype=np.uint8))
+    c.output(c.node("DequantizeLinear", [x, scale, zp], axis=1))
+
+
+@case("DequantizeLinear")
+def dequantizelinear_int32_bias(c):
+    # QDQ models' biases: int32 codes at scale s_x * s_w, no zero point
+    x = c.input(c.rng.integers(-2**31, 2**31 - 1, (6,), dtype=np.int64).astype(np.int32))
+    c.output(c.node("DequantizeLinear", [x, c.f32(3e-5)]))
 
 
 @case("Identity")

@@ -2,7 +2,7 @@
 /*
  * ort_run.js — run an ONNX model with ONNX Runtime (CPU) on .bin tensor files.
  *
- *   node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N]
+ *   node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N] [--no-opt]
  *
  * Inputs come from in.bin (docs/formats.md), matched to the model's inputs by name, or by
  * position when the names do not match and the counts are equal. Session: CPU execution
@@ -11,6 +11,8 @@
  * --bench N: after 2 warm-up runs, times N runs and prints one JSON line
  *   {"model":..., "batch":B, "threads":N, "runs":N, "median_ms":..., "min_ms":..., "images_per_s":...}
  * (batch = dim 0 of the first input); out.bin is still written (from the last run).
+ * --no-opt: graphOptimizationLevel "disabled": every node as the model says (QDQ models: ORT's
+ * optimizer would fuse QuantizeLinear/DequantizeLinear around convolutions into int8 kernels).
  * onnxruntime-node is loaded from <repo>/.cache/node/node_modules (scripts/deps.sh), or from
  * $ODET_NODE_MODULES. Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage.
  */
@@ -44,7 +46,7 @@ class BadInput extends Error {}
 function usage(msg) {
 	if (msg)
 		process.stderr.write(`ort_run: ${msg}\n`);
-	process.stderr.write('usage: node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N]\n');
+	process.stderr.write('usage: node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N] [--no-opt]\n');
 	process.exit(2);
 }
 
@@ -158,7 +160,7 @@ function median(a) {
 
 async function main() {
 	const pos = [];
-	let threads = 1, bench = 0;
+	let threads = 1, bench = 0, opt = 'all';
 	const argv = process.argv.slice(2);
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -170,6 +172,8 @@ async function main() {
 				threads = v;
 			else
 				bench = v;
+		} else if (a === '--no-opt') {
+			opt = 'disabled';
 		} else if (a === '-h' || a === '--help') {
 			usage();
 		} else if (a.startsWith('--')) {
@@ -196,7 +200,7 @@ async function main() {
 			executionProviders: ['cpu'],
 			intraOpNumThreads: threads,
 			interOpNumThreads: 1,
-			graphOptimizationLevel: 'all',
+			graphOptimizationLevel: opt,
 		});
 	} catch (e) {
 		process.stderr.write(`ort_run: ${modelPath}: ${e.message}\n`);
