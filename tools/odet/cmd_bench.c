@@ -12,6 +12,7 @@
  * reads each batch's total / H2D / compute / D2H when the slot comes round again;
  * --profile times every node (odet_exec_profile). Uses odet.h only.
  */
+#include "bench_core.h"
 #include "bench_image.h"
 #include "cli_engine.h"
 
@@ -21,31 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#define BENCH_BUFFERS 3
-
-#define BENCH_MAX_STREAMS 16
-
-typedef struct bench_timing {
-	double total_ms;
-	double h2d_ms, compute_ms, d2h_ms; /* 0 on CPU: not separable */
-} bench_timing;
-
-/* One exec context with its own output buffers. */
-typedef struct bench_slot {
-	odet_exec *x;
-	odet_tensor *out;
-	bool inflight;
-} bench_slot;
-
-typedef struct bench {
-	odet_engine *e;
-	odet_engine_desc d;
-	int n_in, n_out, n_slots;
-	odet_tensor *in[BENCH_BUFFERS]; /* n_in tensors per buffer set */
-	bench_slot slot[BENCH_MAX_STREAMS];
-	bool gpu;                       /* events, pinned host buffers, asynchronous slots */
-	bool ordered;                   /* --ordered: a slot's nodes wait for the previous slot's */
-} bench;
 
 static void usage(FILE *f)
 {
@@ -70,136 +46,11 @@ static void usage(FILE *f)
 		   "D2H from CUDA events), then one JSON line.\n");
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + 1e-6 * (double)ts.tv_nsec;
-}
 
-static void fill(odet_tensor *t, uint64_t *seed)
-{
-	int64_t n = odet_tensor_numel(t);
-	for (int64_t i = 0; i < n; i++) {
-		*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
-		uint32_t r = (uint32_t)(*seed >> 33);
-		float f = 0.05f + (float)(r & 0xffff) / 65536.0f;
-		if (r & 0x10000)
-			f = -f;
-		int64_t k = 1 + (int64_t)(r % 3);
-		switch (t->dtype) {
-		case ODET_F32: ((float *)t->data)[i] = f; break;
-		case ODET_F16: ((uint16_t *)t->data)[i] = odet_f32_to_f16(f); break;
-		case ODET_F64: ((double *)t->data)[i] = f; break;
-		case ODET_I64: ((int64_t *)t->data)[i] = k; break;
-		case ODET_I32: ((int32_t *)t->data)[i] = (int32_t)k; break;
-		case ODET_U8: ((uint8_t *)t->data)[i] = (uint8_t)(1 + r % 255); break;
-		case ODET_BOOL: ((uint8_t *)t->data)[i] = 1; break;
-		default: memset((char *)t->data + (size_t)i * odet_dtype_size(t->dtype), 1, odet_dtype_size(t->dtype));
-		}
-	}
-}
 
-static odet_status bench_setup(odet_engine *e, int n_slots, bench *b)
-{
-	uint64_t seed = 0x0de7;
-	odet_status rc;
-	memset(b, 0, sizeof *b);
-	b->e = e;
-	if ((rc = odet_engine_describe(e, &b->d)))
-		return rc;
-	b->gpu = b->d.events;
-	b->n_in = odet_engine_num_inputs(e);
-	b->n_out = odet_engine_num_outputs(e);
-	b->n_slots = b->gpu ? n_slots : 1;
-	for (int s = 0; s < BENCH_BUFFERS; s++) {
-		if (!(b->in[s] = calloc((size_t)b->n_in + 1, sizeof(odet_tensor))))
-			return ODET_ERR_NO_MEMORY;
-		for (int i = 0; i < b->n_in; i++) {
-			odet_engine_input_info(e, i, NULL, &b->in[s][i]);
-			size_t bytes = (size_t)odet_tensor_numel(&b->in[s][i]) * odet_dtype_size(b->in[s][i].dtype);
-			if ((rc = odet_host_alloc(e, bytes, &b->in[s][i].data)))
-				return rc;
-			fill(&b->in[s][i], &seed);
-		}
-	}
-	for (int k = 0; k < b->n_slots; k++) {
-		bench_slot *sl = &b->slot[k];
-		if (!(sl->out = calloc((size_t)b->n_out + 1, sizeof(odet_tensor))))
-			return ODET_ERR_NO_MEMORY;
-		for (int i = 0; i < b->n_out; i++) {
-			odet_engine_output_info(e, i, NULL, &sl->out[i]);
-			size_t bytes = (size_t)odet_tensor_numel(&sl->out[i]) * odet_dtype_size(sl->out[i].dtype);
-			if ((rc = odet_host_alloc(e, bytes, &sl->out[i].data)))
-				return rc;
-		}
-		if ((rc = odet_exec_create(e, &sl->x)))
-			return rc;
-	}
-	return ODET_OK;
-}
 
-static void bench_free(bench *b)
-{
-	for (int k = 0; k < b->n_slots; k++) {
-		bench_slot *sl = &b->slot[k];
-		odet_exec_destroy(sl->x); /* waits for a batch in flight */
-		for (int i = 0; sl->out && i < b->n_out; i++)
-			odet_host_free(b->e, sl->out[i].data);
-		free(sl->out);
-	}
-	for (int s = 0; s < BENCH_BUFFERS; s++) {
-		for (int i = 0; b->in[s] && i < b->n_in; i++)
-			odet_host_free(b->e, b->in[s][i].data);
-		free(b->in[s]);
-	}
-}
 
-/* Wait for slot k's batch in flight (if any) and read its event times. */
-static odet_status slot_finish(bench *b, int k, bench_timing *t, bool *got)
-{
-	bench_slot *sl = &b->slot[k];
-	*got = false;
-	if (!sl->inflight)
-		return ODET_OK;
-	sl->inflight = false;
-	odet_exec_timing tm;
-	odet_status rc = odet_exec_wait(sl->x, &tm);
-	if (rc)
-		return rc;
-	t->h2d_ms = tm.h2d_ms;
-	t->compute_ms = tm.compute_ms;
-	t->d2h_ms = tm.d2h_ms;
-	t->total_ms = tm.total_ms;
-	*got = true;
-	return ODET_OK;
-}
 
-/* One batch. CPU: inputs host → engine, run, outputs engine → host, timed on the host.
- * GPU: the next slot's previous batch is waited for (its times reported), then this batch
- * is enqueued on that slot without waiting. */
-static odet_status bench_iteration(bench *b, long iter, bench_timing *t, bool *got)
-{
-	int set = (int)(iter % BENCH_BUFFERS);
-	if (!b->gpu) {
-		double t0 = now_ms();
-		odet_status rc = odet_exec_infer(b->slot[0].x, b->in[set], b->n_in, b->slot[0].out, b->n_out);
-		t->total_ms = now_ms() - t0;
-		t->h2d_ms = t->compute_ms = t->d2h_ms = 0;
-		*got = true;
-		return rc;
-	}
-	int k = (int)(iter % b->n_slots);
-	odet_status rc = slot_finish(b, k, t, got);
-	if (rc)
-		return rc;
-	bench_slot *sl = &b->slot[k];
-	const odet_exec *after = b->ordered && b->n_slots > 1 ? b->slot[(k + b->n_slots - 1) % b->n_slots].x : NULL;
-	if ((rc = odet_exec_submit(sl->x, b->in[set], b->n_in, sl->out, b->n_out, after)))
-		return rc;
-	sl->inflight = true;
-	return ODET_OK;
-}
 
 typedef struct prof_row {
 	int node;
@@ -293,17 +144,7 @@ out_free:
 	return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
-static double percentile(const double *sorted, size_t n, double p)
-{
-	size_t i = (size_t)ceil(p / 100.0 * (double)n);
-	return sorted[i ? i - 1 : 0];
-}
 
 int cmd_bench(int argc, char **argv)
 {
@@ -380,7 +221,6 @@ int cmd_bench(int argc, char **argv)
 	odet_engine *e = NULL;
 	bench b;
 	memset(&b, 0, sizeof b);
-	double *lat = NULL;
 	int ret = 0;
 	odet_status rc;
 	if (cli_is_plan(model)) {
@@ -409,81 +249,15 @@ int cmd_bench(int argc, char **argv)
 	for (int k = 0; k < b.n_slots; k++)
 		odet_exec_set_graph_replay(b.slot[k].x, !no_graph);
 	b.ordered = ordered && b.gpu;
-	bench_timing t;
-	bool got;
-	/* warm-up: every slot runs at least twice (the second run captures its graph) */
-	long nwarm = warmup > 2L * b.n_slots ? warmup : 2L * b.n_slots;
-	for (long i = 0; i < nwarm; i++)
-		if ((rc = bench_iteration(&b, i, &t, &got))) {
-			ret = cli_error(ctx, rc, model);
-			goto out;
-		}
-	for (int k = 0; k < b.n_slots; k++)
-		if ((rc = slot_finish(&b, k, &t, &got))) {
-			ret = cli_error(ctx, rc, model);
-			goto out;
-		}
-	size_t cap = 1024, count = 0, launched = 0;
-	if (!(lat = malloc(4 * cap * sizeof *lat))) {
-		ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
+	bench_result br;
+	if ((rc = bench_measure(&b, warmup, duration, &br))) {
+		ret = cli_error(ctx, rc, model);
 		goto out;
 	}
-	double start = now_ms(), end = start + duration * 1e3, stop;
-	bool draining = false;
-	for (long i = 0;; i++) {
-		stop = now_ms();
-		if (!draining && stop >= end)
-			draining = true;
-		if (draining) {
-			/* collect the batches still in flight */
-			int k = (int)(i % b.n_slots);
-			if (!b.gpu || launched == count)
-				break;
-			rc = slot_finish(&b, k, &t, &got);
-		} else {
-			rc = bench_iteration(&b, i, &t, &got);
-			launched++;
-		}
-		if (rc) {
-			ret = cli_error(ctx, rc, model);
-			goto out;
-		}
-		if (!got)
-			continue;
-		if (count == cap) {
-			/* four series of cap values each: move the upper three to their new offsets */
-			double *nl = realloc(lat, 2 * 4 * cap * sizeof *lat);
-			if (!nl) {
-				ret = cli_error(NULL, ODET_ERR_NO_MEMORY, "bench");
-				goto out;
-			}
-			lat = nl;
-			for (int k = 3; k >= 1; k--)
-				memmove(lat + 2 * k * cap, lat + k * cap, (size_t)count * sizeof *lat);
-			cap *= 2;
-		}
-		lat[count] = t.total_ms;
-		lat[cap + count] = t.h2d_ms;
-		lat[2 * cap + count] = t.compute_ms;
-		lat[3 * cap + count] = t.d2h_ms;
-		count++;
-	}
-	stop = now_ms();
-	if (!count) {
-		ret = cli_error(ctx, ODET_ERR_INTERNAL, "bench: no batch completed");
-		goto out;
-	}
-	double wall_s = (stop - start) / 1e3;
-	double ips = (double)count * b.d.batch / wall_s;
-	double st[4][4]; /* [total,h2d,compute,d2h][min,p50,p90,p99] */
-	for (int c = 0; c < 4; c++) {
-		double *col = lat + (size_t)c * cap;
-		qsort(col, count, sizeof *col, cmp_double);
-		st[c][0] = col[0];
-		st[c][1] = percentile(col, count, 50);
-		st[c][2] = percentile(col, count, 90);
-		st[c][3] = percentile(col, count, 99);
-	}
+	size_t count = br.runs;
+	long nwarm = br.warmup;
+	double wall_s = br.wall_s, ips = br.images_per_s;
+	double (*st)[4] = br.st;
 	const char *prec = b.d.precision == ODET_PRECISION_FP16 ? "fp16"
 			   : b.d.precision == ODET_PRECISION_INT8 ? "int8"
 			   : b.d.precision == ODET_PRECISION_FP8 ? "fp8" : "fp32";
@@ -535,7 +309,6 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 out:
-	free(lat);
 	bench_free(&b);
 	odet_engine_destroy(e);
 	odet_graph_destroy(g);
