@@ -17,6 +17,7 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 	X(video, "detect and track objects in video files")                     \
 	X(eval, "COCO bbox evaluation of a results file")                      \
 	X(calibrate, "INT8 calibration cache of a model from images")          \
+	X(report, "precision x batch table: accuracy and speed of a model")    \
 	X(worker, "serve detection jobs from a Redis Streams queue")           \
 	X(submit, "enqueue images for odet workers, collect their results")
 
