@@ -134,7 +134,7 @@ static int parse(int argc, char **argv, fcw_cli *o)
 	int np = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		double d;
+		double d = 0;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 1;
