@@ -4,7 +4,8 @@
 # (apps/fcw/vtest.calib). Checks: exit 0; the event log and summary consistent with the
 # per-frame math (check_fcw.py recomputes ground positions, line fits, TTC, zone and levels
 # from the boxes and the summary's homography); the annotated frames (JPEG, frame + panel
-# size) and the annotated video (every frame); bad input: a missing video, a refused
+# size) and the annotated video (every frame); a calibration with the horizon in the picture,
+# a polygon zone and an ego-speed CSV; bad input: a missing video, a refused
 # calibration (key and line named), an unknown class, usage errors (exit 2 each).
 set -u
 FCW=$1 MODEL=$2 VTEST=$3 CALIB=$4 CHECK=$5
@@ -32,14 +33,19 @@ check "[ ! -e '$T/out/frames/000005.jpg' ] && [ \$(ls '$T/out/frames' | wc -l) -
 n=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/out/fcw.mp4" 2>/dev/null)
 check "[ '$n' = '$N' ]" "fcw.mp4: $n frames, expected $N"
 # a steeper (made-up) calibration puts the horizon inside the picture (v = 170): the van and
-# whatever stands above it have no ground position, and the same math holds
-printf 'point 128 480 -4 2.5\npoint 640 480 4 2.5\npoint 450 250 4 12.5\npoint 318 250 -4 12.5\nzone corridor 20 0 30\n' >"$T/steep.calib"
-"$FCW" "$MODEL" "$VTEST" --calib "$T/steep.calib" --backend cpu --max-frames 10 --out "$T/steep" 2>"$T/es"
+# whatever stands above it have no ground position; its zone is a polygon and the ego speed
+# comes from a CSV (so new tracks close at the ego's speed); the same math holds
+printf 'point 128 480 -4 2.5\npoint 640 480 4 2.5\npoint 450 250 4 12.5\npoint 318 250 -4 12.5\n' >"$T/steep.calib"
+printf 'zone polygon -10 0 10 0 12 30 -12 30\n' >>"$T/steep.calib"
+printf 'time_s,speed_mps\n0,0\n0.5,3\n' >"$T/speed.csv"
+"$FCW" "$MODEL" "$VTEST" --calib "$T/steep.calib" --ego-speed-csv "$T/speed.csv" --backend cpu --max-frames 10 \
+	--out "$T/steep" 2>"$T/es"
 rc=$?
 check "[ $rc -eq 0 ] && grep -q 'horizon: v = 17' '$T/es'" "steep calibration: exit $rc ($(tail -2 "$T/es"))"
 check "/usr/bin/python3 '$CHECK' '$T/steep' 10" "steep calibration: events inconsistent with the per-frame math"
-check "/usr/bin/python3 -c \"import json,sys; s=json.load(open('$T/steep/summary.json')); sys.exit(0 if s['above_horizon'] > 0 and s['above_horizon'] < s['objects'] else 1)\"" \
+check "/usr/bin/python3 -c \"import json,sys; s=json.load(open('$T/steep/summary.json')); sys.exit(0 if s['above_horizon'] > 0 and s['above_horizon'] < s['objects'] and 'polygon' in s['zone'] else 1)\"" \
 	"steep calibration: no object above the horizon"
+check "grep -q '\"ego_speed\": 1.8000' '$T/steep/events.jsonl'" "the ego speed CSV is not interpolated (1.8 m/s at 0.3 s)"
 
 # --- bad input
 "$FCW" "$MODEL" "$T/missing.avi" --calib "$CALIB" --backend cpu --out "$T/o2" 2>"$T/e2"
