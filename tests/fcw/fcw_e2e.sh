@@ -9,6 +9,7 @@
 # calibration (key and line named), an unknown class, usage errors (exit 2 each).
 set -u
 FCW=$1 MODEL=$2 VTEST=$3 CALIB=$4 CHECK=$5
+BIRDSEYE=$(dirname "$CALIB")/vtest_birdseye.calib
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
@@ -46,6 +47,20 @@ check "/usr/bin/python3 '$CHECK' '$T/steep' 10" "steep calibration: events incon
 check "/usr/bin/python3 -c \"import json,sys; s=json.load(open('$T/steep/summary.json')); sys.exit(0 if s['above_horizon'] > 0 and s['above_horizon'] < s['objects'] and 'polygon' in s['zone'] else 1)\"" \
 	"steep calibration: no object above the horizon"
 check "grep -q '\"ego_speed\": 1.8000' '$T/steep/events.jsonl'" "the ego speed CSV is not interpolated (1.8 m/s at 0.3 s)"
+
+# the bird's-eye form of the same calibration (apps/fcw/vtest_birdseye.calib): kx = ky = 20 and
+# the same ground positions, object by object, as the ground-points form
+"$FCW" --calib "$BIRDSEYE" --check >"$T/be" 2>&1
+check "grep -q 'kx 20.0000 px/m across, ky 20.0000 px/m along' '$T/be'" "bird's-eye form: $(head -1 "$T/be")"
+"$FCW" "$MODEL" "$VTEST" --calib "$BIRDSEYE" --backend cpu --max-frames 10 --out "$T/be_out" --quiet 2>"$T/ebe"
+check "[ $? -eq 0 ] && /usr/bin/python3 '$CHECK' '$T/be_out' 10 >/dev/null" "bird's-eye form: run or consistency failed"
+check "/usr/bin/python3 -c \"
+import json, sys
+a = [json.loads(l) for l in open('$T/out/events.jsonl') if json.loads(l)['frame'] < 10]
+b = [json.loads(l) for l in open('$T/be_out/events.jsonl')]
+ok = len(a) == len(b) > 0 and all(p['box'] == q['box'] and abs(p['x'] - q['x']) < 2e-3 and abs(p['y'] - q['y']) < 2e-3 and p['level'] == q['level'] for p, q in zip(a, b))
+sys.exit(0 if ok else 1)
+\"" "bird's-eye form: ground positions differ from the ground-points form"
 
 # --- bad input
 "$FCW" "$MODEL" "$T/missing.avi" --calib "$CALIB" --backend cpu --out "$T/o2" 2>"$T/e2"
