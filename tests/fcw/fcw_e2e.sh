@@ -5,7 +5,8 @@
 # per-frame math (check_fcw.py recomputes ground positions, line fits, TTC, zone and levels
 # from the boxes and the summary's homography); the annotated frames (JPEG, frame + panel
 # size) and the annotated video (every frame); a calibration with the horizon in the picture,
-# a polygon zone and an ego-speed CSV; bad input: a missing video, a refused
+# a polygon zone and an ego-speed CSV; the bird's-eye form of the calibration; a truncated
+# video with no detections; bad input: a missing video, a refused
 # calibration (key and line named), an unknown class, usage errors (exit 2 each).
 set -u
 FCW=$1 MODEL=$2 VTEST=$3 CALIB=$4 CHECK=$5
@@ -61,6 +62,15 @@ b = [json.loads(l) for l in open('$T/be_out/events.jsonl')]
 ok = len(a) == len(b) > 0 and all(p['box'] == q['box'] and abs(p['x'] - q['x']) < 2e-3 and abs(p['y'] - q['y']) < 2e-3 and p['level'] == q['level'] for p, q in zip(a, b))
 sys.exit(0 if ok else 1)
 \"" "bird's-eye form: ground positions differ from the ground-points form"
+
+# a video that ends early (the first 400 kB of vtest.avi), and a class the scene does not hold
+# (frames without detections): the frames read are reported, an empty event log, exit 0
+head -c 400000 "$VTEST" >"$T/trunc.avi"
+"$FCW" "$MODEL" "$T/trunc.avi" --calib "$CALIB" --classes bus --backend cpu --out "$T/tr" 2>"$T/etr"
+rc=$?
+check "[ $rc -eq 0 ] && grep -q 'trunc.avi: ended after' '$T/etr'" "truncated video: exit $rc ($(tail -2 "$T/etr"))"
+check "[ -f '$T/tr/events.jsonl' ] && [ ! -s '$T/tr/events.jsonl' ] && /usr/bin/python3 -c \"import json,sys; s=json.load(open('$T/tr/summary.json')); sys.exit(0 if 0 < s['frames'] < 795 and s['objects'] == 0 else 1)\"" \
+	"truncated video without detections: summary or events wrong"
 
 # --- bad input
 "$FCW" "$MODEL" "$T/missing.avi" --calib "$CALIB" --backend cpu --out "$T/o2" 2>"$T/e2"
