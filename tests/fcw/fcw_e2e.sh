@@ -6,7 +6,7 @@
 # from the boxes and the summary's homography); the annotated frames (JPEG, frame + panel
 # size) and the annotated video (every frame); a calibration with the horizon in the picture,
 # a polygon zone and an ego-speed CSV; the bird's-eye form of the calibration; a truncated
-# video with no detections; bad input: a missing video, a refused
+# video with no detections; Ctrl-C; bad input: a missing video, a refused
 # calibration (key and line named), an unknown class, usage errors (exit 2 each).
 set -u
 FCW=$1 MODEL=$2 VTEST=$3 CALIB=$4 CHECK=$5
@@ -71,6 +71,22 @@ rc=$?
 check "[ $rc -eq 0 ] && grep -q 'trunc.avi: ended after' '$T/etr'" "truncated video: exit $rc ($(tail -2 "$T/etr"))"
 check "[ -f '$T/tr/events.jsonl' ] && [ ! -s '$T/tr/events.jsonl' ] && /usr/bin/python3 -c \"import json,sys; s=json.load(open('$T/tr/summary.json')); sys.exit(0 if 0 < s['frames'] < 795 and s['objects'] == 0 else 1)\"" \
 	"truncated video without detections: summary or events wrong"
+
+# Ctrl-C: exit 1, every line written is a complete JSON object, the summary counts them
+"$FCW" "$MODEL" "$VTEST" --calib "$CALIB" --backend cpu --out "$T/int" --quiet 2>"$T/eint" &
+pid=$!
+i=0 # until the first events reach the file (the handler is installed by then), at most 120 s
+while [ ! -s "$T/int/events.jsonl" ] && [ $i -lt 240 ]; do sleep 0.5; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+check "[ $rc -eq 1 ] && grep -q interrupted '$T/eint'" "Ctrl-C: exit $rc ($(tail -1 "$T/eint"))"
+check "/usr/bin/python3 -c \"
+import json, sys
+L = [json.loads(l) for l in open('$T/int/events.jsonl')]
+s = json.load(open('$T/int/summary.json'))
+sys.exit(0 if 0 < s['frames'] < 795 and s['objects'] == len(L) else 1)
+\"" "Ctrl-C: incomplete event log or summary"
 
 # --- bad input
 "$FCW" "$MODEL" "$T/missing.avi" --calib "$CALIB" --backend cpu --out "$T/o2" 2>"$T/e2"
