@@ -251,7 +251,10 @@ void fcw_render(const fcw_view *v, const fcw_render_in *in, rs_img *out)
 				int ly = (int)b[1] - 9 * sc - 1;
 				if (ly < 0)
 					ly = (int)b[3] + 1;
-				rs_label(&frame, (int)b[0], ly, t, col, o->level == FCW_CAUTION ? black : white, sc);
+				int lx = (int)b[0], lw = rs_text_width(t, sc) + sc;
+				if (lx + lw > v->w) /* keep the label inside the frame, off the panel */
+					lx = v->w - lw;
+				rs_label(&frame, lx < 0 ? 0 : lx, ly, t, col, o->level == FCW_CAUTION ? black : white, sc);
 			}
 	snprintf(t, sizeof t, "FRAME %lld  %.2f S  EGO %.1f M/S", (long long)in->frame, in->pts, in->ego_speed);
 	rs_label(&frame, 4, 4, t, black, white, sc + 1);
