@@ -846,6 +846,14 @@ ODET_API odet_submit_opts odet_submit_opts_default(void);
  * status and counted, and not sent); with opts.wait, collect the results. */
 ODET_API odet_status odet_submit_run(odet_ctx *ctx, const odet_submit_opts *opts, const char *const *sources, int64_t n,
 				     odet_job_fn fn, void *user, odet_submit_stats *stats);
+/* Messages appended to a Redis stream (`odet video --publish`: one JSON line per frame), as
+ * DeepStream's message-broker sink publishes detections: url redis://[:PASSWORD@]HOST[:PORT]/STREAM,
+ * each message one entry with the field msg (XADD STREAM MAXLEN ~ maxlen; 0 = 100000). A send
+ * whose connection failed connects once more and retries; ODET_ERR_IO when that fails too. */
+typedef struct odet_publisher odet_publisher;
+ODET_API odet_status odet_publisher_open(odet_ctx *ctx, const char *url, int64_t maxlen, odet_publisher **out);
+ODET_API odet_status odet_publisher_send(odet_publisher *p, const char *msg, size_t n);
+ODET_API void odet_publisher_close(odet_publisher *p);
 /* Whether this build can reach Redis (hiredis's headers at build time, libhiredis loadable). */
 ODET_API int odet_queue_available(void);
 

@@ -286,6 +286,30 @@ try:
     info = rcli_raw("XPENDING", "odet:jobs", "odet", "-", "+", "10", "t0")
     check(info.strip() == "", "SIGTERM: the stopped worker left nothing pending")
 
+    # ---- 5. odet video --publish: each frame's JSON line, also as a stream entry
+    ffmpeg = shutil.which("ffmpeg")
+    clip = os.path.join(tmp, "clip.mp4")
+    if ffmpeg and subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=128x96:rate=10",
+                                  "-frames:v", "12", "-pix_fmt", "yuv420p", clip]).returncode == 0:
+        jl = os.path.join(tmp, "clip.jsonl")
+        r = subprocess.run([ODET, "video", plan, clip, "--json", jl, "--publish", url + "/odet:frames", "--quiet",
+                            "--score", "0.3"], capture_output=True, text=True)
+        if "built without FFmpeg" in r.stderr:
+            print("skip: odet video (no FFmpeg in this build)")
+        else:
+            with open(jl) as f:
+                lines = f.read().splitlines()
+            raw = subprocess.run([CLI, "-p", str(port), "--raw", "XRANGE", "odet:frames", "-", "+"],
+                                 capture_output=True).stdout.decode().split("\n")
+            msgs = [raw[i + 1] for i, l in enumerate(raw) if l == "msg" and i + 1 < len(raw)]
+            check(r.returncode == 0 and len(lines) == 12 and msgs == lines,
+                  "odet video --publish: 12 frames, the stream's messages equal the JSON lines (%d, %d; %s)"
+                  % (len(lines), len(msgs), r.stderr.strip()[-300:]))
+        r = subprocess.run([ODET, "video", plan, clip, "--json", jl, "--publish", url], capture_output=True, text=True)
+        check(r.returncode == 2 and "no stream" in r.stderr, "--publish without a stream: exit 2 (%s)" % r.stderr.strip())
+    else:
+        print("skip: odet video --publish (no ffmpeg command to make a clip)")
+
     # ---- 4. unreachable Redis
     dead_port = free_port()
     t = time.time()

@@ -34,6 +34,7 @@ static void on_sigint(int sig)
 
 typedef struct video_cli {
 	const char *model, *out_dir, *json_path, *head;
+	const char *publish;    /* --publish redis://HOST[:PORT]/STREAM */
 	const char **sources;
 	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads, save_video;
 	int devices[MAX_DEVICES];
@@ -57,6 +58,7 @@ typedef struct video_sink {
 	uint8_t *draw;          /* the frame being annotated */
 	size_t draw_cap;
 	int save_errors;
+	odet_publisher *pub;    /* --publish: each frame's line, also to a Redis stream */
 } video_sink;
 
 static void usage(FILE *f)
@@ -66,6 +68,8 @@ static void usage(FILE *f)
 		   "  SOURCE             video files (mp4, mkv, avi, mov, ...: what FFmpeg reads)\n"
 		   "  --out DIR          output folder (default: odet-video)\n"
 		   "  --json FILE        JSON lines, one per frame (default: DIR/detections.jsonl)\n"
+		   "  --publish URL      each frame's JSON line also to a Redis stream (field msg):\n"
+		   "                     redis://[:PASSWORD@]HOST[:PORT]/STREAM (docs/queue.md)\n"
 		   "  --score T          minimum score to report (default 0.3)\n"
 		   "  --head SPEC        detection head preset or config (default: recognized)\n"
 		   "  --batch N          frames per batch, from all sources (default 1; a plan keeps its own)\n"
@@ -160,6 +164,8 @@ static int parse(int argc, char **argv, video_cli *o)
 				o->out_dir = v;
 			} else if (!strcmp(a, "--json")) {
 				o->json_path = v;
+			} else if (!strcmp(a, "--publish")) {
+				o->publish = v;
 			} else if (!strcmp(a, "--head")) {
 				o->head = v;
 			} else if (!strcmp(a, "--score")) {
@@ -336,7 +342,12 @@ static odet_status on_frame(void *user, const odet_frame_result *r)
 	if (interrupted)
 		return ODET_ERR_IO;
 	k->frames[r->source]++;
-	FILE *f = k->jf;
+	/* --publish: the line is built in memory, then written to the file and sent */
+	char *line = NULL;
+	size_t line_n = 0;
+	FILE *f = k->pub ? open_memstream(&line, &line_n) : k->jf;
+	if (!f)
+		return odet_error(k->ctx, ODET_ERR_NO_MEMORY, "no memory for a frame's line");
 	fprintf(f, "{\"source\": %d, \"name\": ", r->source);
 	json_string(f, r->name);
 	fprintf(f, ", \"frame\": %lld, \"pts\": %.4f, \"width\": %d, \"height\": %d, \"detections\": [", (long long)r->frame,
@@ -355,6 +366,16 @@ static odet_status on_frame(void *user, const odet_frame_result *r)
 		fputc('}', f);
 	}
 	fputs("]}\n", f);
+	if (k->pub) {
+		if (fclose(f) != 0 || !line)
+			return odet_error(k->ctx, ODET_ERR_NO_MEMORY, "no memory for a frame's line");
+		f = k->jf;
+		fwrite(line, 1, line_n, f);
+		odet_status prc = odet_publisher_send(k->pub, line, line_n ? line_n - 1 : 0);
+		free(line);
+		if (prc)
+			return odet_error(k->ctx, prc, "--publish %s: %s", k->o->publish, odet_ctx_last_error(k->ctx));
+	}
 	if (k->o->save_video)
 		save_frame(k, r);
 	double t = now_s();
@@ -460,6 +481,11 @@ int cmd_video(int argc, char **argv)
 		goto out_free;
 	}
 	odet_pipeline_model_info(p, &k.mi);
+	if (o.publish && (rc = odet_publisher_open(ctx, o.publish, 0, &k.pub))) {
+		fprintf(stderr, "odet video: --publish %s: %s\n", o.publish, odet_ctx_last_error(ctx));
+		exit_code = rc == ODET_ERR_INVALID_ARG ? 2 : 1;
+		goto out_free;
+	}
 	if (!(k.jf = fopen(o.json_path, "w"))) {
 		fprintf(stderr, "odet video: cannot write %s: %s\n", o.json_path, strerror(errno));
 		goto out_free;
@@ -523,6 +549,7 @@ out_free:
 		fclose(k.jf);
 	for (int i = 0; k.writers && i < o.n_sources; i++)
 		odet_video_writer_close(k.writers[i]);
+	odet_publisher_close(k.pub);
 	free(k.writers);
 	free(k.writer_failed);
 	free(k.draw);
