@@ -17,6 +17,8 @@ cmake --build "$B" -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export JSIMD_FORCENONE=1
+# queue_e2e without its odet video part (the FFmpeg allocations below odet video are an open finding)
+export ODET_QUEUE_NO_VIDEO=1
 cd "$B"
 # the tests that passed under ASan + UBSan when this step was added (2026-12-06), named one by
 # one so that a new test joins only once it is clean here. Left out: valgrind runs and the long
@@ -25,5 +27,5 @@ cd "$B"
 # tensors); api_exports / api_examples (inspect the installed library, not built for ASan); track
 # (UBSan: src/pipeline/track.c:165) and video_e2e (open findings of the sanitizer build).
 ctest --output-on-failure -j"$(nproc)" \
-  -R "^(api|api_gen_model|core|cpu_conv|cpu_letterbox|cpu_nchw16c|cpu_ops_gen|cpu_ops_node_gen|detect_cli|engine|engine_cli|engine_faults|engine_plan_corrupt|eval|fcw_calib|fcw_logic|fcw_render|fuse_scores_nms|fuse_views|fuzz_gen_seeds|fuzz_replay_calib_cache|fuzz_replay_coco|fuzz_replay_head_config|fuzz_replay_image|fuzz_replay_onnx|fuzz_replay_plan|fuzz_replay_tensor|fuzz_replay_tfjs|graph_shapes|heads|heads_onnx_nms|import_gen_models|import_malformed|import_nodetests|import_onnx|import_tfjs_malformed|int8_cli|io_image|io_jpeg_header|mux|passes|pipeline_gen_model|quant|symmetric_pads)$" "$@"
+  -R "^(api|api_gen_model|core|cpu_conv|cpu_letterbox|cpu_nchw16c|cpu_ops_gen|cpu_ops_node_gen|detect_cli|engine|engine_cli|engine_faults|engine_plan_corrupt|eval|fcw_calib|fcw_logic|fcw_render|fuse_scores_nms|fuse_views|fuzz_gen_seeds|fuzz_replay_calib_cache|fuzz_replay_coco|fuzz_replay_head_config|fuzz_replay_image|fuzz_replay_onnx|fuzz_replay_plan|fuzz_replay_tensor|fuzz_replay_tfjs|graph_shapes|heads|heads_onnx_nms|import_gen_models|import_malformed|import_nodetests|import_onnx|import_tfjs_malformed|int8_cli|io_image|io_jpeg_header|mux|passes|pipeline_gen_model|quant|queue_e2e|queue_gen_model|serve|symmetric_pads)$" "$@"
 "$ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-5}" "$B"

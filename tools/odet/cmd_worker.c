@@ -1,18 +1,27 @@
 /*
  * cmd_worker.c — `odet worker MODEL --redis URL [options]`: serve detection jobs from a Redis
  * Streams queue (odet_worker_run in odet.h; docs/queue.md). The pipeline is opened as
- * `odet detect` opens it; SIGTERM and SIGINT are blocked and polled, so a signal lets the
- * current batch finish, its results written and acknowledged, before the worker leaves.
+ * `odet detect` opens it; SIGTERM and SIGINT set a flag the worker polls between batches, so
+ * a signal lets the current batch finish, its results written and acknowledged, before the
+ * worker leaves.
  * Exit codes: 0 stopped by a signal or --idle-exit-s; 1 Redis unreachable (past --retry-s),
  * hiredis missing, or a device failure; 2 usage or a bad model.
  */
 #include "cli_queue.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* SIGTERM / SIGINT: polled between batches (the one thing a signal may set). */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 typedef struct worker_cli {
 	const char *model;
@@ -22,7 +31,6 @@ typedef struct worker_cli {
 	long threads;
 	int verbose, gpu_decode, read_threads, slots;
 	float score;
-	sigset_t stop_signals;
 } worker_cli;
 
 static void usage(FILE *f)
@@ -56,10 +64,7 @@ static void usage(FILE *f)
 static int should_stop(void *user)
 {
 	(void)user;
-	sigset_t pend;
-	if (sigpending(&pend) != 0)
-		return 0;
-	return sigismember(&pend, SIGTERM) == 1 || sigismember(&pend, SIGINT) == 1;
+	return stop_requested != 0;
 }
 
 static void metrics(void *user, const odet_worker_stats *s)
@@ -178,11 +183,10 @@ int cmd_worker(int argc, char **argv)
 	odet_pipeline *p = NULL;
 	int code = 0;
 	odet_status rc;
-	/* blocked before any thread starts (the pipeline's inherit the mask): polled between batches */
-	sigemptyset(&w.stop_signals);
-	sigaddset(&w.stop_signals, SIGTERM);
-	sigaddset(&w.stop_signals, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &w.stop_signals, NULL);
+	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if (cli_ctx((int)w.threads, w.verbose, &ctx)) {
 		code = 1;
 		goto out;
