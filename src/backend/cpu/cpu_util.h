@@ -21,6 +21,22 @@
 #define CPU_INT_TYPES(X) CPU_SINT_TYPES(X) CPU_UINT_TYPES(X)
 #define CPU_NUM_TYPES(X) CPU_FLOAT_TYPES(X) CPU_INT_TYPES(X)
 
+/* Per-axis quantization (QuantizeLinear / DequantizeLinear with a 1-D scale): element i of x
+ * belongs to channel (i / *inner) % *axis_len of attr "axis" (default 1); a scalar scale: 1, 1. */
+static inline void cpu_quant_axis(const ir_node *n, const odet_tensor *x, const odet_tensor *scale, int64_t *inner,
+				  int64_t *axis_len)
+{
+	*inner = *axis_len = 1;
+	if (scale->rank != 1)
+		return;
+	int64_t axis = ir_attr_int(n, "axis", 1);
+	if (axis < 0)
+		axis += x->rank;
+	*axis_len = x->dims[axis];
+	for (int d = (int)axis + 1; d < x->rank; d++)
+		*inner *= x->dims[d];
+}
+
 static inline bool cpu_dtype_is_int(odet_dtype t)
 {
 	switch (t) {

@@ -30,15 +30,8 @@ static inline double qval(const odet_tensor *t, int64_t i)
 static odet_status dequantize_run(const be_run_args *a)
 {
 	const odet_tensor *x = &a->in[0], *s = &a->in[1], *z = a->n_in > 2 && a->in[2].data ? &a->in[2] : NULL;
-	int64_t n = odet_tensor_numel(x), inner = 1, axis_len = 1;
-	if (s->rank == 1) { /* per axis: element i's channel is (i / inner) % axis_len */
-		int64_t axis = ir_attr_int(a->node, "axis", 1);
-		if (axis < 0)
-			axis += x->rank;
-		axis_len = x->dims[axis];
-		for (int d = (int)axis + 1; d < x->rank; d++)
-			inner *= x->dims[d];
-	}
+	int64_t n = odet_tensor_numel(x), inner, axis_len;
+	cpu_quant_axis(a->node, x, s, &inner, &axis_len);
 	const float *sc = s->data;
 	float *y = a->out[0].data;
 	for (int64_t i = 0; i < n; i++) {

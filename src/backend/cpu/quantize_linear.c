@@ -23,15 +23,8 @@ static odet_status quantize_run(const be_run_args *a)
 	const odet_tensor *x = &a->in[0], *s = &a->in[1], *z = a->n_in > 2 && a->in[2].data ? &a->in[2] : NULL;
 	const bool u8 = a->out[0].dtype == ODET_U8;
 	const float lo = u8 ? 0.f : -128.f, hi = u8 ? 255.f : 127.f;
-	int64_t n = odet_tensor_numel(x), ns = odet_tensor_numel(s), inner = 1, axis_len = 1;
-	if (s->rank == 1) { /* per axis: element i's channel is (i / inner) % axis_len */
-		int64_t axis = ir_attr_int(a->node, "axis", 1);
-		if (axis < 0)
-			axis += x->rank;
-		axis_len = x->dims[axis];
-		for (int d = (int)axis + 1; d < x->rank; d++)
-			inner *= x->dims[d];
-	}
+	int64_t n = odet_tensor_numel(x), ns = odet_tensor_numel(s), inner, axis_len;
+	cpu_quant_axis(a->node, x, s, &inner, &axis_len);
 	const float *sc = s->data;
 	for (int64_t k = 0; k < ns; k++)
 		if (!(sc[k] > 0) || !isfinite(sc[k]))
