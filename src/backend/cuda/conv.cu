@@ -453,32 +453,55 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	s->m = cw.oc;
 	s->n = cw.n;
 	s->plane = nhwc ? 1 : cw.oh * cw.ow; /* channel of element i: (i / plane) % m */
-#define DNN(call, what) if ((rc = odet_cudnn_check(ctx, (call), n, what))) goto out_release
-	DNN(cudnnCreateTensorDescriptor(&s->xd), "descriptor");
-	DNN(cudnnCreateTensorDescriptor(&s->yd), "descriptor");
-	DNN(cudnnCreateTensorDescriptor(&s->bd), "descriptor");
-	DNN(cudnnCreateFilterDescriptor(&s->wd), "descriptor");
-	DNN(cudnnCreateConvolutionDescriptor(&s->cd), "descriptor");
-	DNN(cudnnCreateActivationDescriptor(&s->ad), "descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->xd, fmt, dt, (int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
-	    "input descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->yd, fmt, dt, (int)cw.n, (int)cw.oc, (int)cw.oh, (int)cw.ow),
-	    "output descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->bd, CUDNN_TENSOR_NCHW, dt, 1, (int)cw.oc, 1, 1), "bias descriptor");
-	DNN(cudnnSetFilter4dDescriptor(s->wd, dt, fmt, (int)w->dims[0], (int)(nhwc ? w->dims[3] : w->dims[1]),
-				       (int)cw.kh, (int)cw.kw),
-	    "filter descriptor");
-	DNN(cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh, (int)cw.sw, (int)cw.dh,
-					    (int)cw.dw, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-	    "convolution descriptor");
-	DNN(cudnnSetConvolutionGroupCount(s->cd, group), "group count");
-	DNN(cudnnSetConvolutionMathType(s->cd, x->dtype == ODET_F16 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
-	    "math type");
-	DNN(cudnnSetActivationDescriptor(s->ad, s->act.kind == IR_ACT_RELU ? CUDNN_ACTIVATION_RELU
-									  : CUDNN_ACTIVATION_IDENTITY,
-					 CUDNN_NOT_PROPAGATE_NAN, 0.0),
-	    "activation descriptor");
-#undef DNN
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->xd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->yd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->bd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateFilterDescriptor(&s->wd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateConvolutionDescriptor(&s->cd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateActivationDescriptor(&s->ad), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetTensor4dDescriptor(s->xd, fmt, dt,
+					(int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
+				   n, "input descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetTensor4dDescriptor(s->yd, fmt, dt,
+					(int)cw.n, (int)cw.oc, (int)cw.oh, (int)cw.ow),
+				   n, "output descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetTensor4dDescriptor(s->bd, CUDNN_TENSOR_NCHW, dt,
+					1, (int)cw.oc, 1, 1),
+				   n, "bias descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetFilter4dDescriptor(s->wd, dt, fmt,
+					(int)w->dims[0], (int)(nhwc ? w->dims[3] : w->dims[1]), (int)cw.kh, (int)cw.kw),
+				   n, "filter descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh,
+					(int)cw.sw, (int)cw.dh, (int)cw.dw, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+				   n, "convolution descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnSetConvolutionGroupCount(s->cd, group), n, "group count")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetConvolutionMathType(s->cd,
+					x->dtype == ODET_F16 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+				   n, "math type")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetActivationDescriptor(s->ad, s->act.kind == IR_ACT_RELU ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+						CUDNN_NOT_PROPAGATE_NAN, 0.0),
+				   n, "activation descriptor")))
+		goto out_release;
 	{
 		int on, oc, oh, ow;
 		rc = odet_cudnn_check(ctx, cudnnGetConvolution2dForwardOutputDim(s->cd, s->xd, s->wd, &on, &oc, &oh, &ow),

@@ -165,25 +165,38 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 	size_t xb = (size_t)ir_value_numel(x), wb = w->nbytes, yb = (size_t)s->total * odet_dtype_size(y->dtype);
 	size_t rb = r ? (size_t)ir_value_numel(r) * odet_dtype_size(r->dtype) : 0;
 	odet_status rc;
-#define DNN(call, what) if ((rc = odet_cudnn_check(ctx, (call), n, what))) goto out_release
-	DNN(cudnnCreateTensorDescriptor(&s->xd), "descriptor");
-	DNN(cudnnCreateTensorDescriptor(&s->yd), "descriptor");
-	DNN(cudnnCreateFilterDescriptor(&s->wd), "descriptor");
-	DNN(cudnnCreateConvolutionDescriptor(&s->cd), "descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_INT8, (int)cw.n, (int)cw.c, (int)cw.h, (int)cw.w),
-	    "input descriptor");
-	DNN(cudnnSetTensor4dDescriptor(s->yd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, (int)cw.n, (int)cw.oc, (int)cw.oh,
-				       (int)cw.ow),
-	    "output descriptor");
-	DNN(cudnnSetFilter4dDescriptor(s->wd, CUDNN_DATA_INT8, CUDNN_TENSOR_NHWC, (int)cw.oc, (int)cw.c, (int)cw.kh,
-				       (int)cw.kw),
-	    "filter descriptor");
-	DNN(cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh, (int)cw.sw, (int)cw.dh, (int)cw.dw,
-					    CUDNN_CROSS_CORRELATION, CUDNN_DATA_INT32),
-	    "convolution descriptor");
-	DNN(cudnnSetConvolutionMathType(s->cd, CUDNN_TENSOR_OP_MATH), "math type");
-	DNN(cudnnCreate(&h), "cudnnCreate");
-#undef DNN
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->xd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->yd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateFilterDescriptor(&s->wd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreateConvolutionDescriptor(&s->cd), n, "descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetTensor4dDescriptor(s->xd, CUDNN_TENSOR_NHWC, CUDNN_DATA_INT8, (int)cw.n,
+					(int)cw.c, (int)cw.h, (int)cw.w),
+				   n, "input descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetTensor4dDescriptor(s->yd, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, (int)cw.n,
+					(int)cw.oc, (int)cw.oh, (int)cw.ow),
+				   n, "output descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetFilter4dDescriptor(s->wd, CUDNN_DATA_INT8, CUDNN_TENSOR_NHWC, (int)cw.oc,
+					(int)cw.c, (int)cw.kh, (int)cw.kw),
+				   n, "filter descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx,
+				   cudnnSetConvolution2dDescriptor(s->cd, (int)cw.pt, (int)cw.pl, (int)cw.sh, (int)cw.sw,
+					(int)cw.dh, (int)cw.dw, CUDNN_CROSS_CORRELATION, CUDNN_DATA_INT32),
+				   n, "convolution descriptor")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnSetConvolutionMathType(s->cd, CUDNN_TENSOR_OP_MATH), n, "math type")))
+		goto out_release;
+	if ((rc = odet_cudnn_check(ctx, cudnnCreate(&h), n, "cudnnCreate")))
+		goto out_release;
 	s->acc_bytes = (size_t)s->total * sizeof(float);
 	if ((rc = odet_cuda_check(ctx, cudaMalloc(&bx, xb), n, "cudaMalloc (tuning)")) ||
 	    (rc = odet_cuda_check(ctx, cudaMalloc(&bw, wb), n, "cudaMalloc (tuning)")) ||
