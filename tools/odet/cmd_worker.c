@@ -29,7 +29,8 @@ typedef struct worker_cli {
 	odet_build_opts bo;
 	cli_engine_opts eo;
 	long threads;
-	int verbose, gpu_decode, read_threads, slots;
+	int verbose, gpu_decode, read_threads, slots, n_devices;
+	int devices[64];
 	float score;
 } worker_cli;
 
@@ -52,6 +53,7 @@ static void usage(FILE *f)
 		   "  --idle-exit-s S  leave after S seconds without jobs and nothing pending (default: never)\n"
 		   "  --metrics-s S    metrics line every S seconds on stderr (default 10; 0: none)\n"
 		   CLI_ENGINE_USAGE
+		   "  --devices L      GPUs of this worker, e.g. 0,1 (one engine each; default: --device)\n"
 		   "  --decode D       auto (nvJPEG on CUDA when it loads), gpu (required), or cpu\n"
 		   "  --read-threads N threads reading and CPU-decoding (default: cores, at most 16)\n"
 		   "  --slots N        batches in flight per device (default: 2 CUDA, 1 CPU)\n"
@@ -146,6 +148,18 @@ static int parse_args(int argc, char **argv, worker_cli *w)
 				fprintf(stderr, "odet worker: --decode expects auto, gpu or cpu\n");
 				return -1;
 			}
+		} else if (!strcmp(a, "--devices")) {
+			w->n_devices = 0;
+			for (const char *c = v; *c;) {
+				char *end;
+				long d = strtol(c, &end, 10);
+				if (end == c || d < 0 || d > 1023 || w->n_devices == 64 || (*end && *end != ',')) {
+					fprintf(stderr, "odet worker: --devices expects GPU indices such as 0,1 (at most 64)\n");
+					return -1;
+				}
+				w->devices[w->n_devices++] = (int)d;
+				c = *end ? end + 1 : end;
+			}
 		} else if (!strcmp(a, "--read-threads")) {
 			if (!cli_int("worker", a, v, 0, 256, &lv))
 				return -1;
@@ -198,7 +212,10 @@ int cmd_worker(int argc, char **argv)
 	/* --batch: jobs per batch; also the engine batch of a model built here */
 	w.wo.batch = w.bo.batch;
 	po.build.batch = cli_is_plan(w.model) ? 0 : w.bo.batch;
-	if (w.eo.device) {
+	if (w.n_devices) {
+		po.devices = w.devices;
+		po.n_devices = w.n_devices;
+	} else if (w.eo.device) {
 		po.devices = &w.eo.device;
 		po.n_devices = 1;
 	}
