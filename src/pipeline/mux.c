@@ -46,6 +46,14 @@ static bool pace(mx_source *s, double t0, double pts0, double pts)
 	return go;
 }
 
+void mx_frame_free(mx_frame *f)
+{
+	io_image_free(&f->img);
+	if (f->nv_dec)
+		io_nvdec_release(f->nv_dec, f->nv.buf);
+	f->nv_dec = NULL;
+}
+
 static void *source_main(void *arg)
 {
 	mx_source *s = arg;
@@ -63,21 +71,21 @@ static void *source_main(void *arg)
 	for (;;) {
 		if (m->max_frames && s->decoded >= m->max_frames)
 			break;
-		io_image img;
-		double pts = 0;
+		mx_frame fr = {0};
 		bool eof = false;
 		t = odet_now_s();
-		rc = rd->read(rd->self, &img, &pts, &eof);
+		rc = rd->read_frame ? rd->read_frame(rd->self, &fr, &eof) : rd->read(rd->self, &fr.img, &fr.pts, &eof);
 		s->decode_s += odet_now_s() - t;
 		if (rc || eof)
 			break;
+		const double pts = fr.pts;
 		if (m->realtime) {
 			if (s->decoded == 0) {
 				t0 = odet_now_s();
 				pts0 = pts;
 			}
 			if (!pace(s, t0, pts0, pts)) {
-				io_image_free(&img);
+				mx_frame_free(&fr);
 				break;
 			}
 		}
@@ -86,18 +94,21 @@ static void *source_main(void *arg)
 			pthread_cond_wait(&m->cv_space, &m->mu);
 		if (m->stop) {
 			pthread_mutex_unlock(&m->mu);
-			io_image_free(&img);
+			mx_frame_free(&fr);
 			break;
 		}
 		if (s->q_n == m->q_cap) { /* realtime: a live source drops what nobody took */
-			io_image_free(&s->q[s->q_head].img);
+			mx_frame_free(&s->q[s->q_head]);
 			s->q_head = (s->q_head + 1) % m->q_cap;
 			s->q_n--;
 			m->queued--;
 			s->dropped++;
 		}
 		mx_frame *f = &s->q[(s->q_head + s->q_n) % m->q_cap];
-		*f = (mx_frame){.source = s->index, .index = s->decoded, .pts = pts, .img = img, .t_ready = odet_now_s()};
+		fr.source = s->index;
+		fr.index = s->decoded;
+		fr.t_ready = odet_now_s();
+		*f = fr;
 		s->q_n++;
 		s->decoded++;
 		m->queued++;
@@ -251,7 +262,7 @@ void mx_destroy(mx *m)
 	for (int i = 0; m->src && i < m->n; i++) {
 		mx_source *s = &m->src[i];
 		for (int k = 0; s->q && k < s->q_n; k++)
-			io_image_free(&s->q[(s->q_head + k) % m->q_cap].img);
+			mx_frame_free(&s->q[(s->q_head + k) % m->q_cap]);
 		free(s->q);
 		odet_ctx_destroy(s->ctx);
 	}

@@ -12,8 +12,11 @@
 #define ODET_PIPELINE_MUX_H
 
 #include "io/image.h"
+#include "io/nvdec.h"
 
 #include <pthread.h>
+
+struct mx_frame;
 
 /* What a source thread calls; self is the reader's state. open, read and close (also after a
  * failed open) run in the source's thread. */
@@ -24,15 +27,23 @@ typedef struct mx_reader {
 	const char *(*end_message)(void *self);
 	void (*close)(void *self);
 	void *self;
+	/* optional, used instead of read when set: the next frame into f (img on the host, or an
+	 * NVDEC frame: nv + nv_dec) with its pts */
+	odet_status (*read_frame)(void *self, struct mx_frame *f, bool *eof);
 } mx_reader;
 
 typedef struct mx_frame {
 	int source;
 	int64_t index;            /* frame index in its source */
 	double pts;
-	io_image img;             /* owned */
+	io_image img;             /* owned (decoded on the CPU) */
+	io_nv12_frame nv;         /* or decoded by NVDEC: a buffer of nv_dec's pool, owned */
+	io_nvdec *nv_dec;
 	double t_ready;           /* when it entered the queue (odet_now_s) */
 } mx_frame;
+
+/* Free a frame's pixels (the host image, or the NVDEC buffer back to its decoder). */
+void mx_frame_free(mx_frame *f);
 
 typedef struct mx_source {
 	struct mx *m;

@@ -32,6 +32,7 @@ typedef struct pl_item {
 	uint8_t *bytes;           /* file contents, kept for nvJPEG (owned) */
 	size_t size;
 	io_image img;             /* RGB decoded on the CPU (owned) */
+	const struct io_nv12_frame *nv; /* or an NVDEC frame in device memory (video; not owned) */
 	int w, h;
 	bool jpeg_gpu;            /* baseline JPEG: nvJPEG may take it */
 	bool gpu_decoded;
@@ -60,6 +61,7 @@ typedef struct pl_slot {
 	uint8_t *rgb_dev;
 	size_t rgb_cap;
 	be_lbox_image *desc_host, *desc_dev;
+	be_nv12_image *nv_host, *nv_dev; /* NVDEC frames' descriptors (allocated at the first) */
 	io_lbox *lbox;            /* per batch image: geometry to map boxes back */
 	pl_item **items;          /* the batch's items (borrowed from the ring) */
 	int n;                    /* images in the batch */

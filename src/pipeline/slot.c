@@ -8,6 +8,7 @@
  * the largest batch seen (rarely: the first batches), never per image.
  */
 #include "pipeline/pipeline.h"
+#include "io/nvdec.h"
 #include "io/jpeg_header.h"
 
 #include <stdlib.h>
@@ -212,6 +213,8 @@ void pl_slot_free(pl_device *d, pl_slot *s)
 		}
 		if (s->desc_dev && be->kind != ODET_BACKEND_CPU)
 			be->mem_free(s->desc_dev);
+		if (s->nv_dev)
+			be->mem_free(s->nv_dev);
 		if (s->rgb_dev)
 			be->mem_free(s->rgb_dev);
 	}
@@ -219,6 +222,7 @@ void pl_slot_free(pl_device *d, pl_slot *s)
 	odet_exec_destroy(s->x);
 	free(s->items);
 	free(s->lbox);
+	free(s->nv_host);
 	free(s->pos);
 	free(s->nj_data);
 	free(s->nj_size);
@@ -245,6 +249,38 @@ static void describe(const pl_device *d, pl_slot *s, int row, const uint8_t *rgb
 	s->lbox[k] = g.lb;
 }
 
+/* An NVDEC frame's descriptor (row `row` of the NV12 letterbox call). */
+static void describe_nv(const pl_device *d, pl_slot *s, int row, const pl_item *it, int k)
+{
+	const odet_model_info *mi = &d->p->mi;
+	io_lbox_geom g;
+	io_letterbox_geom(it->w, it->h, mi->input_w, mi->input_h, &g);
+	s->nv_host[row] = (be_nv12_image){.y = it->nv->y, .uv = it->nv->uv, .pitch = it->nv->pitch, .w = it->w,
+					  .h = it->h, .rw = g.rw, .rh = g.rh, .px = g.px, .py = g.py,
+					  .full_range = it->nv->full_range};
+	s->lbox[k] = g.lb;
+}
+
+/* NVDEC frames of a batch: their descriptors' memory (first use), then rows 0..k-1 of the input
+ * letterboxed from NV12 in one launch. */
+static odet_status enqueue_nv12(pl_device *d, pl_slot *s, int k, void *stream)
+{
+	const odet_backend *be = d->e->be;
+	odet_pipeline *p = d->p;
+	if (!be->letterbox_nv12)
+		return odet_error(d->ctx, ODET_ERR_UNSUPPORTED, "video: the %s backend cannot letterbox NVDEC frames", be->name);
+	odet_status rc = be->copy_to(d->ctx, s->nv_dev, s->nv_host, (size_t)k * sizeof(be_nv12_image), stream);
+	if (rc)
+		return rc;
+	be_nv12_args a = {
+		.images = s->nv_dev, .n = k, .batch = k, .dst = exec_input_ptr(s->x, 0), .dtype = p->in_dtype,
+		.layout = p->mi.layout, .dst_h = p->mi.input_h, .dst_w = p->mi.input_w, .fill = 0.0f,
+	};
+	memcpy(a.scale, p->mi.pixel_scale, sizeof a.scale);
+	memcpy(a.bias, p->mi.pixel_bias, sizeof a.bias);
+	return be->letterbox_nv12(d->ctx, &a, stream);
+}
+
 odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, int64_t batch_index)
 {
 	odet_pipeline *p = d->p;
@@ -257,11 +293,16 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 	s->batch_index = batch_index;
 	/* who decodes what: nvJPEG takes the JPEGs it supports, the CPU the rest (now, here) */
 	size_t cpu_bytes = 0, jpeg_bytes = 0, gpu_rgb = 0;
+	int n_nv = 0; /* NVDEC frames: rows 0..n_nv-1, the others after them */
 	for (int i = 0; i < n; i++) {
 		pl_item *it = items[i];
 		s->items[i] = it;
 		if (it->status)
 			continue;
+		if (it->nv) {
+			n_nv++;
+			continue;
+		}
 		if (it->jpeg_gpu && !(s->nj && io_nvjpeg_supported(s->nj, it->bytes, it->size))) {
 			it->jpeg_gpu = false;
 			pl_item_decode_cpu(ctx, it);
@@ -281,13 +322,25 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 	if (!host && ((rc = grow_host(d, &s->stage, &s->stage_cap, cpu_bytes + jpeg_bytes + PL_ALIGN)) ||
 		      (rc = grow_dev(d, &s->rgb_dev, &s->rgb_cap, cpu_bytes + gpu_rgb + PL_ALIGN))))
 		return rc;
+	if (n_nv && host)
+		return odet_error(ctx, ODET_ERR_INTERNAL, "video: NVDEC frames reached the CPU backend");
+	if (n_nv && !s->nv_dev) {
+		if (!(s->nv_host = odet_calloc(ctx, (size_t)p->batch, sizeof *s->nv_host)) ||
+		    (rc = be->mem_alloc(ctx, (size_t)p->batch * sizeof(be_nv12_image), (void **)&s->nv_dev)))
+			return rc ? rc : ODET_ERR_NO_MEMORY;
+	}
 	size_t off_cpu = 0, off_jpeg = cpu_bytes, off_gpu = cpu_bytes;
-	int row = 0, g = 0;
+	int row = n_nv, g = 0, nv_row = 0;
 	for (int i = 0; i < n; i++) {
 		pl_item *it = items[i];
 		s->pos[i] = -1;
 		if (it->status)
 			continue;
+		if (it->nv) {
+			s->pos[i] = nv_row;
+			describe_nv(d, s, nv_row++, it, i);
+			continue;
+		}
 		s->pos[i] = row;
 		size_t rgb = (size_t)it->w * (size_t)it->h * 3;
 		if (host) {
@@ -322,17 +375,23 @@ odet_status pl_slot_enqueue(pl_device *d, pl_slot *s, pl_item **items, int n, in
 		return rc;
 	double t2 = odet_now_s();
 	s->st.decode_submit_s += t2 - t1;
-	if (!host && row &&
-	    (rc = be->copy_to(ctx, s->desc_dev, s->desc_host, (size_t)row * sizeof(be_lbox_image), stream)))
+	if (n_nv && (rc = enqueue_nv12(d, s, n_nv, stream)))
 		return rc;
+	/* the other rows (and the padding) after the NVDEC frames' */
+	if (!host && row > n_nv &&
+	    (rc = be->copy_to(ctx, s->desc_dev, s->desc_host + n_nv, (size_t)(row - n_nv) * sizeof(be_lbox_image),
+			      stream)))
+		return rc;
+	size_t row_bytes = (size_t)3 * (size_t)p->mi.input_h * (size_t)p->mi.input_w * odet_dtype_size(p->in_dtype);
 	be_lbox_args a = {
-		.images = s->desc_dev, .n = row, .batch = p->batch, .dst = exec_input_ptr(s->x, 0),
+		.images = s->desc_dev, .n = row - n_nv, .batch = p->batch - n_nv,
+		.dst = (char *)exec_input_ptr(s->x, 0) + (size_t)n_nv * row_bytes,
 		.dtype = p->in_dtype, .layout = p->mi.layout, .dst_h = p->mi.input_h, .dst_w = p->mi.input_w,
 		.fill = 0.0f,
 	};
 	memcpy(a.scale, p->mi.pixel_scale, sizeof a.scale);
 	memcpy(a.bias, p->mi.pixel_bias, sizeof a.bias);
-	if ((rc = be->letterbox(ctx, &a, stream)) || (rc = exec_detections_enqueue(s->x, &s->det)))
+	if ((a.batch > 0 && (rc = be->letterbox(ctx, &a, stream))) || (rc = exec_detections_enqueue(s->x, &s->det)))
 		return rc;
 	s->st.engine_submit_s += odet_now_s() - t2;
 	if (s->ev_end && (rc = be->event_record(ctx, s->ev_end, stream)))

@@ -15,14 +15,26 @@
 typedef struct vd_reader {
 	const char *path;
 	io_video *v;
+	/* NVDEC (odet_video_opts.decode = 1): the decoder lives until every frame it lent is back,
+	 * so it is closed by odet_video_run at the end, not by the source thread */
+	bool nvdec;
+	int device, max_frames;
+	io_nvdec *dec;
 } vd_reader;
 
 static odet_status vd_open(void *self, odet_ctx *ctx, int *w, int *h, double *fps, char codec[32])
 {
 	vd_reader *r = self;
 	io_video_info info;
-	odet_status rc = io_video_open(ctx, r->path, &r->v, &info);
-	if (rc)
+	odet_status rc = ODET_ERR_UNSUPPORTED;
+	if (r->nvdec) {
+		rc = io_nvdec_open(ctx, r->path, r->device, r->max_frames, &r->dec, &info);
+		if (rc == ODET_ERR_UNSUPPORTED) /* not H.264/HEVC 8-bit 4:2:0, or no NVDEC: the CPU decodes it */
+			odet_log(ctx, ODET_LOG_WARN, "%s: decoded on the CPU: %s", r->path, odet_ctx_last_error(ctx));
+		else if (rc)
+			return rc;
+	}
+	if (rc && (rc = io_video_open(ctx, r->path, &r->v, &info)))
 		return rc;
 	*w = info.w;
 	*h = info.h;
@@ -37,14 +49,27 @@ static odet_status vd_read(void *self, io_image *img, double *pts, bool *eof)
 	return io_video_read(r->v, img, pts, eof);
 }
 
+static odet_status vd_read_frame(void *self, mx_frame *f, bool *eof)
+{
+	vd_reader *r = self;
+	if (!r->dec)
+		return io_video_read(r->v, &f->img, &f->pts, eof);
+	odet_status rc = io_nvdec_read(r->dec, &f->nv, &f->pts, eof);
+	if (!rc && !*eof)
+		f->nv_dec = r->dec;
+	return rc;
+}
+
 static int64_t vd_corrupt(void *self)
 {
-	return io_video_corrupt(((vd_reader *)self)->v);
+	vd_reader *r = self;
+	return r->dec ? io_nvdec_corrupt(r->dec) : io_video_corrupt(r->v);
 }
 
 static const char *vd_end_message(void *self)
 {
-	return io_video_end_message(((vd_reader *)self)->v);
+	vd_reader *r = self;
+	return r->dec ? "" : io_video_end_message(r->v);
 }
 
 static void vd_close(void *self)
@@ -202,8 +227,9 @@ static odet_status slot_loop(vd_slot *vs)
 			it->index = f->index;
 			it->path = r->m->src[f->source].name;
 			it->img = f->img; /* moved: the item owns the pixels now */
-			it->w = f->img.w;
-			it->h = f->img.h;
+			it->w = f->nv_dec ? f->nv.w : f->img.w;
+			it->h = f->nv_dec ? f->nv.h : f->img.h;
+			it->nv = f->nv_dec ? &f->nv : NULL; /* lent: the frame gives it back after delivery */
 			it->keep_img = r->o->keep_frames;
 			f->img = (io_image){0};
 			vs->item_ptr[i] = it;
@@ -217,8 +243,10 @@ static odet_status slot_loop(vd_slot *vs)
 		}
 		deliver(r, vs, n, seq, r->o->no_infer ? NULL : &res);
 		pl_result_free(&res);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			pl_item_clear(&vs->items[i]);
+			mx_frame_free(&vs->frames[i]); /* an NVDEC buffer back to its decoder */
+		}
 		pthread_mutex_lock(&r->mu);
 		bool stop = r->stop != ODET_OK;
 		pthread_mutex_unlock(&r->mu);
@@ -300,9 +328,19 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 	if (!p || !sources || n < 1 || n > 4096)
 		return p ? odet_error(p->ctx, ODET_ERR_INVALID_ARG, "video: 1..4096 sources") : ODET_ERR_INVALID_ARG;
 	odet_ctx *ctx = p->ctx;
+	if (stats)
+		memset(stats, 0, sizeof *stats);
 	odet_video_opts o = opts ? *opts : odet_video_opts_default();
-	if (o.batch_timeout_ms < 0 || o.queue_frames < 0 || o.queue_frames > 4096 || o.max_frames < 0)
-		return odet_error(ctx, ODET_ERR_INVALID_ARG, "video: batch_timeout_ms >= 0, queue_frames 0..4096, max_frames >= 0");
+	if (o.batch_timeout_ms < 0 || o.queue_frames < 0 || o.queue_frames > 4096 || o.max_frames < 0 || o.decode < 0 ||
+	    o.decode > 1)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG,
+				  "video: batch_timeout_ms >= 0, queue_frames 0..4096, max_frames >= 0, decode 0 or 1");
+	/* NVDEC frames stay on their GPU: one CUDA device, and no host copy of the frame */
+	if (o.decode == 1 && (p->n_dev != 1 || p->dev[0].e->be->kind != ODET_BACKEND_CUDA || o.keep_frames))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "NVDEC decode needs a CUDA pipeline on one GPU and no kept frames (%s)",
+				  p->dev[0].e->be->kind != ODET_BACKEND_CUDA ? "this pipeline runs on the CPU"
+				  : p->n_dev != 1 ? "this pipeline has several GPUs" : "keep_frames is set");
 	double t_start = odet_now_s();
 	vd_run r;
 	memset(&r, 0, sizeof r);
@@ -324,10 +362,14 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 	odet_status rc = ODET_ERR_NO_MEMORY;
 	if (!vr || !rd || !vs || !r.trk || !r.delivered || !r.failed)
 		goto out_free;
+	const int mo_queue = o.queue_frames ? o.queue_frames : default_queue(B, n);
 	for (int i = 0; i < n; i++) {
 		vr[i].path = sources[i];
-		rd[i] = (mx_reader){.open = vd_open, .read = vd_read, .corrupt = vd_corrupt,
-				    .end_message = vd_end_message, .close = vd_close, .self = &vr[i]};
+		vr[i].nvdec = o.decode == 1;
+		vr[i].device = p->dev[0].device;
+		vr[i].max_frames = mo_queue + B * n_slots + 2; /* queued + in the slots' batches */
+		rd[i] = (mx_reader){.open = vd_open, .read = vd_read, .corrupt = vd_corrupt, .end_message = vd_end_message,
+				    .close = vd_close, .self = &vr[i], .read_frame = vd_read_frame};
 		if (o.track && (rc = odet_tracker_create(ctx, &o.tracker, &r.trk[i])))
 			goto out_free;
 	}
@@ -345,7 +387,7 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 		}
 	mx_opts mo = {.batch = B, .timeout_s = o.batch_timeout_ms * 1e-3, .realtime = o.realtime != 0,
 		      .max_frames = o.max_frames,
-		      .queue_frames = o.queue_frames ? o.queue_frames : default_queue(B, n)};
+		      .queue_frames = mo_queue};
 	if ((rc = mx_start(ctx, &mo, sources, rd, n, &r.m)))
 		goto out_free;
 	pthread_t *th = odet_calloc(ctx, (size_t)n_slots, sizeof *th);
@@ -381,7 +423,7 @@ out_free:
 		r.st.wait_s += vs[i].wait_s;
 		r.st.device_s += vs[i].device_s;
 		for (int k = 0; vs[i].frames && k < B; k++)
-			io_image_free(&vs[i].frames[k].img);
+			mx_frame_free(&vs[i].frames[k]);
 		for (int k = 0; vs[i].items && k < B; k++)
 			pl_item_clear(&vs[i].items[k]);
 		free(vs[i].frames);
@@ -389,6 +431,8 @@ out_free:
 		free(vs[i].item_ptr);
 	}
 	mx_destroy(r.m);
+	for (int i = 0; vr && i < n; i++) /* every frame is back: the decoders can go */
+		io_nvdec_close(vr[i].dec);
 	for (int i = 0; r.trk && i < n; i++)
 		odet_tracker_destroy(r.trk[i]);
 	if (r.n_lat) {

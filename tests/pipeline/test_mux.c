@@ -92,7 +92,7 @@ static void run(odet_ctx *ctx, syn *src, int n, mx_opts mo, int consume_ms, got 
 	const char *names[8] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
 	mx_reader rd[8];
 	for (int i = 0; i < n; i++)
-		rd[i] = (mx_reader){syn_open, syn_read, syn_corrupt, syn_end, syn_close, &src[i]};
+		rd[i] = (mx_reader){syn_open, syn_read, syn_corrupt, syn_end, syn_close, &src[i], NULL};
 	memset(g, 0, sizeof *g);
 	g->in_order = 1;
 	mx *m;
@@ -198,7 +198,7 @@ int main(void)
 	mx_destroy(m);
 
 	/* bad options */
-	mx_reader rd = {syn_open, syn_read, syn_corrupt, syn_end, syn_close, &a[0]};
+	mx_reader rd = {syn_open, syn_read, syn_corrupt, syn_end, syn_close, &a[0], NULL};
 	const char *nm = "x";
 	CHECK(mx_start(ctx, &(mx_opts){.batch = 0, .queue_frames = 1}, &nm, &rd, 1, &m) == ODET_ERR_INVALID_ARG);
 	CHECK(mx_start(ctx, &(mx_opts){.batch = 1, .queue_frames = 0}, &nm, &rd, 1, &m) == ODET_ERR_INVALID_ARG);

@@ -120,6 +120,11 @@ sys.exit(0 if 3<=len(n)<795 and n==list(range(len(n))) else 1)
 check "[ $? -eq 2 ]" "no source: not a usage error"
 "$ODET" video "$MODEL" "$T/dog.mp4" --batch 0 2>/dev/null
 check "[ $? -eq 2 ]" "--batch 0 accepted"
+"$ODET" video "$MODEL" "$T/dog.mp4" --backend cpu --decode nvdec --json /dev/null 2>"$T/n.err"
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'NVDEC decode needs a CUDA pipeline' '$T/n.err'" "--decode nvdec on the CPU: exit $rc, $(cat "$T/n.err")"
+"$ODET" video "$MODEL" "$T/dog.mp4" --decode vaapi 2>/dev/null
+check "[ $? -eq 2 ]" "--decode vaapi accepted"
 
 echo "video_e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -37,6 +37,7 @@ typedef struct video_cli {
 	const char *publish;    /* --publish redis://HOST[:PORT]/STREAM */
 	const char **sources;
 	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads, save_video;
+	int nvdec;              /* --decode nvdec */
 	int devices[MAX_DEVICES];
 	long timeout_ms, queue;
 	long long max_frames;
@@ -78,6 +79,8 @@ static void usage(FILE *f)
 		   "  --max-frames N     frames per source (default: all)\n"
 		   "  --queue N          decoded frames buffered per source (default: 2 x batch / sources + 2, >= 4)\n"
 		   "  --no-infer         decode only (frames/s of the decoders)\n"
+		   "  --decode D         cpu (default: FFmpeg on the CPU) or nvdec (H.264/HEVC on the GPU, frames\n"
+		   "                     stay in GPU memory; CUDA, one GPU, not with --save-video)\n"
 		   "  --no-track         no tracker (track ids -1)\n"
 		   "  --save-video       an annotated video per source: DIR/<name>.mp4 (boxes, labels, track ids)\n"
 		   "  --backend B        cpu, cuda or auto (default: cuda when a GPU answers)\n"
@@ -136,6 +139,15 @@ static int parse(int argc, char **argv, video_cli *o)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 1;
+		}
+		if (!strcmp(a, "--decode")) {
+			const char *v = i + 1 < argc ? argv[++i] : NULL;
+			if (!v || (strcmp(v, "cpu") && strcmp(v, "nvdec"))) {
+				fprintf(stderr, "odet video: --decode expects cpu or nvdec\n");
+				return 2;
+			}
+			o->nvdec = !strcmp(v, "nvdec");
+			continue;
 		}
 		if (!strcmp(a, "--realtime") || !strcmp(a, "--no-infer") || !strcmp(a, "--no-track") ||
 		    !strcmp(a, "--quiet") || !strcmp(a, "-v") || !strcmp(a, "--save-video")) {
@@ -503,6 +515,7 @@ int cmd_video(int argc, char **argv)
 	vo.no_infer = o.no_infer;
 	vo.track = !o.no_track;
 	vo.keep_frames = o.save_video;
+	vo.decode = o.nvdec;
 	struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_sa);
