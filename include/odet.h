@@ -184,7 +184,9 @@ typedef enum odet_precision {
 	ODET_PRECISION_FP32 = 0,
 	ODET_PRECISION_FP16 = 1,
 	ODET_PRECISION_INT8 = 2, /* convolutions in INT8 (calibrated), the rest fp16; needs calib_cache */
-	ODET_PRECISION_FP8 = 3   /* convolutions in FP8 E4M3 (calibrated), the rest fp16; needs calib_cache */
+	ODET_PRECISION_FP8 = 3,  /* convolutions in FP8 E4M3 (calibrated), the rest fp16; needs calib_cache */
+	ODET_PRECISION_BF16 = 4  /* CPU: convolutions in bf16 (AVX512_BF16, fp32 accumulation and output), the
+				  * rest (head included) fp32; refused on a CPU without those instructions */
 } odet_precision;
 
 /* Kernel choices a build can force (A/B timing, tests); the defaults are what measured fastest. */

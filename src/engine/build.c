@@ -369,12 +369,16 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 	const char *pn = o->precision == ODET_PRECISION_FP16  ? "fp16"
 			 : o->precision == ODET_PRECISION_INT8 ? "int8"
 			 : o->precision == ODET_PRECISION_FP8  ? "fp8"
+			 : o->precision == ODET_PRECISION_BF16 ? "bf16"
 							       : NULL;
 	if (o->precision != ODET_PRECISION_FP32 && !pn)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "precision %d unknown", (int)o->precision);
 	/* the CPU backend has int8 as the reference QConv (exact, slow); no fp16, no fp8 */
 	if ((o->precision == ODET_PRECISION_FP16 || o->precision == ODET_PRECISION_FP8) && be->kind == ODET_BACKEND_CPU)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision %s: the CPU backend has no %s kernels", pn, pn);
+	if (o->precision == ODET_PRECISION_BF16 && be->kind != ODET_BACKEND_CPU)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision bf16: only the CPU backend has bf16 kernels "
+				  "(on the GPU: fp16)");
 	if (o->precision == ODET_PRECISION_FP8)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 				  "precision fp8: the %s backend has no FP8 convolutions yet (int8 and fp16 it has)",
@@ -392,6 +396,29 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
 				  "precision int8 needs a calibration cache of this model (odet calibrate MODEL IMAGES... -o FILE, "
 				  "then --calib FILE)");
+	return ODET_OK;
+}
+
+/* bf16 (CPU): every Conv not named in keep_fp32 carries odet_bf16 = 1; the CPU Conv then runs
+ * bf16 inputs and weights with fp32 accumulation and output (backend/cpu/conv.c). */
+static odet_status mark_bf16(ir_graph *g, const odet_build_opts *o)
+{
+	int marked = 0;
+	for (int k = 0; k < g->n_nodes; k++) {
+		const ir_node *n = &g->nodes[k];
+		if (n->dead || n->op != IR_OP_CONV)
+			continue;
+		bool keep = false;
+		for (int i = 0; i < o->n_keep_fp32 && !keep; i++)
+			keep = o->keep_fp32[i] && n->name && !strcmp(o->keep_fp32[i], n->name);
+		if (keep)
+			continue;
+		odet_status rc = ir_attr_set_int(g, k, "odet_bf16", 1);
+		if (rc)
+			return rc;
+		marked++;
+	}
+	odet_log(g->ctx, ODET_LOG_INFO, "precision bf16: %d convolutions in bf16", marked);
 	return ODET_OK;
 }
 
@@ -503,6 +530,8 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
 	if (o.precision == ODET_PRECISION_INT8 && (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL)))
+		goto out_destroy;
+	if (o.precision == ODET_PRECISION_BF16 && (rc = mark_bf16(e->g, &o)))
 		goto out_destroy;
 	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_merge_sibling_convs(e->g)))
 		goto out_destroy;

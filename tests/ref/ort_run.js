@@ -2,7 +2,7 @@
 /*
  * ort_run.js — run an ONNX model with ONNX Runtime (CPU) on .bin tensor files.
  *
- *   node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N] [--no-opt]
+ *   node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N] [--no-opt] [--profile PREFIX]
  *
  * Inputs come from in.bin (docs/formats.md), matched to the model's inputs by name, or by
  * position when the names do not match and the counts are equal. Session: CPU execution
@@ -13,6 +13,8 @@
  * (batch = dim 0 of the first input); out.bin is still written (from the last run).
  * --no-opt: graphOptimizationLevel "disabled": every node as the model says (QDQ models: ORT's
  * optimizer would fuse QuantizeLinear/DequantizeLinear around convolutions into int8 kernels).
+ * --profile PREFIX: ONNX Runtime's own profiler on (per-node kernel times of every run, warm-up
+ * included), written to PREFIX_<date>.json (bench/prof_vs_ort.py compares it with odet's).
  * onnxruntime-node is loaded from <repo>/.cache/node/node_modules (scripts/deps.sh), or from
  * $ODET_NODE_MODULES. Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage.
  */
@@ -46,7 +48,7 @@ class BadInput extends Error {}
 function usage(msg) {
 	if (msg)
 		process.stderr.write(`ort_run: ${msg}\n`);
-	process.stderr.write('usage: node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N] [--no-opt]\n');
+	process.stderr.write('usage: node ort_run.js model.onnx in.bin out.bin [--threads N] [--bench N] [--no-opt] [--profile PREFIX]\n');
 	process.exit(2);
 }
 
@@ -160,7 +162,7 @@ function median(a) {
 
 async function main() {
 	const pos = [];
-	let threads = 1, bench = 0, opt = 'all';
+	let threads = 1, bench = 0, opt = 'all', profile = null;
 	const argv = process.argv.slice(2);
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -174,6 +176,10 @@ async function main() {
 				bench = v;
 		} else if (a === '--no-opt') {
 			opt = 'disabled';
+		} else if (a === '--profile') {
+			if (i + 1 >= argv.length)
+				usage('--profile needs a file prefix');
+			profile = argv[++i];
 		} else if (a === '-h' || a === '--help') {
 			usage();
 		} else if (a.startsWith('--')) {
@@ -201,6 +207,7 @@ async function main() {
 			intraOpNumThreads: threads,
 			interOpNumThreads: 1,
 			graphOptimizationLevel: opt,
+			...(profile ? {enableProfiling: true, profileFilePrefix: profile} : {}),
 		});
 	} catch (e) {
 		process.stderr.write(`ort_run: ${modelPath}: ${e.message}\n`);
@@ -243,6 +250,8 @@ async function main() {
 		process.stderr.write(`ort_run: ${modelPath}: run failed: ${e.message}\n`);
 		process.exit(1);
 	}
+	if (profile)
+		session.endProfiling();
 	const outs = session.outputNames.map((n) => ({
 		name: n, type: results[n].type, dims: results[n].dims, data: results[n].data,
 	}));

@@ -295,8 +295,10 @@ int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_op
 			c->precision = ODET_PRECISION_INT8;
 		else if (!strcmp(v, "fp8"))
 			c->precision = ODET_PRECISION_FP8;
+		else if (!strcmp(v, "bf16"))
+			c->precision = ODET_PRECISION_BF16;
 		else {
-			fprintf(stderr, "odet %s: --precision expects fp32, fp16, int8 or fp8, got '%s'\n", cmd, v);
+			fprintf(stderr, "odet %s: --precision expects fp32, fp16, bf16, int8 or fp8, got '%s'\n", cmd, v);
 			return -1;
 		}
 		return 1;

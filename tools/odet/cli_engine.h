@@ -51,7 +51,7 @@ int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accep
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 #define CLI_ENGINE_USAGE \
 	"  --backend B     cpu, cuda or auto (default: cuda when a GPU answers)\n" \
-	"  --precision P   fp32 (default), fp16 (CUDA) or int8 (with --calib; CUDA, CPU reference)\n" \
+	"  --precision P   fp32 (default), fp16 (CUDA), bf16 (CPU with AVX512_BF16) or int8 (with --calib)\n" \
 	"  --calib FILE    calibration cache of the model (odet calibrate), for int8\n" \
 	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine (int8: convolutions left unquantized)\n" \
 	"  --device K      GPU index (default 0)\n"

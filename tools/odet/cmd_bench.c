@@ -260,7 +260,8 @@ int cmd_bench(int argc, char **argv)
 	double (*st)[4] = br.st;
 	const char *prec = b.d.precision == ODET_PRECISION_FP16 ? "fp16"
 			   : b.d.precision == ODET_PRECISION_INT8 ? "int8"
-			   : b.d.precision == ODET_PRECISION_FP8 ? "fp8" : "fp32";
+			   : b.d.precision == ODET_PRECISION_FP8 ? "fp8"
+			   : b.d.precision == ODET_PRECISION_BF16 ? "bf16" : "fp32";
 	bool graphs = b.gpu && odet_exec_graph_replay(b.slot[0].x);
 	int n_threads = odet_ctx_num_threads(ctx);
 	if (b.gpu)

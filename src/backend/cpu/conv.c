@@ -6,12 +6,15 @@
  * Attributes: group, strides, dilations, pads, auto_pad, kernel_shape, odet_act/_alpha/_beta
  * (act.h); odet_conv_algo (odet-internal, for tests and benchmarks): 0 auto, 1 im2col+GEMM,
  * 2 oneDNN on plain NCHW tensors, 3 oneDNN on the layout it prefers, 4 direct (C/group == 1
- * only), 5 oneDNN on nChw16c; 3 and 5 reorder input, output and residual around the conv.
+ * only), 5 oneDNN on nChw16c, 6 oneDNN's Winograd on nChw16c; 3, 5 and 6 reorder input, output
+ * and residual around the conv. odet_bf16 = 1 (precision bf16): X and W in bf16 inside oneDNN
+ * (W converted once, X per run), fp32 accumulation, bias and Y; refused without AVX512_BF16.
  *
  * Layout: X, Y and the residual are NCHW, except values cpu_value_nchw16c() keeps in oneDNN's
  * nChw16c between convs (and MaxPools): then this conv reads/writes that layout directly.
  *
- * Algorithms (auto: 5, else 3, else GEMM/direct — whichever first gets a fast implementation):
+ * Algorithms (auto: 6 for 3x3 stride-1 group-1 convs with C >= 16 in fp32, else 5, else 3, else
+ * GEMM/direct — whichever first gets a fast implementation):
  *   oneDNN (when built with it): convolution primitives created at prepare with post-ops for the residual (binary add reading the NCHW tensor where a fast
  *     implementation takes it, else sum into a dst prefilled with the residual) and the
  *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
@@ -53,7 +56,7 @@
 
 enum {
 	CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4,
-	CONV_DNNL_BLOCK16 = 5,
+	CONV_DNNL_BLOCK16 = 5, CONV_DNNL_WINO = 6,
 };
 
 #ifdef ODET_HAVE_DNNL
@@ -79,6 +82,7 @@ typedef struct conv_plan {
 	cpu_act act;
 	bool has_bias, has_res, pointwise;
 	bool x_blocked, y_blocked, r_blocked; /* tensors kept in nChw16c between convs */
+	bool bf16;                    /* odet_bf16: X and W in bf16 inside oneDNN, fp32 accumulation and Y */
 	int algo;
 	size_t off_col, off_sgemm;    /* GEMM path workspace */
 #ifdef ODET_HAVE_DNNL
@@ -238,7 +242,8 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	const char *what = "engine";
 	int nd = p->nd, r = nd + 2, k0 = 3 - nd;
 	bool blocked = p->algo == CONV_DNNL_BLOCKED;
-	bool b16 = p->algo == CONV_DNNL_BLOCK16;
+	bool wino = p->algo == CONV_DNNL_WINO;
+	bool b16 = p->algo == CONV_DNNL_BLOCK16 || wino;
 	static const dnnl_format_tag_t b16_tag[4] = {0, dnnl_nCw16c, dnnl_nChw16c, dnnl_nCdhw16c};
 	static const dnnl_format_tag_t act_tag[4] = {0, dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
 	static const dnnl_format_tag_t wei_tag[4] = {0, dnnl_oiw, dnnl_oihw, dnnl_oidhw};
@@ -282,15 +287,17 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, wr, wd, dnnl_f32,
 					      p->group > 1 ? gwei_tag[nd] : wei_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&src_any, r, xd, dnnl_f32,
+	    (s = dnnl_memory_desc_init_by_tag(&src_any, r, xd, p->bf16 ? dnnl_bf16 : dnnl_f32,
 					      blocked ? dnnl_format_tag_any : b16 && p->c >= 16 ? b16_tag[nd] : act_tag[nd])) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dst_any, r, yd, dnnl_f32,
 					      blocked ? dnnl_format_tag_any : b16 ? b16_tag[nd] : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&wei_any, wr, wd, dnnl_f32, dnnl_format_tag_any)))
+	    (s = dnnl_memory_desc_init_by_tag(&wei_any, wr, wd, p->bf16 ? dnnl_bf16 : dnnl_f32,
+					      dnnl_format_tag_any)))
 		goto out_dnnl;
 	dnnl_convolution_desc_t cd;
 	what = "convolution descriptor";
-	s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+	s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+						      wino ? dnnl_convolution_winograd : dnnl_convolution_direct,
 						      &src_any, &wei_any, p->has_bias ? &dn->bias_md : NULL,
 						      &dst_any, st, dl, pl, pr);
 	if (s)
@@ -593,6 +600,17 @@ static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const
 	return ODET_OK;
 }
 
+/* bf16 runs on oneDNN's avx512_core_bf16 kernels only: never an emulation or a silent fp32 */
+static odet_status conv_bf16_check(odet_ctx *ctx, const ir_node *n)
+{
+	dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+	if (((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core_bf16) != (unsigned)dnnl_cpu_isa_avx512_core_bf16)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s': precision bf16 needs the AVX512_BF16 instructions (and AVX-512 VNNI), "
+				  "which this CPU lacks (oneDNN ISA %s); use fp32", n->name, dnnl_cpu_isa2str(isa));
+	return ODET_OK;
+}
+
 const char *cpu_conv_impl_name(const void *state)
 {
 	const conv_plan *p = state;
@@ -605,6 +623,12 @@ const char *cpu_conv_impl_name(const void *state)
 	return name;
 }
 #else
+static odet_status conv_bf16_check(odet_ctx *ctx, const ir_node *n)
+{
+	return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+			  "node '%s': precision bf16 needs oneDNN (AVX512_BF16 kernels); this build has none", n->name);
+}
+
 const char *cpu_conv_impl_name(const void *state)
 {
 	const conv_plan *p = state;
@@ -677,31 +701,47 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	 * a little faster than oneDNN's own layout choice (nhwc); bench_conv.c. If oneDNN
 	 * refuses a shape, its own layout choice is tried, then im2col+GEMM / direct. */
 	bool autoselect = p->algo == CONV_AUTO;
+	p->bf16 = ir_attr_int(n, "odet_bf16", 0) != 0;
+	if (p->bf16 && (rc = conv_bf16_check(ctx, n))) {
+		conv_release(p);
+		return rc;
+	}
 	/* tensors kept in nChw16c between convs: cpu_value_nchw16c (cpu_util.c) */
 	if (autoselect) {
 		p->x_blocked = cpu_value_nchw16c(g, n->in[0]);
 		p->y_blocked = cpu_value_nchw16c(g, n->out[0]);
 		p->r_blocked = p->has_res && cpu_value_nchw16c(g, n->in[3]);
 	}
+	/* 3x3 stride 1: oneDNN's Winograd F(4x4, 3x3) (about 2x on SSD/RetinaNet shapes, bench_conv;
+	 * its rounding stays within the 1e-4 ORT tolerance, tests/e2e) */
+	bool wino_shape = p->nd == 2 && p->group == 1 && p->k[1] == 3 && p->k[2] == 3 && p->s[1] == 1 &&
+			  p->s[2] == 1 && p->d[1] == 1 && p->d[2] == 1 && p->c >= 16;
 	if (autoselect)
-		p->algo = CONV_DNNL_BLOCK16;
+		p->algo = wino_shape && !p->bf16 ? CONV_DNNL_WINO : CONV_DNNL_BLOCK16;
 #ifndef ODET_HAVE_DNNL
-	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16)
+	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16 ||
+	    p->algo == CONV_DNNL_WINO)
 		p->algo = p->cg == 1 ? CONV_DIRECT : CONV_GEMM;
 #endif
-	if (p->algo < CONV_GEMM || p->algo > CONV_DNNL_BLOCK16)
+	if (p->algo < CONV_GEMM || p->algo > CONV_DNNL_WINO)
 		p->algo = CONV_GEMM;
 	if (p->algo == CONV_DIRECT && p->cg != 1)
 		p->algo = CONV_GEMM;
 	size_t ws = 0;
 #ifdef ODET_HAVE_DNNL
-	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16) {
+	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16 ||
+	    p->algo == CONV_DNNL_WINO) {
 		const bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
 		/* a refusal here is not the caller's error: keep the context's message as it was */
 		odet_status saved_status = ctx->last_status;
 		char saved[sizeof ctx->last_error];
 		memcpy(saved, ctx->last_error, sizeof saved);
 		rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
+		if (rc && autoselect && p->algo == CONV_DNNL_WINO) {
+			ws = 0;
+			p->algo = CONV_DNNL_BLOCK16;
+			rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
+		}
 		if (rc && autoselect) {
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCKED;
@@ -716,9 +756,9 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 			odet_log(ctx, ODET_LOG_DEBUG, "%s; using im2col+GEMM or direct", odet_ctx_last_error(ctx));
 			p->algo = p->cg == 1 ? CONV_DIRECT : CONV_GEMM;
 			ws = 0;
-			ctx->last_status = saved_status;
-			memcpy(ctx->last_error, saved, sizeof saved);
 		}
+		ctx->last_status = saved_status;
+		memcpy(ctx->last_error, saved, sizeof saved);
 	}
 #endif
 	if (p->algo == CONV_GEMM) {

@@ -6,8 +6,8 @@
  *   bench_conv [threads] [batch] mix [reps]    (that MaxPool right after a oneDNN Conv vs after
  *                                               20 ms idle: libgomp workers spin after a Conv
  *                                               and compete with odet's pool threads)
- * algo: 0 auto, 1 im2col+sgemm, 2 oneDNN plain NCHW, 3 oneDNN's layout, 5 oneDNN nChw16c
- * (see conv.c).
+ * algo: 0 auto, 1 im2col+sgemm, 2 oneDNN plain NCHW, 3 oneDNN's layout, 5 oneDNN nChw16c,
+ * 6 oneDNN Winograd (see conv.c); b: auto in bf16 (precision bf16).
  * Each layer: Conv + bias + ReLU (as after BatchNorm folding); input random in [-1, 1].
  */
 #include "backend/cpu/conv.h"
@@ -162,7 +162,10 @@ int main(int argc, char **argv)
 			ir_attr_set_ints(g, n, "pads", pads, 4);
 			ir_attr_set_ints(g, n, "strides", st, 2);
 			ir_attr_set_int(g, n, "odet_act", IR_ACT_RELU);
-			ir_attr_set_int(g, n, "odet_conv_algo", *a - '0');
+			/* 'b': the auto choice with odet_bf16 (precision bf16) */
+			ir_attr_set_int(g, n, "odet_conv_algo", *a == 'b' ? 0 : *a - '0');
+			if (*a == 'b')
+				ir_attr_set_int(g, n, "odet_bf16", 1);
 			void *state = NULL;
 			size_t ws = 0;
 			if (k->prepare(ctx, g, &g->nodes[n], &state, &ws)) {

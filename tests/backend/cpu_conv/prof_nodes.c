@@ -1,7 +1,7 @@
 /*
  * prof_nodes.c — per-node CPU profile of a model (benchmark tool, not a test).
  *
- *   prof_nodes MODEL.onnx [--batch B] [--threads T] [--runs R] [--top K] [--size S]
+ *   prof_nodes MODEL.onnx [--batch B] [--threads T] [--runs R] [--top K] [--size S] [--bf16 1]
  *
  * Builds the raw network (no head) through engine_build_with() with a copy of the CPU
  * backend whose run() is wrapped by a clock_gettime timer (src/engine and the CPU kernels
@@ -77,10 +77,11 @@ static int cmp_row(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: prof_nodes MODEL [--batch B] [--threads T] [--runs R] [--top K] [--size S]\n");
+		fprintf(stderr, "usage: prof_nodes MODEL [--batch B] [--threads T] [--runs R] [--top K] [--size S] "
+			"[--bf16 1]\n");
 		return 2;
 	}
-	int batch = 1, threads = 2, runs = 7, top = 15, size = 0;
+	int batch = 1, threads = 2, runs = 7, top = 15, size = 0, bf16 = 0;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		int v = atoi(argv[i + 1]);
 		if (!strcmp(argv[i], "--batch"))
@@ -93,6 +94,8 @@ int main(int argc, char **argv)
 			top = v;
 		else if (!strcmp(argv[i], "--size"))
 			size = v;
+		else if (!strcmp(argv[i], "--bf16"))
+			bf16 = v;
 	}
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 7;
@@ -117,6 +120,8 @@ int main(int argc, char **argv)
 	bo.batch = batch;
 	bo.no_head = 1;
 	bo.input_h = bo.input_w = size;
+	if (bf16)
+		bo.precision = ODET_PRECISION_BF16;
 	if (engine_build_with(ctx, g, &bo, &be, true, &e) || odet_exec_create(e, &x)) {
 		fprintf(stderr, "%s\n", odet_ctx_last_error(ctx));
 		return 1;
