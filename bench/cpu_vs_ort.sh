@@ -16,11 +16,13 @@
 #   ORT:  node tests/ref/ort_run.js MODEL in.bin out.bin --threads T --bench RUNS
 #         (2 warm-up runs, median of RUNS timed runs; graph optimization "all")
 #   odet: BUILD_DIR/odet bench MODEL --batch B --threads T --no-head --warmup 2 --duration D
-#         [--precision P] (D = RUNS x this pair's ORT median, at least 1 s; latency median)
-# images/s = batch / median latency on both sides. Prints one markdown row per case.
-# Environment: THREADS (2), PAIRS (5), RUNS (3), PRECISION (fp32; odet's side only, ORT stays
-# fp32), WORK (BUILD_DIR/bench_cpu_vs_ort), CASES ("model:batch ...", default all five models at
-# batch 1 and 8), CALIB (directory of calibration caches MODEL.calib for PRECISION=int8).
+#         --precision P (D = RUNS x this pair's ORT median, at least 1 s; latency median), once
+#         per precision P of PRECISION, right after the ORT run (ORT always runs fp32)
+# images/s = batch / median latency on both sides. Prints one markdown row per case and precision.
+# Environment: THREADS (2), PAIRS (5), RUNS (3), PRECISION ("fp32"; a list such as "fp32 bf16"
+# times each against the same ORT run), WORK (BUILD_DIR/bench_cpu_vs_ort), CASES ("model:batch
+# ...", default all five models at batch 1 and 8), CALIB (directory of calibration caches
+# MODEL.calib, for int8).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -62,47 +64,49 @@ model_file() { # model_file NAME — the ONNX file of NAME in WORK (made once)
 	echo "$f"
 }
 
-prec=""
-[ "$PRECISION" = fp32 ] || prec="--precision $PRECISION"
 echo "CPU, $THREADS threads, $(nproc) cores online, $(date -u '+%F %H:%M') UTC, $(uname -m);" \
 	"ORT $(node -p "require('$ROOT/.cache/node/node_modules/onnxruntime-node/package.json').version");" \
 	"odet precision $PRECISION; $PAIRS pairs x $RUNS runs"
 echo
-echo "| model | batch | ORT img/s (median) | odet img/s (median) | odet/ORT median | odet/ORT range | pairs |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| model | batch | odet precision | ORT fp32 img/s (median) | odet img/s (median) | odet/ORT median | odet/ORT range | pairs |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for c in $CASES; do
 	m=${c%%:*}
 	b=${c#*:}
 	model=$(model_file "$m")
 	in="$WORK/$m.b$b.in.bin"
 	[ -f "$in" ] || "$PY" "$ROOT/tests/gen/gen_input.py" "$model" "$in" --batch "$b"
-	calib=""
-	if [ "$PRECISION" = int8 ]; then
-		calib="--calib ${CALIB:?PRECISION=int8 needs CALIB=DIR with MODEL.calib files}/$m.calib"
-	fi
-	: >"$WORK/pairs.txt"
+	for p in $PRECISION; do : >"$WORK/pairs.$p.txt"; done
 	k=0
 	while [ $k -lt "$PAIRS" ]; do
 		node "$ROOT/tests/ref/ort_run.js" "$model" "$in" "$WORK/ort.out.bin" --threads "$THREADS" \
 			--bench "$RUNS" >"$WORK/ort.json"
 		ort_ms=$(json "$WORK/ort.json" 'd["median_ms"]')
 		dur=$("$PY" -c "print(max(1.0, $RUNS * $ort_ms / 1000))")
-		# shellcheck disable=SC2086 # prec and calib are option lists
-		"$ODET" bench "$model" --batch "$b" --threads "$THREADS" --no-head --warmup 2 --duration "$dur" \
-			$prec $calib >"$WORK/odet.txt"
-		odet_ms=$(json "$WORK/odet.txt" 'd["latency_ms"]["median"]')
-		echo "$ort_ms $odet_ms" >>"$WORK/pairs.txt"
+		for p in $PRECISION; do
+			calib=""
+			if [ "$p" = int8 ]; then
+				calib="--calib ${CALIB:?precision int8 needs CALIB=DIR with MODEL.calib files}/$m.calib"
+			fi
+			# shellcheck disable=SC2086 # calib is an option list
+			"$ODET" bench "$model" --batch "$b" --threads "$THREADS" --no-head --warmup 2 --duration "$dur" \
+				--precision "$p" $calib >"$WORK/odet.txt"
+			odet_ms=$(json "$WORK/odet.txt" 'd["latency_ms"]["median"]')
+			echo "$ort_ms $odet_ms" >>"$WORK/pairs.$p.txt"
+		done
 		k=$((k + 1))
 	done
-	"$PY" - "$WORK/pairs.txt" "$m" "$b" <<'EOF'
+	for p in $PRECISION; do
+		"$PY" - "$WORK/pairs.$p.txt" "$m" "$b" "$p" <<'EOF'
 import statistics, sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 b = int(sys.argv[3])
 ratios = [o / d for o, d in rows]  # ORT ms / odet ms = odet img/s / ORT img/s
 ort = statistics.median(b * 1000 / o for o, _ in rows)
 odet = statistics.median(b * 1000 / d for _, d in rows)
-print("| %s | %d | %.2f | %.2f | %.2fx | %.2f-%.2f | %d |" % (sys.argv[2], b, ort, odet,
+print("| %s | %d | %s | %.2f | %.2f | %.2fx | %.2f-%.2f | %d |" % (sys.argv[2], b, sys.argv[4], ort, odet,
       statistics.median(ratios), min(ratios), max(ratios), len(rows)))
 sys.stdout.flush()
 EOF
+	done
 done

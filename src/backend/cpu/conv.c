@@ -8,7 +8,8 @@
  * 2 oneDNN on plain NCHW tensors, 3 oneDNN on the layout it prefers, 4 direct (C/group == 1
  * only), 5 oneDNN on nChw16c, 6 oneDNN's Winograd on nChw16c; 3, 5 and 6 reorder input, output
  * and residual around the conv. odet_bf16 = 1 (precision bf16): X and W in bf16 inside oneDNN
- * (W converted once, X per run), fp32 accumulation, bias and Y; refused without AVX512_BF16.
+ * (W converted once, X per run), fp32 accumulation, bias and Y, except where the auto choice is
+ * Winograd (fp32, as fast here); refused without AVX512_BF16.
  *
  * Layout: X, Y and the residual are NCHW, except values cpu_value_nchw16c() keeps in oneDNN's
  * nChw16c between convs (and MaxPools): then this conv reads/writes that layout directly.
@@ -716,8 +717,15 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	 * its rounding stays within the 1e-4 ORT tolerance, tests/e2e) */
 	bool wino_shape = p->nd == 2 && p->group == 1 && p->k[1] == 3 && p->k[2] == 3 && p->s[1] == 1 &&
 			  p->s[2] == 1 && p->d[1] == 1 && p->d[2] == 1 && p->c >= 16;
-	if (autoselect)
-		p->algo = wino_shape && !p->bf16 ? CONV_DNNL_WINO : CONV_DNNL_BLOCK16;
+	/* bf16 too: there Winograd's fp32 is as fast as oneDNN's bf16 kernels on these shapes
+	 * (bench_conv) and exact to 1e-6; only a shape Winograd refuses runs in bf16 */
+	const bool want_bf16 = p->bf16;
+	if (autoselect && wino_shape) {
+		p->algo = CONV_DNNL_WINO;
+		p->bf16 = false;
+	} else if (autoselect) {
+		p->algo = CONV_DNNL_BLOCK16;
+	}
 #ifndef ODET_HAVE_DNNL
 	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16 ||
 	    p->algo == CONV_DNNL_WINO)
@@ -740,6 +748,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		if (rc && autoselect && p->algo == CONV_DNNL_WINO) {
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCK16;
+			p->bf16 = want_bf16;
 			rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
 		}
 		if (rc && autoselect) {
