@@ -94,4 +94,31 @@ static inline void cpu_act_apply(const cpu_act *a, float *y, int64_t n, float bi
 	}
 }
 
+#ifdef ODET_HAVE_DNNL
+#include <dnnl.h>
+
+/* oneDNN eltwise post-ops computing act (the Conv and QConv primitives' epilogue) */
+static inline dnnl_status_t cpu_act_dnnl_append(dnnl_post_ops_t po, const cpu_act *act)
+{
+	switch (act->kind) {
+	case IR_ACT_RELU:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
+	case IR_ACT_LEAKYRELU:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, act->alpha, 0);
+	case IR_ACT_CLIP:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, act->alpha, act->beta);
+	case IR_ACT_SIGMOID:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0, 0);
+	case IR_ACT_HARDSIGMOID: {
+		dnnl_status_t s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, act->alpha, act->beta);
+		return s ? s : dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
+	}
+	case IR_ACT_HARDSWISH:
+		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_hardswish, 0, 0);
+	default:
+		return dnnl_success;
+	}
+}
+#endif
+
 #endif

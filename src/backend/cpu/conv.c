@@ -205,28 +205,6 @@ static dnnl_status_t run_reorder(conv_dnnl *dn, dnnl_stream_t st, dnnl_primitive
 	return s;
 }
 
-static dnnl_status_t append_act(dnnl_post_ops_t po, const cpu_act *act)
-{
-	switch (act->kind) {
-	case IR_ACT_RELU:
-		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
-	case IR_ACT_LEAKYRELU:
-		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, act->alpha, 0);
-	case IR_ACT_CLIP:
-		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, act->alpha, act->beta);
-	case IR_ACT_SIGMOID:
-		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0, 0);
-	case IR_ACT_HARDSIGMOID: {
-		dnnl_status_t s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, act->alpha, act->beta);
-		return s ? s : dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, 0.0f, 1.0f);
-	}
-	case IR_ACT_HARDSWISH:
-		return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_hardswish, 0, 0);
-	default:
-		return dnnl_success;
-	}
-}
-
 /* One primitive for images [nimg] and output channels [m0, m0 + mp) (group 1, or all of them),
  * nthr OpenMP threads; workspace offsets taken from *ws. */
 static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
@@ -321,7 +299,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->res_user);
 		else if (p->has_res)
 			s = dnnl_post_ops_append_sum(po, 1.0f);
-		if (s || (s = append_act(po, &p->act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
+		if (s || (s = cpu_act_dnnl_append(po, &p->act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
 			goto out_dnnl;
 		what = "convolution primitive descriptor";
 		pd = NULL;

@@ -7,5 +7,7 @@
 /* Name of the implementation a prepared Conv state runs: oneDNN's implementation string
  * ("jit:avx512_core", "brgconv:avx512_core", ...), "im2col+sgemm" or "direct". */
 const char *cpu_conv_impl_name(const void *state);
+/* The same for a prepared QConv state: oneDNN's implementation string, or "reference". */
+const char *cpu_qconv_impl_name(const void *state);
 
 #endif

@@ -2,6 +2,7 @@
  * prof_nodes.c — per-node CPU profile of a model (benchmark tool, not a test).
  *
  *   prof_nodes MODEL.onnx [--batch B] [--threads T] [--runs R] [--top K] [--size S] [--bf16 1]
+ *                [--calib FILE (int8)] [--head 1]
  *
  * Builds the raw network (no head) through engine_build_with() with a copy of the CPU
  * backend whose run() is wrapped by a clock_gettime timer (src/engine and the CPU kernels
@@ -78,10 +79,12 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: prof_nodes MODEL [--batch B] [--threads T] [--runs R] [--top K] [--size S] "
-			"[--bf16 1]\n");
+			"[--bf16 1] [--calib FILE] [--head 1]\n");
 		return 2;
 	}
 	int batch = 1, threads = 2, runs = 7, top = 15, size = 0, bf16 = 0;
+	const char *calib = NULL;
+	int head = 0;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		int v = atoi(argv[i + 1]);
 		if (!strcmp(argv[i], "--batch"))
@@ -96,6 +99,10 @@ int main(int argc, char **argv)
 			size = v;
 		else if (!strcmp(argv[i], "--bf16"))
 			bf16 = v;
+		else if (!strcmp(argv[i], "--calib"))
+			calib = argv[i + 1];
+		else if (!strcmp(argv[i], "--head"))
+			head = v;
 	}
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 7;
@@ -118,10 +125,14 @@ int main(int argc, char **argv)
 	odet_build_opts bo = odet_build_opts_default();
 	bo.backend = ODET_BACKEND_CPU;
 	bo.batch = batch;
-	bo.no_head = 1;
+	bo.no_head = !head;
 	bo.input_h = bo.input_w = size;
 	if (bf16)
 		bo.precision = ODET_PRECISION_BF16;
+	if (calib) {
+		bo.precision = ODET_PRECISION_INT8;
+		bo.calib_cache = calib;
+	}
 	if (engine_build_with(ctx, g, &bo, &be, true, &e) || odet_exec_create(e, &x)) {
 		fprintf(stderr, "%s\n", odet_ctx_last_error(ctx));
 		return 1;
@@ -181,7 +192,9 @@ int main(int argc, char **argv)
 			ir_shape_str(y0, by, sizeof by);
 		printf("%8.2f ms %5.1f%%  %-12s %-28s %s -> %s%s%s\n", rows[k].ms, 100 * rows[k].ms / sum,
 		       ir_op_name(n->op), n->name, bx, by, n->op == IR_OP_CONV ? "  " : "",
-		       n->op == IR_OP_CONV ? cpu_conv_impl_name(e->state[rows[k].node]) : "");
+		       n->op == IR_OP_CONV    ? cpu_conv_impl_name(e->state[rows[k].node])
+		       : n->op == IR_OP_QCONV ? cpu_qconv_impl_name(e->state[rows[k].node])
+					      : "");
 	}
 	/* per op type */
 	double per_op[IR_OP_COUNT] = {0};
