@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		   "The precision x batch table: accuracy and speed of the model's engines.\n"
 		   "  IMAGES          files, folders, globs or @LIST: the accuracy photos (keep them apart\n"
 		   "                  from the calibration photos)\n"
-		   "  --precisions L  comma list of fp32, fp16, int8 (default: fp32,fp16,int8 on CUDA,\n"
+		   "  --precisions L  comma list of fp32, fp16 (CUDA), bf16 (CPU), int8 (default: fp32,fp16,int8 on CUDA,\n"
 		   "                  fp32,int8 on the CPU; int8 only with --calib or a QDQ model)\n"
 		   "  --batches L     comma list (default 1,8,32,64,256 on CUDA, 1,8 on the CPU)\n"
 		   "  --calib FILE    calibration cache (odet calibrate) for int8\n"
@@ -73,7 +73,8 @@ static void usage(FILE *f)
 
 static const char *pname(odet_precision p)
 {
-	return p == ODET_PRECISION_FP16 ? "fp16" : p == ODET_PRECISION_INT8 ? "int8" : p == ODET_PRECISION_FP8 ? "fp8" : "fp32";
+	return p == ODET_PRECISION_FP16 ? "fp16" : p == ODET_PRECISION_INT8 ? "int8" : p == ODET_PRECISION_FP8 ? "fp8"
+	       : p == ODET_PRECISION_BF16 ? "bf16" : "fp32";
 }
 
 static bool parse_list(const char *s, long *v, int max, int *n, long lo, long hi)
@@ -111,6 +112,8 @@ static bool parse_precisions(const char *s, odet_precision *p, int *n)
 			q = ODET_PRECISION_INT8;
 		else if (!strcmp(t, "fp8"))
 			q = ODET_PRECISION_FP8;
+		else if (!strcmp(t, "bf16"))
+			q = ODET_PRECISION_BF16;
 		else
 			return false;
 		for (int i = 0; i < *n; i++)
@@ -439,7 +442,7 @@ int cmd_report(int argc, char **argv)
 	if (!plist)
 		plist = cuda ? (eo.calib ? "fp32,fp16,int8" : "fp32,fp16") : (eo.calib ? "fp32,int8" : "fp32");
 	if (!parse_precisions(plist, ps, &np)) {
-		fprintf(stderr, "odet report: --precisions expects a comma list of fp32, fp16, int8, fp8 without repeats\n");
+		fprintf(stderr, "odet report: --precisions expects a comma list of fp32, fp16, bf16, int8, fp8 without repeats\n");
 		code = 2;
 		goto out;
 	}
