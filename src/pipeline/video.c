@@ -43,12 +43,6 @@ static odet_status vd_open(void *self, odet_ctx *ctx, int *w, int *h, double *fp
 	return ODET_OK;
 }
 
-static odet_status vd_read(void *self, io_image *img, double *pts, bool *eof)
-{
-	vd_reader *r = self;
-	return io_video_read(r->v, img, pts, eof);
-}
-
 static odet_status vd_read_frame(void *self, mx_frame *f, bool *eof)
 {
 	vd_reader *r = self;
@@ -368,7 +362,7 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 		vr[i].nvdec = o.decode == 1;
 		vr[i].device = p->dev[0].device;
 		vr[i].max_frames = mo_queue + B * n_slots + 2; /* queued + in the slots' batches */
-		rd[i] = (mx_reader){.open = vd_open, .read = vd_read, .corrupt = vd_corrupt, .end_message = vd_end_message,
+		rd[i] = (mx_reader){.open = vd_open, .corrupt = vd_corrupt, .end_message = vd_end_message,
 				    .close = vd_close, .self = &vr[i], .read_frame = vd_read_frame};
 		if (o.track && (rc = odet_tracker_create(ctx, &o.tracker, &r.trk[i])))
 			goto out_free;
