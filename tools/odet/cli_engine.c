@@ -329,6 +329,13 @@ int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_op
 	return 0;
 }
 
+int cli_common_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, cli_engine_opts *c,
+		   odet_build_opts *o, long *threads, int *verbose)
+{
+	int r = cli_engine_opt(cmd, argc, argv, i, c);
+	return r ? r : cli_build_opt(cmd, argc, argv, i, accept, o, threads, verbose);
+}
+
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o)
 {
 	o->backend = c->backend;

@@ -47,6 +47,9 @@ enum {
 };
 int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
 		  long *threads, int *verbose);
+/* cli_engine_opt, then cli_build_opt: the option loop's first question in every engine command. */
+int cli_common_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, cli_engine_opts *c,
+		   odet_build_opts *o, long *threads, int *verbose);
 /* Copy the parsed options into build options (keep points into c). */
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 #define CLI_ENGINE_USAGE \

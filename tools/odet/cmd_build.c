@@ -41,12 +41,8 @@ int cmd_build(int argc, char **argv)
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int eok = cli_engine_opt("build", argc, argv, &i, &eo);
-		if (eok == 0)
-			eok = cli_build_opt("build", argc, argv, &i,
-					    CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
-						    CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-					    &o, &threads, &verbose);
+		int eok = cli_common_opt("build", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
+					     CLI_OPT_THREADS | CLI_OPT_VERBOSE, &eo, &o, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {

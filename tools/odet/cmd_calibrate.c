@@ -6,7 +6,7 @@
  * calibration cache that `odet build --precision int8 --calib FILE` reads (odet_calibrate,
  * docs/quantization.md). Exit 0, 1 (runtime), 2 (bad input: no images, none readable, usage).
  */
-#include "cli_engine.h"
+#include "cli_sources.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,12 +52,8 @@ int cmd_calibrate(int argc, char **argv)
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		int eok = cli_engine_opt("calibrate", argc, argv, &i, &eo);
-		if (eok == 0)
-			eok = cli_build_opt("calibrate", argc, argv, &i,
-					    CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_THREADS |
-						    CLI_OPT_VERBOSE,
-					    &co.build, &threads, &verbose);
+		int eok = cli_common_opt("calibrate", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD |
+					     CLI_OPT_THREADS | CLI_OPT_VERBOSE, &eo, &co.build, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0)
@@ -93,12 +89,7 @@ int cmd_calibrate(int argc, char **argv)
 			fprintf(stderr, "odet calibrate: unknown option '%s'\n", a);
 			usage(stderr);
 			return 2;
-		} else if (!model) {
-			model = a;
-		} else if (n_src < (int)(sizeof sources / sizeof *sources)) {
-			sources[n_src++] = a;
-		} else {
-			fprintf(stderr, "odet calibrate: too many image arguments (use a folder or @LIST)\n");
+		} else if (cli_sources_arg("calibrate", a, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources))) {
 			return 2;
 		}
 	}

@@ -9,7 +9,7 @@
  * exit code is 2 when some inputs failed, 1 on a runtime failure (results so far are kept in
  * the JSON file, which is completed and closed).
  */
-#include "cli_engine.h"
+#include "cli_sources.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -67,40 +67,6 @@ static void usage(FILE *f)
 		   "  --quiet          no per-image lines\n"
 		   "  -v               log engine building and the pipeline's choices\n"
 		   "exit codes: 0 all images processed, 2 bad input (some images skipped), 1 runtime failure\n");
-}
-
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
-/* "dir/000000397133.jpg" → stem "000000397133"; numeric stems are COCO ids */
-static void stem_of(const char *p, char *stem, size_t n)
-{
-	snprintf(stem, n, "%s", base_name(p));
-	char *dot = strrchr(stem, '.');
-	if (dot && dot != stem)
-		*dot = 0;
-}
-
-static void json_image_id(FILE *f, const char *stem)
-{
-	int numeric = *stem != 0;
-	for (const char *c = stem; *c; c++)
-		numeric &= (*c >= '0' && *c <= '9');
-	if (numeric && strlen(stem) < 18) {
-		fprintf(f, "%lld", atoll(stem));
-		return;
-	}
-	fputc('"', f);
-	for (const char *c = stem; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*c >= 0x20)
-			fputc(*c, f);
-	}
-	fputc('"', f);
 }
 
 static const char *class_name(const odet_model_info *mi, int cls, char *buf, size_t n)
@@ -171,20 +137,20 @@ static odet_status on_image(void *user, const odet_image_result *r)
 		k->n_bad++;
 	} else {
 		char stem[1024], line[2048], nbuf[32];
-		stem_of(r->path, stem, sizeof stem);
+		cli_file_stem(r->path, stem, sizeof stem);
 		int64_t coco_id = -1;
-		if (k->ev && odet_coco_eval_find_image(k->ev, base_name(r->path), &coco_id) != ODET_OK) {
-			fprintf(stderr, "odet: %s: not in %s, not evaluated\n", base_name(r->path), o->annotations);
+		if (k->ev && odet_coco_eval_find_image(k->ev, cli_base_name(r->path), &coco_id) != ODET_OK) {
+			fprintf(stderr, "odet: %s: not in %s, not evaluated\n", cli_base_name(r->path), o->annotations);
 			coco_id = -1;
 		}
 		if (coco_id >= 0)
 			snprintf(stem, sizeof stem, "%lld", (long long)coco_id);
-		size_t ll = (size_t)snprintf(line, sizeof line, "%s: ", base_name(r->path));
+		size_t ll = (size_t)snprintf(line, sizeof line, "%s: ", cli_base_name(r->path));
 		for (int i = 0; i < r->count; i++) {
 			const float *b = r->boxes + 4 * i;
 			int cat = odet_coco_category_id(&k->mi, r->classes[i]);
 			fprintf(k->jf, "%s\n{\"image_id\": ", k->first_record ? "" : ",");
-			json_image_id(k->jf, stem);
+			cli_json_image_id(k->jf, stem);
 			fprintf(k->jf, ", \"category_id\": %d, \"bbox\": [%.2f, %.2f, %.2f, %.2f], \"score\": %.5f}", cat,
 				b[0], b[1], b[2] - b[0], b[3] - b[1], r->scores[i]);
 			k->first_record = 0;
@@ -213,23 +179,6 @@ static odet_status on_image(void *user, const odet_image_result *r)
 	return ODET_OK;
 }
 
-static int parse_devices(const char *s, detect_opts *o)
-{
-	o->n_devices = 0;
-	while (*s) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 0 || v > 1023 || o->n_devices == MAX_DEVICES || (*end && *end != ',')) {
-			fprintf(stderr, "odet detect: --devices expects GPU indices such as 0,1 (at most %d)\n",
-				MAX_DEVICES);
-			return -1;
-		}
-		o->devices[o->n_devices++] = (int)v;
-		s = *end ? end + 1 : end;
-	}
-	return o->n_devices ? 0 : -1;
-}
-
 static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs, int *n_src)
 {
 	o->out_dir = "odet-detect";
@@ -247,9 +196,8 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 			usage(stdout);
 			return 1;
 		}
-		if ((r = cli_engine_opt("detect", argc, argv, &i, &o->eo)) != 0 ||
-		    (r = cli_build_opt("detect", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-				       &o->bo, &o->threads, &o->verbose)) != 0) {
+		if ((r = cli_common_opt("detect", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					&o->eo, &o->bo, &o->threads, &o->verbose)) != 0) {
 			if (r < 0)
 				return -1;
 			continue;
@@ -284,7 +232,7 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 					return -1;
 				}
 			} else if (!strcmp(a, "--devices")) {
-				if (parse_devices(v, o))
+				if (cli_devices("detect", v, o->devices, MAX_DEVICES, &o->n_devices))
 					return -1;
 			} else if (!strcmp(a, "--decode")) {
 				if (!strcmp(v, "auto"))
@@ -313,10 +261,8 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 					return -1;
 				o->read_threads = (int)lv;
 			}
-		} else if (!o->model) {
-			o->model = a;
-		} else {
-			(*srcs)[(*n_src)++] = a;
+		} else if (cli_sources_arg("detect", a, &o->model, *srcs, n_src, argc)) {
+			return -1;
 		}
 	}
 	if (!o->model || *n_src == 0) {

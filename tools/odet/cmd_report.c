@@ -15,7 +15,7 @@
  * Uses odet.h only.
  */
 #include "bench_core.h"
-#include "cli_engine.h"
+#include "cli_sources.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -358,10 +358,8 @@ int cmd_report(int argc, char **argv)
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
-		int eok = cli_engine_opt("report", argc, argv, &i, &eo);
-		if (eok == 0)
-			eok = cli_build_opt("report", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &o, &threads,
-					    &verbose);
+		int eok = cli_common_opt("report", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					     &eo, &o, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0)
@@ -383,12 +381,7 @@ int cmd_report(int argc, char **argv)
 			fprintf(stderr, "odet report: unknown option '%s'\n", a);
 			usage(stderr);
 			return 2;
-		} else if (!model) {
-			model = a;
-		} else if (n_src < (int)(sizeof sources / sizeof *sources)) {
-			sources[n_src++] = a;
-		} else {
-			fprintf(stderr, "odet report: too many image arguments (use a folder or @LIST)\n");
+		} else if (cli_sources_arg("report", a, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources))) {
 			return 2;
 		}
 	}

@@ -68,10 +68,8 @@ int cmd_run(int argc, char **argv)
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int eok = cli_engine_opt("run", argc, argv, &i, &eo);
-		if (eok == 0)
-			eok = cli_build_opt("run", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &parsed,
-					    &threads, &verbose);
+		int eok = cli_common_opt("run", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					     &eo, &parsed, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {

@@ -7,6 +7,7 @@
  * (each named), 1 Redis unreachable, hiredis missing, or results missing after --timeout.
  */
 #include "cli_queue.h"
+#include "cli_sources.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -40,37 +41,6 @@ static void usage(FILE *f)
 		   "  hiredis missing, or results missing after --timeout\n");
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
-/* COCO image id as `odet detect` writes it: a numeric file stem as a number, else the stem */
-static void json_image_id(FILE *f, const char *path)
-{
-	char stem[1024];
-	snprintf(stem, sizeof stem, "%s", base_name(path));
-	char *dot = strrchr(stem, '.');
-	if (dot && dot != stem)
-		*dot = 0;
-	int numeric = *stem != 0;
-	for (const char *c = stem; *c; c++)
-		numeric &= (*c >= '0' && *c <= '9');
-	if (numeric && strlen(stem) < 18) {
-		fprintf(f, "%lld", atoll(stem));
-		return;
-	}
-	fputc('"', f);
-	for (const char *c = stem; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*c >= 0x20)
-			fputc(*c, f);
-	}
-	fputc('"', f);
-}
-
 static odet_status on_job(void *user, const odet_job_result *r)
 {
 	submit_cli *s = user;
@@ -84,14 +54,16 @@ static odet_status on_job(void *user, const odet_job_result *r)
 	s->n_dets += r->count;
 	for (int i = 0; s->jf && i < r->count; i++) {
 		const float *b = r->boxes + 4 * i;
+		char stem[1024];
+		cli_file_stem(r->source, stem, sizeof stem);
 		fprintf(s->jf, "%s\n{\"image_id\": ", s->first_record ? "" : ",");
-		json_image_id(s->jf, r->source);
+		cli_json_image_id(s->jf, stem);
 		fprintf(s->jf, ", \"category_id\": %d, \"bbox\": [%.2f, %.2f, %.2f, %.2f], \"score\": %.5f}",
 			r->category_ids[i], b[0], b[1], b[2] - b[0], b[3] - b[1], r->scores[i]);
 		s->first_record = 0;
 	}
 	if (!s->quiet)
-		printf("%s: %d detection(s)\n", base_name(r->source), r->count);
+		printf("%s: %d detection(s)\n", cli_base_name(r->source), r->count);
 	return ODET_OK;
 }
 

@@ -11,7 +11,7 @@
  * Exit codes: 0 every source read to its end, 2 bad input (a source failed or usage), 1 runtime
  * failure or interrupted.
  */
-#include "cli.h"
+#include "cli_sources.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -92,35 +92,6 @@ static void usage(FILE *f)
 		   "exit codes: 0 every source read, 2 bad input (a source failed) or usage, 1 runtime failure\n");
 }
 
-static bool parse_long(const char *opt, const char *s, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || *end || errno || v < min || v > max) {
-		fprintf(stderr, "odet video: %s expects an integer in %ld..%ld, not '%s'\n", opt, min, max, s);
-		return false;
-	}
-	*out = (long)v;
-	return true;
-}
-
-static int parse_devices(const char *s, video_cli *o)
-{
-	o->n_devices = 0;
-	while (*s) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 0 || v > 1023 || o->n_devices == MAX_DEVICES || (*end && *end != ',')) {
-			fprintf(stderr, "odet video: --devices expects GPU indices such as 0,1 (at most %d)\n", MAX_DEVICES);
-			return -1;
-		}
-		o->devices[o->n_devices++] = (int)v;
-		s = *end ? end + 1 : end;
-	}
-	return o->n_devices ? 0 : -1;
-}
-
 /* 0 ok, 1 --help printed, 2 usage error (printed) */
 static int parse(int argc, char **argv, video_cli *o)
 {
@@ -188,25 +159,25 @@ static int parse(int argc, char **argv, video_cli *o)
 					return 2;
 				}
 			} else if (!strcmp(a, "--batch")) {
-				if (!parse_long(a, v, 1, 4096, &lv))
+				if (!cli_int("video", a, v, 1, 4096, &lv))
 					return 2;
 				o->batch = (int)lv;
 			} else if (!strcmp(a, "--batch-timeout-ms")) {
-				if (!parse_long(a, v, 0, 600000, &o->timeout_ms))
+				if (!cli_int("video", a, v, 0, 600000, &o->timeout_ms))
 					return 2;
 			} else if (!strcmp(a, "--max-frames")) {
-				if (!parse_long(a, v, 0, 2000000000L, &lv))
+				if (!cli_int("video", a, v, 0, 2000000000L, &lv))
 					return 2;
 				o->max_frames = lv;
 			} else if (!strcmp(a, "--queue")) {
-				if (!parse_long(a, v, 1, 4096, &o->queue))
+				if (!cli_int("video", a, v, 1, 4096, &o->queue))
 					return 2;
 			} else if (!strcmp(a, "--threads")) {
-				if (!parse_long(a, v, 0, 256, &lv))
+				if (!cli_int("video", a, v, 0, 256, &lv))
 					return 2;
 				o->threads = (int)lv;
 			} else if (!strcmp(a, "--devices")) {
-				if (parse_devices(v, o))
+				if (cli_devices("video", v, o->devices, MAX_DEVICES, &o->n_devices))
 					return 2;
 			} else if (!strcmp(a, "--backend")) {
 				if (!strcmp(v, "cpu"))
@@ -280,18 +251,10 @@ static void progress(video_sink *k, bool last)
 static void video_path(const video_cli *o, int i, char *out, size_t n)
 {
 	char stem[1024], other[1024];
-	const char *b = strrchr(o->sources[i], '/');
-	snprintf(stem, sizeof stem, "%s", b ? b + 1 : o->sources[i]);
-	char *dot = strrchr(stem, '.');
-	if (dot && dot != stem)
-		*dot = 0;
+	cli_file_stem(o->sources[i], stem, sizeof stem);
 	int dup = 0;
 	for (int j = 0; j < i; j++) {
-		const char *bj = strrchr(o->sources[j], '/');
-		snprintf(other, sizeof other, "%s", bj ? bj + 1 : o->sources[j]);
-		char *d = strrchr(other, '.');
-		if (d && d != other)
-			*d = 0;
+		cli_file_stem(o->sources[j], other, sizeof other);
 		dup |= !strcmp(other, stem);
 	}
 	if (dup)

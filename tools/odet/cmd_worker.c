@@ -8,6 +8,7 @@
  * hiredis missing, or a device failure; 2 usage or a bad model.
  */
 #include "cli_queue.h"
+#include "cli_sources.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -92,9 +93,8 @@ static int parse_args(int argc, char **argv, worker_cli *w)
 			return 1;
 		}
 		if ((r = cli_queue_opt("worker", argc, argv, &i, &w->wo.queue)) != 0 ||
-		    (r = cli_engine_opt("worker", argc, argv, &i, &w->eo)) != 0 ||
-		    (r = cli_build_opt("worker", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-				       &w->bo, &w->threads, &w->verbose)) != 0) {
+		    (r = cli_common_opt("worker", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
+					&w->eo, &w->bo, &w->threads, &w->verbose)) != 0) {
 			if (r < 0)
 				return -1;
 			continue;
@@ -149,17 +149,8 @@ static int parse_args(int argc, char **argv, worker_cli *w)
 				return -1;
 			}
 		} else if (!strcmp(a, "--devices")) {
-			w->n_devices = 0;
-			for (const char *c = v; *c;) {
-				char *end;
-				long d = strtol(c, &end, 10);
-				if (end == c || d < 0 || d > 1023 || w->n_devices == 64 || (*end && *end != ',')) {
-					fprintf(stderr, "odet worker: --devices expects GPU indices such as 0,1 (at most 64)\n");
-					return -1;
-				}
-				w->devices[w->n_devices++] = (int)d;
-				c = *end ? end + 1 : end;
-			}
+			if (cli_devices("worker", v, w->devices, 64, &w->n_devices))
+				return -1;
 		} else if (!strcmp(a, "--read-threads")) {
 			if (!cli_int("worker", a, v, 0, 256, &lv))
 				return -1;
