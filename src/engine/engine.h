@@ -4,7 +4,8 @@
  *
  *   build.c      odet_engine_build: clone → passes → head → shape check → backend check
  *   memplan.c    lifetimes and greedy best-fit placement of every intermediate in one arena
- *   plan.c       plan files (docs/plan-format.md): save, load (untrusted input)
+ *   plan_*.c     plan files (docs/plan-format.md, plan_format.h): plan_write.c saves,
+ *                plan.c loads (untrusted input), plan_graph.c reads the graph section
  *   exec.c       exec contexts: arena, per-node tensor descriptors, odet_exec_infer
  *   detections.c odet_detections_*, odet_exec_run (network + head outputs)
  *
