@@ -683,10 +683,11 @@ typedef struct odet_video_opts {
 	odet_tracker_opts tracker;
 	int no_infer;           /* 1: decode only (frames delivered with no detections) */
 	int keep_frames;        /* 1: results carry the decoded RGB frame (odet_frame_result.rgb) */
-	int decode;             /* 0 (default): FFmpeg's decoders on the CPU; 1: NVDEC on the GPU for
-	                         * H.264 / HEVC 8-bit 4:2:0 (frames stay in GPU memory: NV12 ->
-	                         * letterbox in one kernel), other streams on the CPU (said in the log);
-	                         * needs a CUDA pipeline on one GPU and keep_frames 0 */
+	int decode;             /* -1 (default, auto): NVDEC where it can serve (a CUDA pipeline on one
+	                         * GPU, keep_frames 0), else the CPU; 0: FFmpeg's decoders on the CPU;
+	                         * 1: NVDEC on the GPU for H.264 / HEVC 8-bit 4:2:0 (frames stay in GPU
+	                         * memory: NV12 -> letterbox in one kernel), other streams on the CPU
+	                         * (said in the log); refused unless NVDEC can serve */
 } odet_video_opts;
 ODET_API odet_video_opts odet_video_opts_default(void);
 

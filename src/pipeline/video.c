@@ -17,7 +17,7 @@ typedef struct vd_reader {
 	io_video *v;
 	/* NVDEC (odet_video_opts.decode = 1): the decoder lives until every frame it lent is back,
 	 * so it is closed by odet_video_run at the end, not by the source thread */
-	bool nvdec;
+	bool nvdec, nvdec_auto; /* nvdec_auto: chosen by decode = -1 (a fallback is only info) */
 	int device, max_frames;
 	io_nvdec *dec;
 } vd_reader;
@@ -30,7 +30,8 @@ static odet_status vd_open(void *self, odet_ctx *ctx, int *w, int *h, double *fp
 	if (r->nvdec) {
 		rc = io_nvdec_open(ctx, r->path, r->device, r->max_frames, &r->dec, &info);
 		if (rc == ODET_ERR_UNSUPPORTED) /* not H.264/HEVC 8-bit 4:2:0, or no NVDEC: the CPU decodes it */
-			odet_log(ctx, ODET_LOG_WARN, "%s: decoded on the CPU: %s", r->path, odet_ctx_last_error(ctx));
+			odet_log(ctx, r->nvdec_auto ? ODET_LOG_INFO : ODET_LOG_WARN, "%s: decoded on the CPU: %s", r->path,
+				 odet_ctx_last_error(ctx));
 		else if (rc)
 			return rc;
 	}
@@ -271,7 +272,7 @@ static void *slot_main(void *arg)
 
 odet_video_opts odet_video_opts_default(void)
 {
-	return (odet_video_opts){.batch_timeout_ms = 40, .track = 1, .tracker = odet_tracker_opts_default()};
+	return (odet_video_opts){.batch_timeout_ms = 40, .track = 1, .tracker = odet_tracker_opts_default(), .decode = -1};
 }
 
 int odet_video_available(void)
@@ -325,12 +326,13 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 	if (stats)
 		memset(stats, 0, sizeof *stats);
 	odet_video_opts o = opts ? *opts : odet_video_opts_default();
-	if (o.batch_timeout_ms < 0 || o.queue_frames < 0 || o.queue_frames > 4096 || o.max_frames < 0 || o.decode < 0 ||
+	if (o.batch_timeout_ms < 0 || o.queue_frames < 0 || o.queue_frames > 4096 || o.max_frames < 0 || o.decode < -1 ||
 	    o.decode > 1)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
-				  "video: batch_timeout_ms >= 0, queue_frames 0..4096, max_frames >= 0, decode 0 or 1");
+				  "video: batch_timeout_ms >= 0, queue_frames 0..4096, max_frames >= 0, decode -1, 0 or 1");
 	/* NVDEC frames stay on their GPU: one CUDA device, and no host copy of the frame */
-	if (o.decode == 1 && (p->n_dev != 1 || p->dev[0].e->be->kind != ODET_BACKEND_CUDA || o.keep_frames))
+	const bool nv_can = p->n_dev == 1 && p->dev[0].e->be->kind == ODET_BACKEND_CUDA && !o.keep_frames;
+	if (o.decode == 1 && !nv_can)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 				  "NVDEC decode needs a CUDA pipeline on one GPU and no kept frames (%s)",
 				  p->dev[0].e->be->kind != ODET_BACKEND_CUDA ? "this pipeline runs on the CPU"
@@ -359,7 +361,8 @@ odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, 
 	const int mo_queue = o.queue_frames ? o.queue_frames : default_queue(B, n);
 	for (int i = 0; i < n; i++) {
 		vr[i].path = sources[i];
-		vr[i].nvdec = o.decode == 1;
+		vr[i].nvdec = o.decode == 1 || (o.decode == -1 && nv_can);
+		vr[i].nvdec_auto = o.decode == -1;
 		vr[i].device = p->dev[0].device;
 		vr[i].max_frames = mo_queue + B * n_slots + 2; /* queued + in the slots' batches */
 		rd[i] = (mx_reader){.open = vd_open, .corrupt = vd_corrupt, .end_message = vd_end_message,

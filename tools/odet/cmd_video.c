@@ -37,7 +37,7 @@ typedef struct video_cli {
 	const char *publish;    /* --publish redis://HOST[:PORT]/STREAM */
 	const char **sources;
 	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads, save_video;
-	int nvdec;              /* --decode nvdec */
+	int decode;             /* --decode: -1 auto, 0 cpu, 1 nvdec */
 	int devices[MAX_DEVICES];
 	long timeout_ms, queue;
 	long long max_frames;
@@ -79,8 +79,9 @@ static void usage(FILE *f)
 		   "  --max-frames N     frames per source (default: all)\n"
 		   "  --queue N          decoded frames buffered per source (default: 2 x batch / sources + 2, >= 4)\n"
 		   "  --no-infer         decode only (frames/s of the decoders)\n"
-		   "  --decode D         cpu (default: FFmpeg on the CPU) or nvdec (H.264/HEVC on the GPU, frames\n"
-		   "                     stay in GPU memory; CUDA, one GPU, not with --save-video)\n"
+		   "  --decode D         auto (default: nvdec where it can serve, else cpu), cpu (FFmpeg on the\n"
+		   "                     CPU) or nvdec (H.264/HEVC on the GPU, frames stay in GPU memory; CUDA,\n"
+		   "                     one GPU, not with --save-video; other codecs fall back to the CPU)\n"
 		   "  --no-track         no tracker (track ids -1)\n"
 		   "  --save-video       an annotated video per source: DIR/<name>.mp4 (boxes, labels, track ids)\n"
 		   "  --backend B        cpu, cuda or auto (default: cuda when a GPU answers)\n"
@@ -99,6 +100,7 @@ static int parse(int argc, char **argv, video_cli *o)
 	o->out_dir = "odet-video";
 	o->score = 0.3f;
 	o->timeout_ms = 40;
+	o->decode = -1;
 	o->batch = 0;
 	o->backend = ODET_BACKEND_AUTO;
 	o->sources = calloc((size_t)argc, sizeof *o->sources);
@@ -113,11 +115,11 @@ static int parse(int argc, char **argv, video_cli *o)
 		}
 		if (!strcmp(a, "--decode")) {
 			const char *v = i + 1 < argc ? argv[++i] : NULL;
-			if (!v || (strcmp(v, "cpu") && strcmp(v, "nvdec"))) {
-				fprintf(stderr, "odet video: --decode expects cpu or nvdec\n");
+			if (!v || (strcmp(v, "auto") && strcmp(v, "cpu") && strcmp(v, "nvdec"))) {
+				fprintf(stderr, "odet video: --decode expects auto, cpu or nvdec\n");
 				return 2;
 			}
-			o->nvdec = !strcmp(v, "nvdec");
+			o->decode = !strcmp(v, "nvdec") ? 1 : !strcmp(v, "cpu") ? 0 : -1;
 			continue;
 		}
 		if (!strcmp(a, "--realtime") || !strcmp(a, "--no-infer") || !strcmp(a, "--no-track") ||
@@ -478,7 +480,7 @@ int cmd_video(int argc, char **argv)
 	vo.no_infer = o.no_infer;
 	vo.track = !o.no_track;
 	vo.keep_frames = o.save_video;
-	vo.decode = o.nvdec;
+	vo.decode = o.decode;
 	struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_sa);
