@@ -219,27 +219,9 @@ static cudnnMathType_t perf_math(cudnnConvolutionDescriptor_t cd)
 /* Tuning-cache key: device, cuDNN version and everything that shapes the choice. */
 static bool conv_key(const conv_graph_desc *gd, int group, odet_dtype dt, char *key, size_t cap, bool direct)
 {
-	int dev = 0;
-	cudaDeviceProp p;
-	if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
-		cudaGetLastError();
-		return false;
-	}
-	char name[sizeof p.name];
-	size_t i = 0;
-	for (; p.name[i] && i + 1 < sizeof name; i++)
-		name[i] = p.name[i] > 0x20 && p.name[i] < 0x7f ? p.name[i] : '_';
-	name[i] = 0;
-	const cuda_window *c = gd->cw;
-	int k = snprintf(key, cap,
-			 "cuda-conv %s sm%d%d cudnn%zu %s %s x%lld,%lld,%lld,%lld k%lld,%lld,%lld s%lld,%lld d%lld,%lld "
-			 "p%lld,%lld,%lld,%lld g%d b%d r%d a%d%s",
-			 name, p.major, p.minor, cudnnGetVersion(), dt == ODET_F16 ? "f16" : "f32", gd->nhwc ? "nhwc" : "nchw",
-			 (long long)c->n, (long long)c->c, (long long)c->h, (long long)c->w, (long long)c->oc,
-			 (long long)c->kh, (long long)c->kw, (long long)c->sh, (long long)c->sw, (long long)c->dh,
-			 (long long)c->dw, (long long)c->pt, (long long)c->pl, (long long)c->pb, (long long)c->pr, group,
-			 (int)gd->has_bias, (int)gd->has_res, gd->act.kind, direct ? " dk1" : "");
-	return k > 0 && (size_t)k < cap;
+	char what[64];
+	snprintf(what, sizeof what, "%s %s", dt == ODET_F16 ? "f16" : "f32", gd->nhwc ? "nhwc" : "nchw");
+	return conv_graph_key(gd, "cuda-conv", what, group, direct ? " dk1" : "", key, cap);
 }
 
 /* Algorithms whose arithmetic differs from direct convolution (transforms): never for fp32,

@@ -534,3 +534,29 @@ void conv_graph_free(conv_graph *g)
 		cudnnDestroy(g->h);
 	free(g);
 }
+
+bool conv_graph_key(const conv_graph_desc *gd, const char *kind, const char *what, int group, const char *tail,
+		    char *key, size_t cap)
+{
+	int dev = 0;
+	cudaDeviceProp p;
+	if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+		cudaGetLastError();
+		return false;
+	}
+	char name[sizeof p.name];
+	size_t i = 0;
+	for (; p.name[i] && i + 1 < sizeof name; i++)
+		name[i] = p.name[i] > 0x20 && p.name[i] < 0x7f ? p.name[i] : '_';
+	name[i] = 0;
+	const cuda_window *c = gd->cw;
+	int k = snprintf(key, cap,
+			 "%s %s sm%d%d cudnn%zu %s x%lld,%lld,%lld,%lld k%lld,%lld,%lld s%lld,%lld d%lld,%lld "
+			 "p%lld,%lld,%lld,%lld g%d b%d r%d a%d%s",
+			 kind, name, p.major, p.minor, cudnnGetVersion(), what, (long long)c->n, (long long)c->c,
+			 (long long)c->h, (long long)c->w, (long long)c->oc, (long long)c->kh, (long long)c->kw,
+			 (long long)c->sh, (long long)c->sw, (long long)c->dh, (long long)c->dw, (long long)c->pt,
+			 (long long)c->pl, (long long)c->pb, (long long)c->pr, group, (int)gd->has_bias, (int)gd->has_res,
+			 gd->act.kind, tail);
+	return k > 0 && (size_t)k < cap;
+}

@@ -55,6 +55,12 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 			      const conv_graph_choice *only, conv_graph **out, float *ms, size_t *ws_need,
 			      conv_graph_choice *chosen);
 
+/* The tuning cache key of a convolution: "KIND DEVICE smXY cudnnV WHAT x.. k.. s.. d.. p.. gG bB rR aA"
+ * followed by tail (every shape and fusion fact a choice depends on). False when it does not fit
+ * or the device cannot be asked. */
+bool conv_graph_key(const conv_graph_desc *gd, const char *kind, const char *what, int group, const char *tail,
+		    char *key, size_t cap);
+
 /* Enqueue on the stream of handle h (plans are valid for any handle of the same device). */
 cudnnStatus_t conv_graph_run(const conv_graph *g, cudnnHandle_t h, const void *x, const void *w,
 			     const void *b, const void *r, void *y, void *ws);
