@@ -20,14 +20,15 @@
  *     implementation takes it, else sum into a dst prefilled with the residual) and the
  *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
  *     the GEMM path). Constant weights are reordered once into the primitive's layout; input,
- *     output and residual are reordered per run (unless kept in nChw16c). Threads: with more
- *     than one thread (group 1, at least CONV_SERIAL_FLOPS), the conv is split into tasks
- *     on odet's pool, each a single-threaded primitive: one per image when N >= threads,
- *     else one per part of the output channels (multiples of 16) at N = 1; each pool thread
- *     has its own workspace copy. oneDNN's own OpenMP team is not used there: its spinning
- *     workers made a busy machine 2-6x slower (measured). Otherwise one primitive on
- *     OpenMP with the context's thread count (1 below CONV_SERIAL_FLOPS), set before the
- *     primitive is created (its jit kernels fix the count there) and at each run.
+ *     output and residual are reordered per run (unless kept in nChw16c). Threads: every
+ *     primitive is single-threaded (OpenMP at 1 thread, set before it is created, since its
+ *     jit kernels fix the count there, and on every thread that runs it); with more than one
+ *     thread and at least CONV_SERIAL_FLOPS, the conv is split into tasks on odet's pool:
+ *     one per image when N >= threads, else one per part of the output channels at N = 1
+ *     (multiples of 16; with groups, whole groups filling 16-channel blocks, e.g. 16
+ *     channels of a depthwise conv); each pool thread has its own workspace copy. No OpenMP
+ *     team ever: its workers spin after each region (libgomp), and on a busy 2-core machine
+ *     that made the convs 2-6x slower (measured; CenterNet, all depthwise, 1.5x its CPU time).
  *   im2col + GEMM (sgemm.c): per image and group, the input patch matrix
  *     [C/g * prod(k)][prod(out)] (skipped for 1x1/stride 1/no pad) times W_g; then one
  *     epilogue pass (bias, residual, activation) per output channel.
@@ -69,7 +70,6 @@ typedef struct conv_dnnl {
 	dnnl_memory_desc_t src_md, dst_md, wei_md, scratch_md;
 	void *wei_packed;  /* constant W in wei_md (NULL when W is fed at run time) */
 	bool res_binary;   /* residual read by a binary post-op (else: sum into prefilled dst) */
-	int nthr;          /* OpenMP threads: the context's, 1 for small convs (CONV_SERIAL_FLOPS) */
 	size_t off_src, off_dst, off_wei, off_scratch; /* workspace offsets */
 } conv_dnnl;
 #endif
@@ -88,11 +88,11 @@ typedef struct conv_plan {
 	size_t off_col, off_sgemm;    /* GEMM path workspace */
 #ifdef ODET_HAVE_DNNL
 	conv_dnnl *dn;                /* = part[0] */
-	/* split (threads > 1, group 1, not small): parts over output channels, each a N=1 (or
-	 * N=n when not split) single-threaded primitive, run as tasks (image, part) on odet's
-	 * pool; each thread has its own workspace copy of part_ws bytes */
+	/* split (threads > 1, not small): parts over output channels (and their groups' input
+	 * channels), each a N=1 (or N=n when not split) single-threaded primitive, run as tasks
+	 * (image, part) on odet's pool; each thread has its own workspace copy of part_ws bytes */
 	conv_dnnl *part[CONV_MAX_PARTS];
-	int64_t part_m0[CONV_MAX_PARTS];
+	int64_t part_m0[CONV_MAX_PARTS], part_c0[CONV_MAX_PARTS]; /* first output / input channel */
 	int n_parts, n_ws;
 	bool split;
 	size_t part_ws, off_parts;
@@ -205,10 +205,11 @@ static dnnl_status_t run_reorder(conv_dnnl *dn, dnnl_stream_t st, dnnl_primitive
 	return s;
 }
 
-/* One primitive for images [nimg] and output channels [m0, m0 + mp) (group 1, or all of them),
- * nthr OpenMP threads; workspace offsets taken from *ws. */
+/* One single-threaded primitive for images [nimg] and output channels [m0, m0 + mp): with
+ * group 1 all input channels, else the groups of those channels (m0, mp multiples of M/group)
+ * and their input channels; workspace offsets taken from *ws. */
 static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
-				     int64_t nimg, int64_t m0, int64_t mp, int nthr, size_t *ws, conv_dnnl **out)
+				     int64_t nimg, int64_t m0, int64_t mp, size_t *ws, conv_dnnl **out)
 {
 	conv_dnnl *dn = calloc(1, sizeof *dn);
 	if (!dn)
@@ -227,7 +228,8 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	static const dnnl_format_tag_t act_tag[4] = {0, dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
 	static const dnnl_format_tag_t wei_tag[4] = {0, dnnl_oiw, dnnl_oihw, dnnl_oidhw};
 	static const dnnl_format_tag_t gwei_tag[4] = {0, dnnl_goiw, dnnl_goihw, dnnl_goidhw};
-	dnnl_dims_t xd = {nimg, p->c}, yd = {nimg, mp}, wd, bd = {mp}, st, dl, pl, pr;
+	const int64_t gp = p->group > 1 ? mp / p->mg : 1; /* groups in this primitive */
+	dnnl_dims_t xd = {nimg, p->group > 1 ? gp * p->cg : p->c}, yd = {nimg, mp}, wd, bd = {mp}, st, dl, pl, pr;
 	for (int i = 0; i < nd; i++) {
 		xd[2 + i] = p->in[k0 + i];
 		yd[2 + i] = p->out[k0 + i];
@@ -238,7 +240,7 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 	}
 	int wr = r;
 	if (p->group > 1) {
-		wd[0] = p->group;
+		wd[0] = gp;
 		wd[1] = p->mg;
 		wd[2] = p->cg;
 		for (int i = 0; i < nd; i++)
@@ -251,9 +253,9 @@ static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_
 			wd[2 + i] = p->k[k0 + i];
 	}
 	dnnl_memory_desc_t src_any, dst_any, wei_any;
-	/* oneDNN's jit kernels fix their thread count when the primitive is created */
-	dn->nthr = nthr;
-	omp_set_num_threads(dn->nthr);
+	/* oneDNN's jit kernels fix their thread count when the primitive is created: 1 (odet's
+	 * pool runs the parts; an OpenMP team's spinning workers made a busy machine 2-6x slower) */
+	omp_set_num_threads(1);
 	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) != dnnl_success)
 		goto out_dnnl;
 	what = "memory descriptors";
@@ -474,7 +476,7 @@ static void split_range(void *arg, int64_t begin, int64_t end, int thread)
 	omp_set_num_threads(1);
 	for (int64_t t = begin; t < end; t++) {
 		int64_t img = t / p->n_parts, k = t % p->n_parts, m0 = p->part_m0[k];
-		const float *x = j->x + img * p->c * p->in_sp;
+		const float *x = j->x + (img * p->c + p->part_c0[k]) * p->in_sp;
 		const float *w = j->w + m0 * p->cg * p->kk;
 		const float *b = j->b ? j->b + m0 : NULL;
 		const float *res = j->res ? j->res + (img * p->m + m0) * p->out_sp : NULL;
@@ -497,15 +499,14 @@ static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
 	int nthr = odet_threadpool_size(a->pool);
 	dnnl_status_t s;
 	const char *what = "convolution";
+	omp_set_num_threads(1);
 	if (!p->split) {
-		omp_set_num_threads(p->dn->nthr < nthr ? p->dn->nthr : nthr);
 		s = conv_dnnl_exec(p->dn, x, w, b, res, y, a->workspace, &what);
 	} else {
 		if (nthr > p->n_ws)
 			return odet_error(a->ctx, ODET_ERR_INTERNAL,
 					  "node '%s': Conv prepared for %d threads runs on %d", a->node->name, p->n_ws,
 					  nthr);
-		omp_set_num_threads(1);
 		split_job j = {.p = p, .x = x, .w = w, .b = b, .res = res, .y = y,
 			       .ws = (char *)a->workspace + p->off_parts};
 		atomic_init(&j.failed, 0);
@@ -530,16 +531,25 @@ static void conv_parts_free(conv_plan *p)
 }
 
 /* All primitives of the plan: split over images and output-channel parts when threads > 1
- * and the conv is not small (group 1), else one primitive on OpenMP threads. */
+ * and the conv is not small, else one single-threaded primitive. */
 static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
 					 size_t *ws)
 {
 	int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
 	double flops = 2.0 * (double)p->n * (double)p->m * (double)p->cg * (double)p->kk * (double)p->out_sp;
-	int64_t blocks = (p->m + 15) / 16;
+	/* a part's unit: 16 output channels (an nChw16c block); with groups, the fewest whole
+	 * groups whose input and output channels both fill 16-channel blocks (none: no parts) */
+	int64_t unit = 16;
+	if (p->group > 1) {
+		int64_t u = 1;
+		while (u <= p->group && ((u * p->cg) % 16 || (u * p->mg) % 16))
+			u++;
+		unit = u * p->mg;
+	}
+	int64_t blocks = (p->m + unit - 1) / unit;
 	int parts = 1;
 	p->split = false;
-	if (T > 1 && flops >= CONV_SERIAL_FLOPS && p->group == 1) {
+	if (T > 1 && flops >= CONV_SERIAL_FLOPS) {
 		if (p->n >= T) {
 			p->split = true;
 		} else {
@@ -554,8 +564,8 @@ static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const
 	odet_status rc = ODET_OK;
 	if (!p->split) {
 		p->n_parts = 1;
-		p->part_m0[0] = 0;
-		rc = conv_dnnl_prepare(ctx, g, n, p, p->n, 0, p->m, flops < CONV_SERIAL_FLOPS ? 1 : T, ws, &p->part[0]);
+		p->part_m0[0] = p->part_c0[0] = 0;
+		rc = conv_dnnl_prepare(ctx, g, n, p, p->n, 0, p->m, ws, &p->part[0]);
 		if (rc)
 			p->n_parts = 0;
 		p->dn = p->part[0];
@@ -564,10 +574,11 @@ static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const
 	size_t part_ws = 0;
 	for (int k = 0; k < parts && !rc; k++) {
 		int64_t b0 = blocks * k / parts, b1 = blocks * (k + 1) / parts;
-		int64_t m0 = 16 * b0, m1 = 16 * b1 < p->m ? 16 * b1 : p->m;
+		int64_t m0 = unit * b0, m1 = unit * b1 < p->m ? unit * b1 : p->m;
 		size_t pws = 0;
 		p->part_m0[k] = m0;
-		rc = conv_dnnl_prepare(ctx, g, n, p, 1, m0, m1 - m0, 1, &pws, &p->part[k]);
+		p->part_c0[k] = p->group > 1 ? m0 / p->mg * p->cg : 0;
+		rc = conv_dnnl_prepare(ctx, g, n, p, 1, m0, m1 - m0, &pws, &p->part[k]);
 		if (!rc)
 			p->n_parts = k + 1;
 		part_ws = pws > part_ws ? pws : part_ws;
@@ -594,6 +605,12 @@ static odet_status conv_bf16_check(odet_ctx *ctx, const ir_node *n)
 	return ODET_OK;
 }
 
+int cpu_conv_split(const void *state)
+{
+	const conv_plan *p = state;
+	return p && p->split ? p->n_parts : 0;
+}
+
 const char *cpu_conv_impl_name(const void *state)
 {
 	const conv_plan *p = state;
@@ -610,6 +627,12 @@ static odet_status conv_bf16_check(odet_ctx *ctx, const ir_node *n)
 {
 	return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 			  "node '%s': precision bf16 needs oneDNN (AVX512_BF16 kernels); this build has none", n->name);
+}
+
+int cpu_conv_split(const void *state)
+{
+	(void)state;
+	return 0;
 }
 
 const char *cpu_conv_impl_name(const void *state)

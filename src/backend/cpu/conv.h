@@ -7,6 +7,9 @@
 /* Name of the implementation a prepared Conv state runs: oneDNN's implementation string
  * ("jit:avx512_core", "brgconv:avx512_core", ...), "im2col+sgemm" or "direct". */
 const char *cpu_conv_impl_name(const void *state);
+/* Parts per image of a prepared Conv state split over the thread pool (1: one task per image),
+ * 0 when it runs as one primitive or not on oneDNN. */
+int cpu_conv_split(const void *state);
 /* The same for a prepared QConv state: oneDNN's implementation string, or "reference". */
 const char *cpu_qconv_impl_name(const void *state);
 

@@ -9,12 +9,18 @@
  *     cpu_conv_bf16_refused) the build is refused naming the instruction set.
  *   test_cpu_conv_fast [--expect-no-bf16]
  * Shapes: SSD/ResNet-like 3x3 (bias, ReLU, residual), a head conv with M not a multiple of 16,
- * 1x1, stride 2, depthwise; batch 1 and 2; 3 threads then 1.
+ * 1x1, stride 2, depthwise; batch 1 and 2; 3 threads then 1. Convs large enough to be split
+ * over the pool (CONV_SERIAL_FLOPS): depthwise and grouped ones by parts of whole groups,
+ * batch 2 by parts and batch 4 by images, against the same exact path.
+ * Threads: no conv opens an OpenMP team (their spinning workers slowed a busy machine 1.5-4x,
+ * conv.c): the process has exactly the threads it had before the first conv (the context's
+ * pool), counted in /proc/self/task, after every conv has run on 3 threads.
  */
 #include "backend/backend.h"
 #include "backend/cpu/conv.h"
 #include "test.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +38,28 @@ static const spec specs[] = {
 	{"3x3 s2", 1, 32, 32, 1, 15, 15, 3, 2, 1, false, IR_ACT_RELU},
 	{"1x1 b2", 2, 48, 80, 1, 9, 11, 1, 1, 0, false, IR_ACT_RELU},
 	{"depthwise 3x3", 1, 32, 32, 32, 14, 14, 3, 1, 1, false, IR_ACT_CLIP},
+	/* split over the pool (>= 3e7 FLOPs) */
+	{"split 1x1 c64 m96 residual", 1, 64, 96, 1, 56, 56, 1, 1, 0, true, IR_ACT_RELU},
+	{"split depthwise 3x3 c128", 1, 128, 128, 128, 118, 118, 3, 1, 1, false, IR_ACT_CLIP},
+	{"split depthwise 5x5 c72 b2", 2, 72, 72, 72, 66, 66, 5, 1, 2, false, 0},
+	{"split grouped 3x3 g4 cg16 residual", 1, 64, 64, 4, 42, 42, 3, 1, 1, true, IR_ACT_RELU},
+	{"split grouped 3x3 g8 cg4 mg8 b4", 4, 32, 64, 8, 42, 42, 3, 1, 1, false, 0},
 };
 
 static unsigned seed = 7;
+
+/* threads of this process (Linux /proc; -1 where it cannot be read) */
+static int process_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
 
 static float *rnd(int64_t n)
 {
@@ -87,7 +112,7 @@ static odet_status run(odet_ctx *ctx, const spec *s, const float *x, const float
 	size_t ws = 0;
 	odet_status rc = be->prepare(ctx, g, &g->nodes[n], &state, &ws);
 	if (!rc) {
-		snprintf(impl, impl_len, "%s", cpu_conv_impl_name(state));
+		snprintf(impl, impl_len, "%s%s", cpu_conv_impl_name(state), cpu_conv_split(state) ? " split" : "");
 		be->release(&g->nodes[n], state);
 		rc = be_eval_node(be, ctx, g, &g->nodes[n], ti, &to);
 	}
@@ -106,7 +131,7 @@ static double rel(const float *y, const float *ref, int64_t n)
 	return err / (mx > 0 ? mx : 1);
 }
 
-static void test_spec(odet_ctx *ctx, const spec *s, bool expect_no_bf16)
+static void test_spec(odet_ctx *ctx, int threads, const spec *s, bool expect_no_bf16)
 {
 	int64_t oh = (s->h + 2 * s->p - s->k) / s->s + 1, ow = (s->w + 2 * s->p - s->k) / s->s + 1;
 	int64_t nx = s->n * s->c * s->h * s->w, nw = s->m * (s->c / s->group) * s->k * s->k, ny = s->n * s->m * oh * ow;
@@ -121,6 +146,9 @@ static void test_spec(odet_ctx *ctx, const spec *s, bool expect_no_bf16)
 			double e = rc ? INFINITY : rel(y, ref, ny);
 			CHECK_MSG(rc == ODET_OK && e <= 1e-4, "%s algo %d (%s): status %d, rel err %g", s->name, algo,
 				  impl, rc, e);
+			/* the large shapes run split over the pool (auto, several threads) */
+			if (algo == 0 && threads > 1 && !strncmp(s->name, "split", 5))
+				CHECK_MSG(strstr(impl, " split"), "%s on %d threads: not split (%s)", s->name, threads, impl);
 			if (getenv("ODET_TEST_VERBOSE"))
 				printf("%s algo %d: %s, rel err %.2e\n", s->name, algo, impl, e);
 		}
@@ -158,8 +186,12 @@ int main(int argc, char **argv)
 		odet_ctx *ctx;
 		if (odet_ctx_create(&o, &ctx))
 			return 1;
+		const int before = process_threads();
 		for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
-			test_spec(ctx, &specs[i], expect_no_bf16);
+			test_spec(ctx, threads[t], &specs[i], expect_no_bf16);
+		const int after = process_threads();
+		CHECK_MSG(before < 0 || after == before, "%d threads: %d process threads before the convs, %d after "
+			  "(an OpenMP team was opened)", threads[t], before, after);
 		odet_ctx_destroy(ctx);
 	}
 	return test_summary(expect_no_bf16 ? "cpu_conv_bf16_refused" : "cpu_conv_fast");
