@@ -201,6 +201,27 @@ typedef enum odet_nms_sort {
 	ODET_NMS_SORT_CUB = 1   /* CUDA NMS: CUB's segmented radix sort */
 } odet_nms_sort;
 
+/* One node's precision in an int8 (or fp16) build (odet_build_opts.layer_precision,
+ * `odet build --layer-precision NODE=fp16|fp32`): the node stays in float, unquantized —
+ * fp16 (CUDA; the CPU's float is fp32) or fp32. */
+typedef struct odet_layer_precision {
+	const char *node;          /* a node of the optimized graph (odet inspect -v lists them) */
+	odet_precision precision;  /* ODET_PRECISION_FP16 or ODET_PRECISION_FP32 */
+} odet_layer_precision;
+
+/* Optimizations odet_build_opts.disable_passes switches off (odet report --passes shows what
+ * each one buys); 0 = all on. Precisions and CUDA graph replay are chosen elsewhere
+ * (odet_build_opts.precision, odet_exec_set_graph_replay). */
+enum {
+	ODET_PASS_FOLD_CONSTANTS = 1 << 0, /* constant folding (and folding of layout transposes);
+	                                    * shape computations are folded regardless */
+	ODET_PASS_FOLD_BATCHNORM = 1 << 1, /* BatchNorm into the preceding convolution */
+	ODET_PASS_FUSE_CONV = 1 << 2,      /* conv + bias + activation (+ residual), L2Normalize,
+	                                    * sibling head convolutions */
+	ODET_PASS_LAYOUT = 1 << 3,         /* NHWC for convolutions (CUDA fp16; int8 needs it) */
+	ODET_PASS_FUSE_HEAD = 1 << 4       /* the head's view chains into one copy, scores into NMS */
+};
+
 typedef struct odet_build_opts {
 	odet_backend_kind backend;
 	int device;            /* GPU index for CUDA */
@@ -225,6 +246,14 @@ typedef struct odet_build_opts {
 	odet_nms_sort nms_sort;
 	int stem_pad;          /* fp16 NHWC: a Conv with < 4 input channels reads a zero-padded copy
 	                        * of 4 (0 = default) or 8 channels; -1 = never */
+	/* int8: per-node overrides (n_layer_precision entries); a name not in the optimized graph
+	 * is refused naming it */
+	const odet_layer_precision *layer_precision;
+	int n_layer_precision;
+	/* int8: the N quantizable convolutions of lowest SNR in the calibration cache stay in
+	 * float (refused when the cache has no per-layer SNR: calibrate again) */
+	int keep_sensitive;
+	unsigned disable_passes; /* ODET_PASS_* bits; 0 = every optimization */
 } odet_build_opts;
 
 ODET_API odet_build_opts odet_build_opts_default(void);
@@ -398,12 +427,21 @@ typedef struct odet_calib_opts {
 	/* called after each batch (may be NULL) */
 	void (*progress)(void *user, int64_t done, int64_t total);
 	void *progress_user;
+	/* Per-layer sensitivity: a second pass runs every quantizable convolution also with its
+	 * input and weights quantized (the calibrated scales) and measures its output's SNR
+	 * against fp32 (docs/quantization.md); written to the cache (snr lines). */
+	int64_t snr_images;        /* images of that pass: 0 = all calibration images; -1 = no pass */
+	/* called once per layer, lowest SNR first, once the cache is written (may be NULL) */
+	void (*layer_snr)(void *user, const char *node, double snr_db);
+	void *layer_snr_user;
 } odet_calib_opts;
 
 typedef struct odet_calib_report {
 	int64_t images, failed;    /* images used; images skipped (unreadable: each logged) */
 	int tensors;               /* tensors calibrated */
 	double seconds;
+	int layers;                /* layers given an SNR (0: no SNR pass) */
+	double snr_seconds;        /* of the SNR pass (included in seconds) */
 } odet_calib_report;
 
 ODET_API odet_calib_opts odet_calib_opts_default(void);

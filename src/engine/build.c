@@ -332,7 +332,7 @@ static odet_status run_passes(odet_ctx *ctx, ir_graph *g, const odet_build_opts 
 {
 	pass_opts po = {
 		.batch = batch_for_passes(g, o->batch), .input_h = o->input_h, .input_w = o->input_w,
-		.eval = eval_on_cpu, .eval_user = NULL, .fuse = 1,
+		.eval = eval_on_cpu, .eval_user = NULL, .fuse = 1, .skip = o->disable_passes,
 	};
 	return passes_run_default(g, &po);
 }
@@ -392,6 +392,15 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 	if (n_qdq && o->precision == ODET_PRECISION_INT8 && o->calib_cache && *o->calib_cache)
 		odet_log(ctx, ODET_LOG_WARN, "%s: not used: the model is explicitly quantized and brings its own scales",
 			 o->calib_cache);
+	if (o->disable_passes & ~(unsigned)(ODET_PASS_FOLD_CONSTANTS | ODET_PASS_FOLD_BATCHNORM | ODET_PASS_FUSE_CONV |
+					    ODET_PASS_LAYOUT | ODET_PASS_FUSE_HEAD))
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "disable_passes 0x%x: unknown bits", o->disable_passes);
+	if ((o->disable_passes & ODET_PASS_LAYOUT) && o->precision == ODET_PRECISION_INT8 && be->kind == ODET_BACKEND_CUDA)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision int8 on CUDA needs the NHWC layout pass "
+				  "(ODET_PASS_LAYOUT cannot be off)");
+	odet_status rc = engine_check_layer_opts(ctx, o, n_qdq > 0);
+	if (rc)
+		return rc;
 	if (!n_qdq && o->precision == ODET_PRECISION_INT8 && (!o->calib_cache || !*o->calib_cache))
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
 				  "precision int8 needs a calibration cache of this model (odet calibrate MODEL IMAGES... -o FILE, "
@@ -427,9 +436,14 @@ static odet_status mark_bf16(ir_graph *g, const odet_build_opts *o)
 static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, const odet_build_opts *o,
 			    const quant_table *qdq)
 {
+	engine_keep keep;
 	if (qdq) {
 		int n = 0;
-		odet_status rc = pass_quantize(g, qdq, o->keep_fp32, o->n_keep_fp32, &n);
+		odet_status rc = engine_keep_list(ctx, o, true, NULL, &keep);
+		if (rc)
+			return rc;
+		rc = pass_quantize(g, qdq, keep.names, keep.n, &n);
+		engine_keep_free(&keep);
 		if (!rc)
 			odet_log(ctx, n ? ODET_LOG_INFO : ODET_LOG_WARN,
 				 "explicit quantization: %d tensor scales from the model, %d convolutions in INT8", qdq->n, n);
@@ -449,7 +463,12 @@ static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, c
 		return rc;
 	}
 	int n = 0;
-	rc = pass_quantize(g, &t, o->keep_fp32, o->n_keep_fp32, &n);
+	if ((rc = engine_keep_list(ctx, o, true, &t, &keep))) {
+		quant_table_free(&t);
+		return rc;
+	}
+	rc = pass_quantize(g, &t, keep.names, keep.n, &n);
+	engine_keep_free(&keep);
 	if (!rc && n == 0)
 		odet_log(ctx, ODET_LOG_WARN, "%s: no convolution could be quantized (none calibrated with C %% 4 == 0 and "
 			 "M %% 4 == 0, group 1): the engine runs without INT8", o->calib_cache);
@@ -458,23 +477,32 @@ static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, c
 }
 
 static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
-			      const odet_backend *be, bool passes, int *taps, odet_engine **out);
+			      const odet_backend *be, bool passes, int *taps, const quant_table *snr, odet_engine **out);
 
 odet_status engine_build_with(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
 			      const odet_backend *be, bool passes, odet_engine **out)
 {
-	return build_impl(ctx, src, opts, be, passes, NULL, out);
+	return build_impl(ctx, src, opts, be, passes, NULL, NULL, out);
 }
 
 odet_status engine_build_taps(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
 			      const odet_backend *be, int *n_taps, odet_engine **out)
 {
 	*n_taps = 0;
-	return build_impl(ctx, src, opts, be, true, n_taps, out);
+	return build_impl(ctx, src, opts, be, true, n_taps, NULL, out);
+}
+
+odet_status engine_build_snr(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			     const odet_backend *be, const quant_table *t, int *n_layers, odet_engine **out)
+{
+	*n_layers = 0;
+	odet_build_opts o = *opts;
+	o.no_head = 1;
+	return build_impl(ctx, src, &o, be, true, n_layers, t, out);
 }
 
 static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
-			      const odet_backend *be, bool passes, int *taps, odet_engine **out)
+			      const odet_backend *be, bool passes, int *taps, const quant_table *snr, odet_engine **out)
 {
 	if (!ctx || !src || !out || !be)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "odet_engine_build: NULL argument");
@@ -519,26 +547,36 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if (passes && be->kind == ODET_BACKEND_CUDA && (rc = pass_symmetric_conv_pads(e->g)))
 		goto out_destroy;
-	if (taps && (rc = pass_calib_taps(e->g, taps)))
+	if (taps && (rc = snr ? pass_snr_taps(e->g, snr, taps) : pass_calib_taps(e->g, taps)))
+		goto out_destroy;
+	if ((rc = engine_check_layer_names(ctx, e->g, &o)))
 		goto out_destroy;
 	/* int8 on CUDA: fp16 everywhere first, then the calibrated convolutions in INT8 */
 	const bool half = o.precision == ODET_PRECISION_FP16 ||
 			  (o.precision == ODET_PRECISION_INT8 && be->kind == ODET_BACKEND_CUDA);
-	if (half && (rc = pass_precision_fp16(e->g, o.keep_fp32, o.n_keep_fp32)))
-		goto out_destroy;
+	if (half) {
+		engine_keep keep;
+		if (!(rc = engine_keep_list(ctx, &o, false, NULL, &keep)))
+			rc = pass_precision_fp16(e->g, keep.names, keep.n);
+		engine_keep_free(&keep);
+		if (rc)
+			goto out_destroy;
+	}
 	/* fp16 convolutions run on tensor cores fastest in NHWC (INT8 ones need it) */
-	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_layout_nhwc(e->g)))
+	const unsigned skip = o.disable_passes;
+	if (passes && be->kind == ODET_BACKEND_CUDA && half && !(skip & ODET_PASS_LAYOUT) && (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
 	if (o.precision == ODET_PRECISION_INT8 && (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL)))
 		goto out_destroy;
 	if (o.precision == ODET_PRECISION_BF16 && (rc = mark_bf16(e->g, &o)))
 		goto out_destroy;
-	if (passes && be->kind == ODET_BACKEND_CUDA && half && (rc = pass_merge_sibling_convs(e->g)))
+	if (passes && be->kind == ODET_BACKEND_CUDA && half && !(skip & ODET_PASS_FUSE_CONV) &&
+	    (rc = pass_merge_sibling_convs(e->g)))
 		goto out_destroy;
 	/* the head's output views (layout transposes, reshapes) + Concat + Cast in one copy */
-	if (passes && (rc = pass_fuse_concat_views(e->g)))
+	if (passes && !(skip & ODET_PASS_FUSE_HEAD) && (rc = pass_fuse_concat_views(e->g)))
 		goto out_destroy;
-	if (passes && (rc = pass_fuse_scores_nms(e->g)))
+	if (passes && !(skip & ODET_PASS_FUSE_HEAD) && (rc = pass_fuse_scores_nms(e->g)))
 		goto out_destroy;
 	if (o.verbose) {
 		fprintf(stderr, "---- optimized graph\n");

@@ -3,7 +3,8 @@
  * input as an extra output, passes/quantize.c) runs over the images, letterboxed as odet
  * detect does; each tap's values of the real images (not the padding slots of a last, partial
  * batch) go into its histogram (quant/calib.c, threaded over taps); the calibrator's amax per
- * tap and the source graph's hash go to the cache file.
+ * tap and the source graph's hash go to the cache file, with each quantizable layer's SNR
+ * (calib_snr.c) unless opts->snr_images is -1.
  */
 #include "engine/engine.h"
 #include "io/image.h"
@@ -174,9 +175,22 @@ odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const
 			goto out;
 	}
 	quant_table_sort(&table);
+	/* the per-layer SNR pass: its own engine; the range engine's memory goes first */
+	odet_exec_destroy(x);
+	x = NULL;
+	if (opts->snr_images >= 0) {
+		double t1 = odet_now_s();
+		int64_t n_snr = opts->snr_images > 0 && opts->snr_images < n_images ? opts->snr_images : n_images;
+		if ((rc = calib_snr(ctx, g, opts, be, &mi, images, n_snr, &table)))
+			goto out;
+		rep.layers = table.n_snr;
+		rep.snr_seconds = odet_now_s() - t1;
+	}
 	if ((rc = quant_table_save(ctx, &table, out_path)))
 		goto out;
 	rep.tensors = n_taps;
+	for (int i = 0; opts->layer_snr && i < table.n_snr; i++)
+		opts->layer_snr(opts->layer_snr_user, table.snr_node[i], table.snr_db[i]);
 out:
 	rep.seconds = odet_now_s() - t0;
 	if (report)

@@ -95,6 +95,29 @@ struct odet_exec {
 	float host_ms;
 };
 
+/* Nodes kept in float (keep.c): keep_fp32 + layer_precision entries (every one when
+ * quantize, else those asking fp32) + with quantize the keep_sensitive lowest-SNR layers of t
+ * (refused when t has no SNR). Names point into o and t. */
+typedef struct engine_keep {
+	const char **names;
+	int n;
+} engine_keep;
+struct quant_table;
+odet_status engine_check_layer_opts(odet_ctx *ctx, const odet_build_opts *o, bool qdq);
+/* Every layer_precision node exists in g (refused naming the first that does not). */
+odet_status engine_check_layer_names(odet_ctx *ctx, const ir_graph *g, const odet_build_opts *o);
+odet_status engine_keep_list(odet_ctx *ctx, const odet_build_opts *o, bool quantize, const struct quant_table *t,
+			     engine_keep *out);
+void engine_keep_free(engine_keep *k);
+
+/* engine_build_taps with the per-layer SNR taps instead (pass_snr_taps with table t, no head):
+ * the outputs are *n_layers pairs (conv output, its int8 twin's). */
+odet_status engine_build_snr(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
+			     const odet_backend *be, const struct quant_table *t, int *n_layers, odet_engine **out);
+/* The per-layer SNR pass of odet_calibrate (calib_snr.c): t's ranges in, its snr entries out
+ * (sorted lowest first); mi = the model's preprocessing. */
+odet_status calib_snr(odet_ctx *ctx, const odet_graph *g, const odet_calib_opts *opts, const odet_backend *be,
+		      const odet_model_info *mi, const char *const *images, int64_t n_images, struct quant_table *t);
 /* engine_build_with for calibration: every Conv input's float origin becomes an extra output
  * (passes/quantize.c), the last *n_taps outputs. */
 odet_status engine_build_taps(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,

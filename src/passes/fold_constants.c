@@ -148,7 +148,18 @@ out_free:
 	return rc == ODET_ERR_UNSUPPORTED ? ODET_OK : rc;
 }
 
-odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user)
+static bool integer_outputs(const ir_graph *g, const ir_node *n)
+{
+	for (int k = 0; k < n->n_out; k++) {
+		const ir_value *y = ir_out(g, n, k);
+		if (y && (y->dtype == ODET_F32 || y->dtype == ODET_F16 || y->dtype == ODET_BF16 ||
+			  y->dtype == ODET_DTYPE_UNDEFINED))
+			return false;
+	}
+	return true;
+}
+
+static odet_status fold(ir_graph *g, ir_eval_fn eval, void *user, bool shapes_only)
 {
 	int n_folded = 0;
 	for (int i = 0; i < g->n_nodes; i++) {
@@ -163,7 +174,7 @@ odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user)
 			rc = fold_shape(g, n, &folded);
 		else if (n->op == IR_OP_CONSTANT && n->n_out == 1)
 			rc = fold_constant_node(g, n, &folded);
-		else if (eval)
+		else if (eval && (!shapes_only || integer_outputs(g, n)))
 			rc = fold_eval(g, n, eval, user, &folded);
 		if (rc)
 			return rc;
@@ -172,6 +183,16 @@ odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user)
 			n_folded++;
 		}
 	}
-	odet_log(g->ctx, ODET_LOG_DEBUG, "fold_constants: %d nodes folded", n_folded);
+	odet_log(g->ctx, ODET_LOG_DEBUG, "fold_constants%s: %d nodes folded", shapes_only ? " (shapes)" : "", n_folded);
 	return ODET_OK;
+}
+
+odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user)
+{
+	return fold(g, eval, user, false);
+}
+
+odet_status pass_fold_shape_constants(ir_graph *g, ir_eval_fn eval, void *user)
+{
+	return fold(g, eval, user, true);
 }

@@ -22,6 +22,9 @@ odet_status pass_infer_shape_node(ir_graph *g, ir_node *n);
 /* Evaluate nodes whose inputs are all constant (and Shape of known shapes); replace their
  * outputs by constants. Interleaves shape inference so chains fold in one pass. */
 odet_status pass_fold_constants(ir_graph *g, ir_eval_fn eval, void *user);
+/* The same for shape computations only (ODET_PASS_FOLD_CONSTANTS off): Shape, Constant, and
+ * nodes whose outputs are all integer tensors; float computations stay in the graph. */
+odet_status pass_fold_shape_constants(ir_graph *g, ir_eval_fn eval, void *user);
 /* BatchNormalization after Conv (and FrozenBatchNorm's per-channel Mul + Add) into the
  * Conv's weights and bias. */
 odet_status pass_fold_batchnorm(ir_graph *g);
@@ -64,6 +67,12 @@ odet_status pass_calib_taps(ir_graph *g, int *n_taps);
 odet_status pass_quantize(ir_graph *g, const struct quant_table *t, const char *const *keep, int n_keep,
 			  int *n_quantized);
 
+/* Per-layer sensitivity (quantize.c): every conv pass_quantize would quantize (fp32 graph)
+ * gets a twin reading its input through QuantizeLinear(s = amax / 127) + Cast to float, with
+ * weights fake-quantized per channel and scaled by s (the int8 layer's arithmetic in float);
+ * the graph outputs become the pairs (conv output, twin output), *n_layers of them. */
+odet_status pass_snr_taps(ir_graph *g, const struct quant_table *t, int *n_layers);
+
 /* Explicitly quantized (QDQ) models (qdq.c): the count of QuantizeLinear/DequantizeLinear nodes;
  * for INT8 builds, the activation pairs removed with their scales put into t as amax = 127 s
  * (*n_pairs of them), weight codes left to constant folding; what odet cannot take as symmetric
@@ -79,6 +88,7 @@ typedef struct pass_opts {
 	ir_eval_fn eval;
 	void *eval_user;
 	int fuse;               /* 0 disables fold_batchnorm/fuse_conv (debugging) */
+	unsigned skip;          /* ODET_PASS_* bits switched off (odet_build_opts.disable_passes) */
 } pass_opts;
 odet_status passes_run_default(ir_graph *g, const pass_opts *o);
 

@@ -388,3 +388,111 @@ out:
 	free(i8);
 	return rc;
 }
+
+/* Fake-quantized weights of conv node i for its SNR twin: s * Wq * sw[m] (float32), Wq the
+ * per-channel int8 codes of quantize_weight, s the input scale (see pass_snr_taps). */
+static int snr_weight(ir_graph *g, int wv, double s)
+{
+	const ir_value *w = &g->values[wv];
+	int64_t m = w->dims[0], per = ir_value_numel(w) / m;
+	float *d = malloc(sizeof(float) * (size_t)(m * per) + 1);
+	if (!d)
+		return -1;
+	for (int64_t a = 0; a < m; a++) {
+		double amax = 0;
+		for (int64_t i = 0; i < per; i++)
+			amax = fmax(amax, fabs(wval(w, a * per + i)));
+		double sw = amax > 0 ? amax / 127.0 : 1.0;
+		for (int64_t i = 0; i < per; i++) {
+			double r = nearbyint(wval(w, a * per + i) / sw);
+			r = r > 127 ? 127 : (r < -127 ? -127 : r);
+			d[a * per + i] = (float)(s * r * sw);
+		}
+	}
+	char name[300];
+	snprintf(name, sizeof name, "%s_snrw", w->name);
+	int64_t dims[4] = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
+	return ir_const_add(g, name, ODET_F32, 4, dims, d);
+}
+
+/* The twin of conv i: Conv(Cast(QuantizeLinear(X, s)), s * fake-quantized W, B, R). */
+static odet_status snr_twin(ir_graph *g, int i, double s, int *qcache, int *y_twin)
+{
+	odet_ctx *ctx = g->ctx;
+	char name[300];
+	const ir_node n = g->nodes[i]; /* copy: adding nodes may move the array */
+	int64_t dims[8];
+	const ir_value x = g->values[n.in[0]], y = g->values[n.out[0]];
+	memcpy(dims, x.dims, sizeof(int64_t) * (size_t)x.rank);
+	int xq = quantize_value(g, qcache, n.in[0], s);
+	snprintf(name, sizeof name, "%s_snrx", n.name);
+	int xf = xq >= 0 ? ir_value_add(g, name, ODET_F32, x.rank, dims) : -1;
+	if (xf < 0)
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "SNR taps: out of memory");
+	int cast = ir_node_add(g, IR_OP_CAST, name, 1, &xq, 1, &xf);
+	if (cast < 0)
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "SNR taps: out of memory");
+	odet_status rc = ir_attr_set_int(g, cast, "to", ODET_F32);
+	if (rc)
+		return rc;
+	int wv = snr_weight(g, n.in[1], s);
+	snprintf(name, sizeof name, "%s_snr", n.name);
+	memcpy(dims, y.dims, sizeof(int64_t) * (size_t)y.rank);
+	int yv = wv >= 0 ? ir_value_add(g, name, ODET_F32, y.rank, dims) : -1;
+	int in[4] = {xf, wv, n.n_in > 2 ? n.in[2] : -1, n.n_in > 3 ? n.in[3] : -1};
+	int node = yv >= 0 ? ir_node_add(g, IR_OP_CONV, name, n.n_in < 2 ? 2 : n.n_in, in, 1, &yv) : -1;
+	if (node < 0)
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "SNR taps: out of memory");
+	if ((rc = ir_attrs_copy(g, node, i)))
+		return rc;
+	*y_twin = yv;
+	return ODET_OK;
+}
+
+odet_status pass_snr_taps(ir_graph *g, const quant_table *t, int *n_layers)
+{
+	odet_ctx *ctx = g->ctx;
+	*n_layers = 0;
+	const int n0 = g->n_nodes;
+	int *outs = malloc(sizeof(int) * 2 * ((size_t)n0 + 1));
+	int *qcache = malloc(sizeof(int) * ((size_t)g->n_values + 1));
+	odet_status rc = ODET_OK;
+	if (!outs || !qcache) {
+		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "SNR taps: out of memory");
+		goto out;
+	}
+	for (int v = 0; v < g->n_values; v++)
+		qcache[v] = -1;
+	char buf[300];
+	int k = 0;
+	for (int i = 0; i < n0; i++) {
+		const ir_node *n = &g->nodes[i];
+		if (!conv_candidate(g, n) || g->values[n->in[0]].dtype != ODET_F32)
+			continue;
+		double ax = quant_table_get(t, origin_name(g, n->in[0], buf, sizeof buf));
+		if (ax <= 0)
+			continue;
+		int y = n->out[0], yt = -1;
+		if ((rc = snr_twin(g, i, ax / 127.0, qcache, &yt)))
+			goto out;
+		outs[k++] = y;
+		outs[k++] = yt;
+	}
+	/* the pairs are the graph's outputs: nothing else is computed */
+	for (int v = 0; v < g->n_values; v++)
+		g->values[v].is_output = false;
+	free(g->outputs);
+	g->outputs = outs;
+	outs = NULL;
+	g->n_outputs = k;
+	for (int j = 0; j < k; j++)
+		g->values[g->outputs[j]].is_output = true;
+	*n_layers = k / 2;
+	if ((rc = ir_graph_toposort(g)) || (rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g)))
+		goto out;
+	odet_log(ctx, ODET_LOG_INFO, "SNR taps: %d convolutions", *n_layers);
+out:
+	free(outs);
+	free(qcache);
+	return rc;
+}

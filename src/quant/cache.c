@@ -22,6 +22,10 @@ void quant_table_free(quant_table *t)
 		free(t->name[i]);
 	free(t->name);
 	free(t->amax);
+	for (int i = 0; i < t->n_snr; i++)
+		free(t->snr_node[i]);
+	free(t->snr_node);
+	free(t->snr_db);
 	memset(t, 0, sizeof *t);
 }
 
@@ -73,12 +77,11 @@ double quant_table_get(const quant_table *t, const char *name)
 	return -1;
 }
 
+static bool name_ok(const char *name);
+
 odet_status quant_table_add(odet_ctx *ctx, quant_table *t, const char *name, double amax)
 {
-	bool ctl = false; /* control characters would not survive a save and load (line ends, \r) */
-	for (const unsigned char *c = (const unsigned char *)name; name && *c && !ctl; c++)
-		ctl = *c < 0x20 || *c == 0x7f;
-	if (!name || !*name || ctl || strlen(name) > ODET_LIMIT_MAX_NAME || !isfinite(amax) || amax < 0)
+	if (!name_ok(name) || !isfinite(amax) || amax < 0)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "calibration: bad entry for tensor '%s'", name ? name : "");
 	char **nn = realloc(t->name, sizeof(char *) * ((size_t)t->n + 1));
 	if (!nn)
@@ -94,19 +97,76 @@ odet_status quant_table_add(odet_ctx *ctx, quant_table *t, const char *name, dou
 	return ODET_OK;
 }
 
+static bool name_ok(const char *name)
+{
+	bool ctl = false; /* control characters would not survive a save and load (line ends, \r) */
+	for (const unsigned char *c = (const unsigned char *)name; name && *c && !ctl; c++)
+		ctl = *c < 0x20 || *c == 0x7f;
+	return name && *name && !ctl && strlen(name) <= ODET_LIMIT_MAX_NAME;
+}
+
+odet_status quant_table_add_snr(odet_ctx *ctx, quant_table *t, const char *node, double db)
+{
+	if (!name_ok(node) || !isfinite(db) || fabs(db) > QUANT_SNR_MAX)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "calibration: bad SNR entry for node '%s'", node ? node : "");
+	for (int i = 0; i < t->n_snr; i++)
+		if (!strcmp(t->snr_node[i], node))
+			return odet_error(ctx, ODET_ERR_BAD_INPUT, "calibration: SNR of node '%s' given twice", node);
+	char **nn = realloc(t->snr_node, sizeof(char *) * ((size_t)t->n_snr + 1));
+	if (!nn)
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration table: out of memory");
+	t->snr_node = nn;
+	double *nd = realloc(t->snr_db, sizeof(double) * ((size_t)t->n_snr + 1));
+	if (!nd)
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration table: out of memory");
+	t->snr_db = nd;
+	if (!(t->snr_node[t->n_snr] = strdup(node)))
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration table: out of memory");
+	t->snr_db[t->n_snr++] = db;
+	return ODET_OK;
+}
+
+static int by_snr(const void *a, const void *b)
+{
+	const named_amax *x = a, *y = b;
+	return x->amax < y->amax ? -1 : x->amax > y->amax ? 1 : strcmp(x->name, y->name);
+}
+
+void quant_table_sort_snr(quant_table *t)
+{
+	if (t->n_snr < 2)
+		return;
+	named_amax *p = malloc(sizeof *p * (size_t)t->n_snr);
+	if (!p)
+		return;
+	for (int i = 0; i < t->n_snr; i++)
+		p[i] = (named_amax){t->snr_node[i], t->snr_db[i]};
+	qsort(p, (size_t)t->n_snr, sizeof *p, by_snr);
+	for (int i = 0; i < t->n_snr; i++) {
+		t->snr_node[i] = p[i].name;
+		t->snr_db[i] = p[i].amax;
+	}
+	free(p);
+}
+
 odet_status quant_table_save(odet_ctx *ctx, const quant_table *t, const char *path)
 {
 	size_t cap = 256;
 	for (int i = 0; i < t->n; i++)
 		cap += strlen(t->name[i]) + 40;
+	for (int i = 0; i < t->n_snr; i++)
+		cap += strlen(t->snr_node[i]) + 40;
 	char *buf = malloc(cap);
 	if (!buf)
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "%s: out of memory", path);
+	const double pct = t->percentile > 0 && t->percentile <= 100 ? t->percentile : 99.99; /* as the loader's default */
 	size_t len = (size_t)snprintf(buf, cap, "%s\nmodel %016llx\ncalibrator %s\npercentile %.6g\nimages %lld\n",
 				      CALIB_MAGIC, (unsigned long long)t->model_hash, quant_calibrator_name(t->calibrator),
-				      t->percentile, (long long)t->images);
+				      pct, (long long)t->images);
 	for (int i = 0; i < t->n && len < cap; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "amax %.9g %s\n", t->amax[i], t->name[i]);
+	for (int i = 0; i < t->n_snr && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "snr %.4f %s\n", t->snr_db[i], t->snr_node[i]);
 	odet_status rc = len < cap ? odet_file_write_atomic(ctx, path, buf, len)
 				   : odet_error(ctx, ODET_ERR_INTERNAL, "%s: calibration text overflow", path);
 	free(buf);
@@ -190,6 +250,22 @@ odet_status quant_table_load(odet_ctx *ctx, const char *path, quant_table *t)
 			}
 			if ((rc = quant_table_add(ctx, t, name, v)))
 				goto out;
+		} else if (sscanf(line, "snr %lf %n", &v, &used) == 1 && used > 4 && used < (int)l) {
+			const char *name = line + used;
+			if (!isfinite(v) || fabs(v) > QUANT_SNR_MAX) {
+				rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s:%d: snr of '%s' must be finite, within +-%g dB",
+						path, lineno, name, QUANT_SNR_MAX);
+				goto out;
+			}
+			bool twice = false;
+			for (int i = 0; i < t->n_snr && !twice; i++)
+				twice = !strcmp(t->snr_node[i], name);
+			if (twice) {
+				rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s:%d: snr of node '%s' given twice", path, lineno, name);
+				goto out;
+			}
+			if ((rc = quant_table_add_snr(ctx, t, name, v)))
+				goto out;
 		} else {
 			rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s:%d: cannot read '%.60s'", path, lineno, line);
 			goto out;
@@ -201,6 +277,7 @@ odet_status quant_table_load(odet_ctx *ctx, const char *path, quant_table *t)
 		goto out;
 	}
 	quant_table_sort(t);
+	quant_table_sort_snr(t);
 	for (int i = 1; i < t->n; i++)
 		if (!strcmp(t->name[i - 1], t->name[i])) {
 			rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: tensor '%s' appears twice", path, t->name[i]);

@@ -49,6 +49,11 @@ typedef struct quant_table {
 	odet_calibrator calibrator;
 	double percentile;
 	int64_t images;
+	/* per-layer sensitivity (optional): SNR in dB of conv node snr_node[i]'s output with its
+	 * input and weights quantized, against fp32 (engine/calib_snr.c) */
+	int n_snr;
+	char **snr_node;
+	double *snr_db;
 } quant_table;
 
 void quant_table_free(quant_table *t);
@@ -57,6 +62,11 @@ double quant_table_get(const quant_table *t, const char *name);
 /* Add (names copied); sorting happens in quant_table_sort. */
 odet_status quant_table_add(odet_ctx *ctx, quant_table *t, const char *name, double amax);
 void quant_table_sort(quant_table *t);
+/* Add a layer's SNR (name copied; dB finite, within +-QUANT_SNR_MAX); a node twice is refused. */
+#define QUANT_SNR_MAX 200.0
+odet_status quant_table_add_snr(odet_ctx *ctx, quant_table *t, const char *node, double db);
+/* The SNR entries ordered lowest first (ties by name), in place. */
+void quant_table_sort_snr(quant_table *t);
 
 /* Text file (docs/quantization.md):
  *   odet-calibration 1
@@ -65,7 +75,9 @@ void quant_table_sort(quant_table *t);
  *   percentile <p>
  *   images <n>
  *   amax <value> <tensor name to the end of the line>      (one per tensor)
- * Written atomically. Reading checks every line; names are unique; amax finite and >= 0. */
+ *   snr <dB> <conv node name to the end of the line>      (optional, one per layer, lowest first)
+ * Written atomically. Reading checks every line; names are unique; amax finite and >= 0; snr
+ * finite in [-200, 200]. Caches without snr lines load (n_snr = 0). */
 odet_status quant_table_save(odet_ctx *ctx, const quant_table *t, const char *path);
 odet_status quant_table_load(odet_ctx *ctx, const char *path, quant_table *t);
 

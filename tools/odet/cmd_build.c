@@ -1,14 +1,18 @@
 /*
  * cmd_build.c — `odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW]
- * [--head SPEC|--no-head] [--threads N] [-v]`: import, optimize, attach the head, plan
+ * [--head SPEC|--no-head] [--layer-precision NODE=fp16|fp32,...] [--keep-sensitive N] [--threads N]
+ * [-v]`: import, optimize, attach the head, plan
  * memory, write the plan file (atomically), and print a short summary: nodes before/after,
  * FLOPs per image, parameters, arena bytes vs the naive sum, build time, peak RSS.
  */
 #include "cli_engine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define BUILD_MAX_LAYERS 256
 
 static void usage(FILE *f)
 {
@@ -20,6 +24,8 @@ static void usage(FILE *f)
 		   "  --input-size HxW   fix the image input's height and width\n"
 		   "  --head SPEC        head preset or config file (default: recognized from the outputs)\n"
 		   "  --no-head          never attach a head: the plan runs the raw network\n"
+		   "  --layer-precision NODE=fp16|fp32,...  int8 (or fp16): these nodes stay in float, unquantized\n"
+		   "  --keep-sensitive N int8: the N layers of lowest SNR in the --calib cache stay in float\n"
 		   "  --threads N        CPU threads used while building (default: all cores)\n"
 		   "  -v                 log passes and planning\n");
 }
@@ -31,12 +37,38 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* "NODE=fp16|fp32[,NODE=...]" appended to lp (s, an argv string, is cut in place: the names
+ * point into it); false with a message on a malformed entry. */
+static bool parse_layers(char *s, odet_layer_precision *lp, int *n)
+{
+	int before = *n;
+	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
+		char *eq = strrchr(t, '=');
+		if (!eq || eq == t || (strcmp(eq + 1, "fp16") && strcmp(eq + 1, "fp32"))) {
+			fprintf(stderr, "odet build: --layer-precision expects NODE=fp16 or NODE=fp32 (comma-separated), got '%s'\n", t);
+			return false;
+		}
+		if (*n == BUILD_MAX_LAYERS) {
+			fprintf(stderr, "odet build: --layer-precision: at most %d nodes\n", BUILD_MAX_LAYERS);
+			return false;
+		}
+		*eq = 0;
+		lp[*n].node = t;
+		lp[*n].precision = !strcmp(eq + 1, "fp16") ? ODET_PRECISION_FP16 : ODET_PRECISION_FP32;
+		(*n)++;
+	}
+	if (*n == before)
+		fprintf(stderr, "odet build: --layer-precision needs NODE=fp16|fp32\n");
+	return *n > before;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	const char *model = NULL, *out = NULL;
 	odet_build_opts o = odet_build_opts_default();
-	long threads = 0;
-	int verbose = 0;
+	long threads = 0, keep_sensitive = 0;
+	int verbose = 0, n_layers = 0;
+	odet_layer_precision layers[BUILD_MAX_LAYERS];
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
 	for (int i = 1; i < argc; i++) {
@@ -52,6 +84,13 @@ int cmd_build(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (!(out = cli_arg("build", argc, argv, &i)))
+				return 2;
+		} else if (!strcmp(a, "--layer-precision")) {
+			if (!cli_arg("build", argc, argv, &i) || !parse_layers(argv[i], layers, &n_layers))
+				return 2;
+		} else if (!strcmp(a, "--keep-sensitive")) {
+			const char *v = cli_arg("build", argc, argv, &i);
+			if (!v || !cli_int("build", a, v, 0, 100000, &keep_sensitive))
 				return 2;
 		} else if (a[0] == '-' || model) {
 			fprintf(stderr, "odet build: unexpected argument '%s'\n", a);
@@ -84,6 +123,9 @@ int cmd_build(int argc, char **argv)
 	}
 	double t_import = now() - t0;
 	cli_engine_apply(&eo, &o);
+	o.layer_precision = n_layers ? layers : NULL;
+	o.n_layer_precision = n_layers;
+	o.keep_sensitive = (int)keep_sensitive;
 	if ((rc = odet_engine_build(ctx, g, &o, &e))) {
 		ret = cli_error(ctx, rc, model);
 		goto out;

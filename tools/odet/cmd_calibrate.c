@@ -1,10 +1,11 @@
 /*
  * cmd_calibrate.c — `odet calibrate MODEL IMAGES... -o FILE.calib [--calibrator
  * entropy|percentile|minmax] [--percentile P] [--max-images N] [--batch N] [--backend B]
- * [--device K] [--head SPEC] [--input-size HxW] [--threads N] [-v] [--quiet]`: run the fp32
- * engine over calibration images (files, folders, globs, @LIST) and write the INT8
- * calibration cache that `odet build --precision int8 --calib FILE` reads (odet_calibrate,
- * docs/quantization.md). Exit 0, 1 (runtime), 2 (bad input: no images, none readable, usage).
+ * [--device K] [--head SPEC] [--input-size HxW] [--threads N] [--snr-images N | --no-snr] [-v]
+ * [--quiet]`: run the fp32 engine over calibration images (files, folders, globs, @LIST) and
+ * write the INT8 calibration cache that `odet build --precision int8 --calib FILE` reads
+ * (odet_calibrate, docs/quantization.md), then print the layers' SNR, lowest first (10; all
+ * with -v). Exit 0, 1 (runtime), 2 (bad input: no images, none readable, usage).
  */
 #include "cli_sources.h"
 
@@ -27,6 +28,9 @@ static void usage(FILE *f)
 		   "  --batch N           images per engine run (default 8)\n"
 		   "  --backend B         cpu, cuda or auto; --device K  GPU index\n"
 		   "  --head SPEC         head preset or config (gives the model's preprocessing)\n"
+		   "  --snr-images N      per-layer SNR measured on the first N images (default: all)\n"
+		   "  --no-snr            no per-layer SNR pass (odet build --keep-sensitive needs it)\n"
+		   "  -v                  log, and print every layer's SNR (default: the 10 lowest)\n"
 		   "  --quiet             no progress line\n");
 }
 
@@ -40,12 +44,26 @@ static void progress(void *user, int64_t done, int64_t total)
 	fflush(stderr);
 }
 
+typedef struct snr_print {
+	int shown, verbose;
+} snr_print;
+
+static void layer_snr(void *user, const char *node, double db)
+{
+	snr_print *p = user;
+	if (p->shown == 0)
+		printf("per-layer SNR of the int8 layer vs fp32 (lowest first):\n");
+	if (p->verbose || p->shown < 10)
+		printf("  %8.2f dB  %s\n", db, node);
+	p->shown++;
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
 	const char *model = NULL, *out = NULL;
 	const char *sources[4096];
 	int n_src = 0, verbose = 0, quiet = 0;
-	long threads = 0, max_images = 0;
+	long threads = 0, max_images = 0, snr_images = 0;
 	double pct = 99.99;
 	odet_calib_opts co = odet_calib_opts_default();
 	cli_engine_opts eo;
@@ -83,6 +101,11 @@ int cmd_calibrate(int argc, char **argv)
 		} else if (!strcmp(a, "--max-images")) {
 			if (!(v = cli_arg("calibrate", argc, argv, &i)) || !cli_int("calibrate", a, v, 1, 100000000, &max_images))
 				return 2;
+		} else if (!strcmp(a, "--snr-images")) {
+			if (!(v = cli_arg("calibrate", argc, argv, &i)) || !cli_int("calibrate", a, v, 1, 100000000, &snr_images))
+				return 2;
+		} else if (!strcmp(a, "--no-snr")) {
+			snr_images = -1;
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -107,6 +130,10 @@ int cmd_calibrate(int argc, char **argv)
 	co.max_images = max_images;
 	co.progress = progress;
 	co.progress_user = &quiet;
+	co.snr_images = snr_images;
+	snr_print sp = {0, verbose};
+	co.layer_snr = layer_snr;
+	co.layer_snr_user = &sp;
 	odet_ctx *ctx = NULL;
 	if (cli_ctx((int)threads, verbose, &ctx))
 		return 1;
@@ -138,6 +165,9 @@ int cmd_calibrate(int argc, char **argv)
 	       (long long)rep.images, (long long)rep.failed, rep.tensors,
 	       co.calibrator == ODET_CALIB_ENTROPY ? "entropy" : co.calibrator == ODET_CALIB_PERCENTILE ? "percentile" : "minmax",
 	       rep.seconds, out);
+	if (rep.layers)
+		printf("%d layers' SNR measured (%.2f s of the time)%s\n", rep.layers, rep.snr_seconds,
+		       sp.shown > 10 && !verbose ? "; -v lists all" : "");
 	if (rep.failed || n_bad)
 		code = 2;
 out:
