@@ -16,19 +16,12 @@
  *
  * Algorithms (auto: 6 for 3x3 stride-1 group-1 convs with C >= 16 in fp32, else 5, else 3, else
  * GEMM/direct — whichever first gets a fast implementation):
- *   oneDNN (when built with it): convolution primitives created at prepare with post-ops for the residual (binary add reading the NCHW tensor where a fast
- *     implementation takes it, else sum into a dst prefilled with the residual) and the
- *     activation (eltwise); oneDNN's reference implementations are refused (far slower than
- *     the GEMM path). Constant weights are reordered once into the primitive's layout; input,
- *     output and residual are reordered per run (unless kept in nChw16c). Threads: every
- *     primitive is single-threaded (OpenMP at 1 thread, set before it is created, since its
- *     jit kernels fix the count there, and on every thread that runs it); with more than one
- *     thread and at least CONV_SERIAL_FLOPS, the conv is split into tasks on odet's pool:
- *     one per image when N >= threads, else one per part of the output channels at N = 1
- *     (multiples of 16; with groups, whole groups filling 16-channel blocks, e.g. 16
- *     channels of a depthwise conv); each pool thread has its own workspace copy. No OpenMP
- *     team ever: its workers spin after each region (libgomp), and on a busy 2-core machine
- *     that made the convs 2-6x slower (measured; CenterNet, all depthwise, 1.5x its CPU time).
+ *   oneDNN (when built with it; dnnl_conv.c): convolution primitives created at prepare with
+ *     the bias, residual and activation fused; oneDNN's reference implementations are refused
+ *     (far slower than the GEMM path). Constant weights are reordered once into the
+ *     primitive's layout; input, output and residual are reordered per run (unless kept in
+ *     nChw16c). Split over odet's pool (images, or parts of the output channels), each part a
+ *     single-threaded primitive: no OpenMP team.
  *   im2col + GEMM (sgemm.c): per image and group, the input patch matrix
  *     [C/g * prod(k)][prod(out)] (skipped for 1x1/stride 1/no pad) times W_g; then one
  *     epilogue pass (bias, residual, activation) per output channel.
@@ -36,68 +29,13 @@
  */
 #include "backend/cpu/conv.h"
 
-#include "backend/cpu/act.h"
+#include "backend/cpu/conv_plan.h"
 #include "backend/cpu/cpu_util.h"
 #include "backend/cpu/sgemm.h"
 #include "backend/cpu/window.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef ODET_HAVE_DNNL
-#include <dnnl.h>
-#include <dnnl_debug.h>
-#include <omp.h>
-#endif
-
-/* oneDNN convs below this many FLOPs run on one thread: a parallel region's fork/join (and a
- * worker the OS has not scheduled yet, on a busy machine) costs more than the split saves */
-#define CONV_SERIAL_FLOPS 3.0e7
-#define CONV_MAX_PARTS 8
-
-enum {
-	CONV_AUTO = 0, CONV_GEMM = 1, CONV_DNNL_PLAIN = 2, CONV_DNNL_BLOCKED = 3, CONV_DIRECT = 4,
-	CONV_DNNL_BLOCK16 = 5, CONV_DNNL_WINO = 6,
-};
-
-#ifdef ODET_HAVE_DNNL
-typedef struct conv_dnnl {
-	dnnl_engine_t eng;
-	dnnl_primitive_t conv;
-	dnnl_primitive_t src_reorder, dst_reorder, res_reorder, wei_reorder; /* NULL = not needed */
-	dnnl_memory_desc_t src_user, dst_user, res_user, wei_user, bias_md;
-	dnnl_memory_desc_t src_md, dst_md, wei_md, scratch_md;
-	void *wei_packed;  /* constant W in wei_md (NULL when W is fed at run time) */
-	bool res_binary;   /* residual read by a binary post-op (else: sum into prefilled dst) */
-	size_t off_src, off_dst, off_wei, off_scratch; /* workspace offsets */
-} conv_dnnl;
-#endif
-
-typedef struct conv_plan {
-	int nd;                       /* spatial dims of the tensors (1..3) */
-	int64_t n, c, m, group, cg, mg;
-	/* geometry padded to 3 spatial dims (leading dims 1) */
-	int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
-	int64_t in_sp, out_sp, kk;
-	cpu_act act;
-	bool has_bias, has_res, pointwise;
-	bool x_blocked, y_blocked, r_blocked; /* tensors kept in nChw16c between convs */
-	bool bf16;                    /* odet_bf16: X and W in bf16 inside oneDNN, fp32 accumulation and Y */
-	int algo;
-	size_t off_col, off_sgemm;    /* GEMM path workspace */
-#ifdef ODET_HAVE_DNNL
-	conv_dnnl *dn;                /* = part[0] */
-	/* split (threads > 1, not small): parts over output channels (and their groups' input
-	 * channels), each a N=1 (or N=n when not split) single-threaded primitive, run as tasks
-	 * (image, part) on odet's pool; each thread has its own workspace copy of part_ws bytes */
-	conv_dnnl *part[CONV_MAX_PARTS];
-	int64_t part_m0[CONV_MAX_PARTS], part_c0[CONV_MAX_PARTS]; /* first output / input channel */
-	int n_parts, n_ws;
-	bool split;
-	size_t part_ws, off_parts;
-#endif
-} conv_plan;
 
 static size_t ws_take(size_t *total, size_t bytes)
 {
@@ -151,460 +89,6 @@ static odet_status conv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n
 	return cpu_window_check_out(ctx, n, &win, y->dims + 2);
 }
 
-/* ---------------------------------------------------------------- oneDNN */
-
-#ifdef ODET_HAVE_DNNL
-static odet_status dnnl_fail(odet_ctx *ctx, const ir_node *n, const char *what, dnnl_status_t s)
-{
-	return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': Conv: oneDNN %s failed: %s", n->name, what,
-			  dnnl_status2str(s));
-}
-
-static void conv_dnnl_free(conv_dnnl *dn)
-{
-	if (!dn)
-		return;
-	dnnl_primitive_t p[5] = {dn->conv, dn->src_reorder, dn->dst_reorder, dn->res_reorder, dn->wei_reorder};
-	for (int i = 0; i < 5; i++)
-		if (p[i])
-			dnnl_primitive_destroy(p[i]);
-	odet_aligned_free(dn->wei_packed);
-	if (dn->eng)
-		dnnl_engine_destroy(dn->eng);
-	free(dn);
-}
-
-static dnnl_status_t make_reorder(dnnl_engine_t eng, const dnnl_memory_desc_t *from,
-				  const dnnl_memory_desc_t *to, dnnl_primitive_t *out)
-{
-	dnnl_primitive_desc_t pd;
-	dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, NULL);
-	if (s != dnnl_success)
-		return s;
-	s = dnnl_primitive_create(out, pd);
-	dnnl_primitive_desc_destroy(pd);
-	return s;
-}
-
-/* Run one reorder (or any 2-argument primitive) from src to dst pointers. */
-static dnnl_status_t run_reorder(conv_dnnl *dn, dnnl_stream_t st, dnnl_primitive_t r, const dnnl_memory_desc_t *from,
-				 const void *src, const dnnl_memory_desc_t *to, void *dst)
-{
-	dnnl_memory_t ms = NULL, md = NULL;
-	dnnl_status_t s = dnnl_memory_create(&ms, from, dn->eng, (void *)src);
-	if (s == dnnl_success)
-		s = dnnl_memory_create(&md, to, dn->eng, dst);
-	if (s == dnnl_success) {
-		dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
-		s = dnnl_primitive_execute(r, st, 2, args);
-	}
-	if (md)
-		dnnl_memory_destroy(md);
-	if (ms)
-		dnnl_memory_destroy(ms);
-	return s;
-}
-
-/* One single-threaded primitive for images [nimg] and output channels [m0, m0 + mp): with
- * group 1 all input channels, else the groups of those channels (m0, mp multiples of M/group)
- * and their input channels; workspace offsets taken from *ws. */
-static odet_status conv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
-				     int64_t nimg, int64_t m0, int64_t mp, size_t *ws, conv_dnnl **out)
-{
-	conv_dnnl *dn = calloc(1, sizeof *dn);
-	if (!dn)
-		return odet_error(ctx, ODET_ERR_NO_MEMORY, "node '%s': Conv: out of memory", n->name);
-	dnnl_primitive_attr_t attr = NULL;
-	dnnl_post_ops_t po = NULL;
-	dnnl_primitive_desc_t pd = NULL;
-	odet_status rc = ODET_OK;
-	dnnl_status_t s;
-	const char *what = "engine";
-	int nd = p->nd, r = nd + 2, k0 = 3 - nd;
-	bool blocked = p->algo == CONV_DNNL_BLOCKED;
-	bool wino = p->algo == CONV_DNNL_WINO;
-	bool b16 = p->algo == CONV_DNNL_BLOCK16 || wino;
-	static const dnnl_format_tag_t b16_tag[4] = {0, dnnl_nCw16c, dnnl_nChw16c, dnnl_nCdhw16c};
-	static const dnnl_format_tag_t act_tag[4] = {0, dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
-	static const dnnl_format_tag_t wei_tag[4] = {0, dnnl_oiw, dnnl_oihw, dnnl_oidhw};
-	static const dnnl_format_tag_t gwei_tag[4] = {0, dnnl_goiw, dnnl_goihw, dnnl_goidhw};
-	const int64_t gp = p->group > 1 ? mp / p->mg : 1; /* groups in this primitive */
-	dnnl_dims_t xd = {nimg, p->group > 1 ? gp * p->cg : p->c}, yd = {nimg, mp}, wd, bd = {mp}, st, dl, pl, pr;
-	for (int i = 0; i < nd; i++) {
-		xd[2 + i] = p->in[k0 + i];
-		yd[2 + i] = p->out[k0 + i];
-		st[i] = p->s[k0 + i];
-		dl[i] = p->d[k0 + i] - 1;
-		pl[i] = p->pb[k0 + i];
-		pr[i] = p->pe[k0 + i];
-	}
-	int wr = r;
-	if (p->group > 1) {
-		wd[0] = gp;
-		wd[1] = p->mg;
-		wd[2] = p->cg;
-		for (int i = 0; i < nd; i++)
-			wd[3 + i] = p->k[k0 + i];
-		wr = r + 1;
-	} else {
-		wd[0] = mp;
-		wd[1] = p->c;
-		for (int i = 0; i < nd; i++)
-			wd[2 + i] = p->k[k0 + i];
-	}
-	dnnl_memory_desc_t src_any, dst_any, wei_any;
-	/* oneDNN's jit kernels fix their thread count when the primitive is created: 1 (odet's
-	 * pool runs the parts; an OpenMP team's spinning workers made a busy machine 2-6x slower) */
-	omp_set_num_threads(1);
-	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) != dnnl_success)
-		goto out_dnnl;
-	what = "memory descriptors";
-	if ((s = dnnl_memory_desc_init_by_tag(&dn->src_user, r, xd, dnnl_f32,
-					      p->x_blocked ? b16_tag[nd] : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, r, yd, dnnl_f32,
-					      p->y_blocked ? b16_tag[nd] : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, r, yd, dnnl_f32,
-					      p->r_blocked ? b16_tag[nd] : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, wr, wd, dnnl_f32,
-					      p->group > 1 ? gwei_tag[nd] : wei_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&src_any, r, xd, p->bf16 ? dnnl_bf16 : dnnl_f32,
-					      blocked ? dnnl_format_tag_any : b16 && p->c >= 16 ? b16_tag[nd] : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dst_any, r, yd, dnnl_f32,
-					      blocked ? dnnl_format_tag_any : b16 ? b16_tag[nd] : act_tag[nd])) ||
-	    (s = dnnl_memory_desc_init_by_tag(&wei_any, wr, wd, p->bf16 ? dnnl_bf16 : dnnl_f32,
-					      dnnl_format_tag_any)))
-		goto out_dnnl;
-	dnnl_convolution_desc_t cd;
-	what = "convolution descriptor";
-	s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
-						      wino ? dnnl_convolution_winograd : dnnl_convolution_direct,
-						      &src_any, &wei_any, p->has_bias ? &dn->bias_md : NULL,
-						      &dst_any, st, dl, pl, pr);
-	if (s)
-		goto out_dnnl;
-	/* residual: first as a binary-add post-op reading the NCHW tensor directly (no reorder,
-	 * no copy); if no implementation takes that, as a sum post-op into a prefilled dst */
-	for (int attempt = p->has_res ? 0 : 1; attempt < 2; attempt++) {
-		what = "post-ops";
-		if (po)
-			dnnl_post_ops_destroy(po);
-		if (attr)
-			dnnl_primitive_attr_destroy(attr);
-		po = NULL;
-		attr = NULL;
-		if ((s = dnnl_primitive_attr_create(&attr)) || (s = dnnl_post_ops_create(&po)) ||
-		    (s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)))
-			goto out_dnnl;
-		dn->res_binary = p->has_res && attempt == 0;
-		if (dn->res_binary)
-			s = dnnl_post_ops_append_binary(po, dnnl_binary_add, &dn->res_user);
-		else if (p->has_res)
-			s = dnnl_post_ops_append_sum(po, 1.0f);
-		if (s || (s = cpu_act_dnnl_append(po, &p->act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
-			goto out_dnnl;
-		what = "convolution primitive descriptor";
-		pd = NULL;
-		s = dnnl_primitive_desc_create(&pd, &cd, attr, dn->eng, NULL);
-		/* oneDNN's reference implementations are far slower than odet's own path */
-		const char *impl = NULL;
-		if (s == dnnl_success && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&
-		    impl && strncmp(impl, "ref", 3) == 0) {
-			dnnl_primitive_desc_destroy(pd);
-			pd = NULL;
-			s = dnnl_unimplemented;
-		}
-		if (s == dnnl_success)
-			break;
-	}
-	if (s)
-		goto out_dnnl;
-	dn->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-	dn->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-	dn->wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-	dn->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-	what = "convolution primitive";
-	if ((s = dnnl_primitive_create(&dn->conv, pd)))
-		goto out_dnnl;
-	what = "reorder";
-	if (!dnnl_memory_desc_equal(&dn->src_md, &dn->src_user)) {
-		if ((s = make_reorder(dn->eng, &dn->src_user, &dn->src_md, &dn->src_reorder)))
-			goto out_dnnl;
-		dn->off_src = ws_take(ws, dnnl_memory_desc_get_size(&dn->src_md));
-	}
-	if (!dnnl_memory_desc_equal(&dn->dst_md, &dn->dst_user)) {
-		if ((s = make_reorder(dn->eng, &dn->dst_md, &dn->dst_user, &dn->dst_reorder)))
-			goto out_dnnl;
-		dn->off_dst = ws_take(ws, dnnl_memory_desc_get_size(&dn->dst_md));
-	}
-	if (p->has_res && !dn->res_binary && !dnnl_memory_desc_equal(&dn->res_user, &dn->dst_md) &&
-	    (s = make_reorder(dn->eng, &dn->res_user, &dn->dst_md, &dn->res_reorder)))
-		goto out_dnnl;
-	bool wei_same = dnnl_memory_desc_equal(&dn->wei_md, &dn->wei_user);
-	if (!wei_same && (s = make_reorder(dn->eng, &dn->wei_user, &dn->wei_md, &dn->wei_reorder)))
-		goto out_dnnl;
-	dn->off_scratch = ws_take(ws, dnnl_memory_desc_get_size(&dn->scratch_md));
-	const ir_value *w = ir_in(g, n, 1);
-	if (w->kind == IR_VALUE_CONST && w->data && !wei_same) {
-		size_t bytes = dnnl_memory_desc_get_size(&dn->wei_md);
-		dn->wei_packed = odet_aligned_alloc(ctx, bytes);
-		if (!dn->wei_packed) {
-			rc = ODET_ERR_NO_MEMORY;
-			goto out_free;
-		}
-		dnnl_stream_t stream;
-		what = "weight reorder";
-		if ((s = dnnl_stream_create(&stream, dn->eng, dnnl_stream_default_flags)))
-			goto out_dnnl;
-		s = run_reorder(dn, stream, dn->wei_reorder, &dn->wei_user,
-				(const float *)w->data + m0 * p->cg * p->kk, &dn->wei_md, dn->wei_packed);
-		if (!s)
-			s = dnnl_stream_wait(stream);
-		dnnl_stream_destroy(stream);
-		if (s)
-			goto out_dnnl;
-	} else if (!wei_same) {
-		dn->off_wei = ws_take(ws, dnnl_memory_desc_get_size(&dn->wei_md));
-	}
-	*out = dn;
-	dn = NULL;
-	goto out_free;
-out_dnnl:
-	rc = dnnl_fail(ctx, n, what, s);
-out_free:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	if (po)
-		dnnl_post_ops_destroy(po);
-	if (attr)
-		dnnl_primitive_attr_destroy(attr);
-	conv_dnnl_free(dn);
-	return rc;
-}
-
-/* Run one primitive on the given pointers; *what names the failing step. */
-static dnnl_status_t conv_dnnl_exec(conv_dnnl *dn, const float *x, const float *w, const float *b,
-				    const float *res, float *y, char *ws, const char **what_out)
-{
-	dnnl_stream_t st = NULL;
-	dnnl_memory_t mem[6] = {0};
-	const char *what = "stream";
-	dnnl_status_t s;
-	if ((s = dnnl_stream_create(&st, dn->eng, dnnl_stream_default_flags)))
-		goto out;
-	const void *src = x, *wei = w;
-	void *dst = y;
-	what = "input reorder";
-	if (dn->src_reorder) {
-		src = ws + dn->off_src;
-		if ((s = run_reorder(dn, st, dn->src_reorder, &dn->src_user, x, &dn->src_md, (void *)src)))
-			goto out;
-	}
-	if (dn->wei_packed) {
-		wei = dn->wei_packed;
-	} else if (dn->wei_reorder) {
-		wei = ws + dn->off_wei;
-		if ((s = run_reorder(dn, st, dn->wei_reorder, &dn->wei_user, w, &dn->wei_md, (void *)wei)))
-			goto out;
-	}
-	if (dn->dst_reorder)
-		dst = ws + dn->off_dst;
-	if (res && !dn->res_binary) {
-		what = "residual reorder";
-		if (dn->res_reorder) {
-			if ((s = run_reorder(dn, st, dn->res_reorder, &dn->res_user, res, &dn->dst_md, dst)))
-				goto out;
-		} else if (res != dst) {
-			memcpy(dst, res, dnnl_memory_desc_get_size(&dn->dst_md));
-		}
-	}
-	what = "memory";
-	if ((s = dnnl_memory_create(&mem[0], &dn->src_md, dn->eng, (void *)src)) ||
-	    (s = dnnl_memory_create(&mem[1], &dn->wei_md, dn->eng, (void *)wei)) ||
-	    (s = dnnl_memory_create(&mem[2], &dn->dst_md, dn->eng, dst)) ||
-	    (s = dnnl_memory_create(&mem[3], &dn->scratch_md, dn->eng, ws ? ws + dn->off_scratch : NULL)) ||
-	    (b && (s = dnnl_memory_create(&mem[4], &dn->bias_md, dn->eng, (void *)b))) ||
-	    (res && dn->res_binary && (s = dnnl_memory_create(&mem[5], &dn->res_user, dn->eng, (void *)res))))
-		goto out;
-	dnnl_exec_arg_t args[6];
-	int n_args = 0;
-	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, mem[0]};
-	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, mem[1]};
-	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_DST, mem[2]};
-	args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mem[3]};
-	if (mem[4])
-		args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mem[4]};
-	if (mem[5])
-		args[n_args++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem[5]};
-	what = "convolution";
-	if ((s = dnnl_primitive_execute(dn->conv, st, n_args, args)))
-		goto out;
-	if (dn->dst_reorder) {
-		what = "output reorder";
-		if ((s = run_reorder(dn, st, dn->dst_reorder, &dn->dst_md, dst, &dn->dst_user, y)))
-			goto out;
-	}
-	s = dnnl_stream_wait(st);
-out:
-	for (int i = 0; i < 6; i++)
-		if (mem[i])
-			dnnl_memory_destroy(mem[i]);
-	if (st)
-		dnnl_stream_destroy(st);
-	*what_out = what;
-	return s;
-}
-
-typedef struct split_job {
-	const conv_plan *p;
-	const float *x, *w, *b, *res;
-	float *y;
-	char *ws;
-	atomic_int failed;
-	dnnl_status_t s;
-	const char *what;
-} split_job;
-
-/* tasks t = image * n_parts + part, each on its thread's workspace copy */
-static void split_range(void *arg, int64_t begin, int64_t end, int thread)
-{
-	split_job *j = arg;
-	const conv_plan *p = j->p;
-	/* this pool thread's own OpenMP setting: the reorders (and any primitive) would otherwise
-	 * open a team of the default size inside every task (measured: 3.7x the CPU time at
-	 * NanoDet batch 8, the workers spinning against each other) */
-	omp_set_num_threads(1);
-	for (int64_t t = begin; t < end; t++) {
-		int64_t img = t / p->n_parts, k = t % p->n_parts, m0 = p->part_m0[k];
-		const float *x = j->x + (img * p->c + p->part_c0[k]) * p->in_sp;
-		const float *w = j->w + m0 * p->cg * p->kk;
-		const float *b = j->b ? j->b + m0 : NULL;
-		const float *res = j->res ? j->res + (img * p->m + m0) * p->out_sp : NULL;
-		float *y = j->y + (img * p->m + m0) * p->out_sp;
-		const char *what;
-		dnnl_status_t s = conv_dnnl_exec(p->part[k], x, w, b, res, y, j->ws + (size_t)thread * p->part_ws, &what);
-		int expect = 0;
-		if (s != dnnl_success && atomic_compare_exchange_strong(&j->failed, &expect, 1)) {
-			j->s = s;
-			j->what = what;
-		}
-	}
-}
-
-static odet_status conv_dnnl_run(const be_run_args *a, const conv_plan *p)
-{
-	const float *x = a->in[0].data, *w = a->in[1].data;
-	const float *b = p->has_bias ? a->in[2].data : NULL, *res = p->has_res ? a->in[3].data : NULL;
-	float *y = a->out[0].data;
-	int nthr = odet_threadpool_size(a->pool);
-	dnnl_status_t s;
-	const char *what = "convolution";
-	omp_set_num_threads(1);
-	if (!p->split) {
-		s = conv_dnnl_exec(p->dn, x, w, b, res, y, a->workspace, &what);
-	} else {
-		if (nthr > p->n_ws)
-			return odet_error(a->ctx, ODET_ERR_INTERNAL,
-					  "node '%s': Conv prepared for %d threads runs on %d", a->node->name, p->n_ws,
-					  nthr);
-		split_job j = {.p = p, .x = x, .w = w, .b = b, .res = res, .y = y,
-			       .ws = (char *)a->workspace + p->off_parts};
-		atomic_init(&j.failed, 0);
-		odet_parallel_for(a->pool, p->n * p->n_parts, 1, split_range, &j);
-		s = atomic_load(&j.failed) ? j.s : dnnl_success;
-		if (s)
-			what = j.what;
-	}
-	if (s)
-		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': Conv: oneDNN %s failed: %s",
-				  a->node->name, what, dnnl_status2str(s));
-	return ODET_OK;
-}
-
-static void conv_parts_free(conv_plan *p)
-{
-	for (int k = 0; k < p->n_parts; k++)
-		conv_dnnl_free(p->part[k]);
-	memset(p->part, 0, sizeof p->part);
-	p->n_parts = 0;
-	p->dn = NULL;
-}
-
-/* All primitives of the plan: split over images and output-channel parts when threads > 1
- * and the conv is not small, else one single-threaded primitive. */
-static odet_status conv_dnnl_prepare_all(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_plan *p,
-					 size_t *ws)
-{
-	int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
-	double flops = 2.0 * (double)p->n * (double)p->m * (double)p->cg * (double)p->kk * (double)p->out_sp;
-	/* a part's unit: 16 output channels (an nChw16c block); with groups, the fewest whole
-	 * groups whose input and output channels both fill 16-channel blocks (none: no parts) */
-	int64_t unit = 16;
-	if (p->group > 1) {
-		int64_t u = 1;
-		while (u <= p->group && ((u * p->cg) % 16 || (u * p->mg) % 16))
-			u++;
-		unit = u * p->mg;
-	}
-	int64_t blocks = (p->m + unit - 1) / unit;
-	int parts = 1;
-	p->split = false;
-	if (T > 1 && flops >= CONV_SERIAL_FLOPS) {
-		if (p->n >= T) {
-			p->split = true;
-		} else {
-			parts = T < CONV_MAX_PARTS ? T : CONV_MAX_PARTS;
-			if (parts > blocks)
-				parts = (int)blocks;
-			p->split = parts > 1;
-			if (!p->split)
-				parts = 1;
-		}
-	}
-	odet_status rc = ODET_OK;
-	if (!p->split) {
-		p->n_parts = 1;
-		p->part_m0[0] = p->part_c0[0] = 0;
-		rc = conv_dnnl_prepare(ctx, g, n, p, p->n, 0, p->m, ws, &p->part[0]);
-		if (rc)
-			p->n_parts = 0;
-		p->dn = p->part[0];
-		return rc;
-	}
-	size_t part_ws = 0;
-	for (int k = 0; k < parts && !rc; k++) {
-		int64_t b0 = blocks * k / parts, b1 = blocks * (k + 1) / parts;
-		int64_t m0 = unit * b0, m1 = unit * b1 < p->m ? unit * b1 : p->m;
-		size_t pws = 0;
-		p->part_m0[k] = m0;
-		p->part_c0[k] = p->group > 1 ? m0 / p->mg * p->cg : 0;
-		rc = conv_dnnl_prepare(ctx, g, n, p, 1, m0, m1 - m0, &pws, &p->part[k]);
-		if (!rc)
-			p->n_parts = k + 1;
-		part_ws = pws > part_ws ? pws : part_ws;
-	}
-	p->dn = p->part[0];
-	if (rc) {
-		conv_parts_free(p);
-		return rc;
-	}
-	p->part_ws = (part_ws + 63) & ~(size_t)63;
-	p->n_ws = T;
-	p->off_parts = ws_take(ws, p->part_ws * (size_t)T);
-	return ODET_OK;
-}
-
-/* bf16 runs on oneDNN's avx512_core_bf16 kernels only: never an emulation or a silent fp32 */
-static odet_status conv_bf16_check(odet_ctx *ctx, const ir_node *n)
-{
-	dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-	if (((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core_bf16) != (unsigned)dnnl_cpu_isa_avx512_core_bf16)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "node '%s': precision bf16 needs the AVX512_BF16 instructions (and AVX-512 VNNI), "
-				  "which this CPU lacks (oneDNN ISA %s); use fp32", n->name, dnnl_cpu_isa2str(isa));
-	return ODET_OK;
-}
-
 int cpu_conv_split(const void *state)
 {
 	const conv_plan *p = state;
@@ -616,31 +100,8 @@ const char *cpu_conv_impl_name(const void *state)
 	const conv_plan *p = state;
 	if (!p || !p->dn)
 		return p && p->algo == CONV_DIRECT ? "direct" : "im2col+sgemm";
-	const_dnnl_primitive_desc_t pd;
-	const char *name = "oneDNN";
-	if (dnnl_primitive_get_primitive_desc(p->dn->conv, &pd) == dnnl_success)
-		dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
-	return name;
+	return cpu_conv_dnnl_impl(p);
 }
-#else
-static odet_status conv_bf16_check(odet_ctx *ctx, const ir_node *n)
-{
-	return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-			  "node '%s': precision bf16 needs oneDNN (AVX512_BF16 kernels); this build has none", n->name);
-}
-
-int cpu_conv_split(const void *state)
-{
-	(void)state;
-	return 0;
-}
-
-const char *cpu_conv_impl_name(const void *state)
-{
-	const conv_plan *p = state;
-	return p && p->algo == CONV_DIRECT ? "direct" : "im2col+sgemm";
-}
-#endif
 
 /* ---------------------------------------------------------------- prepare / release */
 
@@ -649,9 +110,7 @@ static void conv_release(void *state)
 	conv_plan *p = state;
 	if (!p)
 		return;
-#ifdef ODET_HAVE_DNNL
-	conv_parts_free(p);
-#endif
+	cpu_conv_dnnl_free(p);
 	free(p);
 }
 
@@ -708,7 +167,7 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	 * refuses a shape, its own layout choice is tried, then im2col+GEMM / direct. */
 	bool autoselect = p->algo == CONV_AUTO;
 	p->bf16 = ir_attr_int(n, "odet_bf16", 0) != 0;
-	if (p->bf16 && (rc = conv_bf16_check(ctx, n))) {
+	if (p->bf16 && (rc = cpu_conv_bf16_check(ctx, n))) {
 		conv_release(p);
 		return rc;
 	}
@@ -731,17 +190,14 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	} else if (autoselect) {
 		p->algo = CONV_DNNL_BLOCK16;
 	}
-#ifndef ODET_HAVE_DNNL
-	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16 ||
-	    p->algo == CONV_DNNL_WINO)
+	if (!CPU_CONV_HAVE_DNNL && (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED ||
+				    p->algo == CONV_DNNL_BLOCK16 || p->algo == CONV_DNNL_WINO))
 		p->algo = p->cg == 1 ? CONV_DIRECT : CONV_GEMM;
-#endif
 	if (p->algo < CONV_GEMM || p->algo > CONV_DNNL_WINO)
 		p->algo = CONV_GEMM;
 	if (p->algo == CONV_DIRECT && p->cg != 1)
 		p->algo = CONV_GEMM;
 	size_t ws = 0;
-#ifdef ODET_HAVE_DNNL
 	if (p->algo == CONV_DNNL_PLAIN || p->algo == CONV_DNNL_BLOCKED || p->algo == CONV_DNNL_BLOCK16 ||
 	    p->algo == CONV_DNNL_WINO) {
 		const bool blocked_io = p->x_blocked || p->y_blocked || p->r_blocked;
@@ -749,17 +205,17 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		odet_status saved_status = ctx->last_status;
 		char saved[sizeof ctx->last_error];
 		memcpy(saved, ctx->last_error, sizeof saved);
-		rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
+		rc = cpu_conv_dnnl_prepare(ctx, g, n, p, &ws);
 		if (rc && autoselect && p->algo == CONV_DNNL_WINO) {
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCK16;
 			p->bf16 = want_bf16;
-			rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
+			rc = cpu_conv_dnnl_prepare(ctx, g, n, p, &ws);
 		}
 		if (rc && autoselect) {
 			ws = 0;
 			p->algo = CONV_DNNL_BLOCKED;
-			rc = conv_dnnl_prepare_all(ctx, g, n, p, &ws);
+			rc = cpu_conv_dnnl_prepare(ctx, g, n, p, &ws);
 		}
 		if (rc && blocked_io) {
 			conv_release(p);
@@ -774,7 +230,6 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		ctx->last_status = saved_status;
 		memcpy(ctx->last_error, saved, sizeof saved);
 	}
-#endif
 	if (p->algo == CONV_GEMM) {
 		if (!p->pointwise)
 			p->off_col = ws_take(&ws, (size_t)col * sizeof(float));
@@ -881,10 +336,8 @@ static odet_status conv_run(const be_run_args *a)
 	if (!p || x->rank != p->nd + 2 || x->dims[0] != p->n || x->dims[1] != p->c)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': Conv run with a shape it was not prepared for",
 				  a->node->name);
-#ifdef ODET_HAVE_DNNL
 	if (p->dn)
-		return conv_dnnl_run(a, p);
-#endif
+		return cpu_conv_dnnl_run(a, p);
 	conv_job j = {
 		.p = p, .x = x->data, .w = a->in[1].data,
 		.b = p->has_bias ? a->in[2].data : NULL, .res = p->has_res ? a->in[3].data : NULL,

@@ -11,7 +11,8 @@
  *     rounding away from the reference's A * acc + B, so an int8 output may differ by one step),
  *     post-ops sum (R prefilled into dst, times r_scale) and the activation; X, Y and R reordered
  *     per run between NCHW and the primitive's layout (nhwc), on OpenMP with the context's
- *     threads. oneDNN's reference implementations are refused.
+ *     threads (the primitive and its reorders: dnnl_prim.c, shared with Conv). oneDNN's reference
+ *     implementations are refused.
  *   reference (everything else, and odet_conv_algo = 1): NCHW, or NHWC (odet_nhwc: X [N,H,W,C],
  *     W [M,kh,kw,C], Y [N,oh,ow,M]); direct loops, threaded over output rows; exact.
  */
@@ -25,6 +26,8 @@
 #include <string.h>
 
 #ifdef ODET_HAVE_DNNL
+#include "backend/cpu/dnnl_prim.h"
+
 #include <dnnl.h>
 #include <dnnl_debug.h>
 #include <omp.h>
@@ -147,66 +150,20 @@ static odet_status qconv_ref_run(const be_run_args *a)
  * channel, post-ops sum (the residual, prefilled into dst, times r_scale) and the activation,
  * dst int8 (rounded half to even and saturated, as the reference) or float32. */
 typedef struct qconv_dnnl {
-	dnnl_engine_t eng;
-	dnnl_primitive_t conv, src_reorder, dst_reorder, res_reorder;
-	dnnl_memory_desc_t src_user, dst_user, res_user, src_md, dst_md, wei_md, bias_md, scratch_md;
-	void *wei_packed;
+	cpu_dnnl_prim dn;     /* the primitive, W packed, the reorders of X, Y and R */
 	float *bias;          /* B / A, or NULL */
 	int nthr;
-	size_t off_src, off_dst, off_scratch, ws;
+	size_t ws;
 } qconv_dnnl;
-
-static size_t qws_take(size_t *total, size_t bytes)
-{
-	size_t off = (*total + 63) & ~(size_t)63;
-	*total = off + bytes;
-	return off;
-}
 
 static void qconv_dnnl_free(void *state)
 {
 	qconv_dnnl *q = state;
 	if (!q)
 		return;
-	dnnl_primitive_t p[4] = {q->conv, q->src_reorder, q->dst_reorder, q->res_reorder};
-	for (int i = 0; i < 4; i++)
-		if (p[i])
-			dnnl_primitive_destroy(p[i]);
-	odet_aligned_free(q->wei_packed);
+	cpu_dnnl_prim_fini(&q->dn);
 	free(q->bias);
-	if (q->eng)
-		dnnl_engine_destroy(q->eng);
 	free(q);
-}
-
-static dnnl_status_t q_reorder_make(dnnl_engine_t eng, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
-				    dnnl_primitive_t *out)
-{
-	dnnl_primitive_desc_t pd;
-	dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, NULL);
-	if (s == dnnl_success) {
-		s = dnnl_primitive_create(out, pd);
-		dnnl_primitive_desc_destroy(pd);
-	}
-	return s;
-}
-
-static dnnl_status_t q_reorder_run(dnnl_engine_t eng, dnnl_stream_t st, dnnl_primitive_t r,
-				   const dnnl_memory_desc_t *from, const void *src, const dnnl_memory_desc_t *to, void *dst)
-{
-	dnnl_memory_t ms = NULL, md = NULL;
-	dnnl_status_t s = dnnl_memory_create(&ms, from, eng, (void *)src);
-	if (s == dnnl_success)
-		s = dnnl_memory_create(&md, to, eng, dst);
-	if (s == dnnl_success) {
-		dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
-		s = dnnl_primitive_execute(r, st, 2, args);
-	}
-	if (md)
-		dnnl_memory_destroy(md);
-	if (ms)
-		dnnl_memory_destroy(ms);
-	return s;
 }
 
 static dnnl_data_type_t q_dt(odet_dtype t)
@@ -256,21 +213,23 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 	dnnl_dims_t wd = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]}, bd = {m};
 	dnnl_dims_t st = {win.s[0], win.s[1]}, dl = {win.d[0] - 1, win.d[1] - 1}, pl = {win.pb[0], win.pb[1]},
 		    pr = {win.pe[0], win.pe[1]};
-	dnnl_memory_desc_t src_any, dst_any, wei_any, wei_user;
+	dnnl_memory_desc_t src_any, dst_any, wei_any;
+	cpu_dnnl_prim *dn = &q->dn;
+	const char *what = "descriptors";
 	dnnl_convolution_desc_t cd;
 	cpu_act act = {0};
 	cpu_act_from_node(n, &act);
-	if ((s = dnnl_engine_create(&q->eng, dnnl_cpu, 0)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&q->src_user, 4, xd, dnnl_s8, dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&q->dst_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&q->res_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&wei_user, 4, wd, dnnl_s8, dnnl_oihw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&q->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
+	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->src_user, 4, xd, dnnl_s8, dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, 4, wd, dnnl_s8, dnnl_oihw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
 	    (s = dnnl_memory_desc_init_by_tag(&src_any, 4, xd, dnnl_s8, dnnl_format_tag_any)) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dst_any, 4, yd, q_dt(y->dtype), dnnl_format_tag_any)) ||
 	    (s = dnnl_memory_desc_init_by_tag(&wei_any, 4, wd, dnnl_s8, dnnl_format_tag_any)) ||
 	    (s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-							    &src_any, &wei_any, B ? &q->bias_md : NULL, &dst_any, st, dl,
+							    &src_any, &wei_any, B ? &dn->bias_md : NULL, &dst_any, st, dl,
 							    pl, pr)) ||
 	    (s = dnnl_primitive_attr_create(&attr)) || (s = dnnl_post_ops_create(&po)) ||
 	    (s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)) ||
@@ -278,71 +237,33 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 	    (r && (s = dnnl_post_ops_append_sum(po, ir_attr_float(n, "odet_r_scale", 1.0f)))) ||
 	    (s = cpu_act_dnnl_append(po, &act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
 		goto out;
-	s = dnnl_primitive_desc_create(&pd, &cd, attr, q->eng, NULL);
-	const char *impl = NULL;
-	if (s == dnnl_success && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&
-	    impl && strncmp(impl, "ref", 3) == 0)
-		s = dnnl_unimplemented;
+	if ((s = cpu_dnnl_prim_pd(dn, &cd, attr, &pd)))
+		goto out;
+	/* W once into the primitive's layout (the reorder adds the s8s8 compensation) */
+	size_t ws = 0;
+	s = cpu_dnnl_prim_init(ctx, dn, pd, r != NULL, w->data, &ws, &what);
+	if (s == dnnl_out_of_memory) {
+		rc = ODET_ERR_NO_MEMORY;
+		goto out_free;
+	}
 	if (s)
 		goto out;
-	q->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-	q->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-	q->wei_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-	q->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-	if ((s = dnnl_primitive_create(&q->conv, pd)))
-		goto out;
-	size_t ws = 0;
-	if (!dnnl_memory_desc_equal(&q->src_md, &q->src_user)) {
-		if ((s = q_reorder_make(q->eng, &q->src_user, &q->src_md, &q->src_reorder)))
-			goto out;
-		q->off_src = qws_take(&ws, dnnl_memory_desc_get_size(&q->src_md));
-	}
-	if (!dnnl_memory_desc_equal(&q->dst_md, &q->dst_user)) {
-		if ((s = q_reorder_make(q->eng, &q->dst_md, &q->dst_user, &q->dst_reorder)))
-			goto out;
-		q->off_dst = qws_take(&ws, dnnl_memory_desc_get_size(&q->dst_md));
-	}
-	if (r && !dnnl_memory_desc_equal(&q->res_user, &q->dst_md) &&
-	    (s = q_reorder_make(q->eng, &q->res_user, &q->dst_md, &q->res_reorder)))
-		goto out;
-	q->off_scratch = qws_take(&ws, dnnl_memory_desc_get_size(&q->scratch_md));
 	q->ws = ws;
-	/* W once into the primitive's layout (the reorder adds the s8s8 compensation) */
-	q->wei_packed = odet_aligned_alloc(ctx, dnnl_memory_desc_get_size(&q->wei_md));
-	if (B)
-		q->bias = malloc(sizeof(float) * (size_t)m);
-	if (!q->wei_packed || (B && !q->bias)) {
+	if (B && !(q->bias = malloc(sizeof(float) * (size_t)m))) {
 		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "node '%s' (QConv): out of memory", n->name);
 		goto out_free;
 	}
 	for (int64_t i = 0; B && i < m; i++)
 		q->bias[i] = B[i] / A[i];
-	dnnl_primitive_t wr = NULL;
-	dnnl_stream_t stream = NULL;
-	if (!(s = q_reorder_make(q->eng, &wei_user, &q->wei_md, &wr)) &&
-	    !(s = dnnl_stream_create(&stream, q->eng, dnnl_stream_default_flags)) &&
-	    !(s = q_reorder_run(q->eng, stream, wr, &wei_user, w->data, &q->wei_md, q->wei_packed)))
-		s = dnnl_stream_wait(stream);
-	if (stream)
-		dnnl_stream_destroy(stream);
-	if (wr)
-		dnnl_primitive_destroy(wr);
-	if (s)
-		goto out;
 	*out = q;
 	q = NULL;
 	goto out_free;
 out:
 	/* not an error: the exact reference runs this node */
-	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): oneDNN: %s; the reference runs it", n->name,
+	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): oneDNN %s: %s; the reference runs it", n->name, what,
 		 dnnl_status2str(s));
 out_free:
-	if (pd)
-		dnnl_primitive_desc_destroy(pd);
-	if (po)
-		dnnl_post_ops_destroy(po);
-	if (attr)
-		dnnl_primitive_attr_destroy(attr);
+	cpu_dnnl_build_free(pd, po, attr);
 	qconv_dnnl_free(q);
 	return rc;
 }
@@ -351,52 +272,10 @@ static odet_status qconv_dnnl_run(const be_run_args *a, const qconv_dnnl *q)
 {
 	const void *x = a->in[0].data, *res = a->n_in > 3 ? a->in[3].data : NULL;
 	void *y = a->out[0].data;
-	char *ws = a->workspace;
 	int nthr = odet_threadpool_size(a->pool);
 	omp_set_num_threads(q->nthr < nthr ? q->nthr : nthr);
-	dnnl_stream_t st = NULL;
-	dnnl_memory_t mem[5] = {0};
-	const char *what = "stream";
-	dnnl_status_t s;
-	if ((s = dnnl_stream_create(&st, q->eng, dnnl_stream_default_flags)))
-		goto out;
-	const void *src = x;
-	void *dst = q->dst_reorder ? (void *)(ws + q->off_dst) : y;
-	what = "input reorder";
-	if (q->src_reorder) {
-		src = ws + q->off_src;
-		if ((s = q_reorder_run(q->eng, st, q->src_reorder, &q->src_user, x, &q->src_md, (void *)src)))
-			goto out;
-	}
-	what = "residual reorder";
-	if (res && q->res_reorder) {
-		if ((s = q_reorder_run(q->eng, st, q->res_reorder, &q->res_user, res, &q->dst_md, dst)))
-			goto out;
-	} else if (res && res != dst) {
-		memcpy(dst, res, dnnl_memory_desc_get_size(&q->dst_md));
-	}
-	what = "memory";
-	if ((s = dnnl_memory_create(&mem[0], &q->src_md, q->eng, (void *)src)) ||
-	    (s = dnnl_memory_create(&mem[1], &q->wei_md, q->eng, q->wei_packed)) ||
-	    (s = dnnl_memory_create(&mem[2], &q->dst_md, q->eng, dst)) ||
-	    (s = dnnl_memory_create(&mem[3], &q->scratch_md, q->eng, ws ? ws + q->off_scratch : NULL)) ||
-	    (q->bias && (s = dnnl_memory_create(&mem[4], &q->bias_md, q->eng, q->bias))))
-		goto out;
-	dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, mem[0]}, {DNNL_ARG_WEIGHTS, mem[1]}, {DNNL_ARG_DST, mem[2]},
-				   {DNNL_ARG_SCRATCHPAD, mem[3]}, {DNNL_ARG_BIAS, mem[4]}};
-	what = "convolution";
-	if ((s = dnnl_primitive_execute(q->conv, st, q->bias ? 5 : 4, args)))
-		goto out;
-	what = "output reorder";
-	if (q->dst_reorder && (s = q_reorder_run(q->eng, st, q->dst_reorder, &q->dst_md, dst, &q->dst_user, y)))
-		goto out;
-	s = dnnl_stream_wait(st);
-out:
-	for (int i = 0; i < 5; i++)
-		if (mem[i])
-			dnnl_memory_destroy(mem[i]);
-	if (st)
-		dnnl_stream_destroy(st);
+	const char *what;
+	dnnl_status_t s = cpu_dnnl_prim_exec(&q->dn, x, a->in[1].data, q->bias, res, y, a->workspace, &what);
 	if (s)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (QConv): oneDNN %s failed: %s", a->node->name,
 				  what, dnnl_status2str(s));
@@ -422,7 +301,7 @@ const char *cpu_qconv_impl_name(const void *state)
 	const qconv_dnnl *q = state;
 	const_dnnl_primitive_desc_t pd;
 	const char *name = "reference";
-	if (q && dnnl_primitive_get_primitive_desc(q->conv, &pd) == dnnl_success)
+	if (q && dnnl_primitive_get_primitive_desc(q->dn.conv, &pd) == dnnl_success)
 		dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
 	return name;
 }
