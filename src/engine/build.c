@@ -432,9 +432,11 @@ static odet_status mark_bf16(ir_graph *g, const odet_build_opts *o)
 }
 
 /* INT8: the scales of an explicitly quantized model (qdq: pass_qdq_strip's table) or the
- * calibration cache of src (its hash), then pass_quantize. */
+ * calibration cache of src (its hash), then pass_quantize. Calibrated builds leave convolutions
+ * of fewer than min_c input channels in float (engine_keep_thin); a QDQ model is run as its
+ * scales say. */
 static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, const odet_build_opts *o,
-			    const quant_table *qdq)
+			    const quant_table *qdq, int min_c)
 {
 	engine_keep keep;
 	if (qdq) {
@@ -463,7 +465,9 @@ static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, c
 		return rc;
 	}
 	int n = 0;
-	if ((rc = engine_keep_list(ctx, o, true, &t, &keep))) {
+	if ((rc = engine_keep_list(ctx, o, true, &t, &keep)) ||
+	    (min_c > 0 && (rc = engine_keep_thin(ctx, g, min_c, &keep)))) {
+		engine_keep_free(&keep);
 		quant_table_free(&t);
 		return rc;
 	}
@@ -566,7 +570,8 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	const unsigned skip = o.disable_passes;
 	if (passes && be->kind == ODET_BACKEND_CUDA && half && !(skip & ODET_PASS_LAYOUT) && (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
-	if (o.precision == ODET_PRECISION_INT8 && (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL)))
+	if (o.precision == ODET_PRECISION_INT8 &&
+	    (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL, be->kind == ODET_BACKEND_CUDA ? 16 : 0)))
 		goto out_destroy;
 	if (o.precision == ODET_PRECISION_BF16 && (rc = mark_bf16(e->g, &o)))
 		goto out_destroy;

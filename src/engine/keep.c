@@ -96,6 +96,27 @@ odet_status engine_keep_list(odet_ctx *ctx, const odet_build_opts *o, bool quant
 	return rc;
 }
 
+odet_status engine_keep_thin(odet_ctx *ctx, const ir_graph *g, int min_c, engine_keep *k)
+{
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		if (n->dead || n->op != IR_OP_CONV || n->n_in < 2)
+			continue;
+		const ir_value *x = ir_in(g, n, 0);
+		if (!x || x->rank != 4)
+			continue;
+		int64_t c = ir_attr_int(n, "odet_nhwc", 0) ? x->dims[3] : x->dims[1];
+		if (c >= min_c)
+			continue;
+		odet_log(ctx, ODET_LOG_INFO, "int8: '%s' reads %lld channels (< %d): it stays in float", n->name,
+			 (long long)c, min_c);
+		odet_status rc = push(ctx, k, n->name);
+		if (rc)
+			return rc;
+	}
+	return ODET_OK;
+}
+
 void engine_keep_free(engine_keep *k)
 {
 	free(k->names);

@@ -330,6 +330,34 @@ static void test_pass(odet_ctx *ctx)
 	ir_graph_free(g);
 }
 
+/* engine_keep_thin: exactly the convolutions reading fewer than min_c channels (NCHW dims[1],
+ * NHWC dims[3]) join the keep list, after what was there */
+static void test_keep_thin(odet_ctx *ctx)
+{
+	static float w1[M1 * C * K * K], b1[M1], w2[M2 * M1 * K * K], b2[M2];
+	ir_graph *g;
+	CHECK(!ir_graph_create(ctx, &g));
+	int64_t xd[4] = {B, C, H, W};
+	int xin = test_graph_input(g, "x", ODET_F32, 4, xd);
+	int y1 = conv_node(g, "c1", xin, M1, C, w1, b1, IR_ACT_RELU, -1);
+	int y2 = conv_node(g, "c2", y1, M2, M1, w2, b2, IR_ACT_NONE, -1);
+	test_graph_output(g, y2);
+	CHECK(!pass_infer_shapes(g));
+	engine_keep k = {0};
+	const char *given[1] = {"given"};
+	odet_build_opts o = odet_build_opts_default();
+	o.keep_fp32 = given;
+	o.n_keep_fp32 = 1;
+	CHECK(!engine_keep_list(ctx, &o, true, NULL, &k) && k.n == 1);
+	CHECK(!engine_keep_thin(ctx, g, C, &k));
+	CHECK_MSG(k.n == 1, "min_c %d: nothing thinner (kept %d)", C, k.n);
+	CHECK(!engine_keep_thin(ctx, g, C + 1, &k));
+	CHECK_MSG(k.n == 3 && !strcmp(k.names[0], "given") && !strcmp(k.names[1], "c1") && !strcmp(k.names[2], "c2"),
+		  "min_c %d: both convs after the given name (kept %d)", C + 1, k.n);
+	engine_keep_free(&k);
+	ir_graph_free(g);
+}
+
 int main(void)
 {
 	odet_ctx *ctx;
@@ -343,6 +371,7 @@ int main(void)
 	test_hist();
 	test_cache(ctx, dir);
 	test_pass(ctx);
+	test_keep_thin(ctx);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd)) {
