@@ -254,6 +254,10 @@ typedef struct odet_build_opts {
 	 * float (refused when the cache has no per-layer SNR: calibrate again) */
 	int keep_sensitive;
 	unsigned disable_passes; /* ODET_PASS_* bits; 0 = every optimization */
+	/* called after each node's kernel is chosen (CUDA tuning can take seconds a node): done of
+	 * total nodes, the node's name; may be NULL. Not called when a plan is loaded. */
+	void (*progress)(void *user, int64_t done, int64_t total, const char *node);
+	void *progress_user;
 } odet_build_opts;
 
 ODET_API odet_build_opts odet_build_opts_default(void);

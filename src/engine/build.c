@@ -249,6 +249,8 @@ odet_status engine_finalize(odet_engine *e)
 		if (rc)
 			return rc;
 		e->prepared[i] = true;
+		if (e->opts.progress)
+			e->opts.progress(e->opts.progress_user, i + 1, nn, g->nodes[i].name);
 	}
 	if ((rc = engine_upload_constants(e)))
 		return rc;

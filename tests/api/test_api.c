@@ -244,6 +244,22 @@ static void test_env(const char *model)
 	odet_ctx_destroy(before);
 }
 
+/* odet_build_opts.progress: once per node, done counting up to total, every call with a name */
+typedef struct progress_seen {
+	int64_t calls, last, total;
+	int ordered, named;
+} progress_seen;
+
+static void on_progress(void *user, int64_t done, int64_t total, const char *node)
+{
+	progress_seen *p = user;
+	p->ordered &= done == p->last + 1 && (p->total == 0 || total == p->total);
+	p->named &= node != NULL;
+	p->calls++;
+	p->last = done;
+	p->total = total;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -265,10 +281,16 @@ int main(int argc, char **argv)
 	o.backend = ODET_BACKEND_CPU;
 	o.batch = BATCH;
 	o.head = "ssd300-nvidia";
+	progress_seen ps = {.ordered = 1, .named = 1};
+	o.progress = on_progress;
+	o.progress_user = &ps;
 	odet_status rc = odet_graph_load(ctx, argv[1], &g);
 	if (!rc)
 		rc = odet_engine_build(ctx, g, &o, &e);
 	CHECK_MSG(rc == ODET_OK, "%s: %s", argv[1], odet_ctx_last_error(ctx));
+	CHECK_MSG(ps.calls > 0 && ps.ordered && ps.named && ps.last == ps.total && ps.calls == ps.total,
+		  "build progress: %lld calls, last %lld of %lld, ordered %d, named %d", (long long)ps.calls,
+		  (long long)ps.last, (long long)ps.total, ps.ordered, ps.named);
 	if (!rc) {
 		test_describe(e, g);
 		test_threads(ctx, e);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BUILD_MAX_LAYERS 256
 
@@ -28,6 +29,17 @@ static void usage(FILE *f)
 		   "  --keep-sensitive N int8: the N layers of lowest SNR in the --calib cache stay in float\n"
 		   "  --threads N        CPU threads used while building (default: all cores)\n"
 		   "  -v                 log passes and planning\n");
+}
+
+/* "\rbuild: N / M nodes prepared (NAME)", cleared at the end */
+static void build_progress(void *user, int64_t done, int64_t total, const char *node)
+{
+	(void)user;
+	fprintf(stderr, "\rbuild: %lld / %lld nodes prepared (%.40s)\033[K", (long long)done, (long long)total,
+		node ? node : "");
+	if (done == total)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
 }
 
 static double now(void)
@@ -126,6 +138,10 @@ int cmd_build(int argc, char **argv)
 	o.layer_precision = n_layers ? layers : NULL;
 	o.n_layer_precision = n_layers;
 	o.keep_sensitive = (int)keep_sensitive;
+	if (isatty(2)) { /* a terminal sees which node is being tuned */
+		o.progress = build_progress;
+		o.progress_user = NULL;
+	}
 	if ((rc = odet_engine_build(ctx, g, &o, &e))) {
 		ret = cli_error(ctx, rc, model);
 		goto out;
