@@ -16,6 +16,7 @@
  */
 #include "bench_core.h"
 #include "cli_sources.h"
+#include "report_passes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -68,7 +69,12 @@ static void usage(FILE *f)
 		   "  --duration S    timed seconds per cell (default 2)\n"
 		   "  --score T       detections kept for the accuracy (default 0.05)\n"
 		   "  --json FILE, --md FILE   the table as JSON / Markdown (Markdown is also printed)\n"
-		   "  --backend B, --head SPEC, --threads N, --device K, -v   as for odet build\n");
+		   "  --backend B, --head SPEC, --threads N, --device K, -v   as for odet build\n"
+		   "odet report MODEL --passes [--batch N] [--warmup N] [--runs N] [--calib FILE] [--json F] [--md F]\n"
+		   "  the optimization ladder: latency of the imported graph with no optimization, then with\n"
+		   "  each one added (constant folding, BatchNorm folding, conv fusion, fp16, NHWC layout, int8,\n"
+		   "  CUDA graph, fused head); --batch (default 1), --warmup (100) and --runs (200) timed runs;\n"
+		   "  no images needed\n");
 }
 
 static const char *pname(odet_precision p)
@@ -353,6 +359,8 @@ int cmd_report(int argc, char **argv)
 	int n_src = 0, verbose = 0;
 	long threads = 0;
 	double duration = 2, score = 0.05, ref_score = 0.3;
+	bool passes = false;
+	long pbatch = 1, warmup = 100, runs = 200;
 	odet_build_opts o = odet_build_opts_default();
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
@@ -373,6 +381,13 @@ int cmd_report(int argc, char **argv)
 				return 2;
 			*(!strcmp(a, "--precisions") ? &plist : !strcmp(a, "--batches") ? &blist
 				: !strcmp(a, "--annotations") ? &ann : !strcmp(a, "--json") ? &json : &md) = v;
+		} else if (!strcmp(a, "--passes")) {
+			passes = true;
+		} else if (!strcmp(a, "--batch") || !strcmp(a, "--warmup") || !strcmp(a, "--runs")) {
+			long *dst = !strcmp(a, "--batch") ? &pbatch : !strcmp(a, "--warmup") ? &warmup : &runs;
+			if (!(v = cli_arg("report", argc, argv, &i)) ||
+			    !cli_int("report", a, v, dst == &warmup ? 0 : 1, dst == &pbatch ? 65536 : 1000000, dst))
+				return 2;
 		} else if (!strcmp(a, "--duration") || !strcmp(a, "--score") || !strcmp(a, "--ref-score")) {
 			double *dst = !strcmp(a, "--duration") ? &duration : !strcmp(a, "--score") ? &score : &ref_score;
 			if (!(v = cli_arg("report", argc, argv, &i)) || !cli_double("report", a, v, 0, 3600, dst))
@@ -384,6 +399,20 @@ int cmd_report(int argc, char **argv)
 		} else if (cli_sources_arg("report", a, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources))) {
 			return 2;
 		}
+	}
+	if (passes && model && !cli_is_plan(model) && eo.precision == ODET_PRECISION_FP32 && !eo.n_keep) {
+		odet_ctx *pctx = NULL;
+		odet_graph *pg = NULL;
+		if (cli_ctx((int)threads, verbose, &pctx))
+			return 1;
+		cli_engine_apply(&eo, &o);
+		odet_status prc = odet_graph_load(pctx, model, &pg);
+		rp_args ra = {.model = model, .calib = eo.calib, .json = json, .md = md, .batch = (int)pbatch,
+			      .warmup = warmup, .runs = runs};
+		int pcode = prc ? cli_error(pctx, prc, model) : report_passes(pctx, pg, &o, &ra);
+		odet_graph_destroy(pg);
+		odet_ctx_destroy(pctx);
+		return pcode;
 	}
 	if (!model || !n_src) {
 		fprintf(stderr, "odet report: %s\n", !model ? "no model given" : "no images given");
