@@ -27,6 +27,7 @@ typedef struct named_tensor {
 	char name[256];
 	odet_tensor t;
 	size_t nbytes;
+	void *own; /* t.data: a 64-byte aligned copy (file offsets need not suit the dtype) */
 } named_tensor;
 
 typedef struct test_case {
@@ -44,7 +45,7 @@ static bool rd(const uint8_t *p, size_t size, size_t *off, void *dst, size_t n)
 	return true;
 }
 
-/* Parse a tensor file; tensors point into the file buffer (c->file). */
+/* Parse a tensor file; each tensor's data is copied to its own aligned buffer (case_free). */
 static bool case_load(odet_ctx *ctx, const char *path, test_case *c)
 {
 	size_t size, off = 8;
@@ -77,10 +78,21 @@ static bool case_load(odet_ctx *ctx, const char *path, test_case *c)
 		nt->nbytes = (size_t)numel * odet_dtype_size(nt->t.dtype);
 		if (nt->nbytes > size - off)
 			return false;
-		nt->t.data = (void *)(p + off);
+		nt->own = aligned_alloc(64, (nt->nbytes + 63) / 64 * 64 + 64);
+		if (!nt->own)
+			return false;
+		memcpy(nt->own, p + off, nt->nbytes);
+		nt->t.data = nt->own;
 		off += nt->nbytes;
 	}
 	return off == size;
+}
+
+static void case_free(test_case *c)
+{
+	for (int i = 0; i < c->n; i++)
+		free(c->ts[i].own);
+	free(c->file);
 }
 
 static named_tensor *find(test_case *c, const char *name)
@@ -280,7 +292,7 @@ int main(int argc, char **argv)
 				bool pass = run_case(ctx, c, why, sizeof why);
 				CHECK_MSG(pass, "%s: %s", name, why);
 			}
-			free(c->file);
+			case_free(c);
 			free(c);
 		}
 		free(ents[i]);
