@@ -419,6 +419,31 @@ static int count_outputs(const tf_node *n)
 	return 1;
 }
 
+/* Deepest nesting of '[' / '{' outside strings, counted up to max + 1 (cJSON recurses once per
+ * level; the context's max_json_depth applies to model.json as to every JSON file). */
+static int json_depth(const char *s, size_t n, int max)
+{
+	int depth = 0, deepest = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < n && deepest <= max; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
 odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **out)
 {
 	tf_import t = {.ctx = ctx, .path = path};
@@ -427,6 +452,11 @@ odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **ou
 	odet_status rc = odet_file_read(ctx, path, TFJS_MAX_JSON_BYTES, &text, &size);
 	if (rc)
 		return rc;
+	int max_depth = ctx->opts.max_json_depth > 0 ? ctx->opts.max_json_depth : 64;
+	if (json_depth(text, size, max_depth) > max_depth) {
+		free(text);
+		return odet_error(ctx, ODET_ERR_LIMIT, "%s: JSON nesting deeper than %d", path, max_depth);
+	}
 	t.root = cJSON_ParseWithLength(text, size);
 	free(text);
 	if (!t.root)
@@ -447,7 +477,8 @@ odet_status odet_import_tfjs_file(odet_ctx *ctx, const char *path, ir_graph **ou
 	}
 	t.n_nodes = cJSON_GetArraySize(nodes);
 	if (t.n_nodes <= 0 || t.n_nodes > ODET_LIMIT_MAX_NODES) {
-		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: %d nodes", path, t.n_nodes);
+		rc = odet_error(ctx, t.n_nodes > 0 ? ODET_ERR_LIMIT : ODET_ERR_BAD_INPUT, "%s: %d nodes (limit %d)", path,
+				t.n_nodes, ODET_LIMIT_MAX_NODES);
 		goto out_json;
 	}
 	t.nodes = odet_calloc(ctx, (size_t)t.n_nodes, sizeof *t.nodes);

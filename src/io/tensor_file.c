@@ -50,7 +50,9 @@ odet_status odet_tensor_file_parse(odet_ctx *ctx, const void *data, size_t size,
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: tensor file version %u, this odet reads %u",
 				  label, version, TF_VERSION);
 	/* each tensor takes at least 12 bytes */
-	if (n > ODET_TENSOR_FILE_MAX_COUNT || n > (size - pos) / 12)
+	if (n > ODET_TENSOR_FILE_MAX_COUNT)
+		return odet_error(ctx, ODET_ERR_LIMIT, "%s: %u tensors (limit %d)", label, n, ODET_TENSOR_FILE_MAX_COUNT);
+	if (n > (size - pos) / 12)
 		return odet_error(ctx, ODET_ERR_BAD_INPUT, "%s: tensor count %u does not fit the file", label, n);
 	odet_named_tensor *t = odet_calloc(ctx, (size_t)n + 1, sizeof *t);
 	if (!t)

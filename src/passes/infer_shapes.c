@@ -32,8 +32,9 @@ odet_status pass_infer_shape_node(ir_graph *g, ir_node *n)
 		char buf[256];
 		if (v && exceeds_limit(v))
 			return odet_error(g->ctx, ODET_ERR_LIMIT,
-					  "node '%s' (%s): output '%s' of shape %s exceeds the tensor size limit",
-					  n->name, ir_op_name(n->op), v->name, ir_shape_str(v, buf, sizeof buf));
+					  "node '%s' (%s): output '%s' of shape %s exceeds the tensor size limit (%lld bytes)",
+					  n->name, ir_op_name(n->op), v->name, ir_shape_str(v, buf, sizeof buf),
+					  (long long)ODET_LIMIT_MAX_TENSOR_BYTES);
 	}
 	return ODET_OK;
 }
