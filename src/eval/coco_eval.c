@@ -58,11 +58,13 @@ static void linspace(double start, double stop, int num, double *y)
 	y[num - 1] = stop;
 }
 
-/* numpy's pairwise summation (umath loops, PW_BLOCKSIZE 128, 8 accumulators). */
+/* numpy's pairwise summation (umath/loops_utils.h.src: below 8 elements in order from -0.0, up to
+ * PW_BLOCKSIZE 128 with 8 accumulators added as ((0+1)+(2+3))+((4+5)+(6+7)) then the rest, above
+ * that split at n/2 rounded down to a multiple of 8). */
 static double pairwise_sum(const double *a, int64_t n)
 {
 	if (n < 8) {
-		double res = 0.;
+		double res = -0.0;
 		for (int64_t i = 0; i < n; i++)
 			res += a[i];
 		return res;
@@ -85,6 +87,16 @@ static double pairwise_sum(const double *a, int64_t n)
 	return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
 }
 
+double coco_np_mean(const double *a, int64_t m)
+{
+	/* np.add.reduce: 0 + the pairwise sums of consecutive blocks of numpy's buffer size (its
+	 * buffered reduction hands the inner loop at most that many elements at a time) */
+	double sum = 0.0;
+	for (int64_t i = 0; i < m; i += NUMPY_BUFSIZE)
+		sum += pairwise_sum(a + i, m - i < NUMPY_BUFSIZE ? m - i : NUMPY_BUFSIZE);
+	return sum / (double)m;
+}
+
 /* np.mean(s[s > -1]) or -1 when empty; buf has room for n values. */
 static double mean_valid(const double *s, int64_t n, int64_t stride, double *buf)
 {
@@ -92,13 +104,7 @@ static double mean_valid(const double *s, int64_t n, int64_t stride, double *buf
 	for (int64_t i = 0; i < n; i++)
 		if (s[i * stride] > -1)
 			buf[m++] = s[i * stride];
-	if (m == 0)
-		return -1;
-	/* np.add.reduce: 0 + the pairwise sums of consecutive blocks of numpy's buffer size */
-	double sum = 0.0;
-	for (int64_t i = 0; i < m; i += NUMPY_BUFSIZE)
-		sum += pairwise_sum(buf + i, m - i < NUMPY_BUFSIZE ? m - i : NUMPY_BUFSIZE);
-	return sum / (double)m;
+	return m == 0 ? -1 : coco_np_mean(buf, m);
 }
 
 /* ---------------------------------------------------------------- stable sort */

@@ -5,8 +5,9 @@
 accumulate/summarize, maskUtils bbIou). pycocotools itself is not installed on this machine.
 
 usage: coco_ref.py instances.json results.json out.json
-out.json: {"stats": [12 floats], "per_class": [{"id", "AP", "AP50", "AP75"}...]}; floats are
-written by json (repr, exact round trip).
+out.json: {"stats": [12 floats], "per_class": [{"id", "AP", "AP50", "AP75"}...], "stats_sequential",
+"stats_unblocked": the 12 figures summed in two other orders (for the tests)}; floats are written by
+json (repr, exact round trip). The means are numpy's own np.mean, as pycocotools' summarize.
 """
 import itertools
 import json
@@ -64,6 +65,38 @@ class Coco:
         res.dataset['annotations'] = anns
         res.__init__(res.dataset)
         return res
+
+
+def sequential_sum(v):
+    """The same values summed one after the other (not numpy's order): for the tests only."""
+    r = 0.0
+    for x in v.tolist():
+        r += x
+    return r
+
+
+def pairwise_sum(v):
+    """numpy's pairwise summation (loops_utils.h.src) over the whole array, without the blocks of
+    8192 elements that np.add.reduce's buffered iteration cuts it into: for the tests only."""
+    n = len(v)
+    if n < 8:
+        r = -0.0
+        for x in v:
+            r += x
+        return r
+    if n <= 128:
+        r = v[:8]
+        i = 8
+        while i < n - n % 8:
+            r = [r[j] + v[i + j] for j in range(8)]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for x in v[i:]:
+            res += x
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return pairwise_sum(v[:n2]) + pairwise_sum(v[n2:])
 
 
 def bb_iou(d, g, iscrowd):
@@ -214,7 +247,13 @@ class Eval:
             if iouThr is not None:
                 s = s[np.where(iouThr == self.iouThrs)[0]]
             s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
-            return -1.0 if len(s[s > -1]) == 0 else float(np.mean(s[s > -1]))
+            if len(s[s > -1]) == 0:
+                self.alt.append((-1.0, -1.0))
+                return -1.0
+            v = s[s > -1]
+            self.alt.append((sequential_sum(v) / len(v), pairwise_sum(v.tolist()) / len(v)))
+            return float(np.mean(v))
+        self.alt = []
         md = self.maxDets
         return [s_(1), s_(1, iouThr=.5, maxDets=md[2]), s_(1, iouThr=.75, maxDets=md[2]),
                 s_(1, areaRng='small', maxDets=md[2]), s_(1, areaRng='medium', maxDets=md[2]),
@@ -241,8 +280,11 @@ def main():
     ev.evaluate()
     ev.accumulate()
     stats = ev.summarize()
+    # the 12 figures as two other summation orders would give them (crosscheck.py shows that the
+    # order matters on its sets: odet must equal numpy's, not these)
     with open(sys.argv[3], 'w') as f:
-        json.dump({'stats': stats, 'per_class': ev.per_class()}, f)
+        json.dump({'stats': stats, 'per_class': ev.per_class(), 'stats_sequential': [a[0] for a in ev.alt],
+                   'stats_unblocked': [a[1] for a in ev.alt]}, f)
 
 
 if __name__ == '__main__':
