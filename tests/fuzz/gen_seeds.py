@@ -8,7 +8,8 @@ plan — plans `odet build` makes from some of them; tfjs — small graph models
 split marker, the weight shard); image — JPEGs and PNGs of several kinds (PIL); coco — ground
 truth, marker, results (tests/eval/gen_coco.py's generator); head_config — config files of
 docs/heads.md; tensor — tensor files (tests/gen/tensorfile.py); calib_cache — INT8 calibration
-caches (docs/quantization.md). Nothing here is committed.
+caches (docs/quantization.md); video — short clips of several containers and codecs (the ffmpeg
+command, when installed; else no seeds and the harness replays nothing). Nothing here is committed.
 """
 import io
 import json
@@ -170,11 +171,31 @@ def calib(out):
         b"images 1\namax 0 z\n")
 
 
+def videos(out):
+    d = os.path.join(out, "video")
+    os.makedirs(d, exist_ok=True)
+    ff = shutil.which("ffmpeg")
+    if not ff:
+        return
+    clips = [("h264.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]), ("mpeg4.avi", ["-c:v", "mpeg4"]),
+             ("mjpeg.mkv", ["-c:v", "mjpeg"]), ("h264.mkv", ["-c:v", "libx264", "-g", "2"])]
+    for name, codec in clips:
+        path = os.path.join(d, name)
+        r = subprocess.run([ff, "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=32x24:rate=10",
+                            "-frames:v", "6"] + codec + [path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode != 0 and os.path.exists(path):
+            os.unlink(path)
+    mp4 = os.path.join(d, "h264.mp4")
+    if os.path.exists(mp4):  # truncated: the container promises more than it holds
+        data = open(mp4, "rb").read()
+        put(d, "truncated.mp4", data[:len(data) * 2 // 3])
+
+
 def main():
     out, cli, src = sys.argv[1], sys.argv[2], sys.argv[3]
     if os.path.isdir(out):
         shutil.rmtree(out)
-    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache"):
+    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache", "video"):
         os.makedirs(os.path.join(out, h))
     onnx_and_plans(out, cli, src)
     tfjs(out)
@@ -183,6 +204,7 @@ def main():
     heads(out)
     tensors(out, src)
     calib(out)
+    videos(out)
     for h in sorted(os.listdir(out)):
         print("%s: %d seeds" % (h, len(os.listdir(os.path.join(out, h)))))
     return 0
