@@ -22,9 +22,11 @@
  *   (ignored detections count in neither); rc = tp/npig, pr = tp/(fp+tp+spacing(1)); the
  *   precision envelope; q[r] = pr[searchsorted(rc, recThrs[r], 'left')] or 0 past the end;
  *   recall = rc[-1] (0 without detections); -1 where npig == 0.
- * summarize: means over the entries > -1, summed as np.mean does (pairwise summation within
- *   blocks of 8192 elements, blocks added in order) in numpy's element order (t, r, k), so
- *   that the figures agree bit for bit.
+ * summarize: means over the entries > -1, summed as np.mean does since numpy 2.3 (one pairwise
+ *   summation over the whole contiguous array; numpy before 2.3 summed blocks of 8192 elements
+ *   in order, which can change the last bit of a figure over more than 8192 entries, e.g. AP
+ *   with 9 or more categories) in numpy's element order (t, r, k), so that the figures agree
+ *   bit for bit.
  */
 #include "eval/coco_internal.h"
 
@@ -40,7 +42,6 @@
 #define N_A 4
 #define N_M 3
 #define MAX_DET 100
-#define NUMPY_BUFSIZE 8192 /* numpy's default ufunc buffer size: reductions run in such blocks */
 
 static const int max_dets[N_M] = {1, 10, 100};
 static const double area_lo[N_A] = {0.0, 0.0, 1024.0, 9216.0};
@@ -89,11 +90,11 @@ static double pairwise_sum(const double *a, int64_t n)
 
 double coco_np_mean(const double *a, int64_t m)
 {
-	/* np.add.reduce: 0 + the pairwise sums of consecutive blocks of numpy's buffer size (its
-	 * buffered reduction hands the inner loop at most that many elements at a time) */
+	/* np.add.reduce: the identity 0 plus the inner loop's pairwise sum; since numpy 2.3 the
+	 * iterator hands a contiguous array that needs no buffering to the loop whole ("growinner"
+	 * honored for reductions, numpy gh-27883) */
 	double sum = 0.0;
-	for (int64_t i = 0; i < m; i += NUMPY_BUFSIZE)
-		sum += pairwise_sum(a + i, m - i < NUMPY_BUFSIZE ? m - i : NUMPY_BUFSIZE);
+	sum += pairwise_sum(a, m);
 	return sum / (double)m;
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """np_mean_check.py - odet eval's averaging (coco_np_mean, through tests/eval/np_mean.c) against
-numpy's own np.mean, bit for bit, on arrays like summarize's (precisions tp/(tp+fp+eps), recalls,
-zeros, ones; short, around numpy's 8192-element blocks and several blocks long). The sets must
-include arrays whose mean changes in the last bit when summed in another order (sequentially, and
-pairwise without the 8192-element blocks): otherwise agreement would not show numpy's order.
-usage: np_mean_check.py path/to/np_mean"""
+np.mean as numpy >= 2.3 computes it (pycocotools' summarize), bit for bit, on arrays like
+summarize's (precisions tp/(tp+fp+eps), recalls, zeros, ones; short, around 8192 elements and
+several times that). The reference orders are spelled out (coco_ref.py) and checked against the
+numpy installed: numpy >= 2.3 must give the whole-array pairwise sum, numpy < 2.3 its blocks of
+8192 (so the same pairwise kernel is checked against real numpy either way). The arrays must
+include some whose mean changes in the last bit under the other orders (sequential, blocked),
+or the agreement would not test the order.  usage: np_mean_check.py path/to/np_mean"""
 import os
 import struct
 import subprocess
@@ -14,7 +16,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coco_ref import pairwise_sum, sequential_sum  # noqa: E402
+from coco_ref import blocked_mean, np_mean, sequential_sum  # noqa: E402
 
 
 def arrays(rng):
@@ -45,22 +47,31 @@ def main():
         out = subprocess.run([tool, path], check=True, capture_output=True, text=True).stdout.split()
     finally:
         os.unlink(path)
-    passed = failed = seq_differs = unblocked_differs = 0
+    new_numpy = tuple(int(x) for x in np.__version__.split('.')[:2]) >= (2, 3)
+    passed = failed = seq_differs = blocked_differs = numpy_agrees = 0
     for a, line in zip(arrs, out):
-        want, got = float(np.mean(a)), float.fromhex(line)
+        want, got = np_mean(a), float.fromhex(line)
         if got == want:
             passed += 1
         else:
             failed += 1
-            print('n=%d: np.mean %r, odet %r' % (len(a), want, got))
+            print('n=%d: numpy >= 2.3 order %r, odet %r' % (len(a), want, got))
         seq_differs += sequential_sum(a) / len(a) != want
-        unblocked_differs += pairwise_sum(a.tolist()) / len(a) != want
+        blocked_differs += blocked_mean(a) != want
+        # the installed numpy: its own order, spelled out, must be what np.mean gives
+        numpy_agrees += float(np.mean(a)) == (want if new_numpy else blocked_mean(a))
     if len(out) != len(arrs):
         failed += 1
         print('%d means for %d arrays' % (len(out), len(arrs)))
-    print('%d arrays: %d equal np.mean bit for bit; other orders differ on %d (sequential), %d (pairwise '
-          'without blocks)' % (len(arrs), passed, seq_differs, unblocked_differs))
-    for what, n in (('sequential', seq_differs), ('unblocked', unblocked_differs)):
+    print('%d arrays: %d equal the numpy >= 2.3 order bit for bit; other orders differ on %d (sequential), '
+          '%d (numpy < 2.3 blocks); numpy %s itself agrees with its order on %d' % (
+              len(arrs), passed, seq_differs, blocked_differs, np.__version__, numpy_agrees))
+    if numpy_agrees == len(arrs):
+        passed += 1
+    else:
+        failed += 1
+        print('the installed numpy does not sum as its version says: the reference orders are wrong')
+    for what, n in (('sequential', seq_differs), ('blocked', blocked_differs)):
         if n:
             passed += 1
         else:
