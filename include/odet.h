@@ -473,6 +473,12 @@ ODET_API odet_status odet_image_write_jpeg(odet_ctx *ctx, const char *path, cons
 /* Box outline (x1 y1 x2 y2 in pixels) of `thickness` pixels and a label above it (may be NULL). */
 ODET_API void odet_image_draw_box(odet_image *img, const float box[4], const uint8_t color[3], int thickness,
 			 const char *label);
+/* Text in odet's 5x7 bitmap font with its top-left corner at (x, y), each font pixel a
+ * scale x scale square (scale < 1: 1) of color, clipped to the image (any x, y is fine).
+ * Letters (lower case drawn as upper case), digits, space and . , : - _ % / = < > + ( ) ?;
+ * any other character is drawn as ?. Returns the text's width in pixels, 6 * scale per
+ * character (at most INT_MAX; 0 for a NULL argument). draw_box's labels use the same font. */
+ODET_API int odet_image_draw_text(odet_image *img, int x, int y, const char *text, const uint8_t color[3], int scale);
 /* A distinct colour per class. */
 ODET_API void odet_class_color(int cls, uint8_t color[3]);
 /* COCO names of a model's class (NULL when the class is not one of COCO's 80) and its COCO

@@ -1,6 +1,6 @@
 /*
  * raster.h — odet-fcw's small drawing code on RGB8 images (rows of 3 * w bytes): rectangles,
- * clipped lines, discs, filled polygons (blended), and text in a 5x7 bitmap font. Everything
+ * clipped lines, discs, filled polygons (blended), and text in odet's 5x7 bitmap font. Everything
  * is clipped to the image; coordinates may lie anywhere.
  */
 #ifndef FCW_RASTER_H
@@ -22,8 +22,9 @@ void rs_line(rs_img *im, double x0, double y0, double x1, double y1, const uint8
 void rs_disc(rs_img *im, double cx, double cy, double r, const uint8_t c[3]);
 /* Polygon xy[2n] filled (even-odd, pixel centres) and blended with alpha. */
 void rs_poly_fill(rs_img *im, const double *xy, int n, const uint8_t c[3], float alpha);
-/* Text (upper case, digits, . - : % _ ? / = < > + ( ) and space; unknown glyphs as ?) at
- * top-left x, y, each font pixel a scale x scale square; returns the width drawn. */
+/* Text in odet's 5x7 font (odet_image_draw_text: upper case, digits, . , - : % _ ? / = < > + ( )
+ * and space; unknown glyphs as ?) at top-left x, y, each font pixel a scale x scale square;
+ * returns the width drawn. */
 int rs_text(rs_img *im, int x, int y, const char *s, const uint8_t c[3], int scale);
 int rs_text_width(const char *s, int scale);
 /* Text on a filled background box (1 pixel of padding per scale). */

@@ -1,8 +1,10 @@
-/* draw.c — box outlines and labels on RGB images, with a built-in 5x7 bitmap font
- * (upper-case letters, digits and a few signs; lower case is drawn as upper case). */
+/* draw.c — box outlines, labels and text on RGB images, with a built-in 5x7 bitmap font
+ * (upper-case letters, digits and a few signs; lower case is drawn as upper case). The one
+ * font of odet and its applications (odet_image_draw_text). */
 #include "io/image.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <string.h>
 
 /* 7 rows of 5 bits (bit 4 = leftmost column) per glyph */
@@ -31,7 +33,11 @@ static const struct {
 	{'Y', {0x11, 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04}}, {'Z', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f}},
 	{'.', {0, 0, 0, 0, 0, 0x0c, 0x0c}},                  {'-', {0, 0, 0, 0x1f, 0, 0, 0}},
 	{':', {0, 0x0c, 0x0c, 0, 0x0c, 0x0c, 0}},            {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}},
-	{'_', {0, 0, 0, 0, 0, 0, 0x1f}},                     {'?', {0x0e, 0x11, 0x01, 0x02, 0x04, 0, 0x04}},
+	{'_', {0, 0, 0, 0, 0, 0, 0x1f}},                     {'/', {0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x10}},
+	{'=', {0, 0, 0x1f, 0, 0x1f, 0, 0}},                  {'<', {0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02}},
+	{'>', {0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08}},   {'+', {0, 0x04, 0x04, 0x1f, 0x04, 0x04, 0}},
+	{'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}},   {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}},
+	{',', {0, 0, 0, 0, 0x0c, 0x04, 0x08}},               {'?', {0x0e, 0x11, 0x01, 0x02, 0x04, 0, 0x04}},
 };
 
 static const uint8_t *glyph(char c)
@@ -78,6 +84,29 @@ void io_class_color(int cls, uint8_t color[3])
 	color[2] = (uint8_t)(b * 255);
 }
 
+/* v clamped to [0, hi], as an int */
+static int clamp_to(long long v, int hi)
+{
+	return (int)(v < 0 ? 0 : v > hi ? hi : v);
+}
+
+int io_draw_text(io_image *img, int x, int y, const char *s, const uint8_t color[3], int scale)
+{
+	/* 64-bit positions: any x, y, scale and length clip instead of overflowing */
+	const long long sc = scale < 1 ? 1 : scale, n = (long long)strlen(s);
+	for (long long i = 0; i < n; i++) {
+		const uint8_t *g = glyph(s[i]);
+		for (int r = 0; r < 7; r++)
+			for (int c = 0; c < 5; c++) {
+				long long px = x + (i * 6 + c) * sc, py = y + r * sc;
+				if (g[r] & (0x10 >> c))
+					fill_rect(img, clamp_to(px, img->w), clamp_to(py, img->h), clamp_to(px + sc, img->w),
+						  clamp_to(py + sc, img->h), color);
+			}
+	}
+	return n * 6 * sc > INT_MAX ? INT_MAX : (int)(n * 6 * sc);
+}
+
 void io_draw_box(io_image *img, float fx1, float fy1, float fx2, float fy2, const uint8_t color[3], int thickness,
 		 const char *label)
 {
@@ -102,13 +131,5 @@ void io_draw_box(io_image *img, float fx1, float fy1, float fx2, float fy2, cons
 		lx = 0;
 	fill_rect(img, lx, ly, lx + tw, ly + th, color);
 	static const uint8_t white[3] = {255, 255, 255};
-	for (int i = 0; i < len; i++) {
-		const uint8_t *g = glyph(label[i]);
-		for (int r = 0; r < 7; r++)
-			for (int c = 0; c < 5; c++)
-				if (g[r] & (0x10 >> c)) {
-					int px = lx + sc + (i * 6 + c) * sc, py = ly + sc + r * sc;
-					fill_rect(img, px, py, px + sc, py + sc, white);
-				}
-	}
+	io_draw_text(img, lx + sc, ly + sc, label, white, sc);
 }

@@ -52,6 +52,9 @@ void io_letterbox(const io_image *src, int dst_w, int dst_h, io_layout layout, c
 /* Draw a box outline (thickness px) and a label above it (white text on the box colour). */
 void io_draw_box(io_image *img, float x1, float y1, float x2, float y2, const uint8_t color[3], int thickness,
 		 const char *label);
+/* Text in the 5x7 font at top-left x, y, each font pixel a scale x scale square (scale < 1: 1),
+ * clipped to the image; returns the text's width, 6 * scale per character. */
+int io_draw_text(io_image *img, int x, int y, const char *s, const uint8_t color[3], int scale);
 /* A distinct colour per class index. */
 void io_class_color(int cls, uint8_t color[3]);
 

@@ -64,6 +64,14 @@ void odet_image_draw_box(odet_image *img, const float box[4], const uint8_t colo
 	io_draw_box(&im, box[0], box[1], box[2], box[3], color, thickness, label);
 }
 
+int odet_image_draw_text(odet_image *img, int x, int y, const char *text, const uint8_t color[3], int scale)
+{
+	if (!img || !img->rgb || !text || !color)
+		return 0;
+	io_image im = to_io(img);
+	return io_draw_text(&im, x, y, text, color, scale);
+}
+
 void odet_class_color(int cls, uint8_t color[3])
 {
 	io_class_color(cls, color);

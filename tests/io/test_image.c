@@ -2,6 +2,7 @@
 #include "io/image.h"
 #include "test.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -112,6 +113,39 @@ int main(void)
 	const uint8_t *px = img.rgb + ((size_t)30 * img.w + 10) * 3;
 	CHECK(px[0] == 255 && px[1] == 0 && px[2] == 0);
 	io_image_free(&img);
+
+	/* odet_image_draw_text: the font's bits at scale 2 ('1' then '/'), clipping, case, fallback */
+	enum { TW = 40, TH = 20 };
+	uint8_t tb[TW * TH * 3], tb2[TW * TH * 3];
+	odet_image tim = {TW, TH, tb}, tim2 = {TW, TH, tb2};
+	const uint8_t green[3] = {0, 255, 0};
+	memset(tb, 0, sizeof tb);
+	CHECK(odet_image_draw_text(&tim, 1, 2, "1/", green, 2) == 24);
+#define TPX(x, y) tb[((size_t)(y) * TW + (x)) * 3 + 1]
+	CHECK(TPX(5, 2) == 255 && TPX(6, 3) == 255);         /* '1' row 0 (0x04): column 2 at x 1 + 2*2 */
+	CHECK(TPX(1, 2) == 0 && TPX(4, 2) == 0 && TPX(7, 2) == 0);
+	CHECK(TPX(21, 2) == 255 && TPX(13, 14) == 255);       /* '/' row 0 column 4, row 6 column 0 */
+	int lit = 0;
+	for (int i = 0; i < TW * TH; i++)
+		lit += tb[i * 3 + 1] == 255 && tb[i * 3] == 0;
+	CHECK(lit == (10 + 7) * 4); /* 10 font pixels in '1', 7 in '/', each 2x2 */
+#undef TPX
+	memset(tb2, 0, sizeof tb2);
+	memset(tb, 0, sizeof tb);
+	odet_image_draw_text(&tim, 3, 3, "ab", green, 1);
+	odet_image_draw_text(&tim2, 3, 3, "AB", green, 1);
+	CHECK(memcmp(tb, tb2, sizeof tb) == 0);
+	memset(tb, 0, sizeof tb);
+	memset(tb2, 0, sizeof tb2);
+	odet_image_draw_text(&tim, 3, 3, "@", green, 1);
+	odet_image_draw_text(&tim2, 3, 3, "?", green, 1);
+	CHECK(memcmp(tb, tb2, sizeof tb) == 0 && tb2[((size_t)3 * TW + 4) * 3 + 1] == 255);
+	/* past every edge: clipped (ASan / valgrind check the buffer), the width still counted */
+	CHECK(odet_image_draw_text(&tim, -7, -9, "88", green, 3) == 36);
+	CHECK(odet_image_draw_text(&tim, TW - 5, TH - 5, "WIDE TEXT", green, 4) == 9 * 24);
+	CHECK(odet_image_draw_text(&tim, INT_MAX - 3, INT_MAX - 3, "XY", green, INT_MAX) == INT_MAX);
+	CHECK(odet_image_draw_text(&tim, INT_MIN, 0, "XY", green, 1 << 30) == INT_MAX);
+	CHECK(odet_image_draw_text(&tim, 0, 0, NULL, green, 1) == 0 && odet_image_draw_text(NULL, 0, 0, "x", green, 1) == 0);
 
 	free(t);
 	free(big);
