@@ -112,6 +112,17 @@ odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out)
 	return rc;
 }
 
+odet_status cli_pipeline_create(odet_ctx *ctx, odet_pipeline_opts *po, odet_pipeline **p)
+{
+	odet_status rc = odet_pipeline_create(ctx, po, p);
+	if (rc == ODET_ERR_DEVICE && po->build.backend == ODET_BACKEND_AUTO) {
+		fprintf(stderr, "odet: %s; using the CPU\n", odet_ctx_last_error(ctx));
+		po->build.backend = ODET_BACKEND_CPU;
+		rc = odet_pipeline_create(ctx, po, p);
+	}
+	return rc;
+}
+
 bool cli_is_plan(const char *path)
 {
 	char magic[8];

@@ -61,6 +61,9 @@ void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
 
 /* A context with n_threads (0 = all cores) and the log level (verbose: 1 info, 2 debug). */
 odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out);
+/* odet_pipeline_create; with --backend auto, a GPU that fails (no memory, driver) leaves the
+ * CPU, said on stderr (po->build.backend is then ODET_BACKEND_CPU). */
+odet_status cli_pipeline_create(odet_ctx *ctx, odet_pipeline_opts *po, odet_pipeline **p);
 /* Whether path is a plan: named *.plan, or starting with the plan magic. */
 bool cli_is_plan(const char *path);
 /* Load an ONNX model as a graph (ODET_ERR_UNSUPPORTED when the importer is not linked). */

@@ -318,14 +318,7 @@ static odet_status open_pipeline(odet_ctx *ctx, detect_opts *o, odet_pipeline **
 	po.slots = o->slots;
 	po.score = o->score;
 	po.cpu_decode_share = o->cpu_share;
-	odet_status rc = odet_pipeline_create(ctx, &po, p);
-	/* auto: a GPU that fails (no memory, driver) leaves the CPU */
-	if (rc == ODET_ERR_DEVICE && po.build.backend == ODET_BACKEND_AUTO) {
-		fprintf(stderr, "odet: %s; using the CPU\n", odet_ctx_last_error(ctx));
-		po.build.backend = ODET_BACKEND_CPU;
-		rc = odet_pipeline_create(ctx, &po, p);
-	}
-	return rc;
+	return cli_pipeline_create(ctx, &po, p);
 }
 
 int cmd_detect(int argc, char **argv)

@@ -214,12 +214,7 @@ int cmd_worker(int argc, char **argv)
 	po.read_threads = w.read_threads;
 	po.slots = w.slots;
 	po.score = w.score;
-	rc = odet_pipeline_create(ctx, &po, &p);
-	if (rc == ODET_ERR_DEVICE && po.build.backend == ODET_BACKEND_AUTO) {
-		fprintf(stderr, "odet: %s; using the CPU\n", odet_ctx_last_error(ctx));
-		po.build.backend = ODET_BACKEND_CPU;
-		rc = odet_pipeline_create(ctx, &po, &p);
-	}
+	rc = cli_pipeline_create(ctx, &po, &p);
 	if (rc) {
 		code = cli_error(ctx, rc, w.model);
 		goto out;
