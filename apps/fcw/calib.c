@@ -14,7 +14,7 @@
 #define MAX_TOKENS 80
 #define MAX_FILE (1 << 20)
 
-static int fail(char *err, size_t errn, const char *fmt, ...)
+int fcw_fail(char *err, size_t errn, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -94,27 +94,27 @@ static int parse_zone(char **tok, int nt, const char *name, int line, fcw_zone *
 {
 	double v[2 * FCW_MAX_POLY];
 	if (nt < 1)
-		return fail(err, errn, "%s:%d: 'zone' expects corridor WIDTH NEAR FAR or polygon X1 Y1 X2 Y2 ...", name,
+		return fcw_fail(err, errn, "%s:%d: 'zone' expects corridor WIDTH NEAR FAR or polygon X1 Y1 X2 Y2 ...", name,
 			    line);
 	int nn = nt - 1;
 	if (nn > 2 * FCW_MAX_POLY)
-		return fail(err, errn, "%s:%d: 'zone': at most %d polygon vertices", name, line, FCW_MAX_POLY);
+		return fcw_fail(err, errn, "%s:%d: 'zone': at most %d polygon vertices", name, line, FCW_MAX_POLY);
 	for (int i = 0; i < nn; i++)
 		if (parse_number(tok[1 + i], &v[i]))
-			return fail(err, errn, "%s:%d: 'zone': '%s' is not a finite number", name, line, tok[1 + i]);
+			return fcw_fail(err, errn, "%s:%d: 'zone': '%s' is not a finite number", name, line, tok[1 + i]);
 	if (!strcmp(tok[0], "corridor")) {
 		if (nn != 3)
-			return fail(err, errn, "%s:%d: 'zone corridor' expects 3 numbers (WIDTH NEAR FAR, metres), found %d",
+			return fcw_fail(err, errn, "%s:%d: 'zone corridor' expects 3 numbers (WIDTH NEAR FAR, metres), found %d",
 				    name, line, nn);
 		if (!(v[0] > 0) || !(v[2] > v[1]))
-			return fail(err, errn, "%s:%d: 'zone corridor': the width must be > 0 and FAR > NEAR", name, line);
+			return fcw_fail(err, errn, "%s:%d: 'zone corridor': the width must be > 0 and FAR > NEAR", name, line);
 		z->kind = FCW_ZONE_CORRIDOR;
 		z->width = v[0], z->near = v[1], z->far = v[2];
 		return 0;
 	}
 	if (!strcmp(tok[0], "polygon")) {
 		if (nn < 6 || nn % 2)
-			return fail(err, errn, "%s:%d: 'zone polygon' expects 3 or more X Y pairs (metres), found %d numbers",
+			return fcw_fail(err, errn, "%s:%d: 'zone polygon' expects 3 or more X Y pairs (metres), found %d numbers",
 				    name, line, nn);
 		z->kind = FCW_ZONE_POLYGON;
 		z->n = nn / 2;
@@ -126,7 +126,7 @@ static int parse_zone(char **tok, int nt, const char *name, int line, fcw_zone *
 			area += a.x * b.y - b.x * a.y;
 		}
 		if (!(fabs(area) > 1e-6))
-			return fail(err, errn, "%s:%d: 'zone polygon' has no area (degenerate)", name, line);
+			return fcw_fail(err, errn, "%s:%d: 'zone polygon' has no area (degenerate)", name, line);
 		/* far / near span for drawing and the bird's-eye panel */
 		z->near = z->far = z->poly[0].y;
 		z->width = 0;
@@ -137,7 +137,7 @@ static int parse_zone(char **tok, int nt, const char *name, int line, fcw_zone *
 		}
 		return 0;
 	}
-	return fail(err, errn, "%s:%d: 'zone' expects 'corridor' or 'polygon', not '%s'", name, line, tok[0]);
+	return fcw_fail(err, errn, "%s:%d: 'zone' expects 'corridor' or 'polygon', not '%s'", name, line, tok[0]);
 }
 
 static void residuals(fcw_calib *c)
@@ -164,7 +164,7 @@ static int solve_points(fcw_calib *c, key_seen *k, const char *name, char *err, 
 {
 	key_seen *p = &k[K_POINT];
 	if (p->count < 4)
-		return fail(err, errn, "%s: key 'point': %d line%s (last at line %d), at least 4 needed", name, p->count,
+		return fcw_fail(err, errn, "%s: key 'point': %d line%s (last at line %d), at least 4 needed", name, p->count,
 			    p->count == 1 ? "" : "s", p->lines[p->count - 1]);
 	c->form = FCW_FORM_POINTS;
 	c->n_points = p->count;
@@ -174,7 +174,7 @@ static int solve_points(fcw_calib *c, key_seen *k, const char *name, char *err, 
 	}
 	char e2[400];
 	if (fcw_homography_fit(c->img, c->ground, c->n_points, c->H, e2, sizeof e2))
-		return fail(err, errn, "%s: key 'point' (lines %d-%d): %s", name, p->lines[0], p->lines[p->count - 1], e2);
+		return fcw_fail(err, errn, "%s: key 'point' (lines %d-%d): %s", name, p->lines[0], p->lines[p->count - 1], e2);
 	return 0;
 }
 
@@ -184,10 +184,10 @@ static int solve_birdseye(fcw_calib *c, key_seen *k, const char *name, char *err
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
 		key_seen *s = &k[need[i]];
 		if (!s->count)
-			return fail(err, errn, "%s: missing key '%s' (the bird's-eye form needs %d line%s: %s)", name,
+			return fcw_fail(err, errn, "%s: missing key '%s' (the bird's-eye form needs %d line%s: %s)", name,
 				    s->name, s->max_count, s->max_count == 1 ? "" : "s", s->what);
 		if (s->count != s->max_count)
-			return fail(err, errn, "%s: key '%s': %d lines (last at line %d), exactly %d needed", name, s->name,
+			return fcw_fail(err, errn, "%s: key '%s': %d lines (last at line %d), exactly %d needed", name, s->name,
 				    s->count, s->lines[s->count - 1], s->max_count);
 	}
 	c->form = FCW_FORM_BIRDSEYE;
@@ -199,24 +199,24 @@ static int solve_birdseye(fcw_calib *c, key_seen *k, const char *name, char *err
 	double Hb[9];
 	char e2[400];
 	if (fcw_homography_fit(src, dst, 4, Hb, e2, sizeof e2))
-		return fail(err, errn, "%s: keys 'warp_src' / 'warp_dst' (lines %d-%d): %s", name, k[K_WARP_SRC].lines[0],
+		return fcw_fail(err, errn, "%s: keys 'warp_src' / 'warp_dst' (lines %d-%d): %s", name, k[K_WARP_SRC].lines[0],
 			    k[K_WARP_DST].lines[3], e2);
 	for (int i = 0; i < 3; i++) {
 		ref[i] = (fcw_pt){k[K_REF].v[i][0], k[K_REF].v[i][1]};
 		if (fcw_apply(Hb, ref[i].x, ref[i].y, &refw[i].x, &refw[i].y))
-			return fail(err, errn, "%s:%d: key 'ref': the point is on or beyond the horizon of the warp "
+			return fcw_fail(err, errn, "%s:%d: key 'ref': the point is on or beyond the horizon of the warp "
 				    "(it maps to infinity)", name, k[K_REF].lines[i]);
 	}
 	double ab = k[K_REF_DIST].v[0][0], ac = k[K_REF_DIST].v[0][1];
 	if (!(ab > 0) || !(ac > 0))
-		return fail(err, errn, "%s:%d: key 'ref_distances': both distances must be > 0 metres", name,
+		return fcw_fail(err, errn, "%s:%d: key 'ref_distances': both distances must be > 0 metres", name,
 			    k[K_REF_DIST].lines[0]);
 	double bx = refw[1].x - refw[0].x, by = refw[1].y - refw[0].y;
 	double cx = refw[2].x - refw[0].x, cy = refw[2].y - refw[0].y;
 	double lab = hypot(bx, by), lac = hypot(cx, cy);
 	double cross = bx * cy - by * cx;
 	if (!(lab > 1e-6) || !(lac > 1e-6) || fabs(cross) < 1e-3 * fmax(lab, lac) * fmax(lab, lac))
-		return fail(err, errn, "%s: key 'ref' (lines %d-%d): A, B and C are collinear or coincide (degenerate)",
+		return fcw_fail(err, errn, "%s: key 'ref' (lines %d-%d): A, B and C are collinear or coincide (degenerate)",
 			    name, k[K_REF].lines[0], k[K_REF].lines[2]);
 	c->kx = lab / ab;
 	c->ky = lac / ac;
@@ -256,7 +256,7 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 	keys_init(k);
 	char *buf = strdup(text);
 	if (!buf)
-		return fail(err, errn, "%s: out of memory", name);
+		return fcw_fail(err, errn, "%s: out of memory", name);
 	int rc = -1, line = 0;
 	for (char *s = buf, *next; s; s = next) {
 		line++;
@@ -269,7 +269,7 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 		char *tok[MAX_TOKENS];
 		int nt = tokenize(s, tok);
 		if (nt < 0) {
-			fail(err, errn, "%s:%d: more than %d fields", name, line, MAX_TOKENS);
+			fcw_fail(err, errn, "%s:%d: more than %d fields", name, line, MAX_TOKENS);
 			goto out;
 		}
 		if (!nt)
@@ -279,15 +279,15 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 			if (!strcmp(tok[0], k[i].name))
 				key = i;
 		if (key < 0) {
-			fail(err, errn, "%s:%d: unknown key '%s'", name, line, tok[0]);
+			fcw_fail(err, errn, "%s:%d: unknown key '%s'", name, line, tok[0]);
 			goto out;
 		}
 		key_seen *ks = &k[key];
 		if (ks->count == ks->max_count) {
 			if (ks->max_count == 1)
-				fail(err, errn, "%s:%d: key '%s' given twice (first at line %d)", name, line, ks->name, ks->lines[0]);
+				fcw_fail(err, errn, "%s:%d: key '%s' given twice (first at line %d)", name, line, ks->name, ks->lines[0]);
 			else
-				fail(err, errn, "%s:%d: key '%s': more than %d lines", name, line, ks->name, ks->max_count);
+				fcw_fail(err, errn, "%s:%d: key '%s': more than %d lines", name, line, ks->name, ks->max_count);
 			goto out;
 		}
 		ks->lines[ks->count] = line;
@@ -298,13 +298,13 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 			continue;
 		}
 		if (nt - 1 != ks->nums) {
-			fail(err, errn, "%s:%d: key '%s' expects %d number%s (%s), found %d", name, line, ks->name, ks->nums,
+			fcw_fail(err, errn, "%s:%d: key '%s' expects %d number%s (%s), found %d", name, line, ks->name, ks->nums,
 			     ks->nums == 1 ? "" : "s", ks->what, nt - 1);
 			goto out;
 		}
 		for (int i = 0; i < ks->nums; i++)
 			if (parse_number(tok[1 + i], &ks->v[ks->count][i])) {
-				fail(err, errn, "%s:%d: key '%s': '%s' is not a finite number", name, line, ks->name, tok[1 + i]);
+				fcw_fail(err, errn, "%s:%d: key '%s': '%s' is not a finite number", name, line, ks->name, tok[1 + i]);
 				goto out;
 			}
 		ks->count++;
@@ -316,19 +316,19 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 						  : k[K_REF].count		 ? K_REF
 						  : k[K_REF_DIST].count		 ? K_REF_DIST
 										 : K_EGO;
-		fail(err, errn, "%s:%d: key '%s' (the bird's-eye form) mixed with 'point' (line %d): give one form", name,
+		fcw_fail(err, errn, "%s:%d: key '%s' (the bird's-eye form) mixed with 'point' (line %d): give one form", name,
 		     k[which].lines[0], k[which].name, k[K_POINT].lines[0]);
 		goto out;
 	}
 	if (!k[K_POINT].count && !has_be) {
-		fail(err, errn, "%s: missing key 'point' (4 or more lines: image u v, ground X Y) or the bird's-eye form "
+		fcw_fail(err, errn, "%s: missing key 'point' (4 or more lines: image u v, ground X Y) or the bird's-eye form "
 				"('warp_src', 'warp_dst', 'ref', 'ref_distances', 'ego')", name);
 		goto out;
 	}
 	if (k[K_IMAGE_SIZE].count) {
 		double w = k[K_IMAGE_SIZE].v[0][0], h = k[K_IMAGE_SIZE].v[0][1];
 		if (!(w >= 1 && w <= 65536 && h >= 1 && h <= 65536) || w != floor(w) || h != floor(h)) {
-			fail(err, errn, "%s:%d: key 'image_size' expects two whole numbers in 1..65536", name,
+			fcw_fail(err, errn, "%s:%d: key 'image_size' expects two whole numbers in 1..65536", name,
 			     k[K_IMAGE_SIZE].lines[0]);
 			goto out;
 		}
@@ -337,7 +337,7 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 	if ((k[K_POINT].count ? solve_points : solve_birdseye)(c, k, name, err, errn))
 		goto out;
 	if (fcw_mat3_inv(c->H, c->Hinv)) {
-		fail(err, errn, "%s: the calibration gives a singular homography (degenerate)", name);
+		fcw_fail(err, errn, "%s: the calibration gives a singular homography (degenerate)", name);
 		goto out;
 	}
 	fcw_params *p = &c->params;
@@ -355,7 +355,7 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 			continue;
 		double v = ks->v[0][0];
 		if (nums[i].strict ? !(v > nums[i].min) : !(v >= nums[i].min)) {
-			fail(err, errn, "%s:%d: key '%s' must be %s 0", name, ks->lines[0], ks->name, nums[i].strict ? ">" : ">=");
+			fcw_fail(err, errn, "%s:%d: key '%s' must be %s 0", name, ks->lines[0], ks->name, nums[i].strict ? ">" : ">=");
 			goto out;
 		}
 		*nums[i].dst = v;
@@ -363,7 +363,7 @@ int fcw_calib_parse(const char *text, const char *name, fcw_calib *c, char *err,
 	if (!k[K_TTC_CLEAR].count && p->ttc_clear < p->ttc_warning)
 		p->ttc_clear = p->ttc_warning * 1.2;
 	if (p->ttc_clear < p->ttc_warning) {
-		fail(err, errn, "%s:%d: key 'ttc_clear' (%g s) must be >= ttc_warning (%g s)", name, k[K_TTC_CLEAR].lines[0],
+		fcw_fail(err, errn, "%s:%d: key 'ttc_clear' (%g s) must be >= ttc_warning (%g s)", name, k[K_TTC_CLEAR].lines[0],
 		     p->ttc_clear, p->ttc_warning);
 		goto out;
 	}
@@ -378,22 +378,22 @@ int fcw_calib_load(const char *path, fcw_calib *c, char *err, size_t errn)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return fail(err, errn, "%s: %s", path, strerror(errno));
+		return fcw_fail(err, errn, "%s: %s", path, strerror(errno));
 	char *text = malloc(MAX_FILE + 1);
 	if (!text) {
 		fclose(f);
-		return fail(err, errn, "%s: out of memory", path);
+		return fcw_fail(err, errn, "%s: out of memory", path);
 	}
 	size_t n = fread(text, 1, MAX_FILE + 1, f);
 	int bad = ferror(f);
 	fclose(f);
 	int rc;
 	if (bad)
-		rc = fail(err, errn, "%s: read error", path);
+		rc = fcw_fail(err, errn, "%s: read error", path);
 	else if (n > MAX_FILE)
-		rc = fail(err, errn, "%s: larger than %d bytes: not a calibration file", path, MAX_FILE);
+		rc = fcw_fail(err, errn, "%s: larger than %d bytes: not a calibration file", path, MAX_FILE);
 	else if (memchr(text, 0, n))
-		rc = fail(err, errn, "%s: binary data (a NUL byte): not a calibration file", path);
+		rc = fcw_fail(err, errn, "%s: binary data (a NUL byte): not a calibration file", path);
 	else {
 		text[n] = 0;
 		rc = fcw_calib_parse(text, path, c, err, errn);
@@ -455,7 +455,7 @@ int fcw_speed_load_csv(const char *path, fcw_speed *s, char *err, size_t errn)
 	memset(s, 0, sizeof *s);
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(err, errn, "%s: %s", path, strerror(errno));
+		return fcw_fail(err, errn, "%s: %s", path, strerror(errno));
 	char line[512];
 	int cap = 0, ln = 0, rc = -1;
 	while (fgets(line, sizeof line, f)) {
@@ -471,11 +471,11 @@ int fcw_speed_load_csv(const char *path, fcw_speed *s, char *err, size_t errn)
 		if (nt != 2 || parse_number(tok[0], &t) || parse_number(tok[1], &v)) {
 			if (ln == 1 && s->n == 0) /* a header line */
 				continue;
-			fail(err, errn, "%s:%d: expected 'time_s,speed_mps'", path, ln);
+			fcw_fail(err, errn, "%s:%d: expected 'time_s,speed_mps'", path, ln);
 			goto out;
 		}
 		if (s->n && !(t > s->t[s->n - 1])) {
-			fail(err, errn, "%s:%d: times must increase (%g after %g)", path, ln, t, s->t[s->n - 1]);
+			fcw_fail(err, errn, "%s:%d: times must increase (%g after %g)", path, ln, t, s->t[s->n - 1]);
 			goto out;
 		}
 		if (s->n == cap) {
@@ -494,13 +494,13 @@ int fcw_speed_load_csv(const char *path, fcw_speed *s, char *err, size_t errn)
 		s->n++;
 	}
 	if (!s->n) {
-		fail(err, errn, "%s: no 'time_s,speed_mps' lines", path);
+		fcw_fail(err, errn, "%s: no 'time_s,speed_mps' lines", path);
 		goto out;
 	}
 	rc = 0;
 	goto out;
 oom:
-	fail(err, errn, "%s: out of memory", path);
+	fcw_fail(err, errn, "%s: out of memory", path);
 out:
 	fclose(f);
 	if (rc)

@@ -81,6 +81,9 @@ int fcw_calib_load(const char *path, fcw_calib *c, char *err, size_t errn);
 /* The fit, its residuals and the zone, for people. */
 void fcw_calib_print(const fcw_calib *c, FILE *f);
 
+/* The message into err (errn bytes, printf format); returns -1 (`return fcw_fail(...)`). */
+int fcw_fail(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Homography mapping src[i] -> dst[i] (n >= 4) by normalized DLT: Hartley normalization of
  * both point sets, the null vector of the 2n x 9 system (Jacobi eigen-decomposition of
  * A^T A), denormalized and scaled to unit norm. Refuses n < 4, non-finite points, three

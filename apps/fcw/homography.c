@@ -11,17 +11,7 @@
 #include "calib.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
-
-static int fail(char *err, size_t errn, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errn, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Similarity T (row-major 3x3) taking pts to centroid 0, mean distance sqrt(2). -1 when all coincide. */
 static int normalize(const fcw_pt *p, int n, double T[9])
@@ -162,22 +152,22 @@ static int collinear(const fcw_pt *p, int n, int bad[3])
 int fcw_homography_fit(const fcw_pt *src, const fcw_pt *dst, int n, double H[9], char *err, size_t errn)
 {
 	if (n < 4)
-		return fail(err, errn, "a homography needs at least 4 point pairs, got %d", n);
+		return fcw_fail(err, errn, "a homography needs at least 4 point pairs, got %d", n);
 	if (n > FCW_MAX_POINTS)
-		return fail(err, errn, "at most %d point pairs, got %d", FCW_MAX_POINTS, n);
+		return fcw_fail(err, errn, "at most %d point pairs, got %d", FCW_MAX_POINTS, n);
 	for (int i = 0; i < n; i++)
 		if (!isfinite(src[i].x) || !isfinite(src[i].y) || !isfinite(dst[i].x) || !isfinite(dst[i].y))
-			return fail(err, errn, "point %d is not finite (a point at infinity)", i + 1);
+			return fcw_fail(err, errn, "point %d is not finite (a point at infinity)", i + 1);
 	int bad[3];
 	if (collinear(src, n, bad))
-		return fail(err, errn, "points %d, %d and %d of the image are collinear (degenerate)", bad[0] + 1,
+		return fcw_fail(err, errn, "points %d, %d and %d of the image are collinear (degenerate)", bad[0] + 1,
 			    bad[1] + 1, bad[2] + 1);
 	if (collinear(dst, n, bad))
-		return fail(err, errn, "points %d, %d and %d of the target plane are collinear (degenerate)", bad[0] + 1,
+		return fcw_fail(err, errn, "points %d, %d and %d of the target plane are collinear (degenerate)", bad[0] + 1,
 			    bad[1] + 1, bad[2] + 1);
 	double Ts[9], Td[9], Tdi[9];
 	if (normalize(src, n, Ts) || normalize(dst, n, Td) || fcw_mat3_inv(Td, Tdi))
-		return fail(err, errn, "the points coincide (degenerate)");
+		return fcw_fail(err, errn, "the points coincide (degenerate)");
 	double M[81] = {0};
 	for (int i = 0; i < n; i++) {
 		double x = Ts[0] * src[i].x + Ts[2], y = Ts[4] * src[i].y + Ts[5];
@@ -201,7 +191,7 @@ int fcw_homography_fit(const fcw_pt *src, const fcw_pt *dst, int n, double H[9],
 		if (i != lo && (lo2 < 0 || ev[i] < ev[lo2]))
 			lo2 = i;
 	if (!(ev[lo2] > 1e-9 * emax))
-		return fail(err, errn, "the points do not determine a unique homography (degenerate)");
+		return fcw_fail(err, errn, "the points do not determine a unique homography (degenerate)");
 	double Hn[9];
 	for (int i = 0; i < 9; i++)
 		Hn[i] = V[i * 9 + lo];
@@ -210,7 +200,7 @@ int fcw_homography_fit(const fcw_pt *src, const fcw_pt *dst, int n, double H[9],
 	mat3_mul(tmp, Ts, H);
 	double inv[9];
 	if (fcw_mat3_inv(H, inv))
-		return fail(err, errn, "the homography is singular (degenerate points)");
+		return fcw_fail(err, errn, "the homography is singular (degenerate points)");
 	/* sign: w > 0 at the points (the side of the horizon they are on); all on one side */
 	int pos = 0, neg = 0;
 	for (int i = 0; i < n; i++)
@@ -224,7 +214,7 @@ int fcw_homography_fit(const fcw_pt *src, const fcw_pt *dst, int n, double H[9],
 	if (pos && neg)
 		for (int i = 0; i < n; i++)
 			if (!(H[6] * src[i].x + H[7] * src[i].y + H[8] > 0))
-				return fail(err, errn, "the horizon line passes between the points: point %d maps through "
+				return fcw_fail(err, errn, "the horizon line passes between the points: point %d maps through "
 						  "infinity (degenerate)", i + 1);
 	double norm = 0;
 	for (int i = 0; i < 9; i++)
