@@ -702,8 +702,10 @@ odet_status ir_graph_clone(const ir_graph *g, ir_graph **out)
 	c->outputs = odet_calloc(ctx, (size_t)g->n_outputs + 1, sizeof(int));
 	if (!c->inputs || !c->outputs)
 		goto out_nomem;
-	memcpy(c->inputs, g->inputs, sizeof(int) * (size_t)g->n_inputs);
-	memcpy(c->outputs, g->outputs, sizeof(int) * (size_t)g->n_outputs);
+	if (g->n_inputs) /* a graph without inputs has no list (memcpy from NULL is undefined) */
+		memcpy(c->inputs, g->inputs, sizeof(int) * (size_t)g->n_inputs);
+	if (g->n_outputs)
+		memcpy(c->outputs, g->outputs, sizeof(int) * (size_t)g->n_outputs);
 	c->n_inputs = g->n_inputs;
 	c->n_outputs = g->n_outputs;
 	*out = c;
