@@ -46,6 +46,8 @@ fi
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT INT TERM
 echo "t_s,rss_kb,gpu_mib" >"$CSV"
+# t: seconds since the start by the clock (on a loaded host one loop takes longer than its sleep)
+T0=$(date +%s)
 t=0
 while [ $t -lt "$SECS" ] && kill -0 $PID 2>/dev/null; do
   rss=$(awk '/^VmRSS:/ {print $2}' /proc/$PID/status 2>/dev/null || echo "")
@@ -56,7 +58,7 @@ while [ $t -lt "$SECS" ] && kill -0 $PID 2>/dev/null; do
   fi
   [ -n "$rss" ] && echo "$t,$rss,${gpu:-}" >>"$CSV"
   sleep 1
-  t=$((t + 1))
+  t=$(($(date +%s) - T0))
 done
 if ! kill -0 $PID 2>/dev/null; then
   wait $PID || { echo "soak.sh: odet exited early (log: $LOG)" >&2; tail -5 "$LOG" >&2; exit 1; }
