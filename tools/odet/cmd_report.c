@@ -337,7 +337,7 @@ static odet_status write_json(const char *path, const char *model, const char *b
 				fprintf(f, ",\"error\":");
 				json_str(f, c->err);
 			} else {
-				fprintf(f, ",\"images_per_s\":%.3f,\"ms_per_image\":%.5f,\"ms_per_batch_median\":%.4f,\"tflops\":%.4f",
+				fprintf(f, ",\"images_per_s\":%.6g,\"ms_per_image\":%.6g,\"ms_per_batch_median\":%.4f,\"tflops\":%.4f",
 					c->ips, c->ms_img, c->ms_batch, c->tflops);
 			}
 			if (pr[i].ap >= 0)
