@@ -8,7 +8,7 @@ OUT=${2:-build-nms}
 mkdir -p "$OUT/obj"
 CSRC="$ROOT/src/core/alloc.c $ROOT/src/core/convert.c $ROOT/src/core/ctx.c $ROOT/src/core/file.c
 $ROOT/src/core/status.c $ROOT/src/core/threadpool.c $ROOT/src/graph/graph.c $ROOT/src/graph/shape_heads.c
-$ROOT/src/backend/eval.c $ROOT/src/backend/cpu/cpu_backend.c $ROOT/src/backend/cpu/nms.c
+$ROOT/src/backend/eval.c $ROOT/src/backend/cpu/cpu_backend.c $ROOT/src/backend/cpu/nms.c $ROOT/src/backend/nms_params.c
 $ROOT/src/backend/cpu/decode.c $ROOT/bench/nms_shim.c"
 OBJS=""
 for f in $CSRC; do

@@ -2,7 +2,7 @@
  * nms.h (cuda) — launchers of the CUDA head kernels (nms.cu, decode.cu). Raw device pointers
  * and a cudaStream_t passed as void*; every call is asynchronous on that stream, never
  * synchronizes with the host and never allocates: the NMS's workspace size comes from its plan.
- * NMS semantics are exactly those of backend/cpu/nms.h (same parameter struct).
+ * NMS semantics are exactly those of backend/nms_params.h (the CPU kernel's, same struct).
  */
 #ifndef ODET_CUDA_NMS_H
 #define ODET_CUDA_NMS_H
@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#include "backend/cpu/nms.h"
+#include "backend/nms_params.h"
 
 /* One BatchedNms call, planned once for its parameters and shapes (boxes [B,N,4], scores or
  * logits with N anchors and C classes): workspace layout and launch configuration. The launch
