@@ -79,6 +79,9 @@ static odet_status check_engine(odet_pipeline *p, pl_device *d)
 				  "%s: the pipeline feeds one 4-D image input of float32, float16 or uint8", p->model);
 	if ((rc = odet_engine_model_info(e, &p->mi)))
 		return rc;
+	if (in.dims[0] > PL_MAX_BATCH)
+		return odet_error(p->ctx, ODET_ERR_LIMIT, "%s: batch %lld over the pipeline's %d", p->model,
+				  (long long)in.dims[0], PL_MAX_BATCH);
 	p->batch = (int)in.dims[0];
 	p->capacity = (int)det.dims[1];
 	p->in_dtype = in.dtype;
@@ -116,6 +119,9 @@ odet_status odet_pipeline_create(odet_ctx *ctx, const odet_pipeline_opts *opts, 
 	*out = NULL;
 	if (opts->n_devices < 0 || opts->n_devices > 64 || (opts->n_devices && !opts->devices) || opts->slots > 8)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "pipeline: 0..64 devices and 1..8 slots");
+	/* before any engine is built for it (a batch of 5000 asked ~56 GB first) */
+	if (opts->build.batch > PL_MAX_BATCH)
+		return odet_error(ctx, ODET_ERR_LIMIT, "batch %d over the pipeline's %d", opts->build.batch, PL_MAX_BATCH);
 	odet_pipeline *p = odet_calloc(ctx, 1, sizeof *p);
 	if (!p)
 		return ODET_ERR_NO_MEMORY;

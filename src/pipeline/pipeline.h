@@ -23,6 +23,10 @@
 
 #include <pthread.h>
 
+/* The largest engine batch a pipeline takes (a slot's item list lives on its thread's stack),
+ * checked before any engine is built (docs/limits.md). */
+#define PL_MAX_BATCH 4096
+
 /* One input image, from reading to delivery. */
 typedef struct pl_item {
 	int64_t index;

@@ -197,9 +197,9 @@ static odet_status slot_loop(pl_run *r, pl_device *d, pl_slot *s)
 	odet_status rc;
 	if (be->set_device && (rc = be->set_device(d->ctx, d->device)))
 		return rc;
-	pl_item *items[4096];
-	if (r->B > 4096)
-		return odet_error(d->ctx, ODET_ERR_LIMIT, "batch %d over the pipeline's 4096", r->B);
+	pl_item *items[PL_MAX_BATCH];
+	if (r->B > PL_MAX_BATCH)
+		return odet_error(d->ctx, ODET_ERR_LIMIT, "batch %d over the pipeline's %d", r->B, PL_MAX_BATCH);
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		int64_t j = r->stop ? r->n_batches : r->next_batch;

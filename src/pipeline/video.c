@@ -320,11 +320,12 @@ static void report_sources(vd_run *r, odet_source_fn ev, void *user)
 odet_status odet_video_run(odet_pipeline *p, const char *const *sources, int n, const odet_video_opts *opts,
 			   odet_frame_fn fn, odet_source_fn ev, void *user, odet_video_stats *stats)
 {
-	if (!p || !sources || n < 1 || n > 4096)
-		return p ? odet_error(p->ctx, ODET_ERR_INVALID_ARG, "video: 1..4096 sources") : ODET_ERR_INVALID_ARG;
-	odet_ctx *ctx = p->ctx;
 	if (stats)
 		memset(stats, 0, sizeof *stats);
+	if (!p || !sources || n < 1 || n > 4096)
+		return p ? odet_error(p->ctx, ODET_ERR_INVALID_ARG, "%d sources (a run takes 1..4096)", n)
+			 : ODET_ERR_INVALID_ARG;
+	odet_ctx *ctx = p->ctx;
 	odet_video_opts o = opts ? *opts : odet_video_opts_default();
 	if (o.batch_timeout_ms < 0 || o.queue_frames < 0 || o.queue_frames > 4096 || o.max_frames < 0 || o.decode < -1 ||
 	    o.decode > 1)

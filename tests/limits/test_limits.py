@@ -130,6 +130,17 @@ def coco_gt(path, depth=0, number=None, string=None):
     return path
 
 
+def png(path, w=8, h=8):  # a gray RGB PNG, zlib only
+    import zlib
+    def chunk(t, b):
+        return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+    raw = b''.join(b'\0' + b'\x80' * (3 * w) for _ in range(h))
+    data = (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) +
+            chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    open(path, 'wb').write(data)
+    return path
+
+
 def main():
     odet = sys.argv[1]
     passed = failed = 0
@@ -190,6 +201,12 @@ def main():
             ('COCO JSON string', ['eval', '--annotations', coco_gt(p('gt_str.json'), string=(1 << 26) + 1), '--results', p('dt.json')], 2,
              'string longer than %d bytes' % (1 << 26)),
         ]
+        cases += [
+            ('pipeline batch', ['detect', relu, png(p('gray.png')), '--batch', '4097', '--head', 'ssd300-nvidia',
+                                '--no-draw', '--backend', 'cpu', '--json', p('o.json')], 2,
+             "batch 4097 over the pipeline's 4096"),
+            ('video sources', ['video', relu] + [p('none.mp4')] * 4097, 2, '4097 sources; one run takes at most 4096'),
+        ]
         for name, argv, code, msg in cases:
             r = subprocess.run([odet] + argv, capture_output=True, text=True, errors='replace')
             err = r.stderr.strip()
@@ -202,7 +219,7 @@ def main():
                 print('FAIL %-24s exit %d (want %d, message with %r): %s' % (name, r.returncode, code, msg,
                                                                             err[-400:]))
             for f in os.listdir(d):  # a refused input leaves nothing behind
-                if f in ('o.bin', 'i8.plan'):
+                if f in ('o.bin', 'i8.plan', 'o.json'):
                     failed += 1
                     print('FAIL %s: %s written' % (name, f))
                     os.unlink(os.path.join(d, f))

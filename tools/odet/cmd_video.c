@@ -217,6 +217,10 @@ static int parse(int argc, char **argv, video_cli *o)
 		usage(stderr);
 		return 2;
 	}
+	if (pos > 4096) { /* odet_video_run's limit, said before anything is opened */
+		fprintf(stderr, "odet video: %d sources; one run takes at most 4096\n", pos);
+		return 2;
+	}
 	return 0;
 }
 
