@@ -75,6 +75,19 @@ ok $? "@LIST source exits 0"
 ok $([ $rc = 2 ] && echo 0 || echo 1) "--decode gpu on the CPU: exit $rc, expected 2"
 grep -q "needs a CUDA engine" "$T/stderr6"; ok $? "--decode gpu on the CPU: says why"
 
+# SIGTERM mid-run: the previous results file stays as it was, no temporary file is left
+i=0; : > "$T/list.txt"
+while [ $i -lt 600 ]; do echo "$T/in/dog.jpg" >> "$T/list.txt"; i=$((i + 1)); done
+echo '[]' > "$T/prev.json"
+"$ODET" detect "$MODEL" "@$T/list.txt" --backend cpu --threads 1 --no-draw --quiet --json "$T/prev.json" >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! ls "$T"/prev.json.tmp.* >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid; wait $pid; rc=$?
+ok $([ $rc = 143 ] && echo 0 || echo 1) "SIGTERM mid-run: exit $rc, expected 143"
+[ "$(cat "$T/prev.json")" = "[]" ]; ok $? "SIGTERM mid-run: the previous results file is intact"
+! ls "$T"/prev.json.tmp.* >/dev/null 2>&1; ok $? "SIGTERM mid-run: no temporary file left"
+
 # bad usage
 "$ODET" detect "$MODEL" >/dev/null 2>&1; rc=$?
 ok $([ $rc = 2 ] && echo 0 || echo 1) "no source: exit $rc, expected 2"

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -321,6 +322,29 @@ static odet_status open_pipeline(odet_ctx *ctx, detect_opts *o, odet_pipeline **
 	return cli_pipeline_create(ctx, &po, p);
 }
 
+/* A signal during the run removes the half-written results file (the previous one, if any, is
+ * untouched: results are renamed into place only when complete), then ends the process as the
+ * signal would. The path is set only while the temporary file exists. */
+static const char *volatile tmp_on_signal;
+
+static void remove_tmp_and_die(int sig)
+{
+	const char *t = tmp_on_signal;
+	if (t)
+		unlink(t);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_tmp(const char *path)
+{
+	tmp_on_signal = path;
+	void (*h)(int) = path ? remove_tmp_and_die : SIG_DFL;
+	signal(SIGINT, h);
+	signal(SIGTERM, h);
+	signal(SIGHUP, h);
+}
+
 int cmd_detect(int argc, char **argv)
 {
 	detect_opts o;
@@ -380,6 +404,7 @@ int cmd_detect(int argc, char **argv)
 		exit_code = 1;
 		goto out_free;
 	}
+	guard_tmp(json_tmp);
 	fputs("[", k.jf);
 	k.total = files.n;
 	k.tty = isatty(2);
@@ -391,7 +416,9 @@ int cmd_detect(int argc, char **argv)
 		exit_code = cli_fail(ctx, rc, "detect");
 	/* what was delivered is complete records: close the array and keep the file either way */
 	fputs("\n]\n", k.jf);
-	if (fclose(k.jf) != 0 || rename(json_tmp, json_path) != 0) {
+	const bool written = fclose(k.jf) == 0 && rename(json_tmp, json_path) == 0;
+	guard_tmp(NULL);
+	if (!written) {
 		k.jf = NULL;
 		fprintf(stderr, "odet: %s: cannot write: %s\n", json_path, strerror(errno));
 		unlink(json_tmp);
@@ -430,6 +457,7 @@ out_free:
 	if (k.jf) {
 		fclose(k.jf);
 		unlink(json_tmp);
+		guard_tmp(NULL);
 	}
 	odet_coco_eval_destroy(k.ev);
 	odet_pipeline_destroy(p);
