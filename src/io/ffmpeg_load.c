@@ -12,6 +12,17 @@ static const char *const ff_sonames[4] = {
 	"libswscale.so." AV_STRINGIFY(LIBSWSCALE_VERSION_MAJOR),
 };
 
+/* FF_FUNCS as a table: library, name, place in ff_api */
+static const struct {
+	int lib;
+	const char *name;
+	size_t offset;
+} ff_symbols[] = {
+#define X(lib, name) {lib, #name, offsetof(ff_api, name)},
+	FF_FUNCS(X)
+#undef X
+};
+
 void ff_unload(ff_libs *l)
 {
 	for (int i = 3; i >= 0; i--)
@@ -35,15 +46,15 @@ bool ff_load(ff_libs *l, char *why, size_t n)
 			return false;
 		}
 	}
-	void *p;
-#define X(lib, name)                                                                     \
-	if (!(p = dlsym(l->dl[lib], #name))) {                                            \
-		snprintf(why, n, "%s has no %s", ff_sonames[lib], #name);                 \
-		ff_unload(l);                                                             \
-		return false;                                                             \
-	}                                                                                 \
-	memcpy(&l->api.name, &p, sizeof p);
-	FF_FUNCS(X)
-#undef X
+	for (size_t i = 0; i < sizeof ff_symbols / sizeof ff_symbols[0]; i++) {
+		void *p = dlsym(l->dl[ff_symbols[i].lib], ff_symbols[i].name);
+		if (!p) {
+			snprintf(why, n, "%s has no %s", ff_sonames[ff_symbols[i].lib], ff_symbols[i].name);
+			ff_unload(l);
+			return false;
+		}
+		/* POSIX: a function pointer has the representation of the void * dlsym returns */
+		memcpy((char *)&l->api + ff_symbols[i].offset, &p, sizeof p);
+	}
 	return true;
 }
