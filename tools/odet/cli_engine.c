@@ -356,3 +356,14 @@ void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o)
 	o->n_keep_fp32 = c->n_keep;
 	o->calib_cache = c->calib;
 }
+
+void cli_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+	}
+	fputc('"', f);
+}

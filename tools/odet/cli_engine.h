@@ -79,6 +79,8 @@ const char *cli_shape_str(const odet_tensor *t, char *buf, size_t n);
 /* Peak resident set size of this process in bytes. */
 int64_t cli_peak_rss(void);
 /* Human size "12.3 MiB". */
+/* s as a JSON string: quotes and backslashes escaped, control characters written as spaces */
+void cli_json_str(FILE *f, const char *s);
 const char *cli_bytes(double bytes, char *buf, size_t n);
 
 #endif

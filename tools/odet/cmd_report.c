@@ -15,6 +15,7 @@
  * Uses odet.h only.
  */
 #include "bench_core.h"
+#include "cli_engine.h"
 #include "cli_sources.h"
 #include "report_passes.h"
 
@@ -279,17 +280,6 @@ static void time_cell(odet_ctx *ctx, const odet_graph *g, const odet_build_opts 
 	odet_engine_destroy(e);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-	}
-	fputc('"', f);
-}
-
 static void print_md(FILE *f, const char *model, const char *backend, const prec_row *pr, int np, const long *batches,
 		     int nb, const char *acc_label, int64_t n_images)
 {
@@ -325,9 +315,9 @@ static odet_status write_json(const char *path, const char *model, const char *b
 	if (!f)
 		return odet_error(NULL, ODET_ERR_IO, "%s: cannot write", tmp);
 	fprintf(f, "{\"model\":");
-	json_str(f, model);
+	cli_json_str(f, model);
 	fprintf(f, ",\"backend\":\"%s\",\"images\":%lld,\"accuracy\":", backend, (long long)n_images);
-	json_str(f, acc_label);
+	cli_json_str(f, acc_label);
 	fprintf(f, ",\"rows\":[");
 	for (int i = 0, k = 0; i < np; i++)
 		for (int j = 0; j < nb; j++, k++) {
@@ -335,7 +325,7 @@ static odet_status write_json(const char *path, const char *model, const char *b
 			fprintf(f, "%s{\"precision\":\"%s\",\"batch\":%ld", k ? "," : "", pname(pr[i].p), batches[j]);
 			if (c->err[0]) {
 				fprintf(f, ",\"error\":");
-				json_str(f, c->err);
+				cli_json_str(f, c->err);
 			} else {
 				fprintf(f, ",\"images_per_s\":%.6g,\"ms_per_image\":%.6g,\"ms_per_batch_median\":%.4f,\"tflops\":%.4f",
 					c->ips, c->ms_img, c->ms_batch, c->tflops);

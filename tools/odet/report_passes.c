@@ -91,17 +91,6 @@ static void na(step *s, const char *why)
 	snprintf(s->why, sizeof s->why, "%s", why);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-	}
-	fputc('"', f);
-}
-
 static void print_md(FILE *f, const rp_args *a, const char *backend, const step *s)
 {
 	fprintf(f, "odet report --passes: %s, %s backend, batch %d; latency host to host (odet_exec_infer), "
@@ -131,12 +120,12 @@ static int write_json(const char *path, const rp_args *a, const char *backend, c
 		return 1;
 	}
 	fprintf(f, "{\"model\":");
-	json_str(f, a->model);
+	cli_json_str(f, a->model);
 	fprintf(f, ",\"backend\":\"%s\",\"batch\":%d,\"warmup\":%ld,\"runs\":%ld,\"timing\":\"host to host\",\"steps\":[",
 		backend, a->batch, a->warmup, a->runs);
 	for (int i = 0; i < STEPS; i++) {
 		fprintf(f, "%s{\"step\":", i ? "," : "");
-		json_str(f, s[i].name);
+		cli_json_str(f, s[i].name);
 		fprintf(f, ",\"status\":\"%s\"", s[i].status);
 		if (!strcmp(s[i].status, "ok")) {
 			fprintf(f, ",\"nodes\":%d,\"median_ms\":%.5f,\"p10_ms\":%.5f,\"p90_ms\":%.5f,\"mean_ms\":%.5f,"
@@ -148,7 +137,7 @@ static int write_json(const char *path, const rp_args *a, const char *backend, c
 				fprintf(f, "null}");
 		} else {
 			fprintf(f, ",\"reason\":");
-			json_str(f, s[i].why);
+			cli_json_str(f, s[i].why);
 			fprintf(f, "}");
 		}
 	}
