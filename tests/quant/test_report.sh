@@ -5,7 +5,10 @@
 #  2. --annotations: a COCO ground truth made from `odet detect`'s own results (score >= 0.3) with
 #     its own image ids and file names: the fp32 row's AP is 1 again (file name and category
 #     mapping), and its JSON names the annotations;
-#  3. bad input: a plan (exit 2), no images (exit 2), an unknown precision (exit 2), int8 with a
+#  3. --peer (a peers.json of bench/peers.py) and --peak-tflops: the speed-up column is images/s over
+#     the peer's eager images/s at that batch, % of peak is TFLOP/s over the peak; a cell above its
+#     peak is an error (exit 1); an ambiguous or broken peers.json, a bad peak list: exit 2;
+#  4. bad input: a plan (exit 2), no images (exit 2), an unknown precision (exit 2), int8 with a
 #     missing cache: the table is written with the failed cells, exit 1.
 # usage: test_report.sh ODET REPO
 set -u
@@ -63,6 +66,41 @@ PYEOF
 ok $? "report --annotations ($(tail -1 "$T/err"))"
 $PY -c "import json,sys; r=json.load(open(sys.argv[1])); x=r['rows'][0]; sys.exit(0 if abs(x['ap']-1)<1e-9 and 'gt.json' in r['accuracy'] else 1)" "$T/a.json"
 ok $? "fp32 AP 1 against annotations made from its own detections: $(cat "$T/a.json")"
+
+# --peer / --peak-tflops
+cat >"$T/peers.json" <<'EOF2'
+{"runs": [], "checks": {}, "rows": {
+ "nanodet/1": {"model": "nanodet", "batch": 1, "main": {"eager": {"median_ms": 4.0, "runs": 30}}},
+ "ssd300_r50/1": {"model": "ssd300_r50", "batch": 1, "main": {"eager": {"median_ms": 2.0, "runs": 30}}}}}
+EOF2
+"$ODET" report "$MODEL" "$T/ev" --backend cpu --precisions fp32 --batches 1,2 --duration 0.1 --peer "$T/peers.json" \
+	--peer-model nanodet --peak-tflops fp32=1000,fp16=2000 --json "$T/p.json" --md "$T/p.md" >/dev/null 2>"$T/err"
+ok $? "report --peer --peak-tflops ($(tail -1 "$T/err"))"
+$PY - "$T/p.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["peer_model"] == "nanodet" and r["peak_tflops"] == {"fp32": 1000, "fp16": 2000}, r
+b1, b2 = r["rows"]
+assert abs(b1["x_peer_eager"] - b1["images_per_s"] / 250.0) < 1e-3 * b1["x_peer_eager"], b1
+assert "x_peer_eager" not in b2, b2  # no peer figure at batch 2
+for x in (b1, b2):
+    assert abs(x["pct_of_peak"] - 100 * x["tflops"] / 1000) < 1e-3 + 1e-3 * x["pct_of_peak"], x
+PYEOF
+ok $? "speed-up over the peer and % of peak computed from the row's own figures: $(cat "$T/p.json")"
+grep -q "× PyTorch fp16 eager | % of peak |" "$T/p.md"; ok $? "markdown has the comparison columns"
+"$ODET" report "$MODEL" "$T/ev" --backend cpu --precisions fp32 --batches 1 --duration 0.1 --peak-tflops fp32=0.000001 \
+	--json "$T/k.json" >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 1 ] && grep -q 'above the fp32 peak' "$T/k.json" && ! grep -q '"images_per_s"' "$T/k.json"
+ok $? "a cell above the peak is an error, not a result: exit $rc"
+"$ODET" report "$MODEL" "$T/ev" --backend cpu --peer "$T/peers.json" >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "nanodet, ssd300_r50" "$T/err"; ok $? "two models, no --peer-model: exit $rc, $(cat "$T/err")"
+echo '{"rows": [' >"$T/bad.json"
+"$ODET" report "$MODEL" "$T/ev" --backend cpu --peer "$T/bad.json" >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ]; ok $? "broken peers.json: exit $rc, $(cat "$T/err")"
+"$ODET" report "$MODEL" "$T/ev" --backend cpu --peer "$T/peers.json" --peer-model yolo >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ] && grep -q "yolo" "$T/err"; ok $? "model not in peers.json: exit $rc, $(cat "$T/err")"
+"$ODET" report "$MODEL" "$T/ev" --backend cpu --peak-tflops fp16=-1 >/dev/null 2>"$T/err"
+rc=$?; [ $rc = 2 ]; ok $? "bad peak list: exit $rc, $(cat "$T/err")"
 
 # bad input
 "$ODET" build "$MODEL" -o "$T/m.plan" --backend cpu >/dev/null 2>&1

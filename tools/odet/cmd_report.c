@@ -12,11 +12,15 @@
  * precision's detections (>= --score, 0.05) are evaluated against them (the table says so; fp32
  * against itself is 1 by construction, which checks the wiring). A cell that fails (a build
  * refused, out of memory) is reported with its message and the table goes on.
+ * Comparison columns (report_peer.c): --peer peers.json adds the speed-up over PyTorch fp16 eager
+ * at the same batch; --peak-tflops the share of the GPU's peak for the cell's precision, and a
+ * cell above its peak is an error (the timing or the cost model is wrong), not a result.
  * Uses odet.h only.
  */
 #include "bench_core.h"
 #include "cli_engine.h"
 #include "cli_sources.h"
+#include "report_peer.h"
 #include "report_passes.h"
 
 #include <math.h>
@@ -42,6 +46,7 @@ typedef struct det_list {
 
 typedef struct cell {
 	double ips, ms_img, ms_batch, tflops;
+	double x_peer, pct_peak; /* 0: no peer figure / no peak given */
 	char err[256];
 } cell;
 
@@ -57,6 +62,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: odet report MODEL IMAGES... [--precisions LIST] [--batches LIST] [--calib FILE]\n"
 		   "                   [--annotations COCO.json] [--duration S] [--score T] [--ref-score T]\n"
+		   "                   [--peer peers.json [--peer-model NAME]] [--peak-tflops P=V,...]\n"
 		   "                   [--json FILE] [--md FILE] [--head SPEC] [--threads N] [--backend B] [--device K] [-v]\n"
 		   "The precision x batch table: accuracy and speed of the model's engines.\n"
 		   "  IMAGES          files, folders, globs or @LIST: the accuracy photos (keep them apart\n"
@@ -69,6 +75,10 @@ static void usage(FILE *f)
 		   "                  fp32 engine's detections scoring >= --ref-score (default 0.3)\n"
 		   "  --duration S    timed seconds per cell (default 2)\n"
 		   "  --score T       detections kept for the accuracy (default 0.05)\n"
+		   "  --peer FILE     bench/peers.py's peers.json: a column with the speed-up over PyTorch fp16\n"
+		   "                  eager at the same batch; --peer-model NAME picks the model in the file\n"
+		   "  --peak-tflops L the GPU's measured peak per precision, e.g. fp16=777,int8=1550: a %% of\n"
+		   "                  peak column; a cell above its precision's peak is an error (exit 1)\n"
 		   "  --json FILE, --md FILE   the table as JSON / Markdown (Markdown is also printed)\n"
 		   "  --backend B, --head SPEC, --threads N, --device K, -v   as for odet build\n"
 		   "odet report MODEL --passes [--batch N] [--warmup N] [--runs N] [--calib FILE] [--json F] [--md F]\n"
@@ -280,13 +290,33 @@ static void time_cell(odet_ctx *ctx, const odet_graph *g, const odet_build_opts 
 	odet_engine_destroy(e);
 }
 
-static void print_md(FILE *f, const char *model, const char *backend, const prec_row *pr, int np, const long *batches,
-		     int nb, const char *acc_label, int64_t n_images)
+/* The comparison columns of a timed cell; above the precision's peak the cell is an error. */
+static void compare_cell(cell *c, odet_precision p, long batch, const report_peer *peer, const double *peak)
 {
-	fprintf(f, "odet report: %s, %s backend, %lld photos; accuracy: %s\n\n", model, backend, (long long)n_images,
+	if (c->err[0])
+		return;
+	double pi = report_peer_ips(peer, batch);
+	if (pi > 0)
+		c->x_peer = c->ips / pi;
+	if (peak && (int)p < REPORT_PEAK_N && peak[p] > 0) {
+		c->pct_peak = 100 * c->tflops / peak[p];
+		if (c->tflops > peak[p])
+			snprintf(c->err, sizeof c->err,
+				 "%.4g network TFLOP/s is above the %s peak given (%.4g): the timing or the cost model is "
+				 "wrong, not a result", c->tflops, pname(p), peak[p]);
+	}
+}
+
+static void print_md(FILE *f, const char *model, const char *backend, const prec_row *pr, int np, const long *batches,
+		     int nb, const char *acc_label, int64_t n_images, const report_peer *peer, const double *peak)
+{
+	fprintf(f, "odet report: %s, %s backend, %lld photos; accuracy: %s\n", model, backend, (long long)n_images,
 		acc_label);
-	fprintf(f, "| precision | batch | images/s | ms / image | ms / batch (median) | network TFLOP/s | AP | AP50 |\n");
-	fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	if (peer)
+		fprintf(f, "PyTorch peer: fp16 eager images/s of '%s' from bench/peers.py\n", peer->model);
+	fprintf(f, "\n| precision | batch | images/s | ms / image | ms / batch (median) | network TFLOP/s |%s%s AP | AP50 |\n",
+		peer ? " × PyTorch fp16 eager |" : "", peak ? " % of peak |" : "");
+	fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: |%s%s ---: | ---: |\n", peer ? " ---: |" : "", peak ? " ---: |" : "");
 	for (int i = 0; i < np; i++)
 		for (int j = 0; j < nb; j++) {
 			const cell *c = &pr[i].c[j];
@@ -295,11 +325,17 @@ static void print_md(FILE *f, const char *model, const char *backend, const prec
 				snprintf(ap, sizeof ap, "%.3f", pr[i].ap);
 				snprintf(ap50, sizeof ap50, "%.3f", pr[i].ap50);
 			}
+			char xp[32] = "", pk[32] = "";
+			if (peer)
+				snprintf(xp, sizeof xp, c->x_peer > 0 && !c->err[0] ? " %.2f |" : " — |", c->x_peer);
+			if (peak)
+				snprintf(pk, sizeof pk, c->pct_peak > 0 && !c->err[0] ? " %.3g%% |" : " — |", c->pct_peak);
 			if (c->err[0])
-				fprintf(f, "| %s | %ld | failed: %s | | | | %s | %s |\n", pname(pr[i].p), batches[j], c->err, ap, ap50);
+				fprintf(f, "| %s | %ld | failed: %s | | | |%s%s %s | %s |\n", pname(pr[i].p), batches[j], c->err, xp,
+					pk, ap, ap50);
 			else
-				fprintf(f, "| %s | %ld | %.1f | %.4f | %.3f | %.2f | %s | %s |\n", pname(pr[i].p), batches[j], c->ips,
-					c->ms_img, c->ms_batch, c->tflops, ap, ap50);
+				fprintf(f, "| %s | %ld | %.1f | %.4f | %.3f | %.2f |%s%s %s | %s |\n", pname(pr[i].p), batches[j],
+					c->ips, c->ms_img, c->ms_batch, c->tflops, xp, pk, ap, ap50);
 		}
 	for (int i = 0; i < np; i++)
 		if (pr[i].err[0])
@@ -307,7 +343,8 @@ static void print_md(FILE *f, const char *model, const char *backend, const prec
 }
 
 static odet_status write_json(const char *path, const char *model, const char *backend, const prec_row *pr, int np,
-			      const long *batches, int nb, const char *acc_label, int64_t n_images)
+			      const long *batches, int nb, const char *acc_label, int64_t n_images,
+			      const report_peer *peer, const double *peak)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -318,6 +355,17 @@ static odet_status write_json(const char *path, const char *model, const char *b
 	cli_json_str(f, model);
 	fprintf(f, ",\"backend\":\"%s\",\"images\":%lld,\"accuracy\":", backend, (long long)n_images);
 	cli_json_str(f, acc_label);
+	if (peer) {
+		fprintf(f, ",\"peer_model\":");
+		cli_json_str(f, peer->model);
+	}
+	if (peak) {
+		fprintf(f, ",\"peak_tflops\":{");
+		for (int k = 0, m = 0; k < REPORT_PEAK_N; k++)
+			if (peak[k] > 0)
+				fprintf(f, "%s\"%s\":%.6g", m++ ? "," : "", pname((odet_precision)k), peak[k]);
+		fprintf(f, "}");
+	}
 	fprintf(f, ",\"rows\":[");
 	for (int i = 0, k = 0; i < np; i++)
 		for (int j = 0; j < nb; j++, k++) {
@@ -329,6 +377,10 @@ static odet_status write_json(const char *path, const char *model, const char *b
 			} else {
 				fprintf(f, ",\"images_per_s\":%.6g,\"ms_per_image\":%.6g,\"ms_per_batch_median\":%.4f,\"tflops\":%.4f",
 					c->ips, c->ms_img, c->ms_batch, c->tflops);
+				if (c->x_peer > 0)
+					fprintf(f, ",\"x_peer_eager\":%.6g", c->x_peer);
+				if (c->pct_peak > 0)
+					fprintf(f, ",\"pct_of_peak\":%.6g", c->pct_peak);
 			}
 			if (pr[i].ap >= 0)
 				fprintf(f, ",\"ap\":%.5f,\"ap50\":%.5f", pr[i].ap, pr[i].ap50);
@@ -346,6 +398,7 @@ static odet_status write_json(const char *path, const char *model, const char *b
 int cmd_report(int argc, char **argv)
 {
 	const char *model = NULL, *sources[256], *ann = NULL, *json = NULL, *md = NULL, *plist = NULL, *blist = NULL;
+	const char *peer_file = NULL, *peer_model = NULL, *peak_list = NULL;
 	int n_src = 0, verbose = 0;
 	long threads = 0;
 	double duration = 2, score = 0.05, ref_score = 0.3;
@@ -366,11 +419,14 @@ int cmd_report(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--precisions") || !strcmp(a, "--batches") || !strcmp(a, "--annotations") ||
-			   !strcmp(a, "--json") || !strcmp(a, "--md")) {
+			   !strcmp(a, "--json") || !strcmp(a, "--md") || !strcmp(a, "--peer") || !strcmp(a, "--peer-model") ||
+			   !strcmp(a, "--peak-tflops")) {
 			if (!(v = cli_arg("report", argc, argv, &i)))
 				return 2;
 			*(!strcmp(a, "--precisions") ? &plist : !strcmp(a, "--batches") ? &blist
-				: !strcmp(a, "--annotations") ? &ann : !strcmp(a, "--json") ? &json : &md) = v;
+				: !strcmp(a, "--annotations") ? &ann : !strcmp(a, "--json") ? &json
+				: !strcmp(a, "--peer") ? &peer_file : !strcmp(a, "--peer-model") ? &peer_model
+				: !strcmp(a, "--peak-tflops") ? &peak_list : &md) = v;
 		} else if (!strcmp(a, "--passes")) {
 			passes = true;
 		} else if (!strcmp(a, "--batch") || !strcmp(a, "--warmup") || !strcmp(a, "--runs")) {
@@ -416,6 +472,29 @@ int cmd_report(int argc, char **argv)
 	if (eo.precision != ODET_PRECISION_FP32 || eo.n_keep) {
 		fprintf(stderr, "odet report: use --precisions (not --precision / --keep-fp32)\n");
 		return 2;
+	}
+	/* the comparison inputs are checked before anything is built */
+	report_peer peer_data, *peer = NULL;
+	double peak_data[REPORT_PEAK_N], *peak = NULL;
+	char perr[700];
+	if (peer_model && !peer_file) {
+		fprintf(stderr, "odet report: --peer-model needs --peer FILE\n");
+		return 2;
+	}
+	if (peer_file) {
+		if (report_peer_load(peer_file, peer_model, &peer_data, perr, sizeof perr)) {
+			fprintf(stderr, "odet report: %s\n", perr);
+			return 2;
+		}
+		peer = &peer_data;
+	}
+	if (peak_list) {
+		if (!report_peak_parse(peak_list, peak_data)) {
+			fprintf(stderr, "odet report: --peak-tflops expects P=TFLOPS,... with P in fp32, fp16, int8, fp8, bf16 "
+					"and TFLOPS > 0 (got '%s')\n", peak_list);
+			return 2;
+		}
+		peak = peak_data;
 	}
 	odet_ctx *ctx = NULL;
 	if (cli_ctx((int)threads, verbose, &ctx))
@@ -493,7 +572,7 @@ int cmd_report(int argc, char **argv)
 		odet_build_opts bo = o;
 		bo.precision = pr[i].p;
 		bo.batch = (int)batches[0];
-		bo.calib_cache = pr[i].p == ODET_PRECISION_INT8 ? eo.calib : NULL;
+		bo.calib_cache = pr[i].p == ODET_PRECISION_INT8 || pr[i].p == ODET_PRECISION_FP8 ? eo.calib : NULL;
 		pr[i].ap = pr[i].ap50 = -1;
 		fprintf(stderr, "odet report: %s: accuracy run over %lld photos\n", pname(pr[i].p), (long long)paths.n);
 		acc_run a = {.l = &pr[i].dets, .score = (float)score, .w = w, .h = h};
@@ -508,6 +587,7 @@ int cmd_report(int argc, char **argv)
 			bo.batch = (int)batches[j];
 			fprintf(stderr, "odet report: %s batch %ld: build and time\n", pname(pr[i].p), batches[j]);
 			time_cell(ctx, g, &bo, duration, flops_img, &pr[i].c[j]);
+			compare_cell(&pr[i].c[j], pr[i].p, batches[j], peer, peak);
 		}
 	}
 	/* accuracy */
@@ -545,19 +625,19 @@ int cmd_report(int argc, char **argv)
 		np--;
 		memset(&pr[np], 0, sizeof pr[np]);
 	}
-	print_md(stdout, model, d.backend, pr, np, batches, nb, acc_label, paths.n);
+	print_md(stdout, model, d.backend, pr, np, batches, nb, acc_label, paths.n, peer, peak);
 	if (md) {
 		FILE *f = fopen(md, "w");
 		if (!f) {
 			fprintf(stderr, "odet report: %s: cannot write\n", md);
 			code = 1;
 		} else {
-			print_md(f, model, d.backend, pr, np, batches, nb, acc_label, paths.n);
+			print_md(f, model, d.backend, pr, np, batches, nb, acc_label, paths.n, peer, peak);
 			if (fclose(f) != 0)
 				code = 1;
 		}
 	}
-	if (json && (rc = write_json(json, model, d.backend, pr, np, batches, nb, acc_label, paths.n)))
+	if (json && (rc = write_json(json, model, d.backend, pr, np, batches, nb, acc_label, paths.n, peer, peak)))
 		code = cli_error(ctx, rc, json);
 	for (int i = 0; i < np && !code; i++)
 		for (int j = 0; j < nb && !code; j++)
