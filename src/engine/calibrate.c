@@ -26,12 +26,81 @@ odet_calib_opts odet_calib_opts_default(void)
 	return o;
 }
 
+odet_status calib_run_images(odet_ctx *ctx, odet_engine *e, const odet_model_info *mi, const char *const *images,
+			     int64_t n_images, int64_t *failed, calib_batch_fn on_batch, void *user)
+{
+	int n_out = e->g->n_outputs;
+	odet_exec *x = NULL;
+	float *in = NULL;
+	odet_tensor tin, *outs = calloc((size_t)n_out, sizeof *outs);
+	odet_status rc = odet_engine_input_info(e, 0, NULL, &tin);
+	if (rc)
+		goto out;
+	int batch = (int)tin.dims[0];
+	size_t per_img = (size_t)3 * mi->input_h * mi->input_w;
+	if (!outs || !(in = malloc(sizeof(float) * per_img * (size_t)batch))) {
+		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration: out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n_out; i++) {
+		const char *nm;
+		if ((rc = odet_engine_output_info(e, i, &nm, &outs[i])))
+			goto out;
+		size_t bytes = (size_t)odet_tensor_numel(&outs[i]) * odet_dtype_size(outs[i].dtype);
+		if (!(outs[i].data = malloc(bytes + 1))) {
+			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration: out of memory for output '%s'", nm);
+			goto out;
+		}
+	}
+	if ((rc = odet_exec_create(e, &x)))
+		goto out;
+	tin.data = in;
+	io_layout lay = mi->layout == ODET_LAYOUT_NHWC ? IO_LAYOUT_NHWC : IO_LAYOUT_NCHW;
+	int64_t next = 0;
+	while (next < n_images) {
+		int n = 0;
+		while (n < batch && next < n_images) {
+			io_image img;
+			const char *path = images[next++];
+			if (io_image_decode_file(ctx, path, &img)) {
+				if (failed) {
+					odet_log(ctx, ODET_LOG_WARN, "calibration: skipping %s: %s", path, odet_ctx_last_error(ctx));
+					(*failed)++;
+				}
+				continue;
+			}
+			io_lbox lb;
+			io_letterbox(&img, mi->input_w, mi->input_h, lay, mi->pixel_scale, mi->pixel_bias, 0.0f,
+				     in + per_img * (size_t)n, &lb);
+			io_image_free(&img);
+			n++;
+		}
+		if (!n)
+			break;
+		for (int k = n; k < batch; k++) /* padding slots: not counted by the callers */
+			memcpy(in + per_img * (size_t)k, in, sizeof(float) * per_img);
+		if ((rc = odet_exec_infer(x, &tin, 1, outs, n_out)) || (rc = on_batch(user, outs, n, next)))
+			goto out;
+	}
+out:
+	if (outs)
+		for (int i = 0; i < n_out; i++)
+			free(outs[i].data);
+	free(outs);
+	free(in);
+	odet_exec_destroy(x);
+	return rc;
+}
+
 typedef struct calib_run {
-	odet_tensor *outs;   /* host buffers of every output */
-	quant_hist *hist;    /* per tap */
-	int first_tap;
-	int images;          /* real images in the batch */
+	odet_ctx *ctx;
+	const odet_calib_opts *opts;
+	const odet_tensor *outs; /* the batch's outputs */
+	quant_hist *hist;        /* per tap */
+	int first_tap, n_taps;
+	int images;              /* real images in the batch */
 	int batch;
+	int64_t n_images, done;  /* images in the list; real images run */
 } calib_run;
 
 static void add_taps(void *arg, int64_t begin, int64_t end, int thread)
@@ -43,6 +112,18 @@ static void add_taps(void *arg, int64_t begin, int64_t end, int thread)
 		int64_t numel = odet_tensor_numel(o), per = numel / r->batch;
 		quant_hist_add(&r->hist[t], o->data, per * r->images);
 	}
+}
+
+static odet_status calib_batch(void *user, const odet_tensor *outs, int images, int64_t next)
+{
+	calib_run *r = user;
+	r->outs = outs;
+	r->images = images;
+	odet_parallel_for(r->ctx->pool, r->n_taps, 1, add_taps, r);
+	r->done += images;
+	if (r->opts->progress)
+		r->opts->progress(r->opts->progress_user, next, r->n_images);
+	return ODET_OK;
 }
 
 static odet_status check_opts(odet_ctx *ctx, const odet_calib_opts *o, int64_t n_images)
@@ -76,10 +157,8 @@ odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const
 		n_images = opts->max_images;
 	const odet_backend *be;
 	odet_engine *e = NULL;
-	odet_exec *x = NULL;
 	int n_taps = 0;
-	calib_run run = {0};
-	float *in = NULL;
+	calib_run run = {.ctx = ctx, .opts = opts, .n_images = n_images};
 	quant_table table = {0};
 	if ((rc = engine_backend_select(ctx, opts->build.backend, &be)) ||
 	    (rc = engine_build_taps(ctx, g, &opts->build, be, &n_taps, &e)))
@@ -100,62 +179,18 @@ odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const
 	}
 	run.batch = (int)iv->dims[0];
 	run.first_tap = e->g->n_outputs - n_taps;
-	int n_out = e->g->n_outputs;
-	run.outs = calloc((size_t)n_out, sizeof *run.outs);
-	run.hist = malloc(sizeof(quant_hist) * (size_t)n_taps);
-	size_t per_img = (size_t)3 * mi.input_h * mi.input_w;
-	in = malloc(sizeof(float) * per_img * (size_t)run.batch);
-	if (!run.outs || !run.hist || !in) {
+	run.n_taps = n_taps;
+	if (!(run.hist = malloc(sizeof(quant_hist) * (size_t)n_taps))) {
 		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration: out of memory");
 		goto out;
 	}
 	for (int t = 0; t < n_taps; t++)
 		quant_hist_init(&run.hist[t]);
-	for (int i = 0; i < n_out; i++) {
-		const char *nm;
-		if ((rc = odet_engine_output_info(e, i, &nm, &run.outs[i])))
-			goto out;
-		size_t bytes = (size_t)odet_tensor_numel(&run.outs[i]) * odet_dtype_size(run.outs[i].dtype);
-		if (!(run.outs[i].data = malloc(bytes + 1))) {
-			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "calibration: out of memory for output '%s'", nm);
-			goto out;
-		}
-	}
-	if ((rc = odet_exec_create(e, &x)))
+	/* the range engine's exec (and its memory) ends with the run, before the SNR pass */
+	rc = calib_run_images(ctx, e, &mi, images, n_images, &rep.failed, calib_batch, &run);
+	rep.images = run.done;
+	if (rc)
 		goto out;
-	odet_tensor tin;
-	if ((rc = odet_engine_input_info(e, 0, NULL, &tin)))
-		goto out;
-	tin.data = in;
-	io_layout lay = mi.layout == ODET_LAYOUT_NHWC ? IO_LAYOUT_NHWC : IO_LAYOUT_NCHW;
-	int64_t next = 0;
-	while (next < n_images) {
-		run.images = 0;
-		while (run.images < run.batch && next < n_images) {
-			io_image img;
-			const char *path = images[next++];
-			if (io_image_decode_file(ctx, path, &img)) {
-				odet_log(ctx, ODET_LOG_WARN, "calibration: skipping %s: %s", path, odet_ctx_last_error(ctx));
-				rep.failed++;
-				continue;
-			}
-			io_lbox lb;
-			io_letterbox(&img, mi.input_w, mi.input_h, lay, mi.pixel_scale, mi.pixel_bias, 0.0f,
-				     in + per_img * (size_t)run.images, &lb);
-			io_image_free(&img);
-			run.images++;
-		}
-		if (!run.images)
-			break;
-		for (int k = run.images; k < run.batch; k++) /* padding slots: not histogrammed */
-			memcpy(in + per_img * (size_t)k, in, sizeof(float) * per_img);
-		if ((rc = odet_exec_infer(x, &tin, 1, run.outs, n_out)))
-			goto out;
-		odet_parallel_for(ctx->pool, n_taps, 1, add_taps, &run);
-		rep.images += run.images;
-		if (opts->progress)
-			opts->progress(opts->progress_user, next, n_images);
-	}
 	if (rep.images == 0) {
 		rc = odet_error(ctx, ODET_ERR_BAD_INPUT, "calibration: none of the %lld images could be read",
 				(long long)n_images);
@@ -175,9 +210,7 @@ odet_status odet_calibrate(odet_ctx *ctx, const odet_graph *g, const char *const
 			goto out;
 	}
 	quant_table_sort(&table);
-	/* the per-layer SNR pass: its own engine; the range engine's memory goes first */
-	odet_exec_destroy(x);
-	x = NULL;
+	/* the per-layer SNR pass: its own engine */
 	if (opts->snr_images >= 0) {
 		double t1 = odet_now_s();
 		int64_t n_snr = opts->snr_images > 0 && opts->snr_images < n_images ? opts->snr_images : n_images;
@@ -196,13 +229,7 @@ out:
 	if (report)
 		*report = rep;
 	quant_table_free(&table);
-	if (run.outs)
-		for (int i = 0; i < e->g->n_outputs; i++)
-			free(run.outs[i].data);
-	free(run.outs);
 	free(run.hist);
-	free(in);
-	odet_exec_destroy(x);
 	odet_engine_destroy(e);
 	return rc;
 }

@@ -114,6 +114,16 @@ void engine_keep_free(engine_keep *k);
  * channels padded to 4) took 2.0 ms of a 7.4 ms INT8 batch of 64 on the H100 (BENCHMARKS.md). */
 odet_status engine_keep_thin(odet_ctx *ctx, const ir_graph *g, int min_c, engine_keep *k);
 
+/* Run the fp32 engine e (one float32 image input; mi = its preprocessing) over images in batches
+ * of its batch size, each image decoded and letterboxed as odet detect does, the slots of a
+ * last, partial batch filled with its first image. After each batch on_batch(user, outs, images,
+ * next): outs[i] a host copy of output i (any dtype), images the real images in the batch (its
+ * first slots), next how many of the list are consumed. An unreadable image is skipped: warned
+ * about and counted in *failed, or silently when failed is NULL. Shared by odet_calibrate's range
+ * pass and calib_snr. */
+typedef odet_status (*calib_batch_fn)(void *user, const odet_tensor *outs, int images, int64_t next);
+odet_status calib_run_images(odet_ctx *ctx, odet_engine *e, const odet_model_info *mi, const char *const *images,
+			     int64_t n_images, int64_t *failed, calib_batch_fn on_batch, void *user);
 /* engine_build_taps with the per-layer SNR taps instead (pass_snr_taps with table t, no head):
  * the outputs are *n_layers pairs (conv output, its int8 twin's). */
 odet_status engine_build_snr(odet_ctx *ctx, const odet_graph *src, const odet_build_opts *opts,
