@@ -227,6 +227,9 @@ typedef struct odet_build_opts {
 	int device;            /* GPU index for CUDA */
 	int batch;             /* value of a symbolic batch dimension; default 1 */
 	int input_h, input_w;  /* override symbolic/dynamic H and W of the image input; 0 = keep */
+	int input_u8;          /* 1 = the image input takes uint8 pixels 0..255 (same dims; 4x less to
+	                        * copy): the model's pixel scale/bias runs inside the engine, whose
+	                        * model info then says scale 1, bias 0. Needs a detection head. */
 	odet_precision precision;
 	const char *head;      /* detection head preset name or config file; NULL = auto */
 	int no_head;           /* 1 = never attach a head, run the raw network */

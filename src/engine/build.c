@@ -368,6 +368,8 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 	if (o->input_h < 0 || o->input_w < 0 || o->input_h > 65536 || o->input_w > 65536)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "input size %dx%d out of range", o->input_h,
 				  o->input_w);
+	if (o->input_u8 != 0 && o->input_u8 != 1)
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "input_u8 %d: 0 or 1", o->input_u8);
 	const char *pn = o->precision == ODET_PRECISION_FP16  ? "fp16"
 			 : o->precision == ODET_PRECISION_INT8 ? "int8"
 			 : o->precision == ODET_PRECISION_FP8  ? "fp8"
@@ -550,6 +552,8 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	if (passes && (rc = run_passes(ctx, e->g, &o)))
 		goto out_destroy;
 	if ((rc = attach_head(ctx, e, &o)))
+		goto out_destroy;
+	if (o.input_u8 && (rc = pass_input_u8(e->g)))
 		goto out_destroy;
 	if (passes && be->kind == ODET_BACKEND_CUDA && (rc = pass_symmetric_conv_pads(e->g)))
 		goto out_destroy;

@@ -185,8 +185,12 @@ odet_status ir_shape_NHWC_PACK(ir_graph *g, ir_node *n)
 	if (rc || (rc = shp_need_in(g, n, 0, &x)))
 		return rc;
 	int64_t to = ir_attr_int(n, "to", ODET_F16), ch = ir_attr_int(n, "channels", -1);
-	if ((x->dtype != ODET_F32 && x->dtype != ODET_F16) || (to != ODET_F32 && to != ODET_F16))
-		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "float32/float16 input and output needed");
+	if ((x->dtype != ODET_F32 && x->dtype != ODET_F16 && x->dtype != ODET_U8) || (to != ODET_F32 && to != ODET_F16))
+		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "float32/float16/uint8 input and float output needed");
+	const float *sc, *bi;
+	int nsc = ir_attr_floats(n, "odet_scale", &sc), nbi = ir_attr_floats(n, "odet_bias", &bi);
+	if ((nsc || nbi) && (nsc != nbi || (x->dims[1] >= 0 && nsc != x->dims[1])))
+		return shp_fail(g, n, "odet_scale/odet_bias need one value per input channel");
 	if (x->rank != 4)
 		return shp_fail(g, n, "input must have rank 4");
 	if (x->dims[1] >= 0 && ch < x->dims[1])
@@ -199,6 +203,30 @@ odet_status ir_shape_NHWC_PACK(ir_graph *g, ir_node *n)
 	    (rc = shp_out_dim(g, y, 2, x->dims[3], x->sym[3])))
 		return rc;
 	return shp_out_dim(g, y, 3, ch, NULL);
+}
+
+/* PixelNorm (ops.def): uint8 -> float of the same shape, dtype attr to */
+odet_status ir_shape_PIXEL_NORM(ir_graph *g, ir_node *n)
+{
+	ir_value *x;
+	odet_status rc = shp_check_io(g, n, 1, 1, 1, 1);
+	if (rc || (rc = shp_need_in(g, n, 0, &x)))
+		return rc;
+	int64_t to = ir_attr_int(n, "to", ODET_F32), axis = ir_attr_int(n, "axis", 1);
+	if (x->dtype != ODET_U8 || (to != ODET_F32 && to != ODET_F16))
+		return shp_fail_s(g, n, ODET_ERR_UNSUPPORTED, "uint8 input and float32/float16 output needed");
+	if (x->rank != 4 || (axis != 1 && axis != 3))
+		return shp_fail(g, n, "a 4-D input with the channels at axis 1 or 3 needed");
+	const float *sc, *bi;
+	int nsc = ir_attr_floats(n, "odet_scale", &sc), nbi = ir_attr_floats(n, "odet_bias", &bi);
+	if (nsc < 1 || nsc != nbi || (x->dims[axis] >= 0 && nsc != x->dims[axis]))
+		return shp_fail(g, n, "odet_scale/odet_bias need one value per channel");
+	ir_value *y = ir_out(g, n, 0);
+	if ((rc = shp_out_begin(g, n, y, (odet_dtype)to, 4)))
+		return rc;
+	for (int j = 0; !rc && j < 4; j++)
+		rc = shp_out_dim(g, y, j, x->dims[j], x->sym[j]);
+	return rc;
 }
 
 odet_status ir_shape_RESHAPE(ir_graph *g, ir_node *n)

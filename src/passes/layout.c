@@ -18,7 +18,8 @@
  * Transposes nobody reads are removed, the graph is re-sorted and shapes re-inferred (the
  * shape functions of Conv and the pools read odet_nhwc).
  * A twin of a Cast between float types (the image input's Cast to float16) is one NhwcPack
- * from the Cast's source (cast + transpose in one pass); a float16 group-1 conv with fewer than
+ * from the Cast's source (cast + transpose in one pass), a twin of a PixelNorm (a uint8 image
+ * input, input_u8.c) one NhwcPack from the uint8 pixels with the normalization folded in; a float16 group-1 conv with fewer than
  * 4 input channels reads a 4-channel NhwcPack twin (zero channel) and zero-padded weights.
  */
 #include "passes/passes.h"
@@ -109,12 +110,25 @@ static int cast_source(const ir_graph *g, int v)
 	return fx && fy && x->rank == 4 ? g->nodes[p].in[0] : -1;
 }
 
-/* NHWC twin of v [N,C,H,W] with `channels` >= C channels: NhwcPack from v's Cast source (or
- * from v), or a Transpose when neither a cast nor padding is involved. */
+/* The PixelNorm node (NCHW, axis 1) producing v, or -1: its uint8 input packs directly with
+ * the normalization folded into the NhwcPack. */
+static int pixel_norm_node(const ir_graph *g, int v)
+{
+	int p = g->values[v].producer;
+	if (p < 0 || g->nodes[p].dead || g->nodes[p].op != IR_OP_PIXEL_NORM || g->nodes[p].in[0] < 0 ||
+	    ir_attr_int(&g->nodes[p], "axis", 1) != 1 || g->values[v].dims[1] > 4)
+		return -1;
+	return p;
+}
+
+/* NHWC twin of v [N,C,H,W] with `channels` >= C channels: NhwcPack from v's Cast or PixelNorm
+ * source (or from v), or a Transpose when neither a cast, a normalization nor padding is involved. */
 static int add_twin(ir_graph *g, int v, int channels)
 {
 	static const int64_t to_nhwc[4] = {0, 2, 3, 1};
-	int src = cast_source(g, v);
+	int src = cast_source(g, v), norm = pixel_norm_node(g, v);
+	if (norm >= 0)
+		src = g->nodes[norm].in[0];
 	const ir_value *s = &g->values[v];
 	if (src < 0 && channels == s->dims[1])
 		return add_transpose(g, v, to_nhwc, "nhwc");
@@ -133,6 +147,13 @@ static int add_twin(ir_graph *g, int v, int channels)
 	int node = ir_node_add(g, IR_OP_NHWC_PACK, name, 1, &src, 1, &nv);
 	if (node < 0 || ir_attr_set_int(g, node, "to", (int64_t)dt) || ir_attr_set_int(g, node, "channels", channels))
 		return -1;
+	if (norm >= 0) {
+		const float *sc, *bi;
+		int ns = ir_attr_floats(&g->nodes[norm], "odet_scale", &sc);
+		if (ir_attr_floats(&g->nodes[norm], "odet_bias", &bi) != ns ||
+		    ir_attr_set_floats(g, node, "odet_scale", sc, ns) || ir_attr_set_floats(g, node, "odet_bias", bi, ns))
+			return -1;
+	}
 	return nv;
 }
 

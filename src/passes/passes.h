@@ -36,6 +36,9 @@ odet_status pass_fuse_l2norm(ir_graph *g);
 /* Cancel layout transposes: sink Transpose below elementwise ops with constant operands,
  * merge consecutive Transposes, drop identity ones (NHWC importers emit many). */
 odet_status pass_fold_transposes(ir_graph *g);
+/* The image input as uint8 pixels with the model's normalization in a PixelNorm node
+ * (odet_build_opts.input_u8; input_u8.c). Run after the head is attached (g->info). */
+odet_status pass_input_u8(ir_graph *g);
 /* Remove nodes whose outputs nobody uses, Identity nodes, and unused values. */
 odet_status pass_eliminate_dead(ir_graph *g);
 

@@ -151,6 +151,9 @@ odet_status pass_precision_fp16(ir_graph *g, const char *const *keep, int n_keep
 			}
 			g->nodes[i].in[k] = nv;
 		}
+		/* PixelNorm (uint8 pixels in) writes the node's precision directly */
+		if (g->nodes[i].op == IR_OP_PIXEL_NORM && (rc = ir_attr_set_int(g, i, "to", (int64_t)want)))
+			goto out_free;
 		if ((rc = pass_infer_shape_node(g, &g->nodes[i])))
 			goto out_free;
 	}

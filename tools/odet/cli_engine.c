@@ -257,6 +257,10 @@ int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accep
 			return -1;
 		return 1;
 	}
+	if ((accept & CLI_OPT_INPUT_U8) && !strcmp(a, "--input-u8")) {
+		o->input_u8 = 1;
+		return 1;
+	}
 	if ((accept & CLI_OPT_HEAD) && !strcmp(a, "--head"))
 		return (o->head = cli_arg(cmd, argc, argv, i)) ? 1 : -1;
 	if ((accept & CLI_OPT_NO_HEAD) && !strcmp(a, "--no-head")) {

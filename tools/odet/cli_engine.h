@@ -35,7 +35,8 @@ void cli_engine_opts_init(cli_engine_opts *c);
 int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c);
 /* Options that set build options or the context, shared by the engine commands; each command
  * accepts the subset in `accept` (CLI_OPT_*): --batch N (1..65536), --input-size HxW,
- * --head SPEC, --no-head, --threads N (0..256, 0 = all cores), -v/--verbose (info; twice or -vv: debug).
+ * --head SPEC, --no-head, --threads N (0..256, 0 = all cores), -v/--verbose (info; twice or -vv: debug),
+ * --input-u8 (the image input as uint8 pixels).
  * 1: argv[*i] was one of them (consumed); 0: not one of them; -1: bad value (message printed). */
 enum {
 	CLI_OPT_BATCH = 1,
@@ -44,6 +45,7 @@ enum {
 	CLI_OPT_NO_HEAD = 8,
 	CLI_OPT_THREADS = 16,
 	CLI_OPT_VERBOSE = 32,
+	CLI_OPT_INPUT_U8 = 64,
 };
 int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
 		  long *threads, int *verbose);

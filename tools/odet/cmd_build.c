@@ -17,12 +17,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW]\n"
+	fprintf(f, "usage: odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW] [--input-u8]\n"
 		   "                  [--head SPEC | --no-head] [--threads N] [-v]\n"
 		   "Compile a model into a plan file.\n" CLI_ENGINE_USAGE
 		   "  -o, --output PATH  the plan file to write (written atomically)\n"
 		   "  --batch N          value of the batch dimension (default 1)\n"
 		   "  --input-size HxW   fix the image input's height and width\n"
+		   "  --input-u8         the image input takes uint8 pixels (4x less to copy); the model's\n"
+		   "                     normalization runs in the engine (needs a detection head)\n"
 		   "  --head SPEC        head preset or config file (default: recognized from the outputs)\n"
 		   "  --no-head          never attach a head: the plan runs the raw network\n"
 		   "  --layer-precision NODE=fp16|fp32,...  int8 (or fp16): these nodes stay in float, unquantized\n"
@@ -86,7 +88,7 @@ int cmd_build(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int eok = cli_common_opt("build", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
-					     CLI_OPT_THREADS | CLI_OPT_VERBOSE, &eo, &o, &threads, &verbose);
+					     CLI_OPT_THREADS | CLI_OPT_VERBOSE | CLI_OPT_INPUT_U8, &eo, &o, &threads, &verbose);
 		if (eok < 0)
 			return 2;
 		if (eok > 0) {

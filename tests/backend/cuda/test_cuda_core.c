@@ -75,7 +75,7 @@ static void compare(odet_ctx *ctx, const char *what, ir_graph *g, odet_precision
 	CHECK(odet_exec_create(eg, &xg2) == ODET_OK);
 	for (int i = 0; i < ni; i++) {
 		odet_engine_input_info(ec, i, NULL, &in[i]);
-		in[i].data = malloc(sizeof(float) * (size_t)odet_tensor_numel(&in[i]));
+		in[i].data = malloc(odet_dtype_size(in[i].dtype) * (size_t)odet_tensor_numel(&in[i]));
 	}
 	for (int i = 0; i < no; i++) {
 		odet_engine_output_info(ec, i, NULL, &oc[i]);
@@ -87,9 +87,12 @@ static void compare(odet_ctx *ctx, const char *what, ir_graph *g, odet_precision
 	}
 	double worst = 0;
 	for (int run = 0; run < 3 && xc && xg && xg2; run++) {
-		for (int i = 0; i < ni; i++)
+		for (int i = 0; i < ni; i++) /* float inputs in -1..1, uint8 ones (pixels) in 0..255 */
 			for (int64_t k = 0; k < odet_tensor_numel(&in[i]); k++)
-				((float *)in[i].data)[k] = frand();
+				if (in[i].dtype == ODET_U8)
+					((uint8_t *)in[i].data)[k] = (uint8_t)(128.0f + 127.5f * frand());
+				else
+					((float *)in[i].data)[k] = frand();
 		CHECK(odet_exec_infer(xc, in, ni, oc, no) == ODET_OK);
 		rc = odet_exec_infer(xg, in, ni, og, no);
 		CHECK_MSG(rc == ODET_OK, "%s: CUDA run %d: %s", what, run, odet_ctx_last_error(ctx));
@@ -186,6 +189,34 @@ static ir_graph *conv_graph(odet_ctx *ctx, const conv_spec *s)
 	}
 	test_graph_output(g, out);
 	return g;
+}
+
+/* A uint8 image (input_u8.c's rewrite): PixelNorm -> 3x3 stem conv. fp32: the PixelNorm kernel;
+ * fp16: folded into the stem's 4-channel NhwcPack (uint8 in, normalized on the way). */
+static void test_pixel_norm(odet_ctx *ctx)
+{
+	static const float sc[3] = {1.0f / (255 * 0.229f), 1.0f / (255 * 0.224f), 1.0f / (255 * 0.225f)},
+			   bi[3] = {-0.485f / 0.229f, -0.456f / 0.224f, -0.406f / 0.225f};
+	for (int fp16 = 0; fp16 < 2; fp16++) {
+		ir_graph *g;
+		ir_graph_create(ctx, &g);
+		int64_t xd[4] = {2, 3, 13, 11}, wd[4] = {16, 3, 3, 3};
+		int x = test_graph_input(g, "image", ODET_U8, 4, xd);
+		int xn = ir_value_add(g, "image_norm", ODET_F32, -1, NULL);
+		int pn = ir_node_add(g, IR_OP_PIXEL_NORM, "norm", 1, &x, 1, &xn);
+		ir_attr_set_int(g, pn, "to", ODET_F32);
+		ir_attr_set_floats(g, pn, "odet_scale", sc, 3);
+		ir_attr_set_floats(g, pn, "odet_bias", bi, 3);
+		int w = add_const(g, "w", 4, wd, 0.2f);
+		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
+		int c = ir_node_add(g, IR_OP_CONV, "stem", 2, (int[]){xn, w}, 1, &y);
+		int64_t pd[4] = {1, 1, 1, 1};
+		ir_attr_set_ints(g, c, "pads", pd, 4);
+		test_graph_output(g, y);
+		compare(ctx, "uint8 image -> PixelNorm -> conv", g, fp16 ? ODET_PRECISION_FP16 : ODET_PRECISION_FP32,
+			fp16 ? 5e-3f : 1e-5f);
+		ir_graph_free(g);
+	}
 }
 
 static void test_convs(odet_ctx *ctx)
@@ -581,6 +612,7 @@ int main(void)
 		return 77;
 	}
 	test_convs(ctx);
+	test_pixel_norm(ctx);
 	test_pools(ctx);
 	test_head_views(ctx);
 	test_batchnorm(ctx);

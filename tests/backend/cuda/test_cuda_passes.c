@@ -9,6 +9,7 @@
  *     in NHWC, a value read by two NHWC nodes gets one Transpose; a float16 3-channel input
  *     becomes one 4-channel NhwcPack with zero-padded weights;
  *   pass_merge_sibling_convs: two sibling convs become one conv and two Slices;
+ *   a uint8 image's PixelNorm folds into the stem's NhwcPack (uint8 in, scale and bias kept);
  *   an L2Normalize between two convs runs in NHWC over axis 3.
  */
 #include "passes/passes.h"
@@ -268,6 +269,38 @@ static void test_stem_pack_and_merge(odet_ctx *ctx)
 	ir_graph_free(g);
 }
 
+/* uint8 image -> PixelNorm -> stem conv: fp16 + layout fold the normalization into the stem's
+ * NhwcPack, which reads the uint8 input with the PixelNorm's scale and bias; no PixelNorm left. */
+static void test_pixel_norm_pack(odet_ctx *ctx)
+{
+	static const float sc[3] = {0.5f, 0.25f, 0.125f}, bi[3] = {-1.0f, -2.0f, -3.0f};
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t d[4] = {2, 3, 8, 8};
+	int x = test_graph_input(g, "x", ODET_U8, 4, d);
+	int xn = ir_value_add(g, "x_norm", ODET_F32, -1, NULL);
+	int pn = ir_node_add(g, IR_OP_PIXEL_NORM, "x_norm", 1, &x, 1, &xn);
+	ir_attr_set_int(g, pn, "to", ODET_F32);
+	ir_attr_set_floats(g, pn, "odet_scale", sc, 3);
+	ir_attr_set_floats(g, pn, "odet_bias", bi, 3);
+	test_graph_output(g, add_conv(g, "stem", xn, add_weight(g, "w", 8, 3, 3), 1));
+	CHECK(pass_infer_shapes(g) == ODET_OK);
+	CHECK(pass_precision_fp16(g, NULL, 0) == ODET_OK && pass_layout_nhwc(g) == ODET_OK);
+	CHECK_MSG(count_op(g, IR_OP_PIXEL_NORM) == 0 && count_op(g, IR_OP_NHWC_PACK) == 1, "PixelNorm %d, NhwcPack %d",
+		  count_op(g, IR_OP_PIXEL_NORM), count_op(g, IR_OP_NHWC_PACK));
+	for (int i = 0; i < g->n_nodes; i++) {
+		const ir_node *n = &g->nodes[i];
+		if (n->op != IR_OP_NHWC_PACK)
+			continue;
+		const float *s, *b;
+		CHECK(n->in[0] == g->inputs[0] && g->values[n->in[0]].dtype == ODET_U8 && ir_attr_int(n, "channels", 0) == 4 &&
+		      ir_out(g, n, 0)->dtype == ODET_F16);
+		CHECK(ir_attr_floats(n, "odet_scale", &s) == 3 && ir_attr_floats(n, "odet_bias", &b) == 3 &&
+		      !memcmp(s, sc, sizeof sc) && !memcmp(b, bi, sizeof bi));
+	}
+	ir_graph_free(g);
+}
+
 int main(void)
 {
 	odet_ctx *ctx = NULL;
@@ -279,6 +312,7 @@ int main(void)
 	test_precision(ctx);
 	test_layout(ctx);
 	test_stem_pack_and_merge(ctx);
+	test_pixel_norm_pack(ctx);
 	test_layout_l2norm(ctx);
 	odet_ctx_destroy(ctx);
 	return test_summary("cuda_passes");
