@@ -87,7 +87,9 @@ typedef enum odet_dtype {
 	ODET_U32 = 12,
 	ODET_U64 = 13,
 	ODET_BF16 = 16,
-	ODET_DTYPE_MAX = 17
+	ODET_F8E4M3 = 17, /* OCP FP8 E4M3 (ONNX FLOAT8E4M3FN: no infinities, 0x7f/0xff NaN, max 448):
+			   * the activations and weights of CUDA fp8 engines */
+	ODET_DTYPE_MAX = 18
 } odet_dtype;
 
 /* Size in bytes of one element; 0 for undefined/string. */

@@ -61,6 +61,7 @@ static const struct {
 	[14] = {"complex64", 0},
 	[15] = {"complex128", 0},
 	[ODET_BF16] = {"bfloat16", 2},
+	[ODET_F8E4M3] = {"float8e4m3", 1},
 };
 
 size_t odet_dtype_size(odet_dtype t)

@@ -383,10 +383,6 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 	if (o->precision == ODET_PRECISION_BF16 && be->kind != ODET_BACKEND_CPU)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision bf16: only the CPU backend has bf16 kernels "
 				  "(on the GPU: fp16)");
-	if (o->precision == ODET_PRECISION_FP8)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "precision fp8: the %s backend has no FP8 convolutions yet (int8 and fp16 it has)",
-				  be->kind == ODET_BACKEND_CUDA ? "CUDA" : "CPU");
 	/* an explicitly quantized model: its own scales; CUDA runs its pairs only as INT8 */
 	if (n_qdq && be->kind == ODET_BACKEND_CUDA && o->precision != ODET_PRECISION_INT8)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
@@ -399,16 +395,17 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 	if (o->disable_passes & ~(unsigned)(ODET_PASS_FOLD_CONSTANTS | ODET_PASS_FOLD_BATCHNORM | ODET_PASS_FUSE_CONV |
 					    ODET_PASS_LAYOUT | ODET_PASS_FUSE_HEAD))
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "disable_passes 0x%x: unknown bits", o->disable_passes);
-	if ((o->disable_passes & ODET_PASS_LAYOUT) && o->precision == ODET_PRECISION_INT8 && be->kind == ODET_BACKEND_CUDA)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision int8 on CUDA needs the NHWC layout pass "
-				  "(ODET_PASS_LAYOUT cannot be off)");
+	const bool quantized = o->precision == ODET_PRECISION_INT8 || o->precision == ODET_PRECISION_FP8;
+	if ((o->disable_passes & ODET_PASS_LAYOUT) && quantized && be->kind == ODET_BACKEND_CUDA)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision %s on CUDA needs the NHWC layout pass "
+				  "(ODET_PASS_LAYOUT cannot be off)", pn);
 	odet_status rc = engine_check_layer_opts(ctx, o, n_qdq > 0);
 	if (rc)
 		return rc;
-	if (!n_qdq && o->precision == ODET_PRECISION_INT8 && (!o->calib_cache || !*o->calib_cache))
+	if (!n_qdq && quantized && (!o->calib_cache || !*o->calib_cache))
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
-				  "precision int8 needs a calibration cache of this model (odet calibrate MODEL IMAGES... -o FILE, "
-				  "then --calib FILE)");
+				  "precision %s needs a calibration cache of this model (odet calibrate MODEL IMAGES... -o FILE, "
+				  "then --calib FILE)", pn);
 	return ODET_OK;
 }
 
@@ -438,7 +435,7 @@ static odet_status mark_bf16(ir_graph *g, const odet_build_opts *o)
 /* INT8: the scales of an explicitly quantized model (qdq: pass_qdq_strip's table) or the
  * calibration cache of src (its hash), then pass_quantize. Calibrated builds leave convolutions
  * of fewer than min_c input channels in float (engine_keep_thin); a QDQ model is run as its
- * scales say. */
+ * scales say. FP8 (o->precision): the cache's ranges, pass_quantize_fp8. */
 static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, const odet_build_opts *o,
 			    const quant_table *qdq, int min_c)
 {
@@ -475,11 +472,13 @@ static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, c
 		quant_table_free(&t);
 		return rc;
 	}
-	rc = pass_quantize(g, &t, keep.names, keep.n, &n);
+	const bool fp8 = o->precision == ODET_PRECISION_FP8;
+	rc = fp8 ? pass_quantize_fp8(g, &t, keep.names, keep.n, &n) : pass_quantize(g, &t, keep.names, keep.n, &n);
 	engine_keep_free(&keep);
 	if (!rc && n == 0)
-		odet_log(ctx, ODET_LOG_WARN, "%s: no convolution could be quantized (none calibrated with C %% 4 == 0 and "
-			 "M %% 4 == 0, group 1): the engine runs without INT8", o->calib_cache);
+		odet_log(ctx, ODET_LOG_WARN, "%s: no convolution could be quantized (none calibrated with C %% %d == 0 and "
+			 "M %% %d == 0, group 1): the engine runs without %s", o->calib_cache, fp8 ? 16 : 4, fp8 ? 16 : 4,
+			 fp8 ? "FP8" : "INT8");
 	quant_table_free(&t);
 	return rc;
 }
@@ -561,9 +560,9 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 		goto out_destroy;
 	if ((rc = engine_check_layer_names(ctx, e->g, &o)))
 		goto out_destroy;
-	/* int8 on CUDA: fp16 everywhere first, then the calibrated convolutions in INT8 */
-	const bool half = o.precision == ODET_PRECISION_FP16 ||
-			  (o.precision == ODET_PRECISION_INT8 && be->kind == ODET_BACKEND_CUDA);
+	/* int8 / fp8 on CUDA: fp16 everywhere first, then the calibrated convolutions in INT8 / FP8 */
+	const bool quantized = o.precision == ODET_PRECISION_INT8 || o.precision == ODET_PRECISION_FP8;
+	const bool half = o.precision == ODET_PRECISION_FP16 || (quantized && be->kind == ODET_BACKEND_CUDA);
 	if (half) {
 		engine_keep keep;
 		if (!(rc = engine_keep_list(ctx, &o, false, NULL, &keep)))
@@ -576,8 +575,7 @@ static odet_status build_impl(odet_ctx *ctx, const odet_graph *src, const odet_b
 	const unsigned skip = o.disable_passes;
 	if (passes && be->kind == ODET_BACKEND_CUDA && half && !(skip & ODET_PASS_LAYOUT) && (rc = pass_layout_nhwc(e->g)))
 		goto out_destroy;
-	if (o.precision == ODET_PRECISION_INT8 &&
-	    (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL, be->kind == ODET_BACKEND_CUDA ? 16 : 0)))
+	if (quantized && (rc = quantize(ctx, src, e->g, &o, n_qdq ? &qdq : NULL, be->kind == ODET_BACKEND_CUDA ? 16 : 0)))
 		goto out_destroy;
 	if (o.precision == ODET_PRECISION_BF16 && (rc = mark_bf16(e->g, &o)))
 		goto out_destroy;

@@ -17,10 +17,10 @@ odet_status engine_check_layer_opts(odet_ctx *ctx, const odet_build_opts *o, boo
 {
 	if (o->n_layer_precision < 0 || (o->n_layer_precision && !o->layer_precision) || o->keep_sensitive < 0)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "layer precision: bad count");
-	bool q = o->precision == ODET_PRECISION_INT8;
+	bool q = o->precision == ODET_PRECISION_INT8 || o->precision == ODET_PRECISION_FP8;
 	if (o->n_layer_precision && !q && o->precision != ODET_PRECISION_FP16)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
-				  "--layer-precision applies to int8 and fp16 builds (this one is %s; --keep-fp32 keeps nodes "
+				  "--layer-precision applies to int8, fp8 and fp16 builds (this one is %s; --keep-fp32 keeps nodes "
 				  "in float32)", o->precision == ODET_PRECISION_BF16 ? "bf16" : "fp32");
 	for (int i = 0; i < o->n_layer_precision; i++) {
 		const odet_layer_precision *l = &o->layer_precision[i];
@@ -31,7 +31,7 @@ odet_status engine_check_layer_opts(odet_ctx *ctx, const odet_build_opts *o, boo
 					  l->node);
 	}
 	if (o->keep_sensitive && !q)
-		return odet_error(ctx, ODET_ERR_INVALID_ARG, "--keep-sensitive applies to int8 builds");
+		return odet_error(ctx, ODET_ERR_INVALID_ARG, "--keep-sensitive applies to int8 and fp8 builds");
 	if (o->keep_sensitive && qdq)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG,
 				  "--keep-sensitive needs the per-layer SNR of a calibration cache; an explicitly quantized "

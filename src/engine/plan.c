@@ -140,7 +140,7 @@ odet_status engine_load_buffer_dev(odet_ctx *ctx, const void *data, size_t size,
 	int32_t batch = (int32_t)rd32(p + 40), ih = (int32_t)rd32(p + 44), iw = (int32_t)rd32(p + 48);
 	if (backend_kind != ODET_BACKEND_CPU && backend_kind != ODET_BACKEND_CUDA)
 		return LBAD(&L, "unknown backend kind %u", backend_kind);
-	if ((precision > ODET_PRECISION_INT8 && precision != ODET_PRECISION_BF16) || flags > 3 || batch < 1 || ih < 0 || iw < 0)
+	if (precision > ODET_PRECISION_BF16 || flags > 3 || batch < 1 || ih < 0 || iw < 0)
 		return LBAD(&L, "invalid build options in the header");
 	odet_status rc;
 	if (!be) {

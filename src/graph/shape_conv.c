@@ -132,18 +132,19 @@ static odet_status qconv_check(ir_graph *g, ir_node *n, const ir_value *x, const
 {
 	const ir_value *b = ir_in(g, n, 2), *r = ir_in(g, n, 3), *a = ir_in(g, n, 4);
 	int64_t od = ir_attr_int(n, "odet_out_dtype", -1);
-	if (x->dtype != ODET_I8 || w->dtype != ODET_I8 || w->kind != IR_VALUE_CONST)
-		return shp_fail(g, n, "input and constant weight must be int8");
+	const odet_dtype q = x->dtype; /* int8, or E4M3 (fp8 engines) */
+	if ((q != ODET_I8 && q != ODET_F8E4M3) || w->dtype != q || w->kind != IR_VALUE_CONST)
+		return shp_fail(g, n, "input and constant weight must be both int8 or both float8e4m3");
 	if (!a || a->kind != IR_VALUE_CONST || a->dtype != ODET_F32 || a->rank != 1 || w->rank < 1 ||
 	    a->dims[0] != w->dims[0])
 		return shp_fail(g, n, "scale input must be a float32 constant of %lld values",
 				(long long)(w->rank >= 1 ? w->dims[0] : -1));
 	if (b && b->dtype != ODET_F32)
 		return shp_fail(g, n, "bias must be float32");
-	if (r && r->dtype != ODET_I8 && r->dtype != ODET_F16 && r->dtype != ODET_F32)
-		return shp_fail(g, n, "residual must be int8, float16 or float32");
-	if (od != ODET_I8 && od != ODET_F16 && od != ODET_F32)
-		return shp_fail(g, n, "odet_out_dtype must be int8, float16 or float32");
+	if (r && r->dtype != q && r->dtype != ODET_F16 && r->dtype != ODET_F32)
+		return shp_fail(g, n, "residual must be %s, float16 or float32", odet_dtype_name(q));
+	if (od != q && od != ODET_F16 && od != ODET_F32)
+		return shp_fail(g, n, "odet_out_dtype must be %s, float16 or float32", odet_dtype_name(q));
 	if (ir_attr_int(n, "group", 1) != 1)
 		return shp_fail(g, n, "group must be 1");
 	return ODET_OK;

@@ -18,9 +18,9 @@ odet_status ir_shape_QUANTIZE_LINEAR(ir_graph *g, ir_node *n)
 		return shp_fail(g, n, "input must be float32 or float16, got %s", odet_dtype_name(x->dtype));
 	if (s->dtype != ODET_F32 || s->rank > 1)
 		return shp_fail(g, n, "y_scale must be a float32 scalar or 1-D (per axis)");
-	if (z && ((z->dtype != ODET_I8 && z->dtype != ODET_U8) || z->rank != s->rank ||
+	if (z && ((z->dtype != ODET_I8 && z->dtype != ODET_U8 && z->dtype != ODET_F8E4M3) || z->rank != s->rank ||
 		  (s->rank == 1 && z->dims[0] != s->dims[0])))
-		return shp_fail(g, n, "y_zero_point must be int8 or uint8 and shaped like y_scale");
+		return shp_fail(g, n, "y_zero_point must be int8, uint8 or float8e4m3 and shaped like y_scale");
 	if (s->rank == 1 && x->rank >= 0) {
 		int64_t axis = ir_attr_int(n, "axis", 1);
 		if (axis < 0)

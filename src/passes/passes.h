@@ -69,6 +69,9 @@ struct quant_table;
 odet_status pass_calib_taps(ir_graph *g, int *n_taps);
 odet_status pass_quantize(ir_graph *g, const struct quant_table *t, const char *const *keep, int n_keep,
 			  int *n_quantized);
+/* The same in FP8 E4M3 (CUDA fp8 engines; per-tensor scales, see quantize.c). */
+odet_status pass_quantize_fp8(ir_graph *g, const struct quant_table *t, const char *const *keep, int n_keep,
+			      int *n_quantized);
 
 /* Per-layer sensitivity (quantize.c): every conv pass_quantize would quantize (fp32 graph)
  * gets a twin reading its input through QuantizeLinear(s = amax / 127) + Cast to float, with

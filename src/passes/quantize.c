@@ -27,9 +27,18 @@
  *      one scale (the larger; transitively along residual chains), so r_scale is 1 there.
  * Convolutions named in keep (--keep-fp32) are left as they are. Other nodes keep their
  * precision.
+ *
+ * pass_quantize_fp8: the same with E4M3 (quant/fp8.h) in place of int8, per-tensor scales
+ * (issue 15): sx = amax(X) / 448, one sw = max|W| / 448 for the whole weight (A[m] is still a
+ * vector: the same epilogue as int8), Wq = e4m3(W / sw) rounded to nearest even; C % 16 == 0
+ * and M % 16 == 0 (16-byte rows for cuDNN's FP8 engines); Y in E4M3 only when every reader
+ * reads it as X and the conv adds no residual (a residual R stays float16 and is added with
+ * r_scale 1, as cuDNN's fused graph adds it: its FP8 fusions are not known to take an FP8 or a
+ * scaled residual), so no scales are shared.
  */
 #include "passes/pass_util.h"
 
+#include "quant/fp8.h"
 #include "quant/quant.h"
 
 #include <math.h>
@@ -118,6 +127,17 @@ odet_status pass_calib_taps(ir_graph *g, int *n_taps)
 	return ODET_OK;
 }
 
+/* what the pass makes: int8 or E4M3 */
+typedef struct qfmt {
+	odet_dtype dt;   /* ODET_I8 or ODET_F8E4M3 */
+	double qmax;     /* 127 or 448 */
+	int64_t align;   /* channels multiple of this */
+	bool res_q;      /* a quantized output may be read as a residual */
+} qfmt;
+
+static const qfmt QF_INT8 = {ODET_I8, 127.0, 4, true};
+static const qfmt QF_FP8 = {ODET_F8E4M3, QUANT_FP8_MAX, 16, false};
+
 typedef struct qnode {
 	bool q;          /* quantized */
 	bool out_i8;     /* its output becomes int8 */
@@ -129,7 +149,7 @@ static bool act_commutes(int act)
 	return act == IR_ACT_NONE || act == IR_ACT_RELU || act == IR_ACT_LEAKYRELU || act == IR_ACT_CLIP;
 }
 
-static bool conv_candidate(const ir_graph *g, const ir_node *n)
+static bool conv_candidate(const ir_graph *g, const ir_node *n, int64_t align)
 {
 	if (n->dead || n->op != IR_OP_CONV || n->n_in < 2)
 		return false;
@@ -142,7 +162,7 @@ static bool conv_candidate(const ir_graph *g, const ir_node *n)
 		return false;
 	bool nhwc = ir_attr_int(n, "odet_nhwc", 0) != 0;
 	int64_t c = nhwc ? x->dims[3] : x->dims[1], m = w->dims[0];
-	return c % 4 == 0 && m % 4 == 0;
+	return c % align == 0 && m % align == 0;
 }
 
 static float wval(const ir_value *w, int64_t i)
@@ -174,6 +194,28 @@ static int quantize_weight(ir_graph *g, int wv, double *sw)
 	return ir_const_add(g, name, ODET_I8, 4, dims, q);
 }
 
+/* E4M3 weights (same layout), one scale for the tensor: sw[m] = max|W| / 448 for every m. */
+static int quantize_weight_fp8(ir_graph *g, int wv, double *sw)
+{
+	const ir_value *w = &g->values[wv];
+	int64_t m = w->dims[0], n = ir_value_numel(w);
+	uint8_t *q = malloc((size_t)n + 1);
+	if (!q)
+		return -1;
+	double amax = 0;
+	for (int64_t i = 0; i < n; i++)
+		amax = fmax(amax, fabs(wval(w, i)));
+	const double s = amax > 0 ? amax / QUANT_FP8_MAX : 1.0;
+	for (int64_t a = 0; a < m; a++)
+		sw[a] = s;
+	for (int64_t i = 0; i < n; i++)
+		q[i] = quant_fp8_from_float((float)(wval(w, i) / s));
+	char name[300];
+	snprintf(name, sizeof name, "%s_f8", w->name);
+	int64_t dims[4] = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]};
+	return ir_const_add(g, name, ODET_F8E4M3, 4, dims, q);
+}
+
 static int f32_const(ir_graph *g, const char *name, int64_t m, const double *v)
 {
 	float *d = malloc(sizeof(float) * (size_t)m + 1);
@@ -184,8 +226,9 @@ static int f32_const(ir_graph *g, const char *name, int64_t m, const double *v)
 	return ir_const_add(g, name, ODET_F32, 1, &m, d);
 }
 
-/* QuantizeLinear(x, scale, zero point 0) -> int8, shared per value through cache[]. */
-static int quantize_value(ir_graph *g, int *cache, int v, double scale)
+/* QuantizeLinear(x, scale, zero point 0 of type dt) -> dt (int8 or E4M3), shared per value
+ * through cache[]. */
+static int quantize_value(ir_graph *g, int *cache, int v, double scale, odet_dtype dt)
 {
 	if (cache[v] >= 0)
 		return cache[v];
@@ -205,10 +248,10 @@ static int quantize_value(ir_graph *g, int *cache, int v, double scale)
 	snprintf(sn, sizeof sn, "%s_scale", name);
 	snprintf(zn, sizeof zn, "%s_zero", name);
 	int sv = ir_const_add(g, sn, ODET_F32, 0, NULL, s);
-	int zv = ir_const_add(g, zn, ODET_I8, 0, NULL, z);
+	int zv = ir_const_add(g, zn, dt, 0, NULL, z);
 	if (sv < 0 || zv < 0)
 		return -1;
-	int nv = ir_value_add(g, name, ODET_I8, src.rank, src.dims);
+	int nv = ir_value_add(g, name, dt, src.rank, src.dims);
 	if (nv < 0)
 		return -1;
 	int in[3] = {v, sv, zv};
@@ -217,7 +260,7 @@ static int quantize_value(ir_graph *g, int *cache, int v, double scale)
 	return cache[v] = nv;
 }
 
-static bool all_readers_quantized(const ir_graph *g, int v, const qnode *qn)
+static bool all_readers_quantized(const ir_graph *g, int v, const qnode *qn, bool res_q)
 {
 	int readers = 0;
 	for (int i = 0; i < g->n_nodes; i++) {
@@ -227,7 +270,7 @@ static bool all_readers_quantized(const ir_graph *g, int v, const qnode *qn)
 		for (int k = 0; k < n->n_in; k++) {
 			if (n->in[k] != v)
 				continue;
-			if (n->op != IR_OP_CONV || !qn[i].q || (k != 0 && k != 3))
+			if (n->op != IR_OP_CONV || !qn[i].q || (k != 0 && (k != 3 || !res_q)))
 				return false;
 			readers++;
 		}
@@ -236,8 +279,8 @@ static bool all_readers_quantized(const ir_graph *g, int v, const qnode *qn)
 }
 
 /* Rewrite conv i as QConv (see the file comment); i8[v] = the scale of value v when it
- * becomes int8 (its producer is quantized with int8 output), else 0. */
-static odet_status rewrite(ir_graph *g, int i, const qnode *qn, const double *i8, int *qcache)
+ * becomes int8 / E4M3 (its producer is quantized with such an output), else 0. */
+static odet_status rewrite(ir_graph *g, int i, const qnode *qn, const double *i8, int *qcache, const qfmt *f)
 {
 	odet_ctx *ctx = g->ctx;
 	const ir_node *n = &g->nodes[i];
@@ -250,9 +293,9 @@ static odet_status rewrite(ir_graph *g, int i, const qnode *qn, const double *i8
 	odet_status rc = ODET_OK;
 	char name[300];
 	/* input: int8 already (producer quantized with int8 output) or QuantizeLinear */
-	int xq = i8[x] > 0 ? x : quantize_value(g, qcache, x, qn[i].sx);
+	int xq = i8[x] > 0 ? x : quantize_value(g, qcache, x, qn[i].sx, f->dt);
 	const double sx = i8[x] > 0 ? i8[x] : qn[i].sx;
-	int wq = quantize_weight(g, w, sw);
+	int wq = f->dt == ODET_F8E4M3 ? quantize_weight_fp8(g, w, sw) : quantize_weight(g, w, sw);
 	const qnode *q = &qn[i];
 	for (int64_t k = 0; k < m; k++) {
 		a[k] = sx * sw[k] / q->sy;
@@ -291,7 +334,7 @@ static odet_status rewrite(ir_graph *g, int i, const qnode *qn, const double *i8
 			    (rc = ir_attr_set_float(g, node, "odet_act_beta", (float)(hi / q->sy))))
 				goto out;
 		}
-		odet_dtype odt = q->out_i8 ? ODET_I8 : g->values[y].dtype;
+		odet_dtype odt = q->out_i8 ? f->dt : g->values[y].dtype;
 		if ((rc = ir_attr_set_int(g, node, "odet_out_dtype", (int64_t)odt)) ||
 		    (rc = ir_attr_set_float(g, node, "odet_r_scale", (float)r_scale)))
 			goto out;
@@ -312,7 +355,8 @@ static bool kept(const ir_node *n, const char *const *keep, int n_keep)
 	return false;
 }
 
-odet_status pass_quantize(ir_graph *g, const quant_table *t, const char *const *keep, int n_keep, int *n_quantized)
+static odet_status quantize_as(ir_graph *g, const quant_table *t, const char *const *keep, int n_keep,
+			       const qfmt *f, int *n_quantized)
 {
 	odet_ctx *ctx = g->ctx;
 	int n0 = g->n_nodes;
@@ -331,13 +375,13 @@ odet_status pass_quantize(ir_graph *g, const quant_table *t, const char *const *
 	char buf[300];
 	/* which convs */
 	for (int i = 0; i < n0; i++) {
-		if (!conv_candidate(g, &g->nodes[i]) || kept(&g->nodes[i], keep, n_keep))
+		if (!conv_candidate(g, &g->nodes[i], f->align) || kept(&g->nodes[i], keep, n_keep))
 			continue;
 		double ax = quant_table_get(t, origin_name(g, g->nodes[i].in[0], buf, sizeof buf));
 		if (ax <= 0)
 			continue;
 		qn[i].q = true;
-		qn[i].sx = ax / 127.0;
+		qn[i].sx = ax / f->qmax;
 		qn[i].sy = 1.0;
 	}
 	/* which outputs stay int8 */
@@ -346,10 +390,12 @@ odet_status pass_quantize(ir_graph *g, const quant_table *t, const char *const *
 			continue;
 		int y = g->nodes[i].out[0];
 		int act = (int)ir_attr_int(&g->nodes[i], "odet_act", IR_ACT_NONE);
+		if (!f->res_q && g->nodes[i].n_in > 3 && g->nodes[i].in[3] >= 0)
+			continue; /* FP8: the float residual's multiplier stays 1 (cuDNN's fused add) */
 		double ay = quant_table_get(t, origin_name(g, y, buf, sizeof buf));
-		if (ay > 0 && act_commutes(act) && !g->values[y].is_output && all_readers_quantized(g, y, qn)) {
+		if (ay > 0 && act_commutes(act) && !g->values[y].is_output && all_readers_quantized(g, y, qn, f->res_q)) {
 			qn[i].out_i8 = true;
-			qn[i].sy = ay / 127.0;
+			qn[i].sy = ay / f->qmax;
 			i8[y] = qn[i].sy;
 		}
 	}
@@ -375,18 +421,30 @@ odet_status pass_quantize(ir_graph *g, const quant_table *t, const char *const *
 	for (int i = 0; i < n0; i++) {
 		if (!qn[i].q)
 			continue;
-		if ((rc = rewrite(g, i, qn, i8, qcache)))
+		if ((rc = rewrite(g, i, qn, i8, qcache, f)))
 			goto out;
 		(*n_quantized)++;
 	}
 	if (*n_quantized && ((rc = ir_graph_toposort(g)) || (rc = pass_eliminate_dead(g)) || (rc = pass_infer_shapes(g))))
 		goto out;
-	odet_log(ctx, ODET_LOG_INFO, "quantize: %d convolutions in INT8", *n_quantized);
+	odet_log(ctx, ODET_LOG_INFO, "quantize: %d convolutions in %s", *n_quantized,
+		 f->dt == ODET_F8E4M3 ? "FP8 E4M3" : "INT8");
 out:
 	free(qn);
 	free(qcache);
 	free(i8);
 	return rc;
+}
+
+odet_status pass_quantize(ir_graph *g, const quant_table *t, const char *const *keep, int n_keep, int *n_quantized)
+{
+	return quantize_as(g, t, keep, n_keep, &QF_INT8, n_quantized);
+}
+
+odet_status pass_quantize_fp8(ir_graph *g, const quant_table *t, const char *const *keep, int n_keep,
+			      int *n_quantized)
+{
+	return quantize_as(g, t, keep, n_keep, &QF_FP8, n_quantized);
 }
 
 /* Fake-quantized weights of conv node i for its SNR twin: s * Wq * sw[m] (float32), Wq the
@@ -424,7 +482,7 @@ static odet_status snr_twin(ir_graph *g, int i, double s, int *qcache, int *y_tw
 	int64_t dims[8];
 	const ir_value x = g->values[n.in[0]], y = g->values[n.out[0]];
 	memcpy(dims, x.dims, sizeof(int64_t) * (size_t)x.rank);
-	int xq = quantize_value(g, qcache, n.in[0], s);
+	int xq = quantize_value(g, qcache, n.in[0], s, ODET_I8);
 	snprintf(name, sizeof name, "%s_snrx", n.name);
 	int xf = xq >= 0 ? ir_value_add(g, name, ODET_F32, x.rank, dims) : -1;
 	if (xf < 0)
@@ -467,7 +525,7 @@ odet_status pass_snr_taps(ir_graph *g, const quant_table *t, int *n_layers)
 	int k = 0;
 	for (int i = 0; i < n0; i++) {
 		const ir_node *n = &g->nodes[i];
-		if (!conv_candidate(g, n) || g->values[n->in[0]].dtype != ODET_F32)
+		if (!conv_candidate(g, n, QF_INT8.align) || g->values[n->in[0]].dtype != ODET_F32)
 			continue;
 		double ax = quant_table_get(t, origin_name(g, n->in[0], buf, sizeof buf));
 		if (ax <= 0)

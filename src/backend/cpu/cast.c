@@ -171,7 +171,8 @@ static void cast_range(void *arg, int64_t b, int64_t e, int thread)
 
 static bool castable(odet_dtype t)
 {
-	return t != ODET_STRING && odet_dtype_size(t) > 0;
+	/* float8e4m3: only CUDA fp8 engines make it (QuantizeLinear), never a Cast */
+	return t != ODET_STRING && t != ODET_F8E4M3 && odet_dtype_size(t) > 0;
 }
 
 static odet_status cast_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)

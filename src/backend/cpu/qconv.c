@@ -111,6 +111,9 @@ static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	cpu_act act;
 	if (!x || !w || x->rank != 4 || w->rank != 4)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): 2-D convolutions only", n->name);
+	if (x->dtype != ODET_I8 || w->dtype != ODET_I8)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): the CPU backend runs int8 only (this one is %s)",
+				  n->name, odet_dtype_name(x->dtype));
 	if (!cpu_act_from_node(n, &act))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): unknown fused activation", n->name);
 	return ODET_OK;

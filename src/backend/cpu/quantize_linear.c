@@ -18,7 +18,8 @@ static odet_status quantize_check(odet_ctx *ctx, const ir_graph *g, const ir_nod
 	if (!x || !s || !y || (x->dtype != ODET_F32 && x->dtype != ODET_F16) || s->dtype != ODET_F32 ||
 	    (y->dtype != ODET_I8 && y->dtype != ODET_U8))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "node '%s' (QuantizeLinear): float32/float16 to int8/uint8 with float32 scales only", n->name);
+				  "node '%s' (QuantizeLinear): float32/float16 to int8/uint8 with float32 scales only (this one: %s "
+				  "to %s)", n->name, x ? odet_dtype_name(x->dtype) : "?", y ? odet_dtype_name(y->dtype) : "?");
 	return ODET_OK;
 }
 
