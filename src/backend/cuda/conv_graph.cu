@@ -151,9 +151,10 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 {
 	const cuda_window *cw = d->cw;
 	cudnnDataType_t half = CUDNN_DATA_HALF, fl = CUDNN_DATA_FLOAT;
-	const cudnnDataType_t xdt = d->int8 ? CUDNN_DATA_INT8 : half, ydt = d->int8 ? d->ydt : half;
+	const cudnnDataType_t qdt = d->fp8 ? CUDNN_DATA_FP8_E4M3 : CUDNN_DATA_INT8;
+	const cudnnDataType_t xdt = d->int8 ? qdt : half, ydt = d->int8 ? d->ydt : half;
 	const cudnnDataType_t bdt = d->int8 ? fl : half, rdt = d->int8 ? d->rdt : half;
-	const cudnnDataType_t comp = d->int8 ? CUDNN_DATA_INT32 : fl;
+	const cudnnDataType_t comp = d->int8 && !d->fp8 ? CUDNN_DATA_INT32 : fl;
 	int64_t xd[4] = {cw->n, cw->c, cw->h, cw->w}, yd[4] = {cw->n, cw->oc, cw->oh, cw->ow};
 	int64_t wd[4] = {cw->oc, cw->c, cw->kh, cw->kw}, bd[4] = {1, cw->oc, 1, 1};
 	int64_t xs[4], ys[4], ws[4], bs[4];

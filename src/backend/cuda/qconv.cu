@@ -11,9 +11,12 @@
  *    epilogue kernel y = act(S[m] * acc + B[m] + r_scale * R) converted to y's dtype (rint,
  *    saturation), the CPU reference's arithmetic. Timed only where the graph has no engine or
  *    the input has fewer than 16 channels (a stem), since cudnnFind costs seconds per node.
+ * FP8 (x float8e4m3): the fused graph only, checked and tuned by qconv_fp8.cu; the state and
+ * the run below are shared.
  */
 #include "backend/cuda/conv_graph.h"
 #include "backend/cuda/cuda_core.h"
+#include "backend/cuda/fp8.h"
 #include "backend/cuda/window.h"
 
 #include <stdlib.h>
@@ -101,6 +104,8 @@ static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1);
 	cuda_window cw;
 	cuda_act a;
+	if (x && x->dtype == ODET_F8E4M3)
+		return qconv_fp8_check(ctx, g, n);
 	if (!x || !w || x->rank != 4 || w->rank != 4 || !ir_attr_int(n, "odet_nhwc", 0))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): CUDA runs NHWC 2-D INT8 convolutions only",
 				  n->name);
@@ -275,6 +280,11 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 	size_t xb = (size_t)ir_value_numel(x), wb = w->nbytes, yb = (size_t)s->total * odet_dtype_size(y->dtype);
 	size_t rb = r ? (size_t)ir_value_numel(r) * odet_dtype_size(r->dtype) : 0;
 	odet_status rc;
+	if (x->dtype == ODET_F8E4M3) {
+		if ((rc = qconv_fp8_tune(ctx, g, n, &s->graph, &s->cudnn_ws, &s->ms)))
+			goto out_release;
+		goto out_done;
+	}
 	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->xd), n, "descriptor")))
 		goto out_release;
 	if ((rc = odet_cudnn_check(ctx, cudnnCreateTensorDescriptor(&s->yd), n, "descriptor")))
@@ -365,6 +375,7 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 				"through its legacy API nor as a fused graph", n->name);
 		goto out_release;
 	}
+out_done:
 	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): %s, %.3f ms (prepared in %.2f s)", n->name,
 		 s->graph ? conv_graph_name(s->graph) : "legacy int8 conv + epilogue", s->ms, odet_now_s() - t_start);
 	*workspace = s->graph ? s->cudnn_ws : ((s->cudnn_ws + 255) & ~(size_t)255) + s->acc_bytes;

@@ -2,9 +2,10 @@
  * quantize_linear.cu — QuantizeLinear (ops.def) on CUDA: float32/float16 X -> int8,
  * y = saturate(rint(x / scale) + zp) to [-128, 127] (rint: round half to even, as the CPU's
  * nearbyintf); NaN -> zp. Scale and zero point are read on the device (constants), so the
- * launch needs no host value. Elementwise: any layout.
+ * launch needs no host value. Elementwise: any layout. To float8e4m3: quantize_fp8.cu.
  */
 #include "backend/cuda/cuda_core.h"
+#include "backend/cuda/fp8.h"
 
 template <typename T> static __device__ __forceinline__ float ldf(const T *p, int64_t i) { return (float)p[i]; }
 template <> __device__ __forceinline__ float ldf<__half>(const __half *p, int64_t i) { return __half2float(p[i]); }
@@ -41,6 +42,8 @@ static odet_status quantize_launch(const void *x, odet_dtype dt, const float *sc
 static odet_status quantize_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	const ir_value *x = ir_in(g, n, 0), *s = ir_in(g, n, 1), *z = ir_in(g, n, 2), *y = ir_out(g, n, 0);
+	if (y && y->dtype == ODET_F8E4M3)
+		return quantize_fp8_check(ctx, g, n);
 	if (!x || !s || !y || (x->dtype != ODET_F32 && x->dtype != ODET_F16) || s->dtype != ODET_F32 ||
 	    ir_value_numel(s) != 1 || y->dtype != ODET_I8 || (z && z->dtype != ODET_I8))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
@@ -51,6 +54,8 @@ static odet_status quantize_check(odet_ctx *ctx, const ir_graph *g, const ir_nod
 
 static odet_status quantize_run(const be_run_args *a)
 {
+	if (a->out[0].dtype == ODET_F8E4M3)
+		return quantize_fp8_run(a);
 	odet_status rc = quantize_launch(a->in[0].data, a->in[0].dtype, (const float *)a->in[1].data,
 					 a->n_in > 2 ? (const int8_t *)a->in[2].data : NULL, (int8_t *)a->out[0].data,
 					 odet_tensor_numel(&a->out[0]), (cudaStream_t)a->stream);

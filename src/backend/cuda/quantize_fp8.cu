@@ -1,0 +1,73 @@
+/*
+ * quantize_fp8.cu — QuantizeLinear (ops.def) to FP8 E4M3 on CUDA: float32/float16 X, one
+ * float32 scale, zero point 0 -> y = e4m3(x / scale): the quotient rounded once in float32
+ * (__fdiv_rn), then to E4M3 by cvt.rn.satfinite (round to nearest even, +-448 for anything
+ * larger including +-inf, NaN -> 0x7f) — quant/fp8.c's quant_fp8_from_float on the CPU.
+ * The scale is read on the device. Elementwise: any layout.
+ */
+#include "backend/cuda/fp8.h"
+
+#include <cuda_fp8.h>
+
+template <typename T> static __device__ __forceinline__ float ldf(const T *p, int64_t i) { return (float)p[i]; }
+template <> __device__ __forceinline__ float ldf<__half>(const __half *p, int64_t i) { return __half2float(p[i]); }
+
+template <typename T>
+static __global__ void quantize_fp8_kernel(const T *x, const float *scale, uint8_t *y, int64_t n)
+{
+	const float s = *scale;
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+		y[i] = (uint8_t)__nv_cvt_float_to_fp8(__fdiv_rn(ldf(x, i), s), __NV_SATFINITE, __NV_E4M3);
+}
+
+odet_status cuda_quantize_fp8_launch(const void *x, odet_dtype dt, const float *scale, uint8_t *y, int64_t n,
+				     cudaStream_t s)
+{
+	int threads = 256;
+	int64_t blocks = (n + threads - 1) / threads;
+	if (blocks > 65535 * 8)
+		blocks = 65535 * 8;
+	if (blocks < 1)
+		return ODET_OK;
+	if (dt == ODET_F16)
+		quantize_fp8_kernel<__half><<<(unsigned)blocks, threads, 0, s>>>((const __half *)x, scale, y, n);
+	else
+		quantize_fp8_kernel<float><<<(unsigned)blocks, threads, 0, s>>>((const float *)x, scale, y, n);
+	return cudaGetLastError() == cudaSuccess ? ODET_OK : ODET_ERR_DEVICE;
+}
+
+odet_status cuda_fp8_device_check(odet_ctx *ctx, const ir_node *n)
+{
+	int dev = 0;
+	cudaDeviceProp p;
+	if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+		cudaGetLastError();
+		return odet_error(ctx, ODET_ERR_DEVICE, "node '%s' (%s): cannot read the CUDA device's properties", n->name,
+				  ir_op_name(n->op));
+	}
+	if (p.major * 10 + p.minor < 89)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (%s): FP8 needs a GPU of compute capability 8.9 or newer (Ada, Hopper); "
+				  "%s is %d.%d (build int8 or fp16)", n->name, ir_op_name(n->op), p.name, p.major, p.minor);
+	return ODET_OK;
+}
+
+odet_status quantize_fp8_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
+{
+	const ir_value *x = ir_in(g, n, 0), *s = ir_in(g, n, 1), *z = ir_in(g, n, 2), *y = ir_out(g, n, 0);
+	if (!x || !s || !y || (x->dtype != ODET_F32 && x->dtype != ODET_F16) || s->dtype != ODET_F32 ||
+	    ir_value_numel(s) != 1 || y->dtype != ODET_F8E4M3 ||
+	    (z && (z->dtype != ODET_F8E4M3 || z->kind != IR_VALUE_CONST || (z->data && (*(const uint8_t *)z->data & 0x7f)))))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (QuantizeLinear): CUDA quantizes to float8e4m3 from float32/float16 with one "
+				  "float32 scale and a zero point of 0 only", n->name);
+	return cuda_fp8_device_check(ctx, n);
+}
+
+odet_status quantize_fp8_run(const be_run_args *a)
+{
+	odet_status rc = cuda_quantize_fp8_launch(a->in[0].data, a->in[0].dtype, (const float *)a->in[1].data,
+						  (uint8_t *)a->out[0].data, odet_tensor_numel(&a->out[0]),
+						  (cudaStream_t)a->stream);
+	return rc ? odet_error(a->ctx, rc, "node '%s' (QuantizeLinear): launch failed", a->node->name) : ODET_OK;
+}
