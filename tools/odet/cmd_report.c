@@ -67,10 +67,11 @@ static void usage(FILE *f)
 		   "The precision x batch table: accuracy and speed of the model's engines.\n"
 		   "  IMAGES          files, folders, globs or @LIST: the accuracy photos (keep them apart\n"
 		   "                  from the calibration photos)\n"
-		   "  --precisions L  comma list of fp32, fp16 (CUDA), bf16 (CPU), int8 (default: fp32,fp16,int8 on CUDA,\n"
-		   "                  fp32,int8 on the CPU; int8 only with --calib or a QDQ model)\n"
+		   "  --precisions L  comma list of fp32, fp16 (CUDA), bf16 (CPU), int8, fp8 (CUDA, compute 8.9+)\n"
+		   "                  (default: fp32,fp16,int8,fp8 on CUDA, fp32,int8 on the CPU; int8 and fp8 only\n"
+		   "                  with --calib, int8 also for a QDQ model)\n"
 		   "  --batches L     comma list (default 1,8,32,64,256 on CUDA, 1,8 on the CPU)\n"
-		   "  --calib FILE    calibration cache (odet calibrate) for int8\n"
+		   "  --calib FILE    calibration cache (odet calibrate) for int8 and fp8\n"
 		   "  --annotations F COCO instances JSON of the photos: AP against it; without, AP against the\n"
 		   "                  fp32 engine's detections scoring >= --ref-score (default 0.3)\n"
 		   "  --duration S    timed seconds per cell (default 2)\n"
@@ -531,7 +532,7 @@ int cmd_report(int argc, char **argv)
 	e = NULL;
 	odet_precision ps[REPORT_MAX_P];
 	if (!plist)
-		plist = cuda ? (eo.calib ? "fp32,fp16,int8" : "fp32,fp16") : (eo.calib ? "fp32,int8" : "fp32");
+		plist = cuda ? (eo.calib ? "fp32,fp16,int8,fp8" : "fp32,fp16") : (eo.calib ? "fp32,int8" : "fp32");
 	if (!parse_precisions(plist, ps, &np)) {
 		fprintf(stderr, "odet report: --precisions expects a comma list of fp32, fp16, bf16, int8, fp8 without repeats\n");
 		code = 2;
