@@ -26,7 +26,8 @@ typedef struct conv_graph_desc {
 	 * + R) with S a float32 [M] tensor, B float32, R of rdt, y of ydt (int8: rounded and
 	 * saturated by cuDNN). false: everything fp16 as above. */
 	bool int8;
-	/* with int8: x and w FP8 E4M3 instead, float32 accumulation (y of ydt may be E4M3) */
+	/* with int8: x and w FP8 E4M3 instead, float32 accumulation (y of ydt may be E4M3), and S
+	 * one float32 scalar (the first element of the pointer given) */
 	bool fp8;
 	cudnnDataType_t ydt, rdt;
 	const odet_build_opts *opts; /* the engine's kernel choices (conv_path, conv_candidates); may be NULL */

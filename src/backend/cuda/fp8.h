@@ -15,10 +15,15 @@ odet_status cuda_fp8_device_check(odet_ctx *ctx, const ir_node *n);
 /* QConv with E4M3 x and w: what the fused cuDNN graph runs (NHWC, C and M % 16, symmetric pads,
  * an activation the graph expresses, residual multiplier 1). */
 odet_status qconv_fp8_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n);
-/* Tune the fused graph (tuning cache key "cuda-qconv-fp8 ..."; a cached choice is replayed):
- * *graph the plan (conv_graph_run_q runs it), *ws its workspace, *ms its time (0 when replayed). */
+/* Tune (tuning cache key "cuda-qconv-fp8 ..."; a cached choice is replayed): *graph the plan,
+ * *ws its workspace, *ms its time (0 when replayed). *acc_bytes 0: the fused graph (conv_graph_run_q
+ * runs it); else the split path: the graph computes conv * A into float32 accumulators of
+ * *acc_bytes placed in the workspace after *ws (256-aligned), qconv_fp8_run_split runs it. */
 odet_status qconv_fp8_tune(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_graph **graph, size_t *ws,
-			   float *ms);
+			   size_t *acc_bytes, float *ms);
+/* The split path's run: graph (ws bytes of cuDNN workspace first), then the epilogue kernel
+ * y = act(acc + B[m] + R) to y's dtype (E4M3 rounded to nearest even and saturated). */
+odet_status qconv_fp8_run_split(const be_run_args *a, const conv_graph *graph, size_t ws, const cuda_act *act);
 
 /* QuantizeLinear float32/float16 -> E4M3 (zero point 0): check and run. */
 odet_status quantize_fp8_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n);

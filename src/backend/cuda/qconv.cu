@@ -11,8 +11,8 @@
  *    epilogue kernel y = act(S[m] * acc + B[m] + r_scale * R) converted to y's dtype (rint,
  *    saturation), the CPU reference's arithmetic. Timed only where the graph has no engine or
  *    the input has fewer than 16 channels (a stem), since cudnnFind costs seconds per node.
- * FP8 (x float8e4m3): the fused graph only, checked and tuned by qconv_fp8.cu; the state and
- * the run below are shared.
+ * FP8 (x float8e4m3): checked and tuned by qconv_fp8.cu (cuDNN graphs only); the state is
+ * shared: graph alone = the fused graph, graph with acc_bytes = qconv_fp8.cu's split path.
  */
 #include "backend/cuda/conv_graph.h"
 #include "backend/cuda/cuda_core.h"
@@ -281,7 +281,7 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 	size_t rb = r ? (size_t)ir_value_numel(r) * odet_dtype_size(r->dtype) : 0;
 	odet_status rc;
 	if (x->dtype == ODET_F8E4M3) {
-		if ((rc = qconv_fp8_tune(ctx, g, n, &s->graph, &s->cudnn_ws, &s->ms)))
+		if ((rc = qconv_fp8_tune(ctx, g, n, &s->graph, &s->cudnn_ws, &s->acc_bytes, &s->ms)))
 			goto out_release;
 		goto out_done;
 	}
@@ -378,7 +378,7 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 out_done:
 	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): %s, %.3f ms (prepared in %.2f s)", n->name,
 		 s->graph ? conv_graph_name(s->graph) : "legacy int8 conv + epilogue", s->ms, odet_now_s() - t_start);
-	*workspace = s->graph ? s->cudnn_ws : ((s->cudnn_ws + 255) & ~(size_t)255) + s->acc_bytes;
+	*workspace = s->graph && !s->acc_bytes ? s->cudnn_ws : ((s->cudnn_ws + 255) & ~(size_t)255) + s->acc_bytes;
 	*state = s;
 	s = NULL;
 out_release:
@@ -403,6 +403,8 @@ static odet_status qconv_run(const be_run_args *a)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (QConv): no CUDA state", a->node->name);
 	const void *x = a->in[0].data, *w = a->in[1].data, *b = a->in[2].data, *r = a->in[3].data;
 	const float *sc = (const float *)a->in[4].data;
+	if (s->graph && s->acc_bytes) /* FP8 split: conv * A into float32, then the epilogue (qconv_fp8.cu) */
+		return qconv_fp8_run_split(a, s->graph, s->cudnn_ws, &s->act);
 	if (s->graph)
 		return odet_cudnn_check(a->ctx, conv_graph_run_q(s->graph, xc->dnn, x, w, b, r, sc, a->out[0].data, a->workspace),
 					a->node, "cudnnBackendExecute (int8)");

@@ -5,7 +5,8 @@
  *     neighbouring codes and the floats next to it, NaN, +-inf, huge and tiny values, random
  *     floats at two scales: the bytes equal quant_fp8_from_float(x / s) (s = 0.5 exact; s = 0.3
  *     with the float quotient rounded once, as __fdiv_rn does).
- *  2. QConv with E4M3 x and w (hand-built NHWC graphs: QuantizeLinear -> QConv): float32 output
+ *  2. QConv with E4M3 x and w (hand-built NHWC graphs: QuantizeLinear -> QConv), both paths of
+ *     qconv_fp8.cu (auto: the fused graph where cuDNN has one; split: conv_path legacy): float32 output
  *     against a double-precision model of the same codes (products exact, so only the
  *     accumulation may differ). Tolerance 2^-12 of the sum of |terms|: Hopper's FP8 MMA is
  *     reported to accumulate with about 14 mantissa bits, not full float32 (DeepSeek-V3 report,
@@ -58,13 +59,15 @@ static int add_quantize(ir_graph *g, const char *name, int x, float s)
 	return y;
 }
 
-/* Build (no passes) and run a one-input (+ optional second input) graph on CUDA. */
+/* Build (no passes) and run a one-input (+ optional second input) graph on CUDA; split: the
+ * FP8 QConv's split path (conv_path legacy). */
 static bool run_graph(odet_ctx *ctx, const odet_backend *be, ir_graph *g, const void *x, const void *r, void *y,
-		      size_t y_bytes)
+		      size_t y_bytes, bool split)
 {
 	odet_build_opts o = odet_build_opts_default();
 	o.backend = ODET_BACKEND_CUDA;
 	o.no_head = 1;
+	o.conv_path = split ? ODET_CONV_LEGACY : ODET_CONV_AUTO;
 	odet_engine *e = NULL;
 	odet_exec *xe = NULL;
 	bool ok = false;
@@ -124,7 +127,7 @@ static void test_quantize(odet_ctx *ctx, const odet_backend *be)
 		int xv = test_graph_input(g, "x", ODET_F32, 1, d);
 		test_graph_output(g, add_quantize(g, "q", xv, s));
 		memset(y, 0xcd, (size_t)n);
-		if (run_graph(ctx, be, g, x, NULL, y, (size_t)n)) {
+		if (run_graph(ctx, be, g, x, NULL, y, (size_t)n, false)) {
 			int bad = 0, first = -1;
 			for (int i = 0; i < n; i++)
 				if (y[i] != quant_fp8_from_float(x[i] / s) && bad++ == 0)
@@ -153,7 +156,7 @@ typedef struct qcase {
 	float ascale;     /* A[m] magnitude: large enough for an E4M3 output to pass 448 sometimes */
 } qcase;
 
-static void test_qconv(odet_ctx *ctx, const odet_backend *be, const qcase *qc)
+static void test_qconv(odet_ctx *ctx, const odet_backend *be, const qcase *qc, bool split)
 {
 	const int64_t nx = (int64_t)QN * QH * QW * QC, nw = (int64_t)QM * QK * QK * QC, ny = (int64_t)QN * QH * QW * QM;
 	float *x = malloc(sizeof(float) * (size_t)nx), *r = malloc(sizeof(float) * (size_t)ny);
@@ -190,7 +193,7 @@ static void test_qconv(odet_ctx *ctx, const odet_backend *be, const qcase *qc)
 	ir_attr_set_float(g, node, "odet_r_scale", 1.0f);
 	test_graph_output(g, yv);
 	const size_t ybytes = (size_t)ny * odet_dtype_size(qc->out);
-	if (!run_graph(ctx, be, g, x, r, y, ybytes))
+	if (!run_graph(ctx, be, g, x, r, y, ybytes, split))
 		goto out;
 	{
 		int bad = 0, near_tie = 0, sat = 0, sat_bad = 0, past_f32 = 0;
@@ -248,12 +251,13 @@ static void test_qconv(odet_ctx *ctx, const odet_backend *be, const qcase *qc)
 		if (qc->out == ODET_F32) {
 			CHECK_MSG(bad == 0, "%s: %d of %lld outputs off the reference (worst %.2f x tolerance)", qc->what, bad,
 				  (long long)ny, worst);
-			printf("  QConv fp8 %-34s %lld outputs, worst %.3f x tolerance, %d past a float32 sum's bound\n",
-			       qc->what, (long long)ny, worst, past_f32);
+			printf("  QConv fp8 %-5s %-34s %lld outputs, worst %.3f x tolerance, %d past a float32 sum's bound\n",
+			       split ? "split" : "auto", qc->what, (long long)ny, worst, past_f32);
 		} else {
 			CHECK_MSG(bad == 0 && sat_bad == 0, "%s: %d codes differ, %d of %d past 448 not saturated to +-448",
 				  qc->what, bad, sat_bad, sat);
-			printf("  QConv fp8 %-34s %lld codes, %d at a rounding tie within tolerance, %d saturated\n", qc->what,
+			printf("  QConv fp8 %-5s %-34s %lld codes, %d at a rounding tie within tolerance, %d saturated\n",
+			       split ? "split" : "auto", qc->what,
 			       (long long)ny, near_tie, sat);
 		}
 	}
@@ -465,8 +469,9 @@ int main(void)
 		{"e4m3 out (requantized)", ODET_F8E4M3, false, IR_ACT_NONE, 0, 0.5f},
 		{"e4m3 out, ReLU, residual", ODET_F8E4M3, true, IR_ACT_RELU, 0, 0.5f},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		test_qconv(ctx, be, &cases[i]);
+	for (int split = 0; split < 2; split++)
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+			test_qconv(ctx, be, &cases[i], split);
 	test_build(ctx);
 	odet_ctx_destroy(ctx);
 	return test_summary("cuda_fp8");
