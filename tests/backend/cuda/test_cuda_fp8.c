@@ -68,6 +68,7 @@ static bool run_graph(odet_ctx *ctx, const odet_backend *be, ir_graph *g, const 
 	o.backend = ODET_BACKEND_CUDA;
 	o.no_head = 1;
 	o.conv_path = split ? ODET_CONV_LEGACY : ODET_CONV_AUTO;
+	o.conv_candidates = 2; /* tuning time: the test checks values, not speed */
 	odet_engine *e = NULL;
 	odet_exec *xe = NULL;
 	bool ok = false;
@@ -320,6 +321,7 @@ static void test_build(odet_ctx *ctx)
 	o.backend = ODET_BACKEND_CUDA;
 	o.no_head = 1;
 	o.batch = N;
+	o.conv_candidates = 2;
 	const odet_backend *be = NULL;
 	odet_engine *et = NULL, *ef = NULL, *e8 = NULL, *el = NULL;
 	odet_exec *xe = NULL;
