@@ -38,18 +38,24 @@ odet_status cuda_quantize_fp8_launch(const void *x, odet_dtype dt, const float *
 
 odet_status cuda_fp8_device_check(odet_ctx *ctx, const ir_node *n)
 {
-	int dev = 0;
-	cudaDeviceProp p;
-	if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+	int dev = 0, major = 0, minor = 0;
+	if (cudaGetDevice(&dev) != cudaSuccess ||
+	    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+	    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
 		cudaGetLastError();
-		return odet_error(ctx, ODET_ERR_DEVICE, "node '%s' (%s): cannot read the CUDA device's properties", n->name,
-				  ir_op_name(n->op));
+		return odet_error(ctx, ODET_ERR_DEVICE, "node '%s' (%s): cannot read the CUDA device's compute capability",
+				  n->name, ir_op_name(n->op));
 	}
-	if (p.major * 10 + p.minor < 89)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "node '%s' (%s): FP8 needs a GPU of compute capability 8.9 or newer (Ada, Hopper); "
-				  "%s is %d.%d (build int8 or fp16)", n->name, ir_op_name(n->op), p.name, p.major, p.minor);
-	return ODET_OK;
+	if (major * 10 + minor >= 89)
+		return ODET_OK;
+	cudaDeviceProp p;
+	if (cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+		cudaGetLastError();
+		snprintf(p.name, sizeof p.name, "GPU %d", dev);
+	}
+	return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+			  "node '%s' (%s): FP8 needs a GPU of compute capability 8.9 or newer (Ada, Hopper); %s is %d.%d "
+			  "(build int8 or fp16)", n->name, ir_op_name(n->op), p.name, major, minor);
 }
 
 odet_status quantize_fp8_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
