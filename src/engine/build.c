@@ -472,6 +472,8 @@ static odet_status quantize(odet_ctx *ctx, const odet_graph *src, ir_graph *g, c
 		quant_table_free(&t);
 		return rc;
 	}
+	if (o->keep_sensitive > 0)
+		engine_keep_warn_missing(ctx, g, o, &t);
 	const bool fp8 = o->precision == ODET_PRECISION_FP8;
 	rc = fp8 ? pass_quantize_fp8(g, &t, keep.names, keep.n, &n) : pass_quantize(g, &t, keep.names, keep.n, &n);
 	engine_keep_free(&keep);

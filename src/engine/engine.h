@@ -109,6 +109,10 @@ odet_status engine_check_layer_names(odet_ctx *ctx, const ir_graph *g, const ode
 odet_status engine_keep_list(odet_ctx *ctx, const odet_build_opts *o, bool quantize, const struct quant_table *t,
 			     engine_keep *out);
 void engine_keep_free(engine_keep *k);
+/* keep_sensitive's layers (the lowest-SNR entries of t) that g has no live node of (a build with
+ * other passes or another backend than the calibration's names layers otherwise): one warning
+ * naming them; they are skipped. */
+void engine_keep_warn_missing(odet_ctx *ctx, const ir_graph *g, const odet_build_opts *o, const struct quant_table *t);
 /* Calibrated INT8 on CUDA: every convolution of g reading fewer than min_c input channels joins
  * k (stays in float). cuDNN's INT8 engines lose on such thin inputs: SSD300-R50's stem (3
  * channels padded to 4) took 2.0 ms of a 7.4 ms INT8 batch of 64 on the H100 (BENCHMARKS.md). */

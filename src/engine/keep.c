@@ -39,14 +39,19 @@ odet_status engine_check_layer_opts(odet_ctx *ctx, const odet_build_opts *o, boo
 	return ODET_OK;
 }
 
+static bool has_node(const ir_graph *g, const char *name)
+{
+	for (int k = 0; k < g->n_nodes; k++)
+		if (!g->nodes[k].dead && g->nodes[k].name && !strcmp(g->nodes[k].name, name))
+			return true;
+	return false;
+}
+
 odet_status engine_check_layer_names(odet_ctx *ctx, const ir_graph *g, const odet_build_opts *o)
 {
 	for (int i = 0; i < o->n_layer_precision; i++) {
 		const char *name = o->layer_precision[i].node;
-		bool found = false;
-		for (int k = 0; k < g->n_nodes && !found; k++)
-			found = !g->nodes[k].dead && g->nodes[k].name && !strcmp(g->nodes[k].name, name);
-		if (!found)
+		if (!has_node(g, name))
 			return odet_error(ctx, ODET_ERR_INVALID_ARG,
 					  "--layer-precision %s: no node of that name in the optimized graph (odet inspect MODEL -v "
 					  "lists them; odet calibrate prints the quantized layers)", name);
@@ -94,6 +99,30 @@ odet_status engine_keep_list(odet_ctx *ctx, const odet_build_opts *o, bool quant
 	if (rc)
 		engine_keep_free(out);
 	return rc;
+}
+
+void engine_keep_warn_missing(odet_ctx *ctx, const ir_graph *g, const odet_build_opts *o, const quant_table *t)
+{
+	int n = o->keep_sensitive < t->n_snr ? o->keep_sensitive : t->n_snr, missing = 0;
+	char list[768] = "";
+	size_t len = 0;
+	bool cut = false; /* the names past what the message holds: "..." */
+	for (int i = 0; i < n; i++) {
+		if (has_node(g, t->snr_node[i]))
+			continue;
+		missing++;
+		if (!cut && len + strlen(t->snr_node[i]) + 10 < sizeof list)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s'", len ? ", " : "", t->snr_node[i]);
+		else if (!cut) {
+			cut = true;
+			snprintf(list + len, sizeof list - len, ", ...");
+		}
+	}
+	if (missing)
+		odet_log(ctx, ODET_LOG_WARN,
+			 "--keep-sensitive %d: %d of the cache's %d lowest-SNR layers are not in this build's graph (calibrated "
+			 "with other passes or another backend?) and are skipped: %s",
+			 o->keep_sensitive, missing, n, list);
 }
 
 odet_status engine_keep_thin(odet_ctx *ctx, const ir_graph *g, int min_c, engine_keep *k)

@@ -7,7 +7,7 @@
  *  - keep_sensitive: with one layer's input range spoiled (30x too wide), that layer has the
  *    lowest SNR, and keeping it in float (keep_sensitive 1) brings the int8 network much closer
  *    to fp32 than quantizing everything, and closer than keeping the best layer instead
- *    (layer_precision);
+ *    (layer_precision); a lowest-SNR layer the graph lacks is skipped with one warning;
  *  - refusals: keep_sensitive on a cache without SNR, an unknown layer_precision node, a bad
  *    layer precision, keep_sensitive on an fp32 build.
  */
@@ -169,6 +169,20 @@ static bool run(odet_engine *e, const float *x, odet_tensor *outs, int n_out)
 	return ok;
 }
 
+typedef struct warn_count {
+	int n;           /* warnings about keep-sensitive */
+	char last[1024];
+} warn_count;
+
+static void count_warnings(void *user, odet_log_level level, const char *msg)
+{
+	warn_count *w = user;
+	if (level == ODET_LOG_WARN && strstr(msg, "keep-sensitive")) {
+		w->n++;
+		snprintf(w->last, sizeof w->last, "%s", msg);
+	}
+}
+
 /* Max |int8 engine output - fp32 output| of an int8 build of g with options o. */
 static double int8_error(odet_ctx *ctx, const ir_graph *g, const odet_build_opts *o, const float *x, const float *yf,
 			 int *n_q)
@@ -295,6 +309,25 @@ static void test_layers(odet_ctx *ctx, const char *dir)
 	       e0, e1, eb);
 	CHECK_MSG(nq0 == 3 && nq1 == 2 && nqb == 2, "QConv count %d / %d / %d", nq0, nq1, nqb);
 	CHECK_MSG(e0 > 0 && e1 >= 0 && e1 < 0.5 * e0 && e1 < eb, "keeping the sensitive layer helps most");
+	/* a cache whose lowest-SNR layer the graph lacks: skipped with one warning naming it */
+	o.n_layer_precision = 0;
+	warn_count wc = {0};
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.log_fn = count_warnings;
+	co.log_user = &wc;
+	odet_ctx *wctx = NULL;
+	CHECK(!odet_ctx_create(&co, &wctx));
+	CHECK(!quant_table_add_snr(ctx, &tab, "gone conv", -20));
+	quant_table_sort_snr(&tab);
+	CHECK(!quant_table_save(ctx, &tab, path));
+	o.keep_sensitive = 2;
+	int nqg;
+	double eg = int8_error(wctx, g, &o, x, yf, &nqg);
+	CHECK_MSG(nqg == 2 && eg >= 0 && wc.n == 1 && strstr(wc.last, "'gone conv'") && !strstr(wc.last, "'c2'"),
+		  "missing sensitive layer: %d QConvs, %d warnings: %s", nqg, wc.n, wc.last);
+	o.keep_sensitive = 0;
+	o.n_layer_precision = 1;
+	odet_ctx_destroy(wctx);
 	/* refusals */
 	lp.node = "no_such_conv";
 	odet_engine *e = NULL;
