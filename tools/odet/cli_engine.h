@@ -80,9 +80,10 @@ void cli_graph_cost(const odet_graph *g, int64_t *flops, int64_t *params);
 const char *cli_shape_str(const odet_tensor *t, char *buf, size_t n);
 /* Peak resident set size of this process in bytes. */
 int64_t cli_peak_rss(void);
-/* Human size "12.3 MiB". */
-/* s as a JSON string: quotes and backslashes escaped, control characters written as spaces */
+/* s as a JSON string: quotes and backslashes escaped, control characters as \u00XX (the bytes
+ * kept: a name with a tab or newline reads back as it is) */
 void cli_json_str(FILE *f, const char *s);
+/* Human size "12.3 MiB". */
 const char *cli_bytes(double bytes, char *buf, size_t n);
 
 #endif

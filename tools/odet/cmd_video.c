@@ -224,20 +224,6 @@ static int parse(int argc, char **argv, video_cli *o)
 	return 0;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(f, "\\%c", *c);
-		else if (*c < 0x20)
-			fprintf(f, "\\u%04x", *c);
-		else
-			fputc(*c, f);
-	}
-	fputc('"', f);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -330,7 +316,7 @@ static odet_status on_frame(void *user, const odet_frame_result *r)
 	if (!f)
 		return odet_error(k->ctx, ODET_ERR_NO_MEMORY, "no memory for a frame's line");
 	fprintf(f, "{\"source\": %d, \"name\": ", r->source);
-	json_string(f, r->name);
+	cli_json_str(f, r->name);
 	fprintf(f, ", \"frame\": %lld, \"pts\": %.4f, \"width\": %d, \"height\": %d, \"detections\": [", (long long)r->frame,
 		r->pts, r->width, r->height);
 	for (int i = 0; i < r->count; i++) {
@@ -339,7 +325,7 @@ static odet_status on_frame(void *user, const odet_frame_result *r)
 		fprintf(f, "%s{\"track\": %d, \"box\": [%.2f, %.2f, %.2f, %.2f], \"class\": %d, \"category\": %d, "
 			"\"label\": ", i ? ", " : "", r->tracks ? r->tracks[i].id : -1, b[0], b[1], b[2], b[3], r->classes[i],
 			odet_coco_category_id(&k->mi, r->classes[i]));
-		json_string(f, name ? name : "");
+		cli_json_str(f, name ? name : "");
 		fprintf(f, ", \"score\": %.5f", r->scores[i]);
 		if (r->tracks)
 			fprintf(f, ", \"age\": %d, \"velocity\": [%.2f, %.2f]", r->tracks[i].age, r->tracks[i].vx,
