@@ -1,10 +1,11 @@
 #!/bin/sh
 # test_report_passes.sh — odet report --passes on the CPU: a seeded SSD300-R50 (tests/gen, width / 16:
 # BatchNorm nodes, an SSD head) through the ladder, few runs (speed is not asserted):
-#  1. without --calib: 9 steps in the JSON and the Markdown; the four graph steps and the fused head
-#     ran; fp16, layout and CUDA graph n/a on this backend, int8 n/a without a cache; each
-#     optimization really switched on (BatchNorm folding, conv fusion and the fused head each
-#     leave fewer nodes); the speed-ups are the medians' ratios;
+#  1. without --calib: 9 steps in the JSON (in issue 15's order; the model's name, with a tab in it,
+#     kept) and the Markdown; the four graph steps and the fused head ran; layout, fp16 and CUDA
+#     graph n/a on this backend, int8 n/a without a cache; each optimization really switched on
+#     (BatchNorm folding, conv fusion and the fused head each leave fewer nodes); the speed-ups are
+#     the medians' ratios;
 #  2. with a cache calibrated on two photos: the int8 step runs;
 #  3. bad input: --runs 0, --warmup -1 (exit 2); a missing cache: the int8 step failed, the table
 #     written, exit 1.
@@ -21,12 +22,13 @@ fail=0
 ok() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
 $PY "$REPO/tests/gen/gen_detectors.py" ssd300_r50 --out "$T" --width-div 16 >/dev/null
 ok $? "generate ssd300_r50"
-M="$T/ssd300_r50.onnx"
+M=$(printf '%s/ssd300\tr50.onnx' "$T")  # a tab in the name: the JSON must keep it
+mv "$T/ssd300_r50.onnx" "$M"
 R="--passes --backend cpu --head ssd300-nvidia --warmup 1 --runs 3"
 
 "$ODET" report "$M" $R --json "$T/p.json" --md "$T/p.md" >"$T/out" 2>"$T/err"
 ok $? "report --passes ($(tail -1 "$T/err"))"
-$PY - "$T/p.json" <<'PYEOF'
+$PY - "$T/p.json" "$M" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["steps"]
@@ -34,6 +36,10 @@ st = [x["status"] for x in s]
 assert len(s) == 9, len(s)
 assert d["backend"] == "cpu" and d["runs"] == 3 and d["warmup"] == 1 and d["batch"] == 1
 assert st == ["ok", "ok", "ok", "ok", "n/a", "n/a", "n/a", "n/a", "ok"], st
+names = [x["step"].split(" ", 1)[-1] for x in s]
+assert names[1:] == ["constant folding", "BatchNorm folding", "conv fusion", "NHWC layout", "fp16", "int8",
+                     "CUDA graph", "fused head"], names  # issue 15's order
+assert d["model"] == sys.argv[2], (d["model"], sys.argv[2])  # a tab in the name kept (\u0009)
 for i in (4, 5, 7):
     assert s[i]["reason"].startswith("on this backend"), s[i]
 assert "calib" in s[6]["reason"], s[6]

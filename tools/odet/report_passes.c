@@ -1,17 +1,18 @@
 /*
  * report_passes.c — `odet report MODEL --passes`: the optimization ladder. The imported graph
  * with no optimization (fp32; only shape computations folded, which static shapes need), then
- * each optimization added to the ones before: constant folding, BatchNorm folding, conv fusion,
- * fp16, NHWC layout, int8, CUDA graph replay, fused head. Per step an engine is built
+ * each optimization added to the ones before, in issue 15's order: constant folding, BatchNorm
+ * folding, conv fusion, NHWC layout, fp16, int8, CUDA graph replay, fused head. Per step an engine is built
  * (odet_build_opts.disable_passes, precision; odet_exec_set_graph_replay) and its latency
  * measured host to host with odet_exec_infer on one exec context: --warmup runs (100), then
  * --runs timed runs (200) on random inputs (bench_core.c's, 3 buffers in rotation); median,
  * p10 and p90, the speed-up of the step (over the last step that ran) and over the baseline.
  * A step the backend cannot do (fp16, layout and CUDA graph on the CPU; int8 without --calib) is
  * "n/a" with the reason; a step that fails to build or run is "failed" with its message (exit 1,
- * the table still written) and taken back: the next steps build on what ran. fp16 comes before
- * the layout because odet's NHWC layout serves the tensor-core (fp16 / int8) kernels. Uses
- * odet.h only.
+ * the table still written) and taken back: the next steps build on what ran. odet's NHWC layout
+ * serves the tensor-core (fp16 / int8) kernels only, so on CUDA the layout step, at fp32, is n/a
+ * (switched on, the same engine as the step before) and takes effect with fp16, the next step.
+ * Uses odet.h only.
  */
 #include "report_passes.h"
 
@@ -159,7 +160,7 @@ int report_passes(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *bas
 	memset(s, 0, sizeof s);
 	static const char *const names[STEPS] = {
 		"imported graph, no optimization (fp32)", "+ constant folding", "+ BatchNorm folding", "+ conv fusion",
-		"+ fp16", "+ NHWC layout", "+ int8", "+ CUDA graph", "+ fused head",
+		"+ NHWC layout", "+ fp16", "+ int8", "+ CUDA graph", "+ fused head",
 	};
 	/* which backend: ask an engine of the default build */
 	odet_engine *e = NULL;
@@ -190,17 +191,19 @@ int report_passes(odet_ctx *ctx, const odet_graph *g, const odet_build_opts *bas
 		case 3: o.disable_passes &= ~(unsigned)ODET_PASS_FUSE_CONV; break;
 		case 4:
 			if (!cuda) {
-				na(&s[i], "on this backend (no fp16 kernels on the CPU)");
-				continue;
-			}
-			o.precision = ODET_PRECISION_FP16;
-			break;
-		case 5:
-			if (!cuda) {
 				na(&s[i], "on this backend (the NHWC layout is for CUDA fp16/int8)");
 				continue;
 			}
 			o.disable_passes &= ~(unsigned)ODET_PASS_LAYOUT;
+			na(&s[i], "at fp32 (the NHWC layout is for the fp16/int8 kernels): switched on, it takes effect "
+				  "with fp16");
+			continue;
+		case 5:
+			if (!cuda) {
+				na(&s[i], "on this backend (no fp16 kernels on the CPU)");
+				continue;
+			}
+			o.precision = ODET_PRECISION_FP16;
 			break;
 		case 6:
 			if (!a->calib) {
