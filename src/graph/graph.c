@@ -412,6 +412,20 @@ bool ir_value_shape_known(const ir_value *v)
 	return ir_value_numel(v) >= 0;
 }
 
+/* A float constant read as an integer: saturated (NaN: 0), since converting a value out of
+ * int64's range is undefined behaviour (fuzz_tfjs: 1.8e26 as a TF.js op's integer input); the
+ * callers range-check what they get. */
+static int64_t f64_to_i64(double x)
+{
+	if (x != x)
+		return 0;
+	if (x >= 9223372036854775808.0) /* 2^63 */
+		return INT64_MAX;
+	if (x < -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)x;
+}
+
 int64_t ir_const_i64(const ir_value *v, int64_t i)
 {
 	const void *d = v->data;
@@ -425,8 +439,8 @@ int64_t ir_const_i64(const ir_value *v, int64_t i)
 	case ODET_U32: return ((const uint32_t *)d)[i];
 	case ODET_U64: return (int64_t)((const uint64_t *)d)[i];
 	case ODET_BOOL: return ((const uint8_t *)d)[i] != 0;
-	case ODET_F32: return (int64_t)((const float *)d)[i];
-	case ODET_F64: return (int64_t)((const double *)d)[i];
+	case ODET_F32: return f64_to_i64(((const float *)d)[i]);
+	case ODET_F64: return f64_to_i64(((const double *)d)[i]);
 	default: return 0;
 	}
 }
