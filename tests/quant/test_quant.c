@@ -7,9 +7,9 @@
  *    the same arithmetic, and against the fp32 convolution (the quantization error is small).
  */
 #include "engine/engine.h"
-#include "graph_build.h"
 #include "passes/passes.h"
 #include "quant/quant.h"
+#include "quant_test.h"
 #include "test.h"
 
 #include <math.h>
@@ -18,11 +18,6 @@
 #include <unistd.h>
 
 static uint32_t rng = 12345;
-static float frand(void) /* uniform [-1, 1) */
-{
-	rng = rng * 1664525u + 1013904223u;
-	return (float)((rng >> 8) * (1.0 / 8388608.0)) - 1.0f;
-}
 
 static void test_hist(void)
 {
@@ -31,7 +26,7 @@ static void test_hist(void)
 	enum { N = 100000 };
 	float *x = malloc(sizeof(float) * N);
 	for (int i = 0; i < N; i++)
-		x[i] = frand() * 0.5f; /* |x| < 0.5 */
+		x[i] = qt_frand(&rng) * 0.5f; /* |x| < 0.5 */
 	quant_hist_add(&h, x, N);
 	float big[1] = {3.0f}; /* grows the range twice over */
 	quant_hist_add(&h, big, 1);
@@ -57,12 +52,6 @@ static void test_hist(void)
 	free(x);
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-	fputs(text, f);
-	fclose(f);
-}
 
 static void test_cache(odet_ctx *ctx, const char *dir)
 {
@@ -95,7 +84,7 @@ static void test_cache(odet_ctx *ctx, const char *dir)
 		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator fancy\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		write_file(path, bad[i]);
+		qt_write_file(path, bad[i]);
 		odet_status rc = quant_table_load(ctx, path, &u);
 		CHECK_MSG(rc == ODET_ERR_BAD_INPUT, "malformed cache %zu refused (got %d: %s)", i, (int)rc,
 			  odet_ctx_last_error(ctx));
@@ -109,19 +98,7 @@ enum { B = 2, C = 8, H = 7, W = 6, M1 = 8, M2 = 4, K = 3 };
 static int conv_node(ir_graph *g, const char *name, int x, int m, int c, const float *w, const float *b, int act,
 		     int res)
 {
-	int64_t wd[4] = {m, c, K, K}, bd[1] = {m}, pads[4] = {1, 1, 1, 1};
-	float *wc = malloc(sizeof(float) * m * c * K * K), *bc = malloc(sizeof(float) * m);
-	memcpy(wc, w, sizeof(float) * m * c * K * K);
-	memcpy(bc, b, sizeof(float) * m);
-	char n1[64], n2[64];
-	snprintf(n1, sizeof n1, "%s_w", name);
-	snprintf(n2, sizeof n2, "%s_b", name);
-	int wv = ir_const_add(g, n1, ODET_F32, 4, wd, wc), bv = ir_const_add(g, n2, ODET_F32, 1, bd, bc);
-	int y = test_graph_value(g, name), in[4] = {x, wv, bv, res};
-	int node = ir_node_add(g, IR_OP_CONV, name, res >= 0 ? 4 : 3, in, 1, &y);
-	ir_attr_set_ints(g, node, "pads", pads, 4);
-	ir_attr_set_int(g, node, "odet_act", act);
-	return y;
+	return qt_conv_node(g, name, x, m, c, K, w, b, act, res);
 }
 
 static double q8(double v) /* round half even, saturate */
@@ -199,15 +176,15 @@ static void test_pass(odet_ctx *ctx)
 {
 	static float w1[M1 * C * K * K], b1[M1], w2[M2 * M1 * K * K], b2[M2], x[B * C * H * W];
 	for (size_t i = 0; i < sizeof w1 / 4; i++)
-		w1[i] = frand() * 0.3f;
+		w1[i] = qt_frand(&rng) * 0.3f;
 	for (size_t i = 0; i < sizeof w2 / 4; i++)
-		w2[i] = frand() * 0.3f;
+		w2[i] = qt_frand(&rng) * 0.3f;
 	for (int i = 0; i < M1; i++)
-		b1[i] = frand() * 0.1f;
+		b1[i] = qt_frand(&rng) * 0.1f;
 	for (int i = 0; i < M2; i++)
-		b2[i] = frand() * 0.1f;
+		b2[i] = qt_frand(&rng) * 0.1f;
 	for (size_t i = 0; i < sizeof x / 4; i++)
-		x[i] = frand() * 2.0f;
+		x[i] = qt_frand(&rng) * 2.0f;
 	ir_graph *g;
 	CHECK(!ir_graph_create(ctx, &g));
 	int64_t xd[4] = {B, C, H, W};

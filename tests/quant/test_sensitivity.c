@@ -12,9 +12,9 @@
  *    layer precision, keep_sensitive on an fp32 build.
  */
 #include "engine/engine.h"
-#include "graph_build.h"
 #include "passes/passes.h"
 #include "quant/quant.h"
+#include "quant_test.h"
 #include "test.h"
 
 #include <math.h>
@@ -23,18 +23,7 @@
 #include <unistd.h>
 
 static uint32_t rng = 777;
-static float frand(void) /* uniform [-1, 1) */
-{
-	rng = rng * 1664525u + 1013904223u;
-	return (float)((rng >> 8) * (1.0 / 8388608.0)) - 1.0f;
-}
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-	fputs(text, f);
-	fclose(f);
-}
 
 static void test_cache(odet_ctx *ctx, const char *dir)
 {
@@ -57,7 +46,7 @@ static void test_cache(odet_ctx *ctx, const char *dir)
 		  "snr lines round trip, lowest first (%d)", u.n_snr);
 	quant_table_free(&u);
 	quant_table_free(&t);
-	write_file(path, "odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\namax 1 x\n");
+	qt_write_file(path, "odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\namax 1 x\n");
 	CHECK(!quant_table_load(ctx, path, &u) && u.n_snr == 0 && u.n == 1); /* a cache of before */
 	quant_table_free(&u);
 	static const char *bad[] = {
@@ -67,7 +56,7 @@ static void test_cache(odet_ctx *ctx, const char *dir)
 		"odet-calibration 1\nmodel 00000000000000ff\ncalibrator minmax\nsnr 3 c\nsnr 4 c\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		write_file(path, bad[i]);
+		qt_write_file(path, bad[i]);
 		odet_status rc = quant_table_load(ctx, path, &u);
 		CHECK_MSG(rc == ODET_ERR_BAD_INPUT, "malformed snr line %zu refused (got %d: %s)", i, (int)rc,
 			  odet_ctx_last_error(ctx));
@@ -81,20 +70,7 @@ static const int g_cin[NL] = {C, M, M}, g_cout[NL] = {M, M, M3}, g_relu[NL] = {1
 
 static int conv_node(ir_graph *g, const char *name, int x, int l)
 {
-	int m = g_cout[l], c = g_cin[l];
-	int64_t wd[4] = {m, c, K, K}, bd[1] = {m}, pads[4] = {1, 1, 1, 1};
-	float *wc = malloc(sizeof(float) * m * c * K * K), *bc = malloc(sizeof(float) * m);
-	memcpy(wc, g_w[l], sizeof(float) * m * c * K * K);
-	memcpy(bc, g_b[l], sizeof(float) * m);
-	char n1[64], n2[64];
-	snprintf(n1, sizeof n1, "%s_w", name);
-	snprintf(n2, sizeof n2, "%s_b", name);
-	int wv = ir_const_add(g, n1, ODET_F32, 4, wd, wc), bv = ir_const_add(g, n2, ODET_F32, 1, bd, bc);
-	int y = test_graph_value(g, name), in[3] = {x, wv, bv};
-	int node = ir_node_add(g, IR_OP_CONV, name, 3, in, 1, &y);
-	ir_attr_set_ints(g, node, "pads", pads, 4);
-	ir_attr_set_int(g, node, "odet_act", g_relu[l] ? IR_ACT_RELU : IR_ACT_NONE);
-	return y;
+	return qt_conv_node(g, name, x, g_cout[l], g_cin[l], K, g_w[l], g_b[l], g_relu[l] ? IR_ACT_RELU : IR_ACT_NONE, -1);
 }
 
 /* conv layer l in double: x [B][c][H][W] -> y [B][m][H][W]; with s > 0, x quantized to int8 with
@@ -212,15 +188,15 @@ static void test_layers(odet_ctx *ctx, const char *dir)
 {
 	for (int l = 0; l < NL; l++) {
 		for (int i = 0; i < g_cout[l] * g_cin[l] * K * K; i++)
-			g_w[l][i] = frand() * 0.25f;
+			g_w[l][i] = qt_frand(&rng) * 0.25f;
 		for (int i = 0; i < g_cout[l]; i++)
-			g_b[l][i] = frand() * 0.1f;
+			g_b[l][i] = qt_frand(&rng) * 0.1f;
 	}
 	enum { NX = B * C * H * W, NY = B * M * H * W, N3 = B * M3 * H * W };
 	static float x[NX];
 	static double xd[NX], y1[NY], y2[NY], y3[N3], t[NY];
 	for (int i = 0; i < NX; i++)
-		xd[i] = x[i] = frand() * 2.0f;
+		xd[i] = x[i] = qt_frand(&rng) * 2.0f;
 	model_layer(0, xd, 0, y1);
 	model_layer(1, y1, 0, y2);
 	model_layer(2, y2, 0, y3);
@@ -342,7 +318,7 @@ static void test_layers(odet_ctx *ctx, const char *dir)
 	CHECK(rc == ODET_ERR_INVALID_ARG && !e);
 	o.n_layer_precision = 0;
 	o.layer_precision = NULL;
-	write_file(path, "odet-calibration 1\nmodel 0000000000000000\ncalibrator minmax\n");
+	qt_write_file(path, "odet-calibration 1\nmodel 0000000000000000\ncalibrator minmax\n");
 	quant_table old = {0};
 	old.model_hash = quant_graph_hash(g);
 	CHECK(!quant_table_add(ctx, &old, "x", ax) && !quant_table_save(ctx, &old, path));
