@@ -30,6 +30,9 @@ typedef struct odet_env_build {
 	int conv_path, conv_candidates, nms_sort, stem_pad;
 } odet_env_build;
 
+/* The libraries a context loads with dlopen and keeps (odet_ctx_lib). */
+typedef enum { ODET_CTX_LIB_FFMPEG, ODET_CTX_LIB_COUNT } odet_ctx_lib_kind;
+
 struct odet_ctx {
 	odet_ctx_opts opts;
 	odet_threadpool *pool;
@@ -44,7 +47,19 @@ struct odet_ctx {
 	 * 0 = never. Counted: odet_malloc/calloc/realloc_array/strdup/aligned_alloc, file
 	 * reads, opens inside a model folder and atomic writes. Atomic: exec threads share ctx. */
 	int64_t fault_at, fault_calls;
+	/* run-time loaded libraries (odet_ctx_lib), released by odet_ctx_destroy */
+	pthread_mutex_t lib_lock;
+	void *lib[ODET_CTX_LIB_COUNT];
+	void (*lib_release[ODET_CTX_LIB_COUNT])(void *handle);
 };
+
+/* A library the context loads on first use and owns until odet_ctx_destroy (FFmpeg: loaded once
+ * for all the videos a context opens). The first call for a kind runs load(why, n) under the
+ * context's lock (threads open videos at once) and keeps its handle; later calls return it. NULL
+ * when load fails, why saying what is missing (the next call tries again). release(handle) runs
+ * at destroy. */
+void *odet_ctx_lib(odet_ctx *ctx, odet_ctx_lib_kind kind, void *(*load)(char *why, size_t n),
+		   void (*release)(void *handle), char *why, size_t n);
 
 /* Arm fault injection on ctx: the n-th counted call from now fails (0 = off); the count
  * restarts at 0. Tests only (tests/engine/test_faults.c); no global state. */

@@ -61,8 +61,11 @@ odet_status odet_ctx_create(const odet_ctx_opts *opts, odet_ctx **out)
 		n = 256;
 	ctx->opts.n_threads = n;
 	pthread_mutex_init(&ctx->error_lock, NULL);
+	pthread_mutex_init(&ctx->lib_lock, NULL);
 	odet_status rc = odet_threadpool_create(n, &ctx->pool);
 	if (rc) {
+		pthread_mutex_destroy(&ctx->lib_lock);
+		pthread_mutex_destroy(&ctx->error_lock);
 		free(ctx->tune_cache);
 		free(ctx);
 		return rc;
@@ -76,9 +79,24 @@ void odet_ctx_destroy(odet_ctx *ctx)
 	if (!ctx)
 		return;
 	odet_threadpool_destroy(ctx->pool);
+	for (int i = ODET_CTX_LIB_COUNT - 1; i >= 0; i--)
+		if (ctx->lib[i])
+			ctx->lib_release[i](ctx->lib[i]);
+	pthread_mutex_destroy(&ctx->lib_lock);
 	pthread_mutex_destroy(&ctx->error_lock);
 	free(ctx->tune_cache);
 	free(ctx);
+}
+
+void *odet_ctx_lib(odet_ctx *ctx, odet_ctx_lib_kind kind, void *(*load)(char *why, size_t n),
+		   void (*release)(void *handle), char *why, size_t n)
+{
+	pthread_mutex_lock(&ctx->lib_lock);
+	if (!ctx->lib[kind] && (ctx->lib[kind] = load(why, n)))
+		ctx->lib_release[kind] = release;
+	void *h = ctx->lib[kind];
+	pthread_mutex_unlock(&ctx->lib_lock);
+	return h;
 }
 
 const char *odet_ctx_last_error(const odet_ctx *ctx)

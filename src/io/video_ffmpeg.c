@@ -9,8 +9,9 @@
  * than IO_VIDEO_MAX_BAD packets in a row without a good frame is a corrupt stream (an error). FFmpeg's own log is silenced below the
  * context's debug level (av_log_set_level is process-wide: FFmpeg has one logger).
  *
- * The four libraries are loaded with dlopen when a video is opened (the sonames of the major
- * versions whose headers odet was built with), not linked: a process that reads no video never
+ * The four libraries are loaded with dlopen when a context opens its first video and kept until
+ * the context is destroyed (ffmpeg_load.h; the sonames of the major versions whose headers odet
+ * was built with), not linked: a process that reads no video never
  * loads FFmpeg and its dependencies (libavcodec's pull in libraries whose start-up code valgrind
  * cannot run), and odet runs where FFmpeg is absent (the video is then refused, naming what is
  * missing). The headers give the types and struct layouts, which are fixed within a major version.
@@ -25,8 +26,7 @@
 
 struct io_video {
 	odet_ctx *ctx;
-	ff_libs libs;
-	ff_api ff;
+	ff_api ff;            /* the context's (ff_get), copied */
 	char *path;
 	AVFormatContext *fmt;
 	AVCodecContext *dec;
@@ -46,12 +46,7 @@ struct io_video {
 
 bool io_video_available(void)
 {
-	ff_libs l;
-	char why[256];
-	if (!ff_load(&l, why, sizeof why))
-		return false;
-	ff_unload(&l);
-	return true;
+	return ff_available();
 }
 
 static const char *av_msg(const io_video *v, int err, char *buf, size_t n)
@@ -71,7 +66,6 @@ void io_video_close(io_video *v)
 	v->ff.avcodec_free_context(&v->dec);
 	v->ff.avformat_close_input(&v->fmt);
 	free(v->path);
-	ff_unload(&v->libs);
 	free(v);
 }
 
@@ -84,11 +78,12 @@ odet_status io_video_open(odet_ctx *ctx, const char *path, io_video **out, io_vi
 	v->ctx = ctx;
 	odet_status rc = ODET_ERR_NO_MEMORY;
 	char eb[256];
-	if (!ff_load(&v->libs, eb, sizeof eb)) {
+	const ff_api *ff = ff_get(ctx, eb, sizeof eb);
+	if (!ff) {
 		free(v);
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: no video input: FFmpeg not available (%s)", path, eb);
 	}
-	v->ff = v->libs.api;
+	v->ff = *ff;
 	if (ctx->opts.log_level < ODET_LOG_DEBUG)
 		v->ff.av_log_set_level(AV_LOG_QUIET);
 	if (!(v->path = strdup(path)))

@@ -13,8 +13,7 @@
 
 struct io_video_writer {
 	odet_ctx *ctx;
-	ff_libs libs;
-	ff_api ff;
+	ff_api ff;            /* the context's (ff_get), copied */
 	char *path, *tmp;
 	AVFormatContext *fmt;
 	AVCodecContext *enc;
@@ -44,7 +43,6 @@ static void writer_free(io_video_writer *w, bool remove_tmp)
 		remove(w->tmp);
 	free(w->path);
 	free(w->tmp);
-	ff_unload(&w->libs);
 	free(w);
 }
 
@@ -67,11 +65,12 @@ odet_status io_video_writer_open(odet_ctx *ctx, const char *path, int width, int
 		return ODET_ERR_NO_MEMORY;
 	w->ctx = ctx;
 	char why[256];
-	if (!ff_load(&w->libs, why, sizeof why)) {
+	const ff_api *ff = ff_get(ctx, why, sizeof why);
+	if (!ff) {
 		free(w);
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: no video output: FFmpeg not available (%s)", path, why);
 	}
-	w->ff = w->libs.api;
+	w->ff = *ff;
 	odet_status rc = ODET_ERR_NO_MEMORY;
 	size_t n = strlen(path) + 5;
 	if (!(w->path = strdup(path)) || !(w->tmp = malloc(n)))
