@@ -3,11 +3,14 @@
 # seeds (gen_seeds.py), in BUILD (default build-fuzz: configured here with clang-14, ASan, UBSan).
 # New inputs go to BUILD/tests/fuzz/corpus/<name>; a crash, leak or timeout stops with its input
 # saved as BUILD/tests/fuzz/findings/<name>/crash-* (keep it in tests/fuzz/regress/<name>/).
-# Usage: scripts/fuzz.sh [SECONDS] [BUILD] [HARNESS...]; FUZZ_JOBS=N runs N processes per harness.
+# Usage: scripts/fuzz.sh [SECONDS] [BUILD] [HARNESS...]; FUZZ_JOBS=N runs N processes per harness
+# (their logs: BUILD/tests/fuzz/findings/<name>/fuzz-*.log; nothing is written outside BUILD).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${1:-60}
 B=${2:-$ROOT/build-fuzz}
+mkdir -p "$B"
+B=$(cd "$B" && pwd)
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 HARNESSES=${*:-onnx tfjs plan image coco head_config tensor calib_cache video}
@@ -28,25 +31,18 @@ for h in $HARNESSES; do
   dirs="$F/corpus/$h $F/seeds/$h"
   [ -d "$ROOT/tests/fuzz/regress/$h" ] && dirs="$dirs $ROOT/tests/fuzz/regress/$h"
   log="$F/findings/$h/fuzz.log"
-  pre=""
-  if [ "$h" = video ]; then
-    # FFmpeg kept loaded: odet dlopens and dlcloses it per video, and each unload strands
-    # FFmpeg's own per-load allocations (~12 KB, an open finding); preloaded, the leak check
-    # sees odet's code and FFmpeg's parsers only
-    for l in libavformat libavcodec libavutil libswscale; do
-      so=$(ldconfig -p | awk -v l="$l" '$1 ~ "^" l "\\.so\\.[0-9]+$" {print $NF; exit}')
-      if [ -n "$so" ]; then pre="$pre $so"; fi
-    done
-  fi
+  rm -f "$F/findings/$h"/fuzz-*.log
+  jobs=""
+  if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then jobs="-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS"; fi
+  # run from the findings folder: libFuzzer writes its jobs' fuzz-N.log into the current one
   # shellcheck disable=SC2086
-  if LD_PRELOAD="${pre# }" "$F/fuzz_$h" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2560 -max_len=262144 \
-       -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" -print_final_stats=1 \
-       -artifact_prefix="$F/findings/$h/" $dirs >"$log" 2>&1; then
-    printf '%-12s %s\n' "$h" "$(grep -E '^stat::number_of_executed_units|cov:' "$log" | tail -2 | tr '\n' ' ')"
+  if (cd "$F/findings/$h" && "$F/fuzz_$h" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2560 -max_len=262144 \
+       $jobs -print_final_stats=1 -artifact_prefix="$F/findings/$h/" $dirs >"$log" 2>&1); then
+    printf '%-12s %s\n' "$h" "$(cat "$log" "$F/findings/$h"/fuzz-*.log 2>/dev/null | grep -E '^stat::number_of_executed_units|cov:' | tail -2 | tr '\n' ' ')"
   else
     status=1
     echo "fuzz_$h: FINDING (log: $log)"
-    grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -5
+    cat "$log" "$F/findings/$h"/fuzz-*.log 2>/dev/null | grep -E "ERROR|SUMMARY|runtime error|Test unit written" | head -5
   fi
 done
 exit $status
