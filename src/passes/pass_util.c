@@ -95,3 +95,47 @@ odet_status pass_fuse_each(ir_graph *g, ir_op op, odet_status (*fuse)(ir_graph *
 		return rc;
 	return ODET_OK;
 }
+
+/* Constant c (rank <= r) broadcast against a rank-r tensor in transposed order p becomes,
+ * in the untransposed order, a rank-r constant c' with c'[j] along dim j = c4 along dim
+ * pinv[j]: c' = transpose(c4, pinv). Returns the new value index or -1. */
+int pass_permute_const(ir_graph *g, int c, const int64_t *perm, int r)
+{
+	const ir_value *cv = &g->values[c];
+	if (cv->rank > r || cv->rank < 0)
+		return -1;
+	if (cv->rank == 0)
+		return c; /* a scalar broadcasts the same in any order */
+	int64_t d4[ODET_MAX_RANK], nd[ODET_MAX_RANK], pinv[ODET_MAX_RANK];
+	for (int i = 0; i < r; i++)
+		d4[i] = i < r - cv->rank ? 1 : cv->dims[i - (r - cv->rank)];
+	for (int i = 0; i < r; i++)
+		pinv[perm[i]] = i;
+	for (int j = 0; j < r; j++)
+		nd[j] = d4[pinv[j]];
+	int64_t numel = ir_value_numel(cv);
+	size_t es = odet_dtype_size(cv->dtype);
+	if (numel < 0 || !es)
+		return -1;
+	uint8_t *data = odet_malloc(g->ctx, (size_t)numel * es);
+	if (!data)
+		return -1;
+	/* out index (in nd order) → source index (in d4 order): source dim i = out dim perm[i] */
+	int64_t sstride[ODET_MAX_RANK], ostride[ODET_MAX_RANK];
+	sstride[r - 1] = ostride[r - 1] = 1;
+	for (int i = r - 2; i >= 0; i--) {
+		sstride[i] = sstride[i + 1] * d4[i + 1];
+		ostride[i] = ostride[i + 1] * nd[i + 1];
+	}
+	for (int64_t o = 0; o < numel; o++) {
+		int64_t rem = o, src = 0;
+		for (int j = 0; j < r; j++) {
+			int64_t idx = rem / ostride[j];
+			rem %= ostride[j];
+			src += idx * sstride[pinv[j]];
+		}
+		memcpy(data + o * (int64_t)es, (const uint8_t *)cv->data + src * (int64_t)es, es);
+	}
+	int v = ir_const_add(g, NULL, cv->dtype, r, nd, data);
+	return v;
+}

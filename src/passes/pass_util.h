@@ -22,5 +22,10 @@ odet_status pass_node_set_input(ir_graph *g, int node, int slot, int v);
  * with `suffix`, unique in the graph. Returns the value index or -1. */
 int pass_const_f32(ir_graph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
 		   const float *src);
+/* Constant c (rank <= r) broadcast against a rank-r tensor y = Transpose(x, perm), laid out
+ * for x instead: c' = transpose(c broadcast to rank r, perm^-1), so op(y, c) = Transpose(op(x,
+ * c'), perm) for an elementwise op. A scalar is returned as it is. Returns the value index
+ * (a new constant) or -1. */
+int pass_permute_const(ir_graph *g, int c, const int64_t *perm, int r);
 
 #endif

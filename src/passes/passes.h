@@ -39,6 +39,11 @@ odet_status pass_fold_transposes(ir_graph *g);
 /* The image input as uint8 pixels with the model's normalization in a PixelNorm node
  * (odet_build_opts.input_u8; input_u8.c). Run after the head is attached (g->info). */
 odet_status pass_input_u8(ir_graph *g);
+/* Regions of layout-agnostic ops (elementwise, reductions, Concat) between transposes flipped
+ * to the layout of the transposes around them when that removes transposed elements, so
+ * the pairs cancel (NHWC graphs around NCHW convs: hard-swish, residual Adds, squeeze-excite;
+ * cancel_transposes.c). */
+odet_status pass_cancel_transposes(ir_graph *g);
 /* Remove nodes whose outputs nobody uses, Identity nodes, and unused values. */
 odet_status pass_eliminate_dead(ir_graph *g);
 

@@ -1,7 +1,7 @@
 /*
  * pipeline.c — the default pass pipeline of odet_engine_build:
- *   set_input_shape → infer_shapes → fold_constants → fold_transposes → fold_batchnorm →
- *   fuse_conv → fuse_l2norm → eliminate_dead → infer_shapes   (the folds and fusions only
+ *   set_input_shape → infer_shapes → fold_constants → fold_transposes → cancel_transposes →
+ *   fold_batchnorm → fuse_conv → fuse_l2norm → eliminate_dead → infer_shapes   (the folds and fusions only
  *   when o->fuse; each group of them off when its ODET_PASS_* bit is in o->skip: without
  *   FOLD_CONSTANTS only shape computations fold)
  */
@@ -17,7 +17,8 @@ odet_status passes_run_default(ir_graph *g, const pass_opts *o)
 	    (rc = pass_infer_shapes(g)) ||
 	    (rc = (fold ? pass_fold_constants : pass_fold_shape_constants)(g, o->eval, o->eval_user)))
 		return rc;
-	if (o->fuse && fold && ((rc = pass_fold_transposes(g)) || (rc = pass_infer_shapes(g))))
+	if (o->fuse && fold &&
+	    ((rc = pass_fold_transposes(g)) || (rc = pass_cancel_transposes(g)) || (rc = pass_infer_shapes(g))))
 		return rc;
 	if (o->fuse && !(o->skip & ODET_PASS_FOLD_BATCHNORM) && (rc = pass_fold_batchnorm(g)))
 		return rc;
