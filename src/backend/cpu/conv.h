@@ -12,5 +12,6 @@ const char *cpu_conv_impl_name(const void *state);
 int cpu_conv_split(const void *state);
 /* The same for a prepared QConv state: oneDNN's implementation string, or "reference". */
 const char *cpu_qconv_impl_name(const void *state);
+int cpu_qconv_split(const void *state);
 
 #endif

@@ -10,9 +10,9 @@
  *     (oneDNN adds the bias to the converted sum before scaling: A * (acc + B / A), a float
  *     rounding away from the reference's A * acc + B, so an int8 output may differ by one step),
  *     post-ops sum (R prefilled into dst, times r_scale) and the activation; X, Y and R reordered
- *     per run between NCHW and the primitive's layout (nhwc), on OpenMP with the context's
- *     threads (the primitive and its reorders: dnnl_prim.c, shared with Conv). oneDNN's reference
- *     implementations are refused.
+ *     per run between NCHW and the primitive's layout (nhwc) (the primitive and its reorders:
+ *     dnnl_prim.c, shared with Conv). Split over odet's pool as the CPU Conv, every primitive
+ *     single-threaded: no OpenMP team. oneDNN's reference implementations are refused.
  *   reference (everything else, and odet_conv_algo = 1): NCHW, or NHWC (odet_nhwc: X [N,H,W,C],
  *     W [M,kh,kw,C], Y [N,oh,ow,M]); direct loops, threaded over output rows; exact.
  */
@@ -28,9 +28,12 @@
 #ifdef ODET_HAVE_DNNL
 #include "backend/cpu/dnnl_prim.h"
 
+#include "backend/cpu/conv_plan.h"
+
 #include <dnnl.h>
 #include <dnnl_debug.h>
 #include <omp.h>
+#include <stdatomic.h>
 #endif
 
 typedef struct qconv_job {
@@ -147,16 +150,25 @@ static odet_status qconv_ref_run(const be_run_args *a)
 /* ---------------------------------------------------------------- oneDNN (VNNI) path */
 
 #ifdef ODET_HAVE_DNNL
-/* One oneDNN int8 convolution: s8 X (NCHW, reordered to the primitive's layout, nhwc on
- * AVX-512 VNNI), s8 W reordered once at prepare (with oneDNN's s8s8 compensation), bias B / A
- * in float (oneDNN adds it to the int32 sum before the output scale), output scales A [M] per
- * channel, post-ops sum (the residual, prefilled into dst, times r_scale) and the activation,
- * dst int8 (rounded half to even and saturated, as the reference) or float32. */
+/* oneDNN int8 convolutions: s8 X (NCHW, reordered to the primitive's layout, nhwc on AVX-512
+ * VNNI), s8 W reordered once at prepare (with oneDNN's s8s8 compensation), bias B / A in float
+ * (oneDNN adds it to the int32 sum before the output scale), output scales A [M] per channel,
+ * post-ops sum (the residual, prefilled into dst, times r_scale) and the activation, dst int8
+ * (rounded half to even and saturated, as the reference) or float32.
+ * As the CPU Conv (dnnl_conv.c), never an OpenMP team (its spinning helpers slow a busy
+ * machine): with threads > 1 and >= CONV_SERIAL_FLOPS, tasks (image, part) on odet's pool,
+ * each part a single-threaded batch-1 primitive over output channels [part_m0[k],
+ * part_m0[k + 1]) (16-channel units; one part per image when N >= threads); else one
+ * single-threaded primitive over the whole batch. */
 typedef struct qconv_dnnl {
-	cpu_dnnl_prim dn;     /* the primitive, W packed, the reorders of X, Y and R */
-	float *bias;          /* B / A, or NULL */
-	int nthr;
-	size_t ws;
+	cpu_dnnl_prim part[CONV_MAX_PARTS];
+	int64_t part_m0[CONV_MAX_PARTS + 1];
+	int n_parts, n_ws;
+	bool split;
+	int64_t n, c, m, in_sp, out_sp, wk; /* wk: weights per output channel */
+	size_t ysz;                         /* bytes per element of Y and R */
+	float *bias;                        /* B / A, or NULL */
+	size_t part_ws, ws;
 } qconv_dnnl;
 
 static void qconv_dnnl_free(void *state)
@@ -164,7 +176,8 @@ static void qconv_dnnl_free(void *state)
 	qconv_dnnl *q = state;
 	if (!q)
 		return;
-	cpu_dnnl_prim_fini(&q->dn);
+	for (int k = 0; k < q->n_parts; k++)
+		cpu_dnnl_prim_fini(&q->part[k]);
 	free(q->bias);
 	free(q);
 }
@@ -172,6 +185,55 @@ static void qconv_dnnl_free(void *state)
 static dnnl_data_type_t q_dt(odet_dtype t)
 {
 	return t == ODET_I8 ? dnnl_s8 : t == ODET_F32 ? dnnl_f32 : dnnl_data_type_undef;
+}
+
+/* one primitive: images nb, output channels [m0, m0 + mc) */
+static dnnl_status_t qconv_prim(odet_ctx *ctx, const ir_graph *g, const ir_node *n, const cpu_window *win,
+				int64_t nb, int64_t m0, int64_t mc, cpu_dnnl_prim *dn, size_t *ws, const char **what)
+{
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *b = ir_in(g, n, 2), *r = ir_in(g, n, 3);
+	const ir_value *a = ir_in(g, n, 4), *y = ir_out(g, n, 0);
+	dnnl_primitive_attr_t attr = NULL;
+	dnnl_post_ops_t po = NULL;
+	dnnl_primitive_desc_t pd = NULL;
+	dnnl_status_t s;
+	dnnl_dims_t xd = {nb, x->dims[1], x->dims[2], x->dims[3]}, yd = {nb, mc, y->dims[2], y->dims[3]};
+	dnnl_dims_t wd = {mc, w->dims[1], w->dims[2], w->dims[3]}, bd = {mc};
+	dnnl_dims_t st = {win->s[0], win->s[1]}, dl = {win->d[0] - 1, win->d[1] - 1}, pl = {win->pb[0], win->pb[1]},
+		    pr = {win->pe[0], win->pe[1]};
+	dnnl_memory_desc_t src_any, dst_any, wei_any;
+	dnnl_convolution_desc_t cd;
+	cpu_act act = {0};
+	cpu_act_from_node(n, &act);
+	const int64_t wk = w->dims[1] * w->dims[2] * w->dims[3];
+	*what = "descriptors";
+	/* oneDNN's jit kernels fix their thread count when the primitive is created: 1 (dnnl_conv.c) */
+	omp_set_num_threads(1);
+	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->src_user, 4, xd, dnnl_s8, dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, 4, wd, dnnl_s8, dnnl_oihw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&src_any, 4, xd, dnnl_s8, dnnl_format_tag_any)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dst_any, 4, yd, q_dt(y->dtype), dnnl_format_tag_any)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&wei_any, 4, wd, dnnl_s8, dnnl_format_tag_any)) ||
+	    (s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+							    &src_any, &wei_any, b ? &dn->bias_md : NULL, &dst_any, st, dl,
+							    pl, pr)) ||
+	    (s = dnnl_primitive_attr_create(&attr)) || (s = dnnl_post_ops_create(&po)) ||
+	    (s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)) ||
+	    (s = dnnl_primitive_attr_set_output_scales(attr, mc, 1 << 1, (const float *)a->data + m0)) ||
+	    (r && (s = dnnl_post_ops_append_sum(po, ir_attr_float(n, "odet_r_scale", 1.0f)))) ||
+	    (s = cpu_act_dnnl_append(po, &act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
+		goto out;
+	if ((s = cpu_dnnl_prim_pd(dn, &cd, attr, &pd)))
+		goto out;
+	/* W once into the primitive's layout (the reorder adds the s8s8 compensation) */
+	s = cpu_dnnl_prim_init(ctx, dn, pd, r != NULL, (const int8_t *)w->data + m0 * wk, ws, what);
+out:
+	cpu_dnnl_build_free(pd, po, attr);
+	return s;
 }
 
 /* NULL *out (and ODET_OK) when oneDNN has no fast implementation for this node: the reference runs */
@@ -203,55 +265,48 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 	if (rc)
 		return rc;
 	qconv_dnnl *q = calloc(1, sizeof *q);
-	dnnl_primitive_attr_t attr = NULL;
-	dnnl_post_ops_t po = NULL;
-	dnnl_primitive_desc_t pd = NULL;
-	dnnl_status_t s;
 	if (!q)
 		return odet_error(ctx, ODET_ERR_NO_MEMORY, "node '%s' (QConv): out of memory", n->name);
-	int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
-	q->nthr = T;
-	omp_set_num_threads(T);
-	dnnl_dims_t xd = {x->dims[0], x->dims[1], x->dims[2], x->dims[3]}, yd = {y->dims[0], y->dims[1], y->dims[2], y->dims[3]};
-	dnnl_dims_t wd = {w->dims[0], w->dims[1], w->dims[2], w->dims[3]}, bd = {m};
-	dnnl_dims_t st = {win.s[0], win.s[1]}, dl = {win.d[0] - 1, win.d[1] - 1}, pl = {win.pb[0], win.pb[1]},
-		    pr = {win.pe[0], win.pe[1]};
-	dnnl_memory_desc_t src_any, dst_any, wei_any;
-	cpu_dnnl_prim *dn = &q->dn;
+	q->n = x->dims[0], q->c = x->dims[1], q->m = m;
+	q->in_sp = x->dims[2] * x->dims[3], q->out_sp = y->dims[2] * y->dims[3];
+	q->wk = w->dims[1] * w->dims[2] * w->dims[3];
+	q->ysz = odet_dtype_size(y->dtype);
+	/* the split, as the CPU Conv's (dnnl_conv.c) */
+	const int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
+	const double flops = 2.0 * (double)q->n * (double)m * (double)q->wk * (double)q->out_sp;
+	const int64_t blocks = (m + 15) / 16;
+	int parts = 1;
+	if (T > 1 && flops >= CONV_SERIAL_FLOPS) {
+		parts = q->n >= T ? 1 : T < CONV_MAX_PARTS ? T : CONV_MAX_PARTS;
+		if (parts > blocks)
+			parts = (int)blocks;
+		q->split = q->n >= T || parts > 1;
+	}
 	const char *what = "descriptors";
-	dnnl_convolution_desc_t cd;
-	cpu_act act = {0};
-	cpu_act_from_node(n, &act);
-	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->src_user, 4, xd, dnnl_s8, dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, 4, wd, dnnl_s8, dnnl_oihw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&src_any, 4, xd, dnnl_s8, dnnl_format_tag_any)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dst_any, 4, yd, q_dt(y->dtype), dnnl_format_tag_any)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&wei_any, 4, wd, dnnl_s8, dnnl_format_tag_any)) ||
-	    (s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-							    &src_any, &wei_any, B ? &dn->bias_md : NULL, &dst_any, st, dl,
-							    pl, pr)) ||
-	    (s = dnnl_primitive_attr_create(&attr)) || (s = dnnl_post_ops_create(&po)) ||
-	    (s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)) ||
-	    (s = dnnl_primitive_attr_set_output_scales(attr, m, 1 << 1, A)) ||
-	    (r && (s = dnnl_post_ops_append_sum(po, ir_attr_float(n, "odet_r_scale", 1.0f)))) ||
-	    (s = cpu_act_dnnl_append(po, &act)) || (s = dnnl_primitive_attr_set_post_ops(attr, po)))
-		goto out;
-	if ((s = cpu_dnnl_prim_pd(dn, &cd, attr, &pd)))
-		goto out;
-	/* W once into the primitive's layout (the reorder adds the s8s8 compensation) */
-	size_t ws = 0;
-	s = cpu_dnnl_prim_init(ctx, dn, pd, r != NULL, w->data, &ws, &what);
+	dnnl_status_t s = dnnl_success;
+	for (int k = 0; k < parts && !s; k++) {
+		int64_t m0 = 16 * (blocks * k / parts), m1 = 16 * (blocks * (k + 1) / parts);
+		size_t pws = 0;
+		q->part_m0[k] = m0;
+		q->part_m0[k + 1] = m1 < m ? m1 : m;
+		s = qconv_prim(ctx, g, n, &win, q->split ? 1 : q->n, m0, q->part_m0[k + 1] - m0, &q->part[k], &pws, &what);
+		if (!s || q->part[k].eng)
+			q->n_parts = k + 1; /* what it made is freed with q */
+		q->part_ws = pws > q->part_ws ? pws : q->part_ws;
+	}
 	if (s == dnnl_out_of_memory) {
 		rc = ODET_ERR_NO_MEMORY;
 		goto out_free;
 	}
-	if (s)
-		goto out;
-	q->ws = ws;
+	if (s) {
+		/* not an error: the exact reference runs this node */
+		odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): oneDNN %s: %s; the reference runs it", n->name, what,
+			 dnnl_status2str(s));
+		goto out_free;
+	}
+	q->part_ws = (q->part_ws + 63) & ~(size_t)63;
+	q->n_ws = q->split ? T : 1;
+	q->ws = q->part_ws * (size_t)q->n_ws;
 	if (B && !(q->bias = malloc(sizeof(float) * (size_t)m))) {
 		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "node '%s' (QConv): out of memory", n->name);
 		goto out_free;
@@ -260,25 +315,63 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 		q->bias[i] = B[i] / A[i];
 	*out = q;
 	q = NULL;
-	goto out_free;
-out:
-	/* not an error: the exact reference runs this node */
-	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): oneDNN %s: %s; the reference runs it", n->name, what,
-		 dnnl_status2str(s));
 out_free:
-	cpu_dnnl_build_free(pd, po, attr);
 	qconv_dnnl_free(q);
 	return rc;
 }
 
+typedef struct qsplit_job {
+	const qconv_dnnl *q;
+	const int8_t *x, *w;
+	const char *res;
+	char *y, *ws;
+	atomic_int failed;
+	dnnl_status_t s;
+	const char *what;
+} qsplit_job;
+
+/* tasks t = image * n_parts + part, each on its thread's workspace copy */
+static void qsplit_range(void *arg, int64_t begin, int64_t end, int thread)
+{
+	qsplit_job *j = arg;
+	const qconv_dnnl *q = j->q;
+	omp_set_num_threads(1); /* this pool thread's reorders: no OpenMP team (dnnl_conv.c) */
+	for (int64_t t = begin; t < end; t++) {
+		int64_t img = t / q->n_parts, k = t % q->n_parts, m0 = q->part_m0[k];
+		size_t yoff = (size_t)((img * q->m + m0) * q->out_sp) * q->ysz;
+		const char *what;
+		dnnl_status_t s = cpu_dnnl_prim_exec(&q->part[k], j->x + img * q->c * q->in_sp, j->w + m0 * q->wk,
+						     q->bias ? q->bias + m0 : NULL, j->res ? j->res + yoff : NULL,
+						     j->y + yoff, j->ws + (size_t)thread * q->part_ws, &what);
+		int expect = 0;
+		if (s != dnnl_success && atomic_compare_exchange_strong(&j->failed, &expect, 1)) {
+			j->s = s;
+			j->what = what;
+		}
+	}
+}
+
 static odet_status qconv_dnnl_run(const be_run_args *a, const qconv_dnnl *q)
 {
-	const void *x = a->in[0].data, *res = a->n_in > 3 ? a->in[3].data : NULL;
-	void *y = a->out[0].data;
-	int nthr = odet_threadpool_size(a->pool);
-	omp_set_num_threads(q->nthr < nthr ? q->nthr : nthr);
-	const char *what;
-	dnnl_status_t s = cpu_dnnl_prim_exec(&q->dn, x, a->in[1].data, q->bias, res, y, a->workspace, &what);
+	const char *res = a->n_in > 3 ? a->in[3].data : NULL;
+	const char *what = "convolution";
+	dnnl_status_t s;
+	omp_set_num_threads(1);
+	if (!q->split) {
+		s = cpu_dnnl_prim_exec(&q->part[0], a->in[0].data, a->in[1].data, q->bias, res, a->out[0].data,
+				       a->workspace, &what);
+	} else {
+		if (odet_threadpool_size(a->pool) > q->n_ws)
+			return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (QConv): prepared for %d threads runs on %d",
+					  a->node->name, q->n_ws, odet_threadpool_size(a->pool));
+		qsplit_job j = {.q = q, .x = a->in[0].data, .w = a->in[1].data, .res = res, .y = a->out[0].data,
+				.ws = a->workspace};
+		atomic_init(&j.failed, 0);
+		odet_parallel_for(a->pool, q->n * q->n_parts, 1, qsplit_range, &j);
+		s = atomic_load(&j.failed) ? j.s : dnnl_success;
+		if (s)
+			what = j.what;
+	}
 	if (s)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (QConv): oneDNN %s failed: %s", a->node->name,
 				  what, dnnl_status2str(s));
@@ -299,12 +392,18 @@ static odet_status qconv_run(const be_run_args *a)
 	return a->state ? qconv_dnnl_run(a, a->state) : qconv_ref_run(a);
 }
 
+int cpu_qconv_split(const void *state)
+{
+	const qconv_dnnl *q = state;
+	return q && q->split ? q->n_parts : 0;
+}
+
 const char *cpu_qconv_impl_name(const void *state)
 {
 	const qconv_dnnl *q = state;
 	const_dnnl_primitive_desc_t pd;
 	const char *name = "reference";
-	if (q && dnnl_primitive_get_primitive_desc(q->dn.conv, &pd) == dnnl_success)
+	if (q && dnnl_primitive_get_primitive_desc(q->part[0].conv, &pd) == dnnl_success)
 		dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
 	return name;
 }
@@ -312,6 +411,12 @@ const char *cpu_qconv_impl_name(const void *state)
 const cpu_kernel cpu_kernel_QCONV = {
 	.check = qconv_check, .prepare = qconv_prepare, .release = qconv_dnnl_free, .run = qconv_run};
 #else
+int cpu_qconv_split(const void *state)
+{
+	(void)state;
+	return 0;
+}
+
 const char *cpu_qconv_impl_name(const void *state)
 {
 	(void)state;
