@@ -19,7 +19,13 @@
 #         --precision P (D = RUNS x this pair's ORT median, at least 1 s; latency median), once
 #         per precision P of PRECISION, right after the ORT run (ORT always runs fp32)
 # images/s = batch / median latency on both sides. Prints one markdown row per case and precision.
-# Environment: THREADS (2), PAIRS (5), RUNS (3), PRECISION ("fp32"; a list such as "fp32 bf16"
+# MEASURE=cpu (for a shared, loaded machine, where wall time measures the neighbours): CPU time
+# instead of latency. Each side runs as a whole process twice per pair, with 3 and with RUNS + 3
+# inferences (ORT --bench 1 / RUNS + 1 after its 2 warm-ups; odet bench --warmup 2 / RUNS + 2
+# --duration 0.001, one timed run), user + system seconds of each process from /usr/bin/time;
+# the cost of one batch = the difference / RUNS (start-up, model load and engine build cancel).
+# images/s then means images per CPU-second of the process (all its threads, spinning included).
+# Environment: MEASURE (wall; or cpu), THREADS (2), PAIRS (5), RUNS (3; cpu: 10), PRECISION ("fp32"; a list such as "fp32 bf16"
 # times each against the same ORT run), WORK (BUILD_DIR/bench_cpu_vs_ort), CASES ("model:batch
 # ...", default all five models at batch 1 and 8), CALIB (directory of calibration caches
 # MODEL.calib, for int8).
@@ -31,7 +37,12 @@ ODET="$BUILD/odet"
 PY=/usr/bin/python3
 THREADS=${THREADS:-2}
 PAIRS=${PAIRS:-5}
-RUNS=${RUNS:-3}
+MEASURE=${MEASURE:-wall}
+case $MEASURE in
+wall) RUNS=${RUNS:-3} ;;
+cpu) RUNS=${RUNS:-10} ;;
+*) echo "cpu_vs_ort: MEASURE is wall or cpu" >&2; exit 2 ;;
+esac
 PRECISION=${PRECISION:-fp32}
 WORK=${WORK:-$BUILD/bench_cpu_vs_ort}
 ALL="ssd300_r50 ssd300_vgg16 retinanet_r50_fpn centernet nanodet"
@@ -64,11 +75,18 @@ model_file() { # model_file NAME — the ONNX file of NAME in WORK (made once)
 	echo "$f"
 }
 
-echo "CPU, $THREADS threads, $(nproc) cores online, $(date -u '+%F %H:%M') UTC, $(uname -m);" \
+cpu_s() { # cpu_s CMD... — user + system seconds of CMD as a whole process (its output dropped)
+	/usr/bin/time -f "%U %S" -o "$WORK/time.txt" "$@" >/dev/null
+	awk '{print $1 + $2}' "$WORK/time.txt"
+}
+
+echo "CPU, $MEASURE time, $THREADS threads, $(nproc) cores online, $(date -u '+%F %H:%M') UTC, $(uname -m);" \
 	"ORT $(node -p "require('$ROOT/.cache/node/node_modules/onnxruntime-node/package.json').version");" \
 	"odet precision $PRECISION; $PAIRS pairs x $RUNS runs"
 echo
-echo "| model | batch | odet precision | ORT fp32 img/s (median) | odet img/s (median) | odet/ORT median | odet/ORT range | pairs |"
+u=img/s
+[ "$MEASURE" = cpu ] && u=img/CPU-s
+echo "| model | batch | odet precision | ORT fp32 $u (median) | odet $u (median) | odet/ORT median | odet/ORT range | pairs |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for c in $CASES; do
 	m=${c%%:*}
@@ -78,6 +96,26 @@ for c in $CASES; do
 	[ -f "$in" ] || "$PY" "$ROOT/tests/gen/gen_input.py" "$model" "$in" --batch "$b"
 	for p in $PRECISION; do : >"$WORK/pairs.$p.txt"; done
 	k=0
+	while [ $k -lt "$PAIRS" ] && [ "$MEASURE" = cpu ]; do
+		ort_lo=$(cpu_s node "$ROOT/tests/ref/ort_run.js" "$model" "$in" "$WORK/ort.out.bin" --threads "$THREADS" --bench 1)
+		ort_hi=$(cpu_s node "$ROOT/tests/ref/ort_run.js" "$model" "$in" "$WORK/ort.out.bin" --threads "$THREADS" \
+			--bench $((RUNS + 1)))
+		ort_ms=$("$PY" -c "print(1000 * ($ort_hi - $ort_lo) / $RUNS)")
+		for p in $PRECISION; do
+			calib=""
+			if [ "$p" = int8 ]; then
+				calib="--calib ${CALIB:?precision int8 needs CALIB=DIR with MODEL.calib files}/$m.calib"
+			fi
+			# shellcheck disable=SC2086 # calib is an option list
+			set -- "$ODET" bench "$model" --batch "$b" --threads "$THREADS" --no-head --duration 0.001 \
+				--precision "$p" $calib
+			odet_lo=$(cpu_s "$@" --warmup 2)
+			odet_hi=$(cpu_s "$@" --warmup $((RUNS + 2)))
+			odet_ms=$("$PY" -c "print(1000 * ($odet_hi - $odet_lo) / $RUNS)")
+			echo "$ort_ms $odet_ms" >>"$WORK/pairs.$p.txt"
+		done
+		k=$((k + 1))
+	done
 	while [ $k -lt "$PAIRS" ]; do
 		node "$ROOT/tests/ref/ort_run.js" "$model" "$in" "$WORK/ort.out.bin" --threads "$THREADS" \
 			--bench "$RUNS" >"$WORK/ort.json"

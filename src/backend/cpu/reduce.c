@@ -4,8 +4,9 @@
  *   X: float32/float64/int8..int64/uint8..uint64. Optional input 1 `axes` (int64, may be
  *   empty or omitted: all axes, or with attr noop_with_empty_axes = 1 the identity).
  *   attr keepdims (1). Y has X's dtype.
- *   Sums accumulate in double (floats) or 64-bit integers; Mean of integers truncates
- *   toward zero; Max of an empty set is -inf (floats) / the dtype's minimum; Max propagates NaN.
+ *   Sums accumulate in double (floats; a contiguous run in four partial sums) or 64-bit
+ *   integers; Mean of integers truncates toward zero; Max of an empty set is -inf (floats) /
+ *   the dtype's minimum; Max propagates NaN.
  *   Each output element walks its reduced sub-space (adjacent reduced dims merged);
  *   output elements are split over the thread pool.
  */
@@ -37,6 +38,25 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 	return off;
 }
 
+/* Sum of n contiguous elements in double, four partial sums (the inner loop of Mean and Sum
+ * over the last dims, e.g. NCHW's H*W: a single running sum waits on each add's latency) */
+#define DEF_SUM_CONTIG(S, TYPE, UTYPE)                                                          \
+	static double sum_contig_##S(const TYPE *p, int64_t n)                                 \
+	{                                                                                       \
+		double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                          \
+		int64_t i = 0;                                                                  \
+		for (; i + 4 <= n; i += 4) {                                                    \
+			s0 += (double)p[i];                                                     \
+			s1 += (double)p[i + 1];                                                 \
+			s2 += (double)p[i + 2];                                                 \
+			s3 += (double)p[i + 3];                                                 \
+		}                                                                               \
+		for (; i < n; i++)                                                              \
+			s0 += (double)p[i];                                                     \
+		return (s0 + s1) + (s2 + s3);                                                   \
+	}
+CPU_NUM_TYPES(DEF_SUM_CONTIG)
+
 #define DEF_REDUCE(S, TYPE, UTYPE)                                                              \
 	static void reduce_##S(const reduce_job *j, int64_t b, int64_t e)                      \
 	{                                                                                       \
@@ -65,6 +85,8 @@ static int64_t reduce_base(const reduce_job *j, int64_t o)
 				} else if (is_int) {                                            \
 					for (int64_t i = 0; i < in; i++)                        \
 						us += (uint64_t)(int64_t)p[i * is];             \
+				} else if (is == 1 && j->op != IR_OP_REDUCEL2) {                \
+					fs += sum_contig_##S(p, in);                            \
 				} else {                                                        \
 					for (int64_t i = 0; i < in; i++)                        \
 						fs += j->op == IR_OP_REDUCEL2 ? (double)p[i * is] * (double)p[i * is] \
