@@ -259,9 +259,13 @@ static bool nchw16c_conv(const ir_graph *g, const ir_node *n)
 {
 	if (n->dead || n->op != IR_OP_CONV || n->n_in < 2 || n->n_out != 1)
 		return false;
-	const ir_value *x = ir_in(g, n, 0);
-	return x && x->rank == 4 && x->kind != IR_VALUE_CONST &&
-	       ir_attr_int(n, "odet_conv_algo", 0) == 0 && ir_attr_int(n, "group", 1) == 1;
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1);
+	if (!x || !w || x->rank != 4 || w->rank != 4 || x->kind == IR_VALUE_CONST || ir_attr_int(n, "odet_conv_algo", 0))
+		return false;
+	/* groups: depthwise (oneDNN's jit_dw reads nChw16c), or whole 16-channel blocks per group */
+	int64_t group = ir_attr_int(n, "group", 1), c = x->dims[1], m = w->dims[0];
+	return group == 1 || (group == c && group == m) ||
+	       (group > 1 && c % group == 0 && m % group == 0 && (c / group) % 16 == 0 && (m / group) % 16 == 0);
 }
 
 static bool nchw16c_maxpool(const ir_node *n)

@@ -117,7 +117,8 @@ void cpu_map_gather(odet_threadpool *pool, int rank, const int64_t *dims, int64_
 odet_status cpu_broadcast_copy(const be_run_args *a, const odet_tensor *in, odet_tensor *out);
 
 /* Whether value v is kept in oneDNN's nChw16c layout (float32 [N][C/16][H][W][16], C % 16 == 0,
- * same bytes as NCHW) instead of NCHW: true when a oneDNN Conv (odet_conv_algo auto, group 1,
+ * same bytes as NCHW) instead of NCHW: true when a oneDNN Conv (odet_conv_algo auto; group 1,
+ * depthwise, or groups of whole 16-channel blocks;
  * 2-d, X not constant) writes it, directly or through a chain of 2-d MaxPools, and only such
  * Convs (as X or residual) and MaxPools read it, none of it a graph input or output or
  * constant. Producer and consumers evaluate it on the same final graph, so they agree.

@@ -1,6 +1,6 @@
 /*
  * test_cpu_nchw16c.c — tensors kept in oneDNN's nChw16c layout between CPU Convs and
- * MaxPools (cpu_value_nchw16c). One small graph: Conv+ReLU → MaxPool → 1x1 Conv → 3x3 Conv
+ * MaxPools (cpu_value_nchw16c). One small graph: Conv+ReLU → MaxPool → depthwise 3x3 Conv → 3x3 Conv
  * with the MaxPool output as residual → two output Convs (one with 20 channels, one a graph
  * output with 16); batch 2. Built twice through the engine on the CPU backend: with
  * automatic algorithms (the inner values blocked when oneDNN is there) and with every Conv
@@ -73,7 +73,8 @@ static void make_net(odet_ctx *ctx, int algo, net *t)
 	ir_attr_set_ints(g, mp, "kernel_shape", ks, 2);
 	ir_attr_set_ints(g, mp, "strides", st, 2);
 	ir_attr_set_ints(g, mp, "pads", pads, 4);
-	t->c2 = add_conv(g, "conv2", t->p, 32, 32, 1, 1, 0, -1, 0, algo, 5, 2, &t->conv[1]);
+	t->c2 = add_conv(g, "conv2", t->p, 32, 1, 3, 1, 1, -1, 0, algo, 5, 2, &t->conv[1]); /* depthwise */
+	ir_attr_set_int(g, t->conv[1], "group", 32);
 	t->c3 = add_conv(g, "conv3", t->c2, 32, 32, 3, 1, 1, t->p, 1, algo, 5, 2, &t->conv[2]);
 	t->y = add_conv(g, "conv4", t->c3, 20, 32, 1, 1, 0, -1, 0, algo, 5, 2, &t->conv[3]);
 	t->y2 = add_conv(g, "conv5", t->p, 16, 32, 3, 2, 1, -1, 0, algo, 3, 2, &t->conv[4]);
