@@ -49,6 +49,11 @@ static bool has_node(const ir_graph *g, const char *name)
 
 odet_status engine_check_layer_names(odet_ctx *ctx, const ir_graph *g, const odet_build_opts *o)
 {
+	for (int i = 0; i < o->n_keep_fp32; i++)
+		if (o->keep_fp32[i] && !has_node(g, o->keep_fp32[i]))
+			return odet_error(ctx, ODET_ERR_INVALID_ARG,
+					  "--keep-fp32 %s: no node of that name in the optimized graph (odet inspect MODEL -v "
+					  "lists them)", o->keep_fp32[i]);
 	for (int i = 0; i < o->n_layer_precision; i++) {
 		const char *name = o->layer_precision[i].node;
 		if (!has_node(g, name))
