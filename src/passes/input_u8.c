@@ -45,10 +45,7 @@ odet_status pass_input_u8(ir_graph *g)
 	int nv = ir_value_add(g, name, ft, 4, dims);
 	if (nv < 0)
 		return ODET_ERR_NO_MEMORY;
-	for (int i = 0; i < g->n_nodes; i++) /* every reader of the float input reads the PixelNorm */
-		for (int k = 0; k < g->nodes[i].n_in; k++)
-			if (g->nodes[i].in[k] == v)
-				g->nodes[i].in[k] = nv;
+	ir_value_replace_uses(g, v, nv); /* every reader of the float input reads the PixelNorm */
 	int node = ir_node_add(g, IR_OP_PIXEL_NORM, name, 1, &v, 1, &nv);
 	odet_status rc;
 	if (node < 0)

@@ -12,6 +12,9 @@
 /* The device can run FP8 (8.9+); otherwise an error naming node, device and capability. */
 odet_status cuda_fp8_device_check(odet_ctx *ctx, const ir_node *n);
 
+/* QConv's layout checks for INT8 and FP8 alike (qconv.cu): NHWC 2-D, input and output channels
+ * multiples of mult (cuDNN's rows), symmetric pads; errors name the node and kind ("INT8"). */
+odet_status qconv_check_shape(odet_ctx *ctx, const ir_graph *g, const ir_node *n, int mult, const char *kind);
 /* QConv with E4M3 x and w: what the fused cuDNN graph runs (NHWC, C and M % 16, symmetric pads,
  * an activation the graph expresses, residual multiplier 1). */
 odet_status qconv_fp8_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n);

@@ -99,22 +99,31 @@ static cudnnDataType_t dnn_dtype(odet_dtype t)
 	return t == ODET_I8 ? CUDNN_DATA_INT8 : t == ODET_F16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
 }
 
-static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
+odet_status qconv_check_shape(odet_ctx *ctx, const ir_graph *g, const ir_node *n, int mult, const char *kind)
 {
 	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1);
 	cuda_window cw;
+	if (!x || !w || x->rank != 4 || w->rank != 4 || !ir_attr_int(n, "odet_nhwc", 0))
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): CUDA runs NHWC 2-D %s convolutions only",
+				  n->name, kind);
+	if (x->dims[3] % mult || w->dims[0] % mult)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
+				  "node '%s' (QConv): cuDNN's %s convolutions need channels in multiples of %d (%lld -> %lld)",
+				  n->name, kind, mult, (long long)x->dims[3], (long long)w->dims[0]);
+	if (!cuda_window_read(g, n, w->dims[1], w->dims[2], &cw) || cw.pt != cw.pb || cw.pl != cw.pr)
+		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): asymmetric pads on CUDA", n->name);
+	return ODET_OK;
+}
+
+static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
+{
+	const ir_value *x = ir_in(g, n, 0);
 	cuda_act a;
 	if (x && x->dtype == ODET_F8E4M3)
 		return qconv_fp8_check(ctx, g, n);
-	if (!x || !w || x->rank != 4 || w->rank != 4 || !ir_attr_int(n, "odet_nhwc", 0))
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): CUDA runs NHWC 2-D INT8 convolutions only",
-				  n->name);
-	if (x->dims[3] % 4 || w->dims[0] % 4)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "node '%s' (QConv): cuDNN's INT8 convolutions need channels in multiples of 4 (%lld -> %lld)",
-				  n->name, (long long)x->dims[3], (long long)w->dims[0]);
-	if (!cuda_window_read(g, n, w->dims[1], w->dims[2], &cw) || cw.pt != cw.pb || cw.pl != cw.pr)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): asymmetric pads on CUDA", n->name);
+	odet_status rc = qconv_check_shape(ctx, g, n, 4, "INT8");
+	if (rc)
+		return rc;
 	if (!cuda_act_read(n, &a))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): unknown fused activation", n->name);
 	return ODET_OK;

@@ -108,19 +108,15 @@ odet_status qconv_fp8_run_split(const be_run_args *a, const conv_graph *graph, s
 
 odet_status qconv_fp8_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
-	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *r = ir_in(g, n, 3), *y = ir_out(g, n, 0);
-	cuda_window cw;
+	const ir_value *w = ir_in(g, n, 1), *r = ir_in(g, n, 3), *y = ir_out(g, n, 0);
 	conv_graph_desc gd;
 	memset(&gd, 0, sizeof gd);
-	if (!x || !w || !y || x->rank != 4 || w->rank != 4 || !ir_attr_int(n, "odet_nhwc", 0) || w->dtype != ODET_F8E4M3)
+	if (!y || (w && w->dtype != ODET_F8E4M3))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): CUDA runs NHWC 2-D FP8 convolutions only",
 				  n->name);
-	if (x->dims[3] % 16 || w->dims[0] % 16)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
-				  "node '%s' (QConv): cuDNN's FP8 convolutions need channels in multiples of 16 (%lld -> %lld)",
-				  n->name, (long long)x->dims[3], (long long)w->dims[0]);
-	if (!cuda_window_read(g, n, w->dims[1], w->dims[2], &cw) || cw.pt != cw.pb || cw.pl != cw.pr)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): asymmetric pads on CUDA", n->name);
+	odet_status rc = qconv_check_shape(ctx, g, n, 16, "FP8");
+	if (rc)
+		return rc;
 	if (!cuda_act_read(n, &gd.act) || !conv_graph_supports(&gd))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
 				  "node '%s' (QConv): FP8 runs as a fused cuDNN graph, which has no such activation", n->name);
