@@ -17,6 +17,7 @@
 #include "passes/passes.h"
 #include "quant/fp8.h"
 #include "quant/quant.h"
+#include "quant_test.h"
 #include "test.h"
 
 #include <float.h>
@@ -125,32 +126,21 @@ static void test_edges(void)
 /* ---- pass_quantize_fp8 */
 
 static uint32_t rng = 777;
-static float frand(void) /* uniform [-1, 1) */
-{
-	rng = rng * 1664525u + 1013904223u;
-	return (float)((rng >> 8) * (1.0 / 8388608.0)) - 1.0f;
-}
 
+/* A 3x3 conv (quant_test.h) with seeded weights and bias; *wout, when given, a copy of the weights */
 static int conv(ir_graph *g, const char *name, int x, int m, int c, int act, int res, float **wout)
 {
-	int64_t wd[4] = {m, c, 3, 3}, bd[1] = {m}, pads[4] = {1, 1, 1, 1};
 	float *w = malloc(sizeof(float) * (size_t)(m * c * 9)), *b = malloc(sizeof(float) * (size_t)m);
 	for (int i = 0; i < m * c * 9; i++)
-		w[i] = frand() * 0.3f;
+		w[i] = qt_frand(&rng) * 0.3f;
 	for (int i = 0; i < m; i++)
-		b[i] = frand() * 0.1f;
-	if (wout) {
-		*wout = malloc(sizeof(float) * (size_t)(m * c * 9));
-		memcpy(*wout, w, sizeof(float) * (size_t)(m * c * 9));
-	}
-	char n1[64], n2[64];
-	snprintf(n1, sizeof n1, "%s_w", name);
-	snprintf(n2, sizeof n2, "%s_b", name);
-	int wv = ir_const_add(g, n1, ODET_F32, 4, wd, w), bv = ir_const_add(g, n2, ODET_F32, 1, bd, b);
-	int y = test_graph_value(g, name), in[4] = {x, wv, bv, res};
-	int node = ir_node_add(g, IR_OP_CONV, name, res >= 0 ? 4 : 3, in, 1, &y);
-	ir_attr_set_ints(g, node, "pads", pads, 4);
-	ir_attr_set_int(g, node, "odet_act", act);
+		b[i] = qt_frand(&rng) * 0.1f;
+	int y = qt_conv_node(g, name, x, m, c, 3, w, b, act, res);
+	free(b);
+	if (wout)
+		*wout = w;
+	else
+		free(w);
 	return y;
 }
 
