@@ -18,9 +18,9 @@
  */
 #include "backend/backend.h"
 #include "backend/cpu/conv.h"
+#include "process_threads.h"
 #include "test.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,19 +47,6 @@ static const spec specs[] = {
 };
 
 static unsigned seed = 7;
-
-/* threads of this process (Linux /proc; -1 where it cannot be read) */
-static int process_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
-		return -1;
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static float *rnd(int64_t n)
 {

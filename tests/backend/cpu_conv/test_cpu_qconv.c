@@ -13,9 +13,9 @@
  */
 #include "backend/backend.h"
 #include "backend/cpu/conv.h"
+#include "process_threads.h"
 #include "test.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +33,6 @@ static const spec specs[] = {
 };
 
 static unsigned seed = 3;
-
-static int process_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
-		return -1;
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static int8_t *rnd_i8(int64_t n)
 {
