@@ -103,6 +103,7 @@ static void test_quantize(odet_ctx *ctx, const odet_backend *be)
 	const int n = 256 + 3 * 2 * 0x7e + 8 + NR;
 	float *x = malloc(sizeof(float) * (size_t)n);
 	uint8_t *y = malloc((size_t)n);
+	uint16_t *xh = malloc(sizeof(uint16_t) * (size_t)n);
 	const float scales[2] = {0.5f, 0.3f};
 	for (int si = 0; si < 2; si++) {
 		const float s = scales[si];
@@ -122,25 +123,35 @@ static void test_quantize(odet_ctx *ctx, const odet_backend *be)
 			x[k++] = special[i];
 		for (int i = 0; i < NR; i++)
 			x[k++] = (float)((urand() < 0.5 ? -1 : 1) * exp2(-14 + 24 * urand()));
-		ir_graph *g;
-		ir_graph_create(ctx, &g);
-		int64_t d[1] = {n};
-		int xv = test_graph_input(g, "x", ODET_F32, 1, d);
-		test_graph_output(g, add_quantize(g, "q", xv, s));
-		memset(y, 0xcd, (size_t)n);
-		if (run_graph(ctx, be, g, x, NULL, y, (size_t)n, false)) {
-			int bad = 0, first = -1;
-			for (int i = 0; i < n; i++)
-				if (y[i] != quant_fp8_from_float(x[i] / s) && bad++ == 0)
-					first = i;
-			CHECK_MSG(bad == 0, "QuantizeLinear e4m3 (s %g): %d of %d bytes differ from the CPU reference "
-				  "(first: x %a -> 0x%02x, want 0x%02x)", s, bad, n, first >= 0 ? x[first] : 0.0f,
-				  first >= 0 ? y[first] : 0, first >= 0 ? quant_fp8_from_float(x[first] / s) : 0);
-			printf("  QuantizeLinear e4m3 s %g: %d values, %d differ\n", s, n, bad);
+		/* float32 input, then the same values rounded to float16 (the engines' usual input) */
+		for (int hf = 0; hf < 2; hf++) {
+			for (int i = 0; hf && i < n; i++)
+				xh[i] = odet_f32_to_f16(x[i]);
+			ir_graph *g;
+			ir_graph_create(ctx, &g);
+			int64_t d[1] = {n};
+			int xv = test_graph_input(g, "x", hf ? ODET_F16 : ODET_F32, 1, d);
+			test_graph_output(g, add_quantize(g, "q", xv, s));
+			memset(y, 0xcd, (size_t)n);
+			if (run_graph(ctx, be, g, hf ? (const void *)xh : x, NULL, y, (size_t)n, false)) {
+				int bad = 0, first = -1;
+				float xf = 0;
+				for (int i = 0; i < n; i++) {
+					float xi = hf ? odet_f16_to_f32(xh[i]) : x[i];
+					if (y[i] != quant_fp8_from_float(xi / s) && bad++ == 0)
+						first = i, xf = xi;
+				}
+				CHECK_MSG(bad == 0, "QuantizeLinear e4m3 from %s (s %g): %d of %d bytes differ from the CPU "
+					  "reference (first: x %a -> 0x%02x, want 0x%02x)", hf ? "float16" : "float32", s, bad,
+					  n, xf, first >= 0 ? y[first] : 0, first >= 0 ? quant_fp8_from_float(xf / s) : 0);
+				printf("  QuantizeLinear e4m3 from %s s %g: %d values, %d differ\n", hf ? "float16" : "float32",
+				       s, n, bad);
+			}
+			ir_graph_free(g);
 		}
-		ir_graph_free(g);
 	}
 	free(x);
+	free(xh);
 	free(y);
 }
 
