@@ -259,8 +259,11 @@ static void test_qconv(odet_ctx *ctx, const odet_backend *be, const qcase *qc, b
 								 quant_fp8_from_float((float)(v + tol)) == got;
 						if (neighbour)
 							near_tie++;
-						else
-							bad++;
+						else if (bad++ == 0)
+							printf("  first code off (%s): y[%lld] = %a (0x%02x), reference %.9g -> %a (0x%02x), "
+							       "tolerance %.3g, sum of |terms| %.6g\n", qc->what, (long long)o,
+							       quant_fp8_to_float(got), got, v, quant_fp8_to_float(want), want, tol,
+							       fabs((double)a[m]) * mag);
 					}
 		if (qc->out == ODET_F32) {
 			CHECK_MSG(bad == 0, "%s: %d of %lld outputs off the reference (worst %.2f x tolerance)", qc->what, bad,
