@@ -377,8 +377,9 @@ static odet_status check_opts(odet_ctx *ctx, const odet_build_opts *o, const ode
 							       : NULL;
 	if (o->precision != ODET_PRECISION_FP32 && !pn)
 		return odet_error(ctx, ODET_ERR_INVALID_ARG, "precision %d unknown", (int)o->precision);
-	/* the CPU backend has int8 as the reference QConv (exact, slow); no fp16, no fp8 */
-	if ((o->precision == ODET_PRECISION_FP16 || o->precision == ODET_PRECISION_FP8) && be->kind == ODET_BACKEND_CPU)
+	/* the CPU backend has int8 (oneDNN, or the exact reference) and fp8 (the exact reference of
+	 * CUDA's FP8, slow); no fp16 */
+	if (o->precision == ODET_PRECISION_FP16 && be->kind == ODET_BACKEND_CPU)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision %s: the CPU backend has no %s kernels", pn, pn);
 	if (o->precision == ODET_PRECISION_BF16 && be->kind != ODET_BACKEND_CPU)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "precision bf16: only the CPU backend has bf16 kernels "

@@ -15,10 +15,12 @@
  *     single-threaded: no OpenMP team. oneDNN's reference implementations are refused.
  *   reference (everything else, and odet_conv_algo = 1): NCHW, or NHWC (odet_nhwc: X [N,H,W,C],
  *     W [M,kh,kw,C], Y [N,oh,ow,M]); direct loops, threaded over output rows; exact.
+ * FP8 E4M3 X and W: qconv_fp8.c's reference.
  */
 #include "backend/cpu/act.h"
 #include "backend/cpu/conv.h"
 #include "backend/cpu/cpu_util.h"
+#include "backend/cpu/fp8.h"
 #include "backend/cpu/window.h"
 
 #include <math.h>
@@ -114,6 +116,8 @@ static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	cpu_act act;
 	if (!x || !w || x->rank != 4 || w->rank != 4)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): 2-D convolutions only", n->name);
+	if (x->dtype == ODET_F8E4M3)
+		return cpu_qconv_fp8_check(ctx, g, n);
 	if (x->dtype != ODET_I8 || w->dtype != ODET_I8)
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (QConv): the CPU backend runs int8 only (this one is %s)",
 				  n->name, odet_dtype_name(x->dtype));
@@ -124,6 +128,8 @@ static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 
 static odet_status qconv_ref_run(const be_run_args *a)
 {
+	if (a->in[0].dtype == ODET_F8E4M3)
+		return cpu_qconv_fp8_run(a);
 	qconv_job j = {.a = a};
 	const odet_tensor *x = &a->in[0], *w = &a->in[1], *y = &a->out[0];
 	j.nhwc = ir_attr_int(a->node, "odet_nhwc", 0) != 0;

@@ -6,15 +6,18 @@
  * Computed as q = x / scale clamped to [lo - zp, hi - zp] first (the same result: the bounds are
  * integers), then rounded half to even by adding and subtracting 1.5 * 2^23 (exact for |q| < 2^22,
  * the default rounding mode; no libm call, so the loop vectorizes), in parallel over blocks of
- * elements of one scale.
+ * elements of one scale. To float8e4m3: qconv_fp8.c.
  */
 #include "backend/cpu/cpu_util.h"
+#include "backend/cpu/fp8.h"
 
 #include <math.h>
 
 static odet_status quantize_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 {
 	const ir_value *x = ir_in(g, n, 0), *s = ir_in(g, n, 1), *y = ir_out(g, n, 0);
+	if (y && y->dtype == ODET_F8E4M3)
+		return cpu_quantize_fp8_check(ctx, g, n);
 	if (!x || !s || !y || (x->dtype != ODET_F32 && x->dtype != ODET_F16) || s->dtype != ODET_F32 ||
 	    (y->dtype != ODET_I8 && y->dtype != ODET_U8))
 		return odet_error(ctx, ODET_ERR_UNSUPPORTED,
@@ -78,6 +81,8 @@ static void quant_range(void *arg, int64_t begin, int64_t end, int thread)
 
 static odet_status quantize_run(const be_run_args *a)
 {
+	if (a->out[0].dtype == ODET_F8E4M3)
+		return cpu_quantize_fp8_run(a);
 	quant_job j = {.x = &a->in[0], .s = &a->in[1], .z = a->n_in > 2 && a->in[2].data ? &a->in[2] : NULL,
 		       .y = &a->out[0], .inner = 1, .axis_len = 1, .u8 = a->out[0].dtype == ODET_U8};
 	int64_t n = odet_tensor_numel(j.x), ns = odet_tensor_numel(j.s);

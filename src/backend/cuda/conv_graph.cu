@@ -169,10 +169,8 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 		TRY(make_tensor(&s->b, UID_B, bdt, bd, bs, false));
 	if (d->has_res)
 		TRY(make_tensor(&s->r, UID_R, rdt, yd, ys, false));
-	if (d->int8) { /* FP8: one scale, [1,1,1,1] (per-tensor scales, as cuDNN's FP8 samples) */
-		const int64_t one[4] = {1, 1, 1, 1};
-		TRY(make_tensor(&s->s, UID_S, fl, d->fp8 ? one : bd, d->fp8 ? one : bs, false));
-	}
+	if (d->int8) /* INT8 and FP8: A per output channel, shaped as the bias */
+		TRY(make_tensor(&s->s, UID_S, fl, bd, bs, false));
 
 	/* the chain after the convolution: [scale], bias, residual, activation */
 	cudnnPointwiseMode_t modes[4];

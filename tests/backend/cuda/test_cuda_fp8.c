@@ -180,10 +180,9 @@ static void test_qconv(odet_ctx *ctx, const odet_backend *be, const qcase *qc, b
 		x[i] = (float)((urand() * 2 - 1) * 448 * sx * (urand() < 0.1 ? 1.2 : 0.5));
 	for (int64_t i = 0; i < nw; i++) /* codes of every exponent below 1, subnormals included */
 		w[i] = quant_fp8_from_float((float)((urand() * 2 - 1) * exp2(-8 * urand())));
-	/* FP8 scales are per tensor: A[m] = sx * sw / sy is one value (qconv_fp8_check refuses others) */
-	const float a0 = qc->ascale * (float)(0.5 + urand());
+	/* A[m] = sx * sw[m] / sy: FP8 weights have one scale per output channel */
 	for (int m = 0; m < QM; m++) {
-		a[m] = a0;
+		a[m] = qc->ascale * (float)(0.5 + urand());
 		b[m] = (float)(urand() * 2 - 1);
 	}
 	for (int64_t i = 0; i < ny; i++)
