@@ -678,6 +678,25 @@ typedef struct odet_image_input {
  * read; they must stay valid until the call returns). r->path is the input's name. */
 ODET_API odet_status odet_pipeline_run_inputs(odet_pipeline *p, const odet_image_input *inputs, int64_t n,
 					      odet_result_fn fn, void *user, odet_pipeline_stats *stats);
+/* A pull source: what odet_pipeline_run_pull's `next` answers. */
+typedef enum odet_pull {
+	ODET_PULL_INPUT = 0,  /* *in is the next input (its result gets the next index: 0, 1, ...) */
+	ODET_PULL_FLUSH,      /* nothing more for now: run the inputs of the open batch without
+	                       * waiting for it to fill (nothing to run: no effect) */
+	ODET_PULL_END         /* no more inputs: finish what was handed over and return */
+} odet_pull;
+/* Called one call at a time, in order, from the pipeline's reading threads; it may block
+ * while it waits for work, but should answer (FLUSH when it has nothing) every 100 ms or so:
+ * a run stopped by a failure waits for it to return. in's bytes and name must stay valid
+ * until that input's result has been delivered (or the run returned). A status other than
+ * ODET_OK stops the run, which returns it. */
+typedef odet_status (*odet_pull_fn)(void *user, odet_image_input *in, odet_pull *what);
+/* The pipeline over inputs pulled from `next` until it answers END, streaming from one batch
+ * to the next as odet_pipeline_run does over a long list (a queue worker's form: one run for
+ * its life, partial batches flushed when the queue runs dry). Results in pull order; user
+ * goes to both callbacks. */
+ODET_API odet_status odet_pipeline_run_pull(odet_pipeline *p, odet_pull_fn next, odet_result_fn fn, void *user,
+					    odet_pipeline_stats *stats);
 /* One image file through device 0, on the calling thread (latency path): the result's
  * arrays stay valid until the next call on p. */
 ODET_API odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out);

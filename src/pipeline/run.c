@@ -1,6 +1,6 @@
 /*
- * run.c — odet_pipeline_run: reading threads → a ring of items → device workers → in-order
- * delivery.
+ * run.c — odet_pipeline_run / _run_inputs / _run_pull: reading threads → a ring of items →
+ * device workers → in-order delivery.
  *
  * Readers claim item indices in order and load each (file bytes; the JPEG header; a CPU
  * decode of whatever nvJPEG will not take) into the ring, at most W items ahead of the last
@@ -10,6 +10,12 @@
  * enqueue, wait for the device. Finished batches are delivered strictly in input order by
  * whichever thread completes the next one; the ring slots of a delivered batch are then
  * free for the readers.
+ *
+ * Positions: item k of the ring is ring[k % W] and batch j holds positions [jB, jB + B). A
+ * list fills every position; a pull source (odet_pipeline_run_pull) is asked for the next
+ * input by one reader at a time, and its FLUSH closes the open batch early (the positions left
+ * in it stay empty, the next input starts the next batch), its END closes it and sets n. Until
+ * then n and n_batches are unknown (INT64_MAX) and a batch is claimable once closed.
  */
 #include "pipeline/pipeline.h"
 
@@ -21,7 +27,12 @@ typedef struct pl_run {
 	odet_pipeline *p;
 	const char *const *paths;
 	const odet_image_input *inputs; /* instead of paths: odet_pipeline_run_inputs */
-	int64_t n, n_batches;
+	odet_pull_fn pull;        /* instead of a list: odet_pipeline_run_pull */
+	int64_t *batch_n;         /* pull: per batch slot (W / B), its item count once closed, else -1 */
+	int64_t pulled;           /* pull: inputs so far (their index) */
+	bool ended;               /* pull: END seen (n and n_batches known), or the run winds down */
+	pthread_mutex_t pmu;      /* pull: one call of the source at a time, in order */
+	int64_t n, n_batches;     /* positions (a list: its items) and batches */
 	int B;
 	pl_item *ring;
 	int64_t *done;            /* per ring slot: index of the item loaded there, or -1 */
@@ -71,16 +82,108 @@ static int64_t steal_candidate(const pl_run *r)
 	return -1;
 }
 
+/* cpu_decode_share of the items, spread evenly, stay on the CPU decoders. */
+static bool cpu_share(const pl_run *r, int64_t i)
+{
+	double sh = r->p->opts.cpu_decode_share;
+	return sh > 0 && (int64_t)((double)(i + 1) * sh) > (int64_t)((double)i * sh);
+}
+
+/* Pull mode: ask the source for the next input and claim its position (*pos; *index its
+ * index), serialized by pmu. FLUSH closes the open batch; END closes it and ends the reading.
+ * Returns false when there is nothing more to read (END, a failure, the run stopping). */
+static bool pull_next(pl_reader *rd, odet_image_input *in, int64_t *pos, int64_t *index)
+{
+	pl_run *r = rd->r;
+	int64_t B = r->B, P = r->W / r->B;
+	bool got = false;
+	pthread_mutex_lock(&r->pmu);
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		while (!r->stop && !r->ended && r->next_read >= r->released + r->W)
+			pthread_cond_wait(&r->cv, &r->mu);
+		bool over = r->stop || r->ended;
+		pthread_mutex_unlock(&r->mu);
+		if (over)
+			break;
+		odet_pull what = ODET_PULL_END;
+		memset(in, 0, sizeof *in);
+		odet_status rc = r->pull(r->user, in, &what);
+		if (rc) {
+			set_stop(r, rc, odet_ctx_last_error(r->p->ctx));
+			break;
+		}
+		if (what == ODET_PULL_INPUT && !in->data && !in->name) {
+			odet_error(r->p->ctx, ODET_ERR_INVALID_ARG, "pulled input %lld: neither bytes nor a path",
+				   (long long)r->pulled);
+			set_stop(r, ODET_ERR_INVALID_ARG, odet_ctx_last_error(r->p->ctx));
+			break;
+		}
+		if (what != ODET_PULL_INPUT && what != ODET_PULL_FLUSH && what != ODET_PULL_END) {
+			odet_error(r->p->ctx, ODET_ERR_INVALID_ARG, "the pull source answered %d (not INPUT, FLUSH or END)",
+				   (int)what);
+			set_stop(r, ODET_ERR_INVALID_ARG, odet_ctx_last_error(r->p->ctx));
+			break;
+		}
+		pthread_mutex_lock(&r->mu);
+		int64_t k = r->next_read;
+		if (r->stop || r->ended) {
+			pthread_mutex_unlock(&r->mu);
+			break; /* the run stopped while the source was answering: its input is dropped */
+		}
+		if (what == ODET_PULL_INPUT) {
+			*pos = k;
+			*index = r->pulled++;
+			r->next_read = k + 1;
+			if ((k + 1) % B == 0)
+				r->batch_n[(k / B) % P] = B;
+			got = true;
+		} else {
+			if (k % B) { /* close the open batch where it is */
+				r->batch_n[(k / B) % P] = k % B;
+				r->next_read = (k / B + 1) * B;
+			}
+			if (what == ODET_PULL_END) {
+				r->n = r->next_read;
+				r->n_batches = r->n / B;
+				r->ended = true;
+			}
+			pthread_cond_broadcast(&r->cv);
+		}
+		pthread_mutex_unlock(&r->mu);
+		if (got || what == ODET_PULL_END)
+			break;
+	}
+	pthread_mutex_unlock(&r->pmu);
+	return got;
+}
+
 static void *reader_main(void *arg)
 {
 	pl_reader *rd = arg;
 	pl_run *r = rd->r;
 	/* cpu_decode_share < 0: readers that are ahead (held by the window, or done reading)
 	 * decode on the CPU what nvJPEG would otherwise decode later, so both decoders work
-	 * whenever the GPU side is the slower one, and only then */
+	 * whenever the GPU side is the slower one, and only then (lists only: a pull source's
+	 * readers wait for the source instead) */
 	bool adaptive = r->gpu_jpeg && r->p->opts.cpu_decode_share < 0;
 	for (;;) {
 		int64_t steal = -1;
+		if (r->pull) {
+			odet_image_input in;
+			int64_t k, index;
+			if (!pull_next(rd, &in, &k, &index))
+				break;
+			pl_item *it = &r->ring[k % r->W];
+			it->index = index;
+			it->path = in.name ? in.name : "(memory)";
+			pl_item_load(rd->ctx, it, in.data, in.size, r->gpu_jpeg && !cpu_share(r, index));
+			pthread_mutex_lock(&r->mu);
+			r->done[k % r->W] = k;
+			pthread_cond_broadcast(&r->cv);
+			pthread_mutex_unlock(&r->mu);
+			continue;
+		}
 		pthread_mutex_lock(&r->mu);
 		for (;;) {
 			if (r->stop)
@@ -117,10 +220,7 @@ static void *reader_main(void *arg)
 		it->index = i;
 		const odet_image_input *in = r->inputs ? &r->inputs[i] : NULL;
 		it->path = in ? (in->name ? in->name : "(memory)") : r->paths[i];
-		/* cpu_decode_share of the items, spread evenly, stay on the CPU decoders */
-		double sh = r->p->opts.cpu_decode_share;
-		bool cpu = sh > 0 && (int64_t)((double)(i + 1) * sh) > (int64_t)((double)i * sh);
-		pl_item_load(rd->ctx, it, in ? in->data : NULL, in ? in->size : 0, r->gpu_jpeg && !cpu);
+		pl_item_load(rd->ctx, it, in ? in->data : NULL, in ? in->size : 0, r->gpu_jpeg && !cpu_share(r, i));
 		pthread_mutex_lock(&r->mu);
 		r->done[i % r->W] = i;
 		pthread_cond_broadcast(&r->cv);
@@ -143,7 +243,7 @@ static void deliver(pl_run *r, pl_result *res, int64_t batch)
 		pl_result *pr = &r->pending[j % P];
 		for (int i = 0; i < pr->n; i++) {
 			odet_image_result *ir = &pr->r[i];
-			pl_item *it = &r->ring[ir->index % r->W];
+			pl_item *it = &r->ring[(j * r->B + i) % r->W];
 			if (r->fn && !r->stop) {
 				odet_status rc = r->fn(r->user, ir);
 				if (rc)
@@ -161,6 +261,8 @@ static void deliver(pl_run *r, pl_result *res, int64_t batch)
 		pl_result_free(pr);
 		r->has_pending[j % P] = false;
 		pthread_mutex_lock(&r->mu);
+		if (r->batch_n)
+			r->batch_n[j % P] = -1;
 		r->next_deliver = j + 1;
 		r->released = (j + 1) * r->B < r->n ? (j + 1) * r->B : r->n;
 		for (int64_t k = j * r->B; k < r->released; k++)
@@ -172,10 +274,20 @@ static void deliver(pl_run *r, pl_result *res, int64_t batch)
 	pthread_mutex_unlock(&r->dmu);
 }
 
+/* Items in batch j: B but for the last of a list; a pull source's once closed (-1 before). */
+static int64_t batch_count(const pl_run *r, int64_t j)
+{
+	if (r->batch_n)
+		return r->batch_n[j % (r->W / r->B)];
+	return r->n - j * r->B < r->B ? r->n - j * r->B : r->B;
+}
+
 static bool batch_ready(const pl_run *r, int64_t j)
 {
-	int64_t end = (j + 1) * r->B < r->n ? (j + 1) * r->B : r->n;
-	for (int64_t k = j * r->B; k < end; k++)
+	int64_t nb = batch_count(r, j);
+	if (nb < 0)
+		return false;
+	for (int64_t k = j * r->B; k < j * r->B + nb; k++)
 		if (r->done[k % r->W] != k)
 			return false;
 	return true;
@@ -210,15 +322,16 @@ static odet_status slot_loop(pl_run *r, pl_device *d, pl_slot *s)
 			return ODET_OK;
 		double t0 = odet_now_s();
 		pthread_mutex_lock(&r->mu);
-		while (!r->stop && !batch_ready(r, j))
+		/* a pull source's END may show that batch j will never come */
+		while (!r->stop && j < r->n_batches && !batch_ready(r, j))
 			pthread_cond_wait(&r->cv, &r->mu);
-		bool stop = r->stop != ODET_OK;
+		bool stop = r->stop != ODET_OK || j >= r->n_batches;
+		int nb = stop ? 0 : (int)batch_count(r, j);
 		pthread_mutex_unlock(&r->mu);
 		s->st.wait_input_s += odet_now_s() - t0;
 		if (stop)
 			return ODET_OK;
 		int64_t first = j * r->B;
-		int nb = (int)(r->n - first < r->B ? r->n - first : r->B);
 		for (int i = 0; i < nb; i++)
 			items[i] = &r->ring[(first + i) % r->W];
 		pl_result res;
@@ -268,8 +381,9 @@ static void add_stats(odet_pipeline_stats *a, const odet_pipeline_stats *b)
 	a->engine_submit_s += b->engine_submit_s;
 }
 
-static odet_status run_list(odet_pipeline *p, const char *const *paths, const odet_image_input *inputs, int64_t n,
-			    odet_result_fn fn, void *user, odet_pipeline_stats *stats)
+/* The one run loop: a list of paths or inputs (n), or a pull source (n unknown). */
+static odet_status run_loop(odet_pipeline *p, const char *const *paths, const odet_image_input *inputs, int64_t n,
+			    odet_pull_fn pull, odet_result_fn fn, void *user, odet_pipeline_stats *stats)
 {
 	odet_ctx *ctx = p->ctx;
 	double t0 = odet_now_s();
@@ -278,9 +392,10 @@ static odet_status run_list(odet_pipeline *p, const char *const *paths, const od
 	r.p = p;
 	r.paths = paths;
 	r.inputs = inputs;
-	r.n = n;
+	r.pull = pull;
+	r.n = pull ? INT64_MAX : n;
 	r.B = p->batch;
-	r.n_batches = (n + r.B - 1) / r.B;
+	r.n_batches = pull ? INT64_MAX : (n + r.B - 1) / r.B;
 	r.fn = fn;
 	r.user = user;
 	int n_slots = 0;
@@ -298,13 +413,18 @@ static odet_status run_list(odet_pipeline *p, const char *const *paths, const od
 	r.done = odet_calloc(ctx, (size_t)r.W, sizeof *r.done);
 	r.pending = odet_calloc(ctx, (size_t)(r.W / r.B), sizeof *r.pending);
 	r.has_pending = odet_calloc(ctx, (size_t)(r.W / r.B), sizeof *r.has_pending);
+	if (pull)
+		r.batch_n = odet_calloc(ctx, (size_t)(r.W / r.B), sizeof *r.batch_n);
 	odet_status rc = ODET_OK;
-	if (!rd || !sa || !r.ring || !r.done || !r.pending || !r.has_pending) {
+	if (!rd || !sa || !r.ring || !r.done || !r.pending || !r.has_pending || (pull && !r.batch_n)) {
 		rc = ODET_ERR_NO_MEMORY;
 		goto out_free;
 	}
 	for (int64_t i = 0; i < r.W; i++)
 		r.done[i] = -1;
+	for (int64_t i = 0; pull && i < r.W / r.B; i++)
+		r.batch_n[i] = -1;
+	pthread_mutex_init(&r.pmu, NULL);
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
 	pthread_mutex_init(&r.dmu, NULL);
@@ -341,6 +461,7 @@ static odet_status run_list(odet_pipeline *p, const char *const *paths, const od
 	pthread_mutex_lock(&r.mu);
 	if (!r.stop)
 		r.next_read = r.n;
+	r.ended = true;
 	pthread_cond_broadcast(&r.cv);
 	pthread_mutex_unlock(&r.mu);
 	for (int i = 0; i < n_readers; i++)
@@ -349,6 +470,7 @@ static odet_status run_list(odet_pipeline *p, const char *const *paths, const od
 	rc = r.stop;
 	if (rc)
 		odet_error(ctx, rc, "%s", r.stop_msg);
+	pthread_mutex_destroy(&r.pmu);
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.dmu);
@@ -372,6 +494,7 @@ out_free:
 	free(r.done);
 	free(r.pending);
 	free(r.has_pending);
+	free(r.batch_n);
 	return rc;
 }
 
@@ -380,7 +503,7 @@ odet_status odet_pipeline_run(odet_pipeline *p, const char *const *paths, int64_
 {
 	if (!p || (n && !paths) || n < 0)
 		return ODET_ERR_INVALID_ARG;
-	return run_list(p, paths, NULL, n, fn, user, stats);
+	return run_loop(p, paths, NULL, n, NULL, fn, user, stats);
 }
 
 odet_status odet_pipeline_run_inputs(odet_pipeline *p, const odet_image_input *inputs, int64_t n, odet_result_fn fn,
@@ -392,7 +515,15 @@ odet_status odet_pipeline_run_inputs(odet_pipeline *p, const odet_image_input *i
 		if (!inputs[i].data && !inputs[i].name)
 			return odet_error(p->ctx, ODET_ERR_INVALID_ARG, "input %lld: neither bytes nor a path",
 					  (long long)i);
-	return run_list(p, NULL, inputs, n, fn, user, stats);
+	return run_loop(p, NULL, inputs, n, NULL, fn, user, stats);
+}
+
+odet_status odet_pipeline_run_pull(odet_pipeline *p, odet_pull_fn next, odet_result_fn fn, void *user,
+				   odet_pipeline_stats *stats)
+{
+	if (!p || !next)
+		return ODET_ERR_INVALID_ARG;
+	return run_loop(p, NULL, NULL, 0, next, fn, user, stats);
 }
 
 odet_status odet_pipeline_detect_file(odet_pipeline *p, const char *path, odet_image_result *out)
