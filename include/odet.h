@@ -868,8 +868,8 @@ typedef struct odet_worker_stats {
 typedef struct odet_worker_opts {
 	odet_queue_opts queue;
 	const char *consumer;      /* this worker's name in the group; default HOST-PID */
-	int batch;                 /* jobs per pipeline run; 0 = the engine's batch × (the pipeline's
-	                            * slots + 1), so batches overlap inside a run */
+	int batch;                 /* jobs read from Redis at a time, their outcomes written together;
+	                            * 0 = the engine's batch (one pipeline run streams them all) */
 	int batch_timeout_ms;      /* a partial batch runs this long after its first job; default 20 */
 	int visibility_ms;         /* jobs idle this long on any consumer are reclaimed; default 30000 */
 	int max_attempts;          /* deliveries before a job is dead-lettered; default 3 */
@@ -878,7 +878,8 @@ typedef struct odet_worker_opts {
 	size_t max_payload;        /* largest image field; default 64 MiB */
 	double idle_exit_s;        /* return after this long without jobs (0 = never) */
 	double metrics_s;          /* metrics called this often (default 10 s; 0 = never) */
-	/* polled between batches (at least every 100 ms): nonzero = finish, acknowledge, return */
+	/* polled before each read of jobs (at least every 100 ms): nonzero = finish what was read,
+	 * acknowledge, return. It and metrics are called from the worker's reading thread. */
 	int (*should_stop)(void *user);
 	void (*metrics)(void *user, const odet_worker_stats *s);
 	void *user;

@@ -1,15 +1,21 @@
 /*
  * worker.c — odet_worker_run: odet as a consumer of a Redis Streams job queue.
  *
- *   loop: [every visibility/4: XAUTOCLAIM jobs idle past the visibility timeout, with their
- *         delivery counts (XPENDING)] → XREADGROUP new jobs until the batch is full or
- *         batch_timeout_ms after its first job → check each job's fields → the pipeline
- *         (odet_pipeline_run_inputs: the bytes, or the file) → per job one EVAL of FINISH
+ *   fetching thread: [every visibility/4: XAUTOCLAIM jobs idle past the visibility timeout,
+ *         with their delivery counts (XPENDING)] → XREADGROUP new jobs until the batch is full
+ *         or batch_timeout_ms after its first job → check each job's fields → the queue of
+ *         fetched batches (a pool of batches bounds it)
+ *   the pipeline (odet_pipeline_run_pull, one run for the worker's life): its reading threads
+ *         pull the fetched jobs one by one (the bytes, or the file); FLUSH when no batch is
+ *         fetched and the last one came back short (or batch_timeout_ms passed), END once the
+ *         fetching thread has stopped; results come back in order (on_result)
+ *   writing thread: a batch whose every job has its result → per job one EVAL of FINISH
  *         (pipelined): the result key SET NX, the result stream entry only when the key was
  *         new, the dead-letter entry for a poison job, XACK and XDEL of the job.
  *
- * The next batch is fetched (its own connection, thread and context) while the pipeline runs
- * this one and its outcomes are written, so Redis round trips overlap the engine.
+ * So Redis reads, the engine and Redis writes overlap, and the pipeline streams from one batch
+ * to the next as `odet detect` does over a long list (each thread has its own connection and
+ * context; w->mu guards the queues, the pool and the counters).
  *
  * Delivery is at least once (a job is acknowledged only with its result, so a worker that dies
  * leaves it pending for XAUTOCLAIM); the effect is exactly once (the first result written
@@ -21,12 +27,13 @@
  * again (FINISH is idempotent); a job whose outcome was never written is reclaimed later.
  */
 #include "pipeline/pipeline.h"
-#include "serve/serve.h"
+#include "serve/worker.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* KEYS: result key, result stream, job stream, dead-letter stream.
@@ -54,298 +61,91 @@ static const char FINISH[] =
 	"if new then return 1 end\n"
 	"return 0\n";
 
-#define SV_MAX_ID 256
-#define SV_MAX_PATH 4096
-#define SV_IDLE_BLOCK_MS 100
-
-typedef enum { JOB_RUN, JOB_DONE, JOB_DEAD, JOB_RETRY } job_state;
-
-typedef struct sv_job {
-	char entry[48];           /* stream entry id */
-	char id[SV_MAX_ID + 1];
-	const char *image;        /* into the batch's replies */
-	size_t image_len;
-	char *path;               /* owned */
-	float score;              /* job's threshold (-1: none) */
-	long long deliveries;
-	job_state state;
-	odet_status why;          /* JOB_DEAD, JOB_RETRY: the failure's status */
-	sv_buf out;               /* result JSON */
-	char reason[1024];        /* why it is dead-lettered or retried */
-} sv_job;
-
-/* A connection and the context its errors go to (one per thread). */
-typedef struct sv_link {
-	odet_ctx *ctx;
-	rd_conn *c;
-	int64_t reconnects;
-} sv_link;
-
-/* Jobs read together, and the replies holding their image bytes. */
-typedef struct sv_batch {
-	sv_job *jobs;
-	int n;
-	rd_reply **replies;
-	int n_replies, cap_replies;
-	rd_free_fn free_reply;    /* of the connection they came from (which may be gone) */
-} sv_batch;
-
-typedef struct sv_worker {
-	odet_pipeline *p;
-	odet_ctx *ctx;
-	const odet_worker_opts *o;
-	char consumer[128];
-	rd_url url;
-	sv_link main;             /* results, acknowledgements, metrics */
-	sv_link fetch;            /* claims and reads (the fetching thread's context) */
-	odet_model_info mi;
-	int B;
-	sv_batch batch[2];
-	sv_batch *cur;            /* the batch the pipeline runs */
-	odet_image_input *inputs;
-	int *input_job;
-	char claim_cursor[48];
-	double next_claim;
-	odet_worker_stats st;
-	double t0;
-	double first_job;         /* when the first job was read (0: none yet) */
-	int64_t jobs_total;       /* batch fill: jobs run / batches */
-} sv_worker;
-
-/* The replies hold the batch's image bytes: freed once the pipeline has copied them. */
-static void free_replies(sv_batch *b)
+static void q_push(sv_queue *q, sv_batch *b)
 {
-	for (int i = 0; i < b->n_replies; i++)
-		b->free_reply(b->replies[i]);
-	b->n_replies = 0;
+	b->next = NULL;
+	if (q->tail)
+		q->tail->next = b;
+	else
+		q->head = b;
+	q->tail = b;
 }
 
-static void batch_clear(sv_batch *b)
+static sv_batch *q_pop(sv_queue *q)
 {
-	free_replies(b);
-	for (int i = 0; i < b->n; i++) {
-		free(b->jobs[i].path);
-		sv_buf_free(&b->jobs[i].out);
+	sv_batch *b = q->head;
+	if (b && !(q->head = b->next))
+		q->tail = NULL;
+	return b;
+}
+
+/* The pipeline's source (its reading threads, one call at a time): the next fetched job;
+ * FLUSH when none is fetched and the open engine batch should run now (the last fetch came
+ * back short, the fetching thread stopped, or batch_timeout_ms passed); END once the fetching
+ * thread has stopped and every fetched job was pulled. Waits at most SV_IDLE_BLOCK_MS before
+ * answering (FLUSH), so a run stopped by a failure never waits on it for long. */
+static odet_status pull_job(void *user, odet_image_input *in, odet_pull *what)
+{
+	sv_worker *w = user;
+	odet_status rc = ODET_OK;
+	*what = ODET_PULL_FLUSH;
+	pthread_mutex_lock(&w->mu);
+	double wait_s = SV_IDLE_BLOCK_MS * 1e-3;
+	if (w->open_n && w->o->batch_timeout_ms * 1e-3 < wait_s)
+		wait_s = w->o->batch_timeout_ms * 1e-3;
+	double deadline = odet_now_s() + wait_s;
+	for (;;) {
+		if (w->write_rc) {
+			rc = odet_error(w->ctx, w->write_rc, "%s", odet_ctx_last_error(w->main.ctx));
+			break;
+		}
+		sv_batch *b = w->ready.head;
+		while (b && b->cursor < b->n && b->jobs[b->cursor].state != JOB_RUN)
+			b->cursor++;
+		if (b && b->cursor < b->n) {
+			sv_job *j = &b->jobs[b->cursor++];
+			*in = (odet_image_input){.name = j->image ? j->id : j->path, .data = j->image, .size = j->image_len};
+			w->ord[w->n_pulled++ % w->n_ord] = j;
+			w->open_n = (w->open_n + 1) % w->engine_B;
+			*what = ODET_PULL_INPUT;
+			/* a batch leaves the queue with its last job, before that job's result can come */
+			while (b->cursor < b->n && b->jobs[b->cursor].state != JOB_RUN)
+				b->cursor++;
+			if (b->cursor == b->n)
+				q_pop(&w->ready);
+			break;
+		}
+		if (b) { /* not reached: a batch in the queue has a job to run */
+			q_pop(&w->ready);
+			continue;
+		}
+		if (w->fetch_over) {
+			if (w->fetch_rc)
+				rc = odet_error(w->ctx, w->fetch_rc, "%s", odet_ctx_last_error(w->fetch.ctx));
+			*what = ODET_PULL_END;
+			break;
+		}
+		if (w->open_n && w->last_short)
+			break; /* FLUSH: no more jobs queued in Redis for now */
+		double left = deadline - odet_now_s();
+		if (left <= 0)
+			break; /* FLUSH (a no-op when no batch is open) */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		double t = (double)ts.tv_sec + ts.tv_nsec * 1e-9 + left;
+		ts.tv_sec = (time_t)t;
+		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
-	b->n = 0;
-}
-
-/* A dead connection: connect again (retry_s). */
-static odet_status reconnect(sv_worker *w, sv_link *l)
-{
-	rd_close(l->c);
-	l->c = NULL;
-	odet_log(l->ctx, ODET_LOG_WARN, "%s; reconnecting", odet_ctx_last_error(l->ctx));
-	odet_status rc = sv_connect(l->ctx, &w->o->queue, &w->url, w->o->batch_timeout_ms + SV_IDLE_BLOCK_MS, &l->c);
-	if (!rc)
-		l->reconnects++;
+	if (*what == ODET_PULL_FLUSH)
+		w->open_n = 0;
+	pthread_mutex_unlock(&w->mu);
 	return rc;
 }
 
-static bool keep_reply(sv_batch *b, rd_reply *r)
+/* One job's detections, or why it failed (job state: done, dead, retry). */
+static odet_status result_json(sv_worker *w, sv_job *j, const odet_image_result *r)
 {
-	if (b->n_replies == b->cap_replies) {
-		int cap = b->cap_replies ? 2 * b->cap_replies : 8;
-		rd_reply **p = realloc(b->replies, (size_t)cap * sizeof *p);
-		if (!p)
-			return false;
-		b->replies = p;
-		b->cap_replies = cap;
-	}
-	b->replies[b->n_replies++] = r;
-	return true;
-}
-
-static void dead(sv_job *j, const char *fmt, const char *arg)
-{
-	j->state = JOB_DEAD;
-	j->why = ODET_ERR_BAD_INPUT;
-	snprintf(j->reason, sizeof j->reason, fmt, arg);
-}
-
-static bool field_is(const char *k, size_t kn, const char *name)
-{
-	return kn == strlen(name) && !memcmp(k, name, kn);
-}
-
-/* One stream entry [id, [field, value, ...]] → a job; bad fields make it a poison job. */
-static void add_job(sv_worker *w, sv_batch *b, const rd_reply *e, long long deliveries)
-{
-	size_t idn;
-	const char *eid = rd_str(rd_at(e, 0), &idn);
-	const rd_reply *f = rd_at(e, 1);
-	if (!eid || idn >= sizeof b->jobs[0].entry || b->n >= w->B)
-		return; /* not an entry (a deleted one in a claim) */
-	sv_job *j = &b->jobs[b->n++];
-	memset(j, 0, sizeof *j);
-	memcpy(j->entry, eid, idn);
-	snprintf(j->id, sizeof j->id, "%s", j->entry);
-	j->score = -1;
-	j->deliveries = deliveries;
-	j->state = JOB_RUN;
-	bool have_path = false;
-	for (size_t i = 0; i + 1 < rd_n(f); i += 2) {
-		size_t kn, vn;
-		const char *k = rd_str(rd_at(f, i), &kn), *v = rd_str(rd_at(f, i + 1), &vn);
-		if (!k || !v)
-			continue;
-		if (field_is(k, kn, "id")) {
-			if (vn == 0 || vn > SV_MAX_ID || memchr(v, 0, vn)) {
-				dead(j, "malformed job: the id field must be 1 to 256 bytes%s", "");
-				continue;
-			}
-			memcpy(j->id, v, vn);
-			j->id[vn] = 0;
-		} else if (field_is(k, kn, "image")) {
-			j->image = v;
-			j->image_len = vn;
-		} else if (field_is(k, kn, "path")) {
-			have_path = true;
-			if (vn == 0 || vn >= SV_MAX_PATH || memchr(v, 0, vn)) {
-				dead(j, "malformed job: the path field must be 1 to 4095 bytes, no NUL%s", "");
-				continue;
-			}
-			free(j->path);
-			if (!(j->path = strndup(v, vn)))
-				dead(j, "no memory for the path%s", "");
-		} else if (field_is(k, kn, "score")) {
-			char buf[32], *end;
-			snprintf(buf, sizeof buf, "%.*s", (int)(vn < 31 ? vn : 31), v);
-			j->score = strtof(buf, &end);
-			if (vn == 0 || vn > 31 || *end || !(j->score >= 0 && j->score <= 1))
-				dead(j, "malformed job: score '%s' is not a number in [0, 1]", buf);
-		}
-	}
-	if (j->state == JOB_DEAD)
-		return;
-	if (deliveries > w->o->max_attempts) {
-		char n[32];
-		snprintf(n, sizeof n, "%lld", deliveries);
-		dead(j, "delivered %s times without a result (a worker died on it, or max-attempts reached)", n);
-	} else if (!j->image && !have_path) {
-		dead(j, "malformed job: neither an image nor a path field%s", "");
-	} else if (j->image && have_path) {
-		dead(j, "malformed job: both an image and a path field%s", "");
-	} else if (j->image && j->image_len > w->o->max_payload) {
-		char n[64];
-		snprintf(n, sizeof n, "%zu bytes, over the limit of %zu", j->image_len, w->o->max_payload);
-		dead(j, "image payload of %s", n);
-	} else if (j->image && j->image_len == 0) {
-		dead(j, "malformed job: empty image field%s", "");
-	}
-}
-
-/* Entries of a stream reply [[id, fields], ...]. */
-static void add_entries(sv_worker *w, sv_batch *b, const rd_reply *list, long long deliveries)
-{
-	for (size_t i = 0; i < rd_n(list); i++)
-		add_job(w, b, rd_at(list, i), deliveries);
-}
-
-/* XAUTOCLAIM up to the batch's free room; the claimed jobs' delivery counts from XPENDING. */
-static odet_status claim(sv_worker *w, sv_link *l, sv_batch *b)
-{
-	const odet_worker_opts *o = w->o;
-	char idle[32], count[32];
-	snprintf(idle, sizeof idle, "%d", o->visibility_ms);
-	snprintf(count, sizeof count, "%d", w->B - b->n);
-	const char *argv[] = {"XAUTOCLAIM", o->queue.stream, o->queue.group, w->consumer, idle, w->claim_cursor,
-			      "COUNT", count};
-	rd_reply *r;
-	odet_status rc = rd_cmd(l->c, 8, argv, NULL, &r);
-	if (rc)
-		return rc;
-	if (!keep_reply(b, r)) {
-		rd_free(l->c, r);
-		return odet_error(l->ctx, ODET_ERR_NO_MEMORY, "no memory");
-	}
-	if (rd_type(r) == RD_ERROR)
-		return odet_error(l->ctx, ODET_ERR_IO, "XAUTOCLAIM: %s", rd_str(r, NULL));
-	size_t cn;
-	const char *cur = rd_str(rd_at(r, 0), &cn);
-	snprintf(w->claim_cursor, sizeof w->claim_cursor, "%.*s", cur && cn < 47 ? (int)cn : 3, cur ? cur : "0-0");
-	const rd_reply *list = rd_at(r, 1);
-	int first = b->n;
-	add_entries(w, b, list, 1);
-	/* delivery counts: XPENDING stream group ID ID 1, per claimed job */
-	for (int i = first; i < b->n; i++) {
-		const char *pv[] = {"XPENDING", o->queue.stream, o->queue.group, b->jobs[i].entry, b->jobs[i].entry, "1"};
-		if ((rc = rd_append(l->c, 6, pv, NULL)))
-			return rc;
-	}
-	for (int i = first; i < b->n; i++) {
-		rd_reply *pr;
-		if ((rc = rd_get(l->c, &pr)))
-			return rc;
-		long long cnt = rd_int(rd_at(rd_at(pr, 0), 3));
-		sv_job *j = &b->jobs[i];
-		if (cnt > j->deliveries)
-			j->deliveries = cnt;
-		if (j->state == JOB_RUN && j->deliveries > o->max_attempts) {
-			char n[32];
-			snprintf(n, sizeof n, "%lld", j->deliveries);
-			dead(j, "delivered %s times without a result (a worker died on it, or max-attempts reached)", n);
-		}
-		rd_free(l->c, pr);
-	}
-	w->st.reclaimed += b->n - first;
-	if (b->n > first)
-		odet_log(l->ctx, ODET_LOG_INFO, "worker %s: reclaimed %d job(s) idle over %d ms", w->consumer, b->n - first,
-			 o->visibility_ms);
-	return ODET_OK;
-}
-
-/* XREADGROUP into the batch: blocks SV_IDLE_BLOCK_MS for a first job, then up to
- * batch_timeout_ms from it for the batch to fill. */
-static odet_status fill(sv_worker *w, sv_link *l, sv_batch *b)
-{
-	const odet_worker_opts *o = w->o;
-	double deadline = b->n ? odet_now_s() + o->batch_timeout_ms * 1e-3 : 0;
-	while (b->n < w->B) {
-		int block = SV_IDLE_BLOCK_MS;
-		if (b->n) {
-			block = (int)((deadline - odet_now_s()) * 1e3);
-			if (block < 1)
-				break;
-		}
-		char count[32], blk[32];
-		snprintf(count, sizeof count, "%d", w->B - b->n);
-		snprintf(blk, sizeof blk, "%d", block);
-		const char *argv[] = {"XREADGROUP", "GROUP", o->queue.group, w->consumer, "COUNT", count,
-				      "BLOCK", blk, "STREAMS", o->queue.stream, ">"};
-		rd_reply *r;
-		odet_status rc = rd_cmd(l->c, 11, argv, NULL, &r);
-		if (rc)
-			return rc;
-		if (!keep_reply(b, r)) {
-			rd_free(l->c, r);
-			return odet_error(l->ctx, ODET_ERR_NO_MEMORY, "no memory");
-		}
-		if (rd_type(r) == RD_ERROR) {
-			/* NOGROUP: the stream or group was deleted (a restarted server without
-			 * persistence): create it again */
-			odet_log(l->ctx, ODET_LOG_WARN, "XREADGROUP: %s", rd_str(r, NULL));
-			if ((rc = sv_create_group(l->ctx, l->c, &o->queue)))
-				return rc;
-			continue;
-		}
-		if (rd_type(r) == RD_NIL)
-			break; /* timed out */
-		int before = b->n;
-		add_entries(w, b, rd_at(rd_at(r, 0), 1), 1);
-		if (!before && b->n)
-			deadline = odet_now_s() + o->batch_timeout_ms * 1e-3;
-		if (!b->n)
-			break;
-	}
-	return ODET_OK;
-}
-
-/* The pipeline's callback: one job's detections (or why it failed) as its result. */
-static odet_status on_result(void *user, const odet_image_result *r)
-{
-	sv_worker *w = user;
-	sv_job *j = &w->cur->jobs[w->input_job[r->index]];
 	if (r->status) {
 		const char *msg = r->error ? r->error : odet_status_str(r->status);
 		snprintf(j->reason, sizeof j->reason, "%s: %s", odet_status_str(r->status), msg);
@@ -374,37 +174,36 @@ static odet_status on_result(void *user, const odet_image_result *r)
 	return ODET_OK;
 }
 
-static odet_status run_batch(sv_worker *w, sv_batch *b)
+/* The pipeline's callback: one job's detections (or why it failed) as its result; a batch
+ * whose every job is back goes to the writing thread. */
+static odet_status on_result(void *user, const odet_image_result *r)
 {
-	int m = 0;
-	for (int i = 0; i < b->n; i++) {
-		sv_job *j = &b->jobs[i];
-		if (j->state != JOB_RUN)
-			continue;
-		w->inputs[m] = (odet_image_input){.name = j->image ? j->id : j->path, .data = j->image,
-						  .size = j->image_len};
-		w->input_job[m++] = i;
+	sv_worker *w = user;
+	sv_job *j = w->ord[r->index % w->n_ord];
+	odet_status rc = result_json(w, j, r);
+	sv_batch *b = j->batch;
+	pthread_mutex_lock(&w->mu);
+	if (++b->delivered == b->m) {
+		q_push(&w->done, b);
+		pthread_cond_broadcast(&w->cv);
 	}
-	if (!m)
-		return ODET_OK;
-	w->cur = b;
-	odet_status rc = odet_pipeline_run_inputs(w->p, w->inputs, m, on_result, w, NULL);
-	w->jobs_total += m;
-	w->st.batches++;
+	pthread_mutex_unlock(&w->mu);
 	return rc;
 }
 
-/* Write every finished job's outcome (pipelined FINISH scripts) and read the replies. */
-static odet_status write_outcomes(sv_worker *w, sv_batch *b)
+/* Write every finished job's outcome (pipelined FINISH scripts) and read the replies; the
+ * counts go to *st (the writing thread's). */
+static odet_status write_outcomes(sv_worker *w, sv_batch *b, odet_worker_stats *st)
 {
 	const odet_worker_opts *o = w->o;
+	odet_ctx *ctx = w->main.ctx;
 	char ttl[32], maxlen[32];
 	snprintf(ttl, sizeof ttl, "%d", o->result_ttl_s);
 	snprintf(maxlen, sizeof maxlen, "%lld", (long long)o->results_maxlen);
 	size_t rkl = strlen(o->queue.results) + SV_MAX_ID + 2;
 	char *rkey = malloc(rkl);
 	if (!rkey)
-		return odet_error(w->ctx, ODET_ERR_NO_MEMORY, "no memory");
+		return odet_error(ctx, ODET_ERR_NO_MEMORY, "no memory");
 	odet_status rc = ODET_OK;
 	int sent = 0;
 	for (int i = 0; i < b->n; i++) {
@@ -420,7 +219,7 @@ static odet_status write_outcomes(sv_worker *w, sv_batch *b)
 			sv_buf_printf(&j->out, "}");
 		}
 		if (j->out.failed) {
-			rc = odet_error(w->ctx, ODET_ERR_NO_MEMORY, "no memory for a result");
+			rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "no memory for a result");
 			goto out;
 		}
 		snprintf(rkey, rkl, "%s:%s", o->queue.results, j->id);
@@ -442,25 +241,25 @@ static odet_status write_outcomes(sv_worker *w, sv_batch *b)
 		if ((rc = rd_get(w->main.c, &r)))
 			goto out;
 		if (rd_type(r) == RD_ERROR) {
-			rc = odet_error(w->ctx, ODET_ERR_IO, "writing the result of job %s: %s", j->id, rd_str(r, NULL));
+			rc = odet_error(ctx, ODET_ERR_IO, "writing the result of job %s: %s", j->id, rd_str(r, NULL));
 			rd_free(w->main.c, r);
 			goto out;
 		}
 		if (rd_int(r) == 0)
-			w->st.duplicates++;
+			st->duplicates++;
 		else if (j->state == JOB_DEAD)
-			w->st.dead_lettered++;
+			st->dead_lettered++;
 		else
-			w->st.jobs++;
+			st->jobs++;
 		if (j->state == JOB_DEAD && rd_int(r))
-			odet_log(w->ctx, ODET_LOG_WARN, "job %s dead-lettered to %s: %s", j->id, o->queue.dead_letter,
+			odet_log(ctx, ODET_LOG_WARN, "job %s dead-lettered to %s: %s", j->id, o->queue.dead_letter,
 				 j->reason);
 		rd_free(w->main.c, r);
 	}
 	for (int i = 0; i < b->n; i++)
 		if (b->jobs[i].state == JOB_RETRY) {
-			w->st.retried++;
-			odet_log(w->ctx, ODET_LOG_WARN, "job %s (delivery %lld of %d) left for a retry: %s", b->jobs[i].id,
+			st->retried++;
+			odet_log(ctx, ODET_LOG_WARN, "job %s (delivery %lld of %d) left for a retry: %s", b->jobs[i].id,
 				 b->jobs[i].deliveries, o->max_attempts, b->jobs[i].reason);
 		}
 out:
@@ -468,18 +267,18 @@ out:
 	return rc;
 }
 
-static odet_status pending_count(sv_worker *w, int64_t *out)
+static odet_status pending_count(sv_worker *w, sv_link *l, int64_t *out)
 {
 	const char *argv[] = {"XPENDING", w->o->queue.stream, w->o->queue.group};
 	rd_reply *r;
-	odet_status rc = rd_cmd(w->main.c, 3, argv, NULL, &r);
+	odet_status rc = rd_cmd(l->c, 3, argv, NULL, &r);
 	if (rc)
 		return rc;
 	if (rd_type(r) != RD_ARRAY)
-		rc = odet_error(w->ctx, ODET_ERR_IO, "XPENDING %s %s: %s", w->o->queue.stream, w->o->queue.group,
+		rc = odet_error(l->ctx, ODET_ERR_IO, "XPENDING %s %s: %s", w->o->queue.stream, w->o->queue.group,
 				rd_type(r) == RD_ERROR ? rd_str(r, NULL) : "not an array");
 	*out = rd_int(rd_at(r, 0));
-	rd_free(w->main.c, r);
+	rd_free(l->c, r);
 	return rc;
 }
 
@@ -495,51 +294,162 @@ static odet_status check_opts(odet_ctx *ctx, const odet_worker_opts *o)
 	return ODET_OK;
 }
 
-/* Claim (when due) and read a batch on l; a connection lost on the way is reopened and the
- * batch left empty (what it had read stays pending, for a later claim). */
-static odet_status fetch(sv_worker *w, sv_link *l, sv_batch *b)
+/* Metrics (when due) and the idle exit's check, on the fetching thread's connection. Sets
+ * *idle when the worker may leave: nothing read for idle_exit_s and nothing pending. */
+static odet_status fetch_tick(sv_worker *w, double last_job, double *last_metrics, int64_t *jobs_at_metrics,
+			      bool *idle)
 {
-	odet_status rc = ODET_OK;
-	b->free_reply = rd_freer(l->c);
-	if (odet_now_s() >= w->next_claim) {
-		w->next_claim = odet_now_s() + (w->o->visibility_ms / 4 > 50 ? w->o->visibility_ms / 4 : 50) * 1e-3;
-		rc = claim(w, l, b);
+	const odet_worker_opts *o = w->o;
+	double now = odet_now_s();
+	bool metrics_due = o->metrics_s > 0 && now - *last_metrics >= o->metrics_s;
+	*idle = false;
+	if (!metrics_due && !(o->idle_exit_s > 0 && now - last_job >= o->idle_exit_s))
+		return ODET_OK;
+	int64_t pending;
+	odet_status rc;
+	while ((rc = pending_count(w, &w->fetch, &pending)) == ODET_ERR_IO)
+		if ((rc = sv_reconnect(w, &w->fetch)))
+			return rc;
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&w->mu);
+	w->st.pending = pending;
+	/* pending counts this worker's unacknowledged jobs too, so 0 means none is in flight */
+	*idle = o->idle_exit_s > 0 && now - last_job >= o->idle_exit_s && pending == 0;
+	odet_worker_stats st = w->st;
+	pthread_mutex_unlock(&w->mu);
+	if (metrics_due) {
+		st.reconnects = w->main.reconnects + w->fetch.reconnects;
+		int64_t done = st.jobs + st.dead_lettered + st.duplicates;
+		st.jobs_per_s = (double)(done - *jobs_at_metrics) / (now - *last_metrics);
+		st.seconds = now - w->t0;
+		st.batch_fill = st.batches ? (double)w->jobs_total / ((double)st.batches * w->B) : 0;
+		*jobs_at_metrics = done;
+		*last_metrics = now;
+		if (o->metrics)
+			o->metrics(o->user, &st);
 	}
-	if (!rc)
-		rc = fill(w, l, b);
-	if (rc == ODET_ERR_IO) {
-		batch_clear(b);
-		rc = reconnect(w, l);
-	}
-	return rc;
+	return ODET_OK;
 }
 
-typedef struct sv_fetch_arg {
-	sv_worker *w;
-	sv_batch *b;
-	odet_status rc;
-} sv_fetch_arg;
-
+/* The fetching thread: batches from Redis into the ready queue (a batch of poison jobs only
+ * straight to the writer) until should_stop, the idle exit, a failure or the run's end. */
 static void *fetch_main(void *arg)
 {
-	sv_fetch_arg *fa = arg;
-	fa->rc = fetch(fa->w, &fa->w->fetch, fa->b);
+	sv_worker *w = arg;
+	const odet_worker_opts *o = w->o;
+	double last_job = odet_now_s(), last_metrics = last_job;
+	int64_t jobs_at_metrics = 0;
+	odet_status rc = ODET_OK;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->free_q.head && !w->run_over && !w->write_rc)
+			pthread_cond_wait(&w->cv, &w->mu);
+		sv_batch *b = w->run_over || w->write_rc ? NULL : q_pop(&w->free_q);
+		pthread_mutex_unlock(&w->mu);
+		/* a stop runs what was already read, then leaves */
+		if (!b || (o->should_stop && o->should_stop(o->user))) {
+			if (b) {
+				pthread_mutex_lock(&w->mu);
+				q_push(&w->free_q, b);
+				pthread_mutex_unlock(&w->mu);
+			}
+			break;
+		}
+		if ((rc = sv_fetch(w, &w->fetch, b)))
+			break;
+		double now = odet_now_s();
+		int m = 0;
+		for (int i = 0; i < b->n; i++)
+			m += b->jobs[i].state == JOB_RUN;
+		b->m = m;
+		b->cursor = 0;
+		b->delivered = 0;
+		pthread_mutex_lock(&w->mu);
+		w->last_short = b->n < w->B;
+		if (b->n) {
+			last_job = now;
+			if (!w->first_job)
+				w->first_job = now;
+			w->st.batches += m > 0;
+			w->jobs_total += m;
+			q_push(m ? &w->ready : &w->done, b);
+		} else {
+			q_push(&w->free_q, b);
+		}
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		bool idle;
+		if ((rc = fetch_tick(w, last_job, &last_metrics, &jobs_at_metrics, &idle)) || idle)
+			break;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->fetch_rc = rc;
+	w->fetch_over = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-/* Run a batch and write its outcomes (again after a reconnection: FINISH is idempotent). */
-static odet_status process(sv_worker *w, sv_batch *b)
+/* The writing thread: each batch whose results are all back, its outcomes written (again
+ * after a reconnection: FINISH is idempotent), then the batch back to the pool; once the run
+ * is over, what is left in the queue, then it leaves. */
+static void *write_main(void *arg)
 {
-	odet_status rc;
-	if (!w->first_job)
-		w->first_job = odet_now_s();
-	if ((rc = run_batch(w, b)))
-		return rc == ODET_ERR_IO ? odet_error(w->ctx, ODET_ERR_DEVICE, "%s", odet_ctx_last_error(w->ctx)) : rc;
-	free_replies(b);
-	while ((rc = write_outcomes(w, b)) == ODET_ERR_IO)
-		if ((rc = reconnect(w, &w->main)))
-			return rc;
-	return rc;
+	sv_worker *w = arg;
+	odet_status rc = ODET_OK;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->done.head && !w->run_over)
+			pthread_cond_wait(&w->cv, &w->mu);
+		sv_batch *b = q_pop(&w->done);
+		pthread_mutex_unlock(&w->mu);
+		if (!b)
+			break;
+		sv_free_replies(b);
+		odet_worker_stats st;
+		memset(&st, 0, sizeof st);
+		while ((rc = write_outcomes(w, b, &st)) == ODET_ERR_IO)
+			if ((rc = sv_reconnect(w, &w->main)))
+				break;
+		sv_batch_clear(b);
+		pthread_mutex_lock(&w->mu);
+		w->st.jobs += st.jobs;
+		w->st.dead_lettered += st.dead_lettered;
+		w->st.duplicates += st.duplicates;
+		w->st.retried += st.retried;
+		w->st.busy_s = odet_now_s() - w->first_job;
+		q_push(&w->free_q, b);
+		w->write_rc = rc;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (rc)
+			break;
+	}
+	return NULL;
+}
+
+/* A batch's job array and, over the pool, the index → job ring. */
+static odet_status make_pool(sv_worker *w)
+{
+	/* enough batches for the pipeline's window of engine batches (slots + 2 of them) and 3
+	 * more (fetched ahead, being written), so the pool never holds the pipeline back */
+	int slots = 0;
+	for (int i = 0; i < w->p->n_dev; i++)
+		slots += w->p->dev[i].n_slots;
+	int64_t window = (int64_t)w->engine_B * (slots + 2);
+	w->n_pool = (int)((window + w->B - 1) / w->B) + 3;
+	w->n_ord = (int64_t)w->n_pool * w->B;
+	w->pool = calloc((size_t)w->n_pool, sizeof *w->pool);
+	w->ord = calloc((size_t)w->n_ord, sizeof *w->ord);
+	if (!w->pool || !w->ord)
+		return ODET_ERR_NO_MEMORY;
+	for (int k = 0; k < w->n_pool; k++) {
+		if (!(w->pool[k].jobs = calloc((size_t)w->B, sizeof *w->pool[k].jobs)))
+			return ODET_ERR_NO_MEMORY;
+		q_push(&w->free_q, &w->pool[k]);
+	}
+	return ODET_OK;
 }
 
 odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet_worker_stats *stats)
@@ -555,12 +465,9 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 	w.o = opts;
 	if ((rc = check_opts(ctx, opts)) || (rc = odet_pipeline_model_info(p, &w.mi)))
 		return rc;
-	/* default: a batch per slot and one more, so the pipeline overlaps reading, decoding and the
-	 * engine inside a run as odet_pipeline_run does over a long list */
-	int slots = 0;
-	for (int i = 0; i < p->n_dev; i++)
-		slots += p->dev[i].n_slots;
-	w.B = opts->batch ? opts->batch : odet_pipeline_batch(p) * (slots + 1);
+	/* default: one engine batch per fetch (the pipeline streams from one to the next) */
+	w.engine_B = odet_pipeline_batch(p);
+	w.B = opts->batch ? opts->batch : w.engine_B;
 	if (w.B > 4096)
 		w.B = 4096;
 	if (opts->consumer) {
@@ -572,95 +479,60 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 	}
 	snprintf(w.claim_cursor, sizeof w.claim_cursor, "0-0");
 	w.t0 = odet_now_s();
-	w.main.ctx = ctx;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
 	odet_ctx_opts co = ctx->opts;
 	co.n_threads = 1;
 	co.tune_cache = NULL;
-	if ((rc = odet_ctx_create(&co, &w.fetch.ctx)))
+	pthread_t fetcher, writer;
+	bool fetching = false, writing = false;
+	if ((rc = odet_ctx_create(&co, &w.fetch.ctx)) || (rc = odet_ctx_create(&co, &w.main.ctx)))
 		goto out;
-	for (int k = 0; k < 2; k++)
-		if (!(w.batch[k].jobs = calloc((size_t)w.B, sizeof *w.batch[k].jobs)))
-			rc = ODET_ERR_NO_MEMORY;
-	w.inputs = calloc((size_t)w.B, sizeof *w.inputs);
-	w.input_job = calloc((size_t)w.B, sizeof *w.input_job);
-	if (rc || !w.inputs || !w.input_job) {
-		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "no memory for a batch of %d jobs", w.B);
+	if ((rc = make_pool(&w))) {
+		rc = odet_error(ctx, ODET_ERR_NO_MEMORY, "no memory for %d batches of %d jobs", w.n_pool, w.B);
 		goto out;
 	}
-	if ((rc = sv_open(ctx, &opts->queue, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.url, &w.main.c)))
-		goto out;
-	if ((rc = sv_connect(w.fetch.ctx, &opts->queue, &w.url, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.fetch.c))) {
-		odet_error(ctx, rc, "%s", odet_ctx_last_error(w.fetch.ctx));
+	if ((rc = sv_open(w.main.ctx, &opts->queue, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.url, &w.main.c)) ||
+	    (rc = sv_connect(w.fetch.ctx, &opts->queue, &w.url, opts->batch_timeout_ms + SV_IDLE_BLOCK_MS, &w.fetch.c))) {
+		odet_error(ctx, rc, "%s", odet_ctx_last_error(w.main.c ? w.fetch.ctx : w.main.ctx));
 		goto out;
 	}
 	odet_log(ctx, ODET_LOG_INFO, "worker %s: %s stream %s group %s, batch %d", w.consumer, opts->queue.url,
 		 opts->queue.stream, opts->queue.group, w.B);
-	double t0 = w.t0, last_job = t0, last_metrics = t0;
-	int64_t jobs_at_metrics = 0;
-	sv_batch *cur = &w.batch[0], *next = &w.batch[1];
-	if ((rc = fetch(&w, &w.fetch, cur))) {
-		odet_error(ctx, rc, "%s", odet_ctx_last_error(w.fetch.ctx));
+	if (pthread_create(&writer, NULL, write_main, &w) != 0) {
+		rc = odet_error(ctx, ODET_ERR_INTERNAL, "cannot start the worker's writing thread");
 		goto out;
 	}
-	for (;;) {
-		/* a stop runs what was already read, then leaves */
-		bool stopping = opts->should_stop && opts->should_stop(opts->user);
-		sv_fetch_arg fa = {.w = &w, .b = next};
-		pthread_t th;
-		bool fetching = !stopping && pthread_create(&th, NULL, fetch_main, &fa) == 0;
-		bool had = cur->n > 0;
-		rc = had ? process(&w, cur) : ODET_OK;
-		if (fetching)
-			pthread_join(th, NULL);
-		batch_clear(cur);
-		if (!rc && fetching && fa.rc)
-			rc = odet_error(ctx, fa.rc, "%s", odet_ctx_last_error(w.fetch.ctx));
-		if (rc)
-			goto out;
-		if (!stopping && !fetching && (rc = fetch(&w, &w.fetch, next))) {
-			odet_error(ctx, rc, "%s", odet_ctx_last_error(w.fetch.ctx));
-			goto out;
-		}
-		sv_batch *t = cur;
-		cur = next;
-		next = t;
-		double now = odet_now_s();
-		if (had)
-			w.st.busy_s = now - w.first_job;
-		if (stopping)
-			break;
-		if (had || cur->n)
-			last_job = now;
-		bool metrics_due = opts->metrics_s > 0 && now - last_metrics >= opts->metrics_s;
-		bool idle = opts->idle_exit_s > 0 && now - last_job >= opts->idle_exit_s;
-		if (metrics_due || idle) {
-			while ((rc = pending_count(&w, &w.st.pending)) == ODET_ERR_IO)
-				if ((rc = reconnect(&w, &w.main)))
-					goto out;
-			if (rc)
-				goto out;
-		}
-		if (metrics_due) {
-			w.st.reconnects = w.main.reconnects + w.fetch.reconnects;
-			int64_t done = w.st.jobs + w.st.dead_lettered + w.st.duplicates;
-			w.st.jobs_per_s = (double)(done - jobs_at_metrics) / (now - last_metrics);
-			w.st.seconds = now - t0;
-			w.st.batch_fill = w.st.batches ? (double)w.jobs_total / ((double)w.st.batches * w.B) : 0;
-			jobs_at_metrics = done;
-			last_metrics = now;
-			if (opts->metrics)
-				opts->metrics(opts->user, &w.st);
-		}
-		if (idle && w.st.pending == 0 && cur->n == 0)
-			break;
+	writing = true;
+	if (pthread_create(&fetcher, NULL, fetch_main, &w) != 0) {
+		rc = odet_error(ctx, ODET_ERR_INTERNAL, "cannot start the worker's fetching thread");
+		goto out;
 	}
-	rc = ODET_OK;
+	fetching = true;
+	rc = odet_pipeline_run_pull(p, pull_job, on_result, &w, NULL);
 out:
-	for (int k = 0; k < 2; k++) {
-		batch_clear(&w.batch[k]);
-		free(w.batch[k].jobs);
-		free(w.batch[k].replies);
+	pthread_mutex_lock(&w.mu);
+	w.run_over = true;
+	pthread_cond_broadcast(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	if (fetching)
+		pthread_join(fetcher, NULL);
+	if (writing)
+		pthread_join(writer, NULL);
+	/* the first failure names itself: Redis (reading, writing), else the pipeline's device */
+	if (w.fetch_rc)
+		rc = odet_error(ctx, w.fetch_rc, "%s", odet_ctx_last_error(w.fetch.ctx));
+	else if (w.write_rc)
+		rc = odet_error(ctx, w.write_rc, "%s", odet_ctx_last_error(w.main.ctx));
+	else if (rc == ODET_ERR_IO && fetching)
+		rc = odet_error(ctx, ODET_ERR_DEVICE, "%s", odet_ctx_last_error(ctx));
+	for (int k = 0; w.pool && k < w.n_pool; k++) {
+		sv_batch_clear(&w.pool[k]);
+		free(w.pool[k].jobs);
+		free(w.pool[k].replies);
 	}
+	free(w.pool);
+	free(w.ord);
 	w.st.seconds = odet_now_s() - w.t0;
 	w.st.reconnects = w.main.reconnects + w.fetch.reconnects;
 	w.st.batch_fill = w.st.batches ? (double)w.jobs_total / ((double)w.st.batches * w.B) : 0;
@@ -669,7 +541,8 @@ out:
 	rd_close(w.main.c);
 	rd_close(w.fetch.c);
 	odet_ctx_destroy(w.fetch.ctx);
-	free(w.inputs);
-	free(w.input_job);
+	odet_ctx_destroy(w.main.ctx);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
 	return rc;
 }

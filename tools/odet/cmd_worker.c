@@ -43,8 +43,8 @@ static void usage(FILE *f)
 		   "  MODEL            model.onnx, TF.js model.json, or model.plan\n"
 		   CLI_QUEUE_USAGE
 		   "  --consumer NAME  this worker's name in the group (default HOST-PID)\n"
-		   "  --batch N        jobs per batch, and the engine batch of an ONNX model (a plan keeps its own\n"
-		   "                   and runs N jobs as several); default: the engine's batch x (slots + 1)\n"
+		   "  --batch N        jobs read and acknowledged together, and the engine batch of an ONNX model\n"
+		   "                   (a plan keeps its own); default: the engine's batch\n"
 		   "  --batch-timeout-ms MS  a partial batch runs this long after its first job (default 20)\n"
 		   "  --visibility-ms MS  jobs idle this long on any worker are reclaimed (default 30000)\n"
 		   "  --max-attempts N deliveries before a job goes to the dead-letter stream (default 3)\n"
