@@ -52,6 +52,10 @@ void rd_free(rd_conn *c, rd_reply *r);
  * for replies that outlive the connection they came from. */
 typedef void (*rd_free_fn)(rd_reply *r);
 rd_free_fn rd_freer(const rd_conn *c);
+/* Keep hiredis loaded until rd_unhold, so rd_freer's function stays valid while every
+ * connection is closed and reopened (two threads reconnecting at once); NULL without it. */
+void *rd_hold(void);
+void rd_unhold(void *h);
 
 int rd_type(const rd_reply *r);
 long long rd_int(const rd_reply *r);

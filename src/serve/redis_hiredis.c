@@ -50,6 +50,18 @@ bool rd_available(void)
 	return dl != NULL;
 }
 
+void *rd_hold(void)
+{
+	char why[256];
+	return rd_dlopen(why, sizeof why);
+}
+
+void rd_unhold(void *h)
+{
+	if (h)
+		dlclose(h);
+}
+
 static bool rd_resolve(void *dl, rd_api *a, char *why, size_t n)
 {
 	static const char *const names[] = {"redisConnectWithTimeout", "redisSetTimeout", "redisFree",

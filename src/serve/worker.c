@@ -486,6 +486,7 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 	co.tune_cache = NULL;
 	pthread_t fetcher, writer;
 	bool fetching = false, writing = false;
+	void *lib = NULL;
 	if ((rc = odet_ctx_create(&co, &w.fetch.ctx)) || (rc = odet_ctx_create(&co, &w.main.ctx)))
 		goto out;
 	if ((rc = make_pool(&w))) {
@@ -499,6 +500,8 @@ odet_status odet_worker_run(odet_pipeline *p, const odet_worker_opts *opts, odet
 	}
 	odet_log(ctx, ODET_LOG_INFO, "worker %s: %s stream %s group %s, batch %d", w.consumer, opts->queue.url,
 		 opts->queue.stream, opts->queue.group, w.B);
+	/* replies outlive their connection (a batch's, across reconnections of both threads) */
+	lib = rd_hold();
 	if (pthread_create(&writer, NULL, write_main, &w) != 0) {
 		rc = odet_error(ctx, ODET_ERR_INTERNAL, "cannot start the worker's writing thread");
 		goto out;
@@ -540,6 +543,7 @@ out:
 		*stats = w.st;
 	rd_close(w.main.c);
 	rd_close(w.fetch.c);
+	rd_unhold(lib);
 	odet_ctx_destroy(w.fetch.ctx);
 	odet_ctx_destroy(w.main.ctx);
 	pthread_mutex_destroy(&w.mu);
