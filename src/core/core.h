@@ -31,7 +31,7 @@ typedef struct odet_env_build {
 } odet_env_build;
 
 /* The libraries a context loads with dlopen and keeps (odet_ctx_lib). */
-typedef enum { ODET_CTX_LIB_FFMPEG, ODET_CTX_LIB_COUNT } odet_ctx_lib_kind;
+typedef enum { ODET_CTX_LIB_FFMPEG, ODET_CTX_LIB_NVDEC, ODET_CTX_LIB_COUNT } odet_ctx_lib_kind;
 
 struct odet_ctx {
 	odet_ctx_opts opts;
@@ -53,8 +53,8 @@ struct odet_ctx {
 	void (*lib_release[ODET_CTX_LIB_COUNT])(void *handle);
 };
 
-/* A library the context loads on first use and owns until odet_ctx_destroy (FFmpeg: loaded once
- * for all the videos a context opens). The first call for a kind runs load(why, n) under the
+/* A library the context loads on first use and owns until odet_ctx_destroy (FFmpeg; NVDEC's
+ * libcuda + libnvcuvid: loaded once for all the videos a context opens). The first call for a kind runs load(why, n) under the
  * context's lock (threads open videos at once) and keeps its handle; later calls return it. NULL
  * when load fails, why saying what is missing (the next call tries again). release(handle) runs
  * at destroy. */

@@ -7,29 +7,42 @@
  * chroma plane at pitch × coded height) into a free pool buffer on the decoder's stream → unmap.
  * Every driver call runs with the device's primary context pushed; the pool (cuMemAlloc'ed at
  * the first sequence header, max_frames + 2 buffers) is guarded by a mutex, since buffers are
- * released by other threads.
+ * released by other threads. libcuda and libnvcuvid are loaded once per odet context (odet_ctx_lib,
+ * ODET_CTX_LIB_NVDEC) and shared by all its decoders until odet_ctx_destroy.
  */
 #include "io/nvdec.h"
 
+#include <dlfcn.h>
 #include <libavcodec/codec_id.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* the loader's messages go nowhere: io_nvdec_open says what is missing */
+/* the loader's messages go nowhere: io_nvdec_open says what is missing. Loaded with
+ * RTLD_NODELETE, as FFmpeg is (ffmpeg_load.h): a release leaves the libraries mapped. */
 #define FFNV_LOG_FUNC(logctx, msg, ...)
 #define FFNV_DEBUG_LOG_FUNC(logctx, msg, ...)
+#define FFNV_LOAD_FUNC(path) dlopen((path), RTLD_LAZY | RTLD_NODELETE)
+#define FFNV_SYM_FUNC(lib, sym) dlsym((lib), (sym))
+#define FFNV_FREE_FUNC(lib) dlclose(lib)
 #include <ffnvcodec/dynlink_loader.h>
 
 #define NVDEC_OUT_MAX 32
+
+/* The driver libraries of one odet context (odet_ctx_lib) */
+typedef struct nvdec_libs {
+	CudaFunctions *cu;
+	CuvidFunctions *cv;
+} nvdec_libs;
 
 struct io_nvdec {
 	odet_ctx *ctx;
 	char *path;
 	io_video *dmx;
-	CudaFunctions *cu;
-	CuvidFunctions *cv;
+	const CudaFunctions *cu; /* the context's (nvdec_libs) */
+	const CuvidFunctions *cv;
 	CUdevice dev;
 	CUcontext cuctx;
 	bool ctx_retained;
@@ -51,6 +64,36 @@ struct io_nvdec {
 	odet_status err;              /* a callback's failure (message in ctx) */
 	bool done;
 };
+
+static void nvdec_libs_release(void *handle)
+{
+	nvdec_libs *l = handle;
+	cuvid_free_functions(&l->cv);
+	cuda_free_functions(&l->cu);
+	free(l);
+}
+
+/* Load libcuda and libnvcuvid and resolve their functions; NULL with why (n bytes) naming the
+ * library that is missing. */
+static void *nvdec_libs_load(char *why, size_t n)
+{
+	nvdec_libs *l = calloc(1, sizeof *l);
+	if (!l) {
+		snprintf(why, n, "out of memory");
+		return NULL;
+	}
+	if (cuda_load_functions(&l->cu, NULL) < 0) {
+		snprintf(why, n, "libcuda.so.1 not loadable");
+		nvdec_libs_release(l);
+		return NULL;
+	}
+	if (cuvid_load_functions(&l->cv, NULL) < 0) {
+		snprintf(why, n, "libnvcuvid.so.1 not loadable");
+		nvdec_libs_release(l);
+		return NULL;
+	}
+	return l;
+}
 
 static odet_status cu_fail(io_nvdec *d, CUresult r, const char *what)
 {
@@ -232,8 +275,6 @@ void io_nvdec_close(io_nvdec *d)
 	if (d->ctx_retained)
 		d->cu->cuDevicePrimaryCtxRelease(d->dev);
 	io_video_close(d->dmx);
-	cuvid_free_functions(&d->cv);
-	cuda_free_functions(&d->cu);
 	pthread_mutex_destroy(&d->mu);
 	free(d->pool);
 	free(d->used);
@@ -257,14 +298,14 @@ odet_status io_nvdec_open(odet_ctx *ctx, const char *path, int device, int max_f
 	if (!(d->path = strdup(path)) || !(d->pool = calloc((size_t)d->n_pool, sizeof *d->pool)) ||
 	    !(d->used = calloc((size_t)d->n_pool, sizeof *d->used)))
 		goto out_close;
-	if (cuda_load_functions(&d->cu, NULL) < 0) {
-		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: NVDEC not available (libcuda.so.1 not loadable)", path);
+	char why[256] = "";
+	const nvdec_libs *libs = odet_ctx_lib(ctx, ODET_CTX_LIB_NVDEC, nvdec_libs_load, nvdec_libs_release, why, sizeof why);
+	if (!libs) {
+		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: NVDEC not available (%s)", path, why);
 		goto out_close;
 	}
-	if (cuvid_load_functions(&d->cv, NULL) < 0) {
-		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "%s: NVDEC not available (libnvcuvid.so.1 not loadable)", path);
-		goto out_close;
-	}
+	d->cu = libs->cu;
+	d->cv = libs->cv;
 	CUresult r;
 	if ((r = d->cu->cuInit(0)) != CUDA_SUCCESS || (r = d->cu->cuDeviceGet(&d->dev, device)) != CUDA_SUCCESS ||
 	    (r = d->cu->cuDevicePrimaryCtxRetain(&d->cuctx, d->dev)) != CUDA_SUCCESS) {

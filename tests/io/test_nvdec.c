@@ -31,14 +31,25 @@ int main(int argc, char **argv)
 	io_video_info vi;
 	odet_status rc = io_nvdec_open(ctx, argv[1], 0, 4, &d, &vi);
 	if (rc == ODET_ERR_UNSUPPORTED || !cu || (cu->set_device && cu->set_device(ctx, 0))) {
-		const char *msg = odet_ctx_last_error(ctx);
+		char msg[sizeof ctx->last_error];
+		snprintf(msg, sizeof msg, "%s", odet_ctx_last_error(ctx));
 		printf("nvdec: skipped (%s)\n", rc ? msg : "no CUDA backend");
 		CHECK(!rc || strstr(msg, "NVDEC"));
+		if (rc && strstr(msg, "not loadable")) {
+			/* a failed load keeps nothing; the next open tries again and says the same */
+			CHECK(ctx->lib[ODET_CTX_LIB_NVDEC] == NULL);
+			io_nvdec *d2 = NULL;
+			CHECK(io_nvdec_open(ctx, argv[1], 0, 4, &d2, &vi) == rc && d2 == NULL);
+			CHECK_MSG(!strcmp(odet_ctx_last_error(ctx), msg), "second open: %s", odet_ctx_last_error(ctx));
+			CHECK(ctx->lib[ODET_CTX_LIB_NVDEC] == NULL);
+		}
 		io_nvdec_close(d);
 		odet_ctx_destroy(ctx);
 		return test_failed ? 1 : 77;
 	}
 	CHECK_MSG(rc == ODET_OK, "open: %s", odet_ctx_last_error(ctx));
+	void *libs = ctx->lib[ODET_CTX_LIB_NVDEC];
+	CHECK(libs != NULL);
 	io_video *v = NULL;
 	io_video_info ci;
 	CHECK(io_video_open(ctx, argv[1], &v, &ci) == ODET_OK);
@@ -96,6 +107,25 @@ int main(int argc, char **argv)
 	CHECK(io_nvdec_corrupt(d) == 0);
 	free(host);
 	io_video_close(v);
+	io_nvdec_close(d);
+	/* a second decoder on the context: the libraries loaded once, still there, frames decode */
+	CHECK(ctx->lib[ODET_CTX_LIB_NVDEC] == libs);
+	d = NULL;
+	rc = io_nvdec_open(ctx, argv[1], 0, 4, &d, &vi);
+	CHECK_MSG(rc == ODET_OK, "second open: %s", odet_ctx_last_error(ctx));
+	CHECK(ctx->lib[ODET_CTX_LIB_NVDEC] == libs);
+	int64_t frames2 = 0;
+	for (bool eof = false; !rc && !eof;) {
+		io_nv12_frame f;
+		double t = 0;
+		rc = io_nvdec_read(d, &f, &t, &eof);
+		if (!rc && !eof) {
+			io_nvdec_release(d, f.buf);
+			frames2++;
+		}
+	}
+	CHECK_MSG(rc == ODET_OK && frames2 == frames, "second decoder: %lld of %lld frames: %s", (long long)frames2,
+		  (long long)frames, rc ? odet_ctx_last_error(ctx) : "");
 	io_nvdec_close(d);
 	odet_ctx_destroy(ctx);
 	return test_summary("nvdec");
