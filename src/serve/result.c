@@ -88,6 +88,12 @@ void sv_result_free(sv_result *r)
 
 #define SV_MAX_DETS 100000
 
+/* v an integer in lo..hi (a NaN is not): what may be converted to int without undefined behaviour */
+static bool int_in(double v, double lo, double hi)
+{
+	return v >= lo && v <= hi && v == (double)(int64_t)v;
+}
+
 /* "detections": [[x1,y1,x2,y2,score,class,category], ...] */
 static odet_status parse_dets(json_reader *jr, sv_result *r)
 {
@@ -134,6 +140,9 @@ static odet_status parse_dets(json_reader *jr, sv_result *r)
 			return rc;
 		if (t != JSON_ARRAY_END)
 			return json_fail(jr, ODET_ERR_BAD_INPUT, "detection %d: 7 numbers expected", r->count);
+		if (!int_in(v[5], INT32_MIN, INT32_MAX) || !int_in(v[6], INT32_MIN, INT32_MAX))
+			return json_fail(jr, ODET_ERR_BAD_INPUT, "detection %d: class and category must be 32-bit integers",
+					 r->count);
 		int k = r->count++;
 		for (int i = 0; i < 4; i++)
 			r->boxes[4 * k + i] = (float)v[i];
@@ -151,7 +160,7 @@ odet_status sv_result_parse(odet_ctx *ctx, const char *json, size_t n, sv_result
 	odet_status rc = json_open_mem(&jr, ctx, "result", json, n);
 	if (rc)
 		return rc;
-	bool ok = false, have_ok = false;
+	bool ok = false, have_ok = false, have_dets = false;
 	if ((rc = json_next(&jr, &t)))
 		goto out;
 	if (t != JSON_OBJECT) {
@@ -166,6 +175,12 @@ odet_status sv_result_parse(odet_ctx *ctx, const char *json, size_t n, sv_result
 		char key[32];
 		snprintf(key, sizeof key, "%s", jr.str);
 		if (!strcmp(key, "detections")) {
+			/* parse_dets appends to arrays it sized itself: a second list is refused */
+			if (have_dets) {
+				rc = json_fail(&jr, ODET_ERR_BAD_INPUT, "\"detections\" given twice");
+				goto out;
+			}
+			have_dets = true;
 			if ((rc = parse_dets(&jr, out)))
 				goto out;
 			continue;
@@ -175,10 +190,12 @@ odet_status sv_result_parse(odet_ctx *ctx, const char *json, size_t n, sv_result
 		if (!strcmp(key, "ok") && (t == JSON_TRUE || t == JSON_FALSE)) {
 			ok = t == JSON_TRUE;
 			have_ok = true;
-		} else if (!strcmp(key, "width") && t == JSON_NUMBER) {
-			out->width = (int)jr.num;
-		} else if (!strcmp(key, "height") && t == JSON_NUMBER) {
-			out->height = (int)jr.num;
+		} else if ((!strcmp(key, "width") || !strcmp(key, "height")) && t == JSON_NUMBER) {
+			if (!int_in(jr.num, 0, INT32_MAX)) {
+				rc = json_fail(&jr, ODET_ERR_BAD_INPUT, "%s: an integer 0..2147483647 expected", key);
+				goto out;
+			}
+			*(key[0] == 'w' ? &out->width : &out->height) = (int)jr.num;
 		} else if (!strcmp(key, "status") && t == JSON_STRING) {
 			out->status = sv_status_from_name(jr.str);
 		} else if (!strcmp(key, "error") && t == JSON_STRING) {

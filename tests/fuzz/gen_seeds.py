@@ -9,7 +9,8 @@ split marker, the weight shard); image — JPEGs and PNGs of several kinds (PIL)
 truth, marker, results (tests/eval/gen_coco.py's generator); head_config — config files of
 docs/heads.md; tensor — tensor files (tests/gen/tensorfile.py); calib_cache — INT8 calibration
 caches (docs/quantization.md); video — short clips of several containers and codecs (the ffmpeg
-command, when installed; else no seeds and the harness replays nothing). Nothing here is committed.
+command, when installed; else no seeds and the harness replays nothing); queue_result — job results
+as workers write them (docs/queue.md). Nothing here is committed.
 """
 import io
 import json
@@ -171,6 +172,15 @@ def calib(out):
         b"images 1\namax 0 z\n")
 
 
+def queue_results(out):
+    d = os.path.join(out, "queue_result")
+    dets = ",".join("[%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d]" % (1.25 * i, 0.5 * i, 20.0 + i, 30.5 + i, 0.9 - 0.01 * i, i % 80,
+                                                          1 + i % 90) for i in range(20))
+    put(d, "ok.json", b'{"id":"frame-1.jpg","ok":true,"width":640,"height":480,"detections":[%s]}' % dets.encode())
+    put(d, "empty.json", b'{"id":"a","ok":true,"width":1,"height":1,"detections":[]}')
+    put(d, "failed.json", b'{"id":"b\\u0001\\"","ok":false,"status":"bad input","error":"b: not a JPEG"}')
+
+
 def videos(out):
     d = os.path.join(out, "video")
     os.makedirs(d, exist_ok=True)
@@ -195,7 +205,7 @@ def main():
     out, cli, src = sys.argv[1], sys.argv[2], sys.argv[3]
     if os.path.isdir(out):
         shutil.rmtree(out)
-    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache", "video"):
+    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache", "video", "queue_result"):
         os.makedirs(os.path.join(out, h))
     onnx_and_plans(out, cli, src)
     tfjs(out)
@@ -205,6 +215,7 @@ def main():
     tensors(out, src)
     calib(out)
     videos(out)
+    queue_results(out)
     for h in sorted(os.listdir(out)):
         print("%s: %d seeds" % (h, len(os.listdir(os.path.join(out, h)))))
     return 0

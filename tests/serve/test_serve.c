@@ -61,6 +61,35 @@ static void test_results(odet_ctx *ctx)
 		CHECK_MSG(sv_result_parse(ctx, bad[i], strlen(bad[i]), &r) == ODET_ERR_BAD_INPUT, "%s", bad[i]);
 		CHECK(r.count == 0 && !r.boxes && !r.error);
 	}
+	/* found while writing fuzz_queue_result (tests/fuzz/regress/queue_result): a second
+	 * "detections" list was appended past the arrays the first one sized (heap overflow), and
+	 * numbers out of int range were converted to int (undefined behaviour) */
+	sv_buf twice = {0};
+	sv_buf_printf(&twice, "{\"ok\":true");
+	for (int l = 0; l < 2; l++) {
+		sv_buf_printf(&twice, ",\"detections\":[");
+		for (int i = 0; i < 12; i++)
+			sv_buf_printf(&twice, "%s[1,2,3,4,0.5,%d,1]", i ? "," : "", i);
+		sv_buf_printf(&twice, "]");
+	}
+	sv_buf_printf(&twice, "}");
+	CHECK(sv_result_parse(ctx, twice.p, twice.n, &r) == ODET_ERR_BAD_INPUT && r.count == 0 && !r.boxes);
+	CHECK_MSG(strstr(odet_ctx_last_error(ctx), "\"detections\" given twice"), "%s", odet_ctx_last_error(ctx));
+	sv_buf_free(&twice);
+	const char *range[] = {"{\"ok\":true,\"width\":1e30}", "{\"ok\":true,\"height\":-1}",
+			       "{\"ok\":true,\"width\":2.5}", "{\"ok\":true,\"height\":2147483648}",
+			       "{\"ok\":true,\"detections\":[[1,2,3,4,5,3e9,7]]}",
+			       "{\"ok\":true,\"detections\":[[1,2,3,4,5,6,-1e300]]}",
+			       "{\"ok\":true,\"detections\":[[1,2,3,4,5,6.5,7]]}"};
+	for (size_t i = 0; i < sizeof range / sizeof range[0]; i++) {
+		CHECK_MSG(sv_result_parse(ctx, range[i], strlen(range[i]), &r) == ODET_ERR_BAD_INPUT, "%s", range[i]);
+		CHECK(r.count == 0 && !r.boxes);
+	}
+	const char edge[] = "{\"ok\":true,\"width\":2147483647,\"height\":0,"
+			    "\"detections\":[[1,2,3,4,5,-2147483648,2147483647]]}";
+	CHECK(sv_result_parse(ctx, edge, strlen(edge), &r) == ODET_OK && r.width == INT32_MAX && r.height == 0 &&
+	      r.count == 1 && r.classes[0] == INT32_MIN && r.cats[0] == INT32_MAX);
+	sv_result_free(&r);
 	CHECK(sv_status_from_name("I/O error") == ODET_ERR_IO || strcmp(odet_status_str(ODET_ERR_IO), "I/O error"));
 	CHECK(sv_status_from_name("no such status") == ODET_ERR_INTERNAL);
 }
