@@ -13,7 +13,7 @@ mkdir -p "$B"
 B=$(cd "$B" && pwd)
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
-HARNESSES=${*:-onnx tfjs plan image coco head_config tensor calib_cache video queue_result}
+HARNESSES=${*:-onnx tfjs plan image coco head_config tensor calib_cache video queue_result fcw}
 if [ ! -f "$B/CMakeCache.txt" ]; then
   CC=clang-14 cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DODET_CUDA=OFF -DODET_FUZZ=ON >/dev/null
 fi

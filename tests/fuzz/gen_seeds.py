@@ -10,7 +10,8 @@ truth, marker, results (tests/eval/gen_coco.py's generator); head_config — con
 docs/heads.md; tensor — tensor files (tests/gen/tensorfile.py); calib_cache — INT8 calibration
 caches (docs/quantization.md); video — short clips of several containers and codecs (the ffmpeg
 command, when installed; else no seeds and the harness replays nothing); queue_result — job results
-as workers write them (docs/queue.md). Nothing here is committed.
+as workers write them (docs/queue.md); fcw — odet-fcw's calibrations (apps/fcw), marker, a speed CSV.
+Nothing here is committed.
 """
 import io
 import json
@@ -181,6 +182,16 @@ def queue_results(out):
     put(d, "failed.json", b'{"id":"b\\u0001\\"","ok":false,"status":"bad input","error":"b: not a JPEG"}')
 
 
+def fcw(out, src):
+    d = os.path.join(out, "fcw")
+    csv = b"time_s,speed_mps\n0,8.5\n1.5,9 # accelerating\n3,10.25\n"
+    for name in ("vtest.calib", "vtest_birdseye.calib"):
+        with open(os.path.join(src, "apps", "fcw", name), "rb") as f:
+            put(d, name, f.read() + SPLIT + csv)
+    put(d, "polygon.calib", b"point 0 700 -2 1\npoint 1280 700 2 1\npoint 800 400 2 20\npoint 480 400 -2 20\n"
+        b"point 640 500 0 8\nzone polygon -1 0 1 0 1.5 25 -1.5 25\n" + SPLIT + b"0 5\n")
+
+
 def videos(out):
     d = os.path.join(out, "video")
     os.makedirs(d, exist_ok=True)
@@ -205,7 +216,7 @@ def main():
     out, cli, src = sys.argv[1], sys.argv[2], sys.argv[3]
     if os.path.isdir(out):
         shutil.rmtree(out)
-    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache", "video", "queue_result"):
+    for h in ("onnx", "plan", "tfjs", "image", "coco", "head_config", "tensor", "calib_cache", "video", "queue_result", "fcw"):
         os.makedirs(os.path.join(out, h))
     onnx_and_plans(out, cli, src)
     tfjs(out)
@@ -216,6 +227,7 @@ def main():
     calib(out)
     videos(out)
     queue_results(out)
+    fcw(out, src)
     for h in sorted(os.listdir(out)):
         print("%s: %d seeds" % (h, len(os.listdir(os.path.join(out, h)))))
     return 0
