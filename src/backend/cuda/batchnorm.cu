@@ -52,8 +52,7 @@ static odet_status bn_run(const be_run_args *a)
 	const odet_tensor *x = &a->in[0];
 	int64_t total = odet_tensor_numel(x), c = x->dims[1], plane = total / (x->dims[0] * c);
 	float eps = ir_attr_float(a->node, "epsilon", 1e-5f);
-	int64_t blocks = (total + 255) / 256;
-	unsigned nb = (unsigned)(blocks > 65535 * 16 ? 65535 * 16 : (blocks < 1 ? 1 : blocks));
+	const unsigned nb = cu_grid(total, 256);
 	cudaStream_t s = (cudaStream_t)a->stream;
 	bool xh = x->dtype == ODET_F16, ph = a->in[1].dtype == ODET_F16;
 #define BN(T, P) bn_kernel<T, P><<<nb, 256, 0, s>>>((const T *)x->data, (T *)a->out[0].data, \

@@ -75,16 +75,14 @@ static __global__ void epilogue_kernel(T *y, const T *bias, const T *res, int64_
 static odet_status epilogue(void *y, const void *bias, const void *res, odet_dtype dt, int64_t total,
 			    int64_t plane, int64_t m, const cuda_act *act, cudaStream_t s)
 {
-	int threads = 256;
-	int64_t blocks = (total + threads - 1) / threads;
-	if (blocks > 65535 * 8)
-		blocks = 65535 * 8;
+	const int threads = 256;
+	const unsigned blocks = cu_grid(total, threads);
 	if (dt == ODET_F16)
-		epilogue_kernel<__half><<<(unsigned)blocks, threads, 0, s>>>(
+		epilogue_kernel<__half><<<blocks, threads, 0, s>>>(
 			(__half *)y, (const __half *)bias, (const __half *)res, total, plane, m, act->kind,
 			act->alpha, act->beta);
 	else
-		epilogue_kernel<float><<<(unsigned)blocks, threads, 0, s>>>(
+		epilogue_kernel<float><<<blocks, threads, 0, s>>>(
 			(float *)y, (const float *)bias, (const float *)res, total, plane, m, act->kind,
 			act->alpha, act->beta);
 	return ODET_CUDA(cudaGetLastError());

@@ -5,7 +5,7 @@
  *     cu_num<T>: load to the compute type (float for f32/f16, T for integers) and store back;
  *   - cu_bcast_off: operand offsets of the shared broadcast walk (be_bcast, backend/bcast.h:
  *     up to BE_BCAST_MAX operands over up to 8 dims, passed to kernels by value);
- *   - launch geometry (grid-stride loops), element-size dispatch, reading constant integer
+ *   - grid-stride loops (CU_FOR; cu_grid is in cuda_util.h), element-size dispatch, reading constant integer
  *     inputs from the graph at check/run time (the CUDA kernels never read device tensors on
  *     the host), and the common check messages.
  */
@@ -31,7 +31,6 @@ extern "C" {
 #pragma nv_diag_suppress 186
 
 #define CU_BLOCK 256
-#define CU_MAX_GRID (1 << 20)
 
 /* X(DTYPE_SUFFIX, c_type) */
 #define CU_FLOAT_TYPES(X) X(F32, float) X(F16, __half)
@@ -57,13 +56,6 @@ template <> struct cu_num<__half> {
 	static __device__ __forceinline__ float ld(__half x) { return __half2float(x); }
 	static __device__ __forceinline__ __half st(float x) { return __float2half_rn(x); }
 };
-
-/* Blocks for n elements with a grid-stride loop. */
-static inline unsigned cu_grid(int64_t n, int block)
-{
-	int64_t g = (n + block - 1) / block;
-	return g < 1 ? 1 : g > CU_MAX_GRID ? CU_MAX_GRID : (unsigned)g;
-}
 
 #define CU_FOR(i, n) \
 	for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)

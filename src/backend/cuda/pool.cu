@@ -143,12 +143,6 @@ static __global__ void pool8_kernel(const uint4 *__restrict__ x, uint4 *__restri
 	}
 }
 
-static unsigned grid_for(int64_t total)
-{
-	int64_t b = (total + 255) / 256;
-	return (unsigned)(b < 1 ? 1 : (b > 65535 * 16 ? 65535 * 16 : b));
-}
-
 static odet_status pool_check_common(odet_ctx *ctx, const ir_graph *g, const ir_node *n, pool_geo *pg)
 {
 	const ir_value *x = ir_in(g, n, 0);
@@ -214,17 +208,17 @@ static odet_status pool_run(const be_run_args *a)
 	    ((uintptr_t)a->out[0].data & 15) == 0) {
 		int t8 = (int)(total / 8);
 		if (mx)
-			pool8_kernel<true><<<grid_for(t8), 256, 0, s>>>((const uint4 *)a->in[0].data, (uint4 *)a->out[0].data, *p, t8);
+			pool8_kernel<true><<<cu_grid(t8, 256), 256, 0, s>>>((const uint4 *)a->in[0].data, (uint4 *)a->out[0].data, *p, t8);
 		else
-			pool8_kernel<false><<<grid_for(t8), 256, 0, s>>>((const uint4 *)a->in[0].data, (uint4 *)a->out[0].data, *p, t8);
+			pool8_kernel<false><<<cu_grid(t8, 256), 256, 0, s>>>((const uint4 *)a->in[0].data, (uint4 *)a->out[0].data, *p, t8);
 	} else if (mx && h)
-		pool_kernel<__half, true><<<grid_for(total), 256, 0, s>>>((const __half *)a->in[0].data, (__half *)a->out[0].data, *p);
+		pool_kernel<__half, true><<<cu_grid(total, 256), 256, 0, s>>>((const __half *)a->in[0].data, (__half *)a->out[0].data, *p);
 	else if (mx)
-		pool_kernel<float, true><<<grid_for(total), 256, 0, s>>>((const float *)a->in[0].data, (float *)a->out[0].data, *p);
+		pool_kernel<float, true><<<cu_grid(total, 256), 256, 0, s>>>((const float *)a->in[0].data, (float *)a->out[0].data, *p);
 	else if (h)
-		pool_kernel<__half, false><<<grid_for(total), 256, 0, s>>>((const __half *)a->in[0].data, (__half *)a->out[0].data, *p);
+		pool_kernel<__half, false><<<cu_grid(total, 256), 256, 0, s>>>((const __half *)a->in[0].data, (__half *)a->out[0].data, *p);
 	else
-		pool_kernel<float, false><<<grid_for(total), 256, 0, s>>>((const float *)a->in[0].data, (float *)a->out[0].data, *p);
+		pool_kernel<float, false><<<cu_grid(total, 256), 256, 0, s>>>((const float *)a->in[0].data, (float *)a->out[0].data, *p);
 	return odet_cuda_check(a->ctx, cudaGetLastError(), a->node, "pool kernel launch");
 }
 

@@ -66,18 +66,16 @@ template <typename R>
 static void qepilogue_r(const float *acc, const float *s, const float *b, const R *r, float rs, void *y, odet_dtype ydt,
 			int64_t total, int64_t m, const cuda_act *act, cudaStream_t st)
 {
-	int threads = 256;
-	int64_t blocks = (total + threads - 1) / threads;
-	if (blocks > 65535 * 8)
-		blocks = 65535 * 8;
+	const int threads = 256;
+	const unsigned blocks = cu_grid(total, threads);
 	if (ydt == ODET_I8)
-		qepilogue_kernel<R, int8_t><<<(unsigned)blocks, threads, 0, st>>>(acc, s, b, r, rs, (int8_t *)y, total, m,
+		qepilogue_kernel<R, int8_t><<<blocks, threads, 0, st>>>(acc, s, b, r, rs, (int8_t *)y, total, m,
 									       act->kind, act->alpha, act->beta);
 	else if (ydt == ODET_F16)
-		qepilogue_kernel<R, __half><<<(unsigned)blocks, threads, 0, st>>>(acc, s, b, r, rs, (__half *)y, total, m,
+		qepilogue_kernel<R, __half><<<blocks, threads, 0, st>>>(acc, s, b, r, rs, (__half *)y, total, m,
 									       act->kind, act->alpha, act->beta);
 	else
-		qepilogue_kernel<R, float><<<(unsigned)blocks, threads, 0, st>>>(acc, s, b, r, rs, (float *)y, total, m,
+		qepilogue_kernel<R, float><<<blocks, threads, 0, st>>>(acc, s, b, r, rs, (float *)y, total, m,
 									      act->kind, act->alpha, act->beta);
 }
 

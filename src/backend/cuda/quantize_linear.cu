@@ -26,16 +26,14 @@ static __global__ void quantize_kernel(const T *x, const float *scale, const int
 static odet_status quantize_launch(const void *x, odet_dtype dt, const float *scale, const int8_t *zp, int8_t *y,
 				   int64_t n, cudaStream_t s)
 {
-	int threads = 256;
-	int64_t blocks = (n + threads - 1) / threads;
-	if (blocks > 65535 * 8)
-		blocks = 65535 * 8;
-	if (blocks < 1)
+	const int threads = 256;
+	if (n < 1)
 		return ODET_OK;
+	const unsigned blocks = cu_grid(n, threads);
 	if (dt == ODET_F16)
-		quantize_kernel<__half><<<(unsigned)blocks, threads, 0, s>>>((const __half *)x, scale, zp, y, n);
+		quantize_kernel<__half><<<blocks, threads, 0, s>>>((const __half *)x, scale, zp, y, n);
 	else
-		quantize_kernel<float><<<(unsigned)blocks, threads, 0, s>>>((const float *)x, scale, zp, y, n);
+		quantize_kernel<float><<<blocks, threads, 0, s>>>((const float *)x, scale, zp, y, n);
 	return cudaGetLastError() == cudaSuccess ? ODET_OK : ODET_ERR_DEVICE;
 }
 
