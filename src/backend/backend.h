@@ -100,8 +100,9 @@ typedef struct odet_backend {
 	/* Device description recorded in plans: info[0] = GPU architecture (major*10+minor),
 	 * info[1] = runtime version (e.g. 13000), info[2] = library version (cuDNN, e.g. 91400). */
 	odet_status (*device_info)(odet_ctx *ctx, int device, uint32_t info[3]);
-	/* Per-exec state (library handles bound to stream), passed as be_run_args.exec_ctx. */
-	odet_status (*exec_ctx_create)(odet_ctx *ctx, void *stream, void **exec_ctx);
+	/* Per-exec state (library handles bound to stream), passed as be_run_args.exec_ctx;
+	 * engine_state: the engine's (engine_state_create below; NULL when the backend has none). */
+	odet_status (*exec_ctx_create)(odet_ctx *ctx, void *engine_state, void *stream, void **exec_ctx);
 	void (*exec_ctx_destroy)(void *exec_ctx);
 	/* Graph capture of everything enqueued on stream between begin and end; end returns
 	 * an executable graph (or an error: the caller falls back to running the nodes). */
@@ -129,6 +130,11 @@ typedef struct odet_backend {
 	/* Video (NVDEC frames): NV12 → RGB → letterbox in one pass (be_nv12_args), as letterbox;
 	 * NULL when the backend has none. */
 	odet_status (*letterbox_nv12)(odet_ctx *ctx, const be_nv12_args *a, void *stream);
+	/* Per-engine state (CUDA: the library handles prepare uses while building or loading),
+	 * made before the first prepare and destroyed after the last release; prepare finds it
+	 * as g->be_state. NULL when the backend has none. */
+	odet_status (*engine_state_create)(odet_ctx *ctx, void **state);
+	void (*engine_state_destroy)(void *state);
 } odet_backend;
 
 /* The CPU backend: always present, the reference for every other backend. */

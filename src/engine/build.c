@@ -243,6 +243,9 @@ odet_status engine_finalize(odet_engine *e)
 	e->plan.ws_size = odet_calloc(ctx, (size_t)nn + 1, sizeof(size_t));
 	if (!e->state || !e->prepared || !e->plan.ws_size)
 		return ODET_ERR_NO_MEMORY;
+	if (e->be->engine_state_create && !e->be_state && (rc = e->be->engine_state_create(ctx, &e->be_state)))
+		return rc;
+	g->be_state = e->be_state;
 	g->tune = &e->tune;
 	for (int i = 0; i < nn; i++) {
 		rc = e->be->prepare(ctx, g, &g->nodes[i], &e->state[i], &e->plan.ws_size[i]);
@@ -305,6 +308,8 @@ void odet_engine_destroy(odet_engine *e)
 		for (int i = 0; i < e->g->n_nodes; i++)
 			if (e->prepared[i])
 				e->be->release(&e->g->nodes[i], e->state[i]);
+	if (e->be_state && e->be->engine_state_destroy)
+		e->be->engine_state_destroy(e->be_state);
 	if (e->const_dev)
 		e->be->mem_free(e->const_dev);
 	free(e->const_off);

@@ -55,6 +55,8 @@ struct odet_engine {
 	odet_build_opts opts;       /* as built (head string not kept: see head_desc) */
 	ir_graph *g;                /* optimized graph (owned); constants in host memory */
 	void **state;               /* per node, from backend->prepare */
+	void *be_state;             /* backend per-engine state (engine_state_create), made before
+	                             * the first prepare, destroyed after the last release */
 	bool *prepared;             /* per node: prepare succeeded (release needed) */
 	engine_plan plan;
 	bool has_head;              /* outputs follow src/heads/head.h */

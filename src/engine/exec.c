@@ -59,7 +59,7 @@ odet_status odet_exec_create(odet_engine *e, odet_exec **out)
 		goto out_destroy;
 	if ((rc = e->be->stream_create(ctx, &x->stream)))
 		goto out_destroy;
-	if (e->be->exec_ctx_create && (rc = e->be->exec_ctx_create(ctx, x->stream, &x->exec_ctx)))
+	if (e->be->exec_ctx_create && (rc = e->be->exec_ctx_create(ctx, e->be_state, x->stream, &x->exec_ctx)))
 		goto out_destroy;
 	size_t total = 0;
 	for (int i = 0; i < g->n_nodes; i++)

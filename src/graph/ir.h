@@ -140,6 +140,9 @@ struct odet_graph {
 	/* Build options of that engine (kernel choices for passes and backend prepare, the
 	 * context's environment overrides applied); NULL outside an engine. Not owned, not cloned. */
 	const odet_build_opts *build;
+	/* The backend's state of that engine (backend.h engine_state_create: CUDA's build-time
+	 * library handles), for backend prepare; NULL outside an engine. Not owned, not cloned. */
+	void *be_state;
 };
 typedef struct odet_graph ir_graph;
 

@@ -230,11 +230,12 @@ static bool transform_algo(cudnnConvolutionFwdAlgo_t a)
 	       a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD || a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
 }
 
+/* h: the engine's build-time handle (cuda_dev_dnn), also gd->dnn. */
 static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *n, conv_state *s,
 			     const conv_graph_desc *gd, int group, size_t xb, size_t wb, size_t yb, odet_dtype dt,
 			     int64_t total)
 {
-	cudnnHandle_t h = NULL;
+	cudnnHandle_t h = gd->dnn;
 	void *x = NULL, *w = NULL, *y = NULL, *ws = NULL, *bias = NULL, *res = NULL;
 	size_t wsb = CONV_WS_CAP;
 	conv_path want = conv_path_wanted(gd->opts);
@@ -244,9 +245,7 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 	bool use_cache = false, cached_legacy = false;
 	/* shapes a direct kernel covers have one more candidate (and their own cache keys) */
 	const bool direct_ok = want != PATH_LEGACY && want != PATH_GRAPH && conv_direct_supports(gd, dt, group);
-	odet_status rc = odet_cudnn_check(ctx, cudnnCreate(&h), n, "cudnnCreate");
-	if (rc)
-		return rc;
+	odet_status rc;
 	if ((rc = odet_cuda_check(ctx, cudaMalloc(&x, xb), n, "cudaMalloc (tuning)")) ||
 	    (rc = odet_cuda_check(ctx, cudaMalloc(&w, wb), n, "cudaMalloc (tuning)")) ||
 	    (rc = odet_cuda_check(ctx, cudaMalloc(&y, yb), n, "cudaMalloc (tuning)")) ||
@@ -411,7 +410,6 @@ out_free:
 	cudaFree(bias);
 	cudaFree(res);
 	cudaFree(ws);
-	cudnnDestroy(h);
 	return rc;
 }
 
@@ -511,6 +509,8 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		gd.has_res = s->has_res;
 		gd.act = s->act;
 		gd.opts = g->build;
+		if ((rc = cuda_dev_dnn(ctx, g, n, &gd.dnn)))
+			goto out_release;
 		if (group != 1)
 			gd.act.kind = -1; /* grouped convolutions stay on the legacy path */
 		if ((rc = conv_tune(ctx, g->tune, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))

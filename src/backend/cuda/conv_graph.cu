@@ -22,7 +22,7 @@ enum { UID_X = 1, UID_W = 2, UID_B = 3, UID_R = 4, UID_Y = 5, UID_S = 6, UID_V =
 #define ATTR_PLAN_HANDLE ((cudnnBackendAttributeName_t)400)
 
 struct conv_graph {
-	cudnnHandle_t h; /* the handle the plan was finalized with, kept while the plan lives */
+	cudnnHandle_t own_h; /* the plan's own handle (desc without dnn), kept while the plan lives */
 	cudnnBackendDescriptor_t plan;
 	int64_t ws;
 	bool has_bias, has_res, has_scale;
@@ -389,8 +389,14 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 	odet_status rc = ODET_OK;
 	cudnnStatus_t st;
 
-	if ((st = cudnnCreate(&h)) != CUDNN_STATUS_SUCCESS)
-		return odet_cudnn_check(ctx, st, n, "cudnnCreate");
+	cudnnHandle_t own_h = NULL; /* only when d gives no handle */
+	if (d->dnn) {
+		h = d->dnn;
+	} else {
+		if ((st = cudnnCreate(&own_h)) != CUDNN_STATUS_SUCCESS)
+			return odet_cudnn_check(ctx, st, n, "cudnnCreate");
+		h = own_h;
+	}
 	if ((st = build_graph(&s, h, d)) != CUDNN_STATUS_SUCCESS) {
 		rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (Conv): cuDNN operation graph refused: %s", n->name,
 				cudnnGetErrorString(st));
@@ -481,9 +487,9 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 			goto done;
 		}
 		g->plan = best;
-		g->h = h;
+		g->own_h = own_h;
 		best = NULL;
-		h = NULL;
+		own_h = NULL;
 		g->ws = best_ws;
 		g->has_bias = d->has_bias;
 		g->has_res = d->has_res;
@@ -504,8 +510,8 @@ done:
 	if (e1)
 		cudaEventDestroy(e1);
 	build_free(&s);
-	if (h)
-		cudnnDestroy(h);
+	if (own_h)
+		cudnnDestroy(own_h);
 	return rc;
 }
 
@@ -531,8 +537,8 @@ void conv_graph_free(conv_graph *g)
 	if (!g)
 		return;
 	dfree(&g->plan);
-	if (g->h)
-		cudnnDestroy(g->h);
+	if (g->own_h)
+		cudnnDestroy(g->own_h);
 	free(g);
 }
 

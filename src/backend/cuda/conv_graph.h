@@ -31,6 +31,10 @@ typedef struct conv_graph_desc {
 	bool fp8;
 	cudnnDataType_t ydt, rdt;
 	const odet_build_opts *opts; /* the engine's kernel choices (conv_path, conv_candidates); may be NULL */
+	/* the engine's build-time handle (cuda_dev_dnn), which the plans are finalized with and
+	 * which outlives them; NULL: conv_graph_tune makes one of its own, kept with the plan (one
+	 * handle a node: for callers not yet given the engine's) */
+	cudnnHandle_t dnn;
 } conv_graph_desc;
 
 /* The operation graph can express this activation (ReLU, LeakyReLU, Clip, Sigmoid, none). */

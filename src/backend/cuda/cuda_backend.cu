@@ -5,8 +5,8 @@
  * is refused at build time naming node and op. Memory: cudaMalloc'ed device memory (the
  * engine allocates one arena per exec and one constant block per engine). Copies are
  * cudaMemcpyAsync on the given stream (NULL stream: synchronous copy). Streams are
- * non-blocking streams of the current device. Per-exec state: a cuDNN handle bound to the
- * exec's stream (cuda_core.h), created once per exec. Graph capture
+ * non-blocking streams of the current device. Library handles (cuda_handles.cu): one set per
+ * engine for building, one per exec context bound to its stream (cuda_core.h). Graph capture
  * (stream capture, relaxed mode) and timing events for the engine's replay and bench.
  */
 #include "backend/cuda/cuda_core.h"
@@ -170,32 +170,6 @@ static odet_status cu_device_info(odet_ctx *ctx, int device, uint32_t info[3])
 	return ODET_OK;
 }
 
-static odet_status cu_exec_ctx_create(odet_ctx *ctx, void *stream, void **out)
-{
-	*out = NULL;
-	cuda_exec_ctx *x = (cuda_exec_ctx *)odet_calloc(ctx, 1, sizeof *x);
-	if (!x)
-		return ODET_ERR_NO_MEMORY;
-	x->stream = (cudaStream_t)stream;
-	cudnnStatus_t s = cudnnCreate(&x->dnn);
-	if (s != CUDNN_STATUS_SUCCESS) {
-		free(x);
-		return odet_error(ctx, ODET_ERR_DEVICE, "cudnnCreate: %s", cudnnGetErrorString(s));
-	}
-	cudnnSetStream(x->dnn, x->stream);
-	*out = x;
-	return ODET_OK;
-}
-
-static void cu_exec_ctx_destroy(void *p)
-{
-	cuda_exec_ctx *x = (cuda_exec_ctx *)p;
-	if (!x)
-		return;
-	cudnnDestroy(x->dnn);
-	free(x);
-}
-
 static odet_status cu_capture_begin(odet_ctx *ctx, void *stream)
 {
 	cudaError_t e = cudaStreamBeginCapture((cudaStream_t)stream, cudaStreamCaptureModeThreadLocal);
@@ -315,8 +289,8 @@ static const odet_backend cuda_backend = {
 	/* .stream_sync = */ cu_stream_sync,
 	/* .set_device = */ cu_set_device,
 	/* .device_info = */ cu_device_info,
-	/* .exec_ctx_create = */ cu_exec_ctx_create,
-	/* .exec_ctx_destroy = */ cu_exec_ctx_destroy,
+	/* .exec_ctx_create = */ cuda_exec_ctx_create,
+	/* .exec_ctx_destroy = */ cuda_exec_ctx_destroy,
 	/* .capture_begin = */ cu_capture_begin,
 	/* .capture_end = */ cu_capture_end,
 	/* .graph_launch = */ cu_graph_launch,
@@ -331,6 +305,8 @@ static const odet_backend cuda_backend = {
 	/* .letterbox = */ cu_letterbox,
 	/* .device_count = */ cu_device_count,
 	/* .letterbox_nv12 = */ cu_letterbox_nv12,
+	/* .engine_state_create = */ cuda_dev_state_create,
+	/* .engine_state_destroy = */ cuda_dev_state_destroy,
 };
 
 extern "C" const odet_backend *odet_backend_cuda(void)

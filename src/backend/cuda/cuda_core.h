@@ -1,8 +1,7 @@
 /*
- * cuda_core.h — state shared by the CUDA backend core (cuda_backend.cu) and the library-
- * backed kernels (conv.cu, gemm.cu, pool.cu, batchnorm.cu): the per-exec context handed to
- * kernels as be_run_args.exec_ctx (a cuDNN handle bound to the exec's stream; cuBLASLt is
- * loaded on demand by gemm.cu), and status helpers for cuDNN / cuBLAS. C++ (nvcc) only.
+ * cuda_core.h — state shared by the CUDA backend core (cuda_backend.cu, cuda_handles.cu) and
+ * the library-backed kernels (conv.cu, conv_graph.cu, qconv.cu, gemm.cu): who owns the cuDNN
+ * and cuBLASLt handles, and status helpers for cuDNN / cuBLAS / CUDA. C++ (nvcc) only.
  */
 #ifndef ODET_CUDA_CORE_H
 #define ODET_CUDA_CORE_H
@@ -18,10 +17,61 @@ extern "C" {
 #include "backend/cuda/cuda.h"
 #include "backend/cuda/cuda_util.h"
 
+/* cuBLASLt's functions (loaded with dlopen: linking the library costs every odet process
+ * ~210 MB of resident memory at start-up). X(function) */
+#define CUDA_LT_FNS(X) X(cublasLtCreate) X(cublasLtDestroy) X(cublasLtMatmul) X(cublasLtMatmulAlgoGetHeuristic) \
+	X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy) X(cublasLtMatmulDescSetAttribute)           \
+	X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceDestroy)                                 \
+	X(cublasLtMatmulPreferenceSetAttribute) X(cublasLtMatrixLayoutCreate)                                \
+	X(cublasLtMatrixLayoutDestroy) X(cublasLtMatrixLayoutSetAttribute)
+
+typedef struct cuda_lt_api {
+	void *lib;
+#define CUDA_LT_FIELD(name) decltype(&::name) name;
+	CUDA_LT_FNS(CUDA_LT_FIELD)
+#undef CUDA_LT_FIELD
+} cuda_lt_api;
+
+/*
+ * Who owns the library handles. A cuDNN handle is bound to one stream (cudnnSetStream) and
+ * must not be used by two threads at once; an engine is shared by threads that each run
+ * their own exec context (odet.h). So there are two owners, never one handle per node:
+ *  - cuda_dev_state, one per engine (odet_engine.be_state; prepare finds it as g->be_state):
+ *    the build-time handles, used only while the engine is built or loaded, by the one thread
+ *    doing it, on the default stream: cuDNN finds, backend-API plan finalization and the
+ *    timing of candidates, cuBLASLt heuristics. Made on first use (an engine without
+ *    convolutions creates no cuDNN handle, one without Gemm/MatMul never loads cuBLASLt);
+ *    destroyed after every node's state, so cuDNN plans finalized with `dnn` stay valid
+ *    while the engine lives. Read-only once the engine is built.
+ *  - cuda_exec_ctx, one per exec context (odet_exec_create): a cuDNN handle set to the exec's
+ *    stream once, and a cuBLASLt handle when the engine loaded cuBLASLt. Every run uses only
+ *    these (be_run_args.exec_ctx), so the hot path creates nothing and waits for nothing.
+ */
+typedef struct cuda_dev_state {
+	cudnnHandle_t dnn;     /* NULL until the first convolution is prepared */
+	cuda_lt_api lt;        /* lt.lib NULL until the first Gemm/MatMul is prepared */
+	cublasLtHandle_t lth;
+} cuda_dev_state;
+
 typedef struct cuda_exec_ctx {
 	cudnnHandle_t dnn;
+	cublasLtHandle_t lt;   /* NULL when the engine has no Gemm/MatMul */
+	const cuda_lt_api *lt_api; /* the engine's (an engine outlives its exec contexts) */
 	cudaStream_t stream;
 } cuda_exec_ctx;
+
+/* The backend hooks (backend.h) of cuda_handles.cu. */
+odet_status cuda_dev_state_create(odet_ctx *ctx, void **out);
+void cuda_dev_state_destroy(void *state);
+odet_status cuda_exec_ctx_create(odet_ctx *ctx, void *dev_state, void *stream, void **out);
+void cuda_exec_ctx_destroy(void *exec_ctx);
+/* For prepare: the engine's build-time cuDNN handle, or its cuBLASLt function table and
+ * handle (valid while the engine lives), made on first use. ODET_ERR_INTERNAL naming the
+ * node when n is prepared outside an engine (g->be_state NULL); the library's error when the
+ * handle cannot be made or cuBLASLt cannot be loaded (ODET_ERR_UNSUPPORTED). */
+odet_status cuda_dev_dnn(odet_ctx *ctx, const ir_graph *g, const ir_node *n, cudnnHandle_t *h);
+odet_status cuda_dev_lt(odet_ctx *ctx, const ir_graph *g, const ir_node *n, const cuda_lt_api **api,
+			cublasLtHandle_t *h);
 
 static inline odet_status odet_cudnn_check(odet_ctx *ctx, cudnnStatus_t s, const ir_node *n, const char *what)
 {

@@ -9,56 +9,18 @@
  * be 1) or [M,N] (beta * C). Other C shapes are refused at build naming the node.
  * MatMul: A [..., M, K], B [..., K, N]; 1-D operands promoted as in numpy; batch dims equal
  * or one operand without batch dims (broadcast through a zero batch stride).
- * cuBLASLt is loaded with dlopen by the first Gemm/MatMul prepared on CUDA (linking it costs
- * every odet process ~210 MB of resident memory at start-up); each node's state holds the
- * function table and a cuBLASLt handle (handles are not bound to a stream).
+ * cuBLASLt (loaded once per engine, cuda_handles.cu): prepare asks the engine's build-time
+ * handle for the algorithm; runs use the exec context's handle (cuda_core.h says who owns which).
  */
 #include "backend/cuda/cuda_core.h"
 
-#include <dlfcn.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define GEMM_WS ((size_t)32 << 20)
-#define LT_STR2(x) #x
-#define LT_STR(x) LT_STR2(x)
-
-#define LT_FNS(X) X(cublasLtCreate) X(cublasLtDestroy) X(cublasLtMatmul) X(cublasLtMatmulAlgoGetHeuristic) \
-	X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy) X(cublasLtMatmulDescSetAttribute)      \
-	X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceDestroy)                            \
-	X(cublasLtMatmulPreferenceSetAttribute) X(cublasLtMatrixLayoutCreate)                           \
-	X(cublasLtMatrixLayoutDestroy) X(cublasLtMatrixLayoutSetAttribute)
-
-typedef struct lt_api {
-	void *lib;
-#define LT_FIELD(name) decltype(&::name) name;
-	LT_FNS(LT_FIELD)
-#undef LT_FIELD
-} lt_api;
-
-static odet_status lt_load(odet_ctx *ctx, const ir_node *n, lt_api *api)
-{
-	static const char *const names[] = {"libcublasLt.so." LT_STR(CUBLAS_VER_MAJOR), "libcublasLt.so"};
-	memset(api, 0, sizeof *api);
-	for (size_t i = 0; i < sizeof names / sizeof names[0] && !api->lib; i++)
-		api->lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-	if (!api->lib)
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (%s): cuBLASLt (%s) cannot be loaded: %s", n->name,
-				  ir_op_name(n->op), names[0], dlerror());
-#define LT_LOAD(fn)                                                                                     \
-	if (!(api->fn = (decltype(api->fn))dlsym(api->lib, #fn))) {                                    \
-		dlclose(api->lib);                                                                           \
-		api->lib = NULL;                                                                             \
-		return odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s': %s has no symbol %s", n->name, names[0], \
-				  #fn);                                                                    \
-	}
-	LT_FNS(LT_LOAD)
-#undef LT_LOAD
-	return ODET_OK;
-}
 
 typedef struct gemm_state {
-	lt_api api;
-	cublasLtHandle_t lt;
+	const cuda_lt_api *api; /* the engine's (cuda_dev_lt), which outlives this state */
 	cublasLtMatmulDesc_t op;
 	cublasLtMatrixLayout_t la, lb, lc;
 	cublasLtMatmulAlgo_t algo;
@@ -147,18 +109,16 @@ static void gemm_release(void *p)
 	gemm_state *s = (gemm_state *)p;
 	if (!s)
 		return;
-	if (s->api.lib) {
-		if (s->op) s->api.cublasLtMatmulDescDestroy(s->op);
-		if (s->la) s->api.cublasLtMatrixLayoutDestroy(s->la);
-		if (s->lb) s->api.cublasLtMatrixLayoutDestroy(s->lb);
-		if (s->lc) s->api.cublasLtMatrixLayoutDestroy(s->lc);
-		if (s->lt) s->api.cublasLtDestroy(s->lt);
-		dlclose(s->api.lib);
+	if (s->api) {
+		if (s->op) s->api->cublasLtMatmulDescDestroy(s->op);
+		if (s->la) s->api->cublasLtMatrixLayoutDestroy(s->la);
+		if (s->lb) s->api->cublasLtMatrixLayoutDestroy(s->lb);
+		if (s->lc) s->api->cublasLtMatrixLayoutDestroy(s->lc);
 	}
 	free(s);
 }
 
-static odet_status layout(const lt_api *api, cublasLtMatrixLayout_t *l, cudaDataType_t t, int64_t rows, int64_t cols, int64_t ld,
+static odet_status layout(const cuda_lt_api *api, cublasLtMatrixLayout_t *l, cudaDataType_t t, int64_t rows, int64_t cols, int64_t ld,
 			  int64_t batch, int64_t stride)
 {
 	if (api->cublasLtMatrixLayoutCreate(l, t, (uint64_t)rows, (uint64_t)cols, ld) != CUBLAS_STATUS_SUCCESS)
@@ -182,9 +142,10 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	if (!s)
 		return ODET_ERR_NO_MEMORY;
 	cudaDataType_t t = a->dtype == ODET_F16 ? CUDA_R_16F : CUDA_R_32F;
-	odet_status rc = lt_load(ctx, n, &s->api);
+	cublasLtHandle_t lth = NULL;
+	odet_status rc = cuda_dev_lt(ctx, g, n, &s->api, &lth);
 	cublasLtMatmulPreference_t pref = NULL;
-	const lt_api *L = &s->api;
+	const cuda_lt_api *L = s->api;
 	if (rc) {
 		free(s);
 		return rc;
@@ -218,15 +179,13 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		rc = odet_error(ctx, ODET_ERR_DEVICE, "node '%s': cublasLtMatrixLayoutCreate failed", n->name);
 		goto out_release;
 	}
-	if ((rc = odet_cublas_check(ctx, L->cublasLtCreate(&s->lt), n, "cublasLtCreate")))
-		goto out_release;
 	{
 		size_t cap = GEMM_WS;
 		L->cublasLtMatmulPreferenceCreate(&pref);
 		L->cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &cap, sizeof cap);
 		cublasLtMatmulHeuristicResult_t res;
 		int got = 0;
-		cublasStatus_t st = L->cublasLtMatmulAlgoGetHeuristic(s->lt, s->op, s->la, s->lb, s->lc, s->lc, pref, 1, &res, &got);
+		cublasStatus_t st = L->cublasLtMatmulAlgoGetHeuristic(lth, s->op, s->la, s->lb, s->lc, s->lc, pref, 1, &res, &got);
 		if (st != CUBLAS_STATUS_SUCCESS || got < 1) {
 			rc = odet_error(ctx, ODET_ERR_UNSUPPORTED, "node '%s' (%s): cuBLASLt has no algorithm for %lldx%lldx%lld",
 					n->name, ir_op_name(n->op), (long long)sh.m, (long long)sh.n, (long long)sh.k);
@@ -249,7 +208,8 @@ out_release:
 static odet_status gemm_run(const be_run_args *a)
 {
 	const gemm_state *s = (const gemm_state *)a->state;
-	if (!s)
+	const cuda_exec_ctx *xc = (const cuda_exec_ctx *)a->exec_ctx;
+	if (!s || !xc || !xc->lt)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': no CUDA state", a->node->name);
 	const void *c = a->node->op == IR_OP_GEMM && a->n_in > 2 ? a->in[2].data : NULL;
 	void *y = a->out[0].data;
@@ -257,10 +217,10 @@ static odet_status gemm_run(const be_run_args *a)
 	if (c && s->c_bias) {
 		/* cublasLtMatmulDescSetAttribute is not thread-safe on a shared descriptor; the bias
 		 * pointer differs per exec only when the bias is not a constant, so set it here */
-		s->api.cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c, sizeof c);
+		s->api->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c, sizeof c);
 	}
 	return odet_cublas_check(a->ctx,
-				 s->api.cublasLtMatmul(s->lt, s->op, &s->alpha, a->in[1].data, s->la, a->in[0].data, s->lb,
+				 s->api->cublasLtMatmul(xc->lt, s->op, &s->alpha, a->in[1].data, s->la, a->in[0].data, s->lb,
 						&beta, (c && s->c_full) ? c : y, s->lc, y, s->lc, &s->algo,
 						a->workspace, s->ws, (cudaStream_t)a->stream),
 				 a->node, "cublasLtMatmul");

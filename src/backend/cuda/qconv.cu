@@ -322,7 +322,7 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 		goto out_release;
 	if ((rc = odet_cudnn_check(ctx, cudnnSetConvolutionMathType(s->cd, CUDNN_TENSOR_OP_MATH), n, "math type")))
 		goto out_release;
-	if ((rc = odet_cudnn_check(ctx, cudnnCreate(&h), n, "cudnnCreate")))
+	if ((rc = cuda_dev_dnn(ctx, g, n, &h)))
 		goto out_release;
 	s->acc_bytes = (size_t)s->total * sizeof(float);
 	if ((rc = odet_cuda_check(ctx, cudaMalloc(&bx, xb), n, "cudaMalloc (tuning)")) ||
@@ -351,6 +351,7 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 		gd.ydt = dnn_dtype(y->dtype);
 		gd.rdt = r ? dnn_dtype(r->dtype) : CUDNN_DATA_FLOAT;
 		gd.opts = g->build;
+		gd.dnn = h;
 		const bool graph_ok = (!r || s->r_scale == 1.0f) && conv_graph_supports(&gd);
 		char key[512], val[128], what[64];
 		snprintf(what, sizeof what, "i8>%s r%s%s", odet_dtype_name(y->dtype), r ? odet_dtype_name(r->dtype) : "-",
@@ -396,8 +397,6 @@ out_release:
 	cudaFree(bb);
 	cudaFree(br);
 	cudaFree(bws);
-	if (h)
-		cudnnDestroy(h);
 	qconv_release(s);
 	return rc;
 }

@@ -1,0 +1,261 @@
+/*
+ * test_cuda_threads.c — one CUDA engine run by several threads at once, each with its own
+ * exec context (odet.h's thread rules), and who owns the library handles (cuda_core.h):
+ *   - a seeded network with the library-backed ops (two 3x3 Convs with bias, a residual Add
+ *     and ReLUs, GlobalAveragePool, Flatten, Gemm with a bias), built fp32 and fp16 (NHWC
+ *     convs: cuDNN's backend-API graphs are among the candidates);
+ *   - 4 threads create their exec contexts at the same time and run 6 different batches each
+ *     in rotated order (graph capture and replay included): every output equals, byte for
+ *     byte, what one exec context computed for that batch alone;
+ *   - the handles, counted through the context's debug log: building makes one cuDNN and one
+ *     cuBLASLt handle for the engine (not one per node), each exec context one of each.
+ * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
+ * usage: test_cuda_threads [-v]   (-v: print the handle messages)
+ */
+#include "backend/backend.h"
+#include "graph_build.h"
+#include "test.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREADS 4
+#define BATCHES 6
+#define MAX_IO 2
+
+static unsigned rng = 4242;
+static int verbose;
+
+static float frand(void)
+{
+	rng = rng * 1103515245u + 12345u;
+	return ((float)((rng >> 8) & 0xffff) / 65536.0f) * 2.0f - 1.0f;
+}
+
+/* handle messages of cuda_handles.cu, counted from any thread */
+static int n_engine_dnn, n_engine_lt, n_exec, n_exec_lt;
+
+static void on_log(void *user, odet_log_level level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	if (strncmp(msg, "cuda: ", 6))
+		return;
+	if (verbose)
+		printf("    log: %s\n", msg);
+	if (strstr(msg, "engine's cuDNN handle"))
+		__atomic_fetch_add(&n_engine_dnn, 1, __ATOMIC_SEQ_CST);
+	else if (strstr(msg, "engine's cuBLASLt handle"))
+		__atomic_fetch_add(&n_engine_lt, 1, __ATOMIC_SEQ_CST);
+	else if (strstr(msg, "exec context's cuDNN handle")) {
+		__atomic_fetch_add(&n_exec, 1, __ATOMIC_SEQ_CST);
+		if (strstr(msg, "cuBLASLt"))
+			__atomic_fetch_add(&n_exec_lt, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+static int add_const(ir_graph *g, const char *name, int rank, const int64_t *dims, float scale)
+{
+	int64_t n = 1;
+	for (int i = 0; i < rank; i++)
+		n *= dims[i];
+	float *d = malloc(sizeof(float) * (size_t)n);
+	for (int64_t i = 0; i < n; i++)
+		d[i] = frand() * scale;
+	return ir_const_add(g, name, ODET_F32, rank, dims, d);
+}
+
+static int conv3x3(ir_graph *g, const char *name, int x, int64_t c, int64_t m)
+{
+	char wn[64], bn[64];
+	snprintf(wn, sizeof wn, "%s_w", name);
+	snprintf(bn, sizeof bn, "%s_b", name);
+	int64_t wd[4] = {m, c, 3, 3}, bd[1] = {m};
+	int w = add_const(g, wn, 4, wd, 1.0f / sqrtf((float)(c * 9))), b = add_const(g, bn, 1, bd, 0.2f);
+	int y = test_graph_value(g, name);
+	int node = ir_node_add(g, IR_OP_CONV, name, 3, (int[]){x, w, b}, 1, &y);
+	int64_t one[2] = {1, 1}, pads[4] = {1, 1, 1, 1}, ks[2] = {3, 3};
+	ir_attr_set_ints(g, node, "strides", one, 2);
+	ir_attr_set_ints(g, node, "dilations", one, 2);
+	ir_attr_set_ints(g, node, "pads", pads, 4);
+	ir_attr_set_ints(g, node, "kernel_shape", ks, 2);
+	return y;
+}
+
+static int unary(ir_graph *g, ir_op op, const char *name, int x)
+{
+	int y = test_graph_value(g, name);
+	ir_node_add(g, op, name, 1, &x, 1, &y);
+	return y;
+}
+
+/* x [4,16,24,24] -> conv1 -> relu -> conv2 (+ relu1) -> relu = out 0 -> GAP -> Flatten -> Gemm = out 1 */
+static ir_graph *net(odet_ctx *ctx)
+{
+	ir_graph *g;
+	ir_graph_create(ctx, &g);
+	int64_t xd[4] = {4, 16, 24, 24};
+	int x = test_graph_input(g, "x", ODET_F32, 4, xd);
+	int r1 = unary(g, IR_OP_RELU, "relu1", conv3x3(g, "conv1", x, 16, 32));
+	int c2 = conv3x3(g, "conv2", r1, 32, 32);
+	int sum = test_graph_value(g, "sum");
+	ir_node_add(g, IR_OP_ADD, "add", 2, (int[]){c2, r1}, 1, &sum);
+	int r2 = unary(g, IR_OP_RELU, "relu2", sum);
+	int flat = unary(g, IR_OP_FLATTEN, "flat", unary(g, IR_OP_GLOBALAVGPOOL, "gap", r2));
+	int64_t wd[2] = {10, 32}, bd[1] = {10};
+	int w = add_const(g, "fc_w", 2, wd, 0.3f), b = add_const(g, "fc_b", 1, bd, 0.5f);
+	int y = test_graph_value(g, "fc");
+	int node = ir_node_add(g, IR_OP_GEMM, "fc", 3, (int[]){flat, w, b}, 1, &y);
+	ir_attr_set_int(g, node, "transB", 1);
+	test_graph_output(g, r2);
+	test_graph_output(g, y);
+	return g;
+}
+
+typedef struct shared {
+	odet_engine *e;
+	int no;
+	odet_tensor in[BATCHES];
+	odet_tensor ref[BATCHES][MAX_IO];
+} shared;
+
+typedef struct worker {
+	shared *s;
+	int id, errors, mismatches;
+} worker;
+
+static bool outs_alloc(odet_engine *e, int no, odet_tensor *o)
+{
+	bool ok = true;
+	for (int i = 0; i < no; i++) {
+		odet_engine_output_info(e, i, NULL, &o[i]);
+		o[i].data = malloc(odet_dtype_size(o[i].dtype) * (size_t)odet_tensor_numel(&o[i]));
+		ok = ok && o[i].data;
+	}
+	return ok;
+}
+
+static void outs_free(int no, odet_tensor *o)
+{
+	for (int i = 0; i < no; i++)
+		free(o[i].data);
+}
+
+static bool same(int no, const odet_tensor *a, const odet_tensor *b)
+{
+	for (int i = 0; i < no; i++)
+		if (memcmp(a[i].data, b[i].data, odet_dtype_size(a[i].dtype) * (size_t)odet_tensor_numel(&a[i])))
+			return false;
+	return true;
+}
+
+static void *work(void *arg)
+{
+	worker *w = arg;
+	odet_tensor o[MAX_IO];
+	odet_exec *x = NULL;
+	memset(o, 0, sizeof o);
+	if (odet_exec_create(w->s->e, &x) || !outs_alloc(w->s->e, w->s->no, o)) {
+		w->errors++;
+		goto out;
+	}
+	for (int r = 0; r < BATCHES; r++) {
+		int b = (r + w->id) % BATCHES; /* threads on different batches at once */
+		if (odet_exec_infer(x, &w->s->in[b], 1, o, w->s->no))
+			w->errors++;
+		else if (!same(w->s->no, o, w->s->ref[b]))
+			w->mismatches++;
+	}
+out:
+	outs_free(w->s->no, o);
+	odet_exec_destroy(x);
+	return NULL;
+}
+
+static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
+{
+	const char *what = prec == ODET_PRECISION_FP16 ? "fp16" : "fp32";
+	odet_build_opts o = odet_build_opts_default();
+	o.no_head = 1;
+	o.backend = ODET_BACKEND_CUDA;
+	o.precision = prec;
+	odet_engine *e = NULL;
+	n_engine_dnn = n_engine_lt = n_exec = n_exec_lt = 0;
+	odet_status rc = odet_engine_build(ctx, g, &o, &e);
+	CHECK_MSG(rc == ODET_OK, "%s: build: %s", what, odet_ctx_last_error(ctx));
+	if (rc)
+		return;
+	/* one cuDNN handle for the engine's two convolutions, one cuBLASLt for its Gemm */
+	CHECK_MSG(n_engine_dnn == 1 && n_engine_lt == 1, "%s: build made %d cuDNN and %d cuBLASLt engine handles",
+		  what, n_engine_dnn, n_engine_lt);
+	shared s;
+	memset(&s, 0, sizeof s);
+	s.e = e;
+	s.no = odet_engine_num_outputs(e);
+	CHECK(s.no == MAX_IO);
+	odet_exec *x = NULL;
+	CHECK(odet_exec_create(e, &x) == ODET_OK);
+	for (int b = 0; b < BATCHES && x; b++) {
+		odet_engine_input_info(e, 0, NULL, &s.in[b]);
+		CHECK(s.in[b].dtype == ODET_F32);
+		int64_t n = odet_tensor_numel(&s.in[b]);
+		s.in[b].data = malloc(sizeof(float) * (size_t)n);
+		for (int64_t k = 0; k < n; k++)
+			((float *)s.in[b].data)[k] = frand();
+		CHECK(outs_alloc(e, s.no, s.ref[b]));
+		rc = odet_exec_infer(x, &s.in[b], 1, s.ref[b], s.no);
+		CHECK_MSG(rc == ODET_OK, "%s: batch %d: %s", what, b, odet_ctx_last_error(ctx));
+	}
+	CHECK(!same(s.no, s.ref[0], s.ref[1])); /* a thread reading another's results would show */
+	worker w[THREADS];
+	pthread_t th[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (worker){.s = &s, .id = i};
+		CHECK(pthread_create(&th[i], NULL, work, &w[i]) == 0);
+	}
+	int bad = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_MSG(w[i].errors == 0 && w[i].mismatches == 0, "%s: thread %d: %d errors, %d batches differ", what, i,
+			  w[i].errors, w[i].mismatches);
+		bad += w[i].errors + w[i].mismatches;
+	}
+	/* each exec context: its own cuDNN handle and, the engine having a Gemm, its own cuBLASLt */
+	CHECK_MSG(n_exec == THREADS + 1 && n_exec_lt == THREADS + 1,
+		  "%s: %d exec contexts made %d cuDNN and %d cuBLASLt handle sets", what, THREADS + 1, n_exec, n_exec_lt);
+	printf("  %s: %d threads x %d batches, %d differ from one exec alone; handles: engine %d cuDNN + %d cuBLASLt, "
+	       "execs %d + %d\n",
+	       what, THREADS, BATCHES, bad, n_engine_dnn, n_engine_lt, n_exec, n_exec_lt);
+	odet_exec_destroy(x);
+	for (int b = 0; b < BATCHES; b++) {
+		free(s.in[b].data);
+		outs_free(s.no, s.ref[b]);
+	}
+	odet_engine_destroy(e);
+}
+
+int main(int argc, char **argv)
+{
+	verbose = argc > 1 && !strcmp(argv[1], "-v");
+	const odet_backend *be = odet_backend_cuda();
+	odet_ctx *ctx = NULL;
+	odet_ctx_opts co = odet_ctx_opts_default();
+	co.n_threads = 2;
+	co.log_level = ODET_LOG_DEBUG;
+	co.log_fn = on_log;
+	if (odet_ctx_create(&co, &ctx))
+		return 1;
+	if (!be || !be->set_device || be->set_device(ctx, 0) != ODET_OK) {
+		printf("cuda_threads: skipped (%s)\n", be ? odet_ctx_last_error(ctx) : "built without CUDA");
+		odet_ctx_destroy(ctx);
+		return 77;
+	}
+	ir_graph *g = net(ctx);
+	test_engine(ctx, g, ODET_PRECISION_FP32);
+	test_engine(ctx, g, ODET_PRECISION_FP16);
+	ir_graph_free(g);
+	odet_ctx_destroy(ctx);
+	return test_summary("cuda_threads");
+}
