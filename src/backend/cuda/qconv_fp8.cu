@@ -177,6 +177,9 @@ odet_status qconv_fp8_tune(odet_ctx *ctx, const ir_graph *g, const ir_node *n, c
 	gd.ydt = dnn_dtype_fp8(y->dtype);
 	gd.rdt = r ? dnn_dtype_fp8(r->dtype) : CUDNN_DATA_FLOAT;
 	gd.opts = g->build;
+	odet_status hrc = cuda_dev_dnn(ctx, g, n, &gd.dnn); /* the engine's build-time handle */
+	if (hrc)
+		return hrc;
 	conv_graph_desc sd = gd; /* the split path's graph: conv * A -> float32 */
 	sd.has_bias = sd.has_res = false;
 	sd.act.kind = IR_ACT_NONE;
