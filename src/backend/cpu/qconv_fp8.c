@@ -19,6 +19,7 @@
 #include "quant/fp8.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 typedef struct fp8_job {
 	const be_run_args *a;
