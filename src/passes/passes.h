@@ -33,6 +33,8 @@ odet_status pass_fuse_conv(ir_graph *g);
 /* F.normalize's export (ReduceL2 -> Clip -> Expand -> Div [-> Mul by a per-channel
  * constant]) -> one L2Normalize node (fuse_l2norm.c). */
 odet_status pass_fuse_l2norm(ir_graph *g);
+/* A zero Pad in front of 2-D convolutions into their padding (fold_pads.c). */
+odet_status pass_fold_pads(ir_graph *g);
 /* Cancel layout transposes: sink Transpose below elementwise ops with constant operands,
  * merge consecutive Transposes, drop identity ones (NHWC importers emit many). */
 odet_status pass_fold_transposes(ir_graph *g);
