@@ -13,5 +13,7 @@ int cpu_conv_split(const void *state);
 /* The same for a prepared QConv state: oneDNN's implementation string, or "reference". */
 const char *cpu_qconv_impl_name(const void *state);
 int cpu_qconv_split(const void *state);
+/* Which of a QConv's tensors stay NHWC between oneDNN QConvs (bits 1 X, 2 Y, 4 residual; qconv.c) */
+unsigned cpu_qconv_nhwc(const void *state);
 
 #endif

@@ -11,10 +11,13 @@
  *     rounding away from the reference's A * acc + B, so an int8 output may differ by one step),
  *     post-ops sum (R prefilled into dst, times r_scale) and the activation; X, Y and R reordered
  *     per run between NCHW and the primitive's layout (nhwc) (the primitive and its reorders:
- *     dnnl_prim.c, shared with Conv). Split over odet's pool as the CPU Conv, every primitive
- *     single-threaded: no OpenMP team. oneDNN's reference implementations are refused.
+ *     dnnl_prim.c, shared with Conv), except int8 values between two such QConvs, which stay
+ *     NHWC (qconv_value_nhwc: no reorder on either side). Split over odet's pool as the CPU
+ *     Conv, every primitive single-threaded: no OpenMP team. oneDNN's reference implementations
+ *     are refused.
  *   reference (everything else, and odet_conv_algo = 1): NCHW, or NHWC (odet_nhwc: X [N,H,W,C],
- *     W [M,kh,kw,C], Y [N,oh,ow,M]); direct loops, threaded over output rows; exact.
+ *     W [M,kh,kw,C], Y [N,oh,ow,M]), or NCHW W with the NHWC X / Y / R of an int8 chain (when
+ *     oneDNN refuses a primitive there); direct loops, threaded over output rows; exact.
  * FP8 E4M3 X and W: qconv_fp8.c's reference.
  */
 #include "backend/cpu/act.h"
@@ -41,7 +44,8 @@
 typedef struct qconv_job {
 	const be_run_args *a;
 	cpu_window w;
-	bool nhwc;
+	bool nhwc;                     /* odet_nhwc: every tensor (and W [M,kh,kw,C]) NHWC */
+	bool x_nhwc, y_nhwc, r_nhwc;   /* each tensor's memory NHWC (odet_nhwc, or an int8 chain) */
 	int64_t n, c, m, h, wd, oh, ow;
 	cpu_act act;
 	float r_scale;
@@ -92,19 +96,19 @@ static void qconv_rows(void *arg, int64_t begin, int64_t end, int thread)
 					if (ix < 0 || ix >= j->wd)
 						continue;
 					for (int64_t ci = 0; ci < j->c; ci++) {
-						int64_t xi = j->nhwc ? ((b * j->h + iy) * j->wd + ix) * j->c + ci
-								     : ((b * j->c + ci) * j->h + iy) * j->wd + ix;
+						int64_t xi = j->x_nhwc ? ((b * j->h + iy) * j->wd + ix) * j->c + ci
+								       : ((b * j->c + ci) * j->h + iy) * j->wd + ix;
 						int64_t wi = j->nhwc ? ((mm * kh + ky) * kw + kx) * j->c + ci
 								     : ((mm * j->c + ci) * kh + ky) * kw + kx;
 						acc += (int32_t)x[xi] * (int32_t)wt[wi];
 					}
 				}
 			}
-			int64_t yi = j->nhwc ? ((b * j->oh + oy) * j->ow + ox) * j->m + mm
-					     : ((b * j->m + mm) * j->oh + oy) * j->ow + ox;
+			int64_t yh = ((b * j->oh + oy) * j->ow + ox) * j->m + mm, yc = ((b * j->m + mm) * j->oh + oy) * j->ow + ox;
+			int64_t yi = j->y_nhwc ? yh : yc;
 			float v = scale[mm] * (float)acc + (bias ? bias[mm] : 0.0f);
 			if (r)
-				v += j->r_scale * load(r, yi);
+				v += j->r_scale * load(r, j->r_nhwc ? yh : yc);
 			store(&a->out[0], yi, cpu_act_apply1(&j->act, v));
 		}
 	}
@@ -126,13 +130,19 @@ static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	return ODET_OK;
 }
 
-static odet_status qconv_ref_run(const be_run_args *a)
+/* chain: QCONV_X/Y/R bits, those tensors' memory NHWC (int8 values between oneDNN QConvs) */
+enum { QCONV_X = 1, QCONV_Y = 2, QCONV_R = 4 };
+
+static odet_status qconv_ref_run(const be_run_args *a, unsigned chain)
 {
 	if (a->in[0].dtype == ODET_F8E4M3)
 		return cpu_qconv_fp8_run(a);
 	qconv_job j = {.a = a};
 	const odet_tensor *x = &a->in[0], *w = &a->in[1], *y = &a->out[0];
 	j.nhwc = ir_attr_int(a->node, "odet_nhwc", 0) != 0;
+	j.x_nhwc = j.nhwc || (chain & QCONV_X);
+	j.y_nhwc = j.nhwc || (chain & QCONV_Y);
+	j.r_nhwc = j.nhwc || (chain & QCONV_R);
 	j.n = x->dims[0];
 	j.c = j.nhwc ? x->dims[3] : x->dims[1];
 	j.h = j.nhwc ? x->dims[1] : x->dims[2];
@@ -175,6 +185,7 @@ typedef struct qconv_dnnl {
 	size_t ysz;                         /* bytes per element of Y and R */
 	float *bias;                        /* B / A, or NULL */
 	size_t part_ws, ws;
+	unsigned chain;                     /* QCONV_X/Y/R: kept NHWC (no reorder); n_parts 0: the reference */
 } qconv_dnnl;
 
 static void qconv_dnnl_free(void *state)
@@ -195,7 +206,8 @@ static dnnl_data_type_t q_dt(odet_dtype t)
 
 /* one primitive: images nb, output channels [m0, m0 + mc) */
 static dnnl_status_t qconv_prim(odet_ctx *ctx, const ir_graph *g, const ir_node *n, const cpu_window *win,
-				int64_t nb, int64_t m0, int64_t mc, cpu_dnnl_prim *dn, size_t *ws, const char **what)
+				int64_t nb, int64_t m0, int64_t mc, unsigned chain, cpu_dnnl_prim *dn, size_t *ws,
+				const char **what)
 {
 	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *b = ir_in(g, n, 2), *r = ir_in(g, n, 3);
 	const ir_value *a = ir_in(g, n, 4), *y = ir_out(g, n, 0);
@@ -216,9 +228,11 @@ static dnnl_status_t qconv_prim(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	/* oneDNN's jit kernels fix their thread count when the primitive is created: 1 (dnnl_conv.c) */
 	omp_set_num_threads(1);
 	if ((s = dnnl_engine_create(&dn->eng, dnnl_cpu, 0)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->src_user, 4, xd, dnnl_s8, dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
-	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, 4, yd, q_dt(y->dtype), dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->src_user, 4, xd, dnnl_s8, chain & QCONV_X ? dnnl_nhwc : dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->dst_user, 4, yd, q_dt(y->dtype),
+					      chain & QCONV_Y ? dnnl_nhwc : dnnl_nchw)) ||
+	    (s = dnnl_memory_desc_init_by_tag(&dn->res_user, 4, yd, q_dt(y->dtype),
+					      chain & QCONV_R ? dnnl_nhwc : dnnl_nchw)) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->wei_user, 4, wd, dnnl_s8, dnnl_oihw)) ||
 	    (s = dnnl_memory_desc_init_by_tag(&dn->bias_md, 1, bd, dnnl_f32, dnnl_x)) ||
 	    (s = dnnl_memory_desc_init_by_tag(&src_any, 4, xd, dnnl_s8, dnnl_format_tag_any)) ||
@@ -242,30 +256,111 @@ out:
 	return s;
 }
 
-/* NULL *out (and ODET_OK) when oneDNN has no fast implementation for this node: the reference runs */
-static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, qconv_dnnl **out)
+/* The static conditions of the oneDNN path (CPU with AVX-512 VNNI; the primitive itself may still
+ * be refused, then the reference runs with the same layouts) */
+static bool qconv_fast(const ir_graph *g, const ir_node *n)
 {
-	*out = NULL;
 	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *b = ir_in(g, n, 2), *r = ir_in(g, n, 3);
 	const ir_value *a = ir_in(g, n, 4), *y = ir_out(g, n, 0);
-	if (ir_attr_int(n, "odet_nhwc", 0) || ir_attr_int(n, "odet_conv_algo", 0) == 1 || !x || !w || !a || !y ||
+	if (n->dead || n->op != IR_OP_QCONV || ir_attr_int(n, "odet_nhwc", 0) || ir_attr_int(n, "odet_conv_algo", 0) == 1 ||
+	    !x || !w || !a || !y || x->rank != 4 || w->rank != 4 || y->rank != 4 ||
 	    x->dtype != ODET_I8 || w->dtype != ODET_I8 || w->kind != IR_VALUE_CONST || !w->data ||
 	    a->kind != IR_VALUE_CONST || !a->data || a->dtype != ODET_F32 || (b && (b->kind != IR_VALUE_CONST ||
 	    !b->data || b->dtype != ODET_F32)) || q_dt(y->dtype) == dnnl_data_type_undef ||
 	    (r && r->dtype != y->dtype) || !ir_value_shape_known(x) || !ir_value_shape_known(y))
-		return ODET_OK;
+		return false;
 	/* without VNNI oneDNN's int8 kernels sum pairs of products in saturating int16 (vpmaddubsw):
 	 * not exact, so the reference runs there (measured under valgrind, which hides AVX-512) */
 	const unsigned vnni = (unsigned)dnnl_cpu_isa_avx512_core_vnni;
 	if (((unsigned)dnnl_get_effective_cpu_isa() & vnni) != vnni)
-		return ODET_OK;
+		return false;
 	const int64_t m = w->dims[0];
-	const float *A = a->data, *B = b ? b->data : NULL;
+	const float *A = a->data;
 	if (ir_value_numel(a) != m)
-		return ODET_OK;
+		return false;
 	for (int64_t i = 0; i < m; i++)
 		if (!(A[i] > 0) || !isfinite(A[i]))
-			return ODET_OK; /* B / A undefined: the reference keeps B exact */
+			return false; /* B / A undefined: the reference keeps B exact */
+	return true;
+}
+
+/* Parts of the output channels per image on T threads (1: whole images), and whether the conv
+ * is split over the pool at all (as the CPU Conv's split, dnnl_conv.c) */
+static int qconv_parts(const ir_graph *g, const ir_node *n, int T, bool *split)
+{
+	const ir_value *w = ir_in(g, n, 1), *y = ir_out(g, n, 0);
+	const int64_t nb = y->dims[0], m = w->dims[0], blocks = (m + 15) / 16;
+	const double flops = 2.0 * (double)nb * (double)m * (double)(w->dims[1] * w->dims[2] * w->dims[3]) *
+			     (double)(y->dims[2] * y->dims[3]);
+	int parts = 1;
+	*split = false;
+	if (T > 1 && flops >= CONV_SERIAL_FLOPS) {
+		parts = nb >= T ? 1 : T < CONV_MAX_PARTS ? T : CONV_MAX_PARTS;
+		if (parts > blocks)
+			parts = (int)blocks;
+		*split = nb >= T || parts > 1;
+	}
+	return parts;
+}
+
+/* int8 value v kept NHWC (oneDNN's int8 layout) between QConvs: an inner value (not a graph
+ * input or output) written by a oneDNN QConv over all its output channels at once and read only
+ * by oneDNN QConvs, as X or as the residual of one not split over its output channels. No
+ * reorder on either side; every QConv's prepare asks the same question of its own values. */
+static bool qconv_value_nhwc(const ir_graph *g, int v, int T)
+{
+	if (v < 0 || v >= g->n_values)
+		return false;
+	const ir_value *val = &g->values[v];
+	if (val->kind != IR_VALUE_INTERMEDIATE || val->is_output || val->dtype != ODET_I8 || val->rank != 4)
+		return false;
+	for (int i = 0; i < g->n_inputs; i++)
+		if (g->inputs[i] == v)
+			return false;
+	int producers = 0, readers = 0;
+	bool split;
+	for (int k = 0; k < g->n_nodes; k++) {
+		const ir_node *n = &g->nodes[k];
+		if (n->dead)
+			continue;
+		for (int o = 0; o < n->n_out; o++) {
+			if (n->out[o] != v)
+				continue;
+			if (o != 0 || !qconv_fast(g, n) || qconv_parts(g, n, T, &split) != 1)
+				return false;
+			producers++;
+		}
+		for (int i = 0; i < n->n_in; i++) {
+			if (n->in[i] != v)
+				continue;
+			if ((i != 0 && i != 3) || !qconv_fast(g, n) || (i == 3 && qconv_parts(g, n, T, &split) != 1))
+				return false;
+			readers++;
+		}
+	}
+	return producers == 1 && readers > 0;
+}
+
+static unsigned qconv_chain(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
+{
+	const int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
+	if (!qconv_fast(g, n))
+		return 0;
+	return (qconv_value_nhwc(g, n->in[0], T) ? QCONV_X : 0) | (qconv_value_nhwc(g, n->out[0], T) ? QCONV_Y : 0) |
+	       (n->n_in > 3 && qconv_value_nhwc(g, n->in[3], T) ? QCONV_R : 0);
+}
+
+/* *out NULL (and ODET_OK) when the plain reference runs this node; a state without parts when
+ * the reference runs it with NHWC neighbours (oneDNN refused the primitive) */
+static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, qconv_dnnl **out)
+{
+	*out = NULL;
+	if (!qconv_fast(g, n))
+		return ODET_OK;
+	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *b = ir_in(g, n, 2), *a = ir_in(g, n, 4);
+	const ir_value *y = ir_out(g, n, 0);
+	const int64_t m = w->dims[0];
+	const float *A = a->data, *B = b ? b->data : NULL;
 	cpu_window win;
 	odet_status rc = cpu_window_init(ctx, n, 2, x->dims + 2, w->dims + 2, &win);
 	if (rc)
@@ -277,17 +372,10 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 	q->in_sp = x->dims[2] * x->dims[3], q->out_sp = y->dims[2] * y->dims[3];
 	q->wk = w->dims[1] * w->dims[2] * w->dims[3];
 	q->ysz = odet_dtype_size(y->dtype);
-	/* the split, as the CPU Conv's (dnnl_conv.c) */
+	q->chain = qconv_chain(ctx, g, n);
 	const int T = ctx->opts.n_threads > 0 ? ctx->opts.n_threads : 1;
-	const double flops = 2.0 * (double)q->n * (double)m * (double)q->wk * (double)q->out_sp;
+	const int parts = qconv_parts(g, n, T, &q->split);
 	const int64_t blocks = (m + 15) / 16;
-	int parts = 1;
-	if (T > 1 && flops >= CONV_SERIAL_FLOPS) {
-		parts = q->n >= T ? 1 : T < CONV_MAX_PARTS ? T : CONV_MAX_PARTS;
-		if (parts > blocks)
-			parts = (int)blocks;
-		q->split = q->n >= T || parts > 1;
-	}
 	const char *what = "descriptors";
 	dnnl_status_t s = dnnl_success;
 	for (int k = 0; k < parts && !s; k++) {
@@ -295,7 +383,8 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 		size_t pws = 0;
 		q->part_m0[k] = m0;
 		q->part_m0[k + 1] = m1 < m ? m1 : m;
-		s = qconv_prim(ctx, g, n, &win, q->split ? 1 : q->n, m0, q->part_m0[k + 1] - m0, &q->part[k], &pws, &what);
+		s = qconv_prim(ctx, g, n, &win, q->split ? 1 : q->n, m0, q->part_m0[k + 1] - m0, q->chain, &q->part[k],
+			       &pws, &what);
 		if (!s || q->part[k].eng)
 			q->n_parts = k + 1; /* what it made is freed with q */
 		q->part_ws = pws > q->part_ws ? pws : q->part_ws;
@@ -305,10 +394,18 @@ static odet_status qconv_dnnl_prepare(odet_ctx *ctx, const ir_graph *g, const ir
 		goto out_free;
 	}
 	if (s) {
-		/* not an error: the exact reference runs this node */
+		/* not an error: the exact reference runs this node (with the chain's layouts, if any) */
 		odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): oneDNN %s: %s; the reference runs it", n->name, what,
 			 dnnl_status2str(s));
-		goto out_free;
+		if (!q->chain)
+			goto out_free;
+		for (int k = 0; k < q->n_parts; k++)
+			cpu_dnnl_prim_fini(&q->part[k]);
+		q->n_parts = 0;
+		q->split = false;
+		q->part_ws = q->ws = 0;
+		*out = q;
+		return ODET_OK;
 	}
 	q->part_ws = (q->part_ws + 63) & ~(size_t)63;
 	q->n_ws = q->split ? T : 1;
@@ -395,7 +492,16 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 
 static odet_status qconv_run(const be_run_args *a)
 {
-	return a->state ? qconv_dnnl_run(a, a->state) : qconv_ref_run(a);
+	const qconv_dnnl *q = a->state;
+	if (q && q->n_parts > 0)
+		return qconv_dnnl_run(a, q);
+	return qconv_ref_run(a, q ? q->chain : 0);
+}
+
+unsigned cpu_qconv_nhwc(const void *state)
+{
+	const qconv_dnnl *q = state;
+	return q ? q->chain : 0;
 }
 
 int cpu_qconv_split(const void *state)
@@ -431,7 +537,13 @@ const char *cpu_qconv_impl_name(const void *state)
 
 static odet_status qconv_run(const be_run_args *a)
 {
-	return qconv_ref_run(a);
+	return qconv_ref_run(a, 0);
+}
+
+unsigned cpu_qconv_nhwc(const void *state)
+{
+	(void)state;
+	return 0;
 }
 
 const cpu_kernel cpu_kernel_QCONV = {.check = qconv_check, .run = qconv_run};
