@@ -17,25 +17,11 @@
 
 #include <string.h>
 
-static bool zero_value(const ir_graph *g, const ir_node *n)
-{
-	const ir_value *c = n->n_in > 2 ? ir_in(g, n, 2) : NULL;
-	if (!c)
-		return true;
-	if (c->kind != IR_VALUE_CONST || !c->data || ir_value_numel(c) != 1)
-		return false;
-	if (c->dtype == ODET_F32)
-		return *(const float *)c->data == 0.0f;
-	if (c->dtype == ODET_F16)
-		return (*(const uint16_t *)c->data & 0x7fff) == 0;
-	return false;
-}
-
 /* The Pad's spatial begins/ends (pb[2], pe[2]) when it qualifies (file comment) */
 static bool foldable_pad(const ir_graph *g, const ir_node *n, int64_t pb[2], int64_t pe[2])
 {
 	if (n->dead || n->op != IR_OP_PAD || n->n_out != 1 || n->n_in < 2 || (n->n_in > 3 && n->in[3] >= 0) ||
-	    strcmp(ir_attr_string(n, "mode", "constant"), "constant") || !zero_value(g, n))
+	    !pass_zero_const_pad(g, n))
 		return false;
 	const ir_value *x = ir_in(g, n, 0), *p = ir_in(g, n, 1), *y = ir_out(g, n, 0);
 	if (!x || !p || !y || y->is_output || x->rank != 4 || p->kind != IR_VALUE_CONST || !p->data ||

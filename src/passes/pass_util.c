@@ -139,3 +139,19 @@ int pass_permute_const(ir_graph *g, int c, const int64_t *perm, int r)
 	int v = ir_const_add(g, NULL, cv->dtype, r, nd, data);
 	return v;
 }
+
+bool pass_zero_const_pad(const ir_graph *g, const ir_node *n)
+{
+	if (strcmp(ir_attr_string(n, "mode", "constant"), "constant"))
+		return false;
+	const ir_value *c = n->n_in > 2 ? ir_in(g, n, 2) : NULL;
+	if (!c)
+		return true;
+	if (c->kind != IR_VALUE_CONST || !c->data || ir_value_numel(c) != 1)
+		return false;
+	if (c->dtype == ODET_F32)
+		return *(const float *)c->data == 0.0f;
+	if (c->dtype == ODET_F16)
+		return (*(const uint16_t *)c->data & 0x7fff) == 0;
+	return false;
+}

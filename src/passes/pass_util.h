@@ -27,5 +27,8 @@ int pass_const_f32(ir_graph *g, const char *base, const char *suffix, int rank, 
  * c'), perm) for an elementwise op. A scalar is returned as it is. Returns the value index
  * (a new constant) or -1. */
 int pass_permute_const(ir_graph *g, int c, const int64_t *perm, int r);
+/* Pad node n pads with zeros: mode constant and its value omitted or a constant scalar 0
+ * (float32 or float16, either sign). */
+bool pass_zero_const_pad(const ir_graph *g, const ir_node *n);
 
 #endif

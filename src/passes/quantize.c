@@ -46,23 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool zero_const_pad(const ir_graph *g, const ir_node *n)
-{
-	const char *mode = ir_attr_string(n, "mode", "constant");
-	if (strcmp(mode, "constant"))
-		return false;
-	const ir_value *c = n->n_in > 2 ? ir_in(g, n, 2) : NULL;
-	if (!c)
-		return true;
-	if (c->kind != IR_VALUE_CONST || !c->data || ir_value_numel(c) != 1)
-		return false;
-	if (c->dtype == ODET_F32)
-		return *(const float *)c->data == 0.0f;
-	if (c->dtype == ODET_F16)
-		return (*(const uint16_t *)c->data & 0x7fff) == 0;
-	return false;
-}
-
 /* The value v copies (see the file comment). */
 static int origin_value(const ir_graph *g, int v)
 {
@@ -72,7 +55,7 @@ static int origin_value(const ir_graph *g, int v)
 			return v;
 		const ir_node *n = &g->nodes[p];
 		bool pass = n->op == IR_OP_TRANSPOSE || n->op == IR_OP_NHWC_PACK ||
-			    (n->op == IR_OP_PAD && zero_const_pad(g, n));
+			    (n->op == IR_OP_PAD && pass_zero_const_pad(g, n));
 		if (n->op == IR_OP_CAST) {
 			odet_dtype a = g->values[n->in[0]].dtype, b = g->values[v].dtype;
 			pass = (a == ODET_F32 || a == ODET_F16) && (b == ODET_F32 || b == ODET_F16);
