@@ -20,56 +20,22 @@ int cli_error(odet_ctx *ctx, odet_status s, const char *what)
 	return cli_fail(ctx, s, what);
 }
 
-bool cli_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out)
+int cli_hw(const char *cmd, const char *opt, char *s, void *build_opts)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "odet %s: %s expects an integer in %ld..%ld, got '%s'\n", cmd, opt, min, max, s);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-bool cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min && v <= max)) {
-		fprintf(stderr, "odet %s: %s expects a number in %g..%g, got '%s'\n", cmd, opt, min, max, s);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-bool cli_hw(const char *cmd, const char *s, int *h, int *w)
-{
+	odet_build_opts *o = build_opts;
 	char *end;
 	long a = strtol(s, &end, 10), b;
 	if (end != s && (*end == 'x' || *end == 'X')) {
 		const char *t = end + 1;
 		b = strtol(t, &end, 10);
 		if (end != t && !*end && a > 0 && b > 0 && a <= 65536 && b <= 65536) {
-			*h = (int)a;
-			*w = (int)b;
-			return true;
+			o->input_h = (int)a;
+			o->input_w = (int)b;
+			return 0;
 		}
 	}
-	fprintf(stderr, "odet %s: --input-size expects HxW (e.g. 640x640), got '%s'\n", cmd, s);
-	return false;
-}
-
-const char *cli_arg(const char *cmd, int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "odet %s: %s needs an argument\n", cmd, argv[*i]);
-		return NULL;
-	}
-	return argv[++*i];
+	fprintf(stderr, "odet %s: %s expects HxW (e.g. 640x640), got '%s'\n", cmd, opt, s);
+	return -1;
 }
 
 /* The tuning cache the CLI uses: $XDG_CACHE_HOME/odet/tuning or ~/.cache/odet/tuning (folders
@@ -241,120 +207,75 @@ void cli_engine_opts_init(cli_engine_opts *c)
 	c->precision = ODET_PRECISION_FP32;
 }
 
-int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
-		  long *threads, int *verbose)
+const cli_choice cli_backends[] = {
+	{"cpu", ODET_BACKEND_CPU}, {"cuda", ODET_BACKEND_CUDA}, {"auto", ODET_BACKEND_AUTO}, {NULL, 0}};
+const cli_choice cli_precisions[] = {{"fp32", ODET_PRECISION_FP32}, {"fp16", ODET_PRECISION_FP16},
+				     {"bf16", ODET_PRECISION_BF16}, {"int8", ODET_PRECISION_INT8},
+				     {"fp8", ODET_PRECISION_FP8}, {NULL, 0}};
+
+static int keep_add(const char *cmd, const char *opt, char *v, void *ptr)
 {
-	const char *a = argv[*i], *v;
-	long n;
-	if ((accept & CLI_OPT_BATCH) && !strcmp(a, "--batch")) {
-		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 1, 65536, &n))
-			return -1;
-		o->batch = (int)n;
-		return 1;
+	cli_engine_opts *c = ptr;
+	if (c->n_keep == CLI_MAX_KEEP) {
+		fprintf(stderr, "odet %s: %s: at most %d nodes\n", cmd, opt, CLI_MAX_KEEP);
+		return -1;
 	}
-	if ((accept & CLI_OPT_INPUT_SIZE) && !strcmp(a, "--input-size")) {
-		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_hw(cmd, v, &o->input_h, &o->input_w))
-			return -1;
-		return 1;
-	}
-	if ((accept & CLI_OPT_INPUT_U8) && !strcmp(a, "--input-u8")) {
-		o->input_u8 = 1;
-		return 1;
-	}
-	if ((accept & CLI_OPT_HEAD) && !strcmp(a, "--head"))
-		return (o->head = cli_arg(cmd, argc, argv, i)) ? 1 : -1;
-	if ((accept & CLI_OPT_NO_HEAD) && !strcmp(a, "--no-head")) {
-		o->no_head = 1;
-		return 1;
-	}
-	if ((accept & CLI_OPT_THREADS) && !strcmp(a, "--threads")) {
-		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 0, 256, threads))
-			return -1;
-		return 1;
-	}
-	if ((accept & CLI_OPT_VERBOSE) && (!strcmp(a, "-v") || !strcmp(a, "--verbose") || !strcmp(a, "-vv"))) {
-		*verbose = a[2] == 'v' ? 2 : *verbose + 1;
-		return 1;
-	}
+	c->keep[c->n_keep++] = v;
 	return 0;
 }
 
-int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c)
+void cli_add_engine(cli_parser *p, cli_engine_opts *c)
 {
-	const char *a = argv[*i], *v;
-	long n;
-	if (!strcmp(a, "--backend")) {
-		if (!(v = cli_arg(cmd, argc, argv, i)))
-			return -1;
-		c->backend_given = true;
-		if (!strcmp(v, "cpu"))
-			c->backend = ODET_BACKEND_CPU;
-		else if (!strcmp(v, "cuda"))
-			c->backend = ODET_BACKEND_CUDA;
-		else if (!strcmp(v, "auto"))
-			c->backend = ODET_BACKEND_AUTO;
-		else {
-			fprintf(stderr, "odet %s: --backend expects cpu, cuda or auto, got '%s'\n", cmd, v);
-			return -1;
-		}
-		return 1;
-	}
-	if (!strcmp(a, "--precision")) {
-		if (!(v = cli_arg(cmd, argc, argv, i)))
-			return -1;
-		if (!strcmp(v, "fp32"))
-			c->precision = ODET_PRECISION_FP32;
-		else if (!strcmp(v, "fp16"))
-			c->precision = ODET_PRECISION_FP16;
-		else if (!strcmp(v, "int8"))
-			c->precision = ODET_PRECISION_INT8;
-		else if (!strcmp(v, "fp8"))
-			c->precision = ODET_PRECISION_FP8;
-		else if (!strcmp(v, "bf16"))
-			c->precision = ODET_PRECISION_BF16;
-		else {
-			fprintf(stderr, "odet %s: --precision expects fp32, fp16, bf16, int8 or fp8, got '%s'\n", cmd, v);
-			return -1;
-		}
-		return 1;
-	}
-	if (!strcmp(a, "--calib"))
-		return (c->calib = cli_arg(cmd, argc, argv, i)) ? 1 : -1;
-	if (!strcmp(a, "--device")) {
-		if (!(v = cli_arg(cmd, argc, argv, i)) || !cli_int(cmd, a, v, 0, 1023, &n))
-			return -1;
-		c->device = (int)n;
-		return 1;
-	}
-	if (!strcmp(a, "--keep-fp32")) {
-		int before = c->n_keep;
-		while (*i + 1 < argc && argv[*i + 1][0] != '-') {
-			if (c->n_keep == CLI_MAX_KEEP) {
-				fprintf(stderr, "odet %s: --keep-fp32: at most %d nodes\n", cmd, CLI_MAX_KEEP);
-				return -1;
-			}
-			c->keep[c->n_keep++] = argv[++*i];
-		}
-		if (c->n_keep == before) {
-			fprintf(stderr, "odet %s: --keep-fp32 needs at least one node name\n", cmd);
-			return -1;
-		}
-		return 1;
-	}
-	return 0;
+	cli_add(p, (cli_opt){"--backend", CLI_ENUM, &c->backend, .choices = cli_backends, .given = &c->backend_given,
+			     .arg = "B", .help = "cpu, cuda or auto (default: cuda when a GPU answers)"});
+	cli_add(p, (cli_opt){"--precision", CLI_ENUM, &c->precision, .choices = cli_precisions, .arg = "P",
+			     .help = "fp32 (default), fp16 (CUDA), bf16 (CPU with AVX512_BF16), int8 or fp8\n"
+				     "(int8 and fp8 with --calib)"});
+	cli_add(p, (cli_opt){"--calib", CLI_STR, &c->calib, .arg = "FILE",
+			     .help = "calibration cache of the model (odet calibrate), for int8 and fp8"});
+	cli_add(p, (cli_opt){"--keep-fp32", CLI_LIST, c, .fn = keep_add, .arg = "NODE...",
+			     .help = "nodes kept in fp32 in an fp16 engine (int8: convolutions left unquantized)"});
+	cli_add(p, (cli_opt){"--device", CLI_INT, &c->device, 0, 1023, .arg = "K", .help = "GPU index (default 0)"});
 }
 
-int cli_common_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, cli_engine_opts *c,
-		   odet_build_opts *o, long *threads, int *verbose)
+void cli_add_build(cli_parser *p, unsigned accept, odet_build_opts *o, long *threads, int *verbose)
 {
-	int r = cli_engine_opt(cmd, argc, argv, i, c);
-	return r ? r : cli_build_opt(cmd, argc, argv, i, accept, o, threads, verbose);
+	if (accept & CLI_OPT_BATCH)
+		cli_add(p, (cli_opt){"--batch", CLI_INT, &o->batch, 1, 65536, .arg = "N",
+				     .help = "value of the batch dimension (default 1)"});
+	if (accept & CLI_OPT_INPUT_SIZE)
+		cli_add(p, (cli_opt){"--input-size", CLI_FN, o, .fn = cli_hw, .arg = "HxW",
+				     .help = "fix the image input's height and width"});
+	if (accept & CLI_OPT_INPUT_U8)
+		cli_add(p, (cli_opt){"--input-u8", CLI_FLAG, &o->input_u8,
+				     .help = "the image input takes uint8 pixels (4x less to copy); the model's\n"
+					     "normalization runs in the engine (needs a detection head)"});
+	if (accept & CLI_OPT_HEAD)
+		cli_add(p, (cli_opt){"--head", CLI_STR, &o->head, .arg = "SPEC",
+				     .help = "head preset or config file (default: recognized from the outputs)"});
+	if (accept & CLI_OPT_NO_HEAD)
+		cli_add(p, (cli_opt){"--no-head", CLI_FLAG, &o->no_head,
+				     .help = "never attach a head: the engine runs the raw network"});
+	if (accept & CLI_OPT_THREADS)
+		cli_add(p, (cli_opt){"--threads", CLI_LONG, threads, 0, 256, .arg = "N",
+				     .help = "CPU threads (default: all cores)"});
+	if (accept & CLI_OPT_VERBOSE) {
+		cli_add(p, (cli_opt){"-v|--verbose", CLI_COUNT, verbose, .help = "log (twice, or -vv: debug)"});
+		cli_add(p, (cli_opt){"-vv", CLI_FLAG, verbose, .set = 2});
+	}
+}
+
+void cli_add_common(cli_parser *p, unsigned accept, cli_engine_opts *c, odet_build_opts *o, long *threads,
+		    int *verbose)
+{
+	cli_add_engine(p, c);
+	cli_add_build(p, accept, o, threads, verbose);
 }
 
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o)
 {
-	o->backend = c->backend;
-	o->precision = c->precision;
+	o->backend = (odet_backend_kind)c->backend;
+	o->precision = (odet_precision)c->precision;
 	o->device = c->device;
 	o->keep_fp32 = c->n_keep ? c->keep : NULL;
 	o->n_keep_fp32 = c->n_keep;

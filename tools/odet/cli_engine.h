@@ -4,40 +4,35 @@
 #define ODET_CLI_ENGINE_H
 
 #include "cli.h"
+#include "cli_opts.h"
 
 #include <stdbool.h>
 
 /* cli_fail, without repeating `what` when the message already starts with it. */
 int cli_error(odet_ctx *ctx, odet_status s, const char *what);
-/* Parse an integer in [min, max]; false (message printed) otherwise. */
-bool cli_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out);
-bool cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
-/* "HxW" (e.g. 640x640). */
-bool cli_hw(const char *cmd, const char *s, int *h, int *w);
-/* The option's argument, or NULL (message printed) when missing. */
-const char *cli_arg(const char *cmd, int argc, char **argv, int *i);
+/* "HxW" (e.g. 640x640) into the build options' input_h/input_w (a cli_value_fn). */
+int cli_hw(const char *cmd, const char *opt, char *s, void *build_opts);
 
 /* Options shared by build / run / bench / inspect: --backend cpu|cuda|auto, --precision
- * fp32|fp16, --device K, --keep-fp32 NODE... (names up to the next option). */
+ * fp32|fp16|bf16|int8|fp8, --calib FILE, --keep-fp32 NODE... (names up to the next option),
+ * --device K. */
 #define CLI_MAX_KEEP 256
 typedef struct cli_engine_opts {
-	odet_backend_kind backend;
-	odet_precision precision;
+	int backend;        /* odet_backend_kind */
+	int precision;      /* odet_precision */
 	int device;
 	const char *keep[CLI_MAX_KEEP];
 	int n_keep;
-	bool backend_given;
+	int backend_given;
 	const char *calib;  /* --calib FILE: calibration cache for int8 / fp8 */
 } cli_engine_opts;
 void cli_engine_opts_init(cli_engine_opts *c);
-/* 1: argv[*i] was one of these options (consumed with its arguments); 0: not one of them;
- * -1: bad value (message printed). */
-int cli_engine_opt(const char *cmd, int argc, char **argv, int *i, cli_engine_opts *c);
+/* Add the engine options to p's table (values into c). */
+void cli_add_engine(cli_parser *p, cli_engine_opts *c);
 /* Options that set build options or the context, shared by the engine commands; each command
  * accepts the subset in `accept` (CLI_OPT_*): --batch N (1..65536), --input-size HxW,
  * --head SPEC, --no-head, --threads N (0..256, 0 = all cores), -v/--verbose (info; twice or -vv: debug),
- * --input-u8 (the image input as uint8 pixels).
- * 1: argv[*i] was one of them (consumed); 0: not one of them; -1: bad value (message printed). */
+ * --input-u8 (the image input as uint8 pixels). */
 enum {
 	CLI_OPT_BATCH = 1,
 	CLI_OPT_INPUT_SIZE = 2,
@@ -47,19 +42,14 @@ enum {
 	CLI_OPT_VERBOSE = 32,
 	CLI_OPT_INPUT_U8 = 64,
 };
-int cli_build_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, odet_build_opts *o,
-		  long *threads, int *verbose);
-/* cli_engine_opt, then cli_build_opt: the option loop's first question in every engine command. */
-int cli_common_opt(const char *cmd, int argc, char **argv, int *i, unsigned accept, cli_engine_opts *c,
-		   odet_build_opts *o, long *threads, int *verbose);
+void cli_add_build(cli_parser *p, unsigned accept, odet_build_opts *o, long *threads, int *verbose);
+/* cli_add_engine, then cli_add_build: the shared options of every engine command. */
+void cli_add_common(cli_parser *p, unsigned accept, cli_engine_opts *c, odet_build_opts *o, long *threads,
+		    int *verbose);
 /* Copy the parsed options into build options (keep points into c). */
 void cli_engine_apply(const cli_engine_opts *c, odet_build_opts *o);
-#define CLI_ENGINE_USAGE \
-	"  --backend B     cpu, cuda or auto (default: cuda when a GPU answers)\n" \
-	"  --precision P   fp32 (default), fp16 (CUDA), bf16 (CPU with AVX512_BF16) or int8 (with --calib)\n" \
-	"  --calib FILE    calibration cache of the model (odet calibrate), for int8\n" \
-	"  --keep-fp32 NODE...   nodes kept in fp32 in an fp16 engine (int8: convolutions left unquantized)\n" \
-	"  --device K      GPU index (default 0)\n"
+/* The choices of --backend and --precision. */
+extern const cli_choice cli_backends[], cli_precisions[];
 
 /* A context with n_threads (0 = all cores) and the log level (verbose: 1 info, 2 debug). */
 odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out);

@@ -4,43 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_queue_opt(const char *cmd, int argc, char **argv, int *i, odet_queue_opts *q)
+void cli_add_queue(cli_parser *p, odet_queue_opts *q)
 {
-	const char *a = argv[*i];
-	static const char *const names[] = {"--redis", "--stream", "--group", "--results", "--dead-letter",
-					    "--retry-s", "--timeout-ms"};
-	int k = -1;
-	for (int j = 0; j < 7; j++)
-		if (!strcmp(a, names[j]))
-			k = j;
-	if (k < 0)
-		return 0;
-	const char *v = cli_arg(cmd, argc, argv, i);
-	if (!v)
-		return -1;
-	double d;
-	long l;
-	switch (k) {
-	case 0: q->url = v; break;
-	case 1: q->stream = v; break;
-	case 2: q->group = v; break;
-	case 3: q->results = v; break;
-	case 4: q->dead_letter = v; break;
-	case 5:
-		if (!cli_double(cmd, a, v, 0, 86400 * 365, &d))
-			return -1;
-		q->retry_s = d;
-		break;
-	default:
-		if (!cli_int(cmd, a, v, 1, 3600000, &l))
-			return -1;
-		q->timeout_ms = (int)l;
-	}
-	if (k <= 4 && !*v) {
-		fprintf(stderr, "odet %s: %s must not be empty\n", cmd, a);
-		return -1;
-	}
-	return 1;
+	cli_add(p, (cli_opt){"--redis", CLI_NAME, &q->url, .arg = "URL",
+			     .help = "redis://[:PASSWORD@]HOST[:PORT][/DB] (default redis://127.0.0.1:6379)"});
+	cli_add(p, (cli_opt){"--stream", CLI_NAME, &q->stream, .arg = "NAME", .help = "job stream (default odet:jobs)"});
+	cli_add(p, (cli_opt){"--group", CLI_NAME, &q->group, .arg = "NAME", .help = "consumer group (default odet)"});
+	cli_add(p, (cli_opt){"--results", CLI_NAME, &q->results, .arg = "NAME",
+			     .help = "result stream; result keys are NAME:<job id> (default odet:results)"});
+	cli_add(p, (cli_opt){"--dead-letter", CLI_NAME, &q->dead_letter, .arg = "NAME",
+			     .help = "stream of poison jobs with their reason (default odet:dead)"});
+	cli_add(p, (cli_opt){"--retry-s", CLI_DOUBLE, &q->retry_s, 0, 86400 * 365, .arg = "S",
+			     .help = "keep (re)connecting to Redis for S seconds, backoff 0.1 s doubling to 2 s\n"
+				     "(default 0: an unreachable server is an error at once, exit 1)"});
+	cli_add(p, (cli_opt){"--timeout-ms", CLI_INT, &q->timeout_ms, 1, 3600000, .arg = "MS",
+			     .help = "Redis connect and reply timeout (default 5000)"});
 }
 
 int cli_queue_exit(odet_ctx *ctx, odet_status rc, const char *what)

@@ -5,33 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_sources_arg(const char *cmd, const char *a, const char **model, const char **srcs, int *n_src, int cap)
+int cli_devices(const char *cmd, const char *opt, char *s, void *device_list)
 {
-	if (!*model) {
-		*model = a;
-		return 0;
-	}
-	if (*n_src >= cap) {
-		fprintf(stderr, "odet %s: too many image arguments (use a folder or @LIST)\n", cmd);
-		return -1;
-	}
-	srcs[(*n_src)++] = a;
-	return 0;
-}
-
-int cli_devices(const char *cmd, const char *s, int *devices, int cap, int *n)
-{
-	*n = 0;
+	const cli_device_list *d = device_list;
+	*d->n = 0;
 	while (*s) {
 		char *end;
 		long v = strtol(s, &end, 10);
-		if (end == s || v < 0 || v > 1023 || *n == cap || (*end && *end != ','))
+		if (end == s || v < 0 || v > 1023 || *d->n == d->cap || (*end && *end != ','))
 			break;
-		devices[(*n)++] = (int)v;
+		d->v[(*d->n)++] = (int)v;
 		s = *end ? end + 1 : end;
 	}
-	if (*s || !*n) {
-		fprintf(stderr, "odet %s: --devices expects GPU indices such as 0,1 (at most %d)\n", cmd, cap);
+	if (*s || !*d->n) {
+		fprintf(stderr, "odet %s: %s expects GPU indices such as 0,1 (at most %d)\n", cmd, opt, d->cap);
 		return -1;
 	}
 	return 0;

@@ -5,11 +5,12 @@
 
 #include "cli_engine.h"
 
-/* A positional argument of "MODEL SOURCE...": the first is the model, the next ones go to
- * srcs (at most cap). 0, or -1 when there are more than cap (message printed). */
-int cli_sources_arg(const char *cmd, const char *a, const char **model, const char **srcs, int *n_src, int cap);
-/* "0,1,1": GPU indices 0..1023, at most cap of them, at least one. 0, or -1 (message printed). */
-int cli_devices(const char *cmd, const char *s, int *devices, int cap, int *n);
+/* --devices "0,1,1": GPU indices 0..1023, at least one, at most cap, into v[0..*n) (a cli_value_fn
+ * with ptr a cli_device_list). */
+typedef struct cli_device_list {
+	int *v, cap, *n;
+} cli_device_list;
+int cli_devices(const char *cmd, const char *opt, char *s, void *device_list);
 /* The file name after the last '/'. */
 const char *cli_base_name(const char *path);
 /* "dir/000000397133.jpg" -> "000000397133" (the file name without its last extension). */

@@ -23,28 +23,6 @@
 #include <time.h>
 
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet bench MODEL(.plan|.onnx) [--batch N] [--duration S] [--warmup N]\n"
-		   "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--ordered] [--profile]\n"
-		   "                  [--no-graph] [--image FILE] [--backend B] [--precision P] [--device K] [-v]\n"
-		   "Measure throughput and latency on random inputs.\n"
-		   "  --batch N       batch for an ONNX model (a plan keeps its own; default 1)\n"
-		   "  --duration S    seconds of timed runs (default 5)\n"
-		   "  --warmup N      untimed runs first (default 3)\n"
-		   "  --threads N     CPU threads (default: all cores)\n"
-		   "  --head SPEC, --no-head   head for an ONNX model (default: recognized)\n"
-		   "  --streams N     GPU: N exec contexts in flight (own stream and arena, shared weights)\n"
-		   "  --ordered       GPU, with --streams: each context's nodes start after the previous\n"
-		   "                  context's (copies still overlap compute; large batches)\n"
-		   "  --profile       GPU: per-layer time (CUDA events, node by node), top layers first\n"
-		   "  --no-graph      GPU: launch node by node instead of replaying a captured graph\n"
-		   "  --image FILE    end-to-end latency of one image file instead: read, decode (nvJPEG on\n"
-		   "                  CUDA), letterbox, network + head, detections in memory, per call\n"
-		   CLI_ENGINE_USAGE
-		   "Prints images/s, latency min/median/p90/p99 per batch (GPU: split into H2D, compute,\n"
-		   "D2H from CUDA events), then one JSON line.\n");
-}
 
 
 
@@ -150,61 +128,45 @@ int cmd_bench(int argc, char **argv)
 {
 	const char *model = NULL;
 	odet_build_opts o = odet_build_opts_default();
-	long threads = 0, warmup = 3, n, streams = 1;
+	long threads = 0, warmup = 3, streams = 1;
 	double duration = 5.0;
-	int verbose = 0;
-	bool batch_given = false, profile = false, no_graph = false, ordered = false;
+	int verbose = 0, batch_given = 0, profile = 0, no_graph = 0, ordered = 0;
 	const char *image = NULL;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		int eok = cli_common_opt("bench", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS |
-					     CLI_OPT_VERBOSE, &eo, &o, &threads, &verbose);
-		if (eok < 0)
-			return 2;
-		if (eok > 0) {
-			continue;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "--batch")) {
-			/* not through cli_build_opt: bench must know whether a batch was asked for */
-			if (!(v = cli_arg("bench", argc, argv, &i)) || !cli_int("bench", a, v, 1, 65536, &n))
-				return 2;
-			o.batch = (int)n;
-			batch_given = true;
-		} else if (!strcmp(a, "--duration")) {
-			if (!(v = cli_arg("bench", argc, argv, &i)) || !cli_double("bench", a, v, 0.001, 86400, &duration))
-				return 2;
-		} else if (!strcmp(a, "--warmup")) {
-			if (!(v = cli_arg("bench", argc, argv, &i)) || !cli_int("bench", a, v, 0, 1000000, &warmup))
-				return 2;
-		} else if (!strcmp(a, "--streams")) {
-			if (!(v = cli_arg("bench", argc, argv, &i)) ||
-			    !cli_int("bench", a, v, 1, BENCH_MAX_STREAMS, &streams))
-				return 2;
-		} else if (!strcmp(a, "--image")) {
-			if (!(image = cli_arg("bench", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--profile")) {
-			profile = true;
-		} else if (!strcmp(a, "--ordered")) {
-			ordered = true;
-		} else if (!strcmp(a, "--no-graph")) {
-			no_graph = true;
-		} else if (a[0] == '-' || model) {
-			fprintf(stderr, "odet bench: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else {
-			model = a;
-		}
-	}
-	if (!model) {
-		usage(stderr);
-		return 2;
-	}
+	cli_parser p;
+	cli_parser_init(&p, "bench", "usage: odet bench MODEL(.plan|.onnx) [--batch N] [--duration S] [--warmup N]\n"
+				     "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--ordered] [--profile]\n"
+				     "                  [--no-graph] [--image FILE] [--backend B] [--precision P] [--device K] [-v]\n"
+				     "Measure throughput and latency on random inputs.\n");
+	p.model = &model;
+	p.need_model = 1;
+	/* not through cli_add_build: bench must know whether a batch was asked for */
+	cli_add(&p, (cli_opt){"--batch", CLI_INT, &o.batch, 1, 65536, .given = &batch_given, .arg = "N",
+			      .help = "batch for an ONNX model (a plan keeps its own; default 1)"});
+	cli_add(&p, (cli_opt){"--duration", CLI_DOUBLE, &duration, 0.001, 86400, .arg = "S",
+			      .help = "seconds of timed runs (default 5)"});
+	cli_add(&p, (cli_opt){"--warmup", CLI_LONG, &warmup, 0, 1000000, .arg = "N", .help = "untimed runs first (default 3)"});
+	cli_add_build(&p, CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &o, &threads, &verbose);
+	cli_add(&p, (cli_opt){"--streams", CLI_LONG, &streams, 1, BENCH_MAX_STREAMS, .arg = "N",
+			      .help = "GPU: N exec contexts in flight (own stream and arena, shared weights)"});
+	cli_add(&p, (cli_opt){"--ordered", CLI_FLAG, &ordered,
+			      .help = "GPU, with --streams: each context's nodes start after the previous\n"
+				      "context's (copies still overlap compute; large batches)"});
+	cli_add(&p, (cli_opt){"--profile", CLI_FLAG, &profile,
+			      .help = "GPU: per-layer time (CUDA events, node by node), top layers first"});
+	cli_add(&p, (cli_opt){"--no-graph", CLI_FLAG, &no_graph,
+			      .help = "GPU: launch node by node instead of replaying a captured graph"});
+	cli_add(&p, (cli_opt){"--image", CLI_STR, &image, .arg = "FILE",
+			      .help = "end-to-end latency of one image file instead: read, decode (nvJPEG on\n"
+				      "CUDA), letterbox, network + head, detections in memory, per call"});
+	cli_add_engine(&p, &eo);
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT,
+			      .help = "Prints images/s, latency min/median/p90/p99 per batch (GPU: split into H2D, compute,\n"
+				      "D2H from CUDA events), then one JSON line."});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 0 : 2;
 	odet_ctx *ctx;
 	if (cli_ctx((int)threads, verbose, &ctx))
 		return 1;

@@ -15,24 +15,6 @@
 
 #define BUILD_MAX_LAYERS 256
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW] [--input-u8]\n"
-		   "                  [--head SPEC | --no-head] [--threads N] [-v]\n"
-		   "Compile a model into a plan file.\n" CLI_ENGINE_USAGE
-		   "  -o, --output PATH  the plan file to write (written atomically)\n"
-		   "  --batch N          value of the batch dimension (default 1)\n"
-		   "  --input-size HxW   fix the image input's height and width\n"
-		   "  --input-u8         the image input takes uint8 pixels (4x less to copy); the model's\n"
-		   "                     normalization runs in the engine (needs a detection head)\n"
-		   "  --head SPEC        head preset or config file (default: recognized from the outputs)\n"
-		   "  --no-head          never attach a head: the plan runs the raw network\n"
-		   "  --layer-precision NODE=fp16|fp32,...  int8 (or fp16): these nodes stay in float, unquantized\n"
-		   "  --keep-sensitive N int8: the N layers of lowest SNR in the --calib cache stay in float\n"
-		   "  --threads N        CPU threads used while building (default: all cores)\n"
-		   "  -v                 log passes and planning\n");
-}
-
 /* "\rbuild: N / M nodes prepared (NAME)", cleared at the end */
 static void build_progress(void *user, int64_t done, int64_t total, const char *node)
 {
@@ -51,29 +33,37 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* "NODE=fp16|fp32[,NODE=...]" appended to lp (s, an argv string, is cut in place: the names
- * point into it); false with a message on a malformed entry. */
-static bool parse_layers(char *s, odet_layer_precision *lp, int *n)
+/* The nodes of --layer-precision. */
+typedef struct layer_list {
+	odet_layer_precision v[BUILD_MAX_LAYERS];
+	int n;
+} layer_list;
+
+/* "NODE=fp16|fp32[,NODE=...]" appended to the layer_list (s, an argv string, is cut in place:
+ * the names point into it); -1 with a message on a malformed entry. */
+static int parse_layers(const char *cmd, const char *opt, char *s, void *ptr)
 {
-	int before = *n;
+	layer_list *l = ptr;
+	int before = l->n;
 	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
 		char *eq = strrchr(t, '=');
 		if (!eq || eq == t || (strcmp(eq + 1, "fp16") && strcmp(eq + 1, "fp32"))) {
-			fprintf(stderr, "odet build: --layer-precision expects NODE=fp16 or NODE=fp32 (comma-separated), got '%s'\n", t);
-			return false;
+			fprintf(stderr, "odet %s: %s expects NODE=fp16 or NODE=fp32 (comma-separated), got '%s'\n", cmd,
+				opt, t);
+			return -1;
 		}
-		if (*n == BUILD_MAX_LAYERS) {
-			fprintf(stderr, "odet build: --layer-precision: at most %d nodes\n", BUILD_MAX_LAYERS);
-			return false;
+		if (l->n == BUILD_MAX_LAYERS) {
+			fprintf(stderr, "odet %s: %s: at most %d nodes\n", cmd, opt, BUILD_MAX_LAYERS);
+			return -1;
 		}
 		*eq = 0;
-		lp[*n].node = t;
-		lp[*n].precision = !strcmp(eq + 1, "fp16") ? ODET_PRECISION_FP16 : ODET_PRECISION_FP32;
-		(*n)++;
+		l->v[l->n].node = t;
+		l->v[l->n].precision = !strcmp(eq + 1, "fp16") ? ODET_PRECISION_FP16 : ODET_PRECISION_FP32;
+		l->n++;
 	}
-	if (*n == before)
-		fprintf(stderr, "odet build: --layer-precision needs NODE=fp16|fp32\n");
-	return *n > before;
+	if (l->n == before)
+		fprintf(stderr, "odet %s: %s needs NODE=fp16|fp32\n", cmd, opt);
+	return l->n > before ? 0 : -1;
 }
 
 int cmd_build(int argc, char **argv)
@@ -81,44 +71,27 @@ int cmd_build(int argc, char **argv)
 	const char *model = NULL, *out = NULL;
 	odet_build_opts o = odet_build_opts_default();
 	long threads = 0, keep_sensitive = 0;
-	int verbose = 0, n_layers = 0;
-	odet_layer_precision layers[BUILD_MAX_LAYERS];
+	int verbose = 0;
+	layer_list layers = {.n = 0};
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int eok = cli_common_opt("build", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
-					     CLI_OPT_THREADS | CLI_OPT_VERBOSE | CLI_OPT_INPUT_U8, &eo, &o, &threads, &verbose);
-		if (eok < 0)
-			return 2;
-		if (eok > 0) {
-			continue;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (!(out = cli_arg("build", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--layer-precision")) {
-			if (!cli_arg("build", argc, argv, &i) || !parse_layers(argv[i], layers, &n_layers))
-				return 2;
-		} else if (!strcmp(a, "--keep-sensitive")) {
-			const char *v = cli_arg("build", argc, argv, &i);
-			if (!v || !cli_int("build", a, v, 0, 100000, &keep_sensitive))
-				return 2;
-		} else if (a[0] == '-' || model) {
-			fprintf(stderr, "odet build: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else {
-			model = a;
-		}
-	}
-	if (!model || !out) {
-		fprintf(stderr, "odet build: %s\n", model ? "-o PATH is required" : "MODEL is required");
-		usage(stderr);
-		return 2;
-	}
+	cli_parser p;
+	cli_parser_init(&p, "build", "usage: odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW] [--input-u8]\n"
+				     "                  [--head SPEC | --no-head] [--threads N] [-v]\n"
+				     "Compile a model into a plan file.\n");
+	p.model = &model;
+	p.need_model = 1;
+	cli_add(&p, (cli_opt){"-o|--output", CLI_STR, &out, .required = 1, .arg = "PATH",
+			      .help = "the plan file to write (written atomically)"});
+	cli_add_common(&p, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS |
+			   CLI_OPT_VERBOSE | CLI_OPT_INPUT_U8, &eo, &o, &threads, &verbose);
+	cli_add(&p, (cli_opt){"--layer-precision", CLI_FN, &layers, .fn = parse_layers, .arg = "NODE=fp16|fp32,...",
+			      .help = "int8 (or fp16): these nodes stay in float, unquantized"});
+	cli_add(&p, (cli_opt){"--keep-sensitive", CLI_LONG, &keep_sensitive, 0, 100000, .arg = "N",
+			      .help = "int8: the N layers of lowest SNR in the --calib cache stay in float"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 0 : 2;
 	if (o.head && o.no_head) {
 		fprintf(stderr, "odet build: --head and --no-head exclude each other\n");
 		return 2;
@@ -137,8 +110,8 @@ int cmd_build(int argc, char **argv)
 	}
 	double t_import = now() - t0;
 	cli_engine_apply(&eo, &o);
-	o.layer_precision = n_layers ? layers : NULL;
-	o.n_layer_precision = n_layers;
+	o.layer_precision = layers.n ? layers.v : NULL;
+	o.n_layer_precision = layers.n;
 	o.keep_sensitive = (int)keep_sensitive;
 	if (isatty(2)) { /* a terminal sees which node is being tuned */
 		o.progress = build_progress;

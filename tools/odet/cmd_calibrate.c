@@ -12,27 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet calibrate MODEL IMAGES... -o FILE [--calibrator C] [--percentile P]\n"
-		   "                      [--max-images N] [--batch N] [--backend B] [--device K] [--head SPEC]\n"
-		   "                      [--input-size HxW] [--threads N] [-v] [--quiet]\n"
-		   "Calibrate a model for INT8: run its fp32 engine over images (files, folders, globs, @LIST)\n"
-		   "and write the calibration cache (per-tensor ranges) that odet build --precision int8\n"
-		   "--calib FILE reads. Use photos like those the model will see; keep them apart from the\n"
-		   "images you evaluate on.\n"
-		   "  -o, --output FILE   the cache to write (atomically)\n"
-		   "  --calibrator C      minmax (default), entropy (TensorRT's KL search) or percentile\n"
-		   "  --percentile P      for --calibrator percentile (default 99.99)\n"
-		   "  --max-images N      use at most N images (default: all)\n"
-		   "  --batch N           images per engine run (default 8)\n"
-		   "  --backend B         cpu, cuda or auto; --device K  GPU index\n"
-		   "  --head SPEC         head preset or config (gives the model's preprocessing)\n"
-		   "  --snr-images N      per-layer SNR measured on the first N images (default: all)\n"
-		   "  --no-snr            no per-layer SNR pass (odet build --keep-sensitive needs it)\n"
-		   "  -v                  log, and print every layer's SNR (default: the 10 lowest)\n"
-		   "  --quiet             no progress line\n");
-}
 
 static void progress(void *user, int64_t done, int64_t total)
 {
@@ -62,65 +41,53 @@ int cmd_calibrate(int argc, char **argv)
 {
 	const char *model = NULL, *out = NULL;
 	const char *sources[4096];
-	int n_src = 0, verbose = 0, quiet = 0;
+	int n_src = 0, verbose = 0, quiet = 0, no_snr = 0;
 	long threads = 0, max_images = 0, snr_images = 0;
 	double pct = 99.99;
 	odet_calib_opts co = odet_calib_opts_default();
+	int calibrator = (int)co.calibrator;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		int eok = cli_common_opt("calibrate", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD |
-					     CLI_OPT_THREADS | CLI_OPT_VERBOSE, &eo, &co.build, &threads, &verbose);
-		if (eok < 0)
-			return 2;
-		if (eok > 0)
-			continue;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			if (!(out = cli_arg("calibrate", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--calibrator")) {
-			if (!(v = cli_arg("calibrate", argc, argv, &i)))
-				return 2;
-			if (!strcmp(v, "entropy"))
-				co.calibrator = ODET_CALIB_ENTROPY;
-			else if (!strcmp(v, "percentile"))
-				co.calibrator = ODET_CALIB_PERCENTILE;
-			else if (!strcmp(v, "minmax"))
-				co.calibrator = ODET_CALIB_MINMAX;
-			else {
-				fprintf(stderr, "odet calibrate: --calibrator expects entropy, percentile or minmax, got '%s'\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--percentile")) {
-			if (!(v = cli_arg("calibrate", argc, argv, &i)) || !cli_double("calibrate", a, v, 1e-9, 100, &pct))
-				return 2;
-		} else if (!strcmp(a, "--max-images")) {
-			if (!(v = cli_arg("calibrate", argc, argv, &i)) || !cli_int("calibrate", a, v, 1, 100000000, &max_images))
-				return 2;
-		} else if (!strcmp(a, "--snr-images")) {
-			if (!(v = cli_arg("calibrate", argc, argv, &i)) || !cli_int("calibrate", a, v, 1, 100000000, &snr_images))
-				return 2;
-		} else if (!strcmp(a, "--no-snr")) {
-			snr_images = -1;
-		} else if (!strcmp(a, "--quiet")) {
-			quiet = 1;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "odet calibrate: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else if (cli_sources_arg("calibrate", a, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources))) {
-			return 2;
-		}
-	}
-	if (!model || !n_src || !out) {
-		fprintf(stderr, "odet calibrate: %s\n", !model ? "no model given" : !n_src ? "no images given" : "-o FILE is required");
-		usage(stderr);
-		return 2;
-	}
+	static const cli_choice calibrators[] = {
+		{"minmax", ODET_CALIB_MINMAX}, {"entropy", ODET_CALIB_ENTROPY}, {"percentile", ODET_CALIB_PERCENTILE}, {NULL, 0}};
+	cli_parser p;
+	cli_parser_init(&p, "calibrate",
+			"usage: odet calibrate MODEL IMAGES... -o FILE [--calibrator C] [--percentile P]\n"
+			"                      [--max-images N] [--batch N] [--backend B] [--device K] [--head SPEC]\n"
+			"                      [--input-size HxW] [--threads N] [-v] [--quiet]\n"
+			"Calibrate a model for INT8: run its fp32 engine over images (files, folders, globs, @LIST)\n"
+			"and write the calibration cache (per-tensor ranges) that odet build --precision int8\n"
+			"--calib FILE reads. Use photos like those the model will see; keep them apart from the\n"
+			"images you evaluate on.\n");
+	p.model = &model;
+	p.need_model = 1;
+	p.need_srcs = 1;
+	p.srcs_name = "IMAGES";
+	p.srcs = sources;
+	p.n_src = &n_src;
+	p.cap = (int)(sizeof sources / sizeof *sources);
+	cli_add(&p, (cli_opt){"-o|--output", CLI_STR, &out, .required = 1, .arg = "FILE", .help = "the cache to write (atomically)"});
+	cli_add(&p, (cli_opt){"--calibrator", CLI_ENUM, &calibrator, .choices = calibrators, .arg = "C",
+			      .help = "minmax (default), entropy (TensorRT's KL search) or percentile"});
+	cli_add(&p, (cli_opt){"--percentile", CLI_DOUBLE, &pct, 1e-9, 100, .arg = "P",
+			      .help = "for --calibrator percentile (default 99.99)"});
+	cli_add(&p, (cli_opt){"--max-images", CLI_LONG, &max_images, 1, 100000000, .arg = "N",
+			      .help = "use at most N images (default: all)"});
+	cli_add(&p, (cli_opt){"--snr-images", CLI_LONG, &snr_images, 1, 100000000, .arg = "N",
+			      .help = "per-layer SNR measured on the first N images (default: all)"});
+	cli_add(&p, (cli_opt){"--no-snr", CLI_FLAG, &no_snr,
+			      .help = "no per-layer SNR pass (odet build --keep-sensitive needs it)"});
+	cli_add(&p, (cli_opt){"--quiet", CLI_FLAG, &quiet, .help = "no progress line"});
+	cli_add_build(&p, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &co.build,
+		      &threads, &verbose);
+	cli_add_engine(&p, &eo);
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT, .help = "(-v also prints every layer's SNR; default: the 10 lowest)"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 0 : 2;
+	co.calibrator = (odet_calibrator)calibrator;
+	if (no_snr)
+		snr_images = -1;
 	if (eo.precision != ODET_PRECISION_FP32) {
 		fprintf(stderr, "odet calibrate: calibration runs the fp32 engine (no --precision)\n");
 		return 2;

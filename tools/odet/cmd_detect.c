@@ -44,31 +44,6 @@ typedef struct sink {
 	double t0, last_progress;
 } sink;
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet detect MODEL SOURCE... [options]\n"
-		   "  MODEL            model.onnx, TF.js model.json, or model.plan\n"
-		   "  SOURCE           image files (JPEG/PNG), folders, glob patterns, or @LIST (one path a line)\n"
-		   "  --out DIR        annotated images go here (default: odet-detect)\n"
-		   "  --json FILE      COCO results file (default: DIR/detections.json)\n"
-		   "  --score T        minimum score to report (default 0.3)\n"
-		   "  --batch N        images per batch (default 1; a plan keeps its own)\n"
-		   "  --head SPEC      detection head preset or config (default: recognized)\n"
-		   "  --annotations F  COCO instances JSON: use its image ids and evaluate the detections\n"
-		   CLI_ENGINE_USAGE
-		   "  --devices L      GPUs, e.g. 0,1 (repeats allowed: 0,0); default: every visible GPU\n"
-		   "  --decode D       auto (nvJPEG on CUDA when it loads), gpu (required), or cpu\n"
-		   "  --read-threads N threads reading and CPU-decoding (default: cores, at most 16)\n"
-		   "  --slots N        batches in flight per device, one thread each (default: 2 CUDA, 1 CPU)\n"
-		   "  --cpu-decode-share F  share (0..1) of GPU-decodable JPEGs decoded on the CPU beside nvJPEG\n"
-		   "                   (default 0); auto: reading threads ahead of the GPU decode what they can\n"
-		   "  --threads N      CPU threads of a CPU engine (default: all cores)\n"
-		   "  --stats FILE     write the run's figures (img/s, stages) as JSON\n"
-		   "  --no-draw        do not write annotated images\n"
-		   "  --quiet          no per-image lines\n"
-		   "  -v               log engine building and the pipeline's choices\n"
-		   "exit codes: 0 all images processed, 2 bad input (some images skipped), 1 runtime failure\n");
-}
 
 static const char *class_name(const odet_model_info *mi, int cls, char *buf, size_t n)
 {
@@ -180,8 +155,24 @@ static odet_status on_image(void *user, const odet_image_result *r)
 	return ODET_OK;
 }
 
+/* --cpu-decode-share: auto (-1) or a share in [0, 1] */
+static int parse_share(const char *cmd, const char *opt, char *v, void *ptr)
+{
+	double d;
+	if (!strcmp(v, "auto")) {
+		*(float *)ptr = -1.0f;
+		return 0;
+	}
+	if (!cli_double(cmd, opt, v, 0, 1, &d))
+		return -1;
+	*(float *)ptr = (float)d;
+	return 0;
+}
+
+/* 0 parsed, 1 --help printed, -1 bad usage (printed) */
 static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs, int *n_src)
 {
+	static const cli_choice decoders[] = {{"auto", -1}, {"gpu", 1}, {"cpu", 0}, {NULL, 0}};
 	o->out_dir = "odet-detect";
 	o->score = 0.3f;
 	o->draw = 1;
@@ -189,87 +180,47 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 	o->bo = odet_build_opts_default();
 	o->bo.batch = 0;
 	cli_engine_opts_init(&o->eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int r;
-		long lv;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 1;
-		}
-		if ((r = cli_common_opt("detect", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-					&o->eo, &o->bo, &o->threads, &o->verbose)) != 0) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		const char *v = NULL;
-		if (!strcmp(a, "--no-draw")) {
-			o->draw = 0;
-		} else if (!strcmp(a, "--quiet")) {
-			o->quiet = 1;
-		} else if (a[0] == '-' && a[1] == '-' && strcmp(a, "--out") && strcmp(a, "--json") && strcmp(a, "--score") &&
-			   strcmp(a, "--annotations") && strcmp(a, "--stats") && strcmp(a, "--devices") &&
-			   strcmp(a, "--decode") && strcmp(a, "--read-threads") && strcmp(a, "--cpu-decode-share") &&
-			   strcmp(a, "--slots")) {
-			fprintf(stderr, "odet: detect: unknown option '%s'\n", a);
-			return -1;
-		} else if (a[0] == '-' && a[1] == '-') {
-			if (!(v = cli_arg("detect", argc, argv, &i)))
-				return -1;
-			if (!strcmp(a, "--out")) {
-				o->out_dir = v;
-			} else if (!strcmp(a, "--json")) {
-				o->json_path = v;
-			} else if (!strcmp(a, "--annotations")) {
-				o->annotations = v;
-			} else if (!strcmp(a, "--stats")) {
-				o->stats_path = v;
-			} else if (!strcmp(a, "--score")) {
-				char *end;
-				o->score = strtof(v, &end);
-				if (*end || !(o->score >= 0 && o->score <= 1)) {
-					fprintf(stderr, "odet: --score must be in [0, 1]\n");
-					return -1;
-				}
-			} else if (!strcmp(a, "--devices")) {
-				if (cli_devices("detect", v, o->devices, MAX_DEVICES, &o->n_devices))
-					return -1;
-			} else if (!strcmp(a, "--decode")) {
-				if (!strcmp(v, "auto"))
-					o->gpu_decode = -1;
-				else if (!strcmp(v, "gpu"))
-					o->gpu_decode = 1;
-				else if (!strcmp(v, "cpu"))
-					o->gpu_decode = 0;
-				else {
-					fprintf(stderr, "odet detect: --decode expects auto, gpu or cpu\n");
-					return -1;
-				}
-			} else if (!strcmp(a, "--cpu-decode-share")) {
-				char *end = "";
-				o->cpu_share = strcmp(v, "auto") ? strtof(v, &end) : -1.0f;
-				if (*end || !(o->cpu_share >= -1 && o->cpu_share <= 1)) {
-					fprintf(stderr, "odet detect: --cpu-decode-share must be auto or in [0, 1]\n");
-					return -1;
-				}
-			} else if (!strcmp(a, "--slots")) {
-				if (!cli_int("detect", a, v, 1, 8, &lv))
-					return -1;
-				o->slots = (int)lv;
-			} else if (!strcmp(a, "--read-threads")) {
-				if (!cli_int("detect", a, v, 0, 256, &lv))
-					return -1;
-				o->read_threads = (int)lv;
-			}
-		} else if (cli_sources_arg("detect", a, &o->model, *srcs, n_src, argc)) {
-			return -1;
-		}
-	}
-	if (!o->model || *n_src == 0) {
-		usage(stderr);
-		return -1;
-	}
+	cli_device_list devices = {o->devices, MAX_DEVICES, &o->n_devices};
+	int no_draw = 0;
+	cli_parser p;
+	cli_parser_init(&p, "detect", "usage: odet detect MODEL SOURCE... [options]\n"
+				      "  MODEL             model.onnx, TF.js model.json, or model.plan\n"
+				      "  SOURCE            image files (JPEG/PNG), folders, glob patterns, or @LIST (one path a line)\n");
+	p.model = &o->model;
+	p.need_model = 1;
+	p.need_srcs = 1;
+	p.srcs = *srcs;
+	p.n_src = n_src;
+	p.cap = argc;
+	cli_add(&p, (cli_opt){"--out", CLI_STR, &o->out_dir, .arg = "DIR", .help = "annotated images go here (default: odet-detect)"});
+	cli_add(&p, (cli_opt){"--json", CLI_STR, &o->json_path, .arg = "FILE",
+			      .help = "COCO results file (default: DIR/detections.json)"});
+	cli_add(&p, (cli_opt){"--score", CLI_FLOAT, &o->score, 0, 1, .arg = "T", .help = "minimum score to report (default 0.3)"});
+	cli_add(&p, (cli_opt){"--annotations", CLI_STR, &o->annotations, .arg = "F",
+			      .help = "COCO instances JSON: use its image ids and evaluate the detections"});
+	cli_add_common(&p, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &o->eo, &o->bo, &o->threads,
+		       &o->verbose);
+	cli_add(&p, (cli_opt){"--devices", CLI_FN, &devices, .fn = cli_devices, .arg = "L",
+			      .help = "GPUs, e.g. 0,1 (repeats allowed: 0,0); default: every visible GPU"});
+	cli_add(&p, (cli_opt){"--decode", CLI_ENUM, &o->gpu_decode, .choices = decoders, .arg = "D",
+			      .help = "auto (nvJPEG on CUDA when it loads), gpu (required), or cpu"});
+	cli_add(&p, (cli_opt){"--read-threads", CLI_INT, &o->read_threads, 0, 256, .arg = "N",
+			      .help = "threads reading and CPU-decoding (default: cores, at most 16)"});
+	cli_add(&p, (cli_opt){"--slots", CLI_INT, &o->slots, 1, 8, .arg = "N",
+			      .help = "batches in flight per device, one thread each (default: 2 CUDA, 1 CPU)"});
+	cli_add(&p, (cli_opt){"--cpu-decode-share", CLI_FN, &o->cpu_share, .fn = parse_share, .arg = "F",
+			      .help = "share (0..1) of GPU-decodable JPEGs decoded on the CPU beside nvJPEG\n"
+				      "(default 0); auto: reading threads ahead of the GPU decode what they can"});
+	cli_add(&p, (cli_opt){"--stats", CLI_STR, &o->stats_path, .arg = "FILE",
+			      .help = "write the run's figures (img/s, stages) as JSON"});
+	cli_add(&p, (cli_opt){"--no-draw", CLI_FLAG, &no_draw, .help = "do not write annotated images"});
+	cli_add(&p, (cli_opt){"--quiet", CLI_FLAG, &o->quiet, .help = "no per-image lines"});
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT,
+			      .help = "exit codes: 0 all images processed, 2 bad input (some images skipped), 1 runtime failure"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 1 : -1;
+	o->draw = !no_draw;
 	return 0;
 }
 

@@ -9,53 +9,28 @@
  * 1 runtime failure (I/O, memory).
  */
 #include "cli.h"
+#include "cli_opts.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static void eval_usage(FILE *f)
-{
-	fprintf(f, "usage: odet eval --annotations instances.json --results detections.json\n"
-		   "                 [--json stats.json] [--per-class]\n"
-		   "COCO bbox evaluation, identical to pycocotools' COCOeval (iouType 'bbox').\n"
-		   "  --annotations  ground truth (COCO instances JSON)\n"
-		   "  --results      detections: a JSON list of {image_id, category_id, bbox [x,y,w,h], score}\n"
-		   "  --json         write the 12 numbers and per-class AP as JSON\n"
-		   "  --per-class    print a per-class AP table after the 12 lines\n");
-}
 
 int cmd_eval(int argc, char **argv)
 {
 	const char *ann = NULL, *res = NULL, *json = NULL;
 	int per_class = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			eval_usage(stdout);
-			return 0;
-		}
-		if (!strcmp(a, "--per-class")) {
-			per_class = 1;
-			continue;
-		}
-		const char **dst = !strcmp(a, "--annotations") ? &ann : !strcmp(a, "--results") ? &res :
-				   !strcmp(a, "--json") ? &json : NULL;
-		if (!dst) {
-			fprintf(stderr, "odet eval: unknown option '%s'\n", a);
-			eval_usage(stderr);
-			return 2;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "odet eval: %s needs a value\n", a);
-			return 2;
-		}
-		*dst = argv[++i];
-	}
-	if (!ann || !res) {
-		fprintf(stderr, "odet eval: --annotations and --results are required\n");
-		eval_usage(stderr);
-		return 2;
-	}
+	cli_parser p;
+	cli_parser_init(&p, "eval", "usage: odet eval --annotations instances.json --results detections.json\n"
+				    "                 [--json stats.json] [--per-class]\n"
+				    "COCO bbox evaluation, identical to pycocotools' COCOeval (iouType 'bbox').\n");
+	cli_add(&p, (cli_opt){"--annotations", CLI_STR, &ann, .required = 1, .arg = "FILE",
+			      .help = "ground truth (COCO instances JSON)"});
+	cli_add(&p, (cli_opt){"--results", CLI_STR, &res, .required = 1, .arg = "FILE",
+			      .help = "detections: a JSON list of {image_id, category_id, bbox [x,y,w,h], score}"});
+	cli_add(&p, (cli_opt){"--json", CLI_STR, &json, .arg = "FILE", .help = "write the 12 numbers and per-class AP as JSON"});
+	cli_add(&p, (cli_opt){"--per-class", CLI_FLAG, &per_class, .help = "print a per-class AP table after the 12 lines"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 0 : 2;
 
 	odet_ctx *ctx = NULL;
 	odet_coco_eval *e = NULL;

@@ -9,20 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet inspect MODEL(.onnx|.plan) [--batch N] [--input-size HxW]\n"
-		   "                    [--head SPEC | --no-head] [--threads N] [-v]\n"
-		   "Print the imported graph, the optimized graph, the detection head and the memory plan.\n"
-		   "  --batch N          value of the batch dimension (default 1)\n"
-		   "  --input-size HxW   fix the image input's height and width\n"
-		   "  --head SPEC        head preset or config file (default: recognized from the outputs)\n"
-		   "  --no-head          never attach a head\n"
-		   "  --threads N        CPU threads for constant folding (default: all cores)\n"
-		   "  -v                 log passes and planning\n"
-		   "Builds on the CPU unless one of these is given:\n" CLI_ENGINE_USAGE);
-}
-
 int cmd_inspect(int argc, char **argv)
 {
 	const char *model = NULL;
@@ -32,29 +18,19 @@ int cmd_inspect(int argc, char **argv)
 	o.backend = ODET_BACKEND_CPU;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int eok = cli_common_opt("inspect", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD |
-					     CLI_OPT_THREADS | CLI_OPT_VERBOSE, &eo, &o, &threads, &verbose);
-		if (eok < 0)
-			return 2;
-		if (eok > 0) {
-			continue;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (a[0] == '-' || model) {
-			fprintf(stderr, "odet inspect: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else {
-			model = a;
-		}
-	}
-	if (!model) {
-		usage(stderr);
-		return 2;
-	}
+	cli_parser p;
+	cli_parser_init(&p, "inspect", "usage: odet inspect MODEL(.onnx|.plan) [--batch N] [--input-size HxW]\n"
+				       "                    [--head SPEC | --no-head] [--threads N] [-v]\n"
+				       "Print the imported graph, the optimized graph, the detection head and the memory plan.\n");
+	p.model = &model;
+	p.need_model = 1;
+	cli_add_build(&p, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS |
+			  CLI_OPT_VERBOSE, &o, &threads, &verbose);
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT, .help = "Builds on the CPU unless one of these is given:"});
+	cli_add_engine(&p, &eo);
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 0 : 2;
 	if (o.head && o.no_head) {
 		fprintf(stderr, "odet inspect: --head and --no-head exclude each other\n");
 		return 2;

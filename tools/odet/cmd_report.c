@@ -58,37 +58,6 @@ typedef struct prec_row {
 	cell c[REPORT_MAX_B];
 } prec_row;
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet report MODEL IMAGES... [--precisions LIST] [--batches LIST] [--calib FILE]\n"
-		   "                   [--annotations COCO.json] [--duration S] [--score T] [--ref-score T]\n"
-		   "                   [--peer peers.json [--peer-model NAME]] [--peak-tflops P=V,...]\n"
-		   "                   [--json FILE] [--md FILE] [--head SPEC] [--threads N] [--backend B] [--device K] [-v]\n"
-		   "The precision x batch table: accuracy and speed of the model's engines.\n"
-		   "  IMAGES          files, folders, globs or @LIST: the accuracy photos (keep them apart\n"
-		   "                  from the calibration photos)\n"
-		   "  --precisions L  comma list of fp32, fp16 (CUDA), bf16 (CPU), int8, fp8 (CUDA compute 8.9+;\n"
-		   "                  the CPU: its slow exact reference)\n"
-		   "                  (default: fp32,fp16,int8,fp8 on CUDA, fp32,int8 on the CPU; int8 and fp8 only\n"
-		   "                  with --calib, int8 also for a QDQ model)\n"
-		   "  --batches L     comma list (default 1,8,32,64,256 on CUDA, 1,8 on the CPU)\n"
-		   "  --calib FILE    calibration cache (odet calibrate) for int8 and fp8\n"
-		   "  --annotations F COCO instances JSON of the photos: AP against it; without, AP against the\n"
-		   "                  fp32 engine's detections scoring >= --ref-score (default 0.3)\n"
-		   "  --duration S    timed seconds per cell (default 2)\n"
-		   "  --score T       detections kept for the accuracy (default 0.05)\n"
-		   "  --peer FILE     bench/peers.py's peers.json: a column with the speed-up over PyTorch fp16\n"
-		   "                  eager at the same batch; --peer-model NAME picks the model in the file\n"
-		   "  --peak-tflops L the GPU's measured peak per precision, e.g. fp16=777,int8=1550: a %% of\n"
-		   "                  peak column; a cell above its precision's peak is an error (exit 1)\n"
-		   "  --json FILE, --md FILE   the table as JSON / Markdown (Markdown is also printed)\n"
-		   "  --backend B, --head SPEC, --threads N, --device K, -v   as for odet build\n"
-		   "odet report MODEL --passes [--batch N] [--warmup N] [--runs N] [--calib FILE] [--json F] [--md F]\n"
-		   "  the optimization ladder: latency of the imported graph with no optimization, then with\n"
-		   "  each one added (constant folding, BatchNorm folding, conv fusion, fp16, NHWC layout, int8,\n"
-		   "  CUDA graph, fused head); --batch (default 1), --warmup (100) and --runs (200) timed runs;\n"
-		   "  no images needed\n");
-}
 
 static const char *pname(odet_precision p)
 {
@@ -404,51 +373,64 @@ int cmd_report(int argc, char **argv)
 	int n_src = 0, verbose = 0;
 	long threads = 0;
 	double duration = 2, score = 0.05, ref_score = 0.3;
-	bool passes = false;
+	int passes = 0;
 	long pbatch = 1, warmup = 100, runs = 200;
 	odet_build_opts o = odet_build_opts_default();
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		int eok = cli_common_opt("report", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-					     &eo, &o, &threads, &verbose);
-		if (eok < 0)
-			return 2;
-		if (eok > 0)
-			continue;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "--precisions") || !strcmp(a, "--batches") || !strcmp(a, "--annotations") ||
-			   !strcmp(a, "--json") || !strcmp(a, "--md") || !strcmp(a, "--peer") || !strcmp(a, "--peer-model") ||
-			   !strcmp(a, "--peak-tflops")) {
-			if (!(v = cli_arg("report", argc, argv, &i)))
-				return 2;
-			*(!strcmp(a, "--precisions") ? &plist : !strcmp(a, "--batches") ? &blist
-				: !strcmp(a, "--annotations") ? &ann : !strcmp(a, "--json") ? &json
-				: !strcmp(a, "--peer") ? &peer_file : !strcmp(a, "--peer-model") ? &peer_model
-				: !strcmp(a, "--peak-tflops") ? &peak_list : &md) = v;
-		} else if (!strcmp(a, "--passes")) {
-			passes = true;
-		} else if (!strcmp(a, "--batch") || !strcmp(a, "--warmup") || !strcmp(a, "--runs")) {
-			long *dst = !strcmp(a, "--batch") ? &pbatch : !strcmp(a, "--warmup") ? &warmup : &runs;
-			if (!(v = cli_arg("report", argc, argv, &i)) ||
-			    !cli_int("report", a, v, dst == &warmup ? 0 : 1, dst == &pbatch ? 65536 : 1000000, dst))
-				return 2;
-		} else if (!strcmp(a, "--duration") || !strcmp(a, "--score") || !strcmp(a, "--ref-score")) {
-			double *dst = !strcmp(a, "--duration") ? &duration : !strcmp(a, "--score") ? &score : &ref_score;
-			if (!(v = cli_arg("report", argc, argv, &i)) || !cli_double("report", a, v, 0, 3600, dst))
-				return 2;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "odet report: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else if (cli_sources_arg("report", a, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources))) {
-			return 2;
-		}
-	}
-	if (passes && model && !cli_is_plan(model) && eo.precision == ODET_PRECISION_FP32 && !eo.n_keep) {
+	cli_parser p;
+	cli_parser_init(&p, "report",
+			"usage: odet report MODEL IMAGES... [--precisions LIST] [--batches LIST] [--calib FILE]\n"
+			"                   [--annotations COCO.json] [--duration S] [--score T] [--ref-score T]\n"
+			"                   [--peer peers.json [--peer-model NAME]] [--peak-tflops P=V,...]\n"
+			"                   [--json FILE] [--md FILE] [--head SPEC] [--threads N] [--backend B] [--device K] [-v]\n"
+			"The precision x batch table: accuracy and speed of the model's engines.\n"
+			"  IMAGES            files, folders, globs or @LIST: the accuracy photos (keep them apart\n"
+			"                    from the calibration photos)\n");
+	p.model = &model;
+	p.need_model = 1;
+	p.srcs = sources;
+	p.n_src = &n_src;
+	p.cap = (int)(sizeof sources / sizeof *sources);
+	cli_add(&p, (cli_opt){"--precisions", CLI_STR, &plist, .arg = "L",
+			      .help = "comma list of fp32, fp16 (CUDA), bf16 (CPU), int8, fp8 (CUDA compute 8.9+;\n"
+				      "the CPU: its slow exact reference)\n"
+				      "(default: fp32,fp16,int8,fp8 on CUDA, fp32,int8 on the CPU; int8 and fp8 only\n"
+				      "with --calib, int8 also for a QDQ model)"});
+	cli_add(&p, (cli_opt){"--batches", CLI_STR, &blist, .arg = "L",
+			      .help = "comma list (default 1,8,32,64,256 on CUDA, 1,8 on the CPU)"});
+	cli_add(&p, (cli_opt){"--annotations", CLI_STR, &ann, .arg = "F",
+			      .help = "COCO instances JSON of the photos: AP against it; without, AP against the\n"
+				      "fp32 engine's detections scoring >= --ref-score (default 0.3)"});
+	cli_add(&p, (cli_opt){"--duration", CLI_DOUBLE, &duration, 0, 3600, .arg = "S", .help = "timed seconds per cell (default 2)"});
+	cli_add(&p, (cli_opt){"--score", CLI_DOUBLE, &score, 0, 3600, .arg = "T",
+			      .help = "detections kept for the accuracy (default 0.05)"});
+	cli_add(&p, (cli_opt){"--ref-score", CLI_DOUBLE, &ref_score, 0, 3600, .arg = "T",
+			      .help = "without --annotations: the fp32 detections taken as the reference (default 0.3)"});
+	cli_add(&p, (cli_opt){"--peer", CLI_STR, &peer_file, .arg = "FILE",
+			      .help = "bench/peers.py's peers.json: a column with the speed-up over PyTorch fp16\n"
+				      "eager at the same batch"});
+	cli_add(&p, (cli_opt){"--peer-model", CLI_STR, &peer_model, .arg = "NAME", .help = "the model in the --peer file"});
+	cli_add(&p, (cli_opt){"--peak-tflops", CLI_STR, &peak_list, .arg = "L",
+			      .help = "the GPU's measured peak per precision, e.g. fp16=777,int8=1550: a % of\n"
+				      "peak column; a cell above its precision's peak is an error (exit 1)"});
+	cli_add(&p, (cli_opt){"--json", CLI_STR, &json, .arg = "FILE", .help = "the table as JSON"});
+	cli_add(&p, (cli_opt){"--md", CLI_STR, &md, .arg = "FILE", .help = "the table as Markdown (also printed)"});
+	cli_add_build(&p, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &o, &threads, &verbose);
+	cli_add_engine(&p, &eo);
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT,
+			      .help = "odet report MODEL --passes [--batch N] [--warmup N] [--runs N] [--calib FILE] [--json F] [--md F]\n"
+				      "  the optimization ladder: latency of the imported graph with no optimization, then with\n"
+				      "  each one added (constant folding, BatchNorm folding, conv fusion, fp16, NHWC layout, int8,\n"
+				      "  CUDA graph, fused head); no images needed"});
+	cli_add(&p, (cli_opt){"--passes", CLI_FLAG, &passes, .help = "the optimization ladder instead of the table"});
+	cli_add(&p, (cli_opt){"--batch", CLI_LONG, &pbatch, 1, 65536, .arg = "N", .help = "--passes: the batch (default 1)"});
+	cli_add(&p, (cli_opt){"--warmup", CLI_LONG, &warmup, 0, 1000000, .arg = "N", .help = "--passes: untimed runs (default 100)"});
+	cli_add(&p, (cli_opt){"--runs", CLI_LONG, &runs, 1, 1000000, .arg = "N", .help = "--passes: timed runs (default 200)"});
+	int parsed = cli_parse(&p, argc, argv);
+	if (parsed)
+		return parsed == 1 ? 0 : 2;
+	if (passes && !cli_is_plan(model) && eo.precision == ODET_PRECISION_FP32 && !eo.n_keep) {
 		odet_ctx *pctx = NULL;
 		odet_graph *pg = NULL;
 		if (cli_ctx((int)threads, verbose, &pctx))
@@ -462,9 +444,9 @@ int cmd_report(int argc, char **argv)
 		odet_ctx_destroy(pctx);
 		return pcode;
 	}
-	if (!model || !n_src) {
-		fprintf(stderr, "odet report: %s\n", !model ? "no model given" : "no images given");
-		usage(stderr);
+	if (!n_src) {
+		fprintf(stderr, "odet report: no images given\n");
+		cli_usage(&p, stderr);
 		return 2;
 	}
 	if (cli_is_plan(model)) {

@@ -13,18 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet run MODEL(.plan|.onnx) --input IN.bin --output OUT.bin [--threads N]\n"
-		   "                [--head SPEC] [-v]\n"
-		   "Run a model once on raw tensors (format: docs/formats.md) and write all outputs.\n"
-		   "  --input PATH    input tensors, matched to the model's inputs by name, else by position\n"
-		   "  --output PATH   output tensors (all outputs of the engine, with their names)\n"
-		   "  --threads N     CPU threads (default: all cores)\n"
-		   "  --head SPEC     for an ONNX model: attach this head (default: none, raw outputs)\n"
-		   "ONNX models run on the CPU unless one of these is given:\n" CLI_ENGINE_USAGE);
-}
-
 /* For each engine input, the index of the file tensor that feeds it. */
 static int match_inputs(const odet_engine *e, const odet_named_tensor *t, int n, int *map)
 {
@@ -66,37 +54,24 @@ int cmd_run(int argc, char **argv)
 	int verbose = 0;
 	cli_engine_opts eo;
 	cli_engine_opts_init(&eo);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int eok = cli_common_opt("run", argc, argv, &i, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-					     &eo, &parsed, &threads, &verbose);
-		if (eok < 0)
-			return 2;
-		if (eok > 0) {
-			continue;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "--input") || !strcmp(a, "-i")) {
-			if (!(in_path = cli_arg("run", argc, argv, &i)))
-				return 2;
-		} else if (!strcmp(a, "--output") || !strcmp(a, "-o")) {
-			if (!(out_path = cli_arg("run", argc, argv, &i)))
-				return 2;
-		} else if (a[0] == '-' || model) {
-			fprintf(stderr, "odet run: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return 2;
-		} else {
-			model = a;
-		}
-	}
+	cli_parser p;
+	cli_parser_init(&p, "run", "usage: odet run MODEL(.plan|.onnx) --input IN.bin --output OUT.bin [--threads N]\n"
+				   "                [--head SPEC] [-v]\n"
+				   "Run a model once on raw tensors (format: docs/formats.md) and write all outputs.\n");
+	p.model = &model;
+	p.need_model = 1;
+	cli_add(&p, (cli_opt){"-i|--input", CLI_STR, &in_path, .required = 1, .arg = "PATH",
+			      .help = "input tensors, matched to the model's inputs by name, else by position"});
+	cli_add(&p, (cli_opt){"-o|--output", CLI_STR, &out_path, .required = 1, .arg = "PATH",
+			      .help = "output tensors (all outputs of the engine, with their names)"});
+	cli_add_build(&p, CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &parsed, &threads, &verbose);
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT, .help = "ONNX models run on the CPU, without a head unless --head is given,\n"
+							"unless one of these is given:"});
+	cli_add_engine(&p, &eo);
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 0 : 2;
 	head = parsed.head;
-	if (!model || !in_path || !out_path) {
-		fprintf(stderr, "odet run: MODEL, --input and --output are required\n");
-		usage(stderr);
-		return 2;
-	}
 	odet_ctx *ctx;
 	if (cli_ctx((int)threads, verbose, &ctx))
 		return 1;

@@ -24,22 +24,6 @@ typedef struct submit_cli {
 	int64_t n_bad, n_dets;
 } submit_cli;
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet submit --redis URL SOURCE... [options]\n"
-		   "  SOURCE           image files (JPEG/PNG), folders, glob patterns, or @LIST (one path a line)\n"
-		   CLI_QUEUE_USAGE
-		   "  --wait           wait for every job's result (one line per image unless --quiet)\n"
-		   "  --json FILE      COCO results file of the detections, in input order (implies --wait)\n"
-		   "  --max-in-flight N  at most N unfinished jobs in the stream (default 1024)\n"
-		   "  --by-path        send each file's absolute path (storage the workers share), not its bytes\n"
-		   "  --score T        score threshold sent with each job (default: the worker's)\n"
-		   "  --job-prefix P   job ids are P-INDEX (default HOST-PID-TIME)\n"
-		   "  --timeout S      --wait gives up after S seconds (default: never)\n"
-		   "  --quiet          no per-image lines\n"
-		   "exit codes: 0 all jobs done, 2 some inputs unreadable or dead-lettered, 1 Redis unreachable,\n"
-		   "  hiredis missing, or results missing after --timeout\n");
-}
 
 static odet_status on_job(void *user, const odet_job_result *r)
 {
@@ -67,66 +51,40 @@ static odet_status on_job(void *user, const odet_job_result *r)
 	return ODET_OK;
 }
 
+/* 0 parsed, 1 --help printed, -1 bad usage (printed) */
 static int parse_args(int argc, char **argv, submit_cli *s, const char **srcs, int *n_src)
 {
-	long lv;
-	double dv;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int r;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 1;
-		}
-		if ((r = cli_queue_opt("submit", argc, argv, &i, &s->so.queue)) != 0) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (a[0] != '-') {
-			srcs[(*n_src)++] = a;
-			continue;
-		}
-		if (!strcmp(a, "--wait")) {
-			s->so.wait = 1;
-			continue;
-		}
-		if (!strcmp(a, "--quiet")) {
-			s->quiet = 1;
-			continue;
-		}
-		if (!strcmp(a, "--by-path")) {
-			s->so.by_path = 1;
-			continue;
-		}
-		const char *v = cli_arg("submit", argc, argv, &i);
-		if (!v)
-			return -1;
-		if (!strcmp(a, "--json")) {
-			s->json_path = v;
-			s->so.wait = 1;
-		} else if (!strcmp(a, "--max-in-flight")) {
-			if (!cli_int("submit", a, v, 1, 100000000, &lv))
-				return -1;
-			s->so.max_in_flight = (int)lv;
-		} else if (!strcmp(a, "--score")) {
-			if (!cli_double("submit", a, v, 0, 1, &dv))
-				return -1;
-			s->so.score = (float)dv;
-		} else if (!strcmp(a, "--job-prefix")) {
-			s->so.job_prefix = v;
-		} else if (!strcmp(a, "--timeout")) {
-			if (!cli_double("submit", a, v, 0, 1e9, &s->so.wait_timeout_s))
-				return -1;
-		} else {
-			fprintf(stderr, "odet submit: unknown option '%s'\n", a);
-			return -1;
-		}
-	}
-	if (*n_src == 0) {
-		usage(stderr);
-		return -1;
-	}
+	cli_parser p;
+	cli_parser_init(&p, "submit", "usage: odet submit --redis URL SOURCE... [options]\n"
+				      "  SOURCE            image files (JPEG/PNG), folders, glob patterns, or @LIST (one path a line)\n");
+	p.srcs = srcs;
+	p.n_src = n_src;
+	p.cap = argc;
+	p.need_srcs = 1;
+	cli_add_queue(&p, &s->so.queue);
+	cli_add(&p, (cli_opt){"--wait", CLI_FLAG, &s->so.wait,
+			      .help = "wait for every job's result (one line per image unless --quiet)"});
+	cli_add(&p, (cli_opt){"--json", CLI_STR, &s->json_path, .arg = "FILE",
+			      .help = "COCO results file of the detections, in input order (implies --wait)"});
+	cli_add(&p, (cli_opt){"--max-in-flight", CLI_INT, &s->so.max_in_flight, 1, 100000000, .arg = "N",
+			      .help = "at most N unfinished jobs in the stream (default 1024)"});
+	cli_add(&p, (cli_opt){"--by-path", CLI_FLAG, &s->so.by_path,
+			      .help = "send each file's absolute path (storage the workers share), not its bytes"});
+	cli_add(&p, (cli_opt){"--score", CLI_FLOAT, &s->so.score, 0, 1, .arg = "T",
+			      .help = "score threshold sent with each job (default: the worker's)"});
+	cli_add(&p, (cli_opt){"--job-prefix", CLI_STR, &s->so.job_prefix, .arg = "P",
+			      .help = "job ids are P-INDEX (default HOST-PID-TIME)"});
+	cli_add(&p, (cli_opt){"--timeout", CLI_DOUBLE, &s->so.wait_timeout_s, 0, 1e9, .arg = "S",
+			      .help = "--wait gives up after S seconds (default: never)"});
+	cli_add(&p, (cli_opt){"--quiet", CLI_FLAG, &s->quiet, .help = "no per-image lines"});
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT,
+			      .help = "exit codes: 0 all jobs done, 2 some inputs unreadable or dead-lettered, 1 Redis unreachable,\n"
+				      "  hiredis missing, or results missing after --timeout"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 1 : -1;
+	if (s->json_path)
+		s->so.wait = 1;
 	return 0;
 }
 

@@ -39,11 +39,10 @@ typedef struct video_cli {
 	int n_sources, n_devices, quiet, verbose, realtime, no_infer, no_track, batch, threads, save_video;
 	int decode;             /* --decode: -1 auto, 0 cpu, 1 nvdec */
 	int devices[MAX_DEVICES];
-	long timeout_ms, queue;
-	long long max_frames;
+	long timeout_ms, queue, max_frames;
 	float score;
-	odet_backend_kind backend;
-	odet_precision precision;
+	int backend;            /* odet_backend_kind */
+	int precision;          /* odet_precision: fp32 or fp16 */
 } video_cli;
 
 typedef struct video_sink {
@@ -62,40 +61,12 @@ typedef struct video_sink {
 	odet_publisher *pub;    /* --publish: each frame's line, also to a Redis stream */
 } video_sink;
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet video MODEL SOURCE... [options]\n"
-		   "  MODEL              model.onnx, TF.js model.json, or model.plan\n"
-		   "  SOURCE             video files (mp4, mkv, avi, mov, ...: what FFmpeg reads)\n"
-		   "  --out DIR          output folder (default: odet-video)\n"
-		   "  --json FILE        JSON lines, one per frame (default: DIR/detections.jsonl)\n"
-		   "  --publish URL      each frame's JSON line also to a Redis stream (field msg):\n"
-		   "                     redis://[:PASSWORD@]HOST[:PORT]/STREAM (docs/queue.md)\n"
-		   "  --score T          minimum score to report (default 0.3)\n"
-		   "  --head SPEC        detection head preset or config (default: recognized)\n"
-		   "  --batch N          frames per batch, from all sources (default 1; a plan keeps its own)\n"
-		   "  --batch-timeout-ms T  a partial batch goes out T ms after its oldest frame (default 40)\n"
-		   "  --realtime         read each source at its frame rate, as a camera delivers it\n"
-		   "  --max-frames N     frames per source (default: all)\n"
-		   "  --queue N          decoded frames buffered per source (default: 2 x batch / sources + 2, >= 4)\n"
-		   "  --no-infer         decode only (frames/s of the decoders)\n"
-		   "  --decode D         auto (default: nvdec where it can serve, else cpu), cpu (FFmpeg on the\n"
-		   "                     CPU) or nvdec (H.264/HEVC on the GPU, frames stay in GPU memory; CUDA,\n"
-		   "                     one GPU, not with --save-video; other codecs fall back to the CPU)\n"
-		   "  --no-track         no tracker (track ids -1)\n"
-		   "  --save-video       an annotated video per source: DIR/<name>.mp4 (boxes, labels, track ids)\n"
-		   "  --backend B        cpu, cuda or auto (default: cuda when a GPU answers)\n"
-		   "  --precision P      fp32 (default) or fp16 (CUDA)\n"
-		   "  --devices L        GPUs, e.g. 0,1 (repeats allowed); default: every visible GPU\n"
-		   "  --threads N        CPU threads of a CPU engine (default: all cores)\n"
-		   "  --quiet            no progress lines\n"
-		   "  -v                 log engine building\n"
-		   "exit codes: 0 every source read, 2 bad input (a source failed) or usage, 1 runtime failure\n");
-}
 
 /* 0 ok, 1 --help printed, 2 usage error (printed) */
 static int parse(int argc, char **argv, video_cli *o)
 {
+	static const cli_choice decoders[] = {{"auto", -1}, {"cpu", 0}, {"nvdec", 1}, {NULL, 0}};
+	static const cli_choice precisions[] = {{"fp32", ODET_PRECISION_FP32}, {"fp16", ODET_PRECISION_FP16}, {NULL, 0}};
 	memset(o, 0, sizeof *o);
 	o->out_dir = "odet-video";
 	o->score = 0.3f;
@@ -106,119 +77,61 @@ static int parse(int argc, char **argv, video_cli *o)
 	o->sources = calloc((size_t)argc, sizeof *o->sources);
 	if (!o->sources)
 		return 2;
-	int pos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 1;
-		}
-		if (!strcmp(a, "--decode")) {
-			const char *v = i + 1 < argc ? argv[++i] : NULL;
-			if (!v || (strcmp(v, "auto") && strcmp(v, "cpu") && strcmp(v, "nvdec"))) {
-				fprintf(stderr, "odet video: --decode expects auto, cpu or nvdec\n");
-				return 2;
-			}
-			o->decode = !strcmp(v, "nvdec") ? 1 : !strcmp(v, "cpu") ? 0 : -1;
-			continue;
-		}
-		if (!strcmp(a, "--realtime") || !strcmp(a, "--no-infer") || !strcmp(a, "--no-track") ||
-		    !strcmp(a, "--quiet") || !strcmp(a, "-v") || !strcmp(a, "--save-video")) {
-			if (!strcmp(a, "--save-video"))
-				o->save_video = 1;
-			else if (!strcmp(a, "--realtime"))
-				o->realtime = 1;
-			else if (!strcmp(a, "--no-infer"))
-				o->no_infer = 1;
-			else if (!strcmp(a, "--no-track"))
-				o->no_track = 1;
-			else if (!strcmp(a, "--quiet"))
-				o->quiet = 1;
-			else
-				o->verbose++;
-			continue;
-		}
-		if (a[0] == '-' && a[1]) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "odet video: %s needs a value\n", a);
-				return 2;
-			}
-			const char *v = argv[++i];
-			long lv;
-			if (!strcmp(a, "--out")) {
-				o->out_dir = v;
-			} else if (!strcmp(a, "--json")) {
-				o->json_path = v;
-			} else if (!strcmp(a, "--publish")) {
-				o->publish = v;
-			} else if (!strcmp(a, "--head")) {
-				o->head = v;
-			} else if (!strcmp(a, "--score")) {
-				char *end;
-				o->score = strtof(v, &end);
-				if (end == v || *end || !(o->score >= 0 && o->score <= 1)) {
-					fprintf(stderr, "odet video: --score expects a number in 0..1\n");
-					return 2;
-				}
-			} else if (!strcmp(a, "--batch")) {
-				if (!cli_int("video", a, v, 1, 4096, &lv))
-					return 2;
-				o->batch = (int)lv;
-			} else if (!strcmp(a, "--batch-timeout-ms")) {
-				if (!cli_int("video", a, v, 0, 600000, &o->timeout_ms))
-					return 2;
-			} else if (!strcmp(a, "--max-frames")) {
-				if (!cli_int("video", a, v, 0, 2000000000L, &lv))
-					return 2;
-				o->max_frames = lv;
-			} else if (!strcmp(a, "--queue")) {
-				if (!cli_int("video", a, v, 1, 4096, &o->queue))
-					return 2;
-			} else if (!strcmp(a, "--threads")) {
-				if (!cli_int("video", a, v, 0, 256, &lv))
-					return 2;
-				o->threads = (int)lv;
-			} else if (!strcmp(a, "--devices")) {
-				if (cli_devices("video", v, o->devices, MAX_DEVICES, &o->n_devices))
-					return 2;
-			} else if (!strcmp(a, "--backend")) {
-				if (!strcmp(v, "cpu"))
-					o->backend = ODET_BACKEND_CPU;
-				else if (!strcmp(v, "cuda"))
-					o->backend = ODET_BACKEND_CUDA;
-				else if (!strcmp(v, "auto"))
-					o->backend = ODET_BACKEND_AUTO;
-				else {
-					fprintf(stderr, "odet video: --backend expects cpu, cuda or auto\n");
-					return 2;
-				}
-			} else if (!strcmp(a, "--precision")) {
-				if (!strcmp(v, "fp32"))
-					o->precision = ODET_PRECISION_FP32;
-				else if (!strcmp(v, "fp16"))
-					o->precision = ODET_PRECISION_FP16;
-				else {
-					fprintf(stderr, "odet video: --precision expects fp32 or fp16\n");
-					return 2;
-				}
-			} else {
-				fprintf(stderr, "odet video: unknown option %s\n", a);
-				return 2;
-			}
-			continue;
-		}
-		if (!o->model)
-			o->model = a;
-		else
-			o->sources[pos++] = a;
-	}
-	o->n_sources = pos;
-	if (!o->model || !pos) {
-		usage(stderr);
-		return 2;
-	}
-	if (pos > 4096) { /* odet_video_run's limit, said before anything is opened */
-		fprintf(stderr, "odet video: %d sources; one run takes at most 4096\n", pos);
+	cli_device_list devices = {o->devices, MAX_DEVICES, &o->n_devices};
+	cli_parser p;
+	cli_parser_init(&p, "video", "usage: odet video MODEL SOURCE... [options]\n"
+				     "  MODEL             model.onnx, TF.js model.json, or model.plan\n"
+				     "  SOURCE            video files (mp4, mkv, avi, mov, ...: what FFmpeg reads)\n");
+	p.model = &o->model;
+	p.need_model = 1;
+	p.need_srcs = 1;
+	p.srcs = o->sources;
+	p.n_src = &o->n_sources;
+	p.cap = argc;
+	cli_add(&p, (cli_opt){"--out", CLI_STR, &o->out_dir, .arg = "DIR", .help = "output folder (default: odet-video)"});
+	cli_add(&p, (cli_opt){"--json", CLI_STR, &o->json_path, .arg = "FILE",
+			      .help = "JSON lines, one per frame (default: DIR/detections.jsonl)"});
+	cli_add(&p, (cli_opt){"--publish", CLI_STR, &o->publish, .arg = "URL",
+			      .help = "each frame's JSON line also to a Redis stream (field msg):\n"
+				      "redis://[:PASSWORD@]HOST[:PORT]/STREAM (docs/queue.md)"});
+	cli_add(&p, (cli_opt){"--score", CLI_FLOAT, &o->score, 0, 1, .arg = "T", .help = "minimum score to report (default 0.3)"});
+	cli_add(&p, (cli_opt){"--head", CLI_STR, &o->head, .arg = "SPEC",
+			      .help = "detection head preset or config (default: recognized)"});
+	cli_add(&p, (cli_opt){"--batch", CLI_INT, &o->batch, 1, 4096, .arg = "N",
+			      .help = "frames per batch, from all sources (default 1; a plan keeps its own)"});
+	cli_add(&p, (cli_opt){"--batch-timeout-ms", CLI_LONG, &o->timeout_ms, 0, 600000, .arg = "T",
+			      .help = "a partial batch goes out T ms after its oldest frame (default 40)"});
+	cli_add(&p, (cli_opt){"--realtime", CLI_FLAG, &o->realtime,
+			      .help = "read each source at its frame rate, as a camera delivers it"});
+	cli_add(&p, (cli_opt){"--max-frames", CLI_LONG, &o->max_frames, 0, 2000000000L, .arg = "N",
+			      .help = "frames per source (default: all)"});
+	cli_add(&p, (cli_opt){"--queue", CLI_LONG, &o->queue, 1, 4096, .arg = "N",
+			      .help = "decoded frames buffered per source (default: 2 x batch / sources + 2, >= 4)"});
+	cli_add(&p, (cli_opt){"--no-infer", CLI_FLAG, &o->no_infer, .help = "decode only (frames/s of the decoders)"});
+	cli_add(&p, (cli_opt){"--decode", CLI_ENUM, &o->decode, .choices = decoders, .arg = "D",
+			      .help = "auto (default: nvdec where it can serve, else cpu), cpu (FFmpeg on the\n"
+				      "CPU) or nvdec (H.264/HEVC on the GPU, frames stay in GPU memory; CUDA,\n"
+				      "one GPU, not with --save-video; other codecs fall back to the CPU)"});
+	cli_add(&p, (cli_opt){"--no-track", CLI_FLAG, &o->no_track, .help = "no tracker (track ids -1)"});
+	cli_add(&p, (cli_opt){"--save-video", CLI_FLAG, &o->save_video,
+			      .help = "an annotated video per source: DIR/<name>.mp4 (boxes, labels, track ids)"});
+	cli_add(&p, (cli_opt){"--backend", CLI_ENUM, &o->backend, .choices = cli_backends, .arg = "B",
+			      .help = "cpu, cuda or auto (default: cuda when a GPU answers)"});
+	cli_add(&p, (cli_opt){"--precision", CLI_ENUM, &o->precision, .choices = precisions, .arg = "P",
+			      .help = "fp32 (default) or fp16 (CUDA)"});
+	cli_add(&p, (cli_opt){"--devices", CLI_FN, &devices, .fn = cli_devices, .arg = "L",
+			      .help = "GPUs, e.g. 0,1 (repeats allowed); default: every visible GPU"});
+	cli_add(&p, (cli_opt){"--threads", CLI_INT, &o->threads, 0, 256, .arg = "N",
+			      .help = "CPU threads of a CPU engine (default: all cores)"});
+	cli_add(&p, (cli_opt){"--quiet", CLI_FLAG, &o->quiet, .help = "no progress lines"});
+	cli_add(&p, (cli_opt){"-v", CLI_COUNT, &o->verbose, .help = "log engine building"});
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT,
+			      .help = "exit codes: 0 every source read, 2 bad input (a source failed) or usage, 1 runtime failure"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr;
+	if (o->n_sources > 4096) { /* odet_video_run's limit, said before anything is opened */
+		fprintf(stderr, "odet video: %d sources; one run takes at most 4096\n", o->n_sources);
 		return 2;
 	}
 	return 0;
@@ -383,8 +296,8 @@ static odet_status open_pipeline(odet_ctx *ctx, const video_cli *o, odet_pipelin
 	odet_pipeline_opts po = odet_pipeline_opts_default();
 	po.model = o->model;
 	po.score = o->score;
-	po.build.backend = o->backend;
-	po.build.precision = o->precision;
+	po.build.backend = (odet_backend_kind)o->backend;
+	po.build.precision = (odet_precision)o->precision;
 	po.build.head = o->head;
 	po.build.batch = o->batch; /* 0: a plan keeps its own, a model gets 1 */
 	po.devices = o->n_devices ? o->devices : NULL;

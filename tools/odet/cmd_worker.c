@@ -35,34 +35,6 @@ typedef struct worker_cli {
 	float score;
 } worker_cli;
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: odet worker MODEL --redis URL [options]\n"
-		   "  serve detection jobs from a Redis stream: each job is an entry with the fields id,\n"
-		   "  image (JPEG/PNG bytes) or path (a file this worker can read), and optionally score\n"
-		   "  MODEL            model.onnx, TF.js model.json, or model.plan\n"
-		   CLI_QUEUE_USAGE
-		   "  --consumer NAME  this worker's name in the group (default HOST-PID)\n"
-		   "  --batch N        jobs read and acknowledged together, and the engine batch of an ONNX model\n"
-		   "                   (a plan keeps its own); default: the engine's batch\n"
-		   "  --batch-timeout-ms MS  a partial batch runs this long after its first job (default 20)\n"
-		   "  --visibility-ms MS  jobs idle this long on any worker are reclaimed (default 30000)\n"
-		   "  --max-attempts N deliveries before a job goes to the dead-letter stream (default 3)\n"
-		   "  --result-ttl S   result keys expire after S seconds (default: never)\n"
-		   "  --max-payload B  largest image in a job, bytes (default 67108864)\n"
-		   "  --score T        minimum score to report (default 0.3; a job's score field raises it)\n"
-		   "  --idle-exit-s S  leave after S seconds without jobs and nothing pending (default: never)\n"
-		   "  --metrics-s S    metrics line every S seconds on stderr (default 10; 0: none)\n"
-		   CLI_ENGINE_USAGE
-		   "  --devices L      GPUs of this worker, e.g. 0,1 (one engine each; default: --device)\n"
-		   "  --decode D       auto (nvJPEG on CUDA when it loads), gpu (required), or cpu\n"
-		   "  --read-threads N threads reading and CPU-decoding (default: cores, at most 16)\n"
-		   "  --slots N        batches in flight per device (default: 2 CUDA, 1 CPU)\n"
-		   "  --threads N      CPU threads of a CPU engine (default: all cores)\n"
-		   "  -v               log engine building, reclaims and reconnections\n"
-		   "exit codes: 0 stopped (SIGTERM, SIGINT, --idle-exit-s), 1 Redis unreachable, hiredis missing\n"
-		   "  or a device failure, 2 usage or a bad model\n");
-}
 
 static int should_stop(void *user)
 {
@@ -81,93 +53,55 @@ static void metrics(void *user, const odet_worker_stats *s)
 		(long long)s->retried, (long long)s->reconnects);
 }
 
+/* 0 parsed, 1 --help printed, -1 bad usage (printed) */
 static int parse_args(int argc, char **argv, worker_cli *w)
 {
-	long lv;
-	double dv;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int r;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 1;
-		}
-		if ((r = cli_queue_opt("worker", argc, argv, &i, &w->wo.queue)) != 0 ||
-		    (r = cli_common_opt("worker", argc, argv, &i, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE,
-					&w->eo, &w->bo, &w->threads, &w->verbose)) != 0) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (a[0] != '-') {
-			if (w->model) {
-				fprintf(stderr, "odet worker: one model only ('%s')\n", a);
-				return -1;
-			}
-			w->model = a;
-			continue;
-		}
-		const char *v = cli_arg("worker", argc, argv, &i);
-		if (!v)
-			return -1;
-		if (!strcmp(a, "--consumer")) {
-			w->wo.consumer = v;
-		} else if (!strcmp(a, "--batch-timeout-ms")) {
-			if (!cli_int("worker", a, v, 0, 60000, &lv))
-				return -1;
-			w->wo.batch_timeout_ms = (int)lv;
-		} else if (!strcmp(a, "--visibility-ms")) {
-			if (!cli_int("worker", a, v, 1, 86400000, &lv))
-				return -1;
-			w->wo.visibility_ms = (int)lv;
-		} else if (!strcmp(a, "--max-attempts")) {
-			if (!cli_int("worker", a, v, 1, 1000, &lv))
-				return -1;
-			w->wo.max_attempts = (int)lv;
-		} else if (!strcmp(a, "--result-ttl")) {
-			if (!cli_int("worker", a, v, 0, 100000000, &lv))
-				return -1;
-			w->wo.result_ttl_s = (int)lv;
-		} else if (!strcmp(a, "--max-payload")) {
-			if (!cli_int("worker", a, v, 1, 1L << 30, &lv))
-				return -1;
-			w->wo.max_payload = (size_t)lv;
-		} else if (!strcmp(a, "--score")) {
-			if (!cli_double("worker", a, v, 0, 1, &dv))
-				return -1;
-			w->score = (float)dv;
-		} else if (!strcmp(a, "--idle-exit-s")) {
-			if (!cli_double("worker", a, v, 0, 1e9, &w->wo.idle_exit_s))
-				return -1;
-		} else if (!strcmp(a, "--metrics-s")) {
-			if (!cli_double("worker", a, v, 0, 1e9, &w->wo.metrics_s))
-				return -1;
-		} else if (!strcmp(a, "--decode")) {
-			w->gpu_decode = !strcmp(v, "gpu") ? 1 : !strcmp(v, "cpu") ? 0 : -1;
-			if (strcmp(v, "gpu") && strcmp(v, "cpu") && strcmp(v, "auto")) {
-				fprintf(stderr, "odet worker: --decode expects auto, gpu or cpu\n");
-				return -1;
-			}
-		} else if (!strcmp(a, "--devices")) {
-			if (cli_devices("worker", v, w->devices, 64, &w->n_devices))
-				return -1;
-		} else if (!strcmp(a, "--read-threads")) {
-			if (!cli_int("worker", a, v, 0, 256, &lv))
-				return -1;
-			w->read_threads = (int)lv;
-		} else if (!strcmp(a, "--slots")) {
-			if (!cli_int("worker", a, v, 1, 8, &lv))
-				return -1;
-			w->slots = (int)lv;
-		} else {
-			fprintf(stderr, "odet worker: unknown option '%s'\n", a);
-			return -1;
-		}
-	}
-	if (!w->model) {
-		usage(stderr);
-		return -1;
-	}
+	static const cli_choice decoders[] = {{"auto", -1}, {"gpu", 1}, {"cpu", 0}, {NULL, 0}};
+	cli_device_list devices = {w->devices, 64, &w->n_devices};
+	long max_payload = (long)w->wo.max_payload;
+	cli_parser p;
+	cli_parser_init(&p, "worker", "usage: odet worker MODEL --redis URL [options]\n"
+				      "  serve detection jobs from a Redis stream: each job is an entry with the fields id,\n"
+				      "  image (JPEG/PNG bytes) or path (a file this worker can read), and optionally score\n"
+				      "  MODEL             model.onnx, TF.js model.json, or model.plan\n");
+	p.model = &w->model;
+	p.need_model = 1;
+	cli_add_queue(&p, &w->wo.queue);
+	cli_add(&p, (cli_opt){"--consumer", CLI_STR, &w->wo.consumer, .arg = "NAME",
+			      .help = "this worker's name in the group (default HOST-PID)"});
+	cli_add_common(&p, CLI_OPT_BATCH | CLI_OPT_HEAD | CLI_OPT_THREADS | CLI_OPT_VERBOSE, &w->eo, &w->bo, &w->threads,
+		       &w->verbose);
+	cli_add(&p, (cli_opt){"--batch-timeout-ms", CLI_INT, &w->wo.batch_timeout_ms, 0, 60000, .arg = "MS",
+			      .help = "a partial batch runs this long after its first job (default 20)"});
+	cli_add(&p, (cli_opt){"--visibility-ms", CLI_INT, &w->wo.visibility_ms, 1, 86400000, .arg = "MS",
+			      .help = "jobs idle this long on any worker are reclaimed (default 30000)"});
+	cli_add(&p, (cli_opt){"--max-attempts", CLI_INT, &w->wo.max_attempts, 1, 1000, .arg = "N",
+			      .help = "deliveries before a job goes to the dead-letter stream (default 3)"});
+	cli_add(&p, (cli_opt){"--result-ttl", CLI_INT, &w->wo.result_ttl_s, 0, 100000000, .arg = "S",
+			      .help = "result keys expire after S seconds (default: never)"});
+	cli_add(&p, (cli_opt){"--max-payload", CLI_LONG, &max_payload, 1, 1L << 30, .arg = "B",
+			      .help = "largest image in a job, bytes (default 67108864)"});
+	cli_add(&p, (cli_opt){"--score", CLI_FLOAT, &w->score, 0, 1, .arg = "T",
+			      .help = "minimum score to report (default 0.3; a job's score field raises it)"});
+	cli_add(&p, (cli_opt){"--idle-exit-s", CLI_DOUBLE, &w->wo.idle_exit_s, 0, 1e9, .arg = "S",
+			      .help = "leave after S seconds without jobs and nothing pending (default: never)"});
+	cli_add(&p, (cli_opt){"--metrics-s", CLI_DOUBLE, &w->wo.metrics_s, 0, 1e9, .arg = "S",
+			      .help = "metrics line every S seconds on stderr (default 10; 0: none)"});
+	cli_add(&p, (cli_opt){"--devices", CLI_FN, &devices, .fn = cli_devices, .arg = "L",
+			      .help = "GPUs of this worker, e.g. 0,1 (one engine each; default: --device)"});
+	cli_add(&p, (cli_opt){"--decode", CLI_ENUM, &w->gpu_decode, .choices = decoders, .arg = "D",
+			      .help = "auto (nvJPEG on CUDA when it loads), gpu (required), or cpu"});
+	cli_add(&p, (cli_opt){"--read-threads", CLI_INT, &w->read_threads, 0, 256, .arg = "N",
+			      .help = "threads reading and CPU-decoding (default: cores, at most 16)"});
+	cli_add(&p, (cli_opt){"--slots", CLI_INT, &w->slots, 1, 8, .arg = "N",
+			      .help = "batches in flight per device (default: 2 CUDA, 1 CPU)"});
+	cli_add(&p, (cli_opt){.kind = CLI_TEXT,
+			      .help = "exit codes: 0 stopped (SIGTERM, SIGINT, --idle-exit-s), 1 Redis unreachable, hiredis missing\n"
+				      "  or a device failure, 2 usage or a bad model"});
+	int pr = cli_parse(&p, argc, argv);
+	if (pr)
+		return pr == 1 ? 1 : -1;
+	w->wo.max_payload = (size_t)max_payload;
 	return 0;
 }
 
