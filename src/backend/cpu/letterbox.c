@@ -16,6 +16,9 @@
  *   v = top + (bot - top) * ay with top = p00 + (p01 - p00) * ax, bot likewise.
  *   value = v * scale[c] + bias[c]. Slots n..batch-1 hold the pad value fill * scale[c] + bias[c].
  *   Threads split the batch's rows (batch * dst_h) over ctx->pool; stream is unused.
+ *   F32 rows up to LB_MAXW image columns take the same expressions in another order of work:
+ *   each column's taps once per image, each source row's horizontal blend (top / bot) once
+ *   for the two output rows that use it, then the vertical blend straight into dst.
  * Invalid arguments (n outside 0..batch, sizes <= 0, another dtype or layout, a pitch below
  * 3 * w, missing pointers) → ODET_ERR_INVALID_ARG naming the reason; nothing is written then.
  */
@@ -119,16 +122,125 @@ static void lb_span(const be_lbox_args *a, const be_lbox_image *im, int y, int x
 	}
 }
 
+/* float32 rows of one image: each destination column's taps (byte offsets in a source row and
+ * the weight of the right one) and the horizontal blends of the last two source rows used. */
+#define LB_MAXW 1344
+typedef struct lb_f32_cache {
+	int64_t image;                 /* whose taps these are (-1: none yet) */
+	int x_in, x_end;               /* destination columns from the image (in rows inside it) */
+	int32_t ta[LB_MAXW], tb[LB_MAXW];
+	float tw[LB_MAXW];
+	int key[2];                    /* source row blended into h[k] (-1: none) */
+	float h[2][LB_MAXW * 3];
+} lb_f32_cache;
+
+/* Columns [x_in, x_end) of image im and their taps into q; false when wider than LB_MAXW. */
+static bool lb_f32_taps(const be_lbox_args *a, const be_lbox_image *im, lb_f32_cache *q)
+{
+	int x_in = im->px < 0 ? 0 : im->px > a->dst_w ? a->dst_w : im->px;
+	int64_t e = (int64_t)im->px + im->rw;
+	int x_end = e < x_in ? x_in : e > a->dst_w ? a->dst_w : (int)e;
+	if (x_end - x_in > LB_MAXW)
+		return false;
+	float sx = (float)im->w / (float)im->rw;
+	for (int x = x_in; x < x_end; x++) {
+		int xa, xb, ix = x - im->px;
+		float ax;
+		be_lbox_tap((ix + 0.5f) * sx - 0.5f, im->w, &xa, &xb, &ax);
+		q->ta[x - x_in] = xa * 3;
+		q->tb[x - x_in] = xb * 3;
+		q->tw[x - x_in] = ax;
+	}
+	q->x_in = x_in;
+	q->x_end = x_end;
+	q->key[0] = q->key[1] = -1;
+	return true;
+}
+
+/* h[k] = source row ys blended at every column: p0 + (p1 - p0) * ax, lb_span's top/bottom (the
+ * uint8 difference is exact in float, so the same value as its int form) */
+static void lb_f32_blend(const be_lbox_image *im, lb_f32_cache *q, int k, int ys)
+{
+	const uint8_t *row = im->rgb + (int64_t)ys * im->pitch;
+	float *h = q->h[k];
+	for (int i = 0; i < q->x_end - q->x_in; i++) {
+		const uint8_t *p0 = row + q->ta[i], *p1 = row + q->tb[i];
+		float w = q->tw[i];
+		for (int c = 0; c < 3; c++)
+			h[i * 3 + c] = p0[c] + (p1[c] - p0[c]) * w;
+	}
+	q->key[k] = ys;
+}
+
+/* Row y of image im (taps in q) straight into float32 dst: channel c of pixel x at
+ * d[c] + x * step (NCHW: three planes, step 1; NHWC: interleaved, step 3). */
+static void lb_row_f32(const be_lbox_args *a, const be_lbox_image *im, int y, float *const d[3], int64_t step,
+		       lb_f32_cache *q)
+{
+	const float *scale = a->scale, *bias = a->bias;
+	int iy = y - im->py;
+	bool row_in = iy >= 0 && iy < im->rh;
+	int x_in = row_in ? q->x_in : 0, x_end = row_in ? q->x_end : 0;
+	for (int c = 0; c < 3; c++) {
+		float pad = a->fill * scale[c] + bias[c], *o = d[c];
+		for (int x = 0; x < x_in; x++)
+			o[x * step] = pad;
+		for (int x = x_end; x < a->dst_w; x++)
+			o[x * step] = pad;
+	}
+	if (x_in == x_end)
+		return;
+	float sy = (float)im->h / (float)im->rh, ay;
+	int y0, y1;
+	be_lbox_tap((iy + 0.5f) * sy - 0.5f, im->h, &y0, &y1, &ay);
+	int k0 = q->key[0] == y0 ? 0 : q->key[1] == y0 ? 1 : -1;
+	if (k0 < 0) {
+		k0 = q->key[0] == y1 ? 1 : 0;
+		lb_f32_blend(im, q, k0, y0);
+	}
+	int k1 = q->key[0] == y1 ? 0 : q->key[1] == y1 ? 1 : -1;
+	if (k1 < 0) {
+		k1 = 1 - k0;
+		lb_f32_blend(im, q, k1, y1);
+	}
+	const float *top = q->h[k0], *bot = q->h[k1];
+	float *o0 = d[0] + (int64_t)x_in * step, *o1 = d[1] + (int64_t)x_in * step, *o2 = d[2] + (int64_t)x_in * step;
+	for (int i = 0; i < x_end - x_in; i++) {
+		float v0 = top[i * 3] + (bot[i * 3] - top[i * 3]) * ay;
+		float v1 = top[i * 3 + 1] + (bot[i * 3 + 1] - top[i * 3 + 1]) * ay;
+		float v2 = top[i * 3 + 2] + (bot[i * 3 + 2] - top[i * 3 + 2]) * ay;
+		o0[i * step] = v0 * scale[0] + bias[0];
+		o1[i * step] = v1 * scale[1] + bias[1];
+		o2[i * step] = v2 * scale[2] + bias[2];
+	}
+}
+
 /* Rows [begin, end) of the batch (row r: image r / dst_h, y = r % dst_h). */
 static void lb_rows(void *arg, int64_t begin, int64_t end, int thread)
 {
 	const lb_job *j = arg;
 	const be_lbox_args *a = j->a;
 	float v[LB_SPAN * 3];
+	lb_f32_cache qc, *q = a->dtype == ODET_F32 ? &qc : NULL;
+	qc.image = -1;
 	for (int64_t r = begin; r < end; r++) {
 		int64_t b = r / a->dst_h;
 		int y = (int)(r % a->dst_h);
 		int64_t img = b * 3 * j->plane;
+		if (a->dtype == ODET_F32 && b < a->n && q) {
+			if (q->image != b && lb_f32_taps(a, &a->images[b], q))
+				q->image = b;
+			if (q->image == b) {
+				float *base = (float *)a->dst + img;
+				bool nchw = a->layout == ODET_LAYOUT_NCHW;
+				int64_t row = (int64_t)y * a->dst_w;
+				float *d[3];
+				for (int c = 0; c < 3; c++)
+					d[c] = nchw ? base + c * j->plane + row : base + row * 3 + c;
+				lb_row_f32(a, &a->images[b], y, d, nchw ? 1 : 3, q);
+				continue;
+			}
+		}
 		for (int x0 = 0; x0 < a->dst_w; x0 += LB_SPAN) {
 			int n = a->dst_w - x0 < LB_SPAN ? a->dst_w - x0 : LB_SPAN;
 			if (b < a->n) {
