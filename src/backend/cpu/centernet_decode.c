@@ -150,7 +150,8 @@ static void cn_band(const cn_job *j, int64_t b, int64_t y0, int64_t y1, char *la
 				vm[i] = vmax(vm[i], s[i]);
 		}
 		const float *row = heat_row(j, heat, y, tmp);
-		float thr = -INFINITY; /* below the heap's worst: not kept (exact ties go to heap_offer) */
+		/* below the full heap's worst: not kept (exact ties go to heap_offer) */
+		float thr = *n == K ? h[0].v : -INFINITY;
 		for (int64_t i = 0; i < WC; i++) {
 			float v = row[i];
 			if (v < thr || v != vm[i])
