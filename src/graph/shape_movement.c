@@ -22,14 +22,12 @@
 
 #include <string.h>
 
-#define REQ2(x, y)                                               \
-	do {                                                     \
-		odet_status rc_ = shp_need_in(g, n, 0, &(x));    \
-		if (!rc_)                                        \
-			rc_ = shp_need_in(g, n, 1, &(y));        \
-		if (rc_)                                         \
-			return rc_;                              \
-	} while (0)
+/* inputs 0 and 1, both required */
+static odet_status need_in2(ir_graph *g, const ir_node *n, ir_value **x, ir_value **y)
+{
+	odet_status rc = shp_need_in(g, n, 0, x);
+	return rc ? rc : shp_need_in(g, n, 1, y);
+}
 
 odet_status ir_shape_CONCAT(ir_graph *g, ir_node *n)
 {
@@ -238,7 +236,8 @@ odet_status ir_shape_RESHAPE(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 2, 2, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, s);
+	if ((rc = need_in2(g, n, &x, &s)))
+		return rc;
 	ir_value *y = ir_out(g, n, 0);
 	int c = shp_const_ints(g, n, 1, sh, SHP_MAX_LIST, &ns);
 	if (c < 0)
@@ -426,7 +425,8 @@ odet_status ir_shape_UNSQUEEZE(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 2, 2, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, av);
+	if ((rc = need_in2(g, n, &x, &av)))
+		return rc;
 	ir_value *y = ir_out(g, n, 0);
 	int c = shp_const_ints(g, n, 1, axes, SHP_MAX_LIST, &na);
 	if (c < 0)
@@ -464,7 +464,8 @@ odet_status ir_shape_SLICE(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 3, 5, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, sv);
+	if ((rc = need_in2(g, n, &x, &sv)))
+		return rc;
 	if (!ir_in(g, n, 2))
 		return shp_fail(g, n, "required input 2 (ends) is missing");
 	ir_value *y = ir_out(g, n, 0);
@@ -525,7 +526,8 @@ odet_status ir_shape_GATHER(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 2, 2, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, idx);
+	if ((rc = need_in2(g, n, &x, &idx)))
+		return rc;
 	ir_value *y = ir_out(g, n, 0);
 	int64_t axis = ir_attr_int(n, "axis", 0);
 	if (x->rank < 0 || idx->rank < 0)
@@ -616,7 +618,8 @@ odet_status ir_shape_EXPAND(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 2, 2, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, s);
+	if ((rc = need_in2(g, n, &x, &s)))
+		return rc;
 	ir_value *y = ir_out(g, n, 0);
 	int c = shp_const_ints(g, n, 1, sh, SHP_MAX_LIST, &ns);
 	if (c < 0)
@@ -650,7 +653,8 @@ odet_status ir_shape_TILE(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 2, 2, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, rv);
+	if ((rc = need_in2(g, n, &x, &rv)))
+		return rc;
 	ir_value *y = ir_out(g, n, 0);
 	int c = shp_const_ints(g, n, 1, rep, SHP_MAX_LIST, &nr);
 	if (c < 0)
@@ -686,7 +690,8 @@ odet_status ir_shape_PAD(ir_graph *g, ir_node *n)
 	odet_status rc = shp_check_io(g, n, 2, 4, 1, 1);
 	if (rc)
 		return rc;
-	REQ2(x, pv);
+	if ((rc = need_in2(g, n, &x, &pv)))
+		return rc;
 	ir_value *y = ir_out(g, n, 0);
 	int cp = shp_const_ints(g, n, 1, pads, SHP_MAX_LIST, &np);
 	int ca = shp_const_ints(g, n, 3, axes, SHP_MAX_LIST, &na);

@@ -18,6 +18,25 @@ static odet_status range_check(odet_ctx *ctx, const ir_graph *g, const ir_node *
 	return cpu_check_dtype(ctx, g, n, false, 0, ok);
 }
 
+/* range_F32 ...: fill y's n elements, refusing a length that is not the range's */
+#define DEF_RANGE(S, T)                                                                                      \
+	static odet_status range_##S(const be_run_args *a, odet_tensor *y, int64_t n)                        \
+	{                                                                                                    \
+		T s = *(const T *)a->in[0].data, l = *(const T *)a->in[1].data, d = *(const T *)a->in[2].data; \
+		double want = d == 0 ? -1 : ceil(((double)l - (double)s) / (double)d);                       \
+		if (want < 0)                                                                                \
+			want = 0;                                                                            \
+		if ((double)n != want)                                                                       \
+			return odet_error(a->ctx, ODET_ERR_BAD_INPUT,                                        \
+					  "node '%s' (Range): output has %lld elements, range has %.0f",     \
+					  a->node->name, (long long)n, want);                                \
+		for (int64_t i = 0; i < n; i++)                                                              \
+			((T *)y->data)[i] = (T)(s + (T)i * d);                                               \
+		return ODET_OK;                                                                              \
+	}
+RANGE_TYPES(DEF_RANGE)
+#undef DEF_RANGE
+
 static odet_status range_run(const be_run_args *a)
 {
 	odet_tensor *y = &a->out[0];
@@ -27,19 +46,7 @@ static odet_status range_run(const be_run_args *a)
 			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Range): input %d must be a scalar of the output dtype",
 					  a->node->name, i);
 	switch (y->dtype) {
-#define CASE(S, T)                                                                                   \
-	case ODET_##S: {                                                                             \
-		T s = *(const T *)a->in[0].data, l = *(const T *)a->in[1].data, d = *(const T *)a->in[2].data; \
-		double want = d == 0 ? -1 : ceil(((double)l - (double)s) / (double)d);               \
-		if (want < 0)                                                                        \
-			want = 0;                                                                    \
-		if ((double)n != want)                                                               \
-			return odet_error(a->ctx, ODET_ERR_BAD_INPUT, "node '%s' (Range): output has %lld elements, range has %.0f", \
-					  a->node->name, (long long)n, want);                        \
-		for (int64_t i = 0; i < n; i++)                                                      \
-			((T *)y->data)[i] = (T)(s + (T)i * d);                                       \
-		return ODET_OK;                                                                      \
-	}
+#define CASE(S, T) case ODET_##S: return range_##S(a, y, n);
 	RANGE_TYPES(CASE)
 #undef CASE
 	default:

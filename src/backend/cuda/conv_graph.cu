@@ -38,29 +38,38 @@ static void dfree(bdesc *d)
 	*d = NULL;
 }
 
-/* descriptor helpers: each returns a cuDNN status; the first failure wins */
-#define TRY(call)                                                                                             \
-	do {                                                                                                  \
-		cudnnStatus_t st_ = (call);                                                                   \
-		if (st_ != CUDNN_STATUS_SUCCESS)                                                              \
-			return st_;                                                                           \
-	} while (0)
+/* Descriptor helpers. Each step takes the status so far and runs only while every earlier
+ * step succeeded, so a chain of them (st = step(st, ...);) returns the first failure. */
+static cudnnStatus_t set_attr(cudnnStatus_t st, bdesc d, cudnnBackendAttributeName_t name,
+			      cudnnBackendAttributeType_t type, int64_t count, const void *v)
+{
+	return st == CUDNN_STATUS_SUCCESS ? cudnnBackendSetAttribute(d, name, type, count, v) : st;
+}
+
+static cudnnStatus_t create_desc(cudnnStatus_t st, cudnnBackendDescriptorType_t type, bdesc *d)
+{
+	return st == CUDNN_STATUS_SUCCESS ? cudnnBackendCreateDescriptor(type, d) : st;
+}
+
+static cudnnStatus_t finalize(cudnnStatus_t st, bdesc d)
+{
+	return st == CUDNN_STATUS_SUCCESS ? cudnnBackendFinalize(d) : st;
+}
 
 static cudnnStatus_t make_tensor(bdesc *t, int64_t uid, cudnnDataType_t dt, const int64_t dims[4],
 				 const int64_t strides[4], bool is_virtual)
 {
 	int64_t align = 16;
-	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_TENSOR_DESCRIPTOR, t));
-	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt));
-	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims));
-	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides));
-	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid));
-	TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &align));
-	if (is_virtual) {
-		bool v = true;
-		TRY(cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v));
-	}
-	return cudnnBackendFinalize(*t);
+	bool v = true;
+	cudnnStatus_t st = create_desc(CUDNN_STATUS_SUCCESS, CUDNN_BACKEND_TENSOR_DESCRIPTOR, t);
+	st = set_attr(st, *t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
+	st = set_attr(st, *t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims);
+	st = set_attr(st, *t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides);
+	st = set_attr(st, *t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+	st = set_attr(st, *t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &align);
+	if (is_virtual)
+		st = set_attr(st, *t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v);
+	return finalize(st, *t);
 }
 
 static void strides_of(const int64_t d[4], bool nhwc, int64_t s[4])
@@ -83,30 +92,24 @@ static cudnnStatus_t make_pointwise(bdesc *op, bdesc *pw, cudnnPointwiseMode_t m
 				    bdesc x, bdesc b, bdesc y)
 {
 	cudnnDataType_t prec = CUDNN_DATA_FLOAT;
-	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_POINTWISE_DESCRIPTOR, pw));
-	TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode));
-	TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec));
+	float slope = act ? act->alpha : 0.0f, lo = slope, hi = act ? act->beta : 0.0f;
+	cudnnStatus_t st = create_desc(CUDNN_STATUS_SUCCESS, CUDNN_BACKEND_POINTWISE_DESCRIPTOR, pw);
+	st = set_attr(st, *pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
+	st = set_attr(st, *pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
 	if (act && act->kind == IR_ACT_LEAKYRELU) {
-		float slope = act->alpha;
-		TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_FLOAT, 1,
-					     &slope));
+		st = set_attr(st, *pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_FLOAT, 1, &slope);
 	} else if (act && act->kind == IR_ACT_CLIP) {
-		float lo = act->alpha, hi = act->beta;
-		TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_FLOAT, 1, &lo));
-		TRY(cudnnBackendSetAttribute(*pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_FLOAT, 1, &hi));
+		st = set_attr(st, *pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, CUDNN_TYPE_FLOAT, 1, &lo);
+		st = set_attr(st, *pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, CUDNN_TYPE_FLOAT, 1, &hi);
 	}
-	TRY(cudnnBackendFinalize(*pw));
-	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, op));
-	TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR,
-				     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, pw));
-	TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
-				     &x));
+	st = finalize(st, *pw);
+	st = create_desc(st, CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, op);
+	st = set_attr(st, *op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, pw);
+	st = set_attr(st, *op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
 	if (b)
-		TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC,
-					     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b));
-	TRY(cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
-				     &y));
-	return cudnnBackendFinalize(*op);
+		st = set_attr(st, *op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
+	st = set_attr(st, *op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
+	return finalize(st, *op);
 }
 
 bool conv_graph_supports(const conv_graph_desc *d)
@@ -147,6 +150,36 @@ static void build_free(cg_build *s)
 		dfree(&s->v[i]);
 }
 
+/* The convolution operation x (*) w -> out, with its convolution descriptor (freed here). */
+static cudnnStatus_t make_conv(cg_build *s, const cuda_window *cw, cudnnDataType_t comp, bdesc out)
+{
+	bdesc cd = NULL;
+	int64_t nd = 2, pre[2] = {cw->pt, cw->pl}, post[2] = {cw->pb, cw->pr};
+	int64_t str[2] = {cw->sh, cw->sw}, dil[2] = {cw->dh, cw->dw};
+	cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+	float alpha = 1.0f, beta = 0.0f;
+	cudnnStatus_t st = create_desc(CUDNN_STATUS_SUCCESS, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, &cd);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &nd);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pre);
+	st = set_attr(st, cd, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, post);
+	st = finalize(st, cd);
+	st = create_desc(st, CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, &s->conv);
+	st = set_attr(st, s->conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &s->x);
+	st = set_attr(st, s->conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &s->w);
+	st = set_attr(st, s->conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &out);
+	st = set_attr(st, s->conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
+		      &cd);
+	st = set_attr(st, s->conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+	st = set_attr(st, s->conv, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+	st = finalize(st, s->conv);
+	dfree(&cd);
+	return st;
+}
+
 static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_desc *d)
 {
 	const cuda_window *cw = d->cw;
@@ -162,15 +195,19 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 	strides_of(yd, d->nhwc, ys);
 	strides_of(wd, d->nhwc, ws);
 	strides_of(bd, d->nhwc, bs);
-	TRY(make_tensor(&s->x, UID_X, xdt, xd, xs, false));
-	TRY(make_tensor(&s->w, UID_W, xdt, wd, ws, false));
-	TRY(make_tensor(&s->y, UID_Y, ydt, yd, ys, false));
-	if (d->has_bias)
-		TRY(make_tensor(&s->b, UID_B, bdt, bd, bs, false));
-	if (d->has_res)
-		TRY(make_tensor(&s->r, UID_R, rdt, yd, ys, false));
-	if (d->int8) /* INT8 and FP8: A per output channel, shaped as the bias */
-		TRY(make_tensor(&s->s, UID_S, fl, bd, bs, false));
+	cudnnStatus_t st = make_tensor(&s->x, UID_X, xdt, xd, xs, false);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = make_tensor(&s->w, UID_W, xdt, wd, ws, false);
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = make_tensor(&s->y, UID_Y, ydt, yd, ys, false);
+	if (st == CUDNN_STATUS_SUCCESS && d->has_bias)
+		st = make_tensor(&s->b, UID_B, bdt, bd, bs, false);
+	if (st == CUDNN_STATUS_SUCCESS && d->has_res)
+		st = make_tensor(&s->r, UID_R, rdt, yd, ys, false);
+	if (st == CUDNN_STATUS_SUCCESS && d->int8) /* INT8 and FP8: A per output channel, shaped as the bias */
+		st = make_tensor(&s->s, UID_S, fl, bd, bs, false);
+	if (st != CUDNN_STATUS_SUCCESS)
+		return st;
 
 	/* the chain after the convolution: [scale], bias, residual, activation */
 	cudnnPointwiseMode_t modes[4];
@@ -194,67 +231,26 @@ static cudnnStatus_t build_graph(cg_build *s, cudnnHandle_t h, const conv_graph_
 		acts[k] = &d->act;
 		second[k++] = NULL;
 	}
-	for (int i = 0; i < k; i++)
-		TRY(make_tensor(&s->v[i], UID_V + i, fl, yd, ys, true));
-
+	for (int i = 0; i < k && st == CUDNN_STATUS_SUCCESS; i++)
+		st = make_tensor(&s->v[i], UID_V + i, fl, yd, ys, true);
 	/* convolution: output y directly when nothing follows, else the first virtual tensor */
-	{
-		bdesc cd = NULL;
-		int64_t nd = 2, pre[2] = {cw->pt, cw->pl}, post[2] = {cw->pb, cw->pr};
-		int64_t str[2] = {cw->sh, cw->sw}, dil[2] = {cw->dh, cw->dw};
-		cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
-		float alpha = 1.0f, beta = 0.0f;
-		bdesc out = k ? s->v[0] : s->y;
-		cudnnStatus_t st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, &cd);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1,
-						      &mode);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &nd);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pre);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendSetAttribute(cd, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, post);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendFinalize(cd);
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, &s->conv);
-#define CONV_SET(attr, type, n, p)                                                                            \
-	if (st == CUDNN_STATUS_SUCCESS)                                                                       \
-		st = cudnnBackendSetAttribute(s->conv, attr, type, n, p);
-		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &s->x)
-		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &s->w)
-		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &out)
-		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cd)
-		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha)
-		CONV_SET(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta)
-#undef CONV_SET
-		if (st == CUDNN_STATUS_SUCCESS)
-			st = cudnnBackendFinalize(s->conv);
-		dfree(&cd);
-		if (st != CUDNN_STATUS_SUCCESS)
-			return st;
-	}
-	for (int i = 0; i < k; i++)
-		TRY(make_pointwise(&s->op[i], &s->pw[i], modes[i], acts[i], s->v[i], second[i],
-				   i + 1 < k ? s->v[i + 1] : s->y));
+	if (st == CUDNN_STATUS_SUCCESS)
+		st = make_conv(s, cw, comp, k ? s->v[0] : s->y);
+	for (int i = 0; i < k && st == CUDNN_STATUS_SUCCESS; i++)
+		st = make_pointwise(&s->op[i], &s->pw[i], modes[i], acts[i], s->v[i], second[i],
+				    i + 1 < k ? s->v[i + 1] : s->y);
+	if (st != CUDNN_STATUS_SUCCESS)
+		return st;
 	s->n_ops = k;
 
 	bdesc ops[1 + CG_MAX_OPS];
 	ops[0] = s->conv;
 	for (int i = 0; i < k; i++)
 		ops[1 + i] = s->op[i];
-	TRY(cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, &s->graph));
-	TRY(cudnnBackendSetAttribute(s->graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1 + k,
-				     ops));
-	TRY(cudnnBackendSetAttribute(s->graph, ATTR_OPGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h));
-	return cudnnBackendFinalize(s->graph);
+	st = create_desc(st, CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, &s->graph);
+	st = set_attr(st, s->graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1 + k, ops);
+	st = set_attr(st, s->graph, ATTR_OPGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
+	return finalize(st, s->graph);
 }
 
 /* Heuristic engine configurations of one mode, appended to cfg[*n..max). */
