@@ -201,7 +201,9 @@ static size_t lane_floats(int64_t W, int64_t C, int64_t pool)
 
 static cn_cand *lane_heap(const cn_job *j, int l)
 {
-	return (cn_cand *)(j->ws + (size_t)l * j->lane_bytes + lane_floats(j->W, j->C, j->pool) * sizeof(float));
+	/* the candidates 64-byte aligned after the rows (lane_size's slack) */
+	size_t off = (lane_floats(j->W, j->C, j->pool) * sizeof(float) + 63) & ~(size_t)63;
+	return (cn_cand *)(j->ws + (size_t)l * j->lane_bytes + off);
 }
 
 /* tasks [t0, t1): lane t scans its band of image j->b */
@@ -240,7 +242,8 @@ static odet_status cn_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
 	return ODET_OK;
 }
 
-/* bytes of one lane: pool + 2 rows of W*C floats, then K candidates (0: sizes unknown) */
+/* bytes of one lane, a multiple of 64: pool + 2 rows of W*C floats, then K candidates at the next
+ * 64-byte boundary (0: sizes unknown or too large) */
 static size_t lane_size(int64_t W, int64_t C, int64_t pool, int64_t K)
 {
 	int64_t f, k;
