@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int test_passed, test_failed;
 
@@ -29,6 +30,24 @@ static int test_passed, test_failed;
 			fprintf(stderr, "\n");                                      \
 		}                                                                   \
 	} while (0)
+
+/* The bytes of a file (malloc'd; n = their count) or NULL when it cannot be read whole. */
+static inline void *test_read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	*n = 0;
+	if (!f)
+		return NULL;
+	long sz = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	void *b = sz >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc(sz > 0 ? (size_t)sz : 1) : NULL;
+	if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	*n = b ? (size_t)sz : 0;
+	return b;
+}
 
 static inline int test_summary(const char *name)
 {

@@ -69,20 +69,6 @@ out:
 	return rc;
 }
 
-static void *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *p = malloc(sz > 0 ? (size_t)sz : 1);
-	*n = p && fread(p, 1, (size_t)sz, f) == (size_t)sz ? (size_t)sz : 0;
-	fclose(f);
-	return p;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -109,7 +95,7 @@ int main(int argc, char **argv)
 	CHECK_MSG(rc == ODET_OK, "fault-free flow failed at %s: %s", step, odet_ctx_last_error(ctx));
 	int64_t calls = odet_ctx_fault_calls(ctx);
 	size_t good_n = 0;
-	void *good = slurp(plan, &good_n);
+	void *good = test_read_file(plan, &good_n);
 	CHECK(good && good_n > 0);
 	printf("fault-free flow: %lld counted calls (allocations, file opens/reads/writes)\n", (long long)calls);
 
@@ -137,7 +123,7 @@ int main(int argc, char **argv)
 		}
 		/* the plan on disk is the previous one, whole */
 		size_t n = 0;
-		void *now = slurp(plan, &n);
+		void *now = test_read_file(plan, &n);
 		if (!now || n != good_n || memcmp(now, good, n)) {
 			bad++;
 			printf("fault %lld at %s: the plan file changed\n", (long long)k, step);

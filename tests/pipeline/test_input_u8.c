@@ -12,6 +12,7 @@
  * usage: test_input_u8 TINY_SSD.onnx SAMPLES_DIR
  */
 #include "odet.h"
+#include "pipeline_test.h"
 #include "test.h"
 
 #include <stdbool.h>
@@ -20,10 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_PHOTOS 6
 #define MAX_DET 256
-
-static const char *photos[N_PHOTOS] = {"dog", "horses", "person", "giraffe", "kite", "eagle"};
 
 typedef struct img_dets {
 	int n;
@@ -101,18 +99,13 @@ static void free_outputs(odet_tensor *t, int n)
 
 static void pipeline_dets(odet_ctx *ctx, const char *model, int u8, const char *const *paths, img_dets *d)
 {
-	odet_pipeline_opts po = odet_pipeline_opts_default();
-	po.model = model;
-	po.build.backend = ODET_BACKEND_CPU;
-	po.build.batch = 2;
-	po.build.head = "ssd300-nvidia";
+	odet_pipeline_opts po = pt_cpu_opts(model, "ssd300-nvidia", 2);
 	po.build.input_u8 = u8;
-	po.score = 0.05f;
 	odet_pipeline *p = NULL;
 	odet_status rc = odet_pipeline_create(ctx, &po, &p);
 	CHECK_MSG(rc == ODET_OK, "pipeline (u8 %d): %s", u8, odet_ctx_last_error(ctx));
 	if (!rc) {
-		rc = odet_pipeline_run(p, paths, N_PHOTOS, collect, d, NULL);
+		rc = odet_pipeline_run(p, paths, PT_N_PHOTOS, collect, d, NULL);
 		CHECK_MSG(rc == ODET_OK, "pipeline run (u8 %d): %s", u8, odet_ctx_last_error(ctx));
 	}
 	odet_pipeline_destroy(p);
@@ -124,12 +117,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s TINY_SSD.onnx SAMPLES_DIR\n", argv[0]);
 		return 2;
 	}
-	odet_ctx_opts co = odet_ctx_opts_default();
-	co.log_level = ODET_LOG_ERROR;
-	odet_ctx *ctx = NULL;
+	odet_ctx *ctx = pt_ctx();
 	odet_graph *g = NULL;
 	odet_engine *ef = NULL, *eu = NULL, *el = NULL;
-	CHECK(odet_ctx_create(&co, &ctx) == ODET_OK);
+	CHECK(ctx != NULL);
 	odet_status rc = odet_graph_load(ctx, argv[1], &g);
 	CHECK_MSG(rc == ODET_OK, "%s: %s", argv[1], odet_ctx_last_error(ctx));
 	if (rc)
@@ -208,17 +199,17 @@ int main(int argc, char **argv)
 	free(xf);
 
 	/* 4. the pipeline: rounded pixels, the float pipeline's detections */
-	char paths[N_PHOTOS][4096];
-	const char *pp[N_PHOTOS];
-	for (int i = 0; i < N_PHOTOS; i++) {
-		snprintf(paths[i], sizeof paths[i], "%s/%s.jpg", argv[2], photos[i]);
+	char paths[PT_N_PHOTOS][4096];
+	const char *pp[PT_N_PHOTOS];
+	for (int i = 0; i < PT_N_PHOTOS; i++) {
+		snprintf(paths[i], sizeof paths[i], "%s/%s.jpg", argv[2], pt_photos[i]);
 		pp[i] = paths[i];
 	}
-	static img_dets df[N_PHOTOS], du[N_PHOTOS];
+	static img_dets df[PT_N_PHOTOS], du[PT_N_PHOTOS];
 	pipeline_dets(ctx, argv[1], 0, pp, df);
 	pipeline_dets(ctx, argv[1], 1, pp, du);
 	int total = 0, matched = 0;
-	for (int i = 0; i < N_PHOTOS; i++)
+	for (int i = 0; i < PT_N_PHOTOS; i++)
 		for (int k = 0; k < df[i].n; k++) {
 			total++;
 			for (int j = 0; j < du[i].n; j++)

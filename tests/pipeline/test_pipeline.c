@@ -10,6 +10,7 @@
  *        (quick: batch 1, fewer images, for valgrind with gen_tiny_ssd.py's model)
  */
 #include "io/image.h"
+#include "pipeline_test.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -18,8 +19,6 @@
 #include <unistd.h>
 
 #define MAXN 64
-
-static const char *photos[] = {"dog", "horses", "person", "giraffe", "kite", "eagle"};
 
 typedef struct expect {
 	int64_t next;               /* next index the callback should see */
@@ -186,10 +185,7 @@ static void test_sources(const char *dir)
 	snprintf(missing, sizeof missing, "%s/nothing-here.jpg", dir);
 	snprintf(at_list, sizeof at_list, "@%s", list);
 	const char *srcs[] = {p, at_list, glob_pat, missing};
-	odet_ctx_opts co = odet_ctx_opts_default();
-	co.log_level = ODET_LOG_ERROR;
-	odet_ctx *ctx;
-	odet_ctx_create(&co, &ctx);
+	odet_ctx *ctx = pt_ctx();
 	odet_path_list l;
 	int bad = -1;
 	CHECK(odet_sources_expand(ctx, srcs, 4, &l, &bad) == ODET_OK);
@@ -252,7 +248,7 @@ int main(int argc, char **argv)
 			snprintf(paths[n], sizeof paths[n], "%s", bad[(i / 5) % 4]);
 			bad_at[n] = 1 + (i / 5) % 4;
 		} else {
-			snprintf(paths[n], sizeof paths[n], "%s/%s.jpg", samples, photos[i % 6]);
+			snprintf(paths[n], sizeof paths[n], "%s/%s.jpg", samples, pt_photos[i % PT_N_PHOTOS]);
 		}
 		pp[n] = paths[n];
 		n++;
@@ -264,17 +260,9 @@ int main(int argc, char **argv)
 		n++;
 	}
 
-	odet_ctx_opts co = odet_ctx_opts_default();
-	co.log_level = ODET_LOG_ERROR;
-	odet_ctx *ctx;
-	CHECK(odet_ctx_create(&co, &ctx) == ODET_OK);
-	odet_pipeline_opts po = odet_pipeline_opts_default();
-	po.model = model;
-	po.build.backend = ODET_BACKEND_CPU;
-	po.build.batch = quick ? 1 : 4;
-	po.build.head = head;
-	po.read_threads = 3;
-	po.score = 0.05f;
+	odet_ctx *ctx = pt_ctx();
+	CHECK(ctx != NULL);
+	odet_pipeline_opts po = pt_cpu_opts(model, head, quick ? 1 : 4);
 	odet_pipeline *p = NULL;
 	odet_status rc = odet_pipeline_create(ctx, &po, &p);
 	CHECK_MSG(rc == ODET_OK, "create: %s", odet_ctx_last_error(ctx));

@@ -14,6 +14,7 @@
  * usage: test_pull TINY_SSD.onnx SAMPLES_DIR
  */
 #include "odet.h"
+#include "pipeline_test.h"
 #include "test.h"
 
 #include <pthread.h>
@@ -24,11 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-#define N_PHOTOS 6
 #define MAX_IN 64
 #define MAX_DET 64
-
-static const char *photos[N_PHOTOS] = {"dog", "horses", "person", "giraffe", "kite", "eagle"};
 
 typedef struct dets {
 	odet_status status;
@@ -164,24 +162,6 @@ static bool same_dets(const dets *a, const dets *b)
 	return true;
 }
 
-static void *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *b = sz > 0 ? malloc((size_t)sz) : NULL;
-	if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*n = b ? (size_t)sz : 0;
-	return b;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -189,17 +169,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* the inputs: the photos in memory, and two bad ones (not an image; a cut JPEG) */
-	odet_image_input in[N_PHOTOS + 2];
-	char names[N_PHOTOS + 2][32];
-	void *bytes[N_PHOTOS + 2] = {0};
+	odet_image_input in[PT_N_PHOTOS + 2];
+	char names[PT_N_PHOTOS + 2][32];
+	void *bytes[PT_N_PHOTOS + 2] = {0};
 	int n_in = 0;
-	for (int i = 0; i < N_PHOTOS; i++) {
+	for (int i = 0; i < PT_N_PHOTOS; i++) {
 		char path[4200];
-		snprintf(path, sizeof path, "%s/%s.jpg", argv[2], photos[i]);
+		snprintf(path, sizeof path, "%s/%s.jpg", argv[2], pt_photos[i]);
 		size_t sz;
-		bytes[n_in] = read_file(path, &sz);
+		bytes[n_in] = test_read_file(path, &sz);
 		CHECK_MSG(bytes[n_in] != NULL, "%s", path);
-		snprintf(names[n_in], sizeof names[n_in], "%s", photos[i]);
+		snprintf(names[n_in], sizeof names[n_in], "%s", pt_photos[i]);
 		in[n_in] = (odet_image_input){.name = names[n_in], .data = bytes[n_in], .size = sz};
 		n_in++;
 	}
@@ -215,17 +195,9 @@ int main(int argc, char **argv)
 	for (int k = 0; k < N_ORDER; k++)
 		order[k] = in[k % n_in];
 
-	odet_ctx_opts co = odet_ctx_opts_default();
-	co.log_level = ODET_LOG_ERROR;
-	odet_ctx *ctx;
-	CHECK(odet_ctx_create(&co, &ctx) == ODET_OK);
-	odet_pipeline_opts po = odet_pipeline_opts_default();
-	po.model = argv[1];
-	po.build.backend = ODET_BACKEND_CPU;
-	po.build.batch = 4;
-	po.build.head = "ssd300-nvidia";
-	po.read_threads = 3;
-	po.score = 0.05f;
+	odet_ctx *ctx = pt_ctx();
+	CHECK(ctx != NULL);
+	odet_pipeline_opts po = pt_cpu_opts(argv[1], "ssd300-nvidia", 4);
 	odet_pipeline *p = NULL;
 	odet_status rc = odet_pipeline_create(ctx, &po, &p);
 	CHECK_MSG(rc == ODET_OK, "create: %s", odet_ctx_last_error(ctx));
@@ -322,7 +294,7 @@ int main(int argc, char **argv)
 	source_free(&ref);
 	odet_pipeline_destroy(p);
 	odet_ctx_destroy(ctx);
-	for (int i = 0; i < N_PHOTOS; i++)
+	for (int i = 0; i < PT_N_PHOTOS; i++)
 		free(bytes[i]);
 	return test_summary("pull");
 }

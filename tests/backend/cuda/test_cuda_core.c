@@ -10,6 +10,7 @@
  * and pools, Casts and Transposes: when those kernels are linked) within 2e-2.
  * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
  */
+#include "cuda_test.h"
 #include "engine/engine.h"
 #include "graph_build.h"
 #include "test.h"
@@ -17,30 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned rng = 12345;
-
-static float frand(void)
-{
-	rng = rng * 1103515245u + 12345u;
-	return ((float)((rng >> 8) & 0xffff) / 65536.0f) * 2.0f - 1.0f;
-}
-
 typedef struct tcase {
 	ir_graph *g;
 	int y;          /* output value */
 	int node;       /* main node */
 } tcase;
-
-static int add_const(ir_graph *g, const char *name, int rank, const int64_t *dims, float scale)
-{
-	int64_t n = 1;
-	for (int i = 0; i < rank; i++)
-		n *= dims[i];
-	float *d = malloc(sizeof(float) * (size_t)n);
-	for (int64_t i = 0; i < n; i++)
-		d[i] = frand() * scale;
-	return ir_const_add(g, name, ODET_F32, rank, dims, d);
-}
 
 /* Build CPU and CUDA engines of g, run both on the same random inputs `runs` times (the
  * CUDA exec captures its graph on run 2 and replays it), compare every output. */
@@ -77,22 +59,17 @@ static void compare(odet_ctx *ctx, const char *what, ir_graph *g, odet_precision
 		odet_engine_input_info(ec, i, NULL, &in[i]);
 		in[i].data = malloc(odet_dtype_size(in[i].dtype) * (size_t)odet_tensor_numel(&in[i]));
 	}
-	for (int i = 0; i < no; i++) {
-		odet_engine_output_info(ec, i, NULL, &oc[i]);
-		og[i] = og2[i] = oc[i];
-		size_t b = sizeof(float) * (size_t)odet_tensor_numel(&oc[i]);
-		oc[i].data = malloc(b);
-		og[i].data = malloc(b);
-		og2[i].data = malloc(b);
-	}
+	cuda_test_outputs(ec, no, oc);
+	cuda_test_outputs(ec, no, og);
+	cuda_test_outputs(ec, no, og2);
 	double worst = 0;
 	for (int run = 0; run < 3 && xc && xg && xg2; run++) {
 		for (int i = 0; i < ni; i++) /* float inputs in -1..1, uint8 ones (pixels) in 0..255 */
 			for (int64_t k = 0; k < odet_tensor_numel(&in[i]); k++)
 				if (in[i].dtype == ODET_U8)
-					((uint8_t *)in[i].data)[k] = (uint8_t)(128.0f + 127.5f * frand());
+					((uint8_t *)in[i].data)[k] = (uint8_t)(128.0f + 127.5f * cuda_test_frand());
 				else
-					((float *)in[i].data)[k] = frand();
+					((float *)in[i].data)[k] = cuda_test_frand();
 		CHECK(odet_exec_infer(xc, in, ni, oc, no) == ODET_OK);
 		rc = odet_exec_infer(xg, in, ni, og, no);
 		CHECK_MSG(rc == ODET_OK, "%s: CUDA run %d: %s", what, run, odet_ctx_last_error(ctx));
@@ -117,11 +94,9 @@ static void compare(odet_ctx *ctx, const char *what, ir_graph *g, odet_precision
 	       worst, xg && xg->graph ? "replayed" : "not captured");
 	for (int i = 0; i < ni; i++)
 		free(in[i].data);
-	for (int i = 0; i < no; i++) {
-		free(oc[i].data);
-		free(og[i].data);
-		free(og2[i].data);
-	}
+	cuda_test_outputs_free(no, oc);
+	cuda_test_outputs_free(no, og);
+	cuda_test_outputs_free(no, og2);
 	odet_exec_destroy(xc);
 	odet_exec_destroy(xg);
 	odet_exec_destroy(xg2);
@@ -144,9 +119,9 @@ static ir_graph *conv_graph(odet_ctx *ctx, const conv_spec *s)
 	int64_t xd[4] = {s->n, s->c, s->h, s->w};
 	int x = test_graph_input(g, "x", ODET_F32, 4, xd);
 	int64_t wd[4] = {s->m, s->c / s->group, s->k, s->k};
-	int w = add_const(g, "w", 4, wd, 1.0f / sqrtf((float)(s->c / s->group * s->k * s->k)));
+	int w = cuda_test_const(g, "w", 4, wd, 1.0f / sqrtf((float)(s->c / s->group * s->k * s->k)));
 	int64_t bd[1] = {s->m};
-	int b = s->bias ? add_const(g, "b", 1, bd, 0.5f) : -1;
+	int b = s->bias ? cuda_test_const(g, "b", 1, bd, 0.5f) : -1;
 	int y = ir_value_add(g, "conv_out", ODET_F32, -1, NULL);
 	int in[3] = {x, w, b};
 	int node = ir_node_add(g, IR_OP_CONV, "the_conv", s->bias ? 3 : 2, in, 1, &y);
@@ -207,7 +182,7 @@ static void test_pixel_norm(odet_ctx *ctx)
 		ir_attr_set_int(g, pn, "to", ODET_F32);
 		ir_attr_set_floats(g, pn, "odet_scale", sc, 3);
 		ir_attr_set_floats(g, pn, "odet_bias", bi, 3);
-		int w = add_const(g, "w", 4, wd, 0.2f);
+		int w = cuda_test_const(g, "w", 4, wd, 0.2f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		int c = ir_node_add(g, IR_OP_CONV, "stem", 2, (int[]){xn, w}, 1, &y);
 		int64_t pd[4] = {1, 1, 1, 1};
@@ -325,18 +300,6 @@ static int hv_value(ir_graph *g, const char *name)
 	return ir_value_add(g, name, ODET_F32, -1, NULL);
 }
 
-static int hv_conv(ir_graph *g, const char *name, int x, int64_t c, int64_t m, int64_t k, int64_t s)
-{
-	char nm[64];
-	snprintf(nm, sizeof nm, "%s_w", name);
-	int64_t wd[4] = {m, c, k, k}, st[2] = {s, s}, pd[4] = {k / 2, k / 2, k / 2, k / 2};
-	int w = add_const(g, nm, 4, wd, 0.3f), y = hv_value(g, name);
-	int node = ir_node_add(g, IR_OP_CONV, name, 2, (int[]){x, w}, 1, &y);
-	ir_attr_set_ints(g, node, "strides", st, 2);
-	ir_attr_set_ints(g, node, "pads", pd, 4);
-	return y;
-}
-
 static int hv_concat(ir_graph *g, const char *name, int n, const int *xs, int64_t axis)
 {
 	int y = hv_value(g, name);
@@ -355,9 +318,9 @@ static void test_head_views(odet_ctx *ctx)
 	ir_graph_create(ctx, &g);
 	int64_t xd[4] = {2, 8, 37, 35};
 	int x = test_graph_input(g, "x", ODET_F32, 4, xd);
-	int c0 = hv_conv(g, "c0", x, 8, 12, 3, 1);  /* [2,12,37,35] */
-	int c1 = hv_conv(g, "c1", x, 8, 6, 1, 2);   /* [2,6,19,18] */
-	int c2 = hv_conv(g, "c2", x, 8, 40, 3, 4);  /* [2,40,10,9] */
+	int c0 = cuda_test_conv(g, "c0", x, 8, 12, 3, 1, 0.3f, 0);  /* [2,12,37,35] */
+	int c1 = cuda_test_conv(g, "c1", x, 8, 6, 1, 2, 0.3f, 0);   /* [2,6,19,18] */
+	int c2 = cuda_test_conv(g, "c2", x, 8, 40, 3, 4, 0.3f, 0);  /* [2,40,10,9] */
 	int r0 = test_graph_reshape(g, "r0", c0, 3, (int64_t[]){2, 3, 4 * 37 * 35});
 	int r1 = test_graph_reshape(g, "r1", c1, 3, (int64_t[]){2, 3, 2 * 19 * 18});
 	/* a view read three times is not absorbed: its Concat's input stays a Concat output */
@@ -368,7 +331,7 @@ static void test_head_views(odet_ctx *ctx)
 	for (int l = 0; l < 2; l++) {
 		char nm[32];
 		snprintf(nm, sizeof nm, "rc%d", l);
-		int c = hv_conv(g, nm, x, 8, 6, 3, l ? 2 : 1);
+		int c = cuda_test_conv(g, nm, x, 8, 6, 3, l ? 2 : 1, 0.3f, 0);
 		int64_t h = l ? 19 : 37, w = l ? 18 : 35;
 		snprintf(nm, sizeof nm, "rv%d", l);
 		int v = test_graph_reshape(g, nm, c, 5, (int64_t[]){2, 2, 3, h, w});
@@ -395,11 +358,11 @@ static void test_batchnorm(odet_ctx *ctx)
 	ir_graph_create(ctx, &g);
 	int64_t d[4] = {2, 6, 7, 5}, c = 6;
 	int x = test_graph_input(g, "x", ODET_F32, 4, d);
-	int sc = add_const(g, "scale", 1, &c, 1.0f), b = add_const(g, "bias", 1, &c, 1.0f);
-	int mean = add_const(g, "mean", 1, &c, 0.5f);
+	int sc = cuda_test_const(g, "scale", 1, &c, 1.0f), b = cuda_test_const(g, "bias", 1, &c, 1.0f);
+	int mean = cuda_test_const(g, "mean", 1, &c, 0.5f);
 	float *var = malloc(sizeof(float) * 6);
 	for (int i = 0; i < 6; i++)
-		var[i] = 0.5f + 0.4f * frand();
+		var[i] = 0.5f + 0.4f * cuda_test_frand();
 	int vv = ir_const_add(g, "var", ODET_F32, 1, &c, var);
 	int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 	int n = ir_node_add(g, IR_OP_BATCHNORM, "bn", 5, (int[]){x, sc, b, mean, vv}, 1, &y);
@@ -417,7 +380,7 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph_create(ctx, &g);
 		int64_t ad[2] = {5, 37}, bd[2] = {19, 37}, cd[1] = {19};
 		int a = test_graph_input(g, "a", ODET_F32, 2, ad);
-		int b = add_const(g, "b", 2, bd, 0.2f), c = add_const(g, "c", 1, cd, 1.0f);
+		int b = cuda_test_const(g, "b", 2, bd, 0.2f), c = cuda_test_const(g, "c", 1, cd, 1.0f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		int n = ir_node_add(g, IR_OP_GEMM, "gemm", 3, (int[]){a, b, c}, 1, &y);
 		ir_attr_set_int(g, n, "transB", 1);
@@ -432,7 +395,7 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph_create(ctx, &g);
 		int64_t ad[2] = {13, 6}, bd[2] = {13, 9}, cd[2] = {6, 9};
 		int a = test_graph_input(g, "a", ODET_F32, 2, ad);
-		int b = add_const(g, "b", 2, bd, 0.5f), c = add_const(g, "c", 2, cd, 1.0f);
+		int b = cuda_test_const(g, "b", 2, bd, 0.5f), c = cuda_test_const(g, "c", 2, cd, 1.0f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		int n = ir_node_add(g, IR_OP_GEMM, "gemm2", 3, (int[]){a, b, c}, 1, &y);
 		ir_attr_set_int(g, n, "transA", 1);
@@ -458,7 +421,7 @@ static void test_gemms(odet_ctx *ctx)
 		ir_graph *g;
 		ir_graph_create(ctx, &g);
 		int64_t ad[3] = {4, 5, 7}, bd[2] = {7, 3};
-		int a = test_graph_input(g, "a", ODET_F32, 3, ad), b = add_const(g, "b", 2, bd, 1.0f);
+		int a = test_graph_input(g, "a", ODET_F32, 3, ad), b = cuda_test_const(g, "b", 2, bd, 1.0f);
 		int y = ir_value_add(g, "y", ODET_F32, -1, NULL);
 		ir_node_add(g, IR_OP_MATMUL, "mm2", 2, (int[]){a, b}, 1, &y);
 		test_graph_output(g, y);
@@ -508,7 +471,7 @@ static void test_plan(odet_ctx *ctx)
 			oe.data = malloc(nb);
 			ol.data = malloc(nb);
 			for (int64_t k = 0; k < odet_tensor_numel(&in); k++)
-				((float *)in.data)[k] = frand();
+				((float *)in.data)[k] = cuda_test_frand();
 			CHECK(odet_exec_create(e, &xe) == ODET_OK && odet_exec_create(l, &xl) == ODET_OK);
 			CHECK(xe && xl && odet_exec_infer(xe, &in, 1, &oe, 1) == ODET_OK &&
 			      odet_exec_infer(xl, &in, 1, &ol, 1) == ODET_OK && memcmp(oe.data, ol.data, nb) == 0);
@@ -577,7 +540,7 @@ static void test_profile(odet_ctx *ctx)
 	float *xin = malloc(sizeof(float) * (size_t)n), *y0 = malloc(sizeof(float) * (size_t)n),
 	      *y1 = malloc(sizeof(float) * (size_t)n), ms[8];
 	for (int64_t k = 0; k < n; k++)
-		xin[k] = frand();
+		xin[k] = cuda_test_frand();
 	in.data = xin;
 	out.data = y0;
 	CHECK(odet_exec_infer(ex, &in, 1, &out, 1) == ODET_OK);
@@ -599,18 +562,11 @@ static void test_profile(odet_ctx *ctx)
 
 int main(void)
 {
-	const odet_backend *be = odet_backend_cuda();
 	odet_ctx *ctx = NULL;
-	odet_ctx_opts co = odet_ctx_opts_default();
-	co.n_threads = 2;
-	co.log_level = ODET_LOG_ERROR;
-	if (odet_ctx_create(&co, &ctx))
-		return 1;
-	if (!be || !be->set_device || be->set_device(ctx, 0) != ODET_OK) {
-		printf("cuda_core: skipped (%s)\n", be ? odet_ctx_last_error(ctx) : "built without CUDA");
-		odet_ctx_destroy(ctx);
-		return 77;
-	}
+	int skip = cuda_test_open("cuda_core", NULL, &ctx);
+	if (skip)
+		return skip;
+	cuda_test_seed(12345);
 	test_convs(ctx);
 	test_pixel_norm(ctx);
 	test_pools(ctx);

@@ -24,6 +24,7 @@
 #include "passes/passes.h"
 #include "quant/fp8.h"
 #include "quant/quant.h"
+#include "cuda_test.h"
 #include "test.h"
 
 #include <math.h>
@@ -454,13 +455,9 @@ int main(void)
 	odet_ctx *ctx = NULL;
 	odet_ctx_opts co = odet_ctx_opts_default();
 	co.log_level = ODET_LOG_ERROR;
-	if (odet_ctx_create(&co, &ctx))
-		return 1;
-	if (!be || !be->set_device || be->set_device(ctx, 0) != ODET_OK) {
-		printf("cuda_fp8: skipped (%s)\n", be ? odet_ctx_last_error(ctx) : "built without CUDA");
-		odet_ctx_destroy(ctx);
-		return 77;
-	}
+	int skip = cuda_test_open("cuda_fp8", &co, &ctx);
+	if (skip)
+		return skip;
 	{ /* the device must run FP8: a probe build of a one-node QuantizeLinear */
 		ir_graph *g;
 		ir_graph_create(ctx, &g);

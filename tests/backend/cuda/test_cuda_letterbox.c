@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "io/image.h"
 #include "backend/lbox_cases.h"
+#include "cuda_test.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -167,16 +168,9 @@ int main(void)
 {
 	const odet_backend *cu = odet_backend_cuda();
 	odet_ctx *ctx = NULL;
-	odet_ctx_opts co = odet_ctx_opts_default();
-	co.n_threads = 2;
-	co.log_level = ODET_LOG_ERROR;
-	if (odet_ctx_create(&co, &ctx))
-		return 1;
-	if (!cu || !cu->set_device || cu->set_device(ctx, 0) != ODET_OK) {
-		printf("cuda_letterbox: skipped (%s)\n", cu ? odet_ctx_last_error(ctx) : "built without CUDA");
-		odet_ctx_destroy(ctx);
-		return 77;
-	}
+	int skip = cuda_test_open("cuda_letterbox", NULL, &ctx);
+	if (skip)
+		return skip;
 	CHECK(cu->letterbox != NULL && odet_backend_cpu()->letterbox != NULL);
 	if (!cu->letterbox) {
 		odet_ctx_destroy(ctx);

@@ -9,6 +9,7 @@
 #include "backend/nv12.h"
 #include "core/core.h"
 #include "io/image.h"
+#include "cuda_test.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -139,13 +140,9 @@ int main(void)
 	odet_ctx *ctx = NULL;
 	odet_ctx_opts co = odet_ctx_opts_default();
 	co.log_level = ODET_LOG_ERROR;
-	if (odet_ctx_create(&co, &ctx))
-		return 1;
-	if (!cu || !cu->set_device || cu->set_device(ctx, 0) != ODET_OK) {
-		printf("cuda_nv12: skipped (%s)\n", cu ? odet_ctx_last_error(ctx) : "built without CUDA");
-		odet_ctx_destroy(ctx);
-		return 77;
-	}
+	int skip = cuda_test_open("cuda_nv12", &co, &ctx);
+	if (skip)
+		return skip;
 	CHECK(cu->letterbox_nv12 != NULL);
 	frame fr[N_FRAMES];
 	static const int sz[N_FRAMES][3] = {{37, 23, 0}, {640, 360, 0}, {101, 211, 1}, {1920, 1080, 0}};

@@ -12,7 +12,7 @@
  * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
  * usage: test_cuda_threads [-v]   (-v: print the handle messages)
  */
-#include "backend/backend.h"
+#include "cuda_test.h"
 #include "graph_build.h"
 #include "test.h"
 
@@ -25,14 +25,7 @@
 #define BATCHES 6
 #define MAX_IO 2
 
-static unsigned rng = 4242;
 static int verbose;
-
-static float frand(void)
-{
-	rng = rng * 1103515245u + 12345u;
-	return ((float)((rng >> 8) & 0xffff) / 65536.0f) * 2.0f - 1.0f;
-}
 
 /* handle messages of cuda_handles.cu, counted from any thread */
 static int n_engine_dnn, n_engine_lt, n_exec, n_exec_lt;
@@ -56,34 +49,6 @@ static void on_log(void *user, odet_log_level level, const char *msg)
 	}
 }
 
-static int add_const(ir_graph *g, const char *name, int rank, const int64_t *dims, float scale)
-{
-	int64_t n = 1;
-	for (int i = 0; i < rank; i++)
-		n *= dims[i];
-	float *d = malloc(sizeof(float) * (size_t)n);
-	for (int64_t i = 0; i < n; i++)
-		d[i] = frand() * scale;
-	return ir_const_add(g, name, ODET_F32, rank, dims, d);
-}
-
-static int conv3x3(ir_graph *g, const char *name, int x, int64_t c, int64_t m)
-{
-	char wn[64], bn[64];
-	snprintf(wn, sizeof wn, "%s_w", name);
-	snprintf(bn, sizeof bn, "%s_b", name);
-	int64_t wd[4] = {m, c, 3, 3}, bd[1] = {m};
-	int w = add_const(g, wn, 4, wd, 1.0f / sqrtf((float)(c * 9))), b = add_const(g, bn, 1, bd, 0.2f);
-	int y = test_graph_value(g, name);
-	int node = ir_node_add(g, IR_OP_CONV, name, 3, (int[]){x, w, b}, 1, &y);
-	int64_t one[2] = {1, 1}, pads[4] = {1, 1, 1, 1}, ks[2] = {3, 3};
-	ir_attr_set_ints(g, node, "strides", one, 2);
-	ir_attr_set_ints(g, node, "dilations", one, 2);
-	ir_attr_set_ints(g, node, "pads", pads, 4);
-	ir_attr_set_ints(g, node, "kernel_shape", ks, 2);
-	return y;
-}
-
 static int unary(ir_graph *g, ir_op op, const char *name, int x)
 {
 	int y = test_graph_value(g, name);
@@ -98,14 +63,14 @@ static ir_graph *net(odet_ctx *ctx)
 	ir_graph_create(ctx, &g);
 	int64_t xd[4] = {4, 16, 24, 24};
 	int x = test_graph_input(g, "x", ODET_F32, 4, xd);
-	int r1 = unary(g, IR_OP_RELU, "relu1", conv3x3(g, "conv1", x, 16, 32));
-	int c2 = conv3x3(g, "conv2", r1, 32, 32);
+	int r1 = unary(g, IR_OP_RELU, "relu1", cuda_test_conv(g, "conv1", x, 16, 32, 3, 1, 1.0f / sqrtf(16 * 9), 0.2f));
+	int c2 = cuda_test_conv(g, "conv2", r1, 32, 32, 3, 1, 1.0f / sqrtf(32 * 9), 0.2f);
 	int sum = test_graph_value(g, "sum");
 	ir_node_add(g, IR_OP_ADD, "add", 2, (int[]){c2, r1}, 1, &sum);
 	int r2 = unary(g, IR_OP_RELU, "relu2", sum);
 	int flat = unary(g, IR_OP_FLATTEN, "flat", unary(g, IR_OP_GLOBALAVGPOOL, "gap", r2));
 	int64_t wd[2] = {10, 32}, bd[1] = {10};
-	int w = add_const(g, "fc_w", 2, wd, 0.3f), b = add_const(g, "fc_b", 1, bd, 0.5f);
+	int w = cuda_test_const(g, "fc_w", 2, wd, 0.3f), b = cuda_test_const(g, "fc_b", 1, bd, 0.5f);
 	int y = test_graph_value(g, "fc");
 	int node = ir_node_add(g, IR_OP_GEMM, "fc", 3, (int[]){flat, w, b}, 1, &y);
 	ir_attr_set_int(g, node, "transB", 1);
@@ -126,23 +91,6 @@ typedef struct worker {
 	int id, errors, mismatches;
 } worker;
 
-static bool outs_alloc(odet_engine *e, int no, odet_tensor *o)
-{
-	bool ok = true;
-	for (int i = 0; i < no; i++) {
-		odet_engine_output_info(e, i, NULL, &o[i]);
-		o[i].data = malloc(odet_dtype_size(o[i].dtype) * (size_t)odet_tensor_numel(&o[i]));
-		ok = ok && o[i].data;
-	}
-	return ok;
-}
-
-static void outs_free(int no, odet_tensor *o)
-{
-	for (int i = 0; i < no; i++)
-		free(o[i].data);
-}
-
 static bool same(int no, const odet_tensor *a, const odet_tensor *b)
 {
 	for (int i = 0; i < no; i++)
@@ -157,7 +105,7 @@ static void *work(void *arg)
 	odet_tensor o[MAX_IO];
 	odet_exec *x = NULL;
 	memset(o, 0, sizeof o);
-	if (odet_exec_create(w->s->e, &x) || !outs_alloc(w->s->e, w->s->no, o)) {
+	if (odet_exec_create(w->s->e, &x) || !cuda_test_outputs(w->s->e, w->s->no, o)) {
 		w->errors++;
 		goto out;
 	}
@@ -169,7 +117,7 @@ static void *work(void *arg)
 			w->mismatches++;
 	}
 out:
-	outs_free(w->s->no, o);
+	cuda_test_outputs_free(w->s->no, o);
 	odet_exec_destroy(x);
 	return NULL;
 }
@@ -203,8 +151,8 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
 		int64_t n = odet_tensor_numel(&s.in[b]);
 		s.in[b].data = malloc(sizeof(float) * (size_t)n);
 		for (int64_t k = 0; k < n; k++)
-			((float *)s.in[b].data)[k] = frand();
-		CHECK(outs_alloc(e, s.no, s.ref[b]));
+			((float *)s.in[b].data)[k] = cuda_test_frand();
+		CHECK(cuda_test_outputs(e, s.no, s.ref[b]));
 		rc = odet_exec_infer(x, &s.in[b], 1, s.ref[b], s.no);
 		CHECK_MSG(rc == ODET_OK, "%s: batch %d: %s", what, b, odet_ctx_last_error(ctx));
 	}
@@ -231,7 +179,7 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
 	odet_exec_destroy(x);
 	for (int b = 0; b < BATCHES; b++) {
 		free(s.in[b].data);
-		outs_free(s.no, s.ref[b]);
+		cuda_test_outputs_free(s.no, s.ref[b]);
 	}
 	odet_engine_destroy(e);
 }
@@ -239,19 +187,15 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
 int main(int argc, char **argv)
 {
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
-	const odet_backend *be = odet_backend_cuda();
 	odet_ctx *ctx = NULL;
 	odet_ctx_opts co = odet_ctx_opts_default();
 	co.n_threads = 2;
 	co.log_level = ODET_LOG_DEBUG;
 	co.log_fn = on_log;
-	if (odet_ctx_create(&co, &ctx))
-		return 1;
-	if (!be || !be->set_device || be->set_device(ctx, 0) != ODET_OK) {
-		printf("cuda_threads: skipped (%s)\n", be ? odet_ctx_last_error(ctx) : "built without CUDA");
-		odet_ctx_destroy(ctx);
-		return 77;
-	}
+	int skip = cuda_test_open("cuda_threads", &co, &ctx);
+	if (skip)
+		return skip;
+	cuda_test_seed(4242);
 	ir_graph *g = net(ctx);
 	test_engine(ctx, g, ODET_PRECISION_FP32);
 	test_engine(ctx, g, ODET_PRECISION_FP16);
