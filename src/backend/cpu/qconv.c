@@ -18,13 +18,14 @@
  *   reference (everything else, and odet_conv_algo = 1): NCHW, or NHWC (odet_nhwc: X [N,H,W,C],
  *     W [M,kh,kw,C], Y [N,oh,ow,M]), or NCHW W with the NHWC X / Y / R of an int8 chain (when
  *     oneDNN refuses a primitive there); direct loops, threaded over output rows; exact.
- * FP8 E4M3 X and W: qconv_fp8.c's reference.
+ * FP8 E4M3 X and W: the reference loops with E4M3 elements (definition and check: qconv_fp8.c).
  */
 #include "backend/cpu/act.h"
 #include "backend/cpu/conv.h"
 #include "backend/cpu/cpu_util.h"
 #include "backend/cpu/fp8.h"
 #include "backend/cpu/window.h"
+#include "quant/fp8.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@
 #include <stdatomic.h>
 #endif
 
+/* The reference loops, one for both element types: int8 (exact int32 sums) and FP8 E4M3
+ * (qconv_fp8.c's definition: products of E4M3 values, each exact in float, summed in double). */
 typedef struct qconv_job {
 	const be_run_args *a;
 	cpu_window w;
@@ -49,17 +52,22 @@ typedef struct qconv_job {
 	int64_t n, c, m, h, wd, oh, ow;
 	cpu_act act;
 	float r_scale;
+	float lut[256];                /* FP8: E4M3 code -> value */
 } qconv_job;
 
-static float load(const odet_tensor *t, int64_t i)
+/* Element i of t (int8, E4M3, float16 or float32) as a float. */
+static float load(const qconv_job *j, const odet_tensor *t, int64_t i)
 {
 	switch (t->dtype) {
 	case ODET_I8: return ((const int8_t *)t->data)[i];
+	case ODET_F8E4M3: return j->lut[((const uint8_t *)t->data)[i]];
 	case ODET_F16: return odet_f16_to_f32(((const uint16_t *)t->data)[i]);
 	default: return ((const float *)t->data)[i];
 	}
 }
 
+/* v into element i of t: int8 rounded half to even and saturated, E4M3 nearest even and
+ * saturated to +-448 (quant_fp8_from_float), float16, float32. */
 static void store(odet_tensor *t, int64_t i, float v)
 {
 	switch (t->dtype) {
@@ -68,25 +76,28 @@ static void store(odet_tensor *t, int64_t i, float v)
 		((int8_t *)t->data)[i] = (int8_t)(r > 127.f ? 127 : (r < -128.f ? -128 : (isnan(r) ? 0 : (int)r)));
 		break;
 	}
+	case ODET_F8E4M3: ((uint8_t *)t->data)[i] = quant_fp8_from_float(v); break;
 	case ODET_F16: ((uint16_t *)t->data)[i] = odet_f32_to_f16(v); break;
 	default: ((float *)t->data)[i] = v; break;
 	}
 }
 
-/* rows [begin, end) of n * m * oh (one output row of one channel each) */
-static void qconv_rows(void *arg, int64_t begin, int64_t end, int thread)
+/* rows [begin, end) of n * m * oh (one output row of one channel each); fp8 a constant at both
+ * call sites, so each gets its own loop (int32 or double sums, no test inside) */
+static inline __attribute__((always_inline)) void qconv_rows_of(const qconv_job *j, int64_t begin, int64_t end,
+								  bool fp8)
 {
-	const qconv_job *j = arg;
 	const be_run_args *a = j->a;
 	const int8_t *x = a->in[0].data, *wt = a->in[1].data;
+	const uint8_t *x8 = a->in[0].data, *w8 = a->in[1].data;
 	const float *bias = a->n_in > 2 ? a->in[2].data : NULL, *scale = a->in[4].data;
 	const odet_tensor *r = a->n_in > 3 && a->in[3].data ? &a->in[3] : NULL;
 	const int64_t kh = j->w.k[0], kw = j->w.k[1];
-	(void)thread;
 	for (int64_t row = begin; row < end; row++) {
 		int64_t oy = row % j->oh, mm = (row / j->oh) % j->m, b = row / (j->oh * j->m);
 		for (int64_t ox = 0; ox < j->ow; ox++) {
 			int32_t acc = 0;
+			double acc8 = 0;
 			for (int64_t ky = 0; ky < kh; ky++) {
 				int64_t iy = oy * j->w.s[0] - j->w.pb[0] + ky * j->w.d[0];
 				if (iy < 0 || iy >= j->h)
@@ -100,18 +111,33 @@ static void qconv_rows(void *arg, int64_t begin, int64_t end, int thread)
 								       : ((b * j->c + ci) * j->h + iy) * j->wd + ix;
 						int64_t wi = j->nhwc ? ((mm * kh + ky) * kw + kx) * j->c + ci
 								     : ((mm * j->c + ci) * kh + ky) * kw + kx;
-						acc += (int32_t)x[xi] * (int32_t)wt[wi];
+						if (fp8)
+							acc8 += (double)(j->lut[x8[xi]] * j->lut[w8[wi]]);
+						else
+							acc += (int32_t)x[xi] * (int32_t)wt[wi];
 					}
 				}
 			}
 			int64_t yh = ((b * j->oh + oy) * j->ow + ox) * j->m + mm, yc = ((b * j->m + mm) * j->oh + oy) * j->ow + ox;
 			int64_t yi = j->y_nhwc ? yh : yc;
-			float v = scale[mm] * (float)acc + (bias ? bias[mm] : 0.0f);
+			float v = (fp8 ? (float)((double)scale[mm] * acc8) : scale[mm] * (float)acc) + (bias ? bias[mm] : 0.0f);
 			if (r)
-				v += j->r_scale * load(r, j->r_nhwc ? yh : yc);
+				v += j->r_scale * load(j, r, j->r_nhwc ? yh : yc);
 			store(&a->out[0], yi, cpu_act_apply1(&j->act, v));
 		}
 	}
+}
+
+static void qconv_rows(void *arg, int64_t begin, int64_t end, int thread)
+{
+	(void)thread;
+	qconv_rows_of(arg, begin, end, false);
+}
+
+static void qconv_rows_fp8(void *arg, int64_t begin, int64_t end, int thread)
+{
+	(void)thread;
+	qconv_rows_of(arg, begin, end, true);
 }
 
 static odet_status qconv_check(odet_ctx *ctx, const ir_graph *g, const ir_node *n)
@@ -135,31 +161,32 @@ enum { QCONV_X = 1, QCONV_Y = 2, QCONV_R = 4 };
 
 static odet_status qconv_ref_run(const be_run_args *a, unsigned chain)
 {
-	if (a->in[0].dtype == ODET_F8E4M3)
-		return cpu_qconv_fp8_run(a);
-	qconv_job j = {.a = a};
+	bool fp8 = a->in[0].dtype == ODET_F8E4M3;
+	qconv_job job = {.a = a}, *j = &job;
 	const odet_tensor *x = &a->in[0], *w = &a->in[1], *y = &a->out[0];
-	j.nhwc = ir_attr_int(a->node, "odet_nhwc", 0) != 0;
-	j.x_nhwc = j.nhwc || (chain & QCONV_X);
-	j.y_nhwc = j.nhwc || (chain & QCONV_Y);
-	j.r_nhwc = j.nhwc || (chain & QCONV_R);
-	j.n = x->dims[0];
-	j.c = j.nhwc ? x->dims[3] : x->dims[1];
-	j.h = j.nhwc ? x->dims[1] : x->dims[2];
-	j.wd = j.nhwc ? x->dims[2] : x->dims[3];
-	j.m = w->dims[0];
-	j.oh = j.nhwc ? y->dims[1] : y->dims[2];
-	j.ow = j.nhwc ? y->dims[2] : y->dims[3];
-	int64_t sp[2] = {j.h, j.wd}, k[2] = {j.nhwc ? w->dims[1] : w->dims[2], j.nhwc ? w->dims[2] : w->dims[3]};
-	odet_status rc = cpu_window_init(a->ctx, a->node, 2, sp, k, &j.w);
+	j->nhwc = ir_attr_int(a->node, "odet_nhwc", 0) != 0;
+	j->x_nhwc = j->nhwc || (chain & QCONV_X);
+	j->y_nhwc = j->nhwc || (chain & QCONV_Y);
+	j->r_nhwc = j->nhwc || (chain & QCONV_R);
+	j->n = x->dims[0];
+	j->c = j->nhwc ? x->dims[3] : x->dims[1];
+	j->h = j->nhwc ? x->dims[1] : x->dims[2];
+	j->wd = j->nhwc ? x->dims[2] : x->dims[3];
+	j->m = w->dims[0];
+	j->oh = j->nhwc ? y->dims[1] : y->dims[2];
+	j->ow = j->nhwc ? y->dims[2] : y->dims[3];
+	int64_t sp[2] = {j->h, j->wd}, k[2] = {j->nhwc ? w->dims[1] : w->dims[2], j->nhwc ? w->dims[2] : w->dims[3]};
+	odet_status rc = cpu_window_init(a->ctx, a->node, 2, sp, k, &j->w);
 	if (rc)
 		return rc;
-	if (j.w.out[0] != j.oh || j.w.out[1] != j.ow)
+	if (j->w.out[0] != j->oh || j->w.out[1] != j->ow)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s' (QConv): output size disagrees with the window",
 				  a->node->name);
-	cpu_act_from_node(a->node, &j.act);
-	j.r_scale = ir_attr_float(a->node, "odet_r_scale", 1.0f);
-	odet_parallel_for(a->pool, j.n * j.m * j.oh, 1, qconv_rows, &j);
+	for (int c = 0; fp8 && c < 256; c++)
+		j->lut[c] = quant_fp8_to_float((uint8_t)c);
+	cpu_act_from_node(a->node, &j->act);
+	j->r_scale = ir_attr_float(a->node, "odet_r_scale", 1.0f);
+	odet_parallel_for(a->pool, j->n * j->m * j->oh, 1, fp8 ? qconv_rows_fp8 : qconv_rows, j);
 	return ODET_OK;
 }
 
