@@ -40,12 +40,9 @@ static void table(cli_parser *p, vals *x, int srcs)
 	memset(x, 0, sizeof *x);
 	x->e = 7;
 	cli_parser_init(p, "t", "usage: odet t MODEL [options]\n");
-	p->model = &x->model;
-	if (srcs) {
-		p->srcs = x->srcs;
-		p->n_src = &x->n_src;
-		p->cap = 4;
-	}
+	cli_positionals(p, &x->model, srcs ? x->srcs : NULL, &x->n_src, 4);
+	CHECK(p->need_model && p->need_srcs == srcs);
+	p->need_model = p->need_srcs = 0; /* the cases below ask for them */
 	cli_add(p, (cli_opt){"-f|--flag", CLI_FLAG, &x->flag, .help = "a flag"});
 	cli_add(p, (cli_opt){"--minus", CLI_FLAG, &x->flag, .set = -1});
 	cli_add(p, (cli_opt){"-v", CLI_COUNT, &x->count, .help = "more"});

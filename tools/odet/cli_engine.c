@@ -78,6 +78,16 @@ odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out)
 	return rc;
 }
 
+int cli_engine_ctx(const char *cmd, const odet_build_opts *o, long threads, int verbose, odet_ctx **out)
+{
+	*out = NULL;
+	if (o->head && o->no_head) {
+		fprintf(stderr, "odet %s: --head and --no-head exclude each other\n", cmd);
+		return 2;
+	}
+	return cli_ctx((int)threads, verbose, out) ? 1 : 0;
+}
+
 odet_status cli_pipeline_create(odet_ctx *ctx, odet_pipeline_opts *po, odet_pipeline **p)
 {
 	odet_status rc = odet_pipeline_create(ctx, po, p);

@@ -53,6 +53,9 @@ extern const cli_choice cli_backends[], cli_precisions[];
 
 /* A context with n_threads (0 = all cores) and the log level (verbose: 1 info, 2 debug). */
 odet_status cli_ctx(int n_threads, int verbose, odet_ctx **out);
+/* After build / inspect parsed their options: 2 when --head and --no-head are both given, 1 when
+ * no context could be made (both said on stderr), else 0 with *out from cli_ctx. */
+int cli_engine_ctx(const char *cmd, const odet_build_opts *o, long threads, int verbose, odet_ctx **out);
 /* odet_pipeline_create; with --backend auto, a GPU that fails (no memory, driver) leaves the
  * CPU, said on stderr (po->build.backend is then ODET_BACKEND_CPU). */
 odet_status cli_pipeline_create(odet_ctx *ctx, odet_pipeline_opts *po, odet_pipeline **p);

@@ -41,6 +41,16 @@ void cli_parser_init(cli_parser *p, const char *cmd, const char *synopsis)
 	p->synopsis = synopsis;
 }
 
+void cli_positionals(cli_parser *p, const char **model, const char **srcs, int *n_src, int cap)
+{
+	p->model = model;
+	p->need_model = model != NULL;
+	p->srcs = srcs;
+	p->n_src = n_src;
+	p->cap = cap;
+	p->need_srcs = srcs != NULL;
+}
+
 void cli_add(cli_parser *p, cli_opt o)
 {
 	assert(p->n < CLI_MAX_OPTS);

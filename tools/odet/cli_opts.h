@@ -63,6 +63,9 @@ typedef struct cli_parser {
 } cli_parser;
 
 void cli_parser_init(cli_parser *p, const char *cmd, const char *synopsis);
+/* The positionals: "MODEL" (srcs NULL), "MODEL SOURCE..." or "SOURCE..." (model NULL); each one
+ * set is required (need_model / need_srcs; clear need_srcs after for optional sources). */
+void cli_positionals(cli_parser *p, const char **model, const char **srcs, int *n_src, int cap);
 /* Append an option (or a CLI_TEXT line) to the table; a full table is a programming error. */
 void cli_add(cli_parser *p, cli_opt o);
 /* Parse argv[1..argc-1]: 0 parsed; 1 --help/-h printed on stdout (exit 0); 2 bad usage (one

@@ -139,8 +139,7 @@ int cmd_bench(int argc, char **argv)
 				     "                  [--threads N] [--head SPEC | --no-head] [--streams N] [--ordered] [--profile]\n"
 				     "                  [--no-graph] [--image FILE] [--backend B] [--precision P] [--device K] [-v]\n"
 				     "Measure throughput and latency on random inputs.\n");
-	p.model = &model;
-	p.need_model = 1;
+	cli_positionals(&p, &model, NULL, NULL, 0);
 	/* not through cli_add_build: bench must know whether a batch was asked for */
 	cli_add(&p, (cli_opt){"--batch", CLI_INT, &o.batch, 1, 65536, .given = &batch_given, .arg = "N",
 			      .help = "batch for an ONNX model (a plan keeps its own; default 1)"});

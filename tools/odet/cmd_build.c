@@ -79,8 +79,7 @@ int cmd_build(int argc, char **argv)
 	cli_parser_init(&p, "build", "usage: odet build MODEL.onnx -o MODEL.plan [--batch N] [--input-size HxW] [--input-u8]\n"
 				     "                  [--head SPEC | --no-head] [--threads N] [-v]\n"
 				     "Compile a model into a plan file.\n");
-	p.model = &model;
-	p.need_model = 1;
+	cli_positionals(&p, &model, NULL, NULL, 0);
 	cli_add(&p, (cli_opt){"-o|--output", CLI_STR, &out, .required = 1, .arg = "PATH",
 			      .help = "the plan file to write (written atomically)"});
 	cli_add_common(&p, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS |
@@ -92,13 +91,10 @@ int cmd_build(int argc, char **argv)
 	int pr = cli_parse(&p, argc, argv);
 	if (pr)
 		return pr == 1 ? 0 : 2;
-	if (o.head && o.no_head) {
-		fprintf(stderr, "odet build: --head and --no-head exclude each other\n");
-		return 2;
-	}
 	odet_ctx *ctx;
-	if (cli_ctx((int)threads, verbose, &ctx))
-		return 1;
+	int code = cli_engine_ctx("build", &o, threads, verbose, &ctx);
+	if (code)
+		return code;
 	odet_graph *g = NULL;
 	odet_engine *e = NULL;
 	int ret = 0;

@@ -59,13 +59,8 @@ int cmd_calibrate(int argc, char **argv)
 			"and write the calibration cache (per-tensor ranges) that odet build --precision int8\n"
 			"--calib FILE reads. Use photos like those the model will see; keep them apart from the\n"
 			"images you evaluate on.\n");
-	p.model = &model;
-	p.need_model = 1;
-	p.need_srcs = 1;
+	cli_positionals(&p, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources));
 	p.srcs_name = "IMAGES";
-	p.srcs = sources;
-	p.n_src = &n_src;
-	p.cap = (int)(sizeof sources / sizeof *sources);
 	cli_add(&p, (cli_opt){"-o|--output", CLI_STR, &out, .required = 1, .arg = "FILE", .help = "the cache to write (atomically)"});
 	cli_add(&p, (cli_opt){"--calibrator", CLI_ENUM, &calibrator, .choices = calibrators, .arg = "C",
 			      .help = "minmax (default), entropy (TensorRT's KL search) or percentile"});

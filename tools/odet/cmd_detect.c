@@ -186,12 +186,7 @@ static int parse_args(int argc, char **argv, detect_opts *o, const char ***srcs,
 	cli_parser_init(&p, "detect", "usage: odet detect MODEL SOURCE... [options]\n"
 				      "  MODEL             model.onnx, TF.js model.json, or model.plan\n"
 				      "  SOURCE            image files (JPEG/PNG), folders, glob patterns, or @LIST (one path a line)\n");
-	p.model = &o->model;
-	p.need_model = 1;
-	p.need_srcs = 1;
-	p.srcs = *srcs;
-	p.n_src = n_src;
-	p.cap = argc;
+	cli_positionals(&p, &o->model, *srcs, n_src, argc);
 	cli_add(&p, (cli_opt){"--out", CLI_STR, &o->out_dir, .arg = "DIR", .help = "annotated images go here (default: odet-detect)"});
 	cli_add(&p, (cli_opt){"--json", CLI_STR, &o->json_path, .arg = "FILE",
 			      .help = "COCO results file (default: DIR/detections.json)"});

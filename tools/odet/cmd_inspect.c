@@ -22,8 +22,7 @@ int cmd_inspect(int argc, char **argv)
 	cli_parser_init(&p, "inspect", "usage: odet inspect MODEL(.onnx|.plan) [--batch N] [--input-size HxW]\n"
 				       "                    [--head SPEC | --no-head] [--threads N] [-v]\n"
 				       "Print the imported graph, the optimized graph, the detection head and the memory plan.\n");
-	p.model = &model;
-	p.need_model = 1;
+	cli_positionals(&p, &model, NULL, NULL, 0);
 	cli_add_build(&p, CLI_OPT_BATCH | CLI_OPT_INPUT_SIZE | CLI_OPT_HEAD | CLI_OPT_NO_HEAD | CLI_OPT_THREADS |
 			  CLI_OPT_VERBOSE, &o, &threads, &verbose);
 	cli_add(&p, (cli_opt){.kind = CLI_TEXT, .help = "Builds on the CPU unless one of these is given:"});
@@ -31,13 +30,10 @@ int cmd_inspect(int argc, char **argv)
 	int pr = cli_parse(&p, argc, argv);
 	if (pr)
 		return pr == 1 ? 0 : 2;
-	if (o.head && o.no_head) {
-		fprintf(stderr, "odet inspect: --head and --no-head exclude each other\n");
-		return 2;
-	}
 	odet_ctx *ctx;
-	if (cli_ctx((int)threads, verbose, &ctx))
-		return 1;
+	int code = cli_engine_ctx("inspect", &o, threads, verbose, &ctx);
+	if (code)
+		return code;
 	odet_graph *g = NULL;
 	odet_engine *e = NULL;
 	odet_status rc;

@@ -387,11 +387,8 @@ int cmd_report(int argc, char **argv)
 			"The precision x batch table: accuracy and speed of the model's engines.\n"
 			"  IMAGES            files, folders, globs or @LIST: the accuracy photos (keep them apart\n"
 			"                    from the calibration photos)\n");
-	p.model = &model;
-	p.need_model = 1;
-	p.srcs = sources;
-	p.n_src = &n_src;
-	p.cap = (int)(sizeof sources / sizeof *sources);
+	cli_positionals(&p, &model, sources, &n_src, (int)(sizeof sources / sizeof *sources));
+	p.need_srcs = 0; /* --passes takes none; checked below */
 	cli_add(&p, (cli_opt){"--precisions", CLI_STR, &plist, .arg = "L",
 			      .help = "comma list of fp32, fp16 (CUDA), bf16 (CPU), int8, fp8 (CUDA compute 8.9+;\n"
 				      "the CPU: its slow exact reference)\n"

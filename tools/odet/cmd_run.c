@@ -58,8 +58,7 @@ int cmd_run(int argc, char **argv)
 	cli_parser_init(&p, "run", "usage: odet run MODEL(.plan|.onnx) --input IN.bin --output OUT.bin [--threads N]\n"
 				   "                [--head SPEC] [-v]\n"
 				   "Run a model once on raw tensors (format: docs/formats.md) and write all outputs.\n");
-	p.model = &model;
-	p.need_model = 1;
+	cli_positionals(&p, &model, NULL, NULL, 0);
 	cli_add(&p, (cli_opt){"-i|--input", CLI_STR, &in_path, .required = 1, .arg = "PATH",
 			      .help = "input tensors, matched to the model's inputs by name, else by position"});
 	cli_add(&p, (cli_opt){"-o|--output", CLI_STR, &out_path, .required = 1, .arg = "PATH",

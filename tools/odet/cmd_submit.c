@@ -57,10 +57,7 @@ static int parse_args(int argc, char **argv, submit_cli *s, const char **srcs, i
 	cli_parser p;
 	cli_parser_init(&p, "submit", "usage: odet submit --redis URL SOURCE... [options]\n"
 				      "  SOURCE            image files (JPEG/PNG), folders, glob patterns, or @LIST (one path a line)\n");
-	p.srcs = srcs;
-	p.n_src = n_src;
-	p.cap = argc;
-	p.need_srcs = 1;
+	cli_positionals(&p, NULL, srcs, n_src, argc);
 	cli_add_queue(&p, &s->so.queue);
 	cli_add(&p, (cli_opt){"--wait", CLI_FLAG, &s->so.wait,
 			      .help = "wait for every job's result (one line per image unless --quiet)"});

@@ -82,12 +82,7 @@ static int parse(int argc, char **argv, video_cli *o)
 	cli_parser_init(&p, "video", "usage: odet video MODEL SOURCE... [options]\n"
 				     "  MODEL             model.onnx, TF.js model.json, or model.plan\n"
 				     "  SOURCE            video files (mp4, mkv, avi, mov, ...: what FFmpeg reads)\n");
-	p.model = &o->model;
-	p.need_model = 1;
-	p.need_srcs = 1;
-	p.srcs = o->sources;
-	p.n_src = &o->n_sources;
-	p.cap = argc;
+	cli_positionals(&p, &o->model, o->sources, &o->n_sources, argc);
 	cli_add(&p, (cli_opt){"--out", CLI_STR, &o->out_dir, .arg = "DIR", .help = "output folder (default: odet-video)"});
 	cli_add(&p, (cli_opt){"--json", CLI_STR, &o->json_path, .arg = "FILE",
 			      .help = "JSON lines, one per frame (default: DIR/detections.jsonl)"});

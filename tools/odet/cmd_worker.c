@@ -64,8 +64,7 @@ static int parse_args(int argc, char **argv, worker_cli *w)
 				      "  serve detection jobs from a Redis stream: each job is an entry with the fields id,\n"
 				      "  image (JPEG/PNG bytes) or path (a file this worker can read), and optionally score\n"
 				      "  MODEL             model.onnx, TF.js model.json, or model.plan\n");
-	p.model = &w->model;
-	p.need_model = 1;
+	cli_positionals(&p, &w->model, NULL, NULL, 0);
 	cli_add_queue(&p, &w->wo.queue);
 	cli_add(&p, (cli_opt){"--consumer", CLI_STR, &w->wo.consumer, .arg = "NAME",
 			      .help = "this worker's name in the group (default HOST-PID)"});
