@@ -98,7 +98,9 @@ static void test_values(void)
 	CHECK(x.n_words == 4 && !strcmp(x.words[0], "a") && !strcmp(x.words[2], "c") && !strcmp(x.words[3], "d"));
 	CHECK(x.i == 2 && x.model == NULL);
 	table(&p, &x, 0);
-	CHECK(run(&p, "- --int 3") == 0 && !strcmp(x.model, "-")); /* "-" alone is an argument */
+	CHECK(run(&p, "m --words a - b") == 2 && strstr(err, "unknown option '-'")); /* no sources: "-" is no argument */
+	table(&p, &x, 1);
+	CHECK(run(&p, "m --words a - b") == 0 && x.n_words == 1 && x.n_src == 2 && !strcmp(x.srcs[0], "-"));
 }
 
 static void test_refused(void)

@@ -71,9 +71,10 @@ static bool has_name(const char *names, const char *a)
 	return false;
 }
 
-static bool is_option(const char *a)
+/* "-" alone is a SOURCE where the command takes sources, else an unknown option */
+static bool is_option(const cli_parser *p, const char *a)
 {
-	return a[0] == '-' && a[1];
+	return a[0] == '-' && (a[1] || !p->srcs);
 }
 
 static int take_enum(const cli_parser *p, const cli_opt *o, const char *a, const char *v)
@@ -106,7 +107,7 @@ static int take(const cli_parser *p, const cli_opt *o, int argc, char **argv, in
 	}
 	if (o->kind == CLI_LIST) {
 		int words = 0;
-		for (; *i + 1 < argc && !is_option(argv[*i + 1]); words++)
+		for (; *i + 1 < argc && argv[*i + 1][0] != '-'; words++) /* up to the next option or "-" */
 			if (o->fn(p->cmd, a, argv[++*i], o->ptr))
 				return -1;
 		if (!words)
@@ -204,7 +205,7 @@ int cli_parse(cli_parser *p, int argc, char **argv)
 			cli_usage(p, stdout);
 			return 1;
 		}
-		if (!is_option(a)) {
+		if (!is_option(p, a)) {
 			if (positional(p, a))
 				return 2;
 			continue;

@@ -70,7 +70,7 @@ void cli_positionals(cli_parser *p, const char **model, const char **srcs, int *
 void cli_add(cli_parser *p, cli_opt o);
 /* Parse argv[1..argc-1]: 0 parsed; 1 --help/-h printed on stdout (exit 0); 2 bad usage (one
  * line on stderr, with the help when something required is missing; exit 2). An argument
- * starting with '-' (other than "-" alone) is an option. */
+ * starting with '-' is an option, but for "-" alone where the command takes SOURCEs. */
 int cli_parse(cli_parser *p, int argc, char **argv);
 /* The help: synopsis, then the table's options and text lines. */
 void cli_usage(const cli_parser *p, FILE *f);
