@@ -5,8 +5,12 @@
  * Y^T = op(B)^T op(A)^T, so no data is transposed. fp32: CUBLAS_COMPUTE_32F (no TF32); fp16:
  * float16 data, float32 accumulation. The algorithm is cuBLASLt's first heuristic for the
  * shape, chosen at prepare time with a 32 MiB workspace cap (workspace from the exec arena).
- * Gemm: attrs alpha, beta, transA, transB; C omitted, [N] / [1,N] (bias epilogue, beta must
- * be 1) or [M,N] (beta * C). Other C shapes are refused at build naming the node.
+ * Gemm: attrs alpha, beta, transA, transB; C omitted, [N] / [1,N] (beta must be 1) or [M,N]
+ * (beta * C). Other C shapes are refused at build naming the node. A constant [N] C is the
+ * bias epilogue, its pointer set once at prepare (to the state's own device copy: the engine
+ * uploads constants after prepare); any other [N] C is copied into every row of Y first, then
+ * Y = alpha * A B + Y. Runs change nothing in the state: exec contexts on several threads
+ * share it.
  * MatMul: A [..., M, K], B [..., K, N]; 1-D operands promoted as in numpy; batch dims equal
  * or one operand without batch dims (broadcast through a zero batch stride).
  * cuBLASLt (loaded once per engine, cuda_handles.cu): prepare asks the engine's build-time
@@ -27,8 +31,26 @@ typedef struct gemm_state {
 	size_t ws;
 	float alpha, beta;
 	bool c_full;   /* beta * C [M,N] */
-	bool c_bias;   /* bias epilogue */
+	bool c_bias;   /* bias epilogue: the constant C copied to bias_dev */
+	bool c_rows;   /* [N] C not a constant: copied into Y's rows before the product */
+	void *bias_dev;
 } gemm_state;
+
+/* y[i] = c[i % n] for i < total: every row of a row-major [M,N] Y set to c [N] */
+template <typename T> static __global__ void bias_rows_kernel(T *y, const T *c, int64_t n, int64_t total)
+{
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x)
+		y[i] = c[i % n];
+}
+
+static odet_status bias_rows(void *y, const void *c, size_t esz, int64_t m, int64_t n, cudaStream_t st)
+{
+	if (esz == 2)
+		bias_rows_kernel<uint16_t><<<cu_grid(m * n, 256), 256, 0, st>>>((uint16_t *)y, (const uint16_t *)c, n, m * n);
+	else
+		bias_rows_kernel<uint32_t><<<cu_grid(m * n, 256), 256, 0, st>>>((uint32_t *)y, (const uint32_t *)c, n, m * n);
+	return ODET_CUDA(cudaGetLastError());
+}
 
 typedef struct gemm_shape {
 	int64_t m, n, k, batch;
@@ -115,6 +137,8 @@ static void gemm_release(void *p)
 		if (s->lb) s->api->cublasLtMatrixLayoutDestroy(s->lb);
 		if (s->lc) s->api->cublasLtMatrixLayoutDestroy(s->lc);
 	}
+	if (s->bias_dev)
+		cudaFree(s->bias_dev);
 	free(s);
 }
 
@@ -159,6 +183,10 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 			s->c_full = true;
 			s->c_bias = false;
 		}
+		if (s->c_bias && (c->kind != IR_VALUE_CONST || !c->data)) {
+			s->c_bias = false;
+			s->c_rows = true;
+		}
 	}
 	/* column-major: D^T [n, m] = opB^T [n, k] x opA^T [k, m] */
 	cublasOperation_t opb = sh.tb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = sh.ta ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -170,7 +198,17 @@ static odet_status gemm_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 	L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_TRANSB, &opa, sizeof opa);
 	if (s->c_bias) {
 		cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
-		L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep);
+		if ((rc = odet_cuda_check(ctx, cudaMalloc(&s->bias_dev, c->nbytes), n, "cudaMalloc (bias)")) ||
+		    (rc = odet_cuda_check(ctx, cudaMemcpy(s->bias_dev, c->data, c->nbytes, cudaMemcpyHostToDevice), n,
+					  "cudaMemcpy (bias)")))
+			goto out_release;
+		if (L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep) !=
+			    CUBLAS_STATUS_SUCCESS ||
+		    L->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &s->bias_dev,
+						      sizeof s->bias_dev) != CUBLAS_STATUS_SUCCESS) {
+			rc = odet_error(ctx, ODET_ERR_DEVICE, "node '%s': cuBLASLt bias epilogue refused", n->name);
+			goto out_release;
+		}
 	}
 	/* first operand (B): stored [k, n] row-major = col-major [n, k] (ld n) unless transposed */
 	if ((rc = layout(L, &s->la, t, sh.tb ? sh.k : sh.n, sh.tb ? sh.n : sh.k, sh.tb ? sh.k : sh.n, sh.batch, sh.sb)) ||
@@ -213,16 +251,21 @@ static odet_status gemm_run(const be_run_args *a)
 		return odet_error(a->ctx, ODET_ERR_INTERNAL, "node '%s': no CUDA state", a->node->name);
 	const void *c = a->node->op == IR_OP_GEMM && a->n_in > 2 ? a->in[2].data : NULL;
 	void *y = a->out[0].data;
-	float beta = (c && s->c_full) ? s->beta : 0.0f;
-	if (c && s->c_bias) {
-		/* cublasLtMatmulDescSetAttribute is not thread-safe on a shared descriptor; the bias
-		 * pointer differs per exec only when the bias is not a constant, so set it here */
-		s->api->cublasLtMatmulDescSetAttribute(s->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c, sizeof c);
+	cudaStream_t st = (cudaStream_t)a->stream;
+	bool rows = c && s->c_rows;
+	/* C operand: the [M,N] C, or Y holding the bias rows, or (beta 0) none */
+	float beta = (c && s->c_full) || rows ? s->beta : 0.0f;
+	const void *cm = c && s->c_full ? c : y;
+	if (rows) {
+		const odet_tensor *yt = &a->out[0];
+		int64_t n = yt->dims[yt->rank - 1];
+		if (bias_rows(y, c, odet_dtype_size(yt->dtype), odet_tensor_numel(yt) / n, n, st))
+			return odet_error(a->ctx, ODET_ERR_DEVICE, "node '%s' (Gemm): bias rows launch failed",
+					  a->node->name);
 	}
 	return odet_cublas_check(a->ctx,
 				 s->api->cublasLtMatmul(xc->lt, s->op, &s->alpha, a->in[1].data, s->la, a->in[0].data, s->lb,
-						&beta, (c && s->c_full) ? c : y, s->lc, y, s->lc, &s->algo,
-						a->workspace, s->ws, (cudaStream_t)a->stream),
+							&beta, cm, s->lc, y, s->lc, &s->algo, a->workspace, s->ws, st),
 				 a->node, "cublasLtMatmul");
 }
 

@@ -2,8 +2,9 @@
  * test_cuda_threads.c — one CUDA engine run by several threads at once, each with its own
  * exec context (odet.h's thread rules), and who owns the library handles (cuda_core.h):
  *   - a seeded network with the library-backed ops (two 3x3 Convs with bias, a residual Add
- *     and ReLUs, GlobalAveragePool, Flatten, Gemm with a bias), built fp32 and fp16 (NHWC
- *     convs: cuDNN's backend-API graphs are among the candidates);
+ *     and ReLUs, GlobalAveragePool, Flatten, a Gemm with a constant bias and one whose bias is
+ *     computed, in each exec context's own memory), built fp32 and fp16 (NHWC convs: cuDNN's
+ *     backend-API graphs are among the candidates); its outputs near the CPU engine's;
  *   - 4 threads create their exec contexts at the same time and run 6 different batches each
  *     in rotated order (graph capture and replay included): every output equals, byte for
  *     byte, what one exec context computed for that batch alone;
@@ -23,7 +24,7 @@
 
 #define THREADS 4
 #define BATCHES 6
-#define MAX_IO 2
+#define MAX_IO 3
 
 static int verbose;
 
@@ -56,7 +57,8 @@ static int unary(ir_graph *g, ir_op op, const char *name, int x)
 	return y;
 }
 
-/* x [4,16,24,24] -> conv1 -> relu -> conv2 (+ relu1) -> relu = out 0 -> GAP -> Flatten -> Gemm = out 1 */
+/* x [4,16,24,24] -> conv1 -> relu -> conv2 (+ relu1) -> relu = out 0 -> GAP -> Flatten f -> Gemm = out 1;
+ * out 2 = Gemm(f, w2, C = f[0:1, 0:10]) */
 static ir_graph *net(odet_ctx *ctx)
 {
 	ir_graph *g;
@@ -74,8 +76,19 @@ static ir_graph *net(odet_ctx *ctx)
 	int y = test_graph_value(g, "fc");
 	int node = ir_node_add(g, IR_OP_GEMM, "fc", 3, (int[]){flat, w, b}, 1, &y);
 	ir_attr_set_int(g, node, "transB", 1);
+	int64_t two[1] = {2}, *st = calloc(2, sizeof(int64_t)), *en = malloc(2 * sizeof(int64_t));
+	en[0] = 1;
+	en[1] = 10;
+	int bias = test_graph_value(g, "fc2_bias"), w2 = cuda_test_const(g, "fc2_w", 2, wd, 0.3f);
+	ir_node_add(g, IR_OP_SLICE, "fc2_bias", 3,
+		    (int[]){flat, ir_const_add(g, "fc2_st", ODET_I64, 1, two, st), ir_const_add(g, "fc2_en", ODET_I64, 1, two, en)},
+		    1, &bias);
+	int y2 = test_graph_value(g, "fc2");
+	node = ir_node_add(g, IR_OP_GEMM, "fc2", 3, (int[]){flat, w2, bias}, 1, &y2);
+	ir_attr_set_int(g, node, "transB", 1);
 	test_graph_output(g, r2);
 	test_graph_output(g, y);
+	test_graph_output(g, y2);
 	return g;
 }
 
@@ -90,6 +103,23 @@ typedef struct worker {
 	shared *s;
 	int id, errors, mismatches;
 } worker;
+
+/* max |a - b| / max |a| over the float outputs */
+static double rel_err(int no, const odet_tensor *a, const odet_tensor *b)
+{
+	double worst = 0;
+	for (int i = 0; i < no; i++) {
+		const float *p = a[i].data, *q = b[i].data;
+		int64_t n = odet_tensor_numel(&a[i]);
+		double mx = 1e-6, err = 0;
+		for (int64_t k = 0; k < n; k++)
+			mx = fmax(mx, fabs(p[k]));
+		for (int64_t k = 0; k < n; k++)
+			err = q[k] == q[k] ? fmax(err, fabs((double)p[k] - q[k])) : INFINITY;
+		worst = fmax(worst, err / mx);
+	}
+	return worst;
+}
 
 static bool same(int no, const odet_tensor *a, const odet_tensor *b)
 {
@@ -122,7 +152,7 @@ out:
 	return NULL;
 }
 
-static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
+static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec, odet_exec *cpu)
 {
 	const char *what = prec == ODET_PRECISION_FP16 ? "fp16" : "fp32";
 	odet_build_opts o = odet_build_opts_default();
@@ -157,6 +187,13 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
 		CHECK_MSG(rc == ODET_OK, "%s: batch %d: %s", what, b, odet_ctx_last_error(ctx));
 	}
 	CHECK(!same(s.no, s.ref[0], s.ref[1])); /* a thread reading another's results would show */
+	double err = INFINITY, tol = prec == ODET_PRECISION_FP16 ? 3e-2 : 1e-4; /* fp16: four layers */
+	odet_tensor oc[MAX_IO];
+	memset(oc, 0, sizeof oc);
+	if (cpu && cuda_test_outputs(e, s.no, oc) && odet_exec_infer(cpu, &s.in[0], 1, oc, s.no) == ODET_OK)
+		err = rel_err(s.no, oc, s.ref[0]);
+	cuda_test_outputs_free(s.no, oc);
+	CHECK_MSG(err <= tol, "%s: outputs differ from the CPU engine's: max relative error %.3g > %.3g", what, err, tol);
 	worker w[THREADS];
 	pthread_t th[THREADS];
 	for (int i = 0; i < THREADS; i++) {
@@ -173,9 +210,9 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec)
 	/* each exec context: its own cuDNN handle and, the engine having a Gemm, its own cuBLASLt */
 	CHECK_MSG(n_exec == THREADS + 1 && n_exec_lt == THREADS + 1,
 		  "%s: %d exec contexts made %d cuDNN and %d cuBLASLt handle sets", what, THREADS + 1, n_exec, n_exec_lt);
-	printf("  %s: %d threads x %d batches, %d differ from one exec alone; handles: engine %d cuDNN + %d cuBLASLt, "
-	       "execs %d + %d\n",
-	       what, THREADS, BATCHES, bad, n_engine_dnn, n_engine_lt, n_exec, n_exec_lt);
+	printf("  %s: %d threads x %d batches, %d differ from one exec alone; vs CPU max rel err %.2e; handles: engine "
+	       "%d cuDNN + %d cuBLASLt, execs %d + %d\n",
+	       what, THREADS, BATCHES, bad, err, n_engine_dnn, n_engine_lt, n_exec, n_exec_lt);
 	odet_exec_destroy(x);
 	for (int b = 0; b < BATCHES; b++) {
 		free(s.in[b].data);
@@ -197,8 +234,17 @@ int main(int argc, char **argv)
 		return skip;
 	cuda_test_seed(4242);
 	ir_graph *g = net(ctx);
-	test_engine(ctx, g, ODET_PRECISION_FP32);
-	test_engine(ctx, g, ODET_PRECISION_FP16);
+	odet_build_opts o = odet_build_opts_default();
+	o.no_head = 1;
+	o.backend = ODET_BACKEND_CPU;
+	odet_engine *ec = NULL;
+	odet_exec *xc = NULL;
+	CHECK_MSG(odet_engine_build(ctx, g, &o, &ec) == ODET_OK, "CPU build: %s", odet_ctx_last_error(ctx));
+	CHECK(ec && odet_exec_create(ec, &xc) == ODET_OK);
+	test_engine(ctx, g, ODET_PRECISION_FP32, xc);
+	test_engine(ctx, g, ODET_PRECISION_FP16, xc);
+	odet_exec_destroy(xc);
+	odet_engine_destroy(ec);
 	ir_graph_free(g);
 	odet_ctx_destroy(ctx);
 	return test_summary("cuda_threads");
