@@ -135,6 +135,9 @@ typedef struct odet_backend {
 	 * as g->be_state. NULL when the backend has none. */
 	odet_status (*engine_state_create)(odet_ctx *ctx, void **state);
 	void (*engine_state_destroy)(void *state);
+	/* After the last node of a build or load is prepared (CUDA: logs what tuning cost, info
+	 * level). NULL when the backend has nothing to say. */
+	void (*engine_state_prepared)(odet_ctx *ctx, void *state);
 } odet_backend;
 
 /* The CPU backend: always present, the reference for every other backend. */

@@ -255,6 +255,8 @@ odet_status engine_finalize(odet_engine *e)
 		if (e->opts.progress)
 			e->opts.progress(e->opts.progress_user, i + 1, nn, g->nodes[i].name);
 	}
+	if (e->be->engine_state_prepared && e->be_state)
+		e->be->engine_state_prepared(ctx, e->be_state);
 	if ((rc = engine_upload_constants(e)))
 		return rc;
 	return engine_plan_memory(e);

@@ -231,7 +231,7 @@ static bool transform_algo(cudnnConvolutionFwdAlgo_t a)
 }
 
 /* h: the engine's build-time handle (cuda_dev_dnn), also gd->dnn. */
-static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *n, conv_state *s,
+static odet_status conv_tune(odet_ctx *ctx, const ir_graph *g, const ir_node *n, conv_state *s,
 			     const conv_graph_desc *gd, int group, size_t xb, size_t wb, size_t yb, odet_dtype dt,
 			     int64_t total)
 {
@@ -268,7 +268,7 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 	if (direct_ok)
 		conv_direct_init(gd, &s->dk);
 	use_cache = want == PATH_AUTO && conv_key(gd, group, dt, key, sizeof key, direct_ok);
-	if (use_cache && odet_tune_get(ctx, tune, key, val, sizeof val)) {
+	if (use_cache && cuda_tune_get(ctx, g, key, val, sizeof val)) {
 		if (direct_ok && !strcmp(val, "direct") && !conv_direct_launch(&s->dk, x, w, bias, y, NULL) &&
 		    cudaDeviceSynchronize() == cudaSuccess) {
 			s->direct = true;
@@ -310,11 +310,17 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 	if (!cached_legacy) {
 		cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
 		int got = 0;
+		const double t0 = odet_now_s();
+		cuda_tune_stats *ts = cuda_dev_stats(g);
 		rc = odet_cudnn_check(ctx,
 				      cudnnFindConvolutionForwardAlgorithmEx(h, s->xd, x, s->wd, w, s->cd, s->yd, y,
 									     CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
 									     &got, perf, ws, wsb),
 				      n, "cudnnFindConvolutionForwardAlgorithmEx");
+		if (ts) {
+			ts->finds++;
+			ts->find_ms += (odet_now_s() - t0) * 1e3;
+		}
 		if (rc)
 			goto out_free;
 		int best = -1;
@@ -360,12 +366,12 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 			s->ms = t;
 	}
 	if (gd->nhwc && dt == ODET_F16 && want != PATH_LEGACY && conv_graph_supports(gd)) {
-		conv_graph *g = NULL;
+		conv_graph *cg = NULL;
 		float gms = 0;
 		size_t gws = 0;
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		odet_status grc = conv_graph_tune(ctx, n, gd, x, w, gd->has_bias ? bias : NULL, res, y, ws, wsb, NULL, &g,
+		odet_status grc = conv_graph_tune(ctx, n, gd, x, w, gd->has_bias ? bias : NULL, res, y, ws, wsb, NULL, &cg,
 						  &gms, &gws, &chosen);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): graph tuning took %.0f ms", n->name,
@@ -374,12 +380,12 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 			odet_log(ctx, ODET_LOG_DEBUG, "%s", odet_ctx_last_error(ctx));
 		} else if (want == PATH_GRAPH || gms < s->ms) {
 			odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (Conv): %s %.3f ms vs legacy algo %d %.3f ms", n->name,
-				 conv_graph_name(g), gms, (int)s->algo, s->ms);
-			s->graph = g;
+				 conv_graph_name(cg), gms, (int)s->algo, s->ms);
+			s->graph = cg;
 			s->ms = gms;
 			s->ws = gws;
 		} else {
-			conv_graph_free(g);
+			conv_graph_free(cg);
 		}
 	}
 	if (direct_ok) {
@@ -401,7 +407,7 @@ static odet_status conv_tune(odet_ctx *ctx, odet_tune_set *tune, const ir_node *
 			snprintf(val, sizeof val, "graph %d %lld", chosen.cand, chosen.engine);
 		else
 			snprintf(val, sizeof val, "legacy %d %d", (int)s->algo, (int)perf_math(s->cd));
-		odet_tune_put(ctx, tune, key, val);
+		odet_tune_put(ctx, g->tune, key, val);
 	}
 out_free:
 	cudaFree(x);
@@ -416,6 +422,8 @@ out_free:
 static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node *n, void **state,
 				size_t *workspace)
 {
+	const double t_start = odet_now_s();
+	cuda_tune_stats *const gd_stats = cuda_dev_stats(g);
 	const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1), *y = ir_out(g, n, 0);
 	cuda_window cw;
 	bool nhwc = ir_attr_int(n, "odet_nhwc", 0) != 0;
@@ -509,11 +517,12 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 		gd.has_res = s->has_res;
 		gd.act = s->act;
 		gd.opts = g->build;
+		gd.dev = cuda_dev_of(g);
 		if ((rc = cuda_dev_dnn(ctx, g, n, &gd.dnn)))
 			goto out_release;
 		if (group != 1)
 			gd.act.kind = -1; /* grouped convolutions stay on the legacy path */
-		if ((rc = conv_tune(ctx, g->tune, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))
+		if ((rc = conv_tune(ctx, g, n, s, &gd, group, xb, wb, yb, x->dtype, ir_value_numel(y))))
 			goto out_release;
 	}
 	if (!s->graph && !s->direct && s->fused && !ir_in(g, n, 2)) {
@@ -529,6 +538,10 @@ static odet_status conv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node 
 			    : "legacy conv+epilogue",
 		 s->ws,
 		 s->ms);
+	if (gd_stats) {
+		gd_stats->convs++;
+		gd_stats->prepare_ms += (odet_now_s() - t_start) * 1e3;
+	}
 	*workspace = s->ws;
 	*state = s;
 	return ODET_OK;

@@ -14,6 +14,7 @@
 
 #define CG_MAX_OPS 4
 #define CG_MAX_CANDIDATES 66 /* mode A's first 8 (ODET_CONV_CANDIDATES: up to 64), FALLBACK's first 2 */
+#define CG_MAX_KNOBS 32      /* knob choices compared to find a repeated candidate */
 enum { UID_X = 1, UID_W = 2, UID_B = 3, UID_R = 4, UID_Y = 5, UID_S = 6, UID_V = 101 };
 
 /* cuDNN 9.19 deprecates the handle attributes in favour of device properties, which 9.14
@@ -27,6 +28,12 @@ struct conv_graph {
 	int64_t ws;
 	bool has_bias, has_res, has_scale;
 	char name[64];
+	int refs;            /* nodes and the engine's state holding it (conv_graph_free) */
+	/* what the plan was made for (same_desc) and what its tuning found */
+	cuda_window cw;
+	conv_graph_desc d;   /* cw, opts, dnn and dev not compared */
+	float ms;
+	conv_graph_choice choice;
 };
 
 typedef cudnnBackendDescriptor_t bdesc;
@@ -327,6 +334,106 @@ static bool config_acceptable(bdesc cfg, int64_t *engine_index)
 	return ok;
 }
 
+/* A candidate's identity: its engine and knob choices (sorted by knob type). */
+typedef struct cg_sig {
+	int64_t engine;
+	int n;  /* knob choices; -1: unknown (never equal to another) */
+	int64_t kv[2 * CG_MAX_KNOBS];
+} cg_sig;
+
+static void sig_of(bdesc cfg, int64_t engine, cg_sig *sig)
+{
+	bdesc k[CG_MAX_KNOBS];
+	int64_t cnt = 0, got = 0;
+	int made = 0;
+	sig->engine = engine;
+	sig->n = -1;
+	if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &cnt,
+				     NULL) != CUDNN_STATUS_SUCCESS ||
+	    cnt < 0 || cnt > CG_MAX_KNOBS)
+		return;
+	for (; made < cnt; made++)
+		if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR, &k[made]) != CUDNN_STATUS_SUCCESS)
+			break;
+	bool ok = made == cnt && (cnt == 0 || cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES,
+								       CUDNN_TYPE_BACKEND_DESCRIPTOR, cnt, &got,
+								       k) == CUDNN_STATUS_SUCCESS);
+	ok = ok && (cnt == 0 || got == cnt);
+	for (int i = 0; ok && i < cnt; i++) {
+		cudnnBackendKnobType_t type = (cudnnBackendKnobType_t)0;
+		int64_t value = 0, one = 0;
+		ok = cudnnBackendGetAttribute(k[i], CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE, CUDNN_TYPE_KNOB_TYPE, 1, &one,
+					      &type) == CUDNN_STATUS_SUCCESS &&
+		     cudnnBackendGetAttribute(k[i], CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE, CUDNN_TYPE_INT64, 1, &one,
+					      &value) == CUDNN_STATUS_SUCCESS;
+		/* insertion by knob type */
+		int j = i;
+		for (; ok && j > 0 && sig->kv[2 * (j - 1)] > (int64_t)type; j--) {
+			sig->kv[2 * j] = sig->kv[2 * (j - 1)];
+			sig->kv[2 * j + 1] = sig->kv[2 * (j - 1) + 1];
+		}
+		sig->kv[2 * j] = (int64_t)type;
+		sig->kv[2 * j + 1] = value;
+	}
+	for (int i = 0; i < made; i++)
+		dfree(&k[i]);
+	if (ok && engine >= 0)
+		sig->n = (int)cnt;
+}
+
+static bool sig_equal(const cg_sig *a, const cg_sig *b)
+{
+	return a->n >= 0 && a->n == b->n && a->engine == b->engine &&
+	       !memcmp(a->kv, b->kv, sizeof a->kv[0] * 2 * (size_t)a->n);
+}
+
+/* Same plan: every fact of the description the operation graph is made of. */
+static bool same_desc(const conv_graph *g, const conv_graph_desc *d)
+{
+	const conv_graph_desc *e = &g->d;
+	return !memcmp(&g->cw, d->cw, sizeof g->cw) && e->nhwc == d->nhwc && e->has_bias == d->has_bias &&
+	       e->has_res == d->has_res && e->act.kind == d->act.kind && e->act.alpha == d->act.alpha &&
+	       e->act.beta == d->act.beta && e->int8 == d->int8 && e->fp8 == d->fp8 &&
+	       (!d->int8 || (e->ydt == d->ydt && e->rdt == d->rdt));
+}
+
+/* A graph of the engine made for this description: for a replay, of the same choice; for a
+ * tuning, a tuned one (its time is the one found). */
+static conv_graph *shared_graph(const conv_graph_desc *d, const conv_graph_choice *only, size_t ws_cap)
+{
+	cuda_dev_state *dev = d->dev;
+	for (int i = 0; dev && i < dev->n_graphs; i++) {
+		conv_graph *g = dev->graphs[i];
+		if (same_desc(g, d) && (size_t)g->ws <= ws_cap &&
+		    (only ? only->cand == g->choice.cand && only->engine == g->choice.engine : g->ms > 0))
+			return g;
+	}
+	return NULL;
+}
+
+/* The engine's state keeps a reference (dropped by cuda_dev_state_destroy); a failure to
+ * keep it only costs a later identical convolution its own finalize. */
+static void keep_graph(cuda_dev_state *dev, conv_graph *g)
+{
+	if (!dev)
+		return;
+	if (dev->n_graphs == dev->cap_graphs) {
+		int cap = dev->cap_graphs ? 2 * dev->cap_graphs : 16;
+		conv_graph **p = (conv_graph **)realloc(dev->graphs, sizeof *p * (size_t)cap);
+		if (!p)
+			return;
+		dev->graphs = p;
+		dev->cap_graphs = cap;
+	}
+	g->refs++;
+	dev->graphs[dev->n_graphs++] = g;
+}
+
+static double ms_since(double t0)
+{
+	return (odet_now_s() - t0) * 1e3;
+}
+
 static cudnnStatus_t execute(cudnnBackendDescriptor_t plan, cudnnHandle_t h, bool has_bias, bool has_res,
 			     const void *x, const void *w, const void *b, const void *r, const void *sc, void *y,
 			     void *ws)
@@ -372,11 +479,24 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 			      conv_graph_choice *chosen)
 {
 	*out = NULL;
+	cuda_tune_stats local, *stats = d->dev ? &d->dev->stats : &local;
+	memset(&local, 0, sizeof local);
+	conv_graph *same = shared_graph(d, only, ws_cap);
+	if (same) {
+		same->refs++;
+		stats->shared++;
+		*out = same;
+		*ms = only ? 0 : same->ms;
+		*ws_need = (size_t)same->ws;
+		*chosen = same->choice;
+		return ODET_OK;
+	}
 	cudnnHandle_t h = NULL;
 	cg_build s;
 	memset(&s, 0, sizeof s);
 	bdesc cfg[CG_MAX_CANDIDATES];
-	int n_cfg = 0, tried = 0, finalized = 0;
+	cg_sig sigs[CG_MAX_CANDIDATES];
+	int n_cfg = 0, tried = 0, finalized = 0, n_sigs = 0;
 	cudaEvent_t e0 = NULL, e1 = NULL;
 	bdesc best = NULL;
 	float best_ms = 0;
@@ -398,6 +518,7 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 				cudnnGetErrorString(st));
 		goto done;
 	}
+	(only ? stats->replays : stats->tunings)++;
 	{ /* each candidate costs a finalize (and for runtime-compiled engines a compile) at build time */
 		int n_a = d->opts && d->opts->conv_candidates > 0 ? d->opts->conv_candidates : 8;
 		if (n_a > CG_MAX_CANDIDATES - 2)
@@ -415,8 +536,20 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 			continue;
 		if (!config_acceptable(cfg[i], &eng) || (only && eng != only->engine))
 			continue;
+		if (!only) { /* mode A and FALLBACK may propose one configuration twice */
+			bool repeat = false;
+			sig_of(cfg[i], eng, &sigs[n_sigs]);
+			for (int j = 0; j < n_sigs && !repeat; j++)
+				repeat = sig_equal(&sigs[j], &sigs[n_sigs]);
+			if (repeat) {
+				stats->duplicates++;
+				continue;
+			}
+			n_sigs++;
+		}
 		tried++;
 		bdesc plan = NULL;
+		double t0 = odet_now_s();
 		st = cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan);
 		if (st == CUDNN_STATUS_SUCCESS)
 			st = cudnnBackendSetAttribute(plan, ATTR_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
@@ -428,14 +561,23 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 		if (st == CUDNN_STATUS_SUCCESS)
 			st = cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1,
 						      &cnt, &wsz);
+		stats->finalize_ms += ms_since(t0);
 		if (st != CUDNN_STATUS_SUCCESS || wsz < 0 || (size_t)wsz > ws_cap) {
 			dfree(&plan);
 			continue;
 		}
 		finalized++;
-		/* one warm-up (also catches launch failures), then the mean of 5 calls */
+		stats->finalized++;
+		/* one warm-up (also catches launch failures), timed; then the mean of 5 calls */
+		t0 = odet_now_s();
+		float warm = 0;
+		cudaEventRecord(e0, 0);
 		st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, d->int8 ? sc : NULL, y, ws);
-		if (st != CUDNN_STATUS_SUCCESS || cudaDeviceSynchronize() != cudaSuccess) {
+		cudaEventRecord(e1, 0);
+		bool ran = st == CUDNN_STATUS_SUCCESS && cudaDeviceSynchronize() == cudaSuccess &&
+			   cudaEventElapsedTime(&warm, e0, e1) == cudaSuccess;
+		stats->warmup_ms += ms_since(t0);
+		if (!ran) {
 			cudaGetLastError();
 			dfree(&plan);
 			continue;
@@ -447,18 +589,36 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 			best_cand = i;
 			break;
 		}
+		if (best && warm > 2 * best_ms + stats->first_cost_ms) {
+			stats->untimed++;
+			dfree(&plan);
+			continue;
+		}
+		t0 = odet_now_s();
 		cudaEventRecord(e0, 0);
 		for (int it = 0; it < 5 && st == CUDNN_STATUS_SUCCESS; it++)
 			st = execute(plan, h, d->has_bias, d->has_res, x, w, b, r, d->int8 ? sc : NULL, y, ws);
 		cudaEventRecord(e1, 0);
 		float t = 0;
-		if (st != CUDNN_STATUS_SUCCESS || cudaEventSynchronize(e1) != cudaSuccess ||
-		    cudaEventElapsedTime(&t, e0, e1) != cudaSuccess) {
+		ran = st == CUDNN_STATUS_SUCCESS && cudaEventSynchronize(e1) == cudaSuccess &&
+		      cudaEventElapsedTime(&t, e0, e1) == cudaSuccess;
+		stats->timed_ms += ms_since(t0);
+		if (!ran) {
 			cudaGetLastError();
 			dfree(&plan);
 			continue;
 		}
 		t /= 5;
+		stats->timed++;
+		if (warm - t > stats->first_cost_ms)
+			stats->first_cost_ms = warm - t;
+		if (t > 0) {
+			float ratio = warm / t;
+			if (stats->timed == 1 || ratio < stats->ratio_lo)
+				stats->ratio_lo = ratio;
+			if (stats->timed == 1 || ratio > stats->ratio_hi)
+				stats->ratio_hi = ratio;
+		}
 		if (!best || t < best_ms) {
 			dfree(&best);
 			best = plan;
@@ -490,12 +650,23 @@ odet_status conv_graph_tune_q(odet_ctx *ctx, const ir_node *n, const conv_graph_
 		g->has_bias = d->has_bias;
 		g->has_res = d->has_res;
 		g->has_scale = d->int8;
+		g->refs = 1;
+		g->cw = *d->cw;
+		g->d = *d;
+		g->d.cw = NULL;
+		g->d.opts = NULL;
+		g->d.dnn = NULL;
+		g->d.dev = NULL;
+		g->ms = best_ms;
+		g->choice.cand = best_cand;
+		g->choice.engine = (long long)best_engine;
 		snprintf(g->name, sizeof g->name, "graph engine %lld (of %d tried)", (long long)best_engine, finalized);
+		if (!g->own_h)
+			keep_graph(d->dev, g);
 		*out = g;
 		*ms = best_ms;
 		*ws_need = (size_t)best_ws;
-		chosen->cand = best_cand;
-		chosen->engine = (long long)best_engine;
+		*chosen = g->choice;
 	}
 done:
 	dfree(&best);
@@ -530,7 +701,7 @@ const char *conv_graph_name(const conv_graph *g)
 
 void conv_graph_free(conv_graph *g)
 {
-	if (!g)
+	if (!g || --g->refs > 0)
 		return;
 	dfree(&g->plan);
 	if (g->own_h)

@@ -6,8 +6,16 @@
  *
  * Tuning: every engine configuration that cuDNN's heuristics (modes A and FALLBACK) propose
  * for the graph is finalized into an execution plan and timed on scratch buffers with CUDA
- * events; the fastest whose workspace fits the cap is kept. Non-deterministic engines and
- * engines that need reordered filters are skipped.
+ * events; the fastest whose workspace fits the cap is kept. Non-deterministic engines, engines
+ * that need reordered filters and repeats of an earlier candidate (same engine and knobs) are
+ * skipped. Each plan's first call (warm-up) is timed too: a candidate whose warm-up took more
+ * than twice the best mean so far, plus the largest one-time cost of a first call seen in the
+ * build (warm-up minus mean), is not timed further. A warm-up bounds the candidate's own mean
+ * from above, not from below (it adds lazy kernel loading and cold caches), so only the
+ * margin makes it a safe reason to drop the candidate.
+ * With the engine's state (desc.dev), a graph is made once per description: a convolution
+ * identical to one already prepared in the engine (window, layout, dtypes, fusions,
+ * activation parameters) shares its plan, neither tuned nor finalized again.
  */
 #ifndef ODET_CUDA_CONV_GRAPH_H
 #define ODET_CUDA_CONV_GRAPH_H
@@ -35,6 +43,8 @@ typedef struct conv_graph_desc {
 	 * which outlives them; NULL: conv_graph_tune makes one of its own, kept with the plan (one
 	 * handle a node: for callers not yet given the engine's) */
 	cudnnHandle_t dnn;
+	/* the engine's state (cuda_dev_of), or NULL: where plans are shared and tuning is counted */
+	cuda_dev_state *dev;
 } conv_graph_desc;
 
 /* The operation graph can express this activation (ReLU, LeakyReLU, Clip, Sigmoid, none). */
@@ -78,6 +88,7 @@ cudnnStatus_t conv_graph_run_q(const conv_graph *g, cudnnHandle_t h, const void 
 /* Engine description of the chosen plan for logs ("engine 12, 3 knobs"). */
 const char *conv_graph_name(const conv_graph *g);
 
+/* Drop one reference (a graph may be shared by nodes and the engine's state); the last frees it. */
 void conv_graph_free(conv_graph *g);
 
 #endif

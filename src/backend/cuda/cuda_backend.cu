@@ -307,6 +307,7 @@ static const odet_backend cuda_backend = {
 	/* .letterbox_nv12 = */ cu_letterbox_nv12,
 	/* .engine_state_create = */ cuda_dev_state_create,
 	/* .engine_state_destroy = */ cuda_dev_state_destroy,
+	/* .engine_state_prepared = */ cuda_dev_state_prepared,
 };
 
 extern "C" const odet_backend *odet_backend_cuda(void)

@@ -47,10 +47,37 @@ typedef struct cuda_lt_api {
  *    stream once, and a cuBLASLt handle when the engine loaded cuBLASLt. Every run uses only
  *    these (be_run_args.exec_ctx), so the hot path creates nothing and waits for nothing.
  */
+/* What preparing the convolutions of one build (or plan load) cost, counted by conv.cu,
+ * qconv*.cu and conv_graph.cu into the engine's state and logged in one line at info level
+ * (`odet build -v`) after the last node is prepared. Times: host wall clock, ms. */
+typedef struct cuda_tune_stats {
+	int convs;               /* Conv and QConv nodes prepared */
+	double prepare_ms;       /* their prepares, everything included */
+	int cache_hits, cache_misses; /* tuned choices found / not found (engine's set, then the tuning cache) */
+	int tunings, replays;    /* fused-graph calls: every candidate / one cached choice */
+	int shared;              /* fused graphs taken from an identical convolution of the engine */
+	int finalized, duplicates; /* plans finalized (a runtime-compiled engine compiles here); candidates
+				    * skipped as the same engine and knobs as an earlier one */
+	double finalize_ms, warmup_ms;
+	int timed, untimed;      /* candidates timed (5 calls) / left untimed (warm-up too slow) */
+	double timed_ms;
+	float first_cost_ms;     /* largest warm-up minus mean timed call: one-time costs of a first call */
+	float ratio_lo, ratio_hi; /* warm-up / mean timed call, over the timed candidates */
+	int finds;               /* cudnnFind calls of the legacy API (each times every algorithm) */
+	double find_ms;
+} cuda_tune_stats;
+
+struct conv_graph;
+
 typedef struct cuda_dev_state {
 	cudnnHandle_t dnn;     /* NULL until the first convolution is prepared */
 	cuda_lt_api lt;        /* lt.lib NULL until the first Gemm/MatMul is prepared */
 	cublasLtHandle_t lth;
+	cuda_tune_stats stats;
+	/* the fused graphs made for this engine, shared by convolutions of one description
+	 * (conv_graph.cu); each holds a reference, released before `dnn` is destroyed */
+	struct conv_graph **graphs;
+	int n_graphs, cap_graphs;
 } cuda_dev_state;
 
 typedef struct cuda_exec_ctx {
@@ -63,6 +90,8 @@ typedef struct cuda_exec_ctx {
 /* The backend hooks (backend.h) of cuda_handles.cu. */
 odet_status cuda_dev_state_create(odet_ctx *ctx, void **out);
 void cuda_dev_state_destroy(void *state);
+/* after the last prepare: logs the tuning line of cuda_tune_stats (when a convolution was prepared) */
+void cuda_dev_state_prepared(odet_ctx *ctx, void *state);
 odet_status cuda_exec_ctx_create(odet_ctx *ctx, void *dev_state, void *stream, void **out);
 void cuda_exec_ctx_destroy(void *exec_ctx);
 /* For prepare: the engine's build-time cuDNN handle, or its cuBLASLt function table and
@@ -72,6 +101,11 @@ void cuda_exec_ctx_destroy(void *exec_ctx);
 odet_status cuda_dev_dnn(odet_ctx *ctx, const ir_graph *g, const ir_node *n, cudnnHandle_t *h);
 odet_status cuda_dev_lt(odet_ctx *ctx, const ir_graph *g, const ir_node *n, const cuda_lt_api **api,
 			cublasLtHandle_t *h);
+/* The engine's device state of a prepare (g->be_state), its tuning counters; NULL outside an engine. */
+cuda_dev_state *cuda_dev_of(const ir_graph *g);
+cuda_tune_stats *cuda_dev_stats(const ir_graph *g);
+/* odet_tune_get on the engine's set (g->tune) and the tuning cache, counted as a hit or a miss */
+bool cuda_tune_get(odet_ctx *ctx, const ir_graph *g, const char *key, char *val, size_t cap);
 
 static inline odet_status odet_cudnn_check(odet_ctx *ctx, cudnnStatus_t s, const ir_node *n, const char *what)
 {

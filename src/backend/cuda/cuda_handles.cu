@@ -4,8 +4,10 @@
  * on first use by prepare, and the exec contexts', made at odet_exec_create and bound to the
  * exec's stream. cuBLASLt is loaded with dlopen once per engine, by its first Gemm/MatMul.
  * Each handle made is logged at debug level ("cuda: ... handle"), so a build or a run with -vv
- * shows how many there are.
+ * shows how many there are. The engine's state also keeps its fused convolution graphs (shared
+ * by identical convolutions) and the counters of what tuning them cost (cuda_tune_stats).
  */
+#include "backend/cuda/conv_graph.h"
 #include "backend/cuda/cuda_core.h"
 
 #include <dlfcn.h>
@@ -57,6 +59,9 @@ void cuda_dev_state_destroy(void *p)
 	cuda_dev_state *d = (cuda_dev_state *)p;
 	if (!d)
 		return;
+	for (int i = 0; i < d->n_graphs; i++) /* before the handle they were finalized with */
+		conv_graph_free(d->graphs[i]);
+	free(d->graphs);
 	if (d->lth)
 		d->lt.cublasLtDestroy(d->lth);
 	if (d->lt.lib)
@@ -64,6 +69,42 @@ void cuda_dev_state_destroy(void *p)
 	if (d->dnn)
 		cudnnDestroy(d->dnn);
 	free(d);
+}
+
+void cuda_dev_state_prepared(odet_ctx *ctx, void *p)
+{
+	const cuda_dev_state *d = (const cuda_dev_state *)p;
+	if (!d || !d->stats.convs)
+		return;
+	const cuda_tune_stats *t = &d->stats;
+	odet_log(ctx, ODET_LOG_INFO,
+		 "cuda: %d convolutions prepared in %.1f s; tuned choices: %d cached, %d not; fused graphs: %d tuned, "
+		 "%d replayed, %d shared; %d plans finalized in %.1f s (%d duplicate candidates skipped); warm-up "
+		 "calls %.2f s; %d candidates timed in %.2f s, %d left untimed (warm-up over 2x the best + %.3f ms); "
+		 "warm-up / timed call %.2f-%.2f; cudnnFind %d in %.1f s",
+		 t->convs, t->prepare_ms / 1e3, t->cache_hits, t->cache_misses, t->tunings, t->replays, t->shared,
+		 t->finalized, t->finalize_ms / 1e3, t->duplicates, t->warmup_ms / 1e3, t->timed, t->timed_ms / 1e3,
+		 t->untimed, t->first_cost_ms, t->ratio_lo, t->ratio_hi, t->finds, t->find_ms / 1e3);
+}
+
+cuda_dev_state *cuda_dev_of(const ir_graph *g)
+{
+	return g ? (cuda_dev_state *)g->be_state : NULL;
+}
+
+cuda_tune_stats *cuda_dev_stats(const ir_graph *g)
+{
+	cuda_dev_state *d = cuda_dev_of(g);
+	return d ? &d->stats : NULL;
+}
+
+bool cuda_tune_get(odet_ctx *ctx, const ir_graph *g, const char *key, char *val, size_t cap)
+{
+	bool hit = odet_tune_get(ctx, g->tune, key, val, cap);
+	cuda_tune_stats *t = cuda_dev_stats(g);
+	if (t)
+		(hit ? t->cache_hits : t->cache_misses)++;
+	return hit;
 }
 
 static cuda_dev_state *dev_state_of(odet_ctx *ctx, const ir_graph *g, const ir_node *n)

@@ -164,14 +164,20 @@ static odet_status legacy_run(odet_ctx *ctx, const ir_node *n, const qconv_state
 /* Legacy path: the fastest int8 algorithm that fits, timed with its epilogue (s->ms, -1 when none)
  * unless a graph already timed faster. */
 static void qconv_tune_legacy(odet_ctx *ctx, const ir_node *n, qconv_state *s, cudnnHandle_t h, odet_dtype rdt,
-			      odet_dtype ydt, void *bx, void *bw, void *bb, void *br, void *bs, void *by, void *bws)
+			      odet_dtype ydt, void *bx, void *bw, void *bb, void *br, void *bs, void *by, void *bws,
+			      cuda_tune_stats *ts)
 {
 	cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
 	int got = 0, best = -1;
 	const size_t acc_bytes = (size_t)s->total * sizeof(float);
+	const double t0 = odet_now_s();
 	cudnnStatus_t st = cudnnFindConvolutionForwardAlgorithmEx(h, s->xd, bx, s->wd, bw, s->cd, s->yd, bws,
 								 CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf,
 								 (char *)bws + acc_bytes + 256, QCONV_WS_CAP);
+	if (ts) {
+		ts->finds++;
+		ts->find_ms += (odet_now_s() - t0) * 1e3;
+	}
 	for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && best < 0; i++)
 		if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= QCONV_WS_CAP)
 			best = i;
@@ -352,13 +358,14 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 		gd.rdt = r ? dnn_dtype(r->dtype) : CUDNN_DATA_FLOAT;
 		gd.opts = g->build;
 		gd.dnn = h;
+		gd.dev = cuda_dev_of(g);
 		const bool graph_ok = (!r || s->r_scale == 1.0f) && conv_graph_supports(&gd);
 		char key[512], val[128], what[64];
 		snprintf(what, sizeof what, "i8>%s r%s%s", odet_dtype_name(y->dtype), r ? odet_dtype_name(r->dtype) : "-",
 			 s->r_scale == 1.0f ? "" : " rs");
 		const bool use_cache = conv_graph_key(&gd, "cuda-qconv", what, 1, "", key, sizeof key);
 		s->ms = -1;
-		if (use_cache && odet_tune_get(ctx, g->tune, key, val, sizeof val))
+		if (use_cache && cuda_tune_get(ctx, g, key, val, sizeof val))
 			qconv_replay(ctx, n, s, &gd, graph_ok, val, h, bx, bw, bb, br, bs, by, bws);
 		if (s->ms < 0) {
 			conv_graph_choice chosen = {-1, -1};
@@ -368,7 +375,8 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 			 * channels: SSD300-R50's 3-channel stem, 5.1 ms graph vs 2.0 ms legacy at batch 64 on
 			 * the H100) or have nothing: every cudnnFind costs seconds at build time */
 			if (s->ms < 0 || cw.c < 16)
-				qconv_tune_legacy(ctx, n, s, h, r ? r->dtype : ODET_F32, y->dtype, bx, bw, bb, br, bs, by, bws);
+				qconv_tune_legacy(ctx, n, s, h, r ? r->dtype : ODET_F32, y->dtype, bx, bw, bb, br, bs, by, bws,
+						  gd.dev ? &gd.dev->stats : NULL);
 			if (use_cache && s->ms >= 0) {
 				if (s->graph)
 					snprintf(val, sizeof val, "graph %d %lld", chosen.cand, chosen.engine);
@@ -386,6 +394,10 @@ static odet_status qconv_prepare(odet_ctx *ctx, const ir_graph *g, const ir_node
 out_done:
 	odet_log(ctx, ODET_LOG_DEBUG, "node '%s' (QConv): %s, %.3f ms (prepared in %.2f s)", n->name,
 		 s->graph ? conv_graph_name(s->graph) : "legacy int8 conv + epilogue", s->ms, odet_now_s() - t_start);
+	if (cuda_dev_stats(g)) {
+		cuda_dev_stats(g)->convs++;
+		cuda_dev_stats(g)->prepare_ms += (odet_now_s() - t_start) * 1e3;
+	}
 	*workspace = s->graph && !s->acc_bytes ? s->cudnn_ws : ((s->cudnn_ws + 255) & ~(size_t)255) + s->acc_bytes;
 	*state = s;
 	s = NULL;

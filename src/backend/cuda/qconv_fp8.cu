@@ -177,6 +177,7 @@ odet_status qconv_fp8_tune(odet_ctx *ctx, const ir_graph *g, const ir_node *n, c
 	gd.ydt = dnn_dtype_fp8(y->dtype);
 	gd.rdt = r ? dnn_dtype_fp8(r->dtype) : CUDNN_DATA_FLOAT;
 	gd.opts = g->build;
+	gd.dev = cuda_dev_of(g);
 	odet_status hrc = cuda_dev_dnn(ctx, g, n, &gd.dnn); /* the engine's build-time handle */
 	if (hrc)
 		return hrc;
@@ -210,7 +211,7 @@ odet_status qconv_fp8_tune(odet_ctx *ctx, const ir_graph *g, const ir_node *n, c
 		/* odet_build_opts.conv_path legacy (ODET_CONV_PATH, tests): the split path only */
 		const bool split_only = g->build && g->build->conv_path == ODET_CONV_LEGACY;
 		const bool use_cache = conv_graph_key(&gd, "cuda-qconv-fp8", what, 1, split_only ? " split" : "", key, sizeof key);
-		const bool cached = use_cache && odet_tune_get(ctx, g->tune, key, val, sizeof val);
+		const bool cached = use_cache && cuda_tune_get(ctx, g, key, val, sizeof val);
 		const bool split_cached = split_only || (cached && !strncmp(val, "split ", 6));
 		bool ok = !split_cached && tune_one(ctx, n, &gd, cached ? val : NULL, bx, bw, bb, br, bs, by, bws, graph, ws,
 						   ms, &chosen);

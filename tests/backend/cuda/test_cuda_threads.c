@@ -9,7 +9,8 @@
  *     in rotated order (graph capture and replay included): every output equals, byte for
  *     byte, what one exec context computed for that batch alone;
  *   - the handles, counted through the context's debug log: building makes one cuDNN and one
- *     cuBLASLt handle for the engine (not one per node), each exec context one of each.
+ *     cuBLASLt handle for the engine (not one per node), each exec context one of each; and the
+ *     build's one tuning line (cuda_dev_state_prepared) counts its two convolutions.
  * Exit code 77 (ctest: skipped) when no CUDA backend or no device is present.
  * usage: test_cuda_threads [-v]   (-v: print the handle messages)
  */
@@ -29,7 +30,7 @@
 static int verbose;
 
 /* handle messages of cuda_handles.cu, counted from any thread */
-static int n_engine_dnn, n_engine_lt, n_exec, n_exec_lt;
+static int n_engine_dnn, n_engine_lt, n_exec, n_exec_lt, n_tuning_lines, n_tuned_convs;
 
 static void on_log(void *user, odet_log_level level, const char *msg)
 {
@@ -39,7 +40,11 @@ static void on_log(void *user, odet_log_level level, const char *msg)
 		return;
 	if (verbose)
 		printf("    log: %s\n", msg);
-	if (strstr(msg, "engine's cuDNN handle"))
+	int convs = 0;
+	if (sscanf(msg, "cuda: %d convolutions prepared", &convs) == 1) {
+		__atomic_fetch_add(&n_tuning_lines, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&n_tuned_convs, convs, __ATOMIC_SEQ_CST);
+	} else if (strstr(msg, "engine's cuDNN handle"))
 		__atomic_fetch_add(&n_engine_dnn, 1, __ATOMIC_SEQ_CST);
 	else if (strstr(msg, "engine's cuBLASLt handle"))
 		__atomic_fetch_add(&n_engine_lt, 1, __ATOMIC_SEQ_CST);
@@ -160,7 +165,7 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec, o
 	o.backend = ODET_BACKEND_CUDA;
 	o.precision = prec;
 	odet_engine *e = NULL;
-	n_engine_dnn = n_engine_lt = n_exec = n_exec_lt = 0;
+	n_engine_dnn = n_engine_lt = n_exec = n_exec_lt = n_tuning_lines = n_tuned_convs = 0;
 	odet_status rc = odet_engine_build(ctx, g, &o, &e);
 	CHECK_MSG(rc == ODET_OK, "%s: build: %s", what, odet_ctx_last_error(ctx));
 	if (rc)
@@ -168,6 +173,8 @@ static void test_engine(odet_ctx *ctx, const ir_graph *g, odet_precision prec, o
 	/* one cuDNN handle for the engine's two convolutions, one cuBLASLt for its Gemm */
 	CHECK_MSG(n_engine_dnn == 1 && n_engine_lt == 1, "%s: build made %d cuDNN and %d cuBLASLt engine handles",
 		  what, n_engine_dnn, n_engine_lt);
+	CHECK_MSG(n_tuning_lines == 1 && n_tuned_convs == 2, "%s: %d tuning lines, %d convolutions counted", what,
+		  n_tuning_lines, n_tuned_convs);
 	shared s;
 	memset(&s, 0, sizeof s);
 	s.e = e;
